@@ -1,0 +1,71 @@
+using System.Net;
+
+namespace Hibari.Config;
+
+/// <summary>Licence kinds. Relay, affinity, temporary nodes and takeover need <see cref="MaxNodes"/> (cluster-spec §2).</summary>
+public enum LicenseType { MaxNodes, Standard }
+
+/// <summary>
+/// Validated configuration of one node. Key names are Sora's sora.conf names where Sora has the key;
+/// each property documents its key. Built only by <see cref="ConfigLoader"/>, which validates every value.
+/// </summary>
+public sealed record HibariOptions
+{
+    // --- cluster (cluster-spec §2) ---
+    /// <summary>`cluster` (false). C-CONF-1.</summary>
+    public bool Cluster { get; init; }
+    /// <summary>`node_name`: `[0-9A-Za-z_-]+@HOST`, required with cluster. C-CONF-2.</summary>
+    public string? NodeName { get; init; }
+    /// <summary>`external_signaling_url`, required with cluster. C-CONF-3.</summary>
+    public string? ExternalSignalingUrl { get; init; }
+    /// <summary>`external_api_url`, required with cluster. C-CONF-4.</summary>
+    public string? ExternalApiUrl { get; init; }
+    /// <summary>`cluster_relay` (true). C-CONF-5.</summary>
+    public bool ClusterRelay { get; init; } = true;
+    /// <summary>`default_cluster_affinity` (true). C-CONF-6.</summary>
+    public bool DefaultClusterAffinity { get; init; } = true;
+    /// <summary>`cluster_affinity_threshold` (20). C-CONF-7.</summary>
+    public int ClusterAffinityThreshold { get; init; } = 20;
+    /// <summary>`cluster_listen_min_port` (49010). C-CONF-8.</summary>
+    public int ClusterListenMinPort { get; init; } = 49010;
+    /// <summary>`cluster_listen_max_port` (49020). C-CONF-8.</summary>
+    public int ClusterListenMaxPort { get; init; } = 49020;
+    /// <summary>`cluster_temporary_node` (false). C-CONF-9.</summary>
+    public bool ClusterTemporaryNode { get; init; }
+    /// <summary>`cluster_secret`: shared secret authenticating node links; required with cluster.</summary>
+    public string? ClusterSecret { get; init; }
+
+    // --- node ---
+    /// <summary>`listen_address` (127.0.0.1): every listener of the node binds this IP.</summary>
+    public IPAddress ListenAddress { get; init; } = IPAddress.Loopback;
+    /// <summary>`api_port` (3000).</summary>
+    public int ApiPort { get; init; } = 3000;
+    /// <summary>`signaling_port` (5000).</summary>
+    public int SignalingPort { get; init; } = 5000;
+    /// <summary>`rtc_udp_port` (50000).</summary>
+    public int RtcUdpPort { get; init; } = 50000;
+    /// <summary>`data_dir` (data): Raft log, membership, certificates.</summary>
+    public string DataDir { get; init; } = "data";
+    /// <summary>`api_cors_origin` (none): when set, API responses carry CORS headers for this origin.</summary>
+    public string? ApiCorsOrigin { get; init; }
+    /// <summary>`log_level` (info): trace, debug, info, warning, error.</summary>
+    public string LogLevel { get; init; } = "info";
+
+    // --- licence (modelled as configuration, cluster-spec §2) ---
+    /// <summary>`license_max_connections` (1000): this node's capacity.</summary>
+    public int LicenseMaxConnections { get; init; } = 1000;
+    /// <summary>`license_max_nodes` (10): largest cluster allowed. C-MEM-8.</summary>
+    public int LicenseMaxNodes { get; init; } = 10;
+    /// <summary>`license_type` (max_nodes): max_nodes or standard.</summary>
+    public LicenseType LicenseType { get; init; } = LicenseType.MaxNodes;
+    /// <summary>`license_serial_code` (HIBARI-DEVELOPMENT): free text shown by the APIs.</summary>
+    public string LicenseSerialCode { get; init; } = "HIBARI-DEVELOPMENT";
+    /// <summary>`license_expired_at` (2099-12): YYYY-MM shown by GetLicense.</summary>
+    public string LicenseExpiredAt { get; init; } = "2099-12";
+
+    /// <summary>Host part of <see cref="NodeName"/> (after '@'), or null.</summary>
+    public string? NodeHost => NodeName is { } n && n.IndexOf('@') is var i and >= 0 ? n[(i + 1)..] : null;
+
+    /// <summary>Whether the licence allows the max-nodes features (relay, affinity, temporary nodes, takeover).</summary>
+    public bool MaxNodesLicence => LicenseType == LicenseType.MaxNodes;
+}
