@@ -73,7 +73,13 @@ public sealed class ApiRequest
         }
     }
 
-    private static string Trim(string m) => m.Length > 200 ? m[..200] : m;
+    // The path is already reported in front; drop the reader position System.Text.Json appends.
+    private static string Trim(string m)
+    {
+        if (m.IndexOf(" Path: ", StringComparison.Ordinal) is var at and > 0)
+            m = m[..at];
+        return m.Length > 200 ? m[..200] : m;
+    }
 }
 
 /// <summary>What an operation answers: JSON (200), an error, or a 307 redirect (C-API-1).</summary>

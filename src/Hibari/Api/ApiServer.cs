@@ -62,8 +62,8 @@ public sealed partial class ApiServer : IAsyncDisposable
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            // Backstop for bodies without Content-Length; ReadBodyAsync enforces the same limit.
-            kestrel.Limits.MaxRequestBodySize = _options.MaxBodyBytes;
+            // ReadBodyAsync enforces MaxBodyBytes exactly; Kestrel's own limit over-counts chunked bodies.
+            kestrel.Limits.MaxRequestBodySize = null;
             kestrel.Listen(_options.ListenAddress, _options.Port, listen => listen.Protocols = HttpProtocols.Http1);
         });
         builder.Logging.ClearProviders();
@@ -74,7 +74,15 @@ public sealed partial class ApiServer : IAsyncDisposable
 
         var app = builder.Build();
         app.Run(HandleAsync);
-        await app.StartAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await app.StartAsync(ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
 
         var addresses = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses;
         _boundPort = new Uri(addresses.First()).Port;
@@ -103,55 +111,71 @@ public sealed partial class ApiServer : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
+        AddCorsHeaders(context.Response);
+        try
+        {
+            await RouteAsync(context).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; nobody is left to answer.
+        }
+        catch (Exception e) when (!context.Response.HasStarted)
+        {
+            // Bad input is answered with a 4xx before this point, so what lands here is a bug.
+            var target = context.Request.Headers[TargetHeader].ToString();
+            LogRequestFailed(_logger, context.Request.Method, context.Request.Path.Value ?? "", target, e);
+            var response = context.Response;
+            response.Clear();
+            AddCorsHeaders(response);
+            await WriteErrorAsync(response, StatusCodes.Status500InternalServerError, ApiErrorTypes.InternalError,
+                target.Length > 0 ? $"{target} failed; see the node's log" : "internal error; see the node's log").ConfigureAwait(false);
+        }
+    }
+
+    private void AddCorsHeaders(HttpResponse response)
+    {
+        if (_options.CorsOrigin is not { } origin)
+            return;
+        var headers = response.Headers;
+        headers.AccessControlAllowOrigin = origin;
+        headers.Vary = "origin";
+        headers.AccessControlAllowHeaders = "Origin, X-Requested-With, Content-Type, Accept, x-sora-target";
+        headers.AccessControlAllowMethods = AllowedMethods;
+        headers.AccessControlMaxAge = "1000";
+    }
+
+    private Task RouteAsync(HttpContext context)
+    {
         var request = context.Request;
         var response = context.Response;
-        if (_options.CorsOrigin is { } origin)
+        switch (request.Path.Value)
         {
-            var headers = response.Headers;
-            headers.AccessControlAllowOrigin = origin;
-            headers.Vary = "origin";
-            headers.AccessControlAllowHeaders = "Origin, X-Requested-With, Content-Type, Accept, x-sora-target";
-            headers.AccessControlAllowMethods = AllowedMethods;
-            headers.AccessControlMaxAge = "1000";
-        }
-
-        var path = request.Path.Value;
-        if (path == "/")
-        {
-            if (HttpMethods.IsPost(request.Method))
-                await DispatchAsync(context).ConfigureAwait(false);
-            else if (HttpMethods.IsOptions(request.Method))
-            {
-                // Preflight: the CORS headers above are the answer.
+            case "/" when HttpMethods.IsPost(request.Method):
+                return DispatchAsync(context);
+            case "/" when HttpMethods.IsOptions(request.Method):
+                // Preflight: the CORS headers already set are the answer.
                 response.Headers.Allow = AllowedMethods;
                 response.StatusCode = StatusCodes.Status204NoContent;
-            }
-            else
-            {
+                return Task.CompletedTask;
+            case "/":
                 response.Headers.Allow = AllowedMethods;
-                await WriteErrorAsync(response, StatusCodes.Status405MethodNotAllowed, ApiErrorTypes.MethodNotAllowed,
-                    $"{request.Method} is not allowed on /; use POST with an {TargetHeader} header").ConfigureAwait(false);
-            }
-        }
-        else if (path == "/metrics")
-        {
-            if (!HttpMethods.IsGet(request.Method))
-            {
-                response.Headers.Allow = "GET";
-                await WriteErrorAsync(response, StatusCodes.Status405MethodNotAllowed, ApiErrorTypes.MethodNotAllowed,
-                    $"{request.Method} is not allowed on /metrics; use GET").ConfigureAwait(false);
-            }
-            else if (_options.MetricsText is { } metrics)
-            {
+                return WriteErrorAsync(response, StatusCodes.Status405MethodNotAllowed, ApiErrorTypes.MethodNotAllowed,
+                    $"{request.Method} is not allowed on /; use POST with an {TargetHeader} header");
+            case "/metrics" when HttpMethods.IsGet(request.Method):
+                if (_options.MetricsText is not { } metrics)
+                    return WriteErrorAsync(response, StatusCodes.Status404NotFound, ApiErrorTypes.NotFound, "metrics are not enabled on this node");
+                var text = metrics();
                 response.StatusCode = StatusCodes.Status200OK;
                 response.ContentType = MetricsContentType;
-                await response.WriteAsync(metrics(), context.RequestAborted).ConfigureAwait(false);
-            }
-            else
-                await WriteErrorAsync(response, StatusCodes.Status404NotFound, ApiErrorTypes.NotFound, "metrics are not enabled on this node").ConfigureAwait(false);
+                return response.WriteAsync(text, context.RequestAborted);
+            case "/metrics":
+                response.Headers.Allow = "GET";
+                return WriteErrorAsync(response, StatusCodes.Status405MethodNotAllowed, ApiErrorTypes.MethodNotAllowed,
+                    $"{request.Method} is not allowed on /metrics; use GET");
+            default:
+                return WriteErrorAsync(response, StatusCodes.Status404NotFound, ApiErrorTypes.NotFound, "not found; the API is POST /");
         }
-        else
-            await WriteErrorAsync(response, StatusCodes.Status404NotFound, ApiErrorTypes.NotFound, "not found; the API is POST /").ConfigureAwait(false);
     }
 
     private async Task DispatchAsync(HttpContext context)
@@ -189,17 +213,17 @@ public sealed partial class ApiServer : IAsyncDisposable
         byte[]? body;
         try
         {
-            body = await ReadBodyAsync(request.BodyReader, _options.MaxBodyBytes, ct).ConfigureAwait(false);
+            body = await ReadBodyAsync(request.BodyReader, _options.MaxBodyBytes, request.ContentLength, ct).ConfigureAwait(false);
         }
         catch (BadHttpRequestException e)
         {
-            if (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-                await WriteTooLargeAsync(response).ConfigureAwait(false);
-            else
-                await WriteErrorAsync(response, e.StatusCode, ApiErrorTypes.BadRequest, "malformed HTTP request body").ConfigureAwait(false);
+            // Malformed framing, e.g. a broken chunked encoding: Kestrel's status, our error shape,
+            // and the connection closed because its byte stream can no longer be trusted.
+            response.Headers.Connection = "close";
+            await WriteErrorAsync(response, e.StatusCode, ApiErrorTypes.BadRequest, "malformed HTTP request body").ConfigureAwait(false);
             return;
         }
-        catch (Exception e) when (e is IOException || (e is OperationCanceledException && ct.IsCancellationRequested))
+        catch (IOException)
         {
             return; // the connection broke while the body was arriving
         }
@@ -209,55 +233,39 @@ public sealed partial class ApiServer : IAsyncDisposable
             return;
         }
 
-        ApiResult result;
-        try
-        {
-            result = await operation(new ApiRequest(target, body), ct).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            return;
-        }
-        catch (Exception e)
-        {
-            LogOperationFailed(_logger, target, e);
-            await WriteErrorAsync(response, StatusCodes.Status500InternalServerError, ApiErrorTypes.InternalError,
-                $"{target} failed; see the node's log").ConfigureAwait(false);
-            return;
-        }
-        await WriteResultAsync(response, result, ct).ConfigureAwait(false);
+        var result = await operation(new ApiRequest(target, body), ct).ConfigureAwait(false);
+        await WriteResultAsync(response, target, result, ct).ConfigureAwait(false);
     }
 
     /// <summary>The whole body, or null when it exceeds <paramref name="limit"/> bytes.</summary>
-    private static async Task<byte[]?> ReadBodyAsync(PipeReader reader, int limit, CancellationToken ct)
+    private static async Task<byte[]?> ReadBodyAsync(PipeReader reader, int limit, long? contentLength, CancellationToken ct)
     {
+        var body = new ArrayBufferWriter<byte>((int)Math.Clamp(contentLength ?? 256, 1, limit));
         while (true)
         {
             var read = await reader.ReadAsync(ct).ConfigureAwait(false);
             var buffer = read.Buffer;
-            if (buffer.Length > limit)
+            if (body.WrittenCount + buffer.Length > limit)
             {
                 reader.AdvanceTo(buffer.End);
                 return null;
             }
+            foreach (var segment in buffer)
+                body.Write(segment.Span);
+            reader.AdvanceTo(buffer.End);
             if (read.IsCompleted)
-            {
-                var body = buffer.ToArray();
-                reader.AdvanceTo(buffer.End);
-                return body;
-            }
-            reader.AdvanceTo(buffer.Start, buffer.End);
+                return body.WrittenSpan.ToArray();
         }
     }
 
-    private static Task WriteResultAsync(HttpResponse response, ApiResult result, CancellationToken ct)
+    private static Task WriteResultAsync(HttpResponse response, string target, ApiResult? result, CancellationToken ct)
     {
         switch (result)
         {
             case ApiResult.JsonResult json:
                 response.StatusCode = StatusCodes.Status200OK;
                 return WriteJsonAsync(response, json.Utf8Json, ct);
-            case ApiResult.ErrorResult error:
+            case ApiResult.ErrorResult { Status: >= 400 and <= 599 } error:
                 return WriteErrorAsync(response, error.Status, error.ErrorType, error.Message);
             case ApiResult.RedirectResult redirect:
                 response.StatusCode = StatusCodes.Status307TemporaryRedirect;
@@ -265,13 +273,17 @@ public sealed partial class ApiServer : IAsyncDisposable
                 return WriteJsonAsync(response,
                     JsonSerializer.SerializeToUtf8Bytes(new RedirectBody { Location = redirect.Location }, ApiJsonContext.Default.RedirectBody), ct);
             default:
-                throw new InvalidOperationException($"unknown ApiResult {result.GetType().Name}");
+                throw new InvalidOperationException($"{target} answered {result?.ToString() ?? "null"}, which is not a valid API result");
         }
     }
 
-    private Task WriteTooLargeAsync(HttpResponse response) =>
-        WriteErrorAsync(response, StatusCodes.Status413PayloadTooLarge, ApiErrorTypes.PayloadTooLarge,
+    private Task WriteTooLargeAsync(HttpResponse response)
+    {
+        // The rest of the body is not read: close the connection so the client does not reuse it mid-body.
+        response.Headers.Connection = "close";
+        return WriteErrorAsync(response, StatusCodes.Status413PayloadTooLarge, ApiErrorTypes.PayloadTooLarge,
             $"the request body exceeds {_options.MaxBodyBytes} bytes");
+    }
 
     private static Task WriteErrorAsync(HttpResponse response, int status, string errorType, string message)
     {
@@ -290,6 +302,6 @@ public sealed partial class ApiServer : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "HTTP API listening on {Address}:{Port}")]
     private static partial void LogListening(ILogger logger, string address, int port);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "API operation {Target} threw; answered 500")]
-    private static partial void LogOperationFailed(ILogger logger, string target, Exception exception);
+    [LoggerMessage(Level = LogLevel.Error, Message = "API request {Method} {Path} (x-sora-target: {Target}) failed; answered 500")]
+    private static partial void LogRequestFailed(ILogger logger, string method, string path, string target, Exception exception);
 }
