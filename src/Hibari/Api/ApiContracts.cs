@@ -29,14 +29,32 @@ public sealed class ApiRequest
     {
         error = null;
         value = emptyValue;
-        if (Body.IsEmpty || Body.Span.Trim(" \t\r\n"u8).IsEmpty)
+        if (IsBodyEmpty)
             return true;
+        return TryDeserialize(Body.Span, typeInfo, ref value, out error);
+    }
+
+    /// <summary>
+    /// Deserializes the body as a request record; an empty body reads as `{}`, so a record with
+    /// `required` members answers 400 naming the first missing one. Never throws.
+    /// </summary>
+    public bool TryRead<T>(JsonTypeInfo<T> typeInfo, out T value, out ApiResult? error)
+    {
+        value = default!;
+        return TryDeserialize(IsBodyEmpty ? "{}"u8 : Body.Span, typeInfo, ref value, out error);
+    }
+
+    private bool IsBodyEmpty => Body.IsEmpty || Body.Span.Trim(" \t\r\n"u8).IsEmpty;
+
+    private static bool TryDeserialize<T>(ReadOnlySpan<byte> json, JsonTypeInfo<T> typeInfo, ref T value, out ApiResult? error)
+    {
+        error = null;
         try
         {
-            var parsed = JsonSerializer.Deserialize(Body.Span, typeInfo);
+            var parsed = JsonSerializer.Deserialize(json, typeInfo);
             if (parsed is null)
             {
-                error = ApiResult.BadRequest("InvalidBody", "the body must be a JSON object");
+                error = ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "the body must be a JSON object");
                 return false;
             }
             value = parsed;
@@ -45,17 +63,23 @@ public sealed class ApiRequest
         catch (JsonException e)
         {
             var where = e.Path is { Length: > 0 } p ? $" at {p}" : "";
-            error = ApiResult.BadRequest("InvalidBody", $"invalid JSON body{where}: {Trim(e.Message)}");
+            error = ApiResult.BadRequest(ApiErrorTypes.InvalidBody, $"invalid JSON body{where}: {Trim(e.Message)}");
             return false;
         }
         catch (Exception e) when (e is InvalidOperationException or NotSupportedException or ArgumentException or FormatException)
         {
-            error = ApiResult.BadRequest("InvalidBody", $"invalid JSON body: {Trim(e.Message)}");
+            error = ApiResult.BadRequest(ApiErrorTypes.InvalidBody, $"invalid JSON body: {Trim(e.Message)}");
             return false;
         }
     }
 
-    private static string Trim(string m) => m.Length > 200 ? m[..200] : m;
+    // The path is already reported in front; drop the reader position System.Text.Json appends.
+    private static string Trim(string m)
+    {
+        if (m.IndexOf(" Path: ", StringComparison.Ordinal) is var at and > 0)
+            m = m[..at];
+        return m.Length > 200 ? m[..200] : m;
+    }
 }
 
 /// <summary>What an operation answers: JSON (200), an error, or a 307 redirect (C-API-1).</summary>

@@ -1,0 +1,59 @@
+namespace Hibari.Api.Contracts;
+
+/// <summary>`InitCluster` request: the regular nodes of a new cluster (Hibari's own shape, sora-protocol §4.3).</summary>
+public sealed record InitClusterRequest
+{
+    public required string[] NodeNameList { get; init; }
+}
+
+/// <summary>An answer that lists node names, e.g. the members after `InitCluster`.</summary>
+public sealed record NodeNameListBody
+{
+    public required string[] NodeNameList { get; init; }
+}
+
+/// <summary>`RegisterClusterNode` request: the member this node asks to be admitted by.</summary>
+public sealed record RegisterClusterNodeRequest
+{
+    public required string ContactNodeName { get; init; }
+}
+
+/// <summary>`PurgeClusterNode` request: the failed regular node to remove.</summary>
+public sealed record PurgeClusterNodeRequest
+{
+    public required string TargetNodeName { get; init; }
+}
+
+/// <summary>
+/// One element of the `ListClusterNodes` array (sora-protocol §4.3, Appendix B.5). Null members are
+/// omitted, so a known but unreachable node is written as `{"node_name": ..., "connected": false}`.
+/// </summary>
+public sealed record ClusterNodeBody
+{
+    public required string NodeName { get; init; }
+    /// <summary>Whether the answering node has a live link to this node.</summary>
+    public required bool Connected { get; init; }
+    public string? Mode { get; init; }
+    public string? ExternalSignalingUrl { get; init; }
+    public string? ExternalApiUrl { get; init; }
+    public int? LicenseMaxConnections { get; init; }
+    public int? LicenseMaxNodes { get; init; }
+    public string? LicenseSerialCode { get; init; }
+    public string? LicenseType { get; init; }
+    public string? Version { get; init; }
+    public bool? TemporaryNode { get; init; }
+}
+
+/// <summary>One element of the `ListClusterChannels` array: a channel and the nodes serving it.</summary>
+public sealed record ClusterChannelBody
+{
+    public required string ChannelId { get; init; }
+    public required ChannelOwnerBody[] Owners { get; init; }
+}
+
+/// <summary>A node serving a channel, as seen from the answering node.</summary>
+public sealed record ChannelOwnerBody
+{
+    public required string NodeName { get; init; }
+    public required bool Connected { get; init; }
+}

@@ -1,0 +1,82 @@
+using System.Collections.Frozen;
+using static Hibari.Config.ConfigValues;
+
+namespace Hibari.Config;
+
+/// <summary>
+/// The keys of hibari.conf (cluster-spec §2), each declared once: name, value syntax, option it sets.
+/// Rules that involve several keys are in <see cref="ConfigRules"/>.
+/// </summary>
+internal static class ConfigKeys
+{
+    public static readonly IReadOnlyList<ConfigKey> All =
+    [
+        // --- cluster ---
+        ConfigKey.Of("cluster", Boolean, (o, v) => o with { Cluster = v }),                                   // C-CONF-1
+        ConfigKey.Of("node_name", NodeName, (o, v) => o with { NodeName = v }),                               // C-CONF-2
+        ConfigKey.Of("external_signaling_url", WebSocketUrl, (o, v) => o with { ExternalSignalingUrl = v }),  // C-CONF-3
+        ConfigKey.Of("external_api_url", HttpUrl, (o, v) => o with { ExternalApiUrl = v }),                   // C-CONF-4
+        ConfigKey.Of("cluster_relay", Boolean, (o, v) => o with { ClusterRelay = v }),                        // C-CONF-5
+        ConfigKey.Of("default_cluster_affinity", Boolean, (o, v) => o with { DefaultClusterAffinity = v }),   // C-CONF-6
+        ConfigKey.Of("cluster_affinity_threshold", Integer(1), (o, v) => o with { ClusterAffinityThreshold = v }), // C-CONF-7
+        ConfigKey.Of("cluster_listen_min_port", Port, (o, v) => o with { ClusterListenMinPort = v }),         // C-CONF-8
+        ConfigKey.Of("cluster_listen_max_port", Port, (o, v) => o with { ClusterListenMaxPort = v }),         // C-CONF-8
+        ConfigKey.Of("cluster_temporary_node", Boolean, (o, v) => o with { ClusterTemporaryNode = v }),       // C-CONF-9
+        ConfigKey.Of("cluster_secret", Secret(minLength: 8), (o, v) => o with { ClusterSecret = v }, secret: true),
+
+        // --- node ---
+        ConfigKey.Of("listen_address", IpAddress, (o, v) => o with { ListenAddress = v }),
+        ConfigKey.Of("api_port", Port, (o, v) => o with { ApiPort = v }),
+        ConfigKey.Of("signaling_port", Port, (o, v) => o with { SignalingPort = v }),
+        ConfigKey.Of("rtc_udp_port", Port, (o, v) => o with { RtcUdpPort = v }),
+        ConfigKey.Of("data_dir", Text("a directory path"), (o, v) => o with { DataDir = v }),
+        ConfigKey.Of("api_cors_origin", CorsOrigin, (o, v) => o with { ApiCorsOrigin = v }),
+        ConfigKey.Of("log_level", OneOf(("trace", "trace"), ("debug", "debug"), ("info", "info"), ("warning", "warning"), ("error", "error")),
+            (o, v) => o with { LogLevel = v }),
+
+        // --- licence ---
+        ConfigKey.Of("license_max_connections", Integer(0), (o, v) => o with { LicenseMaxConnections = v }),
+        ConfigKey.Of("license_max_nodes", Integer(1), (o, v) => o with { LicenseMaxNodes = v }),              // C-MEM-8
+        ConfigKey.Of("license_type", OneOf(("max_nodes", LicenseType.MaxNodes), ("standard", LicenseType.Standard)),
+            (o, v) => o with { LicenseType = v }),
+        ConfigKey.Of("license_serial_code", Text("a serial code"), (o, v) => o with { LicenseSerialCode = v }),
+        ConfigKey.Of("license_expired_at", YearMonth, (o, v) => o with { LicenseExpiredAt = v }),
+    ];
+
+    private static readonly FrozenDictionary<string, ConfigKey> ByName = All.ToFrozenDictionary(k => k.Name, StringComparer.Ordinal);
+
+    public static ConfigKey? Find(string name) => ByName.GetValueOrDefault(name);
+
+    /// <summary>The key an unknown <paramref name="name"/> was probably meant to be (typo protection), or null.</summary>
+    public static string? Suggest(string name)
+    {
+        if (name.Length > 64)
+            return null;
+        var lower = name.ToLowerInvariant();
+        string? best = null;
+        var bestDistance = int.MaxValue;
+        foreach (var key in All)
+        {
+            var d = EditDistance(lower, key.Name);
+            if (d < bestDistance)
+                (best, bestDistance) = (key.Name, d);
+        }
+        return bestDistance <= Math.Max(2, name.Length / 4) ? best : null;
+    }
+
+    private static int EditDistance(string a, string b)
+    {
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++)
+            previous[j] = j;
+        for (var i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+                current[j] = Math.Min(Math.Min(current[j - 1], previous[j]) + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            (previous, current) = (current, previous);
+        }
+        return previous[b.Length];
+    }
+}
