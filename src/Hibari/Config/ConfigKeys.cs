@@ -31,6 +31,7 @@ internal static class ConfigKeys
         ConfigKey.Of("rtc_udp_port", Port, (o, v) => o with { RtcUdpPort = v }),
         ConfigKey.Of("data_dir", Text("a directory path"), (o, v) => o with { DataDir = v }),
         ConfigKey.Of("api_cors_origin", CorsOrigin, (o, v) => o with { ApiCorsOrigin = v }),
+        ConfigKey.Of("debug_api", Boolean, (o, v) => o with { DebugApi = v }),
         ConfigKey.Of("log_level", OneOf(("trace", "trace"), ("debug", "debug"), ("info", "info"), ("warning", "warning"), ("error", "error")),
             (o, v) => o with { LogLevel = v }),
 

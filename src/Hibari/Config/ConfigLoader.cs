@@ -45,6 +45,10 @@ public static class ConfigLoader
     /// then checks the rules between keys. Override keys and values are trimmed, and a value in double quotes is
     /// unquoted, as in the file.
     /// </summary>
+    /// <summary>C-CONF-2 check of a node name given at run time (API bodies); null when valid, else the problem.</summary>
+    public static string? ValidateNodeName(string name) =>
+        ConfigValues.NodeName(name).Problem is { } problem ? $"invalid node name \"{(name.Length > 80 ? name[..80] + "…" : name)}\": {problem}" : null;
+
     public static ConfigResult Parse(string? fileText, IReadOnlyList<KeyValuePair<string, string>> overrides)
     {
         var (entries, error) = ConfigFile.Read(fileText ?? "");

@@ -48,6 +48,8 @@ public sealed record HibariOptions
     public string DataDir { get; init; } = "data";
     /// <summary>`api_cors_origin` (none): when set, API responses carry CORS headers for this origin.</summary>
     public string? ApiCorsOrigin { get; init; }
+    /// <summary>`debug_api` (false): enables the Hibari-only test operations of the API (e.g. a direct channel claim).</summary>
+    public bool DebugApi { get; init; }
     /// <summary>`log_level` (info): trace, debug, info, warning, error.</summary>
     public string LogLevel { get; init; } = "info";
 

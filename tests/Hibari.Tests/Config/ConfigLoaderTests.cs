@@ -117,7 +117,7 @@ public class ConfigLoaderTests
         { "cluster_affinity_threshold", "1" }, { "cluster_listen_min_port", "40000" }, { "cluster_listen_max_port", "60000" },
         { "cluster_temporary_node", "true" }, { "cluster_secret", "12345678" }, { "listen_address", "::1" },
         { "api_port", "3001" }, { "signaling_port", "5001" }, { "rtc_udp_port", "3000" }, { "data_dir", "/var/lib/hibari" },
-        { "api_cors_origin", "https://app.example.com:8443" }, { "log_level", "WARNING" }, { "license_max_connections", "0" },
+        { "api_cors_origin", "https://app.example.com:8443" }, { "log_level", "WARNING" }, { "debug_api", "true" }, { "license_max_connections", "0" },
         { "license_max_nodes", "1" }, { "license_type", "standard" }, { "license_serial_code", "ABC-123 #7" },
         { "license_expired_at", "2030-01" },
     };

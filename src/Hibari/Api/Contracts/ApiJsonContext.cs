@@ -27,4 +27,6 @@ namespace Hibari.Api.Contracts;
 [JsonSerializable(typeof(ClusterChannelBody))]
 [JsonSerializable(typeof(ClusterChannelBody[]))]
 [JsonSerializable(typeof(StatsReportBody))]
+[JsonSerializable(typeof(DebugClaimSessionRequest))]
+[JsonSerializable(typeof(DebugClaimSessionBody))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -57,3 +57,17 @@ public sealed record ChannelOwnerBody
     public required string NodeName { get; init; }
     public required bool Connected { get; init; }
 }
+
+/// <summary>Body of the debug operation that claims a channel's session directly (debug_api = true only).</summary>
+public sealed record DebugClaimSessionRequest
+{
+    public required string ChannelId { get; init; }
+}
+
+/// <summary>The winner of a claim: the channel's session and whether this call created it.</summary>
+public sealed record DebugClaimSessionBody
+{
+    public required string ChannelId { get; init; }
+    public required string SessionId { get; init; }
+    public required bool Created { get; init; }
+}

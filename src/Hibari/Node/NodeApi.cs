@@ -1,0 +1,171 @@
+using Hibari.Api;
+using Hibari.Api.Contracts;
+using Hibari.Cluster;
+using Hibari.Cluster.State;
+using Hibari.Config;
+
+namespace Hibari.Node;
+
+/// <summary>The node's HTTP API operations (Sora's target names). Errors of the cluster become JSON errors, never 500s.</summary>
+internal sealed class NodeApi(HibariOptions options, ClusterService cluster, NodeCounters counters)
+{
+    private volatile string _localMode = NodeModes.Normal;
+
+    public void Register(ApiRouter router)
+    {
+        router.Register("Sora_20171218.GetLicense", GetLicense);
+        router.Register("Sora_20211215.GetMode", GetMode);
+        router.Register("Sora_20211215.ChangeMode", ChangeMode);
+        router.Register("Sora_20171010.GetStatsReport", GetStatsReport);
+        router.Register("Sora_20221221.InitCluster", InitCluster);
+        router.Register("Sora_20211215.RegisterClusterNode", RegisterClusterNode);
+        router.Register("Sora_20220629.PurgeClusterNode", PurgeClusterNode);
+        router.Register("Sora_20211215.ListClusterNodes", ListClusterNodes);
+        router.Register("Sora_20211215.ListClusterChannels", ListClusterChannels);
+        if (options.DebugApi) router.Register(DebugClaimTarget, DebugClaimSession);
+    }
+
+    /// <summary>Test-only: claims a channel's session as the SFU will on a first connect (set-if-absent).</summary>
+    public const string DebugClaimTarget = "Sora_20261202.HibariDebugClaimSession";
+
+    private async ValueTask<ApiResult> DebugClaimSession(ApiRequest request, CancellationToken ct)
+    {
+        if (!request.TryRead(ApiJsonContext.Default.DebugClaimSessionRequest, out var body, out var error)) return error!;
+        if (!options.Cluster) return ApiResult.BadRequest("ClusterDisabled", "this node runs with cluster = false");
+        if (!cluster.Guard.Available) return ApiResult.Unavailable("ClusterUnavailable", "this node is not in the majority");
+        CommandResult result = CommandResult.Success;
+        var proposed = Guid.NewGuid().ToString("n");
+        var answer = await Run(async () => result = await cluster.ExecuteAsync(
+                new ClusterCommand.ClaimSession(body.ChannelId, proposed, cluster.NodeName, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()), ct),
+            () => new DebugClaimSessionBody { ChannelId = body.ChannelId, SessionId = result.Value ?? "", Created = result.Created },
+            ApiJsonContext.Default.DebugClaimSessionBody);
+        return result.Ok ? answer : ApiResult.BadRequest("ClaimRefused", result.Error ?? "refused");
+    }
+
+    /// <summary>This node's mode: replicated in a cluster (C-MODE-1), local otherwise.</summary>
+    public string Mode => options.Cluster ? cluster.OwnMode ?? NodeModes.Normal : _localMode;
+
+    private ValueTask<ApiResult> GetLicense(ApiRequest request, CancellationToken ct) => new(ApiResult.Json(new LicenseBody
+    {
+        ExpiredAt = options.LicenseExpiredAt,
+        MaxConnections = options.LicenseMaxConnections,
+        MaxNodes = options.MaxNodesLicence ? options.LicenseMaxNodes : null,
+        ProductName = "Hibari",
+        SerialCode = options.LicenseSerialCode,
+        Type = ClusterService.LicenseTypeName(options.LicenseType),
+    }, ApiJsonContext.Default.LicenseBody));
+
+    private ValueTask<ApiResult> GetMode(ApiRequest request, CancellationToken ct) =>
+        new(ApiResult.Json(new ModeBody { Mode = Mode }, ApiJsonContext.Default.ModeBody));
+
+    private async ValueTask<ApiResult> ChangeMode(ApiRequest request, CancellationToken ct)
+    {
+        if (!request.TryRead(ApiJsonContext.Default.ModeBody, out var body, out var error)) return error!;
+        if (!NodeModes.IsValid(body.Mode))
+            return ApiResult.BadRequest("InvalidMode", $"mode must be {NodeModes.Normal}, {NodeModes.BlockNewSession} or {NodeModes.BlockNewConnection}");
+        if (options.Cluster) return await Run(async () => await cluster.SetModeAsync(body.Mode, ct), () => new ModeBody { Mode = body.Mode }, ApiJsonContext.Default.ModeBody);
+        _localMode = body.Mode;
+        return ApiResult.Json(new ModeBody { Mode = body.Mode }, ApiJsonContext.Default.ModeBody);
+    }
+
+    private ValueTask<ApiResult> GetStatsReport(ApiRequest request, CancellationToken ct) => new(ApiResult.Json(new StatsReportBody
+    {
+        Version = HibariVersion.Value,
+        TotalConnectionCreated = counters.ConnectionsCreated,
+        TotalConnectionDestroyed = counters.ConnectionsDestroyed,
+        TotalFailedConnections = counters.ConnectionsFailed,
+        TotalSuccessfulConnections = counters.ConnectionsCreated,
+        TotalOngoingConnections = counters.ConnectionsCreated - counters.ConnectionsDestroyed,
+        TotalSessionCreated = counters.SessionsCreated,
+        TotalSessionDestroyed = counters.SessionsDestroyed,
+        Cluster = options.Cluster
+            ? new ClusterStatsBody { RaftState = cluster.RaftStateName, RaftTerm = cluster.RaftTerm, RaftCommitIndex = cluster.RaftCommitIndex }
+            : null,
+    }, ApiJsonContext.Default.StatsReportBody));
+
+    private async ValueTask<ApiResult> InitCluster(ApiRequest request, CancellationToken ct)
+    {
+        if (!request.TryRead(ApiJsonContext.Default.InitClusterRequest, out var body, out var error)) return error!;
+        IReadOnlyList<string> names = [];
+        return await Run(async () => names = await cluster.InitClusterAsync(body.NodeNameList, ct),
+            () => new NodeNameListBody { NodeNameList = [.. names] }, ApiJsonContext.Default.NodeNameListBody);
+    }
+
+    private async ValueTask<ApiResult> RegisterClusterNode(ApiRequest request, CancellationToken ct)
+    {
+        if (!request.TryRead(ApiJsonContext.Default.RegisterClusterNodeRequest, out var body, out var error)) return error!;
+        IReadOnlyList<string> names = [];
+        return await Run(async () => names = await cluster.RegisterAsync(body.ContactNodeName, ct),
+            () => new NodeNameListBody { NodeNameList = [.. names] }, ApiJsonContext.Default.NodeNameListBody);
+    }
+
+    private async ValueTask<ApiResult> PurgeClusterNode(ApiRequest request, CancellationToken ct)
+    {
+        if (!request.TryRead(ApiJsonContext.Default.PurgeClusterNodeRequest, out var body, out var error)) return error!;
+        if (ConfigLoader.ValidateNodeName(body.TargetNodeName) is { } bad) return ApiResult.BadRequest("InvalidNodeName", bad);
+        return await Run(async () => await cluster.PurgeAsync(body.TargetNodeName, ct),
+            () => new NodeNameListBody { NodeNameList = [.. cluster.State.View.Members.Keys.Order(StringComparer.Ordinal)] },
+            ApiJsonContext.Default.NodeNameListBody);
+    }
+
+    private ValueTask<ApiResult> ListClusterNodes(ApiRequest request, CancellationToken ct)
+    {
+        if (!options.Cluster) return new(ApiResult.BadRequest("ClusterDisabled", "this node runs with cluster = false"));
+        var view = cluster.State.View;
+        var nodes = view.Members.Values.OrderBy(m => m.Name, StringComparer.Ordinal).Select(m => new ClusterNodeBody
+        {
+            NodeName = m.Name,
+            Connected = cluster.IsConnected(m.Name),
+            Mode = m.Mode,
+            ExternalSignalingUrl = m.ExternalSignalingUrl,
+            ExternalApiUrl = m.ExternalApiUrl,
+            LicenseMaxConnections = m.LicenseMaxConnections,
+            LicenseMaxNodes = m.LicenseMaxNodes,
+            LicenseSerialCode = m.LicenseSerialCode,
+            LicenseType = m.LicenseType,
+            Version = m.Version,
+            TemporaryNode = m.Temporary,
+        }).ToArray();
+        return new(ApiResult.Json(nodes, ApiJsonContext.Default.ClusterNodeBodyArray));
+    }
+
+    private ValueTask<ApiResult> ListClusterChannels(ApiRequest request, CancellationToken ct)
+    {
+        if (!options.Cluster) return new(ApiResult.BadRequest("ClusterDisabled", "this node runs with cluster = false"));
+        var channels = cluster.State.View.Channels.Values.OrderBy(c => c.ChannelId, StringComparer.Ordinal).Select(c => new ClusterChannelBody
+        {
+            ChannelId = c.ChannelId,
+            Owners = c.Owners.Select(o => new ChannelOwnerBody { NodeName = o, Connected = cluster.IsConnected(o) }).ToArray(),
+        }).ToArray();
+        return new(ApiResult.Json(channels, ApiJsonContext.Default.ClusterChannelBodyArray));
+    }
+
+    private static async Task<ApiResult> Run<T>(Func<Task> action, Func<T> answer, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info)
+    {
+        try
+        {
+            await action();
+            return ApiResult.Json(answer(), info);
+        }
+        catch (ClusterOperationException e)
+        {
+            return ApiResult.Error(e.Status, e.ErrorType, e.Message);
+        }
+    }
+}
+
+/// <summary>Node-level counters shown by GetStatsReport (the SFU increments them).</summary>
+public sealed class NodeCounters
+{
+    private long _created, _destroyed, _failed, _sessionsCreated, _sessionsDestroyed;
+    public long ConnectionsCreated => Interlocked.Read(ref _created);
+    public long ConnectionsDestroyed => Interlocked.Read(ref _destroyed);
+    public long ConnectionsFailed => Interlocked.Read(ref _failed);
+    public long SessionsCreated => Interlocked.Read(ref _sessionsCreated);
+    public long SessionsDestroyed => Interlocked.Read(ref _sessionsDestroyed);
+    public void ConnectionCreated() => Interlocked.Increment(ref _created);
+    public void ConnectionDestroyed() => Interlocked.Increment(ref _destroyed);
+    public void ConnectionFailed() => Interlocked.Increment(ref _failed);
+    public void SessionCreated() => Interlocked.Increment(ref _sessionsCreated);
+    public void SessionDestroyed() => Interlocked.Increment(ref _sessionsDestroyed);
+}

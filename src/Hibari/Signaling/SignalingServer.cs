@@ -1,0 +1,160 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.WebSockets;
+using System.Text.Json;
+using Hibari.Cluster;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Hibari.Signaling;
+
+/// <summary>
+/// The signaling WebSocket endpoint (`ws://HOST:signaling_port/signaling`). It enforces what the control plane
+/// decides: a node that cannot serve closes every new WebSocket with a 4xxx code and a reason (C-CONF-1, C-MAJ-2),
+/// and drops every open one when the QuorumGuard turns it unavailable.
+/// </summary>
+public sealed class SignalingServer : IAsyncDisposable
+{
+    private readonly IPAddress _address;
+    private readonly int _port;
+    private readonly QuorumGuard _guard;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _log;
+    private readonly ConcurrentDictionary<WebSocket, byte> _open = new();
+    private WebApplication? _app;
+
+    public SignalingServer(IPAddress address, int port, QuorumGuard guard, ILoggerFactory loggerFactory)
+    {
+        _address = address;
+        _port = port;
+        _guard = guard;
+        _loggerFactory = loggerFactory;
+        _log = loggerFactory.CreateLogger("Hibari.Signaling");
+        _guard.Changed += OnGuardChanged;
+    }
+
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    public int OpenSockets => _open.Count;
+
+    public static SignalingClose? CloseFor(Unavailability u) => u switch
+    {
+        Unavailability.NotInitialized => SignalingCloses.ClusterNotInitialized,
+        Unavailability.MajorityLost => SignalingCloses.ClusterMajorityLost,
+        _ => null,
+    };
+
+    public async Task StartAsync(CancellationToken ct)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(_loggerFactory);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Listen(_address, _port);
+        });
+        var app = builder.Build();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });
+        app.Map("/signaling", HandleAsync);
+        await app.StartAsync(ct).ConfigureAwait(false);
+        _app = app;
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            context.Response.StatusCode = 400;
+            await context.Response.WriteAsync("WebSocket expected\n").ConfigureAwait(false);
+            return;
+        }
+        using var ws = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
+        if (CloseFor(_guard.State) is { } refuse)
+        {
+            await CloseAsync(ws, refuse).ConfigureAwait(false);
+            return;
+        }
+        _open[ws] = 0;
+        try
+        {
+            var close = await ReadConnectAsync(ws, context.RequestAborted).ConfigureAwait(false);
+            // The guard may have changed while we waited for `connect`.
+            close = CloseFor(_guard.State) ?? close;
+            await CloseAsync(ws, close).ConfigureAwait(false);
+        }
+        finally
+        {
+            _open.TryRemove(ws, out _);
+        }
+    }
+
+    private async Task<SignalingClose> ReadConnectAsync(WebSocket ws, CancellationToken aborted)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        cts.CancelAfter(ConnectTimeout);
+        var buffer = new byte[64 * 1024];
+        var used = 0;
+        try
+        {
+            while (true)
+            {
+                if (used == buffer.Length) return SignalingCloses.InvalidMessage;
+                var r = await ws.ReceiveAsync(buffer.AsMemory(used), cts.Token).ConfigureAwait(false);
+                if (r.MessageType == WebSocketMessageType.Close) return SignalingCloses.Normal;
+                used += r.Count;
+                if (r.EndOfMessage) break;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return SignalingCloses.ConnectTimeout;
+        }
+        catch (WebSocketException)
+        {
+            return SignalingCloses.Normal;
+        }
+        try
+        {
+            using var doc = JsonDocument.Parse(buffer.AsMemory(0, used));
+            if (doc.RootElement.ValueKind != JsonValueKind.Object
+                || !doc.RootElement.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String || type.GetString() != "connect")
+                return SignalingCloses.InvalidMessage;
+        }
+        catch (JsonException)
+        {
+            return SignalingCloses.InvalidMessage;
+        }
+        return SignalingCloses.MediaUnavailable;
+    }
+
+    private void OnGuardChanged(Unavailability state)
+    {
+        if (CloseFor(state) is not { } close) return;
+        _log.LogWarning("Node unavailable ({State}): closing {Count} signaling connections", state, _open.Count);
+        foreach (var ws in _open.Keys) _ = CloseAsync(ws, close);
+    }
+
+    private static async Task CloseAsync(WebSocket ws, SignalingClose close)
+    {
+        if (ws.State is not (WebSocketState.Open or WebSocketState.CloseReceived)) return;
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await ws.CloseOutputAsync((WebSocketCloseStatus)close.Code, close.Reason, cts.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException) { }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _guard.Changed -= OnGuardChanged;
+        if (_app is not null)
+        {
+            await _app.StopAsync().ConfigureAwait(false);
+            await _app.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,95 @@
+using System.Text.Json.Nodes;
+
+namespace Hibari.Tests.MultiProcess;
+
+/// <summary>Multi-process tests share loopback IPs and ports: they run one at a time.</summary>
+[CollectionDefinition("processes", DisableParallelization = true)]
+public sealed class ProcessCollection;
+
+/// <summary>
+/// Several real nodes on 127.0.0.1–127.0.0.4 (one IP each, the same ports), each with its own data_dir in a fresh
+/// temporary folder. Polls with generous deadlines: nothing here sleeps for a fixed time to wait for an effect.
+/// </summary>
+public sealed class ClusterHarness : IAsyncDisposable
+{
+    public const string Secret = "test-cluster-secret";
+    private static int _slot;
+    private readonly string _root;
+    private readonly int _apiPort;
+    private readonly int _signalingPort;
+
+    public ClusterHarness()
+    {
+        _root = Path.Combine(Path.GetTempPath(), "hibari-test-" + Guid.NewGuid().ToString("n")[..10]);
+        Directory.CreateDirectory(_root);
+        // Each harness gets its own API/signaling ports, so a socket of a previous test in TIME_WAIT never matters.
+        var slot = Interlocked.Increment(ref _slot) % 200;
+        _apiPort = 31000 + slot;
+        _signalingPort = 33000 + slot;
+    }
+
+    public List<NodeProcess> Nodes { get; } = [];
+
+    public NodeProcess Add(string name, int ipLastOctet, bool temporary = false, params string[] settings)
+    {
+        var ip = $"127.0.0.{ipLastOctet}";
+        var all = new List<string> { "cluster=true", $"cluster_secret={Secret}", "log_level=info" };
+        if (temporary) all.Add("cluster_temporary_node=true");
+        all.AddRange(settings);
+        var node = new NodeProcess(name, ip, Path.Combine(_root, name), _apiPort, _signalingPort, all);
+        Nodes.Add(node);
+        return node;
+    }
+
+    public async Task StartAllAsync(params NodeProcess[] nodes)
+    {
+        foreach (var n in nodes) n.Start();
+        foreach (var n in nodes) await n.WaitForApiAsync(TimeSpan.FromSeconds(60));
+    }
+
+    public static async Task InitClusterAsync(NodeProcess on, params NodeProcess[] members)
+    {
+        var list = new JsonArray(members.Select(m => (JsonNode)JsonValue.Create(m.NodeName)!).ToArray());
+        var (status, body, _) = await on.ApiAsync("Sora_20221221.InitCluster", new JsonObject { ["node_name_list"] = list }.ToJsonString());
+        Assert.True(status == 200, $"InitCluster: {status} {body?.ToJsonString()}\n{on.Log}");
+    }
+
+    public static async Task<JsonArray> ListNodesAsync(NodeProcess on)
+    {
+        var (status, body, _) = await on.ApiAsync("Sora_20211215.ListClusterNodes");
+        Assert.True(status == 200, $"ListClusterNodes on {on.Name}: {status} {body?.ToJsonString()}");
+        return body!.AsArray();
+    }
+
+    /// <summary>Polls <paramref name="condition"/> until true; fails with <paramref name="what"/> and the nodes' logs.</summary>
+    public async Task<TimeSpan> EventuallyAsync(string what, Func<Task<bool>> condition, TimeSpan? timeout = null)
+    {
+        var start = DateTime.UtcNow;
+        var deadline = start + (timeout ?? TimeSpan.FromSeconds(30));
+        Exception? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                if (await condition()) return DateTime.UtcNow - start;
+                last = null;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException or NullReferenceException)
+            {
+                last = e;
+            }
+            await Task.Delay(50);
+        }
+        throw new Xunit.Sdk.XunitException($"not true within {timeout ?? TimeSpan.FromSeconds(30)}: {what} (last error: {last?.Message})\n{Logs()}");
+    }
+
+    public string Logs() => string.Join("\n", Nodes.Select(n => $"----- {n.Name} -----\n{Tail(n.Log, 4000)}"));
+
+    private static string Tail(string s, int n) => s.Length <= n ? s : s[^n..];
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var n in Nodes) await n.DisposeAsync();
+        try { Directory.Delete(_root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}

@@ -1,0 +1,341 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using Xunit.Abstractions;
+
+namespace Hibari.Tests.MultiProcess;
+
+/// <summary>
+/// Real Hibari.Server processes, 3 regular + 1 temporary on 127.0.0.1–127.0.0.4, killed with SIGKILL, frozen with
+/// SIGSTOP, restarted. Each test names the rules it proves.
+/// </summary>
+[Collection("processes")]
+public sealed class ClusterScenarioTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly ClusterHarness _h = new();
+    private NodeProcess _n1 = null!, _n2 = null!, _n3 = null!, _t4 = null!;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+    public async Task DisposeAsync() => await _h.DisposeAsync();
+
+    private async Task StartClusterAsync(bool withTemporary = true, params string[] settings)
+    {
+        _n1 = _h.Add("n1", 1, settings: settings);
+        _n2 = _h.Add("n2", 2, settings: settings);
+        _n3 = _h.Add("n3", 3, settings: settings);
+        if (withTemporary)
+        {
+            _t4 = _h.Add("t4", 4, temporary: true, settings: settings);
+            await _h.StartAllAsync(_n1, _n2, _n3, _t4);
+        }
+        else await _h.StartAllAsync(_n1, _n2, _n3);
+        var sw = Stopwatch.StartNew();
+        await ClusterHarness.InitClusterAsync(_n1, _n1, _n2, _n3);
+        output.WriteLine($"InitCluster answered after {sw.ElapsedMilliseconds} ms");
+        await AllConnectedAsync(_n1, [_n1, _n2, _n3]);
+        await AvailableAsync(_n1, _n2, _n3);
+        output.WriteLine($"InitCluster -> all available after {sw.ElapsedMilliseconds} ms");
+        if (withTemporary)
+        {
+            var (status, body, _) = await _t4.ApiAsync("Sora_20211215.RegisterClusterNode", """{"contact_node_name":"n1@127.0.0.1"}""");
+            Assert.True(status == 200, $"RegisterClusterNode: {status} {body?.ToJsonString()}\n{_h.Logs()}");
+            await AllConnectedAsync(_n2, [_n1, _n2, _n3, _t4]);
+            await AvailableAsync(_t4);
+        }
+    }
+
+    private Task AllConnectedAsync(NodeProcess on, NodeProcess[] expected) =>
+        _h.EventuallyAsync($"{on.Name} lists {string.Join(",", expected.Select(e => e.Name))} connected", async () =>
+        {
+            var nodes = await ClusterHarness.ListNodesAsync(on);
+            return expected.All(e => nodes.Any(n => n!["node_name"]!.GetValue<string>() == e.NodeName && n["connected"]!.GetValue<bool>()));
+        });
+
+    private static async Task<bool> IsAvailableAsync(NodeProcess n)
+    {
+        var (_, body, _) = await n.ApiAsync("Sora_20171010.GetStatsReport");
+        var metrics = await MetricsAsync(n);
+        return metrics.Contains("hibari_available 1\n");
+    }
+
+    private static async Task<string> MetricsAsync(NodeProcess n)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        return await http.GetStringAsync($"http://{n.Ip}:{n.ApiPort}/metrics");
+    }
+
+    private async Task AvailableAsync(params NodeProcess[] nodes)
+    {
+        foreach (var n in nodes)
+            await _h.EventuallyAsync($"{n.Name} available", () => IsAvailableAsync(n), TimeSpan.FromSeconds(30));
+    }
+
+    private static async Task<int> ChangeModeAsync(NodeProcess n, string mode)
+    {
+        var (status, _, _) = await n.ApiAsync("Sora_20211215.ChangeMode", $$"""{"mode":"{{mode}}"}""");
+        return status;
+    }
+
+    private static async Task<bool> ListedConnectedAsync(NodeProcess on, NodeProcess target, bool connected)
+    {
+        var nodes = await ClusterHarness.ListNodesAsync(on);
+        return nodes.Any(n => n!["node_name"]!.GetValue<string>() == target.NodeName && n["connected"]!.GetValue<bool>() == connected);
+    }
+
+    private static async Task<bool> ListedAsync(NodeProcess on, NodeProcess target) =>
+        (await ClusterHarness.ListNodesAsync(on)).Any(n => n!["node_name"]!.GetValue<string>() == target.NodeName);
+
+    [Fact]
+    public async Task Uninitialised_cluster_node_refuses_signaling_with_a_reason_C_CONF_1()
+    {
+        var n = _h.Add("solo", 1);
+        await _h.StartAllAsync(n);
+        var (code, reason) = await Signaling.ConnectAndWaitForCloseAsync(n, n.SignalingPort);
+        Assert.Equal(4501, code);
+        Assert.Equal("CLUSTER-NOT-INITIALIZED", reason);
+        var (status, body, _) = await n.ApiAsync("Sora_20211215.ChangeMode", """{"mode":"normal"}""");
+        Assert.Equal(503, status);
+        Assert.Equal("ClusterNotInitialized", body!["error_type"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Init_register_kill_minority_restart_C_MEM_1_C_MEM_2_C_MEM_5_C_MAJ_1_C_MAJ_2_C_MAJ_3_C_MEM_3()
+    {
+        await StartClusterAsync();
+        // C-MEM-5: every node answers ListClusterNodes with every field, temporary_node set for t4.
+        foreach (var on in new[] { _n1, _n2, _n3, _t4 })
+        {
+            var nodes = await ClusterHarness.ListNodesAsync(on);
+            Assert.Equal(4, nodes.Count);
+            var t4 = nodes.Single(n => n!["node_name"]!.GetValue<string>() == _t4.NodeName)!;
+            Assert.True(t4["temporary_node"]!.GetValue<bool>());
+            Assert.Equal("ws://127.0.0.4:" + _t4.SignalingPort + "/signaling", t4["external_signaling_url"]!.GetValue<string>());
+            Assert.Equal("normal", t4["mode"]!.GetValue<string>());
+            Assert.Equal(1000, t4["license_max_connections"]!.GetValue<int>());
+        }
+        var (_, stats, _) = await _n1.ApiAsync("Sora_20171010.GetStatsReport");
+        Assert.Contains(stats!["cluster"]!["raft_state"]!.GetValue<string>(), new[] { "leader", "follower" });
+        Assert.True(stats["cluster"]!["raft_commit_index"]!.GetValue<long>() > 0);
+
+        // One regular node dies: writes still commit (ChangeMode is a replicated write), it is listed connected:false.
+        _n3.Kill();
+        await _h.EventuallyAsync("n3 listed connected:false on n1", () => ListedConnectedAsync(_n1, _n3, false));
+        await _h.EventuallyAsync("write accepted with 2 of 3", async () => await ChangeModeAsync(_n2, "block_new_session") == 200);
+        await _h.EventuallyAsync("mode replicated to n1's view", async () =>
+            (await ClusterHarness.ListNodesAsync(_n1)).Any(n => n!["node_name"]!.GetValue<string>() == _n2.NodeName
+                                                              && n["mode"]!.GetValue<string>() == "block_new_session"));
+        Assert.True(await IsAvailableAsync(_n1));
+        Assert.True(await IsAvailableAsync(_t4));
+
+        // A second one dies: the survivor and the temporary node stop serving within 3 s (C-MAJ-2, C-MAJ-1).
+        var killed = Stopwatch.StartNew();
+        _n2.Kill();
+        var survivor = await _h.EventuallyAsync("n1 unavailable", async () => !await IsAvailableAsync(_n1), TimeSpan.FromSeconds(10));
+        var temp = await _h.EventuallyAsync("t4 unavailable", async () => !await IsAvailableAsync(_t4), TimeSpan.FromSeconds(10));
+        output.WriteLine($"minority detected: n1 after {survivor.TotalMilliseconds:F0} ms, t4 after {killed.ElapsedMilliseconds} ms");
+        Assert.True(killed.Elapsed < TimeSpan.FromSeconds(3.5), $"minority detection took {killed.ElapsedMilliseconds} ms");
+        var (code, reason) = await Signaling.ConnectAndWaitForCloseAsync(_n1, _n1.SignalingPort);
+        Assert.Equal(4502, code);
+        Assert.Equal("CLUSTER-MAJORITY-LOST", reason);
+        (code, reason) = await Signaling.ConnectAndWaitForCloseAsync(_t4, _t4.SignalingPort);
+        Assert.Equal(4502, code);
+
+        // Both come back: everyone serves again with no API call (C-MEM-3 auto-rejoin, C-MAJ-3 recovery).
+        _n2.Start();
+        _n3.Start();
+        await AvailableAsync(_n1, _n2, _n3, _t4);
+        await AllConnectedAsync(_n3, [_n1, _n2, _n3, _t4]);
+        var (c2, r2) = await Signaling.ConnectAndWaitForCloseAsync(_n1, _n1.SignalingPort);
+        Assert.NotEqual(4502, c2);
+        Assert.NotEqual("CLUSTER-MAJORITY-LOST", r2);
+    }
+
+    [Fact]
+    public async Task Temporary_node_removed_after_kill_and_back_after_freeze_C_MEM_3_C_MAJ_3_C_MEM_7()
+    {
+        await StartClusterAsync();
+        // C-MEM-7: temporary nodes cannot be purged.
+        var (status, body, _) = await _n1.ApiAsync("Sora_20220629.PurgeClusterNode", """{"target_node_name":"t4@127.0.0.4"}""");
+        Assert.Equal(400, status);
+        Assert.Equal("TemporaryNode", body!["error_type"]!.GetValue<string>());
+
+        // Frozen (still running, cut off): expires, then returns by itself after SIGCONT (C-MAJ-3).
+        _t4.Freeze();
+        await _h.EventuallyAsync("frozen t4 expired", async () => !await ListedAsync(_n1, _t4), TimeSpan.FromSeconds(10));
+        _t4.Thaw();
+        await _h.EventuallyAsync("t4 back by itself", () => ListedConnectedAsync(_n1, _t4, true), TimeSpan.FromSeconds(15));
+        await AvailableAsync(_t4);
+
+        // Killed: removed within 5 s (lease expiry).
+        var sw = Stopwatch.StartNew();
+        _t4.Kill();
+        await _h.EventuallyAsync("killed t4 removed", async () => !await ListedAsync(_n2, _t4), TimeSpan.FromSeconds(10));
+        output.WriteLine($"temporary node removed {sw.ElapsedMilliseconds} ms after SIGKILL");
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5), $"removal took {sw.ElapsedMilliseconds} ms");
+
+        // Restarted: not a member until registered again (C-MEM-3).
+        _t4.Start();
+        await _t4.WaitForApiAsync(TimeSpan.FromSeconds(60));
+        var (code, reason) = await Signaling.ConnectAndWaitForCloseAsync(_t4, _t4.SignalingPort);
+        Assert.Equal(4501, code);
+        Assert.False(await ListedAsync(_n1, _t4));
+        (status, body, _) = await _t4.ApiAsync("Sora_20211215.RegisterClusterNode", """{"contact_node_name":"n2@127.0.0.2"}""");
+        Assert.True(status == 200, body?.ToJsonString());
+        await _h.EventuallyAsync("t4 registered again", () => ListedConnectedAsync(_n1, _t4, true));
+    }
+
+    [Fact]
+    public async Task Purged_node_is_gone_everywhere_and_cannot_auto_rejoin_C_MEM_4()
+    {
+        await StartClusterAsync(withTemporary: false);
+        // Refused while it still runs, and for the node itself.
+        var (status, body, _) = await _n1.ApiAsync("Sora_20220629.PurgeClusterNode", """{"target_node_name":"n3@127.0.0.3"}""");
+        Assert.Equal(400, status);
+        Assert.Equal("NodeStillRunning", body!["error_type"]!.GetValue<string>());
+        _n3.Kill();
+        await _h.EventuallyAsync("n3 disconnected", () => ListedConnectedAsync(_n1, _n3, false));
+        (status, body, _) = await _n1.ApiAsync("Sora_20220629.PurgeClusterNode", """{"target_node_name":"n3@127.0.0.3"}""");
+        Assert.True(status == 200, body?.ToJsonString() + _h.Logs());
+        await _h.EventuallyAsync("n3 gone on n1 and n2", async () => !await ListedAsync(_n1, _n3) && !await ListedAsync(_n2, _n3));
+
+        // Restarted with its old data_dir, it must not come back.
+        _n3.Start();
+        await _n3.WaitForApiAsync(TimeSpan.FromSeconds(60));
+        await _h.EventuallyAsync("purged n3 knows it is out", async () =>
+        {
+            var (c, _) = await Signaling.ConnectAndWaitForCloseAsync(_n3, _n3.SignalingPort);
+            return c == 4501;
+        }, TimeSpan.FromSeconds(30));
+        Assert.False(await ListedAsync(_n1, _n3));
+        Assert.False(await ListedAsync(_n2, _n3));
+        // The two remaining nodes are a majority of the two remaining regular nodes and keep writing.
+        Assert.Equal(200, await ChangeModeAsync(_n1, "normal"));
+        // A purged name cannot register again either.
+        (status, body, _) = await _n3.ApiAsync("Sora_20211215.RegisterClusterNode", """{"contact_node_name":"n1@127.0.0.1"}""");
+        Assert.Equal(400, status);
+        Assert.Contains("purged", body!["message"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Full_cluster_kill_and_restart_keeps_the_replicated_state_and_claims_agree_C_MAJ_4_C_MEM_6()
+    {
+        await StartClusterAsync(withTemporary: false, "debug_api=true");
+        // Three concurrent claims of one new channel from three nodes: one session, one winner, the same everywhere.
+        var claims = await Task.WhenAll(new[] { _n1, _n2, _n3 }.Select(n => n.ApiAsync(
+            "Sora_20261202.HibariDebugClaimSession", """{"channel_id":"race"}""")));
+        Assert.All(claims, c => Assert.True(c.Status == 200, c.Body?.ToJsonString()));
+        Assert.Single(claims.Select(c => c.Body!["session_id"]!.GetValue<string>()).Distinct());
+        Assert.Single(claims, c => c.Body!["created"]!.GetValue<bool>());
+        Assert.Equal(200, await ChangeModeAsync(_n3, "block_new_connection"));
+        await _h.EventuallyAsync("channel listed with three owners on every node", async () =>
+        {
+            foreach (var n in new[] { _n1, _n2, _n3 })
+            {
+                var (_, ch, _) = await n.ApiAsync("Sora_20211215.ListClusterChannels");
+                var race = ch!.AsArray().SingleOrDefault(c => c!["channel_id"]!.GetValue<string>() == "race");
+                if (race is null || race["owners"]!.AsArray().Count != 3) return false;
+            }
+            return true;
+        });
+
+        foreach (var n in new[] { _n1, _n2, _n3 }) n.Kill();
+        foreach (var n in new[] { _n1, _n2, _n3 }) n.Start();
+        await AvailableAsync(_n1, _n2, _n3);
+        foreach (var n in new[] { _n1, _n2, _n3 })
+        {
+            var nodes = await ClusterHarness.ListNodesAsync(n);
+            Assert.Equal(3, nodes.Count);
+            Assert.Equal("block_new_connection", nodes.Single(x => x!["node_name"]!.GetValue<string>() == _n3.NodeName)!["mode"]!.GetValue<string>());
+            var (_, ch, _) = await n.ApiAsync("Sora_20211215.ListClusterChannels");
+            Assert.Single(ch!.AsArray(), c => c!["channel_id"]!.GetValue<string>() == "race");
+        }
+        // The session survives: a later claim joins it.
+        var again = await _n2.ApiAsync("Sora_20261202.HibariDebugClaimSession", """{"channel_id":"race"}""");
+        Assert.Equal(claims[0].Body!["session_id"]!.GetValue<string>(), again.Body!["session_id"]!.GetValue<string>());
+        Assert.False(again.Body!["created"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task Rebuild_after_permanent_quorum_loss_with_InitCluster_C_MEM_1()
+    {
+        await StartClusterAsync(withTemporary: false);
+        _n2.Kill();
+        _n3.Kill();
+        await _h.EventuallyAsync("n1 unavailable", async () => !await IsAvailableAsync(_n1));
+        // n2 and n3 are gone for good; two fresh nodes take their place.
+        var f2 = _h.Add("f2", 2);
+        var f3 = _h.Add("f3", 3);
+        await _h.StartAllAsync(f2, f3);
+        await ClusterHarness.InitClusterAsync(_n1, _n1, f2, f3);
+        await AvailableAsync(_n1, f2, f3);
+        foreach (var n in new[] { _n1, f2, f3 })
+        {
+            var names = (await ClusterHarness.ListNodesAsync(n)).Select(x => x!["node_name"]!.GetValue<string>()).Order().ToArray();
+            Assert.Equal(new[] { "f2@127.0.0.2", "f3@127.0.0.3", "n1@127.0.0.1" }, names);
+        }
+        Assert.Equal(200, await ChangeModeAsync(f3, "normal"));
+    }
+
+    [Fact]
+    public async Task Wrong_secret_on_the_cluster_port_is_refused_and_the_cluster_is_unaffected()
+    {
+        await StartClusterAsync(withTemporary: false);
+        var before = await MetricsAsync(_n1);
+        // A node with another secret cannot be found or join.
+        var rogue = _h.Add("rogue", 4, settings: "cluster_secret=another-secret-value");
+        await _h.StartAllAsync(rogue);
+        var (status, body, _) = await rogue.ApiAsync("Sora_20211215.RegisterClusterNode", """{"contact_node_name":"n1@127.0.0.1"}""");
+        Assert.Equal(400, status);
+        // Raw TCP clients speaking garbage to every port of n1's cluster range.
+        for (var port = 49010; port <= 49020; port++)
+        {
+            try
+            {
+                using var tcp = new TcpClient();
+                await tcp.ConnectAsync("127.0.0.1", port);
+                var s = tcp.GetStream();
+                await s.WriteAsync(new byte[] { 1, 2, 0xff, 0xff, 0xff, 0xff, 9, 9, 9 });
+                s.ReadTimeout = 2000;
+                var buf = new byte[256];
+                try { while (await s.ReadAsync(buf) > 0) { } } catch (IOException) { }
+            }
+            catch (SocketException) { }
+        }
+        await _h.EventuallyAsync("auth failures counted", async () =>
+        {
+            var m = await MetricsAsync(_n1);
+            var line = m.Split('\n').FirstOrDefault(l => l.StartsWith("hibari_cluster_link_auth_failures_total "));
+            return line is not null && double.Parse(line.Split(' ')[1]) > 0;
+        });
+        Assert.False(await ListedAsync(_n1, rogue));
+        Assert.Equal(200, await ChangeModeAsync(_n1, "normal"));
+        await AllConnectedAsync(_n2, [_n1, _n2, _n3]);
+        Assert.True(await IsAvailableAsync(_n1));
+        output.WriteLine(before.Length.ToString());
+    }
+
+    [Fact]
+    public async Task Register_beyond_license_max_nodes_is_refused_and_temporary_nodes_cannot_be_initialised_C_MEM_8_C_MEM_7()
+    {
+        _n1 = _h.Add("n1", 1, settings: "license_max_nodes=2");
+        _n2 = _h.Add("n2", 2, settings: "license_max_nodes=2");
+        _n3 = _h.Add("n3", 3, settings: "license_max_nodes=2");
+        _t4 = _h.Add("t4", 4, temporary: true, settings: "license_max_nodes=2");
+        await _h.StartAllAsync(_n1, _n2, _n3, _t4);
+        var list = """{"node_name_list":["n1@127.0.0.1","t4@127.0.0.4"]}""";
+        var (status, body, _) = await _n1.ApiAsync("Sora_20221221.InitCluster", list);
+        Assert.Equal(400, status);
+        Assert.Equal("TemporaryNode", body!["error_type"]!.GetValue<string>());
+        (status, body, _) = await _n1.ApiAsync("Sora_20221221.InitCluster", """{"node_name_list":["n1@127.0.0.1","n2@127.0.0.2","n3@127.0.0.3"]}""");
+        Assert.Equal(400, status);
+        Assert.Equal("LicenseMaxNodesExceeded", body!["error_type"]!.GetValue<string>());
+        await ClusterHarness.InitClusterAsync(_n1, _n1, _n2);
+        await AvailableAsync(_n1, _n2);
+        (status, body, _) = await _n3.ApiAsync("Sora_20211215.RegisterClusterNode", """{"contact_node_name":"n1@127.0.0.1"}""");
+        Assert.Equal(400, status);
+        Assert.Contains("license_max_nodes", body!["message"]!.GetValue<string>());
+        (status, body, _) = await _t4.ApiAsync("Sora_20211215.RegisterClusterNode", """{"contact_node_name":"n2@127.0.0.2"}""");
+        Assert.Equal(400, status);
+        Assert.False(await ListedAsync(_n1, _n3));
+    }
+}

@@ -1,0 +1,34 @@
+using System.Net.WebSockets;
+using System.Text;
+
+namespace Hibari.Tests.MultiProcess;
+
+/// <summary>A minimal signaling client: opens the WebSocket, sends `connect`, returns how the server closed it.</summary>
+public static class Signaling
+{
+    public static async Task<(int? Code, string? Reason)> ConnectAndWaitForCloseAsync(NodeProcess node, int signalingPort, TimeSpan? timeout = null)
+    {
+        using var ws = new ClientWebSocket();
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(15));
+        await ws.ConnectAsync(new Uri($"ws://{node.Ip}:{signalingPort}/signaling"), cts.Token);
+        var connect = """{"type":"connect","role":"sendrecv","channel_id":"room-1","sdp":"v=0"}""";
+        try
+        {
+            await ws.SendAsync(Encoding.UTF8.GetBytes(connect), WebSocketMessageType.Text, true, cts.Token);
+        }
+        catch (WebSocketException) { }
+        var buf = new byte[4096];
+        while (true)
+        {
+            try
+            {
+                var r = await ws.ReceiveAsync(buf, cts.Token);
+                if (r.MessageType == WebSocketMessageType.Close) return ((int?)ws.CloseStatus, ws.CloseStatusDescription);
+            }
+            catch (WebSocketException)
+            {
+                return ((int?)ws.CloseStatus, ws.CloseStatusDescription);
+            }
+        }
+    }
+}
