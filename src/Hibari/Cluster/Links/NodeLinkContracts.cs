@@ -19,15 +19,28 @@ public sealed record NodeLinkOptions
     public int MaxFrameBytes { get; init; } = 16 * 1024 * 1024;
     /// <summary>Delay between dial attempts to an unreachable peer.</summary>
     public TimeSpan RedialInterval { get; init; } = TimeSpan.FromMilliseconds(300);
+    /// <summary>Handshake limit of one port probe in <c>DiscoverAsync</c> (a port held by a silent service costs this much).</summary>
+    public TimeSpan DiscoveryProbeTimeout { get; init; } = TimeSpan.FromMilliseconds(700);
+    /// <summary>
+    /// Bytes that may wait in one link's send queue. A one-way message that does not fit is dropped and counted
+    /// (a frame is always accepted into an empty queue, so a single large frame still goes through).
+    /// </summary>
+    public int SendQueueLimitBytes { get; init; } = 4 * 1024 * 1024;
+    /// <summary>Inbound connections allowed to be in their handshake at once; more are closed at once (flood guard).</summary>
+    public int MaxPendingHandshakes { get; init; } = 64;
 }
 
 /// <summary>What the mesh delivers upward. Called on link threads: implementations must not block.</summary>
 public interface INodeLinkHandler
 {
     /// <summary>An authenticated peer asked something; the returned bytes are its answer.</summary>
+    /// <remarks>Runs off the link's read loop. <paramref name="payload"/> is valid until the returned task completes.
+    /// An exception's message is carried back to the requester as a <see cref="NodeLinkException"/>.</remarks>
     ValueTask<byte[]> OnRequestAsync(string peer, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken);
 
     /// <summary>A one-way message on channel <paramref name="channel"/> (an application-defined byte).</summary>
+    /// <remarks>Called on the link's read loop, in the order the peer sent them. <paramref name="payload"/> is a view
+    /// of a pooled read buffer, valid only until this call returns: copy what must be kept.</remarks>
     void OnMessage(string peer, byte channel, ReadOnlyMemory<byte> payload);
 
     /// <summary>A link to <paramref name="peer"/> became usable (authenticated).</summary>
