@@ -343,7 +343,7 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
             {
                 lastError = e.Message;
             }
-            await Task.Delay(100, _time, ct).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromMilliseconds(100), _time, ct).ConfigureAwait(false);
         }
         throw new ClusterOperationException("ClusterUnavailable", $"the write could not be committed: {lastError}", 503);
     }
@@ -413,7 +413,7 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
         while (_time.GetUtcNow() < deadline)
         {
             if (names.All(State.View.Members.ContainsKey)) return names;
-            await Task.Delay(50, _time, ct).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromMilliseconds(50), _time, ct).ConfigureAwait(false);
         }
         throw new ClusterOperationException("InitClusterTimeout", "the nodes were bootstrapped but no leader committed the member list within 30 s", 503);
     }
@@ -527,7 +527,7 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
             }
             catch (NotLeaderException e) { lastError = e.Message; }
             catch (NodeLinkException e) { throw FromRemote(e, "ClusterOperationFailed"); }
-            await Task.Delay(100, _time, ct).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromMilliseconds(100), _time, ct).ConfigureAwait(false);
         }
         throw new ClusterOperationException("ClusterUnavailable", $"no leader: {lastError}", 503);
     }
