@@ -48,6 +48,7 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
     private DateTimeOffset _lastTempPoll;
     private DateTimeOffset? _lastQuorumConfirmation;
     private string? _tempLeaderName;
+    private volatile bool _seenSelfInState;
     private DateTimeOffset _lastPurgeCheck;
     private readonly long _startedUnixMs;
 
@@ -223,8 +224,17 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
         if (m.Name != NodeName && IPEndPoint.TryParse(m.LinkEndPoint, out var ep) && ep.Port != 0) peers[m.Name] = ep;
     }
 
+    private long _barrierTerm = -1;
+
     private async Task LeaderDutiesAsync(ClusterView view, DateTimeOffset now)
     {
+        var term = _raft!.Term;
+        if (_barrierTerm != term)
+        {
+            var b = await ExecuteLocalAsync(new ClusterCommand.Barrier(term)).ConfigureAwait(false);
+            if (b.Ok) _barrierTerm = term;
+            view = State.View;
+        }
         // InitCluster's member records are written by whichever node leads first.
         foreach (var r in _bootstrapRecords)
             if (!view.Members.ContainsKey(r.Name) && !view.Purged.Contains(r.Name))
@@ -260,14 +270,28 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
         _tempLeaderName = leaderName;
         if (fresh is not null) State.Load(fresh);
         if (!quorum) return;
-        if (State.View.Members.ContainsKey(NodeName)) _lastQuorumConfirmation = _time.GetUtcNow();
-        else
+        if (State.View.Members.ContainsKey(NodeName))
         {
+            _lastQuorumConfirmation = _time.GetUtcNow();
+            _seenSelfInState = true;
+        }
+        else if (_seenSelfInState)
+        {
+            // Only after our record was seen: right after a registration a follower may not have applied it yet.
+            _seenSelfInState = false;
             // C-MAJ-3: cut off long enough to lose its lease, but still running: register again by itself.
             _log.LogInformation("This temporary node is no longer in the cluster: registering again through {Target}", target);
-            var joined = await links.RequestAsync(target, ClusterRpc.Request(ClusterRpc.Op.Join, w => ClusterCommand.WriteMember(w, SelfRecord())),
-                TimeSpan.FromSeconds(10), _stop.Token).ConfigureAwait(false);
-            if (ClusterState.TryDecodeView(joined) is { } v) State.Load(v);
+            try
+            {
+                var joined = await links.RequestAsync(target, ClusterRpc.Request(ClusterRpc.Op.Join, w => ClusterCommand.WriteMember(w, SelfRecord())),
+                    TimeSpan.FromSeconds(10), _stop.Token).ConfigureAwait(false);
+                if (ClusterState.TryDecodeView(joined) is { } v) State.Load(v);
+            }
+            catch (Exception e) when (e is NodeLinkException or OperationCanceledException)
+            {
+                _seenSelfInState = true; // try again on the next poll
+                _log.LogWarning("Registering again failed: {Message}", e.Message);
+            }
         }
     }
 
@@ -486,6 +510,7 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
             var view = ClusterState.TryDecodeView(reply) ?? throw new ClusterOperationException("RegisterFailed", "malformed reply from the contact node");
             if (Temporary)
             {
+                _seenSelfInState = false;
                 State.Load(view);
                 _lastQuorumConfirmation = _time.GetUtcNow();
             }

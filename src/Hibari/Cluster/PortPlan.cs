@@ -74,6 +74,9 @@ internal sealed class PortPlan : IDisposable
     private static TcpListener? TryBind(IPAddress address, int port, bool listen = false)
     {
         var listener = new TcpListener(address, port);
+        // After a crash the port may still have connections in TIME_WAIT; on Linux SO_REUSEADDR allows the bind then,
+        // while still refusing a second listener on the same port.
+        listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
         try
         {
             // The Raft hold is bound without listening: it refuses connections, so probes don't hang on it.

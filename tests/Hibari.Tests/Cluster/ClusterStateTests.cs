@@ -23,6 +23,7 @@ public class ClusterStateTests
             new ClusterCommand.AddOwner("ch", "S1", "b@127.0.0.2"),
             new ClusterCommand.RemoveOwner("ch", "S1", "b@127.0.0.2"),
             new ClusterCommand.DestroySession("ch", "S1"),
+            new ClusterCommand.Barrier(7),
         ];
         foreach (var c in commands) Assert.Equal(c, ClusterCommand.TryDecode(c.Encode()));
     }

@@ -105,8 +105,8 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output) : IAsyncLifet
         // C-MEM-5: every node answers ListClusterNodes with every field, temporary_node set for t4.
         foreach (var on in new[] { _n1, _n2, _n3, _t4 })
         {
+            await _h.EventuallyAsync($"{on.Name} lists 4 nodes", async () => (await ClusterHarness.ListNodesAsync(on)).Count == 4);
             var nodes = await ClusterHarness.ListNodesAsync(on);
-            Assert.Equal(4, nodes.Count);
             var t4 = nodes.Single(n => n!["node_name"]!.GetValue<string>() == _t4.NodeName)!;
             Assert.True(t4["temporary_node"]!.GetValue<bool>());
             Assert.Equal("ws://127.0.0.4:" + _t4.SignalingPort + "/signaling", t4["external_signaling_url"]!.GetValue<string>());
@@ -154,6 +154,7 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output) : IAsyncLifet
     public async Task Temporary_node_removed_after_kill_and_back_after_freeze_C_MEM_3_C_MAJ_3_C_MEM_7()
     {
         await StartClusterAsync();
+        await AllConnectedAsync(_n1, [_n1, _n2, _n3, _t4]);
         // C-MEM-7: temporary nodes cannot be purged.
         var (status, body, _) = await _n1.ApiAsync("Sora_20220629.PurgeClusterNode", """{"target_node_name":"t4@127.0.0.4"}""");
         Assert.Equal(400, status);
@@ -178,7 +179,8 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output) : IAsyncLifet
         await _t4.WaitForApiAsync(TimeSpan.FromSeconds(60));
         var (code, reason) = await Signaling.ConnectAndWaitForCloseAsync(_t4, _t4.SignalingPort);
         Assert.Equal(4501, code);
-        Assert.False(await ListedAsync(_n1, _t4));
+        await _h.EventuallyAsync("restarted t4 not listed on n1 before it registers again", async () => !await ListedAsync(_n1, _t4));
+        Assert.False(await ListedAsync(_n2, _t4));
         (status, body, _) = await _t4.ApiAsync("Sora_20211215.RegisterClusterNode", """{"contact_node_name":"n2@127.0.0.2"}""");
         Assert.True(status == 200, body?.ToJsonString());
         await _h.EventuallyAsync("t4 registered again", () => ListedConnectedAsync(_n1, _t4, true));
@@ -241,14 +243,16 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output) : IAsyncLifet
         foreach (var n in new[] { _n1, _n2, _n3 }) n.Kill();
         foreach (var n in new[] { _n1, _n2, _n3 }) n.Start();
         await AvailableAsync(_n1, _n2, _n3);
+        // Every write acknowledged before the kill is back on every node (the new leader's barrier commits them).
         foreach (var n in new[] { _n1, _n2, _n3 })
-        {
-            var nodes = await ClusterHarness.ListNodesAsync(n);
-            Assert.Equal(3, nodes.Count);
-            Assert.Equal("block_new_connection", nodes.Single(x => x!["node_name"]!.GetValue<string>() == _n3.NodeName)!["mode"]!.GetValue<string>());
-            var (_, ch, _) = await n.ApiAsync("Sora_20211215.ListClusterChannels");
-            Assert.Single(ch!.AsArray(), c => c!["channel_id"]!.GetValue<string>() == "race");
-        }
+            await _h.EventuallyAsync($"state restored on {n.Name}", async () =>
+            {
+                var nodes = await ClusterHarness.ListNodesAsync(n);
+                var (_, ch, _) = await n.ApiAsync("Sora_20211215.ListClusterChannels");
+                return nodes.Count == 3
+                       && nodes.Single(x => x!["node_name"]!.GetValue<string>() == _n3.NodeName)!["mode"]!.GetValue<string>() == "block_new_connection"
+                       && ch!.AsArray().Count(c => c!["channel_id"]!.GetValue<string>() == "race" && c["owners"]!.AsArray().Count == 3) == 1;
+            }, TimeSpan.FromSeconds(20));
         // The session survives: a later claim joins it.
         var again = await _n2.ApiAsync("Sora_20261202.HibariDebugClaimSession", """{"channel_id":"race"}""");
         Assert.Equal(claims[0].Body!["session_id"]!.GetValue<string>(), again.Body!["session_id"]!.GetValue<string>());

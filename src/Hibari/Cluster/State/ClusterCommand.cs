@@ -21,7 +21,13 @@ public abstract record ClusterCommand
     /// <summary>Destroys the session if it is still the channel's current one.</summary>
     public sealed record DestroySession(string ChannelId, string SessionId) : ClusterCommand;
 
-    private enum Op : byte { AddMember = 1, RemoveMember, SetMode, ClaimSession, AddOwner, RemoveOwner, DestroySession }
+    /// <summary>
+    /// Written by every new leader: committing an entry of its own term also commits (and so applies everywhere) the
+    /// entries of earlier terms, e.g. after the whole cluster restarted.
+    /// </summary>
+    public sealed record Barrier(long Term) : ClusterCommand;
+
+    private enum Op : byte { AddMember = 1, RemoveMember, SetMode, ClaimSession, AddOwner, RemoveOwner, DestroySession, Barrier }
 
     public byte[] Encode()
     {
@@ -35,6 +41,7 @@ public abstract record ClusterCommand
             case AddOwner c: w.Byte((byte)Op.AddOwner).String(c.ChannelId).String(c.SessionId).String(c.Owner); break;
             case RemoveOwner c: w.Byte((byte)Op.RemoveOwner).String(c.ChannelId).String(c.SessionId).String(c.Owner); break;
             case DestroySession c: w.Byte((byte)Op.DestroySession).String(c.ChannelId).String(c.SessionId); break;
+            case Barrier c: w.Byte((byte)Op.Barrier).Int64(c.Term); break;
             default: throw new InvalidOperationException("unknown command " + GetType().Name);
         }
         return w.ToArray();
@@ -55,6 +62,7 @@ public abstract record ClusterCommand
             Op.AddOwner => r.String(out var ch) && r.String(out var s) && r.String(out var o) ? new AddOwner(ch, s, o) : null,
             Op.RemoveOwner => r.String(out var ch) && r.String(out var s) && r.String(out var o) ? new RemoveOwner(ch, s, o) : null,
             Op.DestroySession => r.String(out var ch) && r.String(out var s) ? new DestroySession(ch, s) : null,
+            Op.Barrier => r.Int64(out var term) ? new Barrier(term) : null,
             _ => null,
         };
         return cmd is not null && r.AtEnd ? cmd : null;

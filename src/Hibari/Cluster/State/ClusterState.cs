@@ -108,6 +108,9 @@ public sealed class ClusterState
                 }
                 return CommandResult.Fail($"session {c.SessionId} of channel {c.ChannelId} does not exist");
 
+            case ClusterCommand.Barrier:
+                return CommandResult.Success;
+
             default:
                 return CommandResult.Fail("unknown command");
         }
