@@ -51,7 +51,21 @@ internal static class LinkTestKit
     {
         a.Host.SetPeers(new Dictionary<string, IPEndPoint> { [b.Name] = b.EndPoint });
         b.Host.SetPeers(new Dictionary<string, IPEndPoint> { [a.Name] = a.EndPoint });
-        await Until(() => a.Host.IsConnected(b.Name) && b.Host.IsConnected(a.Name), $"{a.Name} and {b.Name} are linked");
+        await Until(() => SettledOnOneLink(a, b), $"{a.Name} and {b.Name} are linked by one settled link");
+    }
+
+    /// <summary>
+    /// Both ends are connected over the same single TCP connection (one end's local endpoint is the other's
+    /// remote) and no duplicate is still open. While two simultaneous dials are being resolved, each end may
+    /// briefly hold one link that is not the other's, so tests wait for this rather than for IsConnected.
+    /// </summary>
+    public static bool SettledOnOneLink(TestNode x, TestNode y)
+    {
+        var xy = x.Host.DescribeLink(y.Name);
+        var yx = y.Host.DescribeLink(x.Name);
+        return xy is { } one && yx is { } other
+            && Equals(one.Local, other.Remote) && Equals(one.Remote, other.Local) && one.Dialer == other.Dialer
+            && x.Host.OpenLinkCount(y.Name) == 1 && y.Host.OpenLinkCount(x.Name) == 1;
     }
 
     /// <summary>True once the other end closed (EOF or reset) within <paramref name="within"/>; false if it stayed open.</summary>

@@ -382,6 +382,7 @@ public sealed class NodeLinkHost : IAsyncDisposable
                 ReportDialFailure(peer, endPoint, outcome);
                 return false;
             }
+            ct.ThrowIfCancellationRequested(); // SetPeers dropped the peer while we dialled: no link
             var link = new NodeLink(_services, connection, outcome.PeerName, _options.NodeName, isOneShot: false, endPoint, OnLinkClosed);
             var owned = connection;
             connection = null;
