@@ -273,10 +273,11 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output) : IAsyncLifet
         await ClusterHarness.InitClusterAsync(_n1, _n1, f2, f3);
         await AvailableAsync(_n1, f2, f3);
         foreach (var n in new[] { _n1, f2, f3 })
-        {
-            var names = (await ClusterHarness.ListNodesAsync(n)).Select(x => x!["node_name"]!.GetValue<string>()).Order().ToArray();
-            Assert.Equal(new[] { "f2@127.0.0.2", "f3@127.0.0.3", "n1@127.0.0.1" }, names);
-        }
+            await _h.EventuallyAsync($"{n.Name} lists exactly the new members", async () =>
+            {
+                var names = (await ClusterHarness.ListNodesAsync(n)).Select(x => x!["node_name"]!.GetValue<string>()).Order().ToArray();
+                return names.SequenceEqual(["f2@127.0.0.2", "f3@127.0.0.3", "n1@127.0.0.1"]);
+            });
         Assert.Equal(200, await ChangeModeAsync(f3, "normal"));
     }
 
