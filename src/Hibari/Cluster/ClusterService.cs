@@ -35,6 +35,7 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
     private readonly ConcurrentDictionary<string, DateTimeOffset> _tempLastSeen = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private readonly IPAddress _advertised;
+    private readonly string _incarnation = Guid.NewGuid().ToString("n");
 
     private PortPlan? _ports;
     private NodeLinkHost? _links;
@@ -119,7 +120,7 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
             _raft = null;
         }
         _ports!.ReleaseRaftPort();
-        var raft = new RaftHost(RaftEndPoint, _o.DataDir, State, _timings.Raft, _loggerFactory);
+        var raft = new RaftHost(RaftEndPoint, _o.DataDir, State, _timings.Raft, _o.ClusterSecret ?? "", _loggerFactory);
         if (bootstrap is null) await raft.StartAsync(ct).ConfigureAwait(false);
         else await raft.BootstrapAsync(bootstrap, ct).ConfigureAwait(false);
         _raft = raft;
@@ -141,6 +142,7 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
         Version = HibariVersion.Value,
         Mode = NodeModes.Normal,
         MemberSinceUnixMs = _time.GetUtcNow().ToUnixTimeMilliseconds(),
+        Incarnation = _incarnation,
     };
 
     public static string LicenseTypeName(LicenseType t) => t == Config.LicenseType.MaxNodes ? "max_nodes" : "standard";
@@ -181,17 +183,21 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
             _ = Task.Run(async () =>
             {
                 try { await LeaderDutiesAsync(view, now).ConfigureAwait(false); }
-                catch (Exception e) { _log.LogDebug(e, "leader duties"); }
+                catch (Exception e) when (e is NotLeaderException or OperationCanceledException or TimeoutException) { _log.LogDebug("leader duties: {Message}", e.Message); }
+                catch (Exception e) { _log.LogWarning(e, "leader duties failed"); }
                 finally { Volatile.Write(ref _leaderDutyRunning, 0); }
             });
 
-        if (Temporary && _member && now - _lastTempPoll >= _timings.TemporaryPollInterval && Interlocked.Exchange(ref _tempPollRunning, 1) == 0)
+        // A poll that has not finished within 3 s is abandoned (its request has its own timeout; this guards against a stuck one).
+        if (Temporary && _member && now - _lastTempPoll >= _timings.TemporaryPollInterval
+            && (Interlocked.Exchange(ref _tempPollRunning, 1) == 0 || now - _lastTempPoll > TimeSpan.FromSeconds(3)))
         {
             _lastTempPoll = now;
             _ = Task.Run(async () =>
             {
                 try { await PollStateAsTemporaryAsync().ConfigureAwait(false); }
-                catch (Exception e) { _log.LogDebug(e, "temporary poll"); }
+                catch (Exception e) when (e is NodeLinkException or OperationCanceledException or TimeoutException) { _log.LogDebug("state poll: {Message}", e.Message); }
+                catch (Exception e) { _log.LogWarning(e, "state poll failed"); }
                 finally { Volatile.Write(ref _tempPollRunning, 0); }
             });
         }
@@ -242,10 +248,10 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
         if (_bootstrapRecords.Count > 0 && _bootstrapRecords.All(r => State.View.Members.ContainsKey(r.Name)))
             _bootstrapRecords = [];
 
-        // Temporary-node leases: renewed while the leader's link to the node is up, expired TTL after it went down.
+        // Temporary-node leases: renewed by the registered process's state polls to the leader (a restarted process
+        // has a new incarnation and renews nothing), expired TTL after the last renewal.
         foreach (var m in view.Members.Values.Where(m => m.Temporary))
         {
-            if (_links?.IsConnected(m.Name) ?? false) { _tempLastSeen[m.Name] = now; continue; }
             var seen = _tempLastSeen.GetOrAdd(m.Name, now);
             if (now - seen < _timings.TemporaryLeaseTtl) continue;
             _log.LogInformation("Temporary node {Name} unreachable for {Ms} ms: removing it", m.Name, (int)(now - seen).TotalMilliseconds);
@@ -264,7 +270,7 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
         var target = _tempLeaderName is { } l && links.IsConnected(l) ? l
             : view.RegularMembers.Select(m => m.Name).FirstOrDefault(links.IsConnected);
         if (target is null) return;
-        var reply = await links.RequestAsync(target, ClusterRpc.Request(ClusterRpc.Op.GetState, w => w.Int64(view.Version)),
+        var reply = await links.RequestAsync(target, ClusterRpc.Request(ClusterRpc.Op.GetState, w => w.Int64(view.Version).String(_incarnation)),
             TimeSpan.FromSeconds(1), _stop.Token).ConfigureAwait(false);
         if (!TryReadStateReply(reply, out var quorum, out var leaderName, out var fresh)) return;
         _tempLeaderName = leaderName;
@@ -313,7 +319,7 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
         {
             try
             {
-                var reply = await links.RequestAsync(peer, ClusterRpc.Request(ClusterRpc.Op.GetState, w => w.Int64(-1)),
+                var reply = await links.RequestAsync(peer, ClusterRpc.Request(ClusterRpc.Op.GetState, w => w.Int64(-1).String("")),
                     TimeSpan.FromSeconds(1), _stop.Token).ConfigureAwait(false);
                 if (TryReadStateReply(reply, out var quorum, out _, out var v) && quorum && v is not null && v.Purged.Contains(NodeName))
                 {
@@ -676,8 +682,11 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
 
                 case ClusterRpc.Op.GetState:
                 {
-                    if (!r.Int64(out var known)) throw new InvalidOperationException("malformed state request");
+                    if (!r.Int64(out var known) || !r.String(out var incarnation)) throw new InvalidOperationException("malformed state request");
                     var view = State.View;
+                    if (_raft is { IsLeader: true } && view.Members.TryGetValue(peer, out var polling)
+                        && polling.Temporary && polling.Incarnation == incarnation)
+                        _tempLastSeen[peer] = _time.GetUtcNow(); // lease renewal
                     var quorum = !Temporary && (_raft?.HasQuorum ?? false);
                     var snap = known == view.Version ? [] : ClusterState.EncodeView(view);
                     return new WireWriter().Bool(quorum).NullableString(LeaderName()).Bytes(snap).ToArray();

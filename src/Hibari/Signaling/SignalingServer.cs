@@ -133,7 +133,8 @@ public sealed class SignalingServer : IAsyncDisposable
     private void OnGuardChanged(Unavailability state)
     {
         if (CloseFor(state) is not { } close) return;
-        _log.LogWarning("Node unavailable ({State}): closing {Count} signaling connections", state, _open.Count);
+        if (_open.IsEmpty) _log.LogInformation("Node unavailable ({State}): refusing signaling", state);
+        else _log.LogWarning("Node unavailable ({State}): closing {Count} signaling connections", state, _open.Count);
         foreach (var ws in _open.Keys) _ = CloseAsync(ws, close);
     }
 

@@ -167,20 +167,21 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output) : IAsyncLifet
         await _h.EventuallyAsync("t4 back by itself", () => ListedConnectedAsync(_n1, _t4, true), TimeSpan.FromSeconds(15));
         await AvailableAsync(_t4);
 
-        // Killed: removed within 5 s (lease expiry).
+        // Killed and started again at once: the old registration expires within 5 s anyway, because the lease is renewed
+        // only by the process that registered (the new process has a new incarnation), and the new process is not a
+        // member until it is registered again (C-MEM-3).
+        foreach (var n in new[] { _n1, _n2, _n3 }) await _h.EventuallyAsync($"{n.Name} lists t4", () => ListedConnectedAsync(n, _t4, true));
         var sw = Stopwatch.StartNew();
         _t4.Kill();
-        await _h.EventuallyAsync("killed t4 removed", async () => !await ListedAsync(_n2, _t4), TimeSpan.FromSeconds(10));
+        _t4.Start();
+        await _h.EventuallyAsync("killed t4 removed everywhere", async () =>
+            !await ListedAsync(_n1, _t4) && !await ListedAsync(_n2, _t4) && !await ListedAsync(_n3, _t4), TimeSpan.FromSeconds(10));
         output.WriteLine($"temporary node removed {sw.ElapsedMilliseconds} ms after SIGKILL");
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5), $"removal took {sw.ElapsedMilliseconds} ms");
-
-        // Restarted: not a member until registered again (C-MEM-3).
-        _t4.Start();
         await _t4.WaitForApiAsync(TimeSpan.FromSeconds(60));
         var (code, reason) = await Signaling.ConnectAndWaitForCloseAsync(_t4, _t4.SignalingPort);
         Assert.Equal(4501, code);
-        await _h.EventuallyAsync("restarted t4 not listed on n1 before it registers again", async () => !await ListedAsync(_n1, _t4));
-        Assert.False(await ListedAsync(_n2, _t4));
+        Assert.Equal("CLUSTER-NOT-INITIALIZED", reason);
         (status, body, _) = await _t4.ApiAsync("Sora_20211215.RegisterClusterNode", """{"contact_node_name":"n2@127.0.0.2"}""");
         Assert.True(status == 200, body?.ToJsonString());
         await _h.EventuallyAsync("t4 registered again", () => ListedConnectedAsync(_n1, _t4, true));
@@ -313,10 +314,44 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output) : IAsyncLifet
             return line is not null && double.Parse(line.Split(' ')[1]) > 0;
         });
         Assert.False(await ListedAsync(_n1, rogue));
+
+        // The Raft port speaks mutual TLS keyed by cluster_secret: a certificate made with another secret is refused,
+        // one made with the cluster's secret is accepted (the control that shows this check can fail).
+        var raftPort = int.Parse(File.ReadAllLines(Path.Combine(_n1.DataDir, "cluster-ports")).Single(l => l.StartsWith("raft=")).Split('=')[1]);
+        Assert.False(await TlsHandshakeAsync(raftPort, "another-secret-value"));
+        Assert.True(await TlsHandshakeAsync(raftPort, ClusterHarness.Secret));
         Assert.Equal(200, await ChangeModeAsync(_n1, "normal"));
         await AllConnectedAsync(_n2, [_n1, _n2, _n3]);
         Assert.True(await IsAvailableAsync(_n1));
         output.WriteLine(before.Length.ToString());
+    }
+
+    private static async Task<bool> TlsHandshakeAsync(int port, string secret)
+    {
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync("127.0.0.1", port);
+        var cert = Hibari.Cluster.Membership.RaftTransportSecurity.MakeCertificate(secret);
+        using var ssl = new System.Net.Security.SslStream(tcp.GetStream(), false);
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await ssl.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions
+            {
+                TargetHost = "hibari-raft",
+                ClientCertificates = [cert],
+                RemoteCertificateValidationCallback = (_, c, _, _) => c is not null,
+            }, cts.Token);
+            // The server checks the client certificate during the handshake; with TLS 1.3 a refusal can surface on the first read.
+            ssl.ReadTimeout = 3000;
+            var buf = new byte[1];
+            var read = ssl.ReadAsync(buf).AsTask();
+            var done = await Task.WhenAny(read, Task.Delay(1500));
+            return done != read; // still open (server waits for a Raft request) = accepted
+        }
+        catch (Exception e) when (e is System.Security.Authentication.AuthenticationException or IOException)
+        {
+            return false;
+        }
     }
 
     [Fact]

@@ -32,8 +32,11 @@ internal sealed class RaftHost : IAsyncDisposable
     private WriteAheadLog? _wal;
     private RaftStateMachine? _machine;
 
-    public RaftHost(IPEndPoint endPoint, string dataDir, ClusterState state, RaftTimings timings, ILoggerFactory loggerFactory)
+    private readonly string _secret;
+
+    public RaftHost(IPEndPoint endPoint, string dataDir, ClusterState state, RaftTimings timings, string secret, ILoggerFactory loggerFactory)
     {
+        _secret = secret;
         _endPoint = endPoint;
         _dir = Path.Combine(dataDir, "raft");
         _state = state;
@@ -104,6 +107,7 @@ internal sealed class RaftHost : IAsyncDisposable
             IsLeaderLeaseEnabled = true,
             ConfigurationStorage = new EndPointMembershipStorage(MembersFile),
             LoggerFactory = _loggerFactory,
+            SslOptions = RaftTransportSecurity.Create(_secret), // mutual TLS keyed by cluster_secret
         };
         _cluster = new RaftCluster(config) { AuditTrail = _wal };
         _cluster.LeaderChanged += (_, leader) => _logger.LogInformation("Raft leader is now {Leader}", leader?.EndPoint?.ToString() ?? "none");

@@ -72,7 +72,7 @@ public abstract record ClusterCommand
         w.String(m.Name).Bool(m.Temporary).NullableString(m.RaftEndPoint).String(m.LinkEndPoint)
          .NullableString(m.ExternalSignalingUrl).NullableString(m.ExternalApiUrl)
          .Int32(m.LicenseMaxConnections).Int32(m.LicenseMaxNodes).String(m.LicenseSerialCode).String(m.LicenseType)
-         .String(m.Version).String(m.Mode).Int64(m.MemberSinceUnixMs);
+         .String(m.Version).String(m.Mode).Int64(m.MemberSinceUnixMs).String(m.Incarnation);
 
     internal static bool ReadMember(ref WireReader r, out MemberRecord? m)
     {
@@ -80,13 +80,13 @@ public abstract record ClusterCommand
         if (!r.String(out var name) || !r.Bool(out var temp) || !r.NullableString(out var raft) || !r.String(out var link)
             || !r.NullableString(out var sig) || !r.NullableString(out var api) || !r.Int32(out var maxConn) || !r.Int32(out var maxNodes)
             || !r.String(out var serial) || !r.String(out var type) || !r.String(out var version) || !r.String(out var mode)
-            || !r.Int64(out var since))
+            || !r.Int64(out var since) || !r.String(out var incarnation))
             return false;
         m = new MemberRecord
         {
             Name = name, Temporary = temp, RaftEndPoint = raft, LinkEndPoint = link, ExternalSignalingUrl = sig, ExternalApiUrl = api,
             LicenseMaxConnections = maxConn, LicenseMaxNodes = maxNodes, LicenseSerialCode = serial, LicenseType = type,
-            Version = version, Mode = mode, MemberSinceUnixMs = since,
+            Version = version, Mode = mode, MemberSinceUnixMs = since, Incarnation = incarnation,
         };
         return true;
     }

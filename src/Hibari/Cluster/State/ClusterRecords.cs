@@ -28,6 +28,8 @@ public sealed record MemberRecord
     public string Version { get; init; } = "";
     public string Mode { get; init; } = NodeModes.Normal;
     public long MemberSinceUnixMs { get; init; }
+    /// <summary>Random id of the node's process; a temporary node's lease is renewed only by the process that registered.</summary>
+    public string Incarnation { get; init; } = "";
 }
 
 /// <summary>A live session of a channel and the nodes that own it (C-MEM-6).</summary>
