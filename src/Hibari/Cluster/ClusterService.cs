@@ -49,7 +49,7 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
     private DateTimeOffset _lastTempPoll;
     private DateTimeOffset? _lastQuorumConfirmation;
     private string? _tempLeaderName;
-    private volatile bool _seenSelfInState;
+    private volatile string? _stateSource;
     private DateTimeOffset _lastPurgeCheck;
     private readonly long _startedUnixMs;
 
@@ -110,7 +110,7 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
         _loop = Task.Run(() => LoopAsync(_stop.Token));
     }
 
-    private IPEndPoint RaftEndPoint => new(_advertised, _ports!.RaftPort);
+    private IPEndPoint RaftEndPoint => new(_advertised, _ports?.RaftPort ?? 0);
 
     private async Task StartRaftAsync(IReadOnlyCollection<IPEndPoint>? bootstrap, CancellationToken ct)
     {
@@ -146,6 +146,14 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
     };
 
     public static string LicenseTypeName(LicenseType t) => t == Config.LicenseType.MaxNodes ? "max_nodes" : "standard";
+
+    /// <summary>Licensed capacity of <paramref name="node"/> with takeover (C-TAKE-1..3), liveness as this node sees it.</summary>
+    public int CapacityOf(string node)
+    {
+        var nodes = State.View.Members.Values
+            .Select(m => new CapacityNode(m.Name, m.Temporary, m.LicenseMaxConnections, IsConnected(m.Name))).ToList();
+        return nodes.Count == 0 ? _o.LicenseMaxConnections : Capacity.Of(node, nodes, _o.MaxNodesLicence);
+    }
 
     /// <summary>Whether this node currently has a live link to <paramref name="node"/> (C-MEM-5 `connected`).</summary>
     public bool IsConnected(string node) => node == NodeName ? _member : _links?.IsConnected(node) ?? false;
@@ -270,43 +278,46 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
         var target = _tempLeaderName is { } l && links.IsConnected(l) ? l
             : view.RegularMembers.Select(m => m.Name).FirstOrDefault(links.IsConnected);
         if (target is null) return;
-        var reply = await links.RequestAsync(target, ClusterRpc.Request(ClusterRpc.Op.GetState, w => w.Int64(view.Version).String(_incarnation)),
+        // Versions count applied commands per node, so "unchanged" only means something against the same responder.
+        var known = target == _stateSource ? view.Version : -1;
+        var reply = await links.RequestAsync(target, ClusterRpc.Request(ClusterRpc.Op.GetState, w => w.Int64(known).String(_incarnation)),
             TimeSpan.FromSeconds(1), _stop.Token).ConfigureAwait(false);
-        if (!TryReadStateReply(reply, out var quorum, out var leaderName, out var fresh)) return;
+        if (!TryReadStateReply(reply, out var quorum, out var leaderName, out var member, out var fresh)) return;
         _tempLeaderName = leaderName;
-        if (fresh is not null) State.Load(fresh);
+        if (fresh is not null)
+        {
+            State.Load(fresh);
+            _stateSource = target;
+        }
         if (!quorum) return;
-        if (State.View.Members.ContainsKey(NodeName))
+        if (member)
         {
             _lastQuorumConfirmation = _time.GetUtcNow();
-            _seenSelfInState = true;
+            return;
         }
-        else if (_seenSelfInState)
+        // Only the leader's word counts (it wrote our record; a follower may not have applied it yet).
+        if (leaderName != target) return;
+        // C-MAJ-3: cut off long enough to lose its lease, but still running: register again by itself.
+        _log.LogInformation("This temporary node is no longer in the cluster: registering again through {Target}", target);
+        try
         {
-            // Only after our record was seen: right after a registration a follower may not have applied it yet.
-            _seenSelfInState = false;
-            // C-MAJ-3: cut off long enough to lose its lease, but still running: register again by itself.
-            _log.LogInformation("This temporary node is no longer in the cluster: registering again through {Target}", target);
-            try
-            {
-                var joined = await links.RequestAsync(target, ClusterRpc.Request(ClusterRpc.Op.Join, w => ClusterCommand.WriteMember(w, SelfRecord())),
-                    TimeSpan.FromSeconds(10), _stop.Token).ConfigureAwait(false);
-                if (ClusterState.TryDecodeView(joined) is { } v) State.Load(v);
-            }
-            catch (Exception e) when (e is NodeLinkException or OperationCanceledException)
-            {
-                _seenSelfInState = true; // try again on the next poll
-                _log.LogWarning("Registering again failed: {Message}", e.Message);
-            }
+            var joined = await links.RequestAsync(target, ClusterRpc.Request(ClusterRpc.Op.Join, w => ClusterCommand.WriteMember(w, SelfRecord())),
+                TimeSpan.FromSeconds(10), _stop.Token).ConfigureAwait(false);
+            if (ClusterState.TryDecodeView(joined) is { } v) { State.Load(v); _stateSource = null; }
+        }
+        catch (Exception e) when (e is NodeLinkException or OperationCanceledException)
+        {
+            _log.LogWarning("Registering again failed: {Message}", e.Message);
         }
     }
 
-    private static bool TryReadStateReply(ReadOnlySpan<byte> reply, out bool quorum, out string? leader, out ClusterView? view)
+    private static bool TryReadStateReply(ReadOnlySpan<byte> reply, out bool quorum, out string? leader, out bool member, out ClusterView? view)
     {
         view = null;
         leader = null;
+        member = false;
         var r = new WireReader(reply);
-        if (!r.Bool(out quorum) || !r.NullableString(out leader) || !r.Bytes(out var snap)) return false;
+        if (!r.Bool(out quorum) || !r.NullableString(out leader) || !r.Bool(out member) || !r.Bytes(out var snap)) return false;
         if (snap.Length > 0) view = ClusterState.TryDecodeView(snap);
         return true;
     }
@@ -321,7 +332,7 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
             {
                 var reply = await links.RequestAsync(peer, ClusterRpc.Request(ClusterRpc.Op.GetState, w => w.Int64(-1).String("")),
                     TimeSpan.FromSeconds(1), _stop.Token).ConfigureAwait(false);
-                if (TryReadStateReply(reply, out var quorum, out _, out var v) && quorum && v is not null && v.Purged.Contains(NodeName))
+                if (TryReadStateReply(reply, out var quorum, out _, out _, out var v) && quorum && v is not null && v.Purged.Contains(NodeName))
                 {
                     // C-MEM-4: a purged node never comes back by auto-rejoin.
                     _log.LogError("This node ({Name}) was purged from the cluster: it stops taking part. Use a new node_name and data_dir to join again.", NodeName);
@@ -516,7 +527,7 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
             var view = ClusterState.TryDecodeView(reply) ?? throw new ClusterOperationException("RegisterFailed", "malformed reply from the contact node");
             if (Temporary)
             {
-                _seenSelfInState = false;
+                _stateSource = null;
                 State.Load(view);
                 _lastQuorumConfirmation = _time.GetUtcNow();
             }
@@ -689,7 +700,9 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
                         _tempLastSeen[peer] = _time.GetUtcNow(); // lease renewal
                     var quorum = !Temporary && (_raft?.HasQuorum ?? false);
                     var snap = known == view.Version ? [] : ClusterState.EncodeView(view);
-                    return new WireWriter().Bool(quorum).NullableString(LeaderName()).Bytes(snap).ToArray();
+                    // Whether the asking process is the member on record (a restarted process has another incarnation).
+                    var isMember = view.Members.TryGetValue(peer, out var rec) && rec.Incarnation == incarnation;
+                    return new WireWriter().Bool(quorum).NullableString(LeaderName()).Bool(isMember).Bytes(snap).ToArray();
                 }
             }
         }

@@ -22,7 +22,8 @@ public sealed class HibariNode : IAsyncDisposable
         _options = options;
         _log = loggerFactory.CreateLogger("Hibari.Node");
         Cluster = new ClusterService(options, loggerFactory, TimeProvider.System, timings);
-        _nodeApi = new NodeApi(options, Cluster, Counters);
+        Sessions = new SessionDirectory(Cluster);
+        _nodeApi = new NodeApi(options, Cluster, Sessions, Counters);
         var router = new ApiRouter();
         _nodeApi.Register(router);
         _api = new ApiServer(new ApiServerOptions
@@ -36,6 +37,8 @@ public sealed class HibariNode : IAsyncDisposable
     }
 
     public ClusterService Cluster { get; }
+    /// <summary>Channel → session → owners in the replicated state, for the SFU.</summary>
+    public SessionDirectory Sessions { get; }
     public NodeCounters Counters { get; } = new();
 
     public async Task StartAsync(CancellationToken ct)

@@ -7,7 +7,7 @@ using Hibari.Config;
 namespace Hibari.Node;
 
 /// <summary>The node's HTTP API operations (Sora's target names). Errors of the cluster become JSON errors, never 500s.</summary>
-internal sealed class NodeApi(HibariOptions options, ClusterService cluster, NodeCounters counters)
+internal sealed class NodeApi(HibariOptions options, ClusterService cluster, SessionDirectory sessions, NodeCounters counters)
 {
     private volatile string _localMode = NodeModes.Normal;
 
@@ -32,14 +32,10 @@ internal sealed class NodeApi(HibariOptions options, ClusterService cluster, Nod
     {
         if (!request.TryRead(ApiJsonContext.Default.DebugClaimSessionRequest, out var body, out var error)) return error!;
         if (!options.Cluster) return ApiResult.BadRequest("ClusterDisabled", "this node runs with cluster = false");
-        if (!cluster.Guard.Available) return ApiResult.Unavailable("ClusterUnavailable", "this node is not in the majority");
-        CommandResult result = CommandResult.Success;
-        var proposed = Guid.NewGuid().ToString("n");
-        var answer = await Run(async () => result = await cluster.ExecuteAsync(
-                new ClusterCommand.ClaimSession(body.ChannelId, proposed, cluster.NodeName, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()), ct),
-            () => new DebugClaimSessionBody { ChannelId = body.ChannelId, SessionId = result.Value ?? "", Created = result.Created },
+        SessionClaim claim = default;
+        return await Run(async () => claim = await sessions.ClaimAsync(body.ChannelId, ct),
+            () => new DebugClaimSessionBody { ChannelId = claim.ChannelId, SessionId = claim.SessionId, Created = claim.Created },
             ApiJsonContext.Default.DebugClaimSessionBody);
-        return result.Ok ? answer : ApiResult.BadRequest("ClaimRefused", result.Error ?? "refused");
     }
 
     /// <summary>This node's mode: replicated in a cluster (C-MODE-1), local otherwise.</summary>

@@ -263,10 +263,14 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output) : IAsyncLifet
     [Fact]
     public async Task Rebuild_after_permanent_quorum_loss_with_InitCluster_C_MEM_1()
     {
-        await StartClusterAsync(withTemporary: false);
+        await StartClusterAsync(withTemporary: false, "debug_api=true");
         _n2.Kill();
         _n3.Kill();
         await _h.EventuallyAsync("n1 unavailable", async () => !await IsAvailableAsync(_n1));
+        // C-MAJ-2: a minority node refuses new channel assignments.
+        var claim = await _n1.ApiAsync("Sora_20261202.HibariDebugClaimSession", """{"channel_id":"after-loss"}""");
+        Assert.Equal(503, claim.Status);
+        Assert.Equal("ClusterUnavailable", claim.Body!["error_type"]!.GetValue<string>());
         // n2 and n3 are gone for good; two fresh nodes take their place.
         var f2 = _h.Add("f2", 2);
         var f3 = _h.Add("f3", 3);
