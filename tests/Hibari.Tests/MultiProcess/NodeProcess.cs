@@ -20,7 +20,8 @@ public sealed class NodeProcess : IAsyncDisposable
     private readonly StringBuilder _log = new();
     private Process? _process;
 
-    public NodeProcess(string name, string ip, string dataDir, int apiPort, int signalingPort, IEnumerable<string> extraSettings)
+    /// <param name="bare">Start with nothing but <c>--set listen_address=IP</c>: every other setting at its default.</param>
+    public NodeProcess(string name, string ip, string dataDir, int apiPort, int signalingPort, IEnumerable<string> extraSettings, bool bare = false)
     {
         Name = name;
         Ip = ip;
@@ -28,7 +29,7 @@ public sealed class NodeProcess : IAsyncDisposable
         ApiPort = apiPort;
         SignalingPort = signalingPort;
         NodeName = $"{name}@{ip}";
-        _args =
+        _args = bare ? ["--set", $"listen_address={ip}"] :
         [
             "--set", $"listen_address={ip}",
             "--set", $"api_port={apiPort}",
@@ -72,6 +73,7 @@ public sealed class NodeProcess : IAsyncDisposable
         psi.ArgumentList.Add(ServerDll());
         foreach (var a in _args) psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_TieredPGO"] = "0";
+        psi.WorkingDirectory = Directory.CreateDirectory(DataDir).FullName; // a bare node's relative data_dir lands here
         var p = new Process { StartInfo = psi, EnableRaisingEvents = true };
         p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_log) _log.AppendLine(e.Data); };
         p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_log) _log.AppendLine("ERR " + e.Data); };
