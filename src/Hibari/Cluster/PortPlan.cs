@@ -20,7 +20,7 @@ internal sealed class PortPlan : IDisposable
 
     /// <summary>Started listener of the node-link port; handed to the link host.</summary>
     public TcpListener LinkListener { get; }
-    /// <summary>Bound listener keeping the Raft port until Raft binds it.</summary>
+    /// <summary>Listener holding the Raft port until Raft binds it (it accepts nothing; Raft peers retry).</summary>
     public TcpListener? RaftHold { get; private set; }
     public int LinkPort => ((IPEndPoint)LinkListener.LocalEndpoint).Port;
     public int RaftPort { get; private init; }
@@ -35,7 +35,7 @@ internal sealed class PortPlan : IDisposable
                 .ToDictionary(p => p[0].Trim(), p => int.TryParse(p[1].Trim(), out var v) ? v : -1);
             if (saved.TryGetValue("link", out var lp) && saved.TryGetValue("raft", out var rp) && lp > 0 && rp > 0)
             {
-                var link = TryBind(address, lp, listen: true) ?? throw new InvalidOperationException(
+                var link = TryBind(address, lp) ?? throw new InvalidOperationException(
                     $"cluster port {lp} saved in {file} is in use on {address}: stop whatever holds it (the node's identity depends on it)");
                 var raft = TryBind(address, rp);
                 if (raft is null)
@@ -49,7 +49,7 @@ internal sealed class PortPlan : IDisposable
         TcpListener? l = null, r = null;
         for (var p = min; p <= max && (l is null || r is null); p++)
         {
-            var bound = TryBind(address, p, listen: l is null);
+            var bound = TryBind(address, p);
             if (bound is null) continue;
             if (l is null) l = bound; else r = bound;
         }
@@ -67,21 +67,24 @@ internal sealed class PortPlan : IDisposable
     /// <summary>Gives the Raft port up, right before Raft binds it.</summary>
     public void ReleaseRaftPort()
     {
-        RaftHold?.Server.Dispose();
+        RaftHold?.Stop();
         RaftHold = null;
     }
 
-    private static TcpListener? TryBind(IPAddress address, int port, bool listen = false)
+    private const int SolSocket = 1, SoReuseAddr = 2; // Linux <sys/socket.h>
+
+    private static TcpListener? TryBind(IPAddress address, int port)
     {
         var listener = new TcpListener(address, port);
-        // After a crash the port may still have connections in TIME_WAIT; on Linux SO_REUSEADDR allows the bind then,
-        // while still refusing a second listener on the same port.
-        listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        // SO_REUSEADDR lets a restarted node bind while old connections of the port are in TIME_WAIT. On Linux it
+        // still refuses a port that another socket *listens* on, so both holds listen: a merely bound socket would
+        // not stop a second node on the same IP from taking the same port.
+        // Plain SO_REUSEADDR only: .NET's ReuseAddress option also sets SO_REUSEPORT on Linux, which would let two
+        // nodes listen on one port.
+        if (OperatingSystem.IsLinux()) listener.Server.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
         try
         {
-            // The Raft hold is bound without listening: it refuses connections, so probes don't hang on it.
-            if (listen) listener.Start(128);
-            else listener.Server.Bind(new IPEndPoint(address, port));
+            listener.Start(16);
             return listener;
         }
         catch (SocketException)
