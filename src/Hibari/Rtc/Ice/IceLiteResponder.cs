@@ -14,7 +14,7 @@ public enum IceBindingOutcome
 {
     /// <summary>An authenticated Binding request, answered with a success response.</summary>
     Accepted,
-    /// <summary>A Binding request refused with an error response (400, 401 or 420).</summary>
+    /// <summary>A Binding request refused with an error response (400, 401, 420 or 487).</summary>
     Rejected,
     /// <summary>Not answered: not STUN, not a Binding request, or a bad/missing FINGERPRINT.</summary>
     Dropped,
@@ -31,6 +31,7 @@ public enum IceRejectReason
     UnknownUsername,    // 401: USERNAME not "ourUfrag:theirUfrag" of a registered peer
     BadIntegrity,       // 401: MESSAGE-INTEGRITY does not verify with our password
     UnknownAttribute,   // 420: a comprehension-required attribute we do not know
+    RoleConflict,       // 487: the peer claims the controlled role, which is ours (RFC 8445 §6.1.1, §7.3.1.1)
 }
 
 /// <summary>
@@ -102,6 +103,11 @@ public sealed class IceLiteResponder
                 unknown.Add(a.Type);
         if (unknown is not null)
             return Reject(remote, IceRejectReason.UnknownAttribute, StunMessageWriter.BindingError(txId, 420, "Unknown Attribute", key, unknown));
+
+        // RFC 8445 §6.1.1: facing a lite agent, the full agent must control. A lite agent cannot take the controlling role,
+        // so it always wins the tie-break of §7.3.1.1 and answers 487; the peer then switches to controlling (§7.2.5.1).
+        if (request.Has(StunAttributeType.IceControlled) && !request.Has(StunAttributeType.IceControlling))
+            return Reject(remote, IceRejectReason.RoleConflict, StunMessageWriter.BindingError(txId, 487, "Role Conflict", key));
 
         var useCandidate = request.HasUseCandidate;
         request.TryGetPriority(out var priority);

@@ -61,7 +61,7 @@ public class IceLiteResponderTests
     }
 
     [Fact]
-    public void Rfc5769_request_is_accepted_when_its_credentials_are_registered()
+    public void Rfc5769_request_authenticates_and_its_controlled_role_gets_487()
     {
         var responder = new IceLiteResponder((string ufrag, out IceCredentials c) =>
         {
@@ -69,7 +69,15 @@ public class IceLiteResponderTests
             return ufrag == "evtj";
         });
         var r = responder.Handle(Rfc5769Vectors.Request, Chrome);
-        Assert.Equal(IceBindingOutcome.Accepted, r.Outcome);
+        // The sample request carries ICE-CONTROLLED; a lite agent is the controlled one, so this is a role conflict,
+        // answered with integrity (which proves the request authenticated first).
+        Assert.Equal(IceRejectReason.RoleConflict, r.Reason);
+        var m = ParseResponse(r);
+        Assert.True(m.TryGetErrorCode(out var code, out _));
+        Assert.Equal(487, code);
+        Assert.True(m.VerifyIntegrity(System.Text.Encoding.UTF8.GetBytes(Rfc5769Vectors.Password)));
+        Assert.Equal(Rfc5769Vectors.TransactionId, m.TransactionId.ToArray());
+        Assert.Null(responder.SelectedFor("evtj"));
     }
 
     [Fact]
@@ -196,7 +204,7 @@ public class IceLiteResponderTests
         };
         var rng = new Random(5769);
         var sw = Stopwatch.StartNew();
-        var accepted = 0;
+        int accepted = 0, rejected = 0;
         for (var i = 0; i < 120_000; i++)
         {
             var pick = seeds[rng.Next(seeds.Count)];
@@ -213,12 +221,20 @@ public class IceLiteResponderTests
                     data[4] = 0x21; data[5] = 0x12; data[6] = 0xA4; data[7] = 0x42;
                     break;
                 case 2: data = pick[..rng.Next(0, pick.Length + 1)]; break;
+                case 3: // mutate, then refresh FINGERPRINT so the USERNAME, integrity and attribute paths run
+                    data = (byte[])pick.Clone();
+                    for (var k = rng.Next(1, 4); k > 0; k--) data[rng.Next(data.Length - 8)] = (byte)rng.Next(256);
+                    if (data is [.., 0x80, 0x28, 0x00, 0x04, _, _, _, _] && data.Length >= 28)
+                        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(data.AsSpan(data.Length - 4),
+                            StunMessage.ComputeFingerprint(data.AsSpan(0, data.Length - 8)));
+                    break;
                 default:
                     data = (byte[])pick.Clone();
                     for (var k = rng.Next(1, 4); k > 0; k--) data[rng.Next(data.Length)] = (byte)rng.Next(256);
                     break;
             }
             var r = responder.Handle(data, Chrome);
+            if (r.Outcome == IceBindingOutcome.Rejected) rejected++;
             var parsed = StunMessage.Parse(data).Message;
             if (parsed is not null)
             {
@@ -234,6 +250,7 @@ public class IceLiteResponderTests
         // A mutation that still passes FINGERPRINT and HMAC-SHA1 would be a forgery; only untouched seeds may be accepted.
         Assert.True(accepted == 0, $"{accepted} mutated datagrams accepted");
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(20), $"fuzz took {sw.Elapsed}");
+        Assert.True(rejected > 5_000, $"only {rejected} reached the credential checks");
         Assert.True(responder.Dropped > 60_000, $"only {responder.Dropped} dropped");
     }
 }
