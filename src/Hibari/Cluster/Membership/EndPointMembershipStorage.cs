@@ -9,7 +9,7 @@ internal sealed class EndPointMembershipStorage(string fileName) : PersistentClu
 {
     protected override void Encode(EndPoint address, ref BufferWriterSlim<byte> writer)
     {
-        var text = System.Text.Encoding.UTF8.GetBytes(address.ToString());
+        var text = System.Text.Encoding.UTF8.GetBytes(address.ToString() ?? "");
         writer.Add((byte)text.Length);
         writer.Write(text);
     }

@@ -128,7 +128,7 @@ public class StunMessageTests
             .AddUsername("abc:defgh").Add(0xC057, [1, 2, 3]).AddPriority(1853824767).AddUseCandidate()
             .AddIceControlling(0x0102030405060708).AddMessageIntegrity("pw"u8).AddFingerprint().ToArray();
         var m = ParseOk(bytes);
-        Assert.Equal(bytes.Length % 4, 0);
+        Assert.Equal(0, bytes.Length % 4);
         Assert.True(m.TryGetUsername(out var u));
         Assert.Equal("abc:defgh", u);
         Assert.True(m.TryGetAttribute(0xC057, out var custom));
