@@ -130,4 +130,68 @@ public sealed class SrtpVectorTests
         tampered[20] ^= 1;
         Assert.Equal(SrtpResult.AuthenticationFailed, other.UnprotectRtcp(tampered, out _));
     }
+
+    // libsrtp's srtp_validate reference packets (test/srtp_driver.c), master key and salt of RFC 3711 B.3.
+    private static SrtpContext LibsrtpCm() => new(SrtpProfile.AesCm128HmacSha1_80,
+        Hex("E1F97A0D3E018BE0D64FA32C06DE4139"), Hex("0EC675AD498AFEEBB6960B3AABE6"));
+
+    [Fact]
+    public void Cm_rtp_matches_libsrtp_reference_packet()
+    {
+        var plain = Hex("800f1234decafbadcafebabe" + "abababababababababababababababab");
+        var expected = Hex("800f1234decafbadcafebabe4e55dc4ce79978d88ca4d215949d2402b78d6acc99ea179b8dbb");
+        using var sender = LibsrtpCm();
+        var buffer = new byte[plain.Length + sender.RtpOverhead];
+        plain.CopyTo(buffer, 0);
+        Assert.Equal(SrtpResult.Ok, sender.ProtectRtp(buffer, plain.Length, out var n));
+        Assert.Equal(expected, buffer[..n]);
+
+        using var receiver = LibsrtpCm();
+        Assert.Equal(SrtpResult.Ok, receiver.UnprotectRtp(buffer.AsSpan(0, n), out var m));
+        Assert.Equal(plain, buffer[..m]);
+    }
+
+    [Fact]
+    public void Cm_srtcp_matches_libsrtp_reference_packet()
+    {
+        var plain = Hex("81c8000bcafebabe" + "abababababababababababababababab");
+        var expected = Hex("81c8000bcafebabe7128035be487b9bdbef89041f977a5a880000001993e08cd54d6c1230798");
+        using var sender = LibsrtpCm();
+        sender.NextSrtcpIndex = 1; // libsrtp counts its first SRTCP packet as index 1
+        var buffer = new byte[plain.Length + sender.RtcpOverhead];
+        plain.CopyTo(buffer, 0);
+        Assert.Equal(SrtpResult.Ok, sender.ProtectRtcp(buffer, plain.Length, out var n));
+        Assert.Equal(expected, buffer[..n]);
+
+        using var receiver = LibsrtpCm();
+        Assert.Equal(SrtpResult.Ok, receiver.UnprotectRtcp(buffer.AsSpan(0, n), out var m));
+        Assert.Equal(plain, buffer[..m]);
+    }
+}
+
+public sealed class AesCounterModeTests
+{
+    [Fact]
+    public void Aes_ni_and_portable_paths_give_the_same_keystream_for_every_length()
+    {
+        var rng = new Random(7);
+        var key = new byte[16];
+        var iv = new byte[16];
+        for (var round = 0; round < 20; round++)
+        {
+            rng.NextBytes(key);
+            rng.NextBytes(iv.AsSpan(0, 14));
+            using var fast = new AesCounterMode(key, useAesNi: true);
+            using var portable = new AesCounterMode(key, useAesNi: false);
+            for (var length = 0; length < 300; length += 1 + round)
+            {
+                var a = new byte[length];
+                rng.NextBytes(a);
+                var b = (byte[])a.Clone();
+                fast.Transform(iv, a);
+                portable.Transform(iv, b);
+                Assert.Equal(b, a);
+            }
+        }
+    }
 }
