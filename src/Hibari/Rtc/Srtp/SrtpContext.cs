@@ -122,7 +122,8 @@ public sealed class SrtpContext : IDisposable
 
     /// <summary>
     /// Verifies and decrypts the SRTP packet <paramref name="packet"/> in place. On success the RTP packet is
-    /// <paramref name="packet"/>[..<paramref name="plainLength"/>] and the replay window and ROC have advanced.
+    /// <paramref name="packet"/>[..<paramref name="plainLength"/>] and the replay window and ROC have advanced; on
+    /// failure nothing has advanced and the buffer's content is unspecified (drop it).
     /// </summary>
     public SrtpResult UnprotectRtp(Span<byte> packet, out int plainLength)
     {
