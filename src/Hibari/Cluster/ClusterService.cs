@@ -698,7 +698,8 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
                     if (_raft is { IsLeader: true } && view.Members.TryGetValue(peer, out var polling)
                         && polling.Temporary && polling.Incarnation == incarnation)
                         _tempLastSeen[peer] = _time.GetUtcNow(); // lease renewal
-                    var quorum = !Temporary && (_raft?.HasQuorum ?? false);
+                    // The responder's QuorumGuard verdict (links + Raft): a temporary node follows it (C-MAJ-1).
+                    var quorum = !Temporary && (_raft?.HasQuorum ?? false) && Guard.Available;
                     var snap = known == view.Version ? [] : ClusterState.EncodeView(view);
                     // Whether the asking process is the member on record (a restarted process has another incarnation).
                     var isMember = view.Members.TryGetValue(peer, out var rec) && rec.Incarnation == incarnation;

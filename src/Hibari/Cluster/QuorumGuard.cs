@@ -33,7 +33,7 @@ public sealed class QuorumGuard(TimeProvider time)
     /// <summary>Grace when the links look fine but Raft has no leader: longer than one normal re-election.</summary>
     public TimeSpan RaftGrace { get; init; } = TimeSpan.FromMilliseconds(3500);
     /// <summary>A temporary node is in the majority while a regular node with quorum confirmed it this recently.</summary>
-    public TimeSpan TemporaryConfirmationWindow { get; init; } = TimeSpan.FromMilliseconds(1500);
+    public TimeSpan TemporaryConfirmationWindow { get; init; } = TimeSpan.FromMilliseconds(1000);
 
     private DateTimeOffset? _linkLostSince;
     private DateTimeOffset? _raftLostSince;

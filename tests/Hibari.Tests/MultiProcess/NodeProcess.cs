@@ -125,7 +125,11 @@ public sealed class NodeProcess : IAsyncDisposable
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
         {
-            if (_process is { HasExited: true } p) throw new InvalidOperationException($"{Name} exited with {p.ExitCode}:\n{Log}");
+            if (_process is { HasExited: true } p)
+            {
+                p.WaitForExit(); // drains the redirected output, so the log says why
+                throw new InvalidOperationException($"{Name} exited with {p.ExitCode}:\n{Log}");
+            }
             try
             {
                 var (status, _, _) = await ApiAsync("Sora_20171218.GetLicense");
