@@ -151,7 +151,7 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output) : IAsyncLifet
     }
 
     [Fact]
-    public async Task Temporary_node_removed_after_kill_and_back_after_freeze_C_MEM_3_C_MAJ_3_C_MEM_7()
+    public async Task Temporary_node_removed_after_kill_and_back_after_freeze_C_CONF_9_C_MEM_3_C_MAJ_3_C_MEM_7()
     {
         await StartClusterAsync();
         await AllConnectedAsync(_n1, [_n1, _n2, _n3, _t4]);
