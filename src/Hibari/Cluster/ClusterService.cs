@@ -51,7 +51,6 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
     private string? _tempLeaderName;
     private volatile string? _stateSource;
     private DateTimeOffset _lastPurgeCheck;
-    private readonly long _startedUnixMs;
 
     public ClusterService(HibariOptions options, ILoggerFactory loggerFactory, TimeProvider? time = null, ClusterTimings? timings = null)
     {
@@ -64,7 +63,6 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
         _advertised = options.ListenAddress.Equals(IPAddress.Any) || options.ListenAddress.Equals(IPAddress.IPv6Any)
             ? (IPAddress.TryParse(options.NodeHost, out var ip) ? ip : IPAddress.Loopback)
             : options.ListenAddress;
-        _startedUnixMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
         Temporary = options.Cluster && options.ClusterTemporaryNode && options.MaxNodesLicence;
     }
 
@@ -196,9 +194,8 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
                 finally { Volatile.Write(ref _leaderDutyRunning, 0); }
             });
 
-        // A poll that has not finished within 3 s is abandoned (its request has its own timeout; this guards against a stuck one).
-        if (Temporary && _member && now - _lastTempPoll >= _timings.TemporaryPollInterval
-            && (Interlocked.Exchange(ref _tempPollRunning, 1) == 0 || now - _lastTempPoll > TimeSpan.FromSeconds(3)))
+        // One poll at a time; each request has its own 1 s timeout.
+        if (Temporary && _member && now - _lastTempPoll >= _timings.TemporaryPollInterval && Interlocked.Exchange(ref _tempPollRunning, 1) == 0)
         {
             _lastTempPoll = now;
             _ = Task.Run(async () =>
