@@ -35,6 +35,23 @@ internal static class ConfigKeys
         ConfigKey.Of("log_level", OneOf(("trace", "trace"), ("debug", "debug"), ("info", "info"), ("warning", "warning"), ("error", "error")),
             (o, v) => o with { LogLevel = v }),
 
+        // --- SFU ---
+        ConfigKey.Of("rtc_public_address", IpAddress, (o, v) => o with { RtcPublicAddress = v }),
+        ConfigKey.Of("auth_webhook_url", HttpUrl, (o, v) => o with { AuthWebhookUrl = v }),
+        ConfigKey.Of("session_webhook_url", HttpUrl, (o, v) => o with { SessionWebhookUrl = v }),
+        ConfigKey.Of("event_webhook_url", HttpUrl, (o, v) => o with { EventWebhookUrl = v }),
+        ConfigKey.Of("auth_webhook_timeout_ms", Integer(100, 60000), (o, v) => o with { AuthWebhookTimeoutMs = v }),
+        ConfigKey.Of("webhook_timeout_ms", Integer(100, 60000), (o, v) => o with { WebhookTimeoutMs = v }),
+        ConfigKey.Of("log_dir", Text("a directory path"), (o, v) => o with { LogDir = v }),
+        ConfigKey.Of("session_destroy_delay_ms", Integer(0, 3600000), (o, v) => o with { SessionDestroyDelayMs = v }),
+        ConfigKey.Of("signaling_bundle_id", Boolean, (o, v) => o with { SignalingBundleId = v }),
+        ConfigKey.Of("signaling_notify", Boolean, (o, v) => o with { SignalingNotify = v }),
+        ConfigKey.Of("default_video_codec_type", OneOf(("VP8", "VP8"), ("VP9", "VP9"), ("AV1", "AV1"), ("H264", "H264")),
+            (o, v) => o with { DefaultVideoCodecType = v }),
+        ConfigKey.Of("default_video_bit_rate", Integer(50, 100000), (o, v) => o with { DefaultVideoBitRate = v }),
+        ConfigKey.Of("signaling_ping_interval_ms", Integer(500, 600000), (o, v) => o with { SignalingPingIntervalMs = v }),
+        ConfigKey.Of("demo_dir", Text("a directory path"), (o, v) => o with { DemoDir = v }),
+
         // --- licence ---
         ConfigKey.Of("license_max_connections", Integer(0), (o, v) => o with { LicenseMaxConnections = v }),
         ConfigKey.Of("license_max_nodes", Integer(1), (o, v) => o with { LicenseMaxNodes = v }),              // C-MEM-8

@@ -53,6 +53,36 @@ public sealed record HibariOptions
     /// <summary>`log_level` (info): trace, debug, info, warning, error.</summary>
     public string LogLevel { get; init; } = "info";
 
+    // --- SFU (issue 3) ---
+    /// <summary>`rtc_public_address` (none = listen_address): the IP written into ICE candidates of offers.</summary>
+    public IPAddress? RtcPublicAddress { get; init; }
+    /// <summary>`auth_webhook_url` (none): the auth webhook; without it every valid connect is allowed.</summary>
+    public string? AuthWebhookUrl { get; init; }
+    /// <summary>`session_webhook_url` (none): session.created / session.destroyed.</summary>
+    public string? SessionWebhookUrl { get; init; }
+    /// <summary>`event_webhook_url` (none): connection.created / updated / destroyed.</summary>
+    public string? EventWebhookUrl { get; init; }
+    /// <summary>`auth_webhook_timeout_ms` (5000): an auth webhook slower than this refuses the connect (fail closed).</summary>
+    public int AuthWebhookTimeoutMs { get; init; } = 5000;
+    /// <summary>`webhook_timeout_ms` (5000): timeout of session and event webhooks.</summary>
+    public int WebhookTimeoutMs { get; init; } = 5000;
+    /// <summary>`log_dir` (log): where the webhook JSON-lines logs go.</summary>
+    public string LogDir { get; init; } = "log";
+    /// <summary>`session_destroy_delay_ms` (5000): how long a session outlives its last connection.</summary>
+    public int SessionDestroyDelayMs { get; init; } = 5000;
+    /// <summary>`signaling_bundle_id` (false): whether clients may set `bundle_id` in connect (the auth webhook always may).</summary>
+    public bool SignalingBundleId { get; init; }
+    /// <summary>`signaling_notify` (true): send `notify` messages to clients.</summary>
+    public bool SignalingNotify { get; init; } = true;
+    /// <summary>`default_video_codec_type` (VP9, as Sora): codec when connect names none.</summary>
+    public string DefaultVideoCodecType { get; init; } = "VP9";
+    /// <summary>`default_video_bit_rate` (1000 kbps): bitrate advertised to publishers (REMB) when connect names none.</summary>
+    public int DefaultVideoBitRate { get; init; } = 1000;
+    /// <summary>`signaling_ping_interval_ms` (5000): interval of `ping` messages on the WebSocket.</summary>
+    public int SignalingPingIntervalMs { get; init; } = 5000;
+    /// <summary>`demo_dir` (web): folder of the demo page served at http://HOST:signaling_port/ (not served when the folder has no index.html).</summary>
+    public string DemoDir { get; init; } = "web";
+
     // --- licence (modelled as configuration, cluster-spec §2) ---
     /// <summary>`license_max_connections` (1000): this node's capacity.</summary>
     public int LicenseMaxConnections { get; init; } = 1000;

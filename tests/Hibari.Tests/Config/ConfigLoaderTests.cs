@@ -120,6 +120,12 @@ public class ConfigLoaderTests
         { "api_cors_origin", "https://app.example.com:8443" }, { "log_level", "WARNING" }, { "debug_api", "true" }, { "license_max_connections", "0" },
         { "license_max_nodes", "1" }, { "license_type", "standard" }, { "license_serial_code", "ABC-123 #7" },
         { "license_expired_at", "2030-01" },
+        { "rtc_public_address", "192.0.2.9" }, { "auth_webhook_url", "http://127.0.0.1:8080/auth" },
+        { "session_webhook_url", "http://127.0.0.1:8080/session" }, { "event_webhook_url", "http://127.0.0.1:8080/event" },
+        { "auth_webhook_timeout_ms", "100" }, { "webhook_timeout_ms", "60000" }, { "log_dir", "/var/log/hibari" },
+        { "session_destroy_delay_ms", "0" }, { "signaling_bundle_id", "true" }, { "signaling_notify", "false" },
+        { "default_video_codec_type", "vp8" }, { "default_video_bit_rate", "2500" }, { "signaling_ping_interval_ms", "1000" },
+        { "demo_dir", "/srv/demo" },
     };
 
     [Theory]
