@@ -3,7 +3,10 @@ using System.Text;
 using Hibari.Api;
 using Hibari.Cluster;
 using Hibari.Config;
+using Hibari.Sfu;
 using Hibari.Signaling;
+using Hibari.Signaling.Messages;
+using Hibari.Webhooks;
 using Microsoft.Extensions.Logging;
 
 namespace Hibari.Node;
@@ -23,9 +26,14 @@ public sealed class HibariNode : IAsyncDisposable
         _log = loggerFactory.CreateLogger("Hibari.Node");
         Cluster = new ClusterService(options, loggerFactory, TimeProvider.System, timings);
         Sessions = new SessionDirectory(Cluster);
-        _nodeApi = new NodeApi(options, Cluster, Sessions, Counters);
+        Webhooks = new WebhookClient(WebhookOptions.From(options), loggerFactory.CreateLogger("Hibari.Webhooks"));
+        NodeApi? api = null;
+        Sfu = new SfuEngine(options, () => api!.Mode, loggerFactory);
+        _nodeApi = api = new NodeApi(options, Cluster, Sessions, Counters) { Sfu = Sfu, Webhooks = Webhooks };
+        WireEvents();
         var router = new ApiRouter();
         _nodeApi.Register(router);
+        new ConnectionApi(options, Sfu).Register(router);
         _api = new ApiServer(new ApiServerOptions
         {
             ListenAddress = options.ListenAddress,
@@ -33,19 +41,72 @@ public sealed class HibariNode : IAsyncDisposable
             CorsOrigin = options.ApiCorsOrigin,
             MetricsText = MetricsText,
         }, router, loggerFactory);
-        _signaling = new SignalingServer(options.ListenAddress, options.SignalingPort, Cluster.Guard, loggerFactory);
+        var authorizer = new ConnectAuthorizer(options, Webhooks.Auth, Sfu, loggerFactory.CreateLogger("Hibari.Auth"));
+        _signaling = new SignalingServer(options, Cluster.Guard, Sfu, authorizer, loggerFactory);
+    }
+
+    /// <summary>The SFU's life events become counters and webhooks; webhooks are queued, never awaited here.</summary>
+    private void WireEvents()
+    {
+        Sfu.SessionCreated += e =>
+        {
+            Counters.SessionCreated();
+            Webhooks.EnqueueSession(new SessionWebhookEvent { Type = SessionWebhookType.Created, ChannelId = e.ChannelId, SessionId = e.SessionId, CreatedAt = e.CreatedAt });
+        };
+        Sfu.SessionDestroyed += e =>
+        {
+            Counters.SessionDestroyed();
+            Webhooks.EnqueueSession(new SessionWebhookEvent
+            {
+                Type = SessionWebhookType.Destroyed, ChannelId = e.ChannelId, SessionId = e.SessionId, CreatedAt = e.CreatedAt,
+                DestroyedAt = e.DestroyedAt, TotalConnections = (int)e.TotalConnections, MaxConnections = (int)e.MaxConnections,
+            });
+        };
+        Sfu.ConnectionCreated += c =>
+        {
+            Counters.ConnectionCreated();
+            Webhooks.EnqueueEvent(EventOf(ConnectionWebhookType.Created, c, null));
+        };
+        Sfu.ConnectionDestroyed += (c, reason, failed) =>
+        {
+            if (failed)
+            {
+                Counters.ConnectionFailed();
+                return;
+            }
+            Counters.ConnectionDestroyed();
+            Webhooks.EnqueueEvent(EventOf(ConnectionWebhookType.Destroyed, c, reason));
+        };
+    }
+
+    private ConnectionWebhookEvent EventOf(ConnectionWebhookType type, ConnectionInfo c, string? reason)
+    {
+        var counts = Sfu.CountsOf(c.ChannelId);
+        return new ConnectionWebhookEvent
+        {
+            Type = type, ChannelId = c.ChannelId, SessionId = c.SessionId, ClientId = c.ClientId, BundleId = c.BundleId,
+            ConnectionId = c.ConnectionId, CreatedAt = c.CreatedAt, Simulcast = c.Simulcast, Spotlight = c.Spotlight,
+            Role = c.Role switch { ConnectionRole.SendRecv => Role.SendRecv, ConnectionRole.SendOnly => Role.SendOnly, _ => Role.RecvOnly },
+            Audio = c.Audio, Video = c.Video, EventMetadata = c.EventMetadata,
+            Minutes = (int)(DateTimeOffset.UtcNow - c.CreatedAt).TotalMinutes,
+            ChannelConnections = new Webhooks.ChannelCounts(counts.SendRecv, counts.SendOnly, counts.RecvOnly),
+            Reason = reason,
+        };
     }
 
     public ClusterService Cluster { get; }
     /// <summary>Channel → session → owners in the replicated state, for the SFU.</summary>
     public SessionDirectory Sessions { get; }
     public NodeCounters Counters { get; } = new();
+    public SfuEngine Sfu { get; }
+    public WebhookClient Webhooks { get; }
 
     public async Task StartAsync(CancellationToken ct)
     {
         if (!_options.MaxNodesLicence && _options.Cluster)
             _log.LogWarning("license_type = standard: relay, affinity, temporary nodes and capacity takeover are off (they need license_type = max_nodes)");
         await Cluster.StartAsync(ct).ConfigureAwait(false);
+        Sfu.Start();
         await _api.StartAsync(ct).ConfigureAwait(false);
         await _signaling.StartAsync(ct).ConfigureAwait(false);
         _log.LogInformation("Hibari {Version} up: API http://{Ip}:{Api}/ signaling ws://{Ip}:{Sig}/signaling cluster={Cluster}",
@@ -64,6 +125,13 @@ public sealed class HibariNode : IAsyncDisposable
         Gauge("hibari_up", 1, "The node answers.");
         Gauge("hibari_available", Cluster.Guard.Available ? 1 : 0, "1 while the node serves clients (QuorumGuard).");
         Gauge("hibari_connections_created_total", Counters.ConnectionsCreated, "Connections created.");
+        Gauge("hibari_connections", Sfu.ConnectionCount, "Connections on this node (being set up or connected).");
+        Gauge("hibari_sessions", Sfu.SessionCount, "Sessions on this node.");
+        var m = Sfu.Counters;
+        Gauge("hibari_srtp_received_total", m.ReceivedSrtp, "SRTP/SRTCP packets received.");
+        Gauge("hibari_srtp_sent_total", m.SentSrtp, "SRTP packets sent.");
+        Gauge("hibari_srtp_unprotect_failures_total", m.SrtpUnprotectFailures, "SRTP/SRTCP packets that failed authentication.");
+        Gauge("hibari_media_garbage_datagrams_total", Sfu.Socket.Garbage, "Datagrams on the media port that were not STUN, DTLS or RTP/RTCP.");
         if (_options.Cluster)
         {
             Gauge("hibari_cluster_raft_term", Cluster.RaftTerm, "Raft term.");
@@ -79,7 +147,9 @@ public sealed class HibariNode : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _signaling.DisposeAsync().ConfigureAwait(false);
+        Sfu.Dispose();
         await _api.DisposeAsync().ConfigureAwait(false);
+        await Webhooks.DisposeAsync().ConfigureAwait(false);
         await Cluster.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -11,6 +11,9 @@ internal sealed class NodeApi(HibariOptions options, ClusterService cluster, Ses
 {
     private volatile string _localMode = NodeModes.Normal;
 
+    public Sfu.SfuEngine? Sfu { get; init; }
+    public Webhooks.WebhookClient? Webhooks { get; init; }
+
     public void Register(ApiRouter router)
     {
         router.Register("Sora_20171218.GetLicense", GetLicense);
@@ -64,9 +67,31 @@ internal sealed class NodeApi(HibariOptions options, ClusterService cluster, Ses
         return ApiResult.Json(new ModeBody { Mode = body.Mode }, ApiJsonContext.Default.ModeBody);
     }
 
-    private ValueTask<ApiResult> GetStatsReport(ApiRequest request, CancellationToken ct) => new(ApiResult.Json(new StatsReportBody
+    private ValueTask<ApiResult> GetStatsReport(ApiRequest request, CancellationToken ct)
+    {
+        var w = Webhooks?.Counters;
+        var m = Sfu?.Counters;
+        return new(ApiResult.Json(new StatsReportBody
     {
         Version = HibariVersion.Value,
+        TotalAuthWebhookAllowed = w?.AuthAllowed ?? 0,
+        TotalAuthWebhookDenied = w?.AuthDenied ?? 0,
+        TotalSuccessfulAuthWebhook = w?.AuthSuccessful ?? 0,
+        TotalFailedAuthWebhook = w?.AuthFailed ?? 0,
+        TotalSuccessfulSessionWebhook = w?.SessionSuccessful ?? 0,
+        TotalFailedSessionWebhook = w?.SessionFailed ?? 0,
+        TotalIgnoredSessionWebhook = w?.SessionIgnored ?? 0,
+        TotalSuccessfulEventWebhook = w?.EventSuccessful ?? 0,
+        TotalFailedEventWebhook = w?.EventFailed ?? 0,
+        TotalIgnoredEventWebhook = w?.EventIgnored ?? 0,
+        TotalReceivedSrtp = m?.ReceivedSrtp ?? 0,
+        TotalReceivedSrtpByteSize = m?.ReceivedSrtpBytes ?? 0,
+        TotalDecryptedSrtp = m?.DecryptedSrtp ?? 0,
+        TotalDecryptedSrtpByteSize = m?.DecryptedSrtpBytes ?? 0,
+        TotalSentSrtp = m?.SentSrtp ?? 0,
+        TotalSentSrtpByteSize = m?.SentSrtpBytes ?? 0,
+        TotalSrtpUnprotectFailures = m?.SrtpUnprotectFailures ?? 0,
+        TotalDroppedMediaDatagrams = Sfu is { } sfu ? sfu.Socket.Garbage + sfu.Socket.UnknownSource : 0,
         TotalConnectionCreated = counters.ConnectionsCreated,
         TotalConnectionDestroyed = counters.ConnectionsDestroyed,
         TotalFailedConnections = counters.ConnectionsFailed,
@@ -78,6 +103,7 @@ internal sealed class NodeApi(HibariOptions options, ClusterService cluster, Ses
             ? new ClusterStatsBody { RaftState = cluster.RaftStateName, RaftTerm = cluster.RaftTerm, RaftCommitIndex = cluster.RaftCommitIndex }
             : null,
     }, ApiJsonContext.Default.StatsReportBody));
+    }
 
     private async ValueTask<ApiResult> InitCluster(ApiRequest request, CancellationToken ct)
     {

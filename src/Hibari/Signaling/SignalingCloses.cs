@@ -18,6 +18,4 @@ public static class SignalingCloses
     public static readonly SignalingClose ClusterNotInitialized = new(4501, "CLUSTER-NOT-INITIALIZED");
     /// <summary>C-MAJ-2: the node is in a group of half or fewer of the regular nodes.</summary>
     public static readonly SignalingClose ClusterMajorityLost = new(4502, "CLUSTER-MAJORITY-LOST");
-    /// <summary>The node has no media engine yet to serve the connect (the SFU lands in a later step).</summary>
-    public static readonly SignalingClose MediaUnavailable = new(4503, "MEDIA-ENGINE-UNAVAILABLE");
 }

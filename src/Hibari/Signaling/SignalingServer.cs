@@ -1,8 +1,9 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.WebSockets;
-using System.Text.Json;
 using Hibari.Cluster;
+using Hibari.Config;
+using Hibari.Sfu;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -24,15 +25,21 @@ public sealed class SignalingServer : IAsyncDisposable
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _log;
     private readonly ConcurrentDictionary<WebSocket, byte> _open = new();
+    private readonly SfuEngine _sfu;
+    private readonly HibariOptions _options;
+    private readonly IConnectAuthorizer _authorizer;
     private WebApplication? _app;
 
-    public SignalingServer(IPAddress address, int port, QuorumGuard guard, ILoggerFactory loggerFactory)
+    internal SignalingServer(HibariOptions options, QuorumGuard guard, SfuEngine sfu, IConnectAuthorizer authorizer, ILoggerFactory loggerFactory)
     {
-        _address = address;
-        _port = port;
+        _address = options.ListenAddress;
+        _port = options.SignalingPort;
         _guard = guard;
         _loggerFactory = loggerFactory;
         _log = loggerFactory.CreateLogger("Hibari.Signaling");
+        _options = options;
+        _sfu = sfu;
+        _authorizer = authorizer;
         _guard.Changed += OnGuardChanged;
     }
 
@@ -59,6 +66,7 @@ public sealed class SignalingServer : IAsyncDisposable
         var app = builder.Build();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });
         app.Map("/signaling", HandleAsync);
+        DemoPage.Map(app, _options.DemoDir, _log);
         await app.StartAsync(ct).ConfigureAwait(false);
         _app = app;
     }
@@ -80,54 +88,13 @@ public sealed class SignalingServer : IAsyncDisposable
         _open[ws] = 0;
         try
         {
-            var close = await ReadConnectAsync(ws, context.RequestAborted).ConfigureAwait(false);
-            // The guard may have changed while we waited for `connect`.
-            close = CloseFor(_guard.State) ?? close;
-            await CloseAsync(ws, close).ConfigureAwait(false);
+            var session = new SignalingSession(ws, _sfu, _options, _authorizer, _log) { ConnectTimeout = ConnectTimeout };
+            await session.RunAsync(context.RequestAborted).ConfigureAwait(false);
         }
         finally
         {
             _open.TryRemove(ws, out _);
         }
-    }
-
-    private async Task<SignalingClose> ReadConnectAsync(WebSocket ws, CancellationToken aborted)
-    {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(aborted);
-        cts.CancelAfter(ConnectTimeout);
-        var buffer = new byte[64 * 1024];
-        var used = 0;
-        try
-        {
-            while (true)
-            {
-                if (used == buffer.Length) return SignalingCloses.InvalidMessage;
-                var r = await ws.ReceiveAsync(buffer.AsMemory(used), cts.Token).ConfigureAwait(false);
-                if (r.MessageType == WebSocketMessageType.Close) return SignalingCloses.Normal;
-                used += r.Count;
-                if (r.EndOfMessage) break;
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            return SignalingCloses.ConnectTimeout;
-        }
-        catch (WebSocketException)
-        {
-            return SignalingCloses.Normal;
-        }
-        try
-        {
-            using var doc = JsonDocument.Parse(buffer.AsMemory(0, used));
-            if (doc.RootElement.ValueKind != JsonValueKind.Object
-                || !doc.RootElement.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String || type.GetString() != "connect")
-                return SignalingCloses.InvalidMessage;
-        }
-        catch (JsonException)
-        {
-            return SignalingCloses.InvalidMessage;
-        }
-        return SignalingCloses.MediaUnavailable;
     }
 
     private void OnGuardChanged(Unavailability state)
@@ -136,6 +103,7 @@ public sealed class SignalingServer : IAsyncDisposable
         if (_open.IsEmpty) _log.LogInformation("Node unavailable ({State}): refusing signaling", state);
         else _log.LogWarning("Node unavailable ({State}): closing {Count} signaling connections", state, _open.Count);
         foreach (var ws in _open.Keys) _ = CloseAsync(ws, close);
+        _sfu.DisconnectAll(close.Reason);
     }
 
     private static async Task CloseAsync(WebSocket ws, SignalingClose close)

@@ -6,6 +6,9 @@ namespace Hibari.Tests.MultiProcess;
 /// <summary>A minimal signaling client: opens the WebSocket, sends `connect`, returns how the server closed it.</summary>
 public static class Signaling
 {
+    /// <summary>The reason returned when the node served the connect (sent an offer) instead of closing.</summary>
+    public const string Served = "SERVED";
+
     public static async Task<(int? Code, string? Reason)> ConnectAndWaitForCloseAsync(NodeProcess node, int signalingPort, TimeSpan? timeout = null)
     {
         using var ws = new ClientWebSocket();
@@ -24,6 +27,8 @@ public static class Signaling
             {
                 var r = await ws.ReceiveAsync(buf, cts.Token);
                 if (r.MessageType == WebSocketMessageType.Close) return ((int?)ws.CloseStatus, ws.CloseStatusDescription);
+                // A serving node answers with an offer instead of closing.
+                if (Encoding.UTF8.GetString(buf, 0, r.Count).Contains("\"type\":\"offer\"")) return (null, Served);
             }
             catch (WebSocketException)
             {

@@ -34,10 +34,10 @@ public sealed class SingleNodeTests : IAsyncLifetime
         (status, body, _) = await _node.ApiAsync("Sora_20171010.GetStatsReport");
         Assert.Equal(200, status);
         Assert.Null(body!["cluster"]);
-        // Not a cluster node: signaling is not refused for cluster reasons (the media engine comes with the SFU).
+        // Not a cluster node: signaling is not refused for cluster reasons, but the mode applies: the channel has no session.
         var (code, reason) = await Signaling.ConnectAndWaitForCloseAsync(_node, 5000);
-        Assert.Equal(4503, code);
-        Assert.Equal("MEDIA-ENGINE-UNAVAILABLE", reason);
+        Assert.Equal(4413, code);
+        Assert.Equal("MODE-BLOCK-NEW-SESSION", reason);
     }
 }
 

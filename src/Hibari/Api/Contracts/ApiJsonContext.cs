@@ -27,6 +27,11 @@ namespace Hibari.Api.Contracts;
 [JsonSerializable(typeof(ClusterChannelBody))]
 [JsonSerializable(typeof(ClusterChannelBody[]))]
 [JsonSerializable(typeof(StatsReportBody))]
+[JsonSerializable(typeof(ChannelTargetRequest))]
+[JsonSerializable(typeof(ListConnectionsRequest))]
+[JsonSerializable(typeof(PushRequest))]
+[JsonSerializable(typeof(EmptyBody))]
+[JsonSerializable(typeof(ConnectionBody[]))]
 [JsonSerializable(typeof(DebugClaimSessionRequest))]
 [JsonSerializable(typeof(DebugClaimSessionBody))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -15,6 +15,26 @@ public sealed record StatsReportBody
     public long TotalOngoingConnections { get; init; }
     public long TotalSessionCreated { get; init; }
     public long TotalSessionDestroyed { get; init; }
+    public long TotalAuthWebhookAllowed { get; init; }
+    public long TotalAuthWebhookDenied { get; init; }
+    public long TotalSuccessfulAuthWebhook { get; init; }
+    public long TotalFailedAuthWebhook { get; init; }
+    public long TotalSuccessfulSessionWebhook { get; init; }
+    public long TotalFailedSessionWebhook { get; init; }
+    public long TotalIgnoredSessionWebhook { get; init; }
+    public long TotalSuccessfulEventWebhook { get; init; }
+    public long TotalFailedEventWebhook { get; init; }
+    public long TotalIgnoredEventWebhook { get; init; }
+    public long TotalReceivedSrtp { get; init; }
+    public long TotalReceivedSrtpByteSize { get; init; }
+    public long TotalDecryptedSrtp { get; init; }
+    public long TotalDecryptedSrtpByteSize { get; init; }
+    public long TotalSentSrtp { get; init; }
+    public long TotalSentSrtpByteSize { get; init; }
+    /// <summary>Hibari: SRTP/SRTCP packets that failed authentication or replay checks.</summary>
+    public long TotalSrtpUnprotectFailures { get; init; }
+    /// <summary>Hibari: datagrams on the media port that were not STUN, DTLS or RTP/RTCP, or came from no known peer.</summary>
+    public long TotalDroppedMediaDatagrams { get; init; }
     public ClusterStatsBody? Cluster { get; init; }
     public ClusterRelayStatsBody[] ClusterRelay { get; init; } = [];
 }

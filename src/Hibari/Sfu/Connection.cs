@@ -1,0 +1,80 @@
+using Hibari.Sdp;
+
+namespace Hibari.Sfu;
+
+internal enum ConnectionState { Offered, Answered, Connected, Closed }
+
+/// <summary>
+/// One client of a session (mediasoup's Transport + its Producers/Consumers, seen from signaling): identity, the
+/// m-line layout of its offers, its transport and, once connected, its publications. Mutated under the engine's
+/// lock; its media-plane parts are changed on the media thread through posts.
+/// </summary>
+public sealed class Connection
+{
+    internal Connection(ConnectionInfo info, Session session, IConnectionSignaling signaling, PeerTransport transport,
+        RtpCodec? audioCodec, RtpCodec? videoCodec)
+    {
+        Info = info;
+        Session = session;
+        Signaling = signaling;
+        Transport = transport;
+        AudioCodec = audioCodec;
+        VideoCodec = videoCodec;
+    }
+
+    public ConnectionInfo Info { get; internal set; }
+    public string ConnectionId => Info.ConnectionId;
+    internal Session Session { get; }
+    internal IConnectionSignaling Signaling { get; }
+    internal PeerTransport Transport { get; }
+    internal OfferLayout Layout { get; } = new();
+    /// <summary>Codecs this client publishes with (null: does not publish that kind).</summary>
+    internal RtpCodec? AudioCodec { get; }
+    internal RtpCodec? VideoCodec { get; }
+    internal LayoutSection? AudioSection { get; set; }
+    internal LayoutSection? VideoSection { get; set; }
+    internal List<Publication> Publications { get; } = [];
+    internal ConnectionState State { get; set; } = ConnectionState.Offered;
+    /// <summary>A re-offer is out and its re-answer has not come back; changes meanwhile set <see cref="Dirty"/>.</summary>
+    internal bool AwaitingReAnswer { get; set; }
+    internal bool Dirty { get; set; }
+    internal DateTimeOffset? ConnectedAt { get; set; }
+    internal string? DisconnectReason { get; set; }
+
+    public bool IsConnected => State == ConnectionState.Connected;
+
+    /// <summary>The mids of the client's sending m-lines (offer field `mid`).</summary>
+    public (string? Audio, string? Video) SendMids => (AudioSection?.Mid, VideoSection?.Mid);
+}
+
+/// <summary>A channel's session on this node: its id and its connections (sora-protocol.md §0 terminology).</summary>
+internal sealed class Session(string channelId, string sessionId, DateTimeOffset createdAt)
+{
+    public string ChannelId { get; } = channelId;
+    public string SessionId { get; } = sessionId;
+    public DateTimeOffset CreatedAt { get; } = createdAt;
+    public List<Connection> Connections { get; } = [];
+    /// <summary>Pending destroy after the last connection left (session_destroy_delay_ms); cancelled by a new connect.</summary>
+    public CancellationTokenSource? PendingDestroy { get; set; }
+    public int MaxConnections { get; set; }
+    public long TotalConnections { get; set; }
+
+    public IEnumerable<Connection> Connected => Connections.Where(c => c.State == ConnectionState.Connected);
+
+    public ChannelCounts Counts()
+    {
+        int all = 0, sr = 0, so = 0, ro = 0;
+        foreach (var c in Connections)
+        {
+            if (c.State != ConnectionState.Connected) continue;
+            all++;
+            switch (c.Info.Role)
+            {
+                case ConnectionRole.SendRecv: sr++; break;
+                case ConnectionRole.SendOnly: so++; break;
+                default: ro++; break;
+            }
+        }
+        return new ChannelCounts(all, sr, so, ro);
+    }
+}

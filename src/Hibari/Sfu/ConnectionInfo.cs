@@ -1,0 +1,58 @@
+using System.Text.Json;
+
+namespace Hibari.Sfu;
+
+public enum ConnectionRole { SendRecv, SendOnly, RecvOnly }
+
+/// <summary>What the SFU knows of a client, after the auth webhook's overrides: for notifies, webhooks and the API.</summary>
+public sealed record ConnectionInfo
+{
+    public required string ConnectionId { get; init; }
+    public required string ClientId { get; init; }
+    public required string BundleId { get; init; }
+    public required string ChannelId { get; init; }
+    public string SessionId { get; init; } = "";
+    public required ConnectionRole Role { get; init; }
+    public bool Audio { get; init; }
+    public bool Video { get; init; }
+    public string? AudioCodecType { get; init; }
+    public int? AudioBitRate { get; init; }
+    public string? VideoCodecType { get; init; }
+    public int? VideoBitRate { get; init; }
+    public bool Simulcast { get; init; }
+    public bool Spotlight { get; init; }
+    /// <summary>`signaling_notify_metadata` , shown to others in notifies.</summary>
+    public JsonElement? NotifyMetadata { get; init; }
+    /// <summary>The auth webhook's `metadata` , sent back in the offer.</summary>
+    public JsonElement? AuthzMetadata { get; init; }
+    /// <summary>The auth webhook's `event_metadata` , attached to event webhooks and the API.</summary>
+    public JsonElement? EventMetadata { get; init; }
+    /// <summary>Whether this client gets `notify` messages (sora.conf `signaling_notify`, auth override).</summary>
+    public bool SignalingNotify { get; init; } = true;
+    /// <summary>The auth webhook's `cluster_affinity`, kept for placement (issue 4).</summary>
+    public bool? ClusterAffinity { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+    /// <summary>Client software (`sora_client`, `environment`), for the API and webhooks.</summary>
+    public string? SoraClient { get; init; }
+
+    public bool Publishes => Role != ConnectionRole.RecvOnly && (Audio || Video);
+    public bool Receives => Role != ConnectionRole.SendOnly;
+}
+
+/// <summary>The channel counters carried by every notify (sora-protocol.md §1.6).</summary>
+public readonly record struct ChannelCounts(int Connections, int SendRecv, int SendOnly, int RecvOnly);
+
+/// <summary>
+/// How the SFU talks back to a client: the signaling layer formats these as Sora messages on the WebSocket. Calls
+/// may come from any thread and must not block (queue the message).
+/// </summary>
+public interface IConnectionSignaling
+{
+    void SendReOffer(string sdp);
+    /// <summary>`notify` connection.created; <paramref name="present"/> is non-null only for the client's own event.</summary>
+    void SendConnectionCreated(ConnectionInfo who, ChannelCounts counts, IReadOnlyList<ConnectionInfo>? present, int minutes);
+    void SendConnectionDestroyed(ConnectionInfo who, ChannelCounts counts, int minutes);
+    void SendPush(JsonElement data);
+    /// <summary>The server ends the connection (API disconnect, node shutdown): close 1000 with this reason.</summary>
+    void Disconnect(string reason);
+}

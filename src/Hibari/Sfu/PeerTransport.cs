@@ -1,0 +1,337 @@
+using Hibari.Sdp;
+using System.Net.Sockets;
+using Hibari.Rtc.Dtls;
+using Hibari.Rtc.Rtp;
+using Hibari.Rtc.Srtp;
+using Hibari.Rtc.Transport;
+using Microsoft.Extensions.Logging;
+
+namespace Hibari.Sfu;
+
+/// <summary>
+/// The media transport of one connection (mediasoup's WebRtcTransport): ICE-latched address, DTLS server, SRTP
+/// contexts, inbound RTP → publications, inbound RTCP feedback → subscriptions, and the transport's own RTCP
+/// (receiver reports + REMB toward a publisher, sender reports toward a subscriber). Everything except
+/// <see cref="StartDtls"/> and <see cref="Dispose"/> runs on the media thread.
+/// </summary>
+internal sealed class PeerTransport : IMediaPeer, IDisposable
+{
+    private const long ReportIntervalMicros = 1_000_000;
+    private const int MaxPacket = 1500 + 64;
+
+    private readonly MediaSocket _socket;
+    private readonly DtlsCertificate _certificate;
+    private readonly SfuCounters _counters;
+    private readonly ILogger _log;
+    private readonly byte[] _rtcp = new byte[MaxPacket];
+    private readonly Dictionary<uint, Publication> _inbound = [];     // publisher SSRC (and RTX SSRC) → track
+    private readonly Dictionary<uint, Subscription> _outbound = [];   // our SSRC → forwarded track
+    private readonly List<Publication> _publications = [];
+    private readonly List<Subscription> _subscriptions = [];
+    private volatile SocketAddress? _remote;
+    private DtlsServerEndpoint? _dtls;
+    private SrtpContext? _send, _receive;
+    private long _nextReport;
+    private uint _rembBitrate;
+
+    public PeerTransport(string connectionId, MediaSocket socket, DtlsCertificate certificate, SfuCounters counters, ILogger log,
+        uint rtcpSsrc, uint rembBitrate)
+    {
+        ConnectionId = connectionId;
+        _socket = socket;
+        _certificate = certificate;
+        _counters = counters;
+        _log = log;
+        RtcpSsrc = rtcpSsrc;
+        _rembBitrate = rembBitrate;
+        LocalUfrag = SfuIds.IceToken(8);
+        LocalPassword = SfuIds.IceToken(24);
+    }
+
+    public string ConnectionId { get; }
+    public string LocalUfrag { get; }
+    public string LocalPassword { get; }
+    /// <summary>The SSRC our own RTCP (PLI, RR, REMB) is sent from.</summary>
+    public uint RtcpSsrc { get; }
+    /// <summary>A per-transport buffer for rewriting one outgoing packet (media thread only).</summary>
+    public byte[] Scratch { get; } = GC.AllocateArray<byte>(MaxPacket, pinned: true);
+    public bool CanSend => _send is not null && _remote is not null;
+    public bool Closed { get; private set; }
+
+    /// <summary>Raised (on a DTLS thread) when SRTP keys are installed, or with the error when the handshake failed.</summary>
+    public event Action<PeerTransport, Exception?>? Connected;
+    /// <summary>Raised on the media thread when ICE consent expired.</summary>
+    public event Action<PeerTransport>? Lost;
+
+    /// <summary>Registers ICE credentials and starts the DTLS server, expecting the certificate of the answer.</summary>
+    public void StartDtls(string remoteUfrag, string remoteFingerprint, TimeSpan handshakeTimeout)
+    {
+        var dtls = new DtlsServerEndpoint(_certificate, remoteFingerprint, SendDtls, new DtlsOptions { HandshakeTimeout = handshakeTimeout }, _log);
+        _dtls = dtls;
+        _socket.AddPeer(LocalUfrag, LocalPassword, remoteUfrag, this);
+        dtls.Start();
+        dtls.Handshake.ContinueWith(t =>
+        {
+            if (t.IsCompletedSuccessfully)
+            {
+                var r = t.Result;
+                var (send, receive) = DtlsSrtpKeyingMaterial.CreateContexts(r.Profile, r.KeyingMaterial, isDtlsClient: false);
+                _socket.Post(() =>
+                {
+                    if (Closed) { send.Dispose(); receive.Dispose(); return; }
+                    _send = send;
+                    _receive = receive;
+                    Connected?.Invoke(this, null);
+                });
+            }
+            else
+            {
+                _counters.DtlsFailures++;
+                Connected?.Invoke(this, t.Exception?.GetBaseException() ?? new TimeoutException("DTLS handshake did not complete"));
+            }
+        }, TaskScheduler.Default);
+    }
+
+    private void SendDtls(ReadOnlySpan<byte> datagram)
+    {
+        if (_remote is { } remote) _socket.Send(datagram, remote);
+    }
+
+    // --- topology (media thread) ---
+
+    public void AddPublication(Publication p)
+    {
+        _publications.Add(p);
+        if (p.Ssrc != 0) _inbound[p.Ssrc] = p;
+        if (p.RtxSsrc != 0) _inbound[p.RtxSsrc] = p;
+    }
+
+    public void RemovePublication(Publication p)
+    {
+        _publications.Remove(p);
+        if (p.Ssrc != 0) _inbound.Remove(p.Ssrc);
+        if (p.RtxSsrc != 0) _inbound.Remove(p.RtxSsrc);
+        p.Close();
+    }
+
+    public IReadOnlyList<Publication> Publications => _publications;
+
+    public void AddSubscription(Subscription s)
+    {
+        _outbound[s.Ssrc] = s;
+        if (s.RtxSsrc != 0) _outbound[s.RtxSsrc] = s;
+        _subscriptions.Add(s);
+        s.Publication.Add(s);
+    }
+
+    public void RemoveSubscription(Subscription s)
+    {
+        _outbound.Remove(s.Ssrc);
+        if (s.RtxSsrc != 0) _outbound.Remove(s.RtxSsrc);
+        _subscriptions.Remove(s);
+        s.Publication.Remove(s);
+        s.Close();
+    }
+
+    public IReadOnlyList<Subscription> Subscriptions => _subscriptions;
+
+    // --- IMediaPeer ---
+
+    public void OnDtlsDatagram(ReadOnlySpan<byte> datagram) => _dtls?.Deliver(datagram);
+
+    public void OnSelected(SocketAddress remote) => _remote = remote;
+
+    public void OnConsentExpired() => Lost?.Invoke(this);
+
+    public void OnSrtpDatagram(Span<byte> datagram)
+    {
+        var receive = _receive;
+        if (receive is null || Closed)
+        {
+            _counters.SrtpDropped++;
+            return;
+        }
+        _counters.ReceivedSrtp++;
+        _counters.ReceivedSrtpBytes += datagram.Length;
+        var isRtcp = datagram.Length >= 2 && datagram[1] is >= 192 and <= 223;
+        if (isRtcp)
+        {
+            if (receive.UnprotectRtcp(datagram, out var n) != SrtpResult.Ok) { _counters.SrtpUnprotectFailures++; return; }
+            OnRtcp(datagram[..n]);
+            return;
+        }
+        if (receive.UnprotectRtp(datagram, out var length) != SrtpResult.Ok) { _counters.SrtpUnprotectFailures++; return; }
+        _counters.DecryptedSrtp++;
+        _counters.DecryptedSrtpBytes += length;
+        var packet = datagram[..length];
+        if (!RtpHeader.TryParse(packet, out var header)) { _counters.RtpMalformed++; return; }
+        if (!_inbound.TryGetValue(header.Ssrc, out var publication) && !TryLatch(packet, header, out publication))
+        {
+            _counters.RtpUnknownSsrc++;
+            return;
+        }
+        var now = NowMicros();
+        if (header.Ssrc == publication.RtxSsrc && publication.RtxSsrc != 0)
+        {
+            // RTX from the publisher (answering a NACK): unwrap to the original packet and forward it as such.
+            var restored = RtxPacket.Unwrap(packet, header, Scratch, publication.Ssrc, (byte)publication.Codec.PayloadType);
+            if (restored <= 0 || !RtpHeader.TryParse(Scratch.AsSpan(0, restored), out var original)) return;
+            // Safe: forwarding rewrites into each subscriber's own scratch buffer, never this one.
+            publication.OnRtp(Scratch.AsSpan(0, restored), original, now);
+            return;
+        }
+        if (header.PayloadType != (byte)publication.Codec.PayloadType) { _counters.RtpUnknownPayloadType++; return; }
+        publication.OnRtp(packet, header, now);
+    }
+
+    /// <summary>
+    /// Chrome sends no a=ssrc for simulcast and drops MID after our first receiver report (media-stack.md §5): an
+    /// unknown SSRC is bound to a publication by its MID header extension, once.
+    /// </summary>
+    private bool TryLatch(ReadOnlySpan<byte> packet, in RtpHeader header, out Publication publication)
+    {
+        publication = null!;
+        if (!header.HasExtension || !RtpHeaderExtensions.TryFind(packet, header, SfuCodecs.MidExtensionId, out var mid)) return false;
+        foreach (var p in _publications)
+        {
+            if (!mid.SequenceEqual(System.Text.Encoding.ASCII.GetBytes(p.Mid))) continue;
+            var isRtx = p.Codec.RtxPayloadType is { } rtxPt && header.PayloadType == rtxPt;
+            if (isRtx) { if (p.RtxSsrc != 0) return false; p.RtxSsrc = header.Ssrc; }
+            else { if (p.Ssrc != 0) return false; p.LatchSsrc(header.Ssrc); }
+            _inbound[header.Ssrc] = p;
+            publication = p;
+            return true;
+        }
+        return false;
+    }
+
+    private void OnRtcp(ReadOnlySpan<byte> compound)
+    {
+        _counters.ReceivedRtcp++;
+        var now = NowMicros();
+        var reader = new RtcpReader(compound);
+        while (reader.TryNext(out var rtcp))
+        {
+            switch (rtcp.Kind)
+            {
+                case RtcpKind.SenderReport:
+                    if (SenderReport.TryParse(rtcp.Bytes, out var sr) && _inbound.TryGetValue(sr.SenderSsrc, out var pub) && sr.SenderSsrc == pub.Ssrc)
+                        pub.OnSenderReport(sr.NtpTimestamp, sr.RtpTimestamp, now);
+                    break;
+                case RtcpKind.PictureLossIndication:
+                case RtcpKind.FullIntraRequest:
+                    if (FeedbackHeader.TryParse(rtcp.Bytes, out var fb) && MediaTarget(rtcp, fb) is { } target)
+                    {
+                        _counters.KeyFrameRequestsReceived++;
+                        target.Publication.RequestKeyFrame(now);
+                    }
+                    break;
+                case RtcpKind.GenericNack:
+                    if (GenericNack.TryParse(rtcp.Bytes, out var nack) && _outbound.TryGetValue(nack.MediaSsrc, out var sub))
+                    {
+                        foreach (var seq in nack.SequenceNumbers) { _counters.NacksReceived++; sub.Retransmit(seq); }
+                    }
+                    break;
+            }
+        }
+    }
+
+    private Subscription? MediaTarget(in RtcpPacketView rtcp, in FeedbackHeader fb)
+    {
+        if (rtcp.Kind == RtcpKind.FullIntraRequest && Fir.TryParse(rtcp.Bytes, out var fir))
+        {
+            foreach (var e in fir.Entries)
+                if (_outbound.TryGetValue(e.Ssrc, out var s)) return s;
+            return null;
+        }
+        return _outbound.GetValueOrDefault(fb.MediaSsrc);
+    }
+
+    public void OnTick(long nowMicros)
+    {
+        if (_send is null || _remote is null || nowMicros < _nextReport) return;
+        _nextReport = nowMicros + ReportIntervalMicros;
+        SendReports(nowMicros);
+    }
+
+    /// <summary>
+    /// Once a second: a receiver report + REMB for what this peer publishes (REMB lets Chrome's bitrate ramp up to
+    /// the configured rate; media-stack.md §7 item 8), and a sender report per forwarded track (lip sync).
+    /// </summary>
+    private void SendReports(long now)
+    {
+        var span = _rtcp.AsSpan();
+        var length = 0;
+        if (_publications.Count > 0)
+        {
+            Span<ReportBlock> blocks = stackalloc ReportBlock[Math.Min(_publications.Count, 31)];
+            Span<uint> ssrcs = stackalloc uint[Math.Min(_publications.Count, 31)];
+            var n = 0;
+            foreach (var p in _publications)
+            {
+                if (p.Statistics is not { } st || n == blocks.Length) continue;
+                blocks[n] = st.CreateReportBlock(now);
+                ssrcs[n] = p.Ssrc;
+                n++;
+            }
+            if (n > 0)
+            {
+                length += RtcpWriter.WriteReceiverReport(span[length..], RtcpSsrc, blocks[..n]);
+                length += RtcpWriter.WriteRemb(span[length..], RtcpSsrc, _rembBitrate, ssrcs[..n]);
+            }
+        }
+        foreach (var s in _subscriptions)
+        {
+            if (length > 1000 || !s.TryGetSenderReport(now, out var ntp, out var rtp)) continue;
+            length += RtcpWriter.WriteSenderReport(span[length..], s.Ssrc, ntp, rtp, (uint)s.PacketsSent, (uint)s.OctetsSent, []);
+        }
+        if (length > 0) SendRtcp(_rtcp, length);
+    }
+
+    public void SendPli(uint mediaSsrc)
+    {
+        if (_send is null || _remote is null) return;
+        var n = RtcpWriter.WritePli(_rtcp, RtcpSsrc, mediaSsrc);
+        _counters.KeyFrameRequestsSent++;
+        SendRtcp(_rtcp, n);
+    }
+
+    public void SendRtp(byte[] buffer, int length)
+    {
+        var send = _send;
+        var remote = _remote;
+        if (send is null || remote is null) return;
+        if (send.ProtectRtp(buffer, length, out var protectedLength) != SrtpResult.Ok) return;
+        _counters.SentSrtp++;
+        _counters.SentSrtpBytes += protectedLength;
+        _socket.Send(buffer.AsSpan(0, protectedLength), remote);
+    }
+
+    private void SendRtcp(byte[] buffer, int length)
+    {
+        var send = _send;
+        var remote = _remote;
+        if (send is null || remote is null) return;
+        if (send.ProtectRtcp(buffer, length, out var protectedLength) != SrtpResult.Ok) return;
+        _socket.Send(buffer.AsSpan(0, protectedLength), remote);
+    }
+
+    private static long NowMicros() => MediaClock.NowMicros();
+
+    /// <summary>Stops the transport. Safe from any thread; the media-thread parts are posted.</summary>
+    public void Dispose()
+    {
+        _socket.RemovePeer(LocalUfrag);
+        _socket.Post(() =>
+        {
+            if (Closed) return;
+            Closed = true;
+            foreach (var s in _subscriptions.ToList()) RemoveSubscription(s);
+            foreach (var p in _publications.ToList()) RemovePublication(p);
+            _send?.Dispose();
+            _receive?.Dispose();
+            _send = _receive = null;
+        });
+        _dtls?.Dispose();
+    }
+}

@@ -1,0 +1,15 @@
+namespace Hibari.Sfu;
+
+/// <summary>Header-extension ids of Hibari's offers (one id per URI across the BUNDLE; see Sdp.CodecCatalog).</summary>
+internal static class SfuCodecs
+{
+    public const int MidExtensionId = 1;
+    public const int RidExtensionId = 2;
+    public const int RepairedRidExtensionId = 3;
+
+    /// <summary>
+    /// Extension id map for forwarded packets: MID and RID elements name the publisher's m-line, not the subscriber's,
+    /// and Chrome routes by MID, so they are blanked; the others keep their ids (the same in every offer).
+    /// </summary>
+    public static ReadOnlySpan<byte> ForwardedExtensionMap => [0, 0, 0, 0, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+}

@@ -1,0 +1,455 @@
+using System.Net;
+using Hibari.Config;
+using Hibari.Rtc.Dtls;
+using Hibari.Rtc.Transport;
+using Hibari.Sdp;
+using Microsoft.Extensions.Logging;
+
+namespace Hibari.Sfu;
+
+/// <summary>Why the SFU refuses a connect before it has an offer (mapped to close codes by the signaling layer).</summary>
+public enum AdmissionRefusal { None, BlockNewConnection, BlockNewSession, MaxConnections }
+
+/// <summary>
+/// The node's SFU (mediasoup's Worker + Routers): sessions by channel, their connections, the media socket and the
+/// DTLS certificate. Topology changes (join, answer, leave) take one lock; packets never do — they stay on the media
+/// thread of <see cref="MediaSocket"/>.
+/// </summary>
+public sealed class SfuEngine : IDisposable
+{
+    private static readonly TimeSpan DtlsHandshakeTimeout = TimeSpan.FromSeconds(20);
+
+    private readonly HibariOptions _options;
+    private readonly Func<string> _mode;
+    private readonly ILogger _log;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly TimeProvider _time;
+    private readonly object _gate = new();
+    private readonly Dictionary<string, Session> _sessions = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Connection> _connections = new(StringComparer.Ordinal);
+    private readonly Dictionary<Connection, OfferSpec> _lastOffer = [];
+    private readonly Random _random = new();
+    private readonly ulong _sdpSessionBase = (ulong)Random.Shared.NextInt64(1, long.MaxValue / 2);
+    private MediaSocket? _socket;
+    private DtlsCertificate? _certificate;
+    private IPAddress _candidateAddress = IPAddress.Loopback;
+
+    public SfuEngine(HibariOptions options, Func<string> mode, ILoggerFactory loggerFactory, TimeProvider? time = null)
+    {
+        _options = options;
+        _mode = mode;
+        _loggerFactory = loggerFactory;
+        _log = loggerFactory.CreateLogger("Hibari.Sfu");
+        _time = time ?? TimeProvider.System;
+    }
+
+    public SfuCounters Counters { get; } = new();
+    public MediaSocket Socket => _socket ?? throw new InvalidOperationException("SFU not started");
+    public string Fingerprint => _certificate?.Fingerprint ?? "";
+
+    /// <summary>A session was created on this node (first connection of a channel): session.created webhook.</summary>
+    public event Action<SessionEvent>? SessionCreated;
+    /// <summary>A session ended, session_destroy_delay_ms after its last connection left: session.destroyed webhook.</summary>
+    public event Action<SessionEvent>? SessionDestroyed;
+    /// <summary>A connection became connected (ICE + DTLS up): event webhook connection.created.</summary>
+    public event Action<ConnectionInfo>? ConnectionCreated;
+    /// <summary>A connection ended (after it was created, or while it was being set up when <c>failed</c> is true).</summary>
+    public event Action<ConnectionInfo, string, bool>? ConnectionDestroyed;
+
+    public void Start()
+    {
+        Directory.CreateDirectory(_options.DataDir);
+        _certificate = DtlsCertificate.LoadOrCreate(_options.DataDir);
+        var warm = DtlsWarmup.Run(); // media-stack.md §1.3 pitfall 7: the first handshake pays the JIT
+        _log.LogInformation("DTLS warm-up handshake took {Ms} ms", (int)warm.TotalMilliseconds);
+        _candidateAddress = _options.RtcPublicAddress ?? _options.ListenAddress;
+        if (_candidateAddress.Equals(IPAddress.Any) || _candidateAddress.Equals(IPAddress.IPv6Any))
+            throw new InvalidOperationException("listen_address is a wildcard: set rtc_public_address to the IP clients reach");
+        _socket = new MediaSocket(_options.ListenAddress, _options.RtcUdpPort, _loggerFactory.CreateLogger("Hibari.Media"), _time);
+        _socket.Start();
+        _log.LogInformation("Media on udp {EndPoint}, candidates advertise {Address}", _socket.LocalEndPoint, _candidateAddress);
+    }
+
+    /// <summary>Connections on this node, set up or connected (what license_max_connections limits, C-PLACE-0).</summary>
+    public int ConnectionCount { get { lock (_gate) return _connections.Count; } }
+    public int SessionCount { get { lock (_gate) return _sessions.Count; } }
+
+    /// <summary>Mode and licence checks before anything else happens (C-PLACE-0, C-MODE).</summary>
+    public AdmissionRefusal Admit(string channelId)
+    {
+        var mode = _mode();
+        if (mode == NodeModes.BlockNewConnection) return AdmissionRefusal.BlockNewConnection;
+        lock (_gate)
+        {
+            if (mode == NodeModes.BlockNewSession && !_sessions.ContainsKey(channelId)) return AdmissionRefusal.BlockNewSession;
+            if (_connections.Count >= _options.LicenseMaxConnections) return AdmissionRefusal.MaxConnections;
+        }
+        return AdmissionRefusal.None;
+    }
+
+    /// <summary>The channel's current session id on this node, if any (for the auth webhook).</summary>
+    public string? SessionIdOf(string channelId)
+    {
+        lock (_gate) return _sessions.GetValueOrDefault(channelId)?.SessionId;
+    }
+
+    public ChannelCounts CountsOf(string channelId)
+    {
+        lock (_gate) return _sessions.GetValueOrDefault(channelId)?.Counts() ?? default;
+    }
+
+    /// <summary>
+    /// Joins (or creates) the channel's session and builds the connection's first offer: its own sending m-lines,
+    /// the data-channel m-line, and one m-line per track of every connected publisher it may receive.
+    /// </summary>
+    public JoinResult Join(ConnectionInfo requested, IConnectionSignaling signaling)
+    {
+        var audioCodec = requested.Publishes && requested.Audio ? CodecCatalog.Select(requested.AudioCodecType ?? "OPUS").Value : null;
+        var videoCodecResult = CodecCatalog.Select(requested.VideoCodecType ?? _options.DefaultVideoCodecType);
+        if (requested.Video && requested.Publishes && !videoCodecResult.IsOk) return JoinResult.Fail(videoCodecResult.Error!);
+        var videoCodec = requested.Publishes && requested.Video ? videoCodecResult.Value : null;
+        var now = _time.GetUtcNow();
+        SessionEvent? created = null;
+        Connection connection;
+        string sdp;
+        lock (_gate)
+        {
+            if (!_sessions.TryGetValue(requested.ChannelId, out var session))
+            {
+                session = new Session(requested.ChannelId, Signaling.Messages.SoraId.New(), now);
+                _sessions[requested.ChannelId] = session;
+                created = new SessionEvent(session.ChannelId, session.SessionId, session.CreatedAt, null, 0, 0);
+            }
+            session.PendingDestroy?.Cancel();
+            session.PendingDestroy = null;
+            var info = requested with { SessionId = session.SessionId, CreatedAt = now };
+            var bitrate = (uint)Math.Max(100, (info.VideoBitRate ?? _options.DefaultVideoBitRate) + (info.AudioBitRate ?? 64)) * 1000;
+            var transport = new PeerTransport(info.ConnectionId, Socket, _certificate!, Counters, _log, SfuIds.Ssrc(), bitrate);
+            connection = new Connection(info, session, signaling, transport, audioCodec, videoCodec);
+            if (audioCodec is not null) connection.AudioSection = connection.Layout.AddClientSend(MediaKind.Audio);
+            if (videoCodec is not null) connection.VideoSection = connection.Layout.AddClientSend(MediaKind.Video);
+            connection.Layout.AddApplication();
+            if (info.Receives) SyncLayout(connection);
+            session.Connections.Add(connection);
+            session.TotalConnections++;
+            session.MaxConnections = Math.Max(session.MaxConnections, session.Connections.Count);
+            _connections[info.ConnectionId] = connection;
+            sdp = WriteOffer(connection);
+        }
+        transport.Connected += OnTransportConnected;
+        transport.Lost += t => Leave(t.ConnectionId, "ICE-CONSENT-EXPIRED");
+        if (created is { } e) SessionCreated?.Invoke(e);
+        return new JoinResult(connection, sdp, null);
+    }
+
+    /// <summary>Applies the client's answer: learns its SSRCs and fingerprint, starts ICE and the DTLS server.</summary>
+    public string? ApplyAnswer(Connection connection, string sdp)
+    {
+        lock (_gate)
+        {
+            if (connection.State != ConnectionState.Offered) return "answer in the wrong state";
+            var offer = _lastOffer[connection];
+            var read = SdpAnswerReader.Read(sdp, offer);
+            if (!read.IsOk) return read.Error;
+            var answer = read.Value!;
+            if (!answer.Fingerprint.Algorithm.Equals("sha-256", StringComparison.OrdinalIgnoreCase))
+                return $"fingerprint algorithm {answer.Fingerprint.Algorithm} is not supported (sha-256 expected)";
+            connection.State = ConnectionState.Answered;
+            CreatePublications(connection, answer);
+            ActivateSubscriptions(connection, answer);
+            connection.Transport.StartDtls(answer.IceUfrag, answer.Fingerprint.Value, DtlsHandshakeTimeout);
+            return null;
+        }
+    }
+
+    /// <summary>Applies a re-answer: activates the m-lines it accepted, then sends the next re-offer if changes piled up.</summary>
+    public string? ApplyReAnswer(Connection connection, string sdp)
+    {
+        lock (_gate)
+        {
+            if (connection.State != ConnectionState.Connected || !connection.AwaitingReAnswer) return null; // stale: ignore
+            var read = SdpAnswerReader.Read(sdp, _lastOffer[connection]);
+            if (!read.IsOk) return read.Error;
+            connection.AwaitingReAnswer = false;
+            ActivateSubscriptions(connection, read.Value!);
+            if (connection.Dirty) Renegotiate(connection);
+            return null;
+        }
+    }
+
+    private void CreatePublications(Connection c, AnswerInfo answer)
+    {
+        foreach (var (section, codec) in new[] { (c.AudioSection, c.AudioCodec), (c.VideoSection, c.VideoCodec) })
+        {
+            if (section is null || codec is null) continue;
+            var answered = answer.Section(section.Mid);
+            if (answered is null || answered.Rejected || answered.Direction is MediaDirection.Inactive or MediaDirection.RecvOnly) continue;
+            var p = new Publication(c.Transport, c.ConnectionId, section.Mid, section.Kind, codec, $"{c.ConnectionId}-{section.Kind.Name()}");
+            if (answered.Ssrcs.Count > 0)
+            {
+                p.LatchSsrc(answered.Ssrcs[0].Media);
+                if (answered.Ssrcs[0].Rtx is { } rtx) p.RtxSsrc = rtx;
+            }
+            c.Publications.Add(p);
+            Socket.Post(() => c.Transport.AddPublication(p));
+        }
+    }
+
+    private void ActivateSubscriptions(Connection c, AnswerInfo answer)
+    {
+        foreach (var s in c.Layout.Sections)
+        {
+            if (s.Subscription is not { } sub) continue;
+            var answered = answer.Section(s.Mid);
+            if (answered is null || answered.Rejected) continue;
+            var rtx = sub.Publication.Codec.RtxPayloadType is { } pt && answered.PayloadTypes.Contains(pt);
+            Socket.Post(() =>
+            {
+                sub.RtxAccepted = rtx;
+                if (sub.Active) return;
+                sub.Active = true;
+                sub.Publication.RequestKeyFrame(MediaClock.NowMicros());
+            });
+        }
+    }
+
+    private void OnTransportConnected(PeerTransport transport, Exception? error)
+    {
+        Connection? c;
+        lock (_gate) c = _connections.GetValueOrDefault(transport.ConnectionId);
+        if (c is null) return;
+        if (error is not null)
+        {
+            _log.LogInformation("Connection {Id}: DTLS failed: {Error}", c.ConnectionId, error.Message);
+            Leave(c.ConnectionId, "DTLS-FAILED");
+            return;
+        }
+        List<(Connection To, bool Self)> notify = [];
+        ChannelCounts counts;
+        List<ConnectionInfo> present;
+        lock (_gate)
+        {
+            if (c.State != ConnectionState.Answered) return;
+            c.State = ConnectionState.Connected;
+            c.ConnectedAt = _time.GetUtcNow();
+            var session = c.Session;
+            counts = session.Counts();
+            present = session.Connected.Where(o => o != c).Select(o => o.Info).ToList();
+            foreach (var other in session.Connected)
+            {
+                if (other != c && SeesEachOther(c, other)) Renegotiate(other);
+                notify.Add((other, other == c));
+            }
+            // Publishers that connected while this one was being set up.
+            if (c.Info.Receives) Renegotiate(c);
+        }
+        foreach (var (to, self) in notify)
+        {
+            if (!to.Info.SignalingNotify) continue;
+            to.Signaling.SendConnectionCreated(c.Info, counts, self ? present : null, 0);
+        }
+        ConnectionCreated?.Invoke(c.Info);
+    }
+
+    /// <summary>Whether two connections exchange media: not themselves, not the same bundle_id (sora-protocol.md §0).</summary>
+    private static bool SeesEachOther(Connection a, Connection b) => a != b && a.Info.BundleId != b.Info.BundleId;
+
+    /// <summary>Sends a re-offer if the connection's layout changed, or remembers to once the pending re-answer arrives.</summary>
+    private void Renegotiate(Connection c)
+    {
+        if (c.State != ConnectionState.Connected || !c.Info.Receives) return;
+        if (c.AwaitingReAnswer)
+        {
+            c.Dirty = true;
+            return;
+        }
+        c.Dirty = false;
+        if (!SyncLayout(c)) return;
+        c.AwaitingReAnswer = true;
+        c.Signaling.SendReOffer(WriteOffer(c));
+    }
+
+    private bool SyncLayout(Connection c)
+    {
+        var wanted = c.Session.Connected.Where(o => SeesEachOther(c, o)).SelectMany(o => o.Publications).ToList();
+        return c.Layout.Sync(wanted,
+            (p, mid) =>
+            {
+                var sub = new Subscription(p, c.Transport, mid, SfuIds.Ssrc(), p.Codec.RtxPayloadType is null ? 0 : SfuIds.Ssrc(), _random);
+                Socket.Post(() => c.Transport.AddSubscription(sub));
+                return sub;
+            },
+            sub => Socket.Post(() => c.Transport.RemoveSubscription(sub)));
+    }
+
+    private string WriteOffer(Connection c)
+    {
+        var sections = new List<OfferSection>();
+        foreach (var s in c.Layout.Sections)
+        {
+            switch (s.Use)
+            {
+                case SectionUse.Application:
+                    sections.Add(new OfferSection { Mid = s.Mid, Kind = MediaKind.Application, Direction = MediaDirection.SendRecv });
+                    break;
+                case SectionUse.ClientSend:
+                    var codec = s.Kind == MediaKind.Audio ? c.AudioCodec! : c.VideoCodec!;
+                    sections.Add(new OfferSection { Mid = s.Mid, Kind = s.Kind, Direction = MediaDirection.RecvOnly, Codecs = [codec] });
+                    break;
+                case SectionUse.ServerSend when s.Subscription is { } sub:
+                    sections.Add(new OfferSection
+                    {
+                        Mid = s.Mid, Kind = s.Kind, Direction = MediaDirection.SendOnly, Codecs = [sub.Publication.Codec],
+                        Stream = new OfferedStream(sub.Ssrc, sub.RtxSsrc == 0 ? null : sub.RtxSsrc, sub.Publication.ConnectionId,
+                            sub.Publication.ConnectionId, sub.Publication.TrackId),
+                    });
+                    break;
+                default:
+                    sections.Add(new OfferSection { Mid = s.Mid, Kind = s.Kind, Direction = MediaDirection.Inactive, Rejected = true,
+                        Codecs = [s.Kind == MediaKind.Audio ? CodecCatalog.Opus : CodecCatalog.Vp8] });
+                    break;
+            }
+        }
+        var spec = new OfferSpec
+        {
+            SessionId = _sdpSessionBase + (ulong)(uint)c.ConnectionId.GetHashCode(),
+            SessionVersion = (ulong)c.Layout.Version,
+            IceUfrag = c.Transport.LocalUfrag,
+            IcePwd = c.Transport.LocalPassword,
+            Fingerprint = new SdpFingerprint("sha-256", _certificate!.Fingerprint),
+            CandidateAddress = _candidateAddress,
+            CandidatePort = Socket.LocalEndPoint.Port,
+            Sections = sections,
+        };
+        _lastOffer[c] = spec;
+        return SfuOffer.Write(spec);
+    }
+
+    /// <summary>Ends a connection (client disconnect, WebSocket gone, API, ICE/DTLS failure); idempotent.</summary>
+    public void Leave(string connectionId, string reason)
+    {
+        Connection? c;
+        List<Connection> others = [];
+        ChannelCounts counts;
+        bool wasConnected;
+        Session session;
+        lock (_gate)
+        {
+            if (!_connections.Remove(connectionId, out c)) return;
+            _lastOffer.Remove(c);
+            wasConnected = c.State == ConnectionState.Connected;
+            c.State = ConnectionState.Closed;
+            c.DisconnectReason = reason;
+            session = c.Session;
+            session.Connections.Remove(c);
+            foreach (var p in c.Publications) Socket.Post(p.Close);
+            foreach (var other in session.Connected)
+            {
+                others.Add(other);
+                if (wasConnected && SeesEachOther(c, other)) Renegotiate(other);
+            }
+            counts = session.Counts();
+            if (session.Connections.Count == 0) ScheduleDestroy(session);
+        }
+        c.Transport.Dispose();
+        if (wasConnected)
+        {
+            foreach (var o in others)
+                if (o.Info.SignalingNotify) o.Signaling.SendConnectionDestroyed(c.Info, counts, Minutes(c));
+        }
+        ConnectionDestroyed?.Invoke(c.Info, reason, !wasConnected);
+    }
+
+    private int Minutes(Connection c) => c.ConnectedAt is { } t ? (int)(_time.GetUtcNow() - t).TotalMinutes : 0;
+
+    private void ScheduleDestroy(Session session)
+    {
+        var cts = new CancellationTokenSource();
+        session.PendingDestroy = cts;
+        _ = DestroyLaterAsync(session, cts.Token);
+    }
+
+    private async Task DestroyLaterAsync(Session session, CancellationToken ct)
+    {
+        try
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(_options.SessionDestroyDelayMs), _time, ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        SessionEvent e;
+        lock (_gate)
+        {
+            if (ct.IsCancellationRequested || session.Connections.Count > 0) return;
+            if (_sessions.GetValueOrDefault(session.ChannelId) != session) return;
+            _sessions.Remove(session.ChannelId);
+            e = new SessionEvent(session.ChannelId, session.SessionId, session.CreatedAt, _time.GetUtcNow(), session.TotalConnections, session.MaxConnections);
+        }
+        SessionDestroyed?.Invoke(e);
+    }
+
+    // --- the HTTP API's view ---
+
+    public IReadOnlyList<ConnectionInfo> ListConnections(string? channelId = null)
+    {
+        lock (_gate)
+            return _connections.Values.Where(c => c.State == ConnectionState.Connected && (channelId is null || c.Info.ChannelId == channelId))
+                .OrderBy(c => c.Info.CreatedAt).Select(c => c.Info).ToList();
+    }
+
+    /// <summary>The connected connections matching the filter (channel, and optionally connection or client id).</summary>
+    private List<Connection> Select(string channelId, string? connectionId, string? clientId)
+    {
+        lock (_gate)
+            return _connections.Values.Where(c => c.State == ConnectionState.Connected && c.Info.ChannelId == channelId
+                && (connectionId is null || c.ConnectionId == connectionId) && (clientId is null || c.Info.ClientId == clientId)).ToList();
+    }
+
+    /// <summary>Server-side disconnect (DisconnectChannel/Connection/Client); returns how many were closed.</summary>
+    public int Disconnect(string channelId, string? connectionId, string? clientId, string reason)
+    {
+        var targets = Select(channelId, connectionId, clientId);
+        foreach (var c in targets)
+        {
+            c.Signaling.Disconnect(reason);
+            Leave(c.ConnectionId, reason);
+        }
+        return targets.Count;
+    }
+
+    /// <summary>PushChannel/Connection/Client: `{"type":"push","data":...}` to the matching connections.</summary>
+    public int Push(string channelId, string? connectionId, string? clientId, System.Text.Json.JsonElement data)
+    {
+        var targets = Select(channelId, connectionId, clientId);
+        foreach (var c in targets) c.Signaling.SendPush(data);
+        return targets.Count;
+    }
+
+    /// <summary>Closes every connection (node unavailable or shutting down).</summary>
+    public void DisconnectAll(string reason)
+    {
+        List<Connection> all;
+        lock (_gate) all = _connections.Values.ToList();
+        foreach (var c in all)
+        {
+            c.Signaling.Disconnect(reason);
+            Leave(c.ConnectionId, reason);
+        }
+    }
+
+    public void Dispose()
+    {
+        DisconnectAll("SHUTDOWN");
+        _socket?.Dispose();
+    }
+}
+
+public readonly record struct JoinResult(Connection? Connection, string? OfferSdp, string? Error)
+{
+    public static JoinResult Fail(string error) => new(null, null, error);
+}
+
+public sealed record SessionEvent(string ChannelId, string SessionId, DateTimeOffset CreatedAt, DateTimeOffset? DestroyedAt,
+    long TotalConnections, long MaxConnections);

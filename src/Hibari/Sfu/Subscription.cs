@@ -1,0 +1,117 @@
+using Hibari.Sdp;
+using Hibari.Rtc.Rtp;
+
+namespace Hibari.Sfu;
+
+/// <summary>
+/// One publication forwarded to one subscriber (mediasoup's Consumer): the subscriber's own SSRC (and RTX SSRC), the
+/// sequence-number and timestamp rewrite, and a plaintext cache for NACK repair. Sequence numbers are offset once, at
+/// the first forwarded packet, so every outgoing (SSRC, index) carries exactly one payload (media-stack.md §2.4).
+/// Media-thread state.
+/// </summary>
+internal sealed class Subscription
+{
+    private readonly RtpPacketCache? _cache;
+    private bool _started;
+    private ushort _startSeq;
+    private ushort _seqOffset;
+    private uint _timestampOffset;
+    private ushort _rtxSeq;
+    private ushort _highestOutSeq;
+
+    public Subscription(Publication publication, PeerTransport subscriber, string mid, uint ssrc, uint rtxSsrc, Random random)
+    {
+        Publication = publication;
+        Subscriber = subscriber;
+        Mid = mid;
+        Ssrc = ssrc;
+        RtxSsrc = rtxSsrc;
+        _seqOffset = (ushort)random.Next(1 << 16);
+        _timestampOffset = (uint)random.NextInt64(1L << 32);
+        _rtxSeq = (ushort)random.Next(1 << 16);
+        if (publication.Kind == MediaKind.Video) _cache = new RtpPacketCache(1024);
+    }
+
+    public Publication Publication { get; }
+    public PeerTransport Subscriber { get; }
+    public string Mid { get; }
+    public uint Ssrc { get; }
+    public uint RtxSsrc { get; }
+    /// <summary>Forwarding starts once the subscriber's answer has the m-line (after its re-answer).</summary>
+    public bool Active { get; set; }
+    /// <summary>Whether the subscriber accepted our RTX payload type.</summary>
+    public bool RtxAccepted { get; set; }
+    public bool Closed { get; private set; }
+
+    public long PacketsSent { get; private set; }
+    public long OctetsSent { get; private set; }
+    public long Retransmitted { get; private set; }
+    public uint LastRtpTimestamp { get; private set; }
+    public long LastSentMicros { get; private set; }
+    public bool HasSent => PacketsSent > 0;
+
+    public void Close() => Closed = true;
+
+    public void Forward(ReadOnlySpan<byte> packet, in RtpHeader header, bool keyFrame, long nowMicros)
+    {
+        if (!Active || Closed || !Subscriber.CanSend) return;
+        if (!_started)
+        {
+            // Video starts on a key frame: frames before it cannot be decoded and only make the receiver ask again.
+            if (Publication.Kind == MediaKind.Video && !keyFrame)
+            {
+                Publication.RequestKeyFrame(nowMicros);
+                return;
+            }
+            _started = true;
+            _startSeq = header.SequenceNumber;
+        }
+        else if ((short)(header.SequenceNumber - _startSeq) < 0)
+        {
+            return; // older than the first forwarded packet: the subscriber never had a place for it
+        }
+        var outSeq = (ushort)(header.SequenceNumber + _seqOffset);
+        var outTs = header.Timestamp + _timestampOffset;
+        var buffer = Subscriber.Scratch;
+        packet.CopyTo(buffer);
+        var length = packet.Length;
+        var span = buffer.AsSpan(0, length);
+        RtpHeader.SetSsrc(span, Ssrc);
+        RtpHeader.SetSequenceNumber(span, outSeq);
+        RtpHeader.SetTimestamp(span, outTs);
+        // The publisher's mid/rid elements name ITS m-line; the subscriber's m-line is another one (Chrome routes by MID).
+        if (header.HasExtension) RtpHeaderExtensions.RemapExtensionIds(span, header, SfuCodecs.ForwardedExtensionMap);
+        if ((short)(outSeq - _highestOutSeq) > 0 || PacketsSent == 0) _highestOutSeq = outSeq;
+        _cache?.Store(outSeq, span);
+        PacketsSent++;
+        OctetsSent += header.PayloadLength;
+        LastRtpTimestamp = outTs;
+        LastSentMicros = nowMicros;
+        Subscriber.SendRtp(buffer, length);
+    }
+
+    /// <summary>Answers a NACK of the subscriber from the cache, as RTX on the RTX SSRC (RFC 4588).</summary>
+    public void Retransmit(ushort sequenceNumber)
+    {
+        if (_cache is null || !RtxAccepted || Closed || !Subscriber.CanSend) return;
+        if (!_cache.TryGet(sequenceNumber, out var original)) return;
+        var buffer = Subscriber.Scratch;
+        var length = RtxPacket.Wrap(original, buffer, RtxSsrc, _rtxSeq++, (byte)(Publication.Codec.RtxPayloadType ?? 0));
+        if (length <= 0) return;
+        Retransmitted++;
+        Subscriber.SendRtp(buffer, length);
+    }
+
+    /// <summary>The RTP timestamp of "now" on this subscription's clock, from the publisher's last sender report.</summary>
+    public bool TryGetSenderReport(long nowMicros, out ulong ntp, out uint rtp)
+    {
+        ntp = 0;
+        rtp = 0;
+        var p = Publication;
+        if (!p.HasSenderReport || !HasSent) return false;
+        var elapsed = nowMicros - p.SenderReportArrival;
+        ntp = p.SenderReportNtp + (ulong)(elapsed * 4294.967296); // 2^32 / 10^6 NTP fraction units per µs
+        rtp = p.SenderReportRtp + _timestampOffset + (uint)(elapsed * p.Codec.ClockRate / 1_000_000);
+        return true;
+    }
+}

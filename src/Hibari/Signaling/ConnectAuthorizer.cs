@@ -1,0 +1,77 @@
+using Hibari.Config;
+using Hibari.Sfu;
+using Hibari.Signaling.Messages;
+using Hibari.Webhooks;
+using Microsoft.Extensions.Logging;
+
+namespace Hibari.Signaling;
+
+/// <summary>The connect after authentication: the effective connection, or the close that refuses it.</summary>
+internal readonly record struct AuthDecision(ConnectionInfo? Info, SignalingClose? Refused);
+
+/// <summary>Decides whether a connect may proceed and with which settings (the auth webhook and its overrides).</summary>
+internal interface IConnectAuthorizer
+{
+    Task<AuthDecision> AuthorizeAsync(ConnectRequest connect, string connectionId, CancellationToken ct);
+}
+
+/// <summary>
+/// Calls the auth webhook (fail closed: timeout, non-2xx, bad JSON refuse the connect) and applies what it assigns
+/// (sora-protocol.md §3.2) over what the client asked for. In a cluster the webhook may run twice for one client:
+/// once on the node it contacted and again on the node it is redirected to (docs/operations.md).
+/// </summary>
+internal sealed class ConnectAuthorizer(HibariOptions options, AuthWebhook webhook, SfuEngine sfu, ILogger log) : IConnectAuthorizer
+{
+    public async Task<AuthDecision> AuthorizeAsync(ConnectRequest connect, string connectionId, CancellationToken ct)
+    {
+        var counts = sfu.CountsOf(connect.ChannelId);
+        var outcome = await webhook.CallAsync(new AuthWebhookRequest
+        {
+            Connect = connect,
+            ConnectionId = connectionId,
+            SessionId = sfu.SessionIdOf(connect.ChannelId),
+            ChannelConnections = new Webhooks.ChannelCounts(counts.SendRecv, counts.SendOnly, counts.RecvOnly),
+        }, ct).ConfigureAwait(false);
+        switch (outcome)
+        {
+            case AuthOutcome.Denied d:
+                log.LogInformation("Connect {Id} to {Channel} denied by the auth webhook: {Reason}", connectionId, connect.ChannelId, d.Reason);
+                return new AuthDecision(null, d.ToClose());
+            case AuthOutcome.Failed f:
+                log.LogWarning("Connect {Id} to {Channel} refused: auth webhook failed ({Why})", connectionId, connect.ChannelId, f.Why);
+                return new AuthDecision(null, f.ToClose());
+            case AuthOutcome.Allowed a:
+                return new AuthDecision(Effective(connect, connectionId, a.Overrides), null);
+            default:
+                return new AuthDecision(null, SignalingCloses.AuthWebhookFailed);
+        }
+    }
+
+    private ConnectionInfo Effective(ConnectRequest c, string connectionId, AuthOverrides o)
+    {
+        var audio = o.Audio ?? c.Audio;
+        var video = o.Video ?? c.Video;
+        return new ConnectionInfo
+        {
+            ConnectionId = connectionId,
+            ClientId = o.ClientId ?? c.ClientId ?? connectionId,
+            BundleId = o.BundleId ?? c.BundleId ?? connectionId,
+            ChannelId = c.ChannelId,
+            Role = c.Role switch { Role.SendRecv => ConnectionRole.SendRecv, Role.SendOnly => ConnectionRole.SendOnly, _ => ConnectionRole.RecvOnly },
+            Audio = audio.Enabled,
+            AudioCodecType = o.AudioCodecType ?? audio.CodecType,
+            AudioBitRate = o.AudioBitRate ?? audio.BitRate,
+            Video = video.Enabled,
+            VideoCodecType = o.VideoCodecType ?? video.CodecType ?? options.DefaultVideoCodecType,
+            VideoBitRate = o.VideoBitRate ?? video.BitRate,
+            Simulcast = c.Simulcast,
+            Spotlight = c.Spotlight,
+            NotifyMetadata = o.SignalingNotifyMetadata ?? c.SignalingNotifyMetadata,
+            AuthzMetadata = o.Metadata,
+            EventMetadata = o.EventMetadata,
+            SignalingNotify = o.SignalingNotify ?? options.SignalingNotify,
+            ClusterAffinity = o.ClusterAffinity,
+            SoraClient = c.SoraClient,
+        };
+    }
+}

@@ -1,0 +1,281 @@
+using System.Net.WebSockets;
+using System.Text.Json;
+using System.Threading.Channels;
+using Hibari.Config;
+using Hibari.Sfu;
+using Hibari.Signaling.Messages;
+using Microsoft.Extensions.Logging;
+
+namespace Hibari.Signaling;
+
+/// <summary>
+/// One signaling WebSocket: the Sora flow of sora-protocol.md §1.5 — connect → (admission, auth) → offer → answer →
+/// ICE/DTLS → notify, then re-offers, pings, pushes and the end. Errors before the offer close the socket with a
+/// 4xxx code (<see cref="SignalingCloses"/>); a normal server close is 1000. Outgoing messages go through one queue
+/// and one writer, so the SFU can call in from any thread without blocking.
+/// </summary>
+internal sealed class SignalingSession : IConnectionSignaling
+{
+    private const int MaxMessageBytes = 256 * 1024;
+    private static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(3);
+
+    private readonly WebSocket _ws;
+    private readonly SfuEngine _sfu;
+    private readonly HibariOptions _options;
+    private readonly IConnectAuthorizer _auth;
+    private readonly ILogger _log;
+    private readonly Channel<Outgoing> _outbox = Channel.CreateBounded<Outgoing>(new BoundedChannelOptions(4096)
+    {
+        SingleReader = true,
+        FullMode = BoundedChannelFullMode.DropWrite,
+    });
+    private readonly CancellationTokenSource _stop = new();
+    private Connection? _connection;
+    private string _connectionId = "";
+
+    public SignalingSession(WebSocket ws, SfuEngine sfu, HibariOptions options, IConnectAuthorizer auth, ILogger log)
+    {
+        _ws = ws;
+        _sfu = sfu;
+        _options = options;
+        _auth = auth;
+        _log = log;
+    }
+
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    public async Task RunAsync(CancellationToken aborted)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, _stop.Token);
+        var writer = WriteLoopAsync();
+        var reason = "WEBSOCKET-CLOSED";
+        try
+        {
+            reason = await ServeAsync(linked.Token).ConfigureAwait(false) ?? reason;
+        }
+        catch (OperationCanceledException) { }
+        catch (WebSocketException) { }
+        finally
+        {
+            if (_connection is not null) _sfu.Leave(_connectionId, reason);
+            _outbox.Writer.TryComplete();
+            await writer.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Returns the disconnect reason for the SFU (null: the WebSocket went away).</summary>
+    private async Task<string?> ServeAsync(CancellationToken ct)
+    {
+        var buffer = new byte[MaxMessageBytes];
+        // 1. connect, within the signaling timeout.
+        var first = await ReceiveAsync(buffer, ct, ConnectTimeout).ConfigureAwait(false);
+        if (first.Close is { } early) { Close(early); return null; }
+        if (first.Length < 0) return null;
+        if (!ConnectParser.TryParse(buffer.AsSpan(0, first.Length), out var connect, out var invalid))
+        {
+            Close(invalid);
+            return null;
+        }
+        if (connect.BundleId is not null && !_options.SignalingBundleId) connect = connect with { BundleId = null };
+
+        // 2. admission (modes, licence), before spending an auth webhook call on it.
+        if (Refusal(_sfu.Admit(connect.ChannelId)) is { } refused) { Close(refused); return null; }
+
+        // 3. auth webhook (fail closed) and its overrides.
+        _connectionId = SoraId.New();
+        var auth = await _auth.AuthorizeAsync(connect, _connectionId, ct).ConfigureAwait(false);
+        if (auth.Refused is { } denied) { Close(denied); return null; }
+        var info = auth.Info!;
+
+        // 4. session + offer.
+        var join = _sfu.Join(info, this);
+        if (join.Connection is not { } connection)
+        {
+            Close(SignalingCloses.InvalidMessage with { Reason = "UNSUPPORTED-MEDIA" });
+            _log.LogInformation("Connect refused: {Error}", join.Error);
+            return null;
+        }
+        _connection = connection;
+        info = connection.Info;
+        var (audioMid, videoMid) = connection.SendMids;
+        Send(ServerMessages.Offer(new OfferMessage
+        {
+            Sdp = join.OfferSdp!,
+            ConnectionId = info.ConnectionId,
+            ClientId = info.ClientId,
+            BundleId = info.BundleId,
+            SessionId = info.SessionId,
+            ChannelId = info.ChannelId,
+            Metadata = info.AuthzMetadata,
+            AudioMid = audioMid,
+            VideoMid = videoMid,
+            Simulcast = false,
+            Spotlight = false,
+            DataChannelSignaling = false,
+            IgnoreDisconnectWebsocket = false,
+            Audio = info.Audio,
+            AudioCodecType = info.AudioCodecType ?? "OPUS",
+            AudioBitRate = info.AudioBitRate,
+            Video = info.Video,
+            VideoCodecType = info.VideoCodecType ?? _options.DefaultVideoCodecType,
+            VideoBitRate = info.VideoBitRate ?? _options.DefaultVideoBitRate,
+        }));
+
+        // 5. answer, then the connection's life.
+        var answered = false;
+        var answerDeadline = DateTime.UtcNow + AnswerTimeout;
+        using var ping = new PeriodicTimer(TimeSpan.FromMilliseconds(_options.SignalingPingIntervalMs));
+        _ = PingLoopAsync(ping, ct);
+        while (true)
+        {
+            var r = await ReceiveAsync(buffer, ct, answered ? null : answerDeadline - DateTime.UtcNow).ConfigureAwait(false);
+            if (r.Close is { } timeout) { Close(timeout); return timeout.Reason; }
+            if (r.Length < 0) return null;
+            if (!ClientMessage.TryParse(buffer.AsSpan(0, r.Length), out var message, out var bad))
+            {
+                if (!answered) { Close(bad); return bad.Reason; }
+                _log.LogDebug("Connection {Id}: ignored a bad message ({Reason})", _connectionId, bad.Reason);
+                continue;
+            }
+            switch (message)
+            {
+                case ClientMessage.Answer a when !answered:
+                    if (_sfu.ApplyAnswer(connection, a.Sdp) is { } error)
+                    {
+                        _log.LogInformation("Connection {Id}: invalid answer: {Error}", _connectionId, error);
+                        Close(SignalingCloses.InvalidAnswer);
+                        return "INVALID-ANSWER";
+                    }
+                    answered = true;
+                    break;
+                case ClientMessage.ReAnswer ra:
+                    if (_sfu.ApplyReAnswer(connection, ra.Sdp) is { } reError)
+                        _log.LogInformation("Connection {Id}: invalid re-answer: {Error}", _connectionId, reError);
+                    break;
+                case ClientMessage.Disconnect d:
+                    Close(SignalingCloses.Normal);
+                    return string.IsNullOrEmpty(d.Reason) ? "NO-ERROR" : d.Reason;
+                default:
+                    break; // candidates (ICE-lite needs none), pongs, stats, unknown types
+            }
+        }
+    }
+
+    private async Task PingLoopAsync(PeriodicTimer timer, CancellationToken ct)
+    {
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+                Send(ServerMessages.Ping());
+        }
+        catch (OperationCanceledException) { }
+        catch (ObjectDisposedException) { }
+    }
+
+    private static SignalingClose? Refusal(AdmissionRefusal r) => r switch
+    {
+        AdmissionRefusal.BlockNewConnection => SignalingCloses.ModeBlockNewConnection,
+        AdmissionRefusal.BlockNewSession => SignalingCloses.ModeBlockNewSession,
+        AdmissionRefusal.MaxConnections => SignalingCloses.LicenseMaxConnectionsReached,
+        _ => null,
+    };
+
+    private readonly record struct Received(int Length, SignalingClose? Close);
+
+    /// <summary>One whole text message; Length −1 when the peer closed; a close value on timeout or oversize.</summary>
+    private async Task<Received> ReceiveAsync(byte[] buffer, CancellationToken ct, TimeSpan? timeout)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        if (timeout is { } t) cts.CancelAfter(t > TimeSpan.Zero ? t : TimeSpan.Zero);
+        var used = 0;
+        try
+        {
+            while (true)
+            {
+                if (used == buffer.Length) return new Received(0, SignalingCloses.MessageTooLarge);
+                var r = await _ws.ReceiveAsync(buffer.AsMemory(used), cts.Token).ConfigureAwait(false);
+                if (r.MessageType == WebSocketMessageType.Close) return new Received(-1, null);
+                used += r.Count;
+                if (r.EndOfMessage) return new Received(used, null);
+            }
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return new Received(0, _connection is null ? SignalingCloses.ConnectTimeout : SignalingCloses.AnswerTimeout);
+        }
+    }
+
+    // --- outgoing ---
+
+    private abstract record Outgoing;
+    private sealed record Text(byte[] Utf8) : Outgoing;
+    private sealed record CloseFrame(SignalingClose Close) : Outgoing;
+
+    private void Send(byte[] utf8) => _outbox.Writer.TryWrite(new Text(utf8));
+
+    private void Close(SignalingClose close) => _outbox.Writer.TryWrite(new CloseFrame(close));
+
+    private async Task WriteLoopAsync()
+    {
+        try
+        {
+            await foreach (var item in _outbox.Reader.ReadAllAsync().ConfigureAwait(false))
+            {
+                if (_ws.State is not (WebSocketState.Open or WebSocketState.CloseReceived)) break;
+                switch (item)
+                {
+                    case Text t:
+                        await _ws.SendAsync(t.Utf8, WebSocketMessageType.Text, true, CancellationToken.None).ConfigureAwait(false);
+                        break;
+                    case CloseFrame c:
+                        using (var cts = new CancellationTokenSource(CloseHandshakeTimeout))
+                            await _ws.CloseOutputAsync((WebSocketCloseStatus)c.Close.Code, c.Close.Reason, cts.Token).ConfigureAwait(false);
+                        _stop.CancelAfter(CloseHandshakeTimeout); // the client's close ends the read loop; don't wait forever
+                        return;
+                }
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException) { }
+        finally
+        {
+            _stop.Cancel();
+        }
+    }
+
+    // --- IConnectionSignaling (called by the SFU) ---
+
+    public void SendReOffer(string sdp) => Send(ServerMessages.ReOffer(sdp));
+
+    public void SendConnectionCreated(ConnectionInfo who, ChannelCounts counts, IReadOnlyList<ConnectionInfo>? present, int minutes) =>
+        Send(ServerMessages.Notify(Notify(ConnectionEvent.Created, who, counts, minutes, present)));
+
+    public void SendConnectionDestroyed(ConnectionInfo who, ChannelCounts counts, int minutes) =>
+        Send(ServerMessages.Notify(Notify(ConnectionEvent.Destroyed, who, counts, minutes, null)));
+
+    public void SendPush(JsonElement data) => Send(ServerMessages.Push(data));
+
+    public void Disconnect(string reason) => Close(SignalingCloses.Normal with { Reason = Truncate(reason) });
+
+    private static string Truncate(string reason) => reason.Length <= 100 ? reason : reason[..100];
+
+    private static ConnectionNotify Notify(ConnectionEvent e, ConnectionInfo who, ChannelCounts counts, int minutes, IReadOnlyList<ConnectionInfo>? present) => new()
+    {
+        Event = e,
+        Timestamp = DateTimeOffset.UtcNow,
+        Role = who.Role switch { ConnectionRole.SendRecv => Role.SendRecv, ConnectionRole.SendOnly => Role.SendOnly, _ => Role.RecvOnly },
+        SessionId = who.SessionId,
+        ClientId = who.ClientId,
+        BundleId = who.BundleId,
+        ConnectionId = who.ConnectionId,
+        Audio = who.Audio,
+        Video = who.Video,
+        Metadata = who.NotifyMetadata,
+        Minutes = minutes,
+        ChannelConnections = counts.Connections,
+        ChannelSendrecvConnections = counts.SendRecv,
+        ChannelSendonlyConnections = counts.SendOnly,
+        ChannelRecvonlyConnections = counts.RecvOnly,
+        Data = present?.Select(p => new NotifyPeer(p.ConnectionId, p.ClientId, p.BundleId, p.NotifyMetadata)).ToList(),
+    };
+}
