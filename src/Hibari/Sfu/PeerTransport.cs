@@ -1,5 +1,5 @@
 using Hibari.Sdp;
-using System.Net.Sockets;
+using System.Net;
 using Hibari.Rtc.Dtls;
 using Hibari.Rtc.Rtp;
 using Hibari.Rtc.Srtp;
@@ -174,8 +174,8 @@ internal sealed class PeerTransport : IMediaPeer, IDisposable
         if (header.Ssrc == publication.RtxSsrc && publication.RtxSsrc != 0)
         {
             // RTX from the publisher (answering a NACK): unwrap to the original packet and forward it as such.
-            var restored = RtxPacket.Unwrap(packet, header, Scratch, publication.Ssrc, (byte)publication.Codec.PayloadType);
-            if (restored <= 0 || !RtpHeader.TryParse(Scratch.AsSpan(0, restored), out var original)) return;
+            if (!RtxPacket.TryUnwrap(packet, header, Scratch, publication.Ssrc, (byte)publication.Codec.PayloadType, out var restored)
+                || !RtpHeader.TryParse(Scratch.AsSpan(0, restored), out var original)) return;
             // Safe: forwarding rewrites into each subscriber's own scratch buffer, never this one.
             publication.OnRtp(Scratch.AsSpan(0, restored), original, now);
             return;
@@ -210,41 +210,43 @@ internal sealed class PeerTransport : IMediaPeer, IDisposable
         _counters.ReceivedRtcp++;
         var now = NowMicros();
         var reader = new RtcpReader(compound);
-        while (reader.TryNext(out var rtcp))
+        Span<ushort> lost = stackalloc ushort[256];
+        while (reader.TryReadNext(out var rtcp) == RtcpReadResult.Packet)
         {
-            switch (rtcp.Kind)
+            switch (rtcp.Type)
             {
-                case RtcpKind.SenderReport:
-                    if (SenderReport.TryParse(rtcp.Bytes, out var sr) && _inbound.TryGetValue(sr.SenderSsrc, out var pub) && sr.SenderSsrc == pub.Ssrc)
+                case RtcpPacketType.SenderReport:
+                    if (SenderReport.TryParse(rtcp, out var sr) && _inbound.TryGetValue(sr.Ssrc, out var pub) && sr.Ssrc == pub.Ssrc)
                         pub.OnSenderReport(sr.NtpTimestamp, sr.RtpTimestamp, now);
                     break;
-                case RtcpKind.PictureLossIndication:
-                case RtcpKind.FullIntraRequest:
-                    if (FeedbackHeader.TryParse(rtcp.Bytes, out var fb) && MediaTarget(rtcp, fb) is { } target)
+                case RtcpPacketType.PayloadFeedback when rtcp.Format == RtcpPacketType.PliFormat:
+                    if (PictureLossIndication.TryParse(rtcp, out _, out var media) && _outbound.TryGetValue(media, out var target))
                     {
                         _counters.KeyFrameRequestsReceived++;
                         target.Publication.RequestKeyFrame(now);
                     }
                     break;
-                case RtcpKind.GenericNack:
-                    if (GenericNack.TryParse(rtcp.Bytes, out var nack) && _outbound.TryGetValue(nack.MediaSsrc, out var sub))
+                case RtcpPacketType.PayloadFeedback when rtcp.Format == RtcpPacketType.FirFormat:
+                    if (FullIntraRequest.TryParse(rtcp, out var fir))
                     {
-                        foreach (var seq in nack.SequenceNumbers) { _counters.NacksReceived++; sub.Retransmit(seq); }
+                        for (var i = 0; i < fir.EntryCount; i++)
+                        {
+                            if (!_outbound.TryGetValue(fir[i].Ssrc, out var firTarget)) continue;
+                            _counters.KeyFrameRequestsReceived++;
+                            firTarget.Publication.RequestKeyFrame(now);
+                        }
+                    }
+                    break;
+                case RtcpPacketType.TransportFeedback when rtcp.Format == RtcpPacketType.NackFormat:
+                    if (GenericNack.TryParse(rtcp, out var nack) && _outbound.TryGetValue(nack.MediaSsrc, out var sub))
+                    {
+                        var n = nack.CopySequenceNumbers(lost);
+                        _counters.NacksReceived += n;
+                        for (var i = 0; i < n; i++) sub.Retransmit(lost[i]);
                     }
                     break;
             }
         }
-    }
-
-    private Subscription? MediaTarget(in RtcpPacketView rtcp, in FeedbackHeader fb)
-    {
-        if (rtcp.Kind == RtcpKind.FullIntraRequest && Fir.TryParse(rtcp.Bytes, out var fir))
-        {
-            foreach (var e in fir.Entries)
-                if (_outbound.TryGetValue(e.Ssrc, out var s)) return s;
-            return null;
-        }
-        return _outbound.GetValueOrDefault(fb.MediaSsrc);
     }
 
     public void OnTick(long nowMicros)
@@ -291,7 +293,7 @@ internal sealed class PeerTransport : IMediaPeer, IDisposable
     public void SendPli(uint mediaSsrc)
     {
         if (_send is null || _remote is null) return;
-        var n = RtcpWriter.WritePli(_rtcp, RtcpSsrc, mediaSsrc);
+        var n = RtcpWriter.WritePictureLossIndication(_rtcp, RtcpSsrc, mediaSsrc);
         _counters.KeyFrameRequestsSent++;
         SendRtcp(_rtcp, n);
     }

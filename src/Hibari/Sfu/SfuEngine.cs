@@ -1,4 +1,5 @@
 using System.Net;
+using Hibari.Cluster.State;
 using Hibari.Config;
 using Hibari.Rtc.Dtls;
 using Hibari.Rtc.Transport;
@@ -136,8 +137,8 @@ public sealed class SfuEngine : IDisposable
             _connections[info.ConnectionId] = connection;
             sdp = WriteOffer(connection);
         }
-        transport.Connected += OnTransportConnected;
-        transport.Lost += t => Leave(t.ConnectionId, "ICE-CONSENT-EXPIRED");
+        connection.Transport.Connected += OnTransportConnected;
+        connection.Transport.Lost += t => Leave(t.ConnectionId, "ICE-CONSENT-EXPIRED");
         if (created is { } e) SessionCreated?.Invoke(e);
         return new JoinResult(connection, sdp, null);
     }

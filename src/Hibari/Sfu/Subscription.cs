@@ -96,8 +96,8 @@ internal sealed class Subscription
         if (_cache is null || !RtxAccepted || Closed || !Subscriber.CanSend) return;
         if (!_cache.TryGet(sequenceNumber, out var original)) return;
         var buffer = Subscriber.Scratch;
-        var length = RtxPacket.Wrap(original, buffer, RtxSsrc, _rtxSeq++, (byte)(Publication.Codec.RtxPayloadType ?? 0));
-        if (length <= 0) return;
+        if (!RtpHeader.TryParse(original, out var header)
+            || !RtxPacket.TryWrap(original, header, buffer, RtxSsrc, _rtxSeq++, (byte)(Publication.Codec.RtxPayloadType ?? 0), out var length)) return;
         Retransmitted++;
         Subscriber.SendRtp(buffer, length);
     }

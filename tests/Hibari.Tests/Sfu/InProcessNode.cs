@@ -1,0 +1,87 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using Hibari.Config;
+using Hibari.Node;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Hibari.Tests.Sfu;
+
+/// <summary>A single Hibari node (no cluster) in the test process, on free loopback ports, with its own data dir.</summary>
+public sealed class InProcessNode : IAsyncDisposable
+{
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+
+    private InProcessNode(HibariOptions options) => Options = options;
+
+    public HibariOptions Options { get; }
+    public HibariNode Node { get; private set; } = null!;
+    public Uri SignalingUrl => new($"ws://127.0.0.1:{Options.SignalingPort}/signaling");
+
+    public static async Task<InProcessNode> StartAsync(Func<HibariOptions, HibariOptions>? configure = null)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "hibari-sfu-" + Guid.NewGuid().ToString("n")[..8]);
+        var options = new HibariOptions
+        {
+            ListenAddress = IPAddress.Loopback,
+            ApiPort = FreeTcpPort(),
+            SignalingPort = FreeTcpPort(),
+            RtcUdpPort = FreeUdpPort(),
+            DataDir = Path.Combine(dir, "data"),
+            LogDir = Path.Combine(dir, "log"),
+            SessionDestroyDelayMs = 200,
+            DemoDir = Path.Combine(dir, "no-demo"),
+        };
+        options = configure?.Invoke(options) ?? options;
+        var node = new InProcessNode(options);
+        node.Node = new HibariNode(options, NullLoggerFactory.Instance);
+        await node.Node.StartAsync(CancellationToken.None);
+        return node;
+    }
+
+    public async Task<(int Status, JsonNode? Body)> ApiAsync(string target, string body = "{}")
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{Options.ApiPort}/")
+        {
+            Content = new StringContent(body, Encoding.UTF8, new MediaTypeHeaderValue("application/json")),
+        };
+        request.Headers.Add("x-sora-target", target);
+        using var response = await _http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return ((int)response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
+    }
+
+    /// <summary>Polls <paramref name="condition"/> until true or the deadline; fails the test with <paramref name="what"/>.</summary>
+    public static async Task EventuallyAsync(string what, Func<bool> condition, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail("timed out waiting for: " + what);
+            await Task.Delay(20);
+        }
+    }
+
+    private static int FreeTcpPort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    private static int FreeUdpPort()
+    {
+        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)s.LocalEndPoint!).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Node.DisposeAsync();
+        _http.Dispose();
+        try { Directory.Delete(Path.GetDirectoryName(Options.DataDir)!, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}

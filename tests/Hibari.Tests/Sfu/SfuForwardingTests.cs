@@ -1,0 +1,144 @@
+using System.Text.Json.Nodes;
+using Hibari.Load;
+using Hibari.Rtc.Dtls;
+
+namespace Hibari.Tests.Sfu;
+
+/// <summary>
+/// The load tool's synthetic clients against a node in this process: connect → offer → answer → ICE → DTLS → SRTP,
+/// media forwarded with rewritten SSRCs and decrypting at the subscriber, notifies, re-offers, the connection API.
+/// </summary>
+[Collection("sfu")]
+public sealed class SfuForwardingTests : IAsyncLifetime
+{
+    private static readonly DtlsCertificate Certificate = DtlsCertificate.Generate();
+    private InProcessNode _node = null!;
+    private readonly List<SyntheticClient> _clients = [];
+
+    public async Task InitializeAsync() => _node = await InProcessNode.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        foreach (var c in _clients) await c.DisposeAsync();
+        await _node.DisposeAsync();
+    }
+
+    private async Task<SyntheticClient> ConnectAsync(string channel, string role)
+    {
+        var c = new SyntheticClient(_node.SignalingUrl, channel, new SyntheticClientOptions { Role = role, Certificate = Certificate });
+        _clients.Add(c);
+        await c.ConnectAsync();
+        return c;
+    }
+
+    private static bool IsNotify(JsonObject m, string eventType, string? connectionId) =>
+        (string?)m["type"] == "notify" && (string?)m["event_type"] == eventType && (connectionId is null || (string?)m["connection_id"] == connectionId);
+
+    [Fact]
+    public async Task Publisher_media_reaches_a_subscriber_decrypted_under_a_rewritten_ssrc()
+    {
+        var sub = await ConnectAsync("fwd", "recvonly");
+        var pub = await ConnectAsync("fwd", "sendonly");
+        Assert.Equal(26, pub.ConnectionId!.Length);
+        Assert.Equal(sub.SessionId, pub.SessionId);
+        using var stop = new CancellationTokenSource();
+        var publishing = pub.PublishAsync(500, 1000, stop.Token);
+        await InProcessNode.EventuallyAsync("subscriber receives forwarded packets", () => sub.PacketsReceived > 100);
+        await stop.CancelAsync();
+        await publishing.ContinueWith(_ => { });
+        Assert.Equal(0, sub.DecryptFailures);
+        var ssrc = Assert.Single(sub.ReceivedSsrcs);
+        Assert.True(sub.Latency.Count > 0, "forwarded packets carry the publisher's send time");
+        // The SFU terminates RTCP: the subscriber's PLI on joining made the publisher send a key frame.
+        Assert.True(pub.PliReceived > 0, "the publisher got a key-frame request");
+        Assert.NotEqual(0u, ssrc);
+        var stats = await _node.ApiAsync("Sora_20171010.GetStatsReport");
+        Assert.True(stats.Body!["total_decrypted_srtp"]!.GetValue<long>() > 100);
+        Assert.True(stats.Body!["total_sent_srtp"]!.GetValue<long>() > 100);
+    }
+
+    [Fact]
+    public async Task Every_connection_gets_its_own_connection_created_with_channel_counters()
+    {
+        var a = await ConnectAsync("notify", "sendrecv");
+        var own = await a.WaitForMessageAsync(m => IsNotify(m, "connection.created", a.ConnectionId), TimeSpan.FromSeconds(10));
+        Assert.Equal(1, own["channel_connections"]!.GetValue<int>());
+        var b = await ConnectAsync("notify", "recvonly");
+        var seenByA = await a.WaitForMessageAsync(m => IsNotify(m, "connection.created", b.ConnectionId), TimeSpan.FromSeconds(10));
+        Assert.Equal(2, seenByA["channel_connections"]!.GetValue<int>());
+        Assert.Equal(1, seenByA["channel_recvonly_connections"]!.GetValue<int>());
+        var bOwn = await b.WaitForMessageAsync(m => IsNotify(m, "connection.created", b.ConnectionId), TimeSpan.FromSeconds(10));
+        var present = bOwn["data"]!.AsArray();
+        Assert.Contains(present, p => (string?)p!["connection_id"] == a.ConnectionId);
+    }
+
+    [Fact]
+    public async Task A_publisher_joining_later_reaches_existing_subscribers_through_a_re_offer_and_leaving_sets_port_0()
+    {
+        var sub = await ConnectAsync("reoffer", "recvonly");
+        var pub = await ConnectAsync("reoffer", "sendonly");
+        var reOffer = await sub.WaitForMessageAsync(m => (string?)m["type"] == "re-offer", TimeSpan.FromSeconds(10));
+        var sdp = (string)reOffer["sdp"]!;
+        Assert.Contains($"a=msid:{pub.ConnectionId} ", sdp);
+        var count = sub.Messages.Count(m => (string?)m["type"] == "re-offer");
+        await pub.DisconnectAsync();
+        await sub.WaitForMessageAsync(m => IsNotify(m, "connection.destroyed", pub.ConnectionId), TimeSpan.FromSeconds(10));
+        var second = await sub.WaitForMessageAsync(m => (string?)m["type"] == "re-offer" && sub.Messages.Where(x => (string?)x["type"] == "re-offer").Skip(count).Contains(m),
+            TimeSpan.FromSeconds(10));
+        var after = (string)second["sdp"]!;
+        Assert.DoesNotContain($"a=msid:{pub.ConnectionId} ", after);
+        Assert.Contains("m=video 0 ", after);
+    }
+
+    [Fact]
+    public async Task The_api_lists_pushes_to_and_disconnects_connections()
+    {
+        var a = await ConnectAsync("api", "sendrecv");
+        var b = await ConnectAsync("api", "recvonly");
+        await InProcessNode.EventuallyAsync("both listed", () =>
+            _node.ApiAsync("Sora_20201013.ListChannelConnections", """{"channel_id":"api"}""").Result.Body!.AsArray().Count == 2);
+        var (status, list) = await _node.ApiAsync("Sora_20201013.ListChannelConnections", """{"channel_id":"api"}""");
+        Assert.Equal(200, status);
+        var rows = list!.AsArray();
+        Assert.Contains(rows, r => (string?)r!["connection_id"] == a.ConnectionId && (string?)r!["role"] == "sendrecv");
+        Assert.All(rows, r => Assert.Equal(a.SessionId, (string?)r!["session_id"]));
+
+        (status, _) = await _node.ApiAsync("Sora_20160711.PushChannel", """{"channel_id":"api","data":{"hello":"world"}}""");
+        Assert.Equal(200, status);
+        var push = await b.WaitForMessageAsync(m => (string?)m["type"] == "push", TimeSpan.FromSeconds(10));
+        Assert.Equal("world", (string?)push["data"]!["hello"]);
+
+        (status, _) = await _node.ApiAsync("Sora_20151104.DisconnectConnection", $$"""{"channel_id":"api","connection_id":"{{b.ConnectionId}}"}""");
+        Assert.Equal(200, status);
+        await InProcessNode.EventuallyAsync("b closed with 1000", () => b.CloseStatus is not null);
+        Assert.Equal(1000, (int)b.CloseStatus!.Value);
+        await a.WaitForMessageAsync(m => IsNotify(m, "connection.destroyed", b.ConnectionId), TimeSpan.FromSeconds(10));
+
+        (status, var missing) = await _node.ApiAsync("Sora_20151104.DisconnectConnection", """{"channel_id":"api","connection_id":"NOPE"}""");
+        Assert.Equal(404, status);
+        Assert.Equal("ConnectionNotFound", (string?)missing!["error_type"]);
+    }
+
+    [Fact]
+    public async Task Modes_and_the_connection_licence_refuse_connects_with_a_reason_C_PLACE_0()
+    {
+        var first = await ConnectAsync("modes", "recvonly");
+        Assert.Equal(200, (await _node.ApiAsync("Sora_20211215.ChangeMode", """{"mode":"block_new_session"}""")).Status);
+        var newSession = new SyntheticClient(_node.SignalingUrl, "other-channel", new SyntheticClientOptions { Certificate = Certificate });
+        _clients.Add(newSession);
+        var e = await Assert.ThrowsAnyAsync<Exception>(() => newSession.ConnectAsync());
+        Assert.Contains("4413", e.Message);
+        Assert.Contains("MODE-BLOCK-NEW-SESSION", e.Message);
+        await ConnectAsync("modes", "recvonly"); // an existing session still takes connections
+
+        Assert.Equal(200, (await _node.ApiAsync("Sora_20211215.ChangeMode", """{"mode":"block_new_connection"}""")).Status);
+        var blocked = new SyntheticClient(_node.SignalingUrl, "modes", new SyntheticClientOptions { Certificate = Certificate });
+        _clients.Add(blocked);
+        e = await Assert.ThrowsAnyAsync<Exception>(() => blocked.ConnectAsync());
+        Assert.Contains("MODE-BLOCK-NEW-CONNECTION", e.Message);
+        Assert.NotNull(first.ConnectionId);
+    }
+}
+
+[CollectionDefinition("sfu", DisableParallelization = true)]
+public sealed class SfuCollection;

@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Hibari.Load;
+using Hibari.Rtc.Dtls;
+
+// Hibari load tool: 1 synthetic publisher → N synthetic subscribers in one channel, through a running node.
+// Reports forwarded packets/s, loss and added latency; with --server-pid also the server's CPU per forwarded packet.
+//   dotnet tools/Hibari.Load/bin/Release/net10.0/Hibari.Load.dll --url ws://127.0.0.1:5000/signaling --subscribers 50 \
+//     --bitrate 1000 --duration 20 --server-pid 12345
+
+var a = ParseArgs(args);
+var url = new Uri(a.GetValueOrDefault("url", "ws://127.0.0.1:5000/signaling"));
+var channel = a.GetValueOrDefault("channel", "load-" + Guid.NewGuid().ToString("n")[..8]);
+var subscribers = int.Parse(a.GetValueOrDefault("subscribers", "10"), CultureInfo.InvariantCulture);
+var publishers = int.Parse(a.GetValueOrDefault("publishers", "1"), CultureInfo.InvariantCulture);
+var bitrate = int.Parse(a.GetValueOrDefault("bitrate", "1000"), CultureInfo.InvariantCulture);
+var packetSize = int.Parse(a.GetValueOrDefault("packet-size", "1000"), CultureInfo.InvariantCulture);
+var duration = TimeSpan.FromSeconds(double.Parse(a.GetValueOrDefault("duration", "15"), CultureInfo.InvariantCulture));
+var warmup = TimeSpan.FromSeconds(double.Parse(a.GetValueOrDefault("warmup", "3"), CultureInfo.InvariantCulture));
+int? serverPid = a.TryGetValue("server-pid", out var pidText) ? int.Parse(pidText, CultureInfo.InvariantCulture) : null;
+
+var certificate = DtlsCertificate.Generate();
+var subs = new List<SyntheticClient>();
+var pubs = new List<SyntheticClient>();
+try
+{
+    var setup = Stopwatch.StartNew();
+    var offerTimes = new List<double>();
+    for (var i = 0; i < subscribers; i++)
+    {
+        var s = new SyntheticClient(url, channel, new SyntheticClientOptions { Role = "recvonly", Certificate = certificate });
+        await s.ConnectAsync();
+        offerTimes.Add(s.ConnectToOffer.TotalMilliseconds);
+        subs.Add(s);
+    }
+    for (var i = 0; i < publishers; i++)
+    {
+        var p = new SyntheticClient(url, channel, new SyntheticClientOptions { Role = "sendonly", Certificate = certificate });
+        await p.ConnectAsync();
+        offerTimes.Add(p.ConnectToOffer.TotalMilliseconds);
+        pubs.Add(p);
+    }
+    Console.WriteLine($"connected {subscribers} subscribers + {publishers} publishers in {setup.Elapsed.TotalSeconds:F1} s");
+    using var stop = new CancellationTokenSource();
+    var publishing = pubs.Select(p => p.PublishAsync(bitrate, packetSize, stop.Token)).ToList();
+    // Subscribers get a re-offer for the new tracks and start on the next key frame: wait for media to flow.
+    await Task.Delay(warmup);
+    foreach (var s in subs) s.Latency.Clear();
+    var received0 = subs.Sum(s => s.PacketsReceived);
+    var lost0 = subs.Sum(s => s.PacketsLost);
+    var sent0 = pubs.Sum(p => p.PacketsSent);
+    var cpu0 = serverPid is { } pid0 ? ServerCpu(pid0) : TimeSpan.Zero;
+    var clock = Stopwatch.StartNew();
+    await Task.Delay(duration);
+    var elapsed = clock.Elapsed.TotalSeconds;
+    var cpu = serverPid is { } pid1 ? ServerCpu(pid1) - cpu0 : TimeSpan.Zero;
+    var received = subs.Sum(s => s.PacketsReceived) - received0;
+    var lost = subs.Sum(s => s.PacketsLost) - lost0;
+    var sent = pubs.Sum(p => p.PacketsSent) - sent0;
+    await stop.CancelAsync();
+    await Task.WhenAll(publishing.Select(t => t.ContinueWith(_ => { })));
+    var latency = subs.SelectMany(s => s.Latency.Snapshot()).Order().ToArray();
+    offerTimes.Sort();
+    var result = new
+    {
+        subscribers, publishers, bitrate_kbps = bitrate, packet_size = packetSize, seconds = Math.Round(elapsed, 1),
+        sent_pps = Math.Round(sent / elapsed), forwarded_pps = Math.Round(received / elapsed),
+        expected_pps = Math.Round(sent / elapsed * subscribers),
+        loss_percent = received + lost == 0 ? 0 : Math.Round(100.0 * lost / (received + lost), 3),
+        latency_us_p50 = LatencyRecorder.Percentile(latency, 50), latency_us_p90 = LatencyRecorder.Percentile(latency, 90),
+        latency_us_p99 = LatencyRecorder.Percentile(latency, 99), latency_us_max = latency.Length > 0 ? latency[^1] : 0,
+        connect_to_offer_ms_p50 = Math.Round(offerTimes[offerTimes.Count / 2], 2),
+        server_cpu_cores = serverPid is null ? (double?)null : Math.Round(cpu.TotalSeconds / elapsed, 3),
+        server_us_per_forwarded_packet = serverPid is null || received == 0 ? (double?)null : Math.Round(cpu.TotalMicroseconds / received, 2),
+        forwarded_pps_per_core = serverPid is null || cpu == TimeSpan.Zero ? (double?)null : Math.Round(received / cpu.TotalSeconds),
+        decrypt_failures = subs.Sum(s => s.DecryptFailures),
+    };
+    Console.WriteLine(JsonSerializer.Serialize(result));
+    return received > 0 ? 0 : 1;
+}
+catch (Exception e)
+{
+    Console.Error.WriteLine("load: " + e.Message);
+    return 2;
+}
+finally
+{
+    foreach (var c in subs.Concat(pubs)) await c.DisposeAsync();
+}
+
+// utime + stime of a process from /proc/PID/stat (clock ticks of 10 ms on Linux).
+static TimeSpan ServerCpu(int pid)
+{
+    var stat = File.ReadAllText($"/proc/{pid}/stat");
+    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+    var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+    return TimeSpan.FromMilliseconds(ticks * 10);
+}
+
+static Dictionary<string, string> ParseArgs(string[] args)
+{
+    var d = new Dictionary<string, string>(StringComparer.Ordinal);
+    for (var i = 0; i < args.Length; i++)
+    {
+        if (!args[i].StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"unexpected argument {args[i]}");
+        var key = args[i][2..];
+        d[key] = i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i] : "true";
+    }
+    return d;
+}

@@ -1,0 +1,458 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Hibari.Rtc.Dtls;
+using Hibari.Rtc.Ice;
+using Hibari.Rtc.Rtp;
+using Hibari.Rtc.Srtp;
+using Hibari.Sdp;
+
+namespace Hibari.Load;
+
+public sealed record SyntheticClientOptions
+{
+    /// <summary>sendrecv, sendonly or recvonly.</summary>
+    public string Role { get; init; } = "recvonly";
+    public string VideoCodecType { get; init; } = "VP8";
+    /// <summary>Client certificate; share one across many clients (generating one costs ~1.5 ms).</summary>
+    public DtlsCertificate? Certificate { get; init; }
+    /// <summary>Extra members merged into the connect message (e.g. metadata).</summary>
+    public JsonObject? ConnectExtra { get; init; }
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(20);
+}
+
+/// <summary>
+/// One synthetic WebRTC client speaking Sora's signaling to a Hibari node, with its own ICE (controlling, like a
+/// browser), DTLS client role and SRTP. It publishes synthetic VP8-shaped RTP whose payload ends with the send time,
+/// and measures what it receives: packets, bytes, sequence gaps and added latency. Used by the load tool and by the
+/// in-process integration tests.
+/// </summary>
+public sealed class SyntheticClient : IAsyncDisposable
+{
+    private const uint LatencyMagic = 0x48424C54; // "HBLT"
+    private const int TrailerLength = 12;
+
+    private readonly Uri _url;
+    private readonly string _channelId;
+    private readonly SyntheticClientOptions _options;
+    private readonly ClientWebSocket _ws = new();
+    private readonly Socket _udp;
+    private readonly DtlsCertificate _certificate;
+    private readonly string _ufrag = RandomToken(8), _pwd = RandomToken(24);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _iceDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ConcurrentDictionary<uint, StreamStats> _received = new();
+    private readonly ConcurrentQueue<JsonObject> _messages = new();
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly uint _videoSsrc = RandomSsrc();
+    private Thread? _receiveThread;
+    private Task? _signalingLoop;
+    private DtlsClientEndpoint? _dtls;
+    private volatile SrtpContext? _send, _receive;
+    private IPEndPoint? _server;
+    private string _serverUfrag = "", _serverPwd = "", _serverFingerprint = "";
+    private byte _videoPayloadType;
+    private volatile bool _keyFrameRequested = true;
+    private long _decryptFailures, _rtcpReceived, _pliReceived, _sent;
+    private readonly LatencyRecorder _latency = new();
+
+    public SyntheticClient(Uri signalingUrl, string channelId, SyntheticClientOptions? options = null)
+    {
+        _url = signalingUrl;
+        _channelId = channelId;
+        _options = options ?? new SyntheticClientOptions();
+        _certificate = _options.Certificate ?? DtlsCertificate.Generate();
+        _udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        _udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        _udp.ReceiveBufferSize = 4 * 1024 * 1024;
+    }
+
+    public string? ConnectionId { get; private set; }
+    public string? SessionId { get; private set; }
+    public SrtpProfile? Profile { get; private set; }
+    public TimeSpan ConnectToOffer { get; private set; }
+    public TimeSpan ConnectToConnected { get; private set; }
+    public long PacketsSent => Interlocked.Read(ref _sent);
+    public long DecryptFailures => Interlocked.Read(ref _decryptFailures);
+    public long RtcpReceived => Interlocked.Read(ref _rtcpReceived);
+    public long PliReceived => Interlocked.Read(ref _pliReceived);
+    public long PacketsReceived => _received.Values.Sum(s => s.Packets);
+    public long BytesReceived => _received.Values.Sum(s => s.Bytes);
+    /// <summary>Packets missing from the received sequence ranges (loss on the way, or never forwarded).</summary>
+    public long PacketsLost => _received.Values.Sum(s => s.Lost);
+    public IReadOnlyCollection<uint> ReceivedSsrcs => _received.Keys.ToList();
+    public LatencyRecorder Latency => _latency;
+    /// <summary>Every signaling message received (offer, re-offer, notify, push, ping, ...), in order.</summary>
+    public IReadOnlyList<JsonObject> Messages => _messages.ToList();
+    public WebSocketCloseStatus? CloseStatus => _ws.CloseStatus;
+    public string? CloseReason => _ws.CloseStatusDescription;
+
+    /// <summary>Connects: signaling, offer/answer, ICE, DTLS. Throws with the close code and reason if the server refuses.</summary>
+    public async Task ConnectAsync(CancellationToken ct = default)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct, _stop.Token);
+        timeout.CancelAfter(_options.Timeout);
+        var started = Stopwatch.StartNew();
+        await _ws.ConnectAsync(_url, timeout.Token).ConfigureAwait(false);
+        var connect = new JsonObject
+        {
+            ["type"] = "connect",
+            ["role"] = _options.Role,
+            ["channel_id"] = _channelId,
+            ["audio"] = false,
+            ["video"] = new JsonObject { ["codec_type"] = _options.VideoCodecType },
+            ["sora_client"] = "Hibari Load",
+        };
+        if (_options.ConnectExtra is { } extra)
+            foreach (var (k, v) in extra) connect[k] = v?.DeepClone();
+        await SendJsonAsync(connect, timeout.Token).ConfigureAwait(false);
+        var offer = await ReceiveJsonAsync(timeout.Token).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"closed before the offer: {(int?)_ws.CloseStatus} {_ws.CloseStatusDescription}");
+        if ((string?)offer["type"] != "offer") throw new InvalidOperationException($"expected an offer, got {offer.ToJsonString()}");
+        ConnectToOffer = started.Elapsed;
+        ConnectionId = (string?)offer["connection_id"];
+        SessionId = (string?)offer["session_id"];
+        var answer = Answer((string)offer["sdp"]!, initial: true);
+        await SendJsonAsync(new JsonObject { ["type"] = "answer", ["sdp"] = answer }, timeout.Token).ConfigureAwait(false);
+        _receiveThread = new Thread(ReceiveLoop) { IsBackground = true, Name = "load-udp" };
+        _receiveThread.Start();
+        _signalingLoop = Task.Run(() => SignalingLoopAsync(_stop.Token));
+        _ = Task.Run(() => IceLoopAsync(_stop.Token));
+        await _iceDone.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
+        _dtls = new DtlsClientEndpoint(_certificate, _serverFingerprint, d => _udp.SendTo(d, SocketFlags.None, _server!));
+        _dtls.Start();
+        var result = await _dtls.Handshake.WaitAsync(timeout.Token).ConfigureAwait(false);
+        var (send, receive) = DtlsSrtpKeyingMaterial.CreateContexts(result.Profile, result.KeyingMaterial, isDtlsClient: true);
+        _send = send;
+        _receive = receive;
+        Profile = result.Profile;
+        ConnectToConnected = started.Elapsed;
+        _connected.TrySetResult();
+    }
+
+    /// <summary>Waits until a message matching <paramref name="match"/> has arrived.</summary>
+    public async Task<JsonObject> WaitForMessageAsync(Func<JsonObject, bool> match, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            foreach (var m in _messages) if (match(m)) return m;
+            await Task.Delay(20).ConfigureAwait(false);
+        }
+        throw new TimeoutException("no matching signaling message within " + timeout);
+    }
+
+    /// <summary>Publishes synthetic video at <paramref name="bitrateKbps"/> in packets of <paramref name="packetSize"/> bytes, 30 frames/s.</summary>
+    public Task PublishAsync(int bitrateKbps, int packetSize, CancellationToken ct)
+    {
+        if (_videoPayloadType == 0) throw new InvalidOperationException("this client has no sending video m-line");
+        return Task.Factory.StartNew(() => PublishLoop(bitrateKbps, Math.Clamp(packetSize, 64, 1200), ct), ct,
+            TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
+
+    private void PublishLoop(int bitrateKbps, int packetSize, CancellationToken ct)
+    {
+        var packetsPerSecond = Math.Max(30.0, bitrateKbps * 1000.0 / 8 / packetSize);
+        var perFrame = Math.Max(1, (int)Math.Round(packetsPerSecond / 30));
+        var buffer = new byte[1500];
+        var payload = new byte[packetSize];
+        ushort seq = (ushort)Random.Shared.Next(1 << 16);
+        var ts = (uint)Random.Shared.NextInt64(1L << 32);
+        var clock = Stopwatch.StartNew();
+        long frame = 0;
+        while (!ct.IsCancellationRequested && !_stop.IsCancellationRequested)
+        {
+            var keyFrame = _keyFrameRequested || frame % 60 == 0;
+            _keyFrameRequested = false;
+            for (var i = 0; i < perFrame; i++)
+            {
+                var n = WriteVp8Payload(payload, first: i == 0, keyFrame);
+                var w = new RtpPacketWriter(buffer, _videoPayloadType, seq++, ts, _videoSsrc, marker: i == perFrame - 1);
+                if (!w.TryFinish(payload.AsSpan(0, n), out var length)) continue;
+                SendRtp(buffer, length);
+            }
+            frame++;
+            ts += 3000;
+            // Pace to 30 frames/s against the clock, so a slow iteration does not lower the rate.
+            var due = frame * 1000.0 / 30;
+            var wait = due - clock.Elapsed.TotalMilliseconds;
+            if (wait > 1) Thread.Sleep((int)wait);
+        }
+    }
+
+    /// <summary>VP8 payload descriptor + frame header (RFC 7741) so the SFU sees key frames; the last 12 bytes carry the send time.</summary>
+    private static int WriteVp8Payload(byte[] payload, bool first, bool keyFrame)
+    {
+        Array.Clear(payload);
+        payload[0] = first ? (byte)0x10 : (byte)0x00; // S bit, partition 0
+        if (first)
+        {
+            payload[1] = keyFrame ? (byte)0x10 : (byte)0x11; // P bit 0 = key frame; show_frame set
+            if (keyFrame)
+            {
+                payload[4] = 0x9d; payload[5] = 0x01; payload[6] = 0x2a; // start code
+                payload[7] = 0x40; payload[8] = 0x01; payload[9] = 0xf0; payload[10] = 0x00; // 320x240
+            }
+        }
+        var at = payload.Length - TrailerLength;
+        BinaryPrimitives.WriteUInt32BigEndian(payload.AsSpan(at), LatencyMagic);
+        BinaryPrimitives.WriteInt64BigEndian(payload.AsSpan(at + 4), Stopwatch.GetTimestamp());
+        return payload.Length;
+    }
+
+    private void SendRtp(byte[] buffer, int length)
+    {
+        var send = _send;
+        if (send is null || _server is null) return;
+        lock (send)
+        {
+            if (send.ProtectRtp(buffer, length, out var protectedLength) != SrtpResult.Ok) return;
+            _udp.SendTo(buffer.AsSpan(0, protectedLength), SocketFlags.None, _server);
+        }
+        Interlocked.Increment(ref _sent);
+    }
+
+    private string Answer(string sdp, bool initial)
+    {
+        if (!SdpDocument.TryParse(sdp, out var offer, out var error)) throw new InvalidOperationException("bad offer SDP: " + error);
+        if (initial)
+        {
+            _serverUfrag = offer.Get("ice-ufrag") ?? offer.Media.Select(m => m.Get("ice-ufrag")).FirstOrDefault(u => u is not null) ?? "";
+            _serverPwd = offer.Get("ice-pwd") ?? offer.Media.Select(m => m.Get("ice-pwd")).FirstOrDefault(u => u is not null) ?? "";
+            var fp = offer.Get("fingerprint") ?? offer.Media.Select(m => m.Get("fingerprint")).FirstOrDefault(u => u is not null) ?? "";
+            _serverFingerprint = fp.Split(' ', 2) is [_, var v] ? v : "";
+            var candidate = offer.Media.SelectMany(m => m.All("candidate")).Concat(offer.All("candidate")).Select(a => a.Value)
+                .FirstOrDefault(v => v is not null && v.Contains(" udp ", StringComparison.OrdinalIgnoreCase))
+                ?? throw new InvalidOperationException("offer has no UDP candidate");
+            var parts = candidate.Split(' ');
+            _server = new IPEndPoint(IPAddress.Parse(parts[4]), int.Parse(parts[5], System.Globalization.CultureInfo.InvariantCulture));
+        }
+        var publishes = _options.Role != "recvonly";
+        var (answer, lines) = AnswerBuilder.Build(offer, _ufrag, _pwd, _certificate.Fingerprint, kind => publishes && kind == "video", _ => _videoSsrc);
+        if (initial && lines.FirstOrDefault(l => l.Sending) is { } video)
+        {
+            var m = offer.Media.First(x => x.Get("mid") == video.Mid);
+            _videoPayloadType = byte.Parse(m.Formats[0], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return answer;
+    }
+
+    private async Task IceLoopAsync(CancellationToken ct)
+    {
+        var tieBreaker = (ulong)Random.Shared.NextInt64();
+        var key = Encoding.UTF8.GetBytes(_serverPwd);
+        while (!ct.IsCancellationRequested)
+        {
+            var tx = RandomNumberGenerator.GetBytes(12);
+            var request = new StunMessageWriter(StunMessage.BindingMethod, StunClass.Request, tx)
+                .AddUsername($"{_serverUfrag}:{_ufrag}").AddPriority(1853824767).AddIceControlling(tieBreaker).AddUseCandidate()
+                .AddMessageIntegrity(key).AddFingerprint().ToArray();
+            try { _udp.SendTo(request, SocketFlags.None, _server!); } catch (SocketException) { }
+            catch (ObjectDisposedException) { return; }
+            // Checks every 50 ms until the first success, then consent freshness every 2 s (RFC 7675).
+            try { await Task.Delay(_iceDone.Task.IsCompleted ? 2000 : 50, ct).ConfigureAwait(false); }
+            catch (OperationCanceledException) { return; }
+        }
+    }
+
+    private void ReceiveLoop()
+    {
+        var buffer = new byte[2048];
+        EndPoint from = new IPEndPoint(IPAddress.Any, 0);
+        while (!_stop.IsCancellationRequested)
+        {
+            int n;
+            try { n = _udp.ReceiveFrom(buffer, ref from); }
+            catch (SocketException) { continue; }
+            catch (ObjectDisposedException) { return; }
+            if (n == 0) continue;
+            var first = buffer[0];
+            if (first <= 3)
+            {
+                var parsed = StunMessage.Parse(buffer.AsSpan(0, n));
+                if (parsed.Message is { } m && m.Class == StunClass.SuccessResponse) _iceDone.TrySetResult();
+            }
+            else if (first is >= 20 and <= 63) _dtls?.Deliver(buffer.AsSpan(0, n));
+            else if (first is >= 128 and <= 191) OnSrtp(buffer.AsSpan(0, n));
+        }
+    }
+
+    private void OnSrtp(Span<byte> datagram)
+    {
+        var receive = _receive;
+        if (receive is null) return;
+        var now = Stopwatch.GetTimestamp();
+        if (datagram.Length >= 2 && datagram[1] is >= 192 and <= 223)
+        {
+            if (receive.UnprotectRtcp(datagram, out var rl) != SrtpResult.Ok) { Interlocked.Increment(ref _decryptFailures); return; }
+            Interlocked.Increment(ref _rtcpReceived);
+            var reader = new RtcpReader(datagram[..rl]);
+            while (reader.TryReadNext(out var p) == RtcpReadResult.Packet)
+            {
+                if (p.Type == RtcpPacketType.PayloadFeedback && p.Format is RtcpPacketType.PliFormat or RtcpPacketType.FirFormat)
+                {
+                    Interlocked.Increment(ref _pliReceived);
+                    _keyFrameRequested = true;
+                }
+            }
+            return;
+        }
+        if (receive.UnprotectRtp(datagram, out var length) != SrtpResult.Ok) { Interlocked.Increment(ref _decryptFailures); return; }
+        var packet = datagram[..length];
+        if (!RtpHeader.TryParse(packet, out var header)) return;
+        var stats = _received.GetOrAdd(header.Ssrc, _ => new StreamStats());
+        stats.OnPacket(header.SequenceNumber, length);
+        var payload = header.GetPayload(packet);
+        if (payload.Length >= TrailerLength && BinaryPrimitives.ReadUInt32BigEndian(payload[^TrailerLength..]) == LatencyMagic)
+        {
+            var sentAt = BinaryPrimitives.ReadInt64BigEndian(payload[(payload.Length - 8)..]);
+            _latency.Add((now - sentAt) * 1_000_000 / Stopwatch.Frequency);
+        }
+    }
+
+    private async Task SignalingLoopAsync(CancellationToken ct)
+    {
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                var m = await ReceiveJsonAsync(ct).ConfigureAwait(false);
+                if (m is null) return;
+                _messages.Enqueue(m);
+                switch ((string?)m["type"])
+                {
+                    case "re-offer":
+                        var answer = Answer((string)m["sdp"]!, initial: false);
+                        await SendJsonAsync(new JsonObject { ["type"] = "re-answer", ["sdp"] = answer }, ct).ConfigureAwait(false);
+                        break;
+                    case "ping":
+                        await SendJsonAsync(new JsonObject { ["type"] = "pong" }, ct).ConfigureAwait(false);
+                        break;
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException) { }
+    }
+
+    private async Task SendJsonAsync(JsonObject message, CancellationToken ct)
+    {
+        var bytes = Encoding.UTF8.GetBytes(message.ToJsonString());
+        await _sendLock.WaitAsync(ct).ConfigureAwait(false);
+        try { await _ws.SendAsync(bytes, WebSocketMessageType.Text, true, ct).ConfigureAwait(false); }
+        finally { _sendLock.Release(); }
+    }
+
+    private async Task<JsonObject?> ReceiveJsonAsync(CancellationToken ct)
+    {
+        var buffer = new byte[64 * 1024];
+        using var ms = new MemoryStream();
+        while (true)
+        {
+            var r = await _ws.ReceiveAsync(buffer, ct).ConfigureAwait(false);
+            if (r.MessageType == WebSocketMessageType.Close) return null;
+            ms.Write(buffer, 0, r.Count);
+            if (r.EndOfMessage) break;
+        }
+        return JsonNode.Parse(ms.ToArray()) as JsonObject;
+    }
+
+    /// <summary>Sends `disconnect` and waits (bounded) for the server's close.</summary>
+    public async Task DisconnectAsync()
+    {
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+            await SendJsonAsync(new JsonObject { ["type"] = "disconnect", ["reason"] = "NO-ERROR" }, cts.Token).ConfigureAwait(false);
+            if (_signalingLoop is { } loop) await loop.WaitAsync(cts.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException or TimeoutException or ObjectDisposedException) { }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        try
+        {
+            if (_ws.State == WebSocketState.Open)
+            {
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await _ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", cts.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException) { }
+        _dtls?.Dispose();
+        _udp.Dispose();
+        _ws.Dispose();
+        _receiveThread?.Join(TimeSpan.FromSeconds(2));
+    }
+
+    private static string RandomToken(int length) =>
+        RandomNumberGenerator.GetString("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", length);
+
+    private static uint RandomSsrc() => (uint)RandomNumberGenerator.GetInt32(1, int.MaxValue);
+
+    private sealed class StreamStats
+    {
+        private bool _started;
+        private int _highest; // extended
+        private int _first;
+        private long _packets, _bytes;
+
+        public long Packets => Interlocked.Read(ref _packets);
+        public long Bytes => Interlocked.Read(ref _bytes);
+        public long Lost { get { lock (this) return _started ? Math.Max(0, _highest - _first + 1 - _packets) : 0; } }
+
+        public void OnPacket(ushort seq, int length)
+        {
+            lock (this)
+            {
+                if (!_started)
+                {
+                    _started = true;
+                    _first = _highest = seq;
+                }
+                else
+                {
+                    var delta = (short)(seq - (ushort)_highest);
+                    if (delta > 0) _highest += delta;
+                }
+                _packets++;
+                _bytes += length;
+            }
+        }
+    }
+}
+
+/// <summary>Added-latency samples in microseconds (send time to receive time, through the SFU).</summary>
+public sealed class LatencyRecorder
+{
+    private readonly List<long> _samples = [];
+
+    public void Add(long micros)
+    {
+        lock (_samples) if (_samples.Count < 2_000_000) _samples.Add(micros);
+    }
+
+    public int Count { get { lock (_samples) return _samples.Count; } }
+
+    public void Clear()
+    {
+        lock (_samples) _samples.Clear();
+    }
+
+    public long[] Snapshot()
+    {
+        lock (_samples) return [.. _samples];
+    }
+
+    public static double Percentile(long[] sorted, double p) =>
+        sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
+}
