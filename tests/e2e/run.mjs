@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // End-to-end tests of Hibari with the real Sora JavaScript SDK in headless Debian Chromium (see README.md).
 //
-//   node tests/e2e/run.mjs [--only a,b] [--list] [--no-netns] [--trace] [--keep-logs] [--timeout-ms N]
+//   node tests/e2e/run.mjs [--only a,b] [--selftest] [--list] [--no-netns] [--trace] [--keep-logs] [--timeout-ms N] [--watchdog-ms N]
 //
 // Starts every Hibari.Server it needs (own temp data_dir/log_dir, free ports on 127.0.0.1), serves the test page
 // itself, runs the scenarios, prints `PASS name (ms)` / `FAIL name: why` and `e2e: N passed, M failed`, and exits
@@ -31,6 +31,7 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === '--list') opt.list = true;
   else if (a === '--no-netns') opt.netns = false;
   else if (a === '--trace') opt.trace = true;
+  else if (a === '--selftest') opt.selftest = true;
   else if (a === '--keep-logs') opt.keepLogs = true;
   else if (a === '--timeout-ms') opt.timeoutMs = Number(argv[++i]);
   else if (a === '--watchdog-ms') opt.watchdogMs = Number(argv[++i]);
@@ -108,7 +109,10 @@ async function freePort(udp = false) {
 const children = new Set(); // { pid, name, proc }
 let browser = null;
 let cleaning = null;
-const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'hibari-e2e-'));
+let tmpRootDir = null;
+const tmpRoot = () => (tmpRootDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'hibari-e2e-')));
+let aborted = false;
+const tally = { passed: 0, failed: 0 };
 
 function killTree(pid, sig) { try { process.kill(-pid, sig); } catch { try { process.kill(pid, sig); } catch { /* gone */ } } }
 const alive = pid => { try { process.kill(pid, 0); return true; } catch { return false; } };
@@ -120,18 +124,22 @@ async function cleanup() {
     const deadline = Date.now() + 5000;
     while ([...children].some(c => alive(c.pid)) && Date.now() < deadline) await sleep(100);
     for (const c of children) if (alive(c.pid)) killTree(c.pid, 'SIGKILL');
-    if (!opt.keepLogs) fs.rmSync(tmpRoot, { recursive: true, force: true });
-    else console.error(`e2e: logs kept in ${tmpRoot}`);
+    if (tmpRootDir && !opt.keepLogs) fs.rmSync(tmpRootDir, { recursive: true, force: true });
+    else if (tmpRootDir) console.error(`e2e: logs kept in ${tmpRootDir}`);
   })();
   return cleaning;
 }
 process.on('exit', () => { for (const c of children) if (alive(c.pid)) killTree(c.pid, 'SIGKILL'); });
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, async () => { console.log(`e2e: ${sig}, stopping`); await cleanup(); process.exit(130); });
-const watchdog = setTimeout(async () => {
-  console.log(`FAIL watchdog: the whole run exceeded ${opt.watchdogMs} ms`);
+async function abort(line, rc) {
+  if (aborted) return;
+  aborted = true;
+  console.log(line);
+  console.log(`e2e: ${tally.passed} passed, ${tally.failed + 1} failed`);
   await cleanup();
-  process.exit(3);
-}, opt.watchdogMs);
+  process.exit(rc);
+}
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => abort(`FAIL interrupted: ${sig}; stopped every process started`, 130));
+const watchdog = setTimeout(() => abort(`FAIL watchdog: the whole run exceeded ${opt.watchdogMs} ms; stopped every process started`, 3), opt.watchdogMs);
 watchdog.unref();
 
 // ---------------------------------------------------------------------------------------------- Hibari nodes
@@ -162,7 +170,7 @@ class Node {
 async function startNode(name, sets = {}) {
   check(fs.existsSync(DLL), `server not built: ${DLL} is missing (dotnet build -c Release, or set HIBARI_SERVER_DLL)`);
   const ports = { apiPort: await freePort(), signalingPort: await freePort(), rtcUdpPort: await freePort(true) };
-  const dir = fs.mkdtempSync(path.join(tmpRoot, `${name}-`));
+  const dir = fs.mkdtempSync(path.join(tmpRoot(), `${name}-`));
   fs.mkdirSync(path.join(dir, 'data')); fs.mkdirSync(path.join(dir, 'log'));
   const all = {
     listen_address: '127.0.0.1', api_port: ports.apiPort, signaling_port: ports.signalingPort, rtc_udp_port: ports.rtcUdpPort,
@@ -239,6 +247,49 @@ await new Promise(r => httpServer.listen(0, '127.0.0.1', r));
 const HTTP = `http://127.0.0.1:${httpServer.address().port}`;
 const signalingUrlOf = node => opt.trace ? `ws://127.0.0.1:${httpServer.address().port}/sig/${node.signalingPort}` : node.signalingUrl;
 
+// ---------------------------------------------------------------------------------------------- stub node (--selftest)
+// Stands in for Hibari in the self-test scenarios, which check the harness itself while the SFU cannot serve yet:
+// it serves web/ like the node must (index.html at /, /sora.js from web/node_modules) and a /signaling endpoint that
+// records every message and either closes after `connect` with a 4xxx code ('close') or never answers ('silent').
+const MIME = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon' };
+const WEB = path.join(REPO, 'web');
+async function startStubNode(name, behavior) {
+  const port = await freePort();
+  const stub = { name, signalingPort: port, received: [], closes: [], logLines: [], exited: null };
+  const log = line => stub.logLines.push(`${new Date().toISOString().slice(11, 23)} ${line}`);
+  const srv = http.createServer((req, res) => {
+    const u = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    const rel = u === '/' ? 'index.html' : u === '/sora.js' ? 'node_modules/sora-js-sdk/dist/sora.js' : path.normalize(u).replace(/^[/\\]+/, '');
+    const f = path.join(WEB, rel);
+    if (!f.startsWith(WEB + path.sep) || rel.startsWith('node_modules/') && u !== '/sora.js') { res.writeHead(404).end(); return; }
+    fs.readFile(f, (err, buf) => {
+      log(`GET ${u} → ${err ? 404 : 200}`);
+      if (err) { res.writeHead(404).end(); return; }
+      res.writeHead(200, { 'content-type': MIME[path.extname(f)] ?? 'application/octet-stream', 'cache-control': 'no-cache' }).end(buf);
+    });
+  });
+  const stubWss = new WebSocketServer({ server: srv, path: '/signaling' });
+  stubWss.on('connection', ws => {
+    log('ws open');
+    ws.on('message', d => {
+      let m = null; try { m = JSON.parse(d.toString()); } catch { /* kept as null */ }
+      stub.received.push(m);
+      log(`ws message ${short(d.toString(), 200)}`);
+      if (m?.type === 'connect' && behavior === 'close') ws.close(4503, 'STUB-MEDIA-ENGINE-UNAVAILABLE');
+    });
+    ws.on('close', (code, reason) => { stub.closes.push({ code, reason: String(reason) }); log(`ws close ${code} '${reason}'`); });
+  });
+  await new Promise(r => srv.listen(port, '127.0.0.1', r));
+  Object.assign(stub, {
+    signalingUrl: `ws://127.0.0.1:${port}/signaling`,
+    pageBase: `http://127.0.0.1:${port}`,
+    logTail: (n = 15) => stub.logLines.slice(-n).join('\n'),
+    stop: async () => { for (const c of stubWss.clients) c.terminate(); stubWss.close(); srv.closeAllConnections?.(); await new Promise(r => srv.close(r)); stub.exited = { code: 0 }; },
+  });
+  return stub;
+}
+
 // ---------------------------------------------------------------------------------------------- browser
 const CHROMIUM_ARGS = [
   '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -295,7 +346,7 @@ const isConnId = id => typeof id === 'string' && id.length === 26;
 
 // ---------------------------------------------------------------------------------------------- scenarios
 const scenarios = [];
-const scenario = (name, fn) => scenarios.push({ name, fn });
+const scenario = (name, fn, { selftest = false } = {}) => scenarios.push({ name, fn, selftest });
 const channelName = name => `e2e-${name}-${Date.now().toString(36)}`;
 
 /** Waits until client `h` decodes video frames and receives audio packets from every connection id in `from`. */
@@ -471,27 +522,81 @@ scenario('demo_page', async ctx => {
   }
 });
 
+// Self-tests: the harness against the stub node (they pass today; run with --selftest).
+scenario('selftest_close_reported', async ctx => {
+  const stub = await ctx.stub('stub', 'close');
+  const channel = channelName('st-close');
+  const page = await harnessPage(ctx, 'page');
+  const a = await client(ctx, page, 'A', stub, { channel, role: 'sendrecv', metadata: { token: 'abc' } });
+  check(a.first.state === 'failed', `connect did not fail: ${a.first.state}`);
+  check(a.first.error.code === 4503 && a.first.error.reason === 'STUB-MEDIA-ENGINE-UNAVAILABLE', `error ${short(a.first.error)}`);
+  const m = stub.received.find(x => x?.type === 'connect');
+  check(m, `stub got no connect: ${short(stub.received)}`);
+  check(m.role === 'sendrecv' && m.channel_id === channel && m.audio === true && m.video === true, `connect fields ${short(m)}`);
+  check(m.sora_client === 'Sora JavaScript SDK 2026.1.0' && /^v=0\r\n/.test(m.sdp) && !('multistream' in m), `connect ${short(m)}`);
+  check(JSON.stringify(m.metadata) === '{"token":"abc"}', `metadata ${short(m.metadata)}`);
+}, { selftest: true });
+
+scenario('selftest_connect_timeout', async ctx => {
+  const stub = await ctx.stub('stub', 'silent');
+  const page = await harnessPage(ctx, 'page');
+  const t0 = Date.now();
+  const s = await page.evaluate(o => window.harness.start('A', o), { url: stub.signalingUrl, channel: channelName('st-silent'), role: 'recvonly', timeoutMs: 3000 });
+  const took = Date.now() - t0;
+  check(s.state === 'failed' && s.error.code === 'TIMEOUT', `connect against a silent server: ${short(s)}`);
+  check(took >= 2900 && took < 12000, `connect() settled after ${took} ms, want about 3000 ms`);
+  await until('the stub to see the harness close the WebSocket', () => stub.closes.length > 0, { ms: 10000 });
+  check(stub.received.some(m => m?.type === 'connect'), 'stub got no connect');
+}, { selftest: true });
+
+scenario('selftest_demo_page_error', async ctx => {
+  const stub = await ctx.stub('stub', 'close');
+  for (const [p, type] of [['/', 'text/html'], ['/demo.js', 'text/javascript'], ['/style.css', 'text/css'], ['/sora.js', 'text/javascript']]) {
+    const r = await fetch(stub.pageBase + p, { signal: AbortSignal.timeout(5000) });
+    check(r.status === 200 && (r.headers.get('content-type') ?? '').startsWith(type), `GET ${p} → ${r.status} ${r.headers.get('content-type')}`);
+  }
+  const b = await getBrowser();
+  const context = await b.newContext();
+  ctx.closers.push(() => context.close());
+  const p = await context.newPage();
+  p.on('pageerror', e => ctx.console.push(`[demo] pageerror ${e.message}`));
+  const channel = channelName('st-demo');
+  await p.goto(`${stub.pageBase}/?channel=${channel}`);
+  const shown = await until('the demo page to show the close code and reason', () => p.evaluate(() =>
+    document.body.dataset.state === 'error' && !document.getElementById('error').hidden && document.getElementById('error').textContent),
+  { detail: () => p.evaluate(() => `${document.body.dataset.state}: ${document.getElementById('state').textContent}`) });
+  check(/4503/.test(shown) && /STUB-MEDIA-ENGINE-UNAVAILABLE/.test(shown), `error text '${shown}'`);
+  const m = stub.received.find(x => x?.type === 'connect');
+  check(m?.channel_id === channel && m.role === 'sendrecv', `demo connect ${short(m)}`);
+  check(await p.evaluate(() => document.getElementById('signaling-url').textContent === `ws://${location.host}/signaling`), 'signaling URL not derived from location');
+  check(await p.evaluate(() => !document.getElementById('join').disabled && document.getElementById('leave').disabled), 'Join/Leave buttons not reset after the failure');
+  check(ctx.console.length === 0, `page errors: ${ctx.console.join('; ')}`);
+}, { selftest: true });
+
 // ---------------------------------------------------------------------------------------------- main
-if (opt.list) { for (const s of scenarios) console.log(s.name); process.exit(0); }
+if (opt.list) { for (const s of scenarios) console.log(s.selftest ? `${s.name} (--selftest)` : s.name); process.exit(0); }
 const unknown = (opt.only ?? []).filter(n => !scenarios.some(s => s.name === n));
 if (unknown.length) { console.error(`unknown scenario(s): ${unknown.join(', ')}; known: ${scenarios.map(s => s.name).join(', ')}`); process.exit(2); }
-const selected = opt.only ? scenarios.filter(s => opt.only.includes(s.name)) : scenarios;
+const selected = opt.only ? scenarios.filter(s => opt.only.includes(s.name)) : scenarios.filter(s => s.selftest === !!opt.selftest);
 
 console.log(`e2e: ${selected.length} scenario(s); server ${path.relative(process.cwd(), DLL)}; ${inNetns ? 'private network namespace (lo only)' : 'host network'}${opt.trace ? '; signaling traced' : ''}`);
-let passed = 0, failed = 0;
 for (const sc of selected) {
+  if (aborted) break;
   const t0 = Date.now();
   const ctx = { nodes: [], clients: [], closers: [], console: [] };
   ctx.node = async (name, sets) => { const n = await startNode(`${sc.name}-${name}`, sets); ctx.nodes.push(n); return n; };
+  ctx.stub = async (name, behavior) => { const n = await startStubNode(`${sc.name}-${name}`, behavior); ctx.nodes.push(n); return n; };
   const traceStart = trace.length;
   try {
     // A scenario's own deadline bounds everything it awaits, including Playwright calls that might hang.
     const limit = opt.timeoutMs * 6;
     await Promise.race([sc.fn(ctx), sleep(limit).then(() => { throw new Failure(`scenario exceeded ${limit} ms`); })]);
-    passed++;
+    if (aborted) break;
+    tally.passed++;
     console.log(`PASS ${sc.name} (${Date.now() - t0} ms)`);
   } catch (e) {
-    failed++;
+    if (aborted) break;
+    tally.failed++;
     const why = e instanceof Failure ? e.message : (e?.stack ?? String(e));
     console.log(`FAIL ${sc.name}: ${why.replace(/\n/g, '\n    ')}`);
     for (const n of ctx.nodes) if (n.exited) console.log(`    node ${n.name} exited ${JSON.stringify(n.exited)}`);
@@ -503,7 +608,8 @@ for (const sc of selected) {
     for (const n of ctx.nodes) await n.stop();
   }
 }
-console.log(`e2e: ${passed} passed, ${failed} failed`);
+if (aborted) await new Promise(() => {}); // abort() prints the summary and exits
+console.log(`e2e: ${tally.passed} passed, ${tally.failed} failed`);
 await cleanup();
 httpServer.close();
-process.exit(failed ? 1 : 0);
+process.exit(tally.failed ? 1 : 0);
