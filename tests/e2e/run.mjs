@@ -250,11 +250,27 @@ const signalingUrlOf = node => opt.trace ? `ws://127.0.0.1:${httpServer.address(
 // ---------------------------------------------------------------------------------------------- stub node (--selftest)
 // Stands in for Hibari in the self-test scenarios, which check the harness itself while the SFU cannot serve yet:
 // it serves web/ like the node must (index.html at /, /sora.js from web/node_modules) and a /signaling endpoint that
-// records every message and either closes after `connect` with a 4xxx code ('close') or never answers ('silent').
+// records every message and either closes after `connect` with a 4xxx code ('close'), never answers ('silent'), or
+// ('peer') answers like a Sora node whose media side is a plain RTCPeerConnection in `peerPage` (one other publisher).
 const MIME = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon' };
 const WEB = path.join(REPO, 'web');
-async function startStubNode(name, behavior) {
+const STUB_SELF_ID = 'STUBSELF0000000000000000AA', STUB_PEER_ID = 'STUBPEER0000000000000000BB'; // 26 chars like Sora's ids
+async function stubPeer(stub, ws, m, page) {
+  const key = 'peer';
+  if (m?.type === 'connect') {
+    const sdp = await page.evaluate(([k, id]) => window.harness.peerOffer(k, id), [key, STUB_PEER_ID]);
+    ws.send(JSON.stringify({ type: 'offer', sdp, connection_id: STUB_SELF_ID, client_id: STUB_SELF_ID, mid: { audio: '0', video: '1' } }));
+  } else if (m?.type === 'answer') {
+    await page.evaluate(([k, sdp]) => window.harness.peerAnswer(k, sdp), [key, m.sdp]);
+    // The self notify (with the peer already present): sora-js-sdk fires `connected` only once it arrived.
+    ws.send(JSON.stringify({ type: 'notify', event_type: 'connection.created', role: 'sendrecv', connection_id: STUB_SELF_ID, client_id: STUB_SELF_ID,
+      channel_connections: 2, channel_sendrecv_connections: 2, channel_sendonly_connections: 0, channel_recvonly_connections: 0 }));
+  } else if (m?.type === 'candidate') {
+    await page.evaluate(([k, c]) => window.harness.peerCandidate(k, c), [key, { candidate: m.candidate, sdpMid: m.sdpMid, sdpMLineIndex: m.sdpMLineIndex }]);
+  }
+}
+async function startStubNode(name, behavior, peerPage = null) {
   const port = await freePort();
   const stub = { name, signalingPort: port, received: [], closes: [], logLines: [], exited: null };
   const log = line => stub.logLines.push(`${new Date().toISOString().slice(11, 23)} ${line}`);
@@ -270,6 +286,7 @@ async function startStubNode(name, behavior) {
     });
   });
   const stubWss = new WebSocketServer({ server: srv, path: '/signaling' });
+  stub.sockets = stubWss.clients;
   stubWss.on('connection', ws => {
     log('ws open');
     ws.on('message', d => {
@@ -277,6 +294,7 @@ async function startStubNode(name, behavior) {
       stub.received.push(m);
       log(`ws message ${short(d.toString(), 200)}`);
       if (m?.type === 'connect' && behavior === 'close') ws.close(4503, 'STUB-MEDIA-ENGINE-UNAVAILABLE');
+      if (behavior === 'peer') stubPeer(stub, ws, m, peerPage).catch(e => { log(`peer error ${e.message}`); ws.close(4500, 'STUB-PEER-ERROR'); });
     });
     ws.on('close', (code, reason) => { stub.closes.push({ code, reason: String(reason) }); log(`ws close ${code} '${reason}'`); });
   });
@@ -573,6 +591,28 @@ scenario('selftest_demo_page_error', async ctx => {
   check(ctx.console.length === 0, `page errors: ${ctx.console.join('; ')}`);
 }, { selftest: true });
 
+scenario('selftest_media_loopback', async ctx => {
+  // The media assertions of the real scenarios, checked against a plain RTCPeerConnection standing in for the SFU.
+  const peerPage = await harnessPage(ctx, 'peer');
+  const stub = await ctx.stub('stub', 'peer', peerPage);
+  const page = await harnessPage(ctx, 'page');
+  const a = await client(ctx, page, 'A', stub, { channel: channelName('st-media'), role: 'sendrecv' });
+  mustConnect(a.first);
+  check(a.first.connectionId === STUB_SELF_ID, `connection id ${a.first.connectionId}`);
+  const s = await waitMediaFrom(a, [STUB_PEER_ID], 'the stub peer');
+  check(Object.keys(s.inbound).length === 1, `inbound streams ${Object.keys(s.inbound)}`);
+  await until('A `connected` callback', async () => (await a.summary()).connectedCallback);
+  await until('the stub peer to decode A\'s video and get its audio', async () => {
+    const r = await peerPage.evaluate(() => window.harness.peerInbound('peer'));
+    return r.framesDecoded > 0 && r.audioPackets > 0;
+  });
+  for (const ws of stub.sockets) ws.send(JSON.stringify({ type: 'push', data: { hello: 'world' } }));
+  await until('A `push` callback', async () => (await a.summary()).pushes.some(p => JSON.stringify(p.data) === '{"hello":"world"}'));
+  for (const ws of stub.sockets) ws.close(1000, '');
+  const d = await until('A `disconnect` callback', async () => (await a.summary()).disconnects[0]);
+  check(d.type === 'normal', `disconnect ${short(d)}`);
+}, { selftest: true });
+
 // ---------------------------------------------------------------------------------------------- main
 if (opt.list) { for (const s of scenarios) console.log(s.selftest ? `${s.name} (--selftest)` : s.name); process.exit(0); }
 const unknown = (opt.only ?? []).filter(n => !scenarios.some(s => s.name === n));
@@ -585,7 +625,7 @@ for (const sc of selected) {
   const t0 = Date.now();
   const ctx = { nodes: [], clients: [], closers: [], console: [] };
   ctx.node = async (name, sets) => { const n = await startNode(`${sc.name}-${name}`, sets); ctx.nodes.push(n); return n; };
-  ctx.stub = async (name, behavior) => { const n = await startStubNode(`${sc.name}-${name}`, behavior); ctx.nodes.push(n); return n; };
+  ctx.stub = async (name, behavior, peerPage) => { const n = await startStubNode(`${sc.name}-${name}`, behavior, peerPage); ctx.nodes.push(n); return n; };
   const traceStart = trace.length;
   try {
     // A scenario's own deadline bounds everything it awaits, including Playwright calls that might hang.
