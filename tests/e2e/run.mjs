@@ -517,7 +517,7 @@ scenario('demo_page', async ctx => {
     const p = await context.newPage();
     p.setDefaultTimeout(opt.timeoutMs);
     p.on('pageerror', e => ctx.console.push(`[${label}] pageerror ${e.message}`));
-    await p.goto(`${node.pageBase}/?channel=${encodeURIComponent(channel)}`);
+    await p.goto(`${node.pageBase}/?channel=${encodeURIComponent(channel)}&video=320x240@15`);
     pages.push(p);
   }
   const selfIds = [];
@@ -611,6 +611,31 @@ scenario('selftest_media_loopback', async ctx => {
   for (const ws of stub.sockets) ws.close(1000, '');
   const d = await until('A `disconnect` callback', async () => (await a.summary()).disconnects[0]);
   check(d.type === 'normal', `disconnect ${short(d)}`);
+}, { selftest: true });
+
+scenario('selftest_demo_page_media', async ctx => {
+  // The demo page (served like the node must) against the stub peer: it shows the other's video playing and the count.
+  const peerPage = await harnessPage(ctx, 'peer');
+  const stub = await ctx.stub('stub', 'peer', peerPage);
+  const b = await getBrowser();
+  const context = await b.newContext();
+  ctx.closers.push(() => context.close());
+  const p = await context.newPage();
+  p.on('pageerror', e => ctx.console.push(`[demo] pageerror ${e.message}`));
+  await p.goto(`${stub.pageBase}/?channel=${channelName('st-demo-media')}&video=320x240@15`);
+  await until('the demo page to connect', () => p.evaluate(id => document.body.dataset.state === 'connected' && document.body.dataset.connectionId === id, STUB_SELF_ID),
+    { detail: () => p.evaluate(() => `${document.body.dataset.state}: ${document.getElementById('error').textContent}`) });
+  await until('the demo page to play the peer\'s video (videoWidth > 0)', () => p.evaluate(id => {
+    const v = document.querySelector(`#remote video[data-connection-id="${id}"]`);
+    return v && v.videoWidth > 0 && !v.paused;
+  }, STUB_PEER_ID));
+  check(await p.evaluate(() => document.getElementById('count').textContent) === '2', 'participant count is not 2');
+  check(await p.evaluate(() => document.getElementById('self').videoWidth > 0), 'own camera not shown');
+  await p.click('#leave');
+  await until('Leave to clear the grid and reset the buttons', () => p.evaluate(() =>
+    document.querySelectorAll('#remote video').length === 0 && !document.getElementById('join').disabled && document.body.dataset.state === 'idle'));
+  await until('the stub to see the disconnect', () => stub.received.some(m => m?.type === 'disconnect'));
+  check(ctx.console.length === 0, `page errors: ${ctx.console.join('; ')}`);
 }, { selftest: true });
 
 // ---------------------------------------------------------------------------------------------- main
