@@ -266,8 +266,19 @@ async function stubPeer(stub, ws, m, page) {
     // The self notify (with the peer already present): sora-js-sdk fires `connected` only once it arrived.
     ws.send(JSON.stringify({ type: 'notify', event_type: 'connection.created', role: 'sendrecv', connection_id: STUB_SELF_ID, client_id: STUB_SELF_ID,
       channel_connections: 2, channel_sendrecv_connections: 2, channel_sendonly_connections: 0, channel_recvonly_connections: 0 }));
+  } else if (m?.type === 're-answer') {
+    await page.evaluate(([k, sdp]) => window.harness.peerAnswer(k, sdp), [key, m.sdp]);
   } else if (m?.type === 'candidate') {
     await page.evaluate(([k, c]) => window.harness.peerCandidate(k, c), [key, { candidate: m.candidate, sdpMid: m.sdpMid, sdpMLineIndex: m.sdpMLineIndex }]);
+  }
+}
+/** The stub's other publisher leaves: `re-offer` without its tracks, then notify connection.destroyed. */
+async function stubPeerLeave(stub, page) {
+  const sdp = await page.evaluate(([k, id]) => window.harness.peerLeave(k, id), ['peer', STUB_PEER_ID]);
+  for (const ws of stub.sockets) {
+    ws.send(JSON.stringify({ type: 're-offer', sdp }));
+    ws.send(JSON.stringify({ type: 'notify', event_type: 'connection.destroyed', role: 'sendrecv', connection_id: STUB_PEER_ID, client_id: STUB_PEER_ID,
+      channel_connections: 1, channel_sendrecv_connections: 1, channel_sendonly_connections: 0, channel_recvonly_connections: 0 }));
   }
 }
 async function startStubNode(name, behavior, peerPage = null) {
@@ -422,6 +433,15 @@ scenario('three_sendrecv', async ctx => {
   }
 });
 
+/** Waits until `h` lost both tracks of the stream `cid` (removetrack events, or no live tracks left) and forgot it. */
+async function waitTracksGone(h, cid, who) {
+  await until(`${h.name} to lose ${who}'s audio and video tracks (removetrack)`, async () => {
+    const s = await h.summary();
+    const removed = new Set(s.removed.filter(r => r.streamId === cid).map(r => r.kind));
+    return ((removed.has('audio') && removed.has('video')) || (s.liveTracks[cid]?.length ?? 0) === 0) && !s.remoteConnectionIds.includes(cid);
+  }, { detail: async () => { const s = await h.summary(); return { removed: s.removed, live: s.liveTracks, remote: s.remoteConnectionIds }; } });
+}
+
 scenario('leave', async ctx => {
   const { cs, ids } = await threeClients(ctx, 'leave');
   const [a, b, c] = cs, cid = ids[2];
@@ -434,11 +454,7 @@ scenario('leave', async ctx => {
     }, { detail: async () => (await h.summary()).notifies.map(n => `${n.event_type}:${n.connection_id}`) });
     const d = s.notifies.find(n => n.event_type === 'connection.destroyed' && n.connection_id === cid);
     check(d.channel_connections === 2, `${h.name}: connection.destroyed channel_connections ${d.channel_connections}, want 2`);
-    await until(`${h.name} to lose C's audio and video tracks (removetrack)`, async () => {
-      const s = await h.summary();
-      const removed = new Set(s.removed.filter(r => r.streamId === cid).map(r => r.kind));
-      return ((removed.has('audio') && removed.has('video')) || (s.liveTracks[cid]?.length ?? 0) === 0) && !s.remoteConnectionIds.includes(cid);
-    }, { detail: async () => { const s = await h.summary(); return { removed: s.removed, live: s.liveTracks, remote: s.remoteConnectionIds }; } });
+    await waitTracksGone(h, cid, 'C');
     // The remaining pair still gets media from each other.
     await waitMediaFrom(h, ids.filter(id => id !== cid && id !== h.first.connectionId));
   }
@@ -606,6 +622,11 @@ scenario('selftest_media_loopback', async ctx => {
     const r = await peerPage.evaluate(() => window.harness.peerInbound('peer'));
     return r.framesDecoded > 0 && r.audioPackets > 0;
   });
+  check(s.liveTracks[STUB_PEER_ID]?.join() === 'audio,video', `live tracks ${short(s.liveTracks)}`);
+  await stubPeerLeave(stub, peerPage);
+  await until('A to get notify connection.destroyed', async () => (await a.summary()).notifies.some(n => n.event_type === 'connection.destroyed' && n.connection_id === STUB_PEER_ID));
+  await waitTracksGone(a, STUB_PEER_ID, 'the stub peer');
+  await until('the re-answer', () => stub.received.some(m => m?.type === 're-answer'));
   for (const ws of stub.sockets) ws.send(JSON.stringify({ type: 'push', data: { hello: 'world' } }));
   await until('A `push` callback', async () => (await a.summary()).pushes.some(p => JSON.stringify(p.data) === '{"hello":"world"}'));
   for (const ws of stub.sockets) ws.close(1000, '');
@@ -631,6 +652,9 @@ scenario('selftest_demo_page_media', async ctx => {
   }, STUB_PEER_ID));
   check(await p.evaluate(() => document.getElementById('count').textContent) === '2', 'participant count is not 2');
   check(await p.evaluate(() => document.getElementById('self').videoWidth > 0), 'own camera not shown');
+  await stubPeerLeave(stub, peerPage);
+  await until('the demo page to drop the peer\'s tile and show 1 participant', () => p.evaluate(id =>
+    !document.querySelector(`#remote video[data-connection-id="${id}"]`) && document.getElementById('count').textContent === '1', STUB_PEER_ID));
   await p.click('#leave');
   await until('Leave to clear the grid and reset the buttons', () => p.evaluate(() =>
     document.querySelectorAll('#remote video').length === 0 && !document.getElementById('join').disabled && document.body.dataset.state === 'idle'));
