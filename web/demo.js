@@ -101,18 +101,27 @@ function videoConstraints() {
 
 async function join(channel) {
   showError('');
-  setState('connecting', 'getting camera…');
-  try {
-    localStream = await navigator.mediaDevices.getUserMedia({ audio: true, video: videoConstraints() });
-  } catch (e) {
-    setState('error', 'no camera');
-    showError(`Camera/microphone: ${describe(e)}`);
-    return;
+  // Browsers offer the camera only to secure contexts (https://, or http://localhost / 127.0.0.1). Elsewhere the
+  // page still joins, receive-only, so that one sees the others.
+  const canSend = !!navigator.mediaDevices?.getUserMedia;
+  let role = 'sendrecv';
+  if (canSend) {
+    setState('connecting', 'getting camera…');
+    try {
+      localStream = await navigator.mediaDevices.getUserMedia({ audio: true, video: videoConstraints() });
+    } catch (e) {
+      setState('error', 'no camera');
+      showError(`Camera/microphone: ${describe(e)}`);
+      return;
+    }
+    ui.self.srcObject = localStream;
+  } else {
+    role = 'recvonly';
+    showError('This page is not a secure context (https or localhost), so the browser offers no camera: joining receive-only.');
   }
-  ui.self.srcObject = localStream;
   setState('connecting', 'connecting…');
 
-  const c = Sora.connection(signalingUrl, false).sendrecv(channel, null, {});
+  const c = Sora.connection(signalingUrl, false)[role](channel, null, {});
   conn = c;
   c.on('track', e => {
     const stream = e.streams[0];
@@ -161,7 +170,7 @@ async function join(channel) {
   if (conn !== c) return;
   ui.selfId.textContent = c.connectionId;
   document.body.dataset.connectionId = c.connectionId;
-  setState('connected', `connected to ${channel}`);
+  setState('connected', `connected to ${channel}${role === 'recvonly' ? ' (receive-only)' : ''}`);
 }
 
 async function leave() {

@@ -26,3 +26,6 @@ if [ ! -f "$stamp" ] || [ "$here/package-lock.json" -nt "$stamp" ] || [ "$here/p
   echo "install.sh: npm ci in $here" >&2
   (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
 fi
+
+# The demo page's sora-js-sdk (web/node_modules), used by the demo_page scenarios.
+if [ -x "$here/../../web/install.sh" ]; then "$here/../../web/install.sh"; fi

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium';
-const DLL = process.env.HIBARI_SERVER_DLL ?? path.join(REPO, 'src/Hibari.Server/bin/Release/net10.0/Hibari.Server.dll');
+const DLL = process.env.HIBARI_SERVER_DLL ? path.resolve(process.env.HIBARI_SERVER_DLL) : path.join(REPO, 'src/Hibari.Server/bin/Release/net10.0/Hibari.Server.dll');
 const NETNS_MARK = 'HIBARI_E2E_IN_NETNS';
 
 // ---------------------------------------------------------------------------------------------- arguments
@@ -42,16 +42,17 @@ for (let i = 0; i < argv.length; i++) {
 // Chromium and the servers run in a private network namespace with only `lo` up, so that nothing can leave the
 // machine and Chromium offers 127.0.0.1 only (real-clients.md §2.2, media-stack.md §7 item 12).
 if (opt.netns && !opt.list && !process.env[NETNS_MARK]) {
-  const probe = spawnSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up'], { stdio: 'ignore' });
-  if (probe.status === 0) {
-    const child = spawn('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', process.execPath, ...process.argv.slice(1)],
+  // As root `unshare -n`; otherwise try a user namespace too (`unshare -r -n`).
+  const flags = [['-n'], ['-r', '-n']].find(f => spawnSync('unshare', [...f, 'sh', '-c', 'ip link set lo up'], { stdio: 'ignore' }).status === 0);
+  if (flags) {
+    const child = spawn('unshare', [...flags, 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', process.execPath, ...process.argv.slice(1)],
       { stdio: 'inherit', env: { ...process.env, [NETNS_MARK]: '1' } });
     for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
     child.on('exit', (code, sig) => process.exit(code ?? (sig ? 1 : 0)));
     // Everything else happens in the child.
     await new Promise(() => {});
   } else {
-    console.error('e2e: `unshare -n` + `ip link set lo up` not available; running in the host network namespace');
+    console.error('e2e: `unshare -n` + `ip link set lo up` not available (needs root or user namespaces, and iproute2); running in the host network namespace');
   }
 }
 const inNetns = !!process.env[NETNS_MARK];
@@ -519,7 +520,8 @@ scenario('cpp_style_connect', async ctx => {
 });
 
 scenario('demo_page', async ctx => {
-  const node = await ctx.node('demo', { demo_dir: path.join(REPO, 'web') });
+  check(fs.existsSync(path.join(WEB, 'node_modules/sora-js-sdk/dist/sora.js')), 'web/node_modules is missing: run web/install.sh (or tests/e2e/install.sh)');
+  const node = await ctx.node('demo', { demo_dir: WEB });
   const channel = channelName('demo');
   const r = await fetch(`${node.pageBase}/?channel=${channel}`, { signal: AbortSignal.timeout(10000) }).catch(e => ({ status: `error ${e.message}` }));
   check(r.status === 200, `GET ${node.pageBase}/ → ${r.status} (the node must serve web/ at /)`);
