@@ -369,7 +369,8 @@ async function client(ctx, page, name, node, { channel, role = 'sendrecv', metad
 function connectedOrWhy(s) {
   if (s.state === 'connected') return null;
   const e = s.error ?? {};
-  return `${s.name} (${s.role}) connect failed: ${e.name ?? ''} code=${e.code} reason='${e.reason ?? ''}' message='${e.message}'`;
+  const pc = e.pcState ? ` (pc ${e.pcState}, ice ${e.iceState})` : '';
+  return `${s.name} (${s.role}) connect failed: ${e.name ?? ''} code=${e.code} reason='${e.reason ?? ''}' message='${e.message}'${pc}; sdk signaling: ${s.signaling.slice(-12).join(', ')}`;
 }
 function mustConnect(...ss) { for (const s of ss) { const why = connectedOrWhy(s); check(!why, why); } }
 const isConnId = id => typeof id === 'string' && id.length === 26;
