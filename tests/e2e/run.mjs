@@ -37,6 +37,7 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === '--watchdog-ms') opt.watchdogMs = Number(argv[++i]);
   else { console.error(`unknown argument ${a}`); process.exit(2); }
 }
+if (!(opt.timeoutMs > 0) || !(opt.watchdogMs > 0)) { console.error('--timeout-ms and --watchdog-ms need a positive number'); process.exit(2); }
 
 // ---------------------------------------------------------------------------------------------- network namespace
 // Chromium and the servers run in a private network namespace with only `lo` up, so that nothing can leave the
@@ -70,7 +71,8 @@ async function until(what, fn, { ms = opt.timeoutMs, every = 250, detail } = {})
   let last, lastErr;
   while (Date.now() < deadline) {
     try {
-      last = await fn();
+      // A call that hangs (e.g. a renderer that stopped answering) is cut off at the deadline too.
+      last = await Promise.race([fn(), sleep(Math.max(0, deadline - Date.now())).then(() => undefined)]);
       if (last) return last;
     } catch (e) {
       if (e instanceof Failure) throw e;
