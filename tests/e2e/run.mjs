@@ -1,0 +1,709 @@
+#!/usr/bin/env node
+// End-to-end tests of Hibari with the real Sora JavaScript SDK in headless Debian Chromium (see README.md).
+//
+//   node tests/e2e/run.mjs [--only a,b] [--selftest] [--list] [--no-netns] [--trace] [--keep-logs] [--timeout-ms N] [--watchdog-ms N]
+//
+// Starts every Hibari.Server it needs (own temp data_dir/log_dir, free ports on 127.0.0.1), serves the test page
+// itself, runs the scenarios, prints `PASS name (ms)` / `FAIL name: why` and `e2e: N passed, M failed`, and exits
+// non-zero on any failure. Every process it starts is stopped by PID at the end, on SIGINT/SIGTERM and by a watchdog.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import dgram from 'node:dgram';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '../..');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium';
+const DLL = process.env.HIBARI_SERVER_DLL ? path.resolve(process.env.HIBARI_SERVER_DLL) : path.join(REPO, 'src/Hibari.Server/bin/Release/net10.0/Hibari.Server.dll');
+const NETNS_MARK = 'HIBARI_E2E_IN_NETNS';
+
+// ---------------------------------------------------------------------------------------------- arguments
+const argv = process.argv.slice(2);
+const opt = { only: null, list: false, netns: true, trace: false, keepLogs: false, timeoutMs: 30000, watchdogMs: 15 * 60000 };
+for (let i = 0; i < argv.length; i++) {
+  const a = argv[i];
+  if (a === '--only') opt.only = argv[++i]?.split(',').filter(Boolean);
+  else if (a.startsWith('--only=')) opt.only = a.slice(7).split(',').filter(Boolean);
+  else if (a === '--list') opt.list = true;
+  else if (a === '--no-netns') opt.netns = false;
+  else if (a === '--trace') opt.trace = true;
+  else if (a === '--selftest') opt.selftest = true;
+  else if (a === '--keep-logs') opt.keepLogs = true;
+  else if (a === '--timeout-ms') opt.timeoutMs = Number(argv[++i]);
+  else if (a === '--watchdog-ms') opt.watchdogMs = Number(argv[++i]);
+  else { console.error(`unknown argument ${a}`); process.exit(2); }
+}
+if (!(opt.timeoutMs > 0) || !(opt.watchdogMs > 0)) { console.error('--timeout-ms and --watchdog-ms need a positive number'); process.exit(2); }
+
+// ---------------------------------------------------------------------------------------------- network namespace
+// Chromium and the servers run in a private network namespace with only `lo` up, so that nothing can leave the
+// machine and Chromium offers 127.0.0.1 only (real-clients.md §2.2, media-stack.md §7 item 12).
+if (opt.netns && !opt.list && !process.env[NETNS_MARK]) {
+  // As root `unshare -n`; otherwise try a user namespace too (`unshare -r -n`).
+  const flags = [['-n'], ['-r', '-n']].find(f => spawnSync('unshare', [...f, 'sh', '-c', 'ip link set lo up'], { stdio: 'ignore' }).status === 0);
+  if (flags) {
+    const child = spawn('unshare', [...flags, 'sh', '-c', 'ip link set lo up && exec "$0" "$@"', process.execPath, ...process.argv.slice(1)],
+      { stdio: 'inherit', env: { ...process.env, [NETNS_MARK]: '1' } });
+    for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+    child.on('exit', (code, sig) => process.exit(code ?? (sig ? 1 : 0)));
+    // Everything else happens in the child.
+    await new Promise(() => {});
+  } else {
+    console.error('e2e: `unshare -n` + `ip link set lo up` not available (needs root or user namespaces, and iproute2); running in the host network namespace');
+  }
+}
+const inNetns = !!process.env[NETNS_MARK];
+
+// ---------------------------------------------------------------------------------------------- helpers
+const sleep = ms => new Promise(r => setTimeout(r, ms));
+const short = (v, n = 400) => { const s = typeof v === 'string' ? v : JSON.stringify(v); return s && s.length > n ? s.slice(0, n) + '…' : s; };
+
+class Failure extends Error {}
+function check(cond, why) { if (!cond) throw new Failure(why); }
+
+/** Polls `fn` until it returns a truthy value; fails with `what` (plus the last value seen) after `ms`. */
+async function until(what, fn, { ms = opt.timeoutMs, every = 250, detail } = {}) {
+  const deadline = Date.now() + ms;
+  let last, lastErr;
+  while (Date.now() < deadline) {
+    try {
+      // A call that hangs (e.g. a renderer that stopped answering) is cut off at the deadline too.
+      last = await Promise.race([fn(), sleep(Math.max(0, deadline - Date.now())).then(() => undefined)]);
+      if (last) return last;
+    } catch (e) {
+      if (e instanceof Failure) throw e;
+      lastErr = e;
+    }
+    await sleep(every);
+  }
+  const d = detail ? await Promise.resolve(detail()).catch(e => `detail failed: ${e}`) : lastErr ? String(lastErr) : short(last);
+  throw new Failure(`timeout after ${ms} ms waiting for ${what}${d ? ` (${short(d, 1200)})` : ''}`);
+}
+
+/** A free TCP (and, with udp, also free UDP) port on 127.0.0.1. */
+const taken = new Set();
+async function freePort(udp = false) {
+  for (let i = 0; i < 50; i++) {
+    const port = await new Promise((res, rej) => {
+      const s = net.createServer();
+      s.once('error', rej);
+      s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); });
+    });
+    if (taken.has(port)) continue;
+    if (udp) {
+      const ok = await new Promise(res => {
+        const u = dgram.createSocket('udp4');
+        u.once('error', () => { u.close(); res(false); });
+        u.bind(port, '127.0.0.1', () => u.close(() => res(true)));
+      });
+      if (!ok) continue;
+    }
+    taken.add(port);
+    return port;
+  }
+  throw new Error('no free port');
+}
+
+// ---------------------------------------------------------------------------------------------- process tracking
+const children = new Set(); // { pid, name, proc }
+let browser = null;
+let cleaning = null;
+let tmpRootDir = null;
+const tmpRoot = () => (tmpRootDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'hibari-e2e-')));
+let aborted = false;
+const tally = { passed: 0, failed: 0 };
+
+function killTree(pid, sig) { try { process.kill(-pid, sig); } catch { try { process.kill(pid, sig); } catch { /* gone */ } } }
+const alive = pid => { try { process.kill(pid, 0); return true; } catch { return false; } };
+
+async function cleanup() {
+  cleaning ??= (async () => {
+    if (browser) await Promise.race([browser.close().catch(() => {}), sleep(5000)]);
+    for (const c of children) killTree(c.pid, 'SIGTERM');
+    const deadline = Date.now() + 5000;
+    while ([...children].some(c => alive(c.pid)) && Date.now() < deadline) await sleep(100);
+    for (const c of children) if (alive(c.pid)) killTree(c.pid, 'SIGKILL');
+    if (tmpRootDir && !opt.keepLogs) fs.rmSync(tmpRootDir, { recursive: true, force: true });
+    else if (tmpRootDir) console.error(`e2e: logs kept in ${tmpRootDir}`);
+  })();
+  return cleaning;
+}
+process.on('exit', () => { for (const c of children) if (alive(c.pid)) killTree(c.pid, 'SIGKILL'); });
+async function abort(line, rc) {
+  if (aborted) return;
+  aborted = true;
+  console.log(line);
+  console.log(`e2e: ${tally.passed} passed, ${tally.failed + 1} failed`);
+  await cleanup();
+  process.exit(rc);
+}
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => abort(`FAIL interrupted: ${sig}; stopped every process started`, 130));
+const watchdog = setTimeout(() => abort(`FAIL watchdog: the whole run exceeded ${opt.watchdogMs} ms; stopped every process started`, 3), opt.watchdogMs);
+watchdog.unref();
+
+// ---------------------------------------------------------------------------------------------- Hibari nodes
+class Node {
+  constructor(name, ports, dir, proc) { Object.assign(this, { name, ...ports, dir, proc }); this.exited = null; }
+  get signalingUrl() { return `ws://127.0.0.1:${this.signalingPort}/signaling`; }
+  get pageBase() { return `http://127.0.0.1:${this.signalingPort}`; }
+  log() { try { return fs.readFileSync(path.join(this.dir, 'stdout.log'), 'utf8'); } catch { return ''; } }
+  logTail(n = 15) { return this.log().trimEnd().split('\n').slice(-n).join('\n'); }
+
+  async api(target, body = {}) {
+    const r = await fetch(`http://127.0.0.1:${this.apiPort}/`, {
+      method: 'POST', headers: { 'x-sora-target': target, 'content-type': 'application/json' },
+      body: JSON.stringify(body), signal: AbortSignal.timeout(10000),
+    });
+    const text = await r.text();
+    let json = null; try { json = JSON.parse(text); } catch { /* not JSON */ }
+    return { status: r.status, json, text };
+  }
+
+  async stop() {
+    if (this.exited) return;
+    killTree(this.proc.pid, 'SIGTERM');
+    await until(`${this.name} to exit`, () => this.exited, { ms: 10000, every: 100 }).catch(() => killTree(this.proc.pid, 'SIGKILL'));
+  }
+}
+
+async function startNode(name, sets = {}) {
+  check(fs.existsSync(DLL), `server not built: ${DLL} is missing (dotnet build -c Release, or set HIBARI_SERVER_DLL)`);
+  const ports = { apiPort: await freePort(), signalingPort: await freePort(), rtcUdpPort: await freePort(true) };
+  const dir = fs.mkdtempSync(path.join(tmpRoot(), `${name}-`));
+  fs.mkdirSync(path.join(dir, 'data')); fs.mkdirSync(path.join(dir, 'log'));
+  const all = {
+    listen_address: '127.0.0.1', api_port: ports.apiPort, signaling_port: ports.signalingPort, rtc_udp_port: ports.rtcUdpPort,
+    data_dir: path.join(dir, 'data'), log_dir: path.join(dir, 'log'), session_destroy_delay_ms: 500, ...sets,
+  };
+  const args = [DLL, ...Object.entries(all).flatMap(([k, v]) => ['--set', `${k}=${v}`])];
+  const out = fs.openSync(path.join(dir, 'stdout.log'), 'a');
+  const proc = spawn('dotnet', args, { cwd: dir, stdio: ['ignore', out, out], detached: true, env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: '1' } });
+  fs.closeSync(out);
+  const node = new Node(name, ports, dir, proc);
+  const entry = { pid: proc.pid, name, proc };
+  children.add(entry);
+  proc.on('exit', (code, sig) => { node.exited = { code, sig }; children.delete(entry); });
+  await until(`${name}: API GetLicense → 200 on 127.0.0.1:${ports.apiPort}`, async () => {
+    if (node.exited) throw new Failure(`${name} exited (${JSON.stringify(node.exited)}) before its API answered:\n${node.logTail()}`);
+    return (await node.api('Sora_20171218.GetLicense').catch(() => ({ status: 0 }))).status === 200;
+  }, { every: 200, detail: () => node.logTail(5) });
+  return node;
+}
+
+// ---------------------------------------------------------------------------------------------- runner's http server
+// Serves the harness page and /sora.js, answers the auth webhook (/auth/<mode>), and, with --trace, relays
+// signaling through /sig/<port> while recording every message (printed when a scenario fails).
+const { WebSocketServer, WebSocket } = await import('ws');
+const authCalls = [];
+const trace = [];
+const files = {
+  '/': ['page.html', 'text/html; charset=utf-8'],
+  '/page.html': ['page.html', 'text/html; charset=utf-8'],
+  '/sora.js': ['node_modules/sora-js-sdk/dist/sora.js', 'text/javascript; charset=utf-8'],
+};
+const httpServer = http.createServer((req, res) => {
+  const u = new URL(req.url, 'http://x');
+  if (u.pathname.startsWith('/auth/')) {
+    let body = '';
+    req.on('data', d => { body += d; });
+    req.on('end', () => {
+      let json = null; try { json = JSON.parse(body); } catch { /* recorded as text */ }
+      authCalls.push({ path: u.pathname, headers: req.headers, body: json ?? body });
+      const answer = u.pathname === '/auth/deny' ? { allowed: false, reason: 'TEST-DENIED' } : { allowed: true };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+    });
+    return;
+  }
+  if (u.pathname === '/favicon.ico') { res.writeHead(204).end(); return; }
+  const f = files[u.pathname];
+  if (!f) { res.writeHead(404).end(); return; }
+  fs.readFile(path.join(HERE, f[0]), (err, buf) => {
+    if (err) { res.writeHead(500).end(String(err)); return; }
+    res.writeHead(200, { 'content-type': f[1], 'cache-control': 'no-store' }).end(buf);
+  });
+});
+const wss = new WebSocketServer({ noServer: true });
+httpServer.on('upgrade', (req, socket, head) => {
+  const m = /^\/sig\/(\d+)$/.exec(new URL(req.url, 'http://x').pathname);
+  if (!m) { socket.destroy(); return; }
+  wss.handleUpgrade(req, socket, head, client => relay(client, Number(m[1])));
+});
+let relayId = 0;
+function relay(client, port) {
+  const id = ++relayId, t0 = Date.now(), log = (dir, what) => trace.push(`+${Date.now() - t0}ms #${id} ${dir} ${what}`);
+  const upstream = new WebSocket(`ws://127.0.0.1:${port}/signaling`);
+  const pending = [];
+  upstream.on('open', () => { log('--', 'upstream open'); for (const m of pending.splice(0)) upstream.send(m); });
+  client.on('message', (d, bin) => { const m = bin ? d : d.toString(); log('c>s', short(String(m), 300)); upstream.readyState === 1 ? upstream.send(m) : pending.push(m); });
+  upstream.on('message', (d, bin) => { const m = bin ? d : d.toString(); log('s>c', short(String(m), 300)); client.send(m); });
+  const closeCode = c => (c === 1000 || (c >= 3000 && c <= 4999)) ? c : 1000;
+  upstream.on('close', (code, reason) => { log('s>c', `close ${code} '${reason}'`); client.close(closeCode(code), reason); });
+  client.on('close', (code, reason) => { log('c>s', `close ${code} '${reason}'`); if (upstream.readyState <= 1) upstream.close(closeCode(code), reason); });
+  upstream.on('error', e => { log('--', `upstream error ${e.message}`); client.terminate(); });
+  client.on('error', () => upstream.terminate());
+}
+await new Promise(r => httpServer.listen(0, '127.0.0.1', r));
+const HTTP = `http://127.0.0.1:${httpServer.address().port}`;
+const signalingUrlOf = node => opt.trace ? `ws://127.0.0.1:${httpServer.address().port}/sig/${node.signalingPort}` : node.signalingUrl;
+
+// ---------------------------------------------------------------------------------------------- stub node (--selftest)
+// Stands in for Hibari in the self-test scenarios, which check the harness itself while the SFU cannot serve yet:
+// it serves web/ like the node must (index.html at /, /sora.js from web/node_modules) and a /signaling endpoint that
+// records every message and either closes after `connect` with a 4xxx code ('close'), never answers ('silent'), or
+// ('peer') answers like a Sora node whose media side is a plain RTCPeerConnection in `peerPage` (one other publisher).
+const MIME = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon' };
+const WEB = path.join(REPO, 'web');
+const STUB_SELF_ID = 'STUBSELF0000000000000000AA', STUB_PEER_ID = 'STUBPEER0000000000000000BB'; // 26 chars like Sora's ids
+async function stubPeer(stub, ws, m, page) {
+  const key = 'peer';
+  if (m?.type === 'connect') {
+    const sdp = await page.evaluate(([k, id]) => window.harness.peerOffer(k, id), [key, STUB_PEER_ID]);
+    ws.send(JSON.stringify({ type: 'offer', sdp, connection_id: STUB_SELF_ID, client_id: STUB_SELF_ID, mid: { audio: '0', video: '1' } }));
+  } else if (m?.type === 'answer') {
+    await page.evaluate(([k, sdp]) => window.harness.peerAnswer(k, sdp), [key, m.sdp]);
+    // The self notify (with the peer already present): sora-js-sdk fires `connected` only once it arrived.
+    ws.send(JSON.stringify({ type: 'notify', event_type: 'connection.created', role: 'sendrecv', connection_id: STUB_SELF_ID, client_id: STUB_SELF_ID,
+      channel_connections: 2, channel_sendrecv_connections: 2, channel_sendonly_connections: 0, channel_recvonly_connections: 0 }));
+  } else if (m?.type === 're-answer') {
+    await page.evaluate(([k, sdp]) => window.harness.peerAnswer(k, sdp), [key, m.sdp]);
+  } else if (m?.type === 'candidate') {
+    await page.evaluate(([k, c]) => window.harness.peerCandidate(k, c), [key, { candidate: m.candidate, sdpMid: m.sdpMid, sdpMLineIndex: m.sdpMLineIndex }]);
+  }
+}
+/** The stub's other publisher leaves: `re-offer` without its tracks, then notify connection.destroyed. */
+async function stubPeerLeave(stub, page) {
+  const sdp = await page.evaluate(([k, id]) => window.harness.peerLeave(k, id), ['peer', STUB_PEER_ID]);
+  for (const ws of stub.sockets) {
+    ws.send(JSON.stringify({ type: 're-offer', sdp }));
+    ws.send(JSON.stringify({ type: 'notify', event_type: 'connection.destroyed', role: 'sendrecv', connection_id: STUB_PEER_ID, client_id: STUB_PEER_ID,
+      channel_connections: 1, channel_sendrecv_connections: 1, channel_sendonly_connections: 0, channel_recvonly_connections: 0 }));
+  }
+}
+async function startStubNode(name, behavior, peerPage = null) {
+  const port = await freePort();
+  const stub = { name, signalingPort: port, received: [], closes: [], logLines: [], exited: null };
+  const log = line => stub.logLines.push(`${new Date().toISOString().slice(11, 23)} ${line}`);
+  const srv = http.createServer((req, res) => {
+    const u = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    const rel = u === '/' ? 'index.html' : u === '/sora.js' ? 'node_modules/sora-js-sdk/dist/sora.js' : path.normalize(u).replace(/^[/\\]+/, '');
+    const f = path.join(WEB, rel);
+    if (!f.startsWith(WEB + path.sep) || rel.startsWith('node_modules/') && u !== '/sora.js') { res.writeHead(404).end(); return; }
+    fs.readFile(f, (err, buf) => {
+      log(`GET ${u} → ${err ? 404 : 200}`);
+      if (err) { res.writeHead(404).end(); return; }
+      res.writeHead(200, { 'content-type': MIME[path.extname(f)] ?? 'application/octet-stream', 'cache-control': 'no-cache' }).end(buf);
+    });
+  });
+  const stubWss = new WebSocketServer({ server: srv, path: '/signaling' });
+  stub.sockets = stubWss.clients;
+  stubWss.on('connection', ws => {
+    log('ws open');
+    ws.on('message', d => {
+      let m = null; try { m = JSON.parse(d.toString()); } catch { /* kept as null */ }
+      stub.received.push(m);
+      log(`ws message ${short(d.toString(), 200)}`);
+      if (m?.type === 'connect' && behavior === 'close') ws.close(4503, 'STUB-MEDIA-ENGINE-UNAVAILABLE');
+      if (behavior === 'peer') stubPeer(stub, ws, m, peerPage).catch(e => { log(`peer error ${e.message}`); ws.close(4500, 'STUB-PEER-ERROR'); });
+    });
+    ws.on('close', (code, reason) => { stub.closes.push({ code, reason: String(reason) }); log(`ws close ${code} '${reason}'`); });
+  });
+  await new Promise(r => srv.listen(port, '127.0.0.1', r));
+  Object.assign(stub, {
+    signalingUrl: `ws://127.0.0.1:${port}/signaling`,
+    pageBase: `http://127.0.0.1:${port}`,
+    logTail: (n = 15) => stub.logLines.slice(-n).join('\n'),
+    stop: async () => { for (const c of stubWss.clients) c.terminate(); stubWss.close(); srv.closeAllConnections?.(); await new Promise(r => srv.close(r)); stub.exited = { code: 0 }; },
+  });
+  return stub;
+}
+
+// ---------------------------------------------------------------------------------------------- browser
+const CHROMIUM_ARGS = [
+  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection',
+  '--autoplay-policy=no-user-gesture-required',
+];
+async function getBrowser() {
+  if (browser) return browser;
+  check(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: run tests/e2e/install.sh`);
+  const { chromium } = await import('playwright-core');
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: opt.timeoutMs,
+    handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
+  return browser;
+}
+
+/** A new page on the harness, with sora-js-sdk loaded; console errors are collected for failure messages. */
+async function harnessPage(ctx, label) {
+  const b = await getBrowser();
+  const context = await b.newContext();
+  ctx.closers.push(() => context.close());
+  const page = await context.newPage();
+  page.setDefaultTimeout(opt.timeoutMs);
+  page.on('console', m => { if (m.type() === 'error') ctx.console.push(`[${label}] ${m.text()}`); });
+  page.on('pageerror', e => ctx.console.push(`[${label}] pageerror ${e.message}`));
+  await page.goto(`${HTTP}/page.html`);
+  await until(`${label}: sora-js-sdk to load in the page`, () => page.evaluate(() => {
+    if (window.harnessError) throw new Error(window.harnessError);
+    return window.harness?.version;
+  }), { every: 100 });
+  return page;
+}
+
+/** A sora-js-sdk client in `page`. Returns a handle with helpers; `start` resolves once connect() settled. */
+async function client(ctx, page, name, node, { channel, role = 'sendrecv', metadata = null, options = {} }) {
+  const s = await page.evaluate(([n, o]) => window.harness.start(n, o),
+    [name, { url: signalingUrlOf(node), channel, role, metadata, options, timeoutMs: opt.timeoutMs }]);
+  const h = {
+    name, page, first: s,
+    summary: () => page.evaluate(n => window.harness.summary(n), name),
+    stop: () => page.evaluate(n => window.harness.stop(n), name),
+  };
+  ctx.clients.push(h);
+  return h;
+}
+
+function connectedOrWhy(s) {
+  if (s.state === 'connected') return null;
+  const e = s.error ?? {};
+  const pc = e.pcState ? ` (pc ${e.pcState}, ice ${e.iceState})` : '';
+  return `${s.name} (${s.role}) connect failed: ${e.name ?? ''} code=${e.code} reason='${e.reason ?? ''}' message='${e.message}'${pc}; sdk signaling: ${s.signaling.slice(-12).join(', ')}`;
+}
+function mustConnect(...ss) { for (const s of ss) { const why = connectedOrWhy(s); check(!why, why); } }
+const isConnId = id => typeof id === 'string' && id.length === 26;
+
+// ---------------------------------------------------------------------------------------------- scenarios
+const scenarios = [];
+const scenario = (name, fn, { selftest = false } = {}) => scenarios.push({ name, fn, selftest });
+const channelName = name => `e2e-${name}-${Date.now().toString(36)}`;
+
+/** Waits until client `h` decodes video frames and receives audio packets from every connection id in `from`. */
+async function waitMediaFrom(h, from, what) {
+  return until(`${h.name} to decode video and receive audio from ${what ?? from.join(',')}`, async () => {
+    const s = await h.summary();
+    return from.every(id => (s.inbound[id]?.framesDecoded ?? 0) > 0 && (s.inbound[id]?.audioPackets ?? 0) > 0) && s;
+  }, { detail: async () => { const s = await h.summary(); return { pcState: s.pcState, tracks: s.tracks, inbound: s.inbound, disconnects: s.disconnects }; } });
+}
+
+scenario('sendrecv_recvonly', async ctx => {
+  const node = await ctx.node('n1');
+  const channel = channelName('sr');
+  const page = await harnessPage(ctx, 'page');
+  const a = await client(ctx, page, 'A', node, { channel, role: 'sendrecv' });
+  mustConnect(a.first);
+  check(isConnId(a.first.connectionId), `A connection_id is not 26 chars: ${a.first.connectionId}`);
+  const b = await client(ctx, page, 'B', node, { channel, role: 'recvonly' });
+  mustConnect(b.first);
+  check(isConnId(b.first.connectionId) && b.first.connectionId !== a.first.connectionId, `B connection_id ${b.first.connectionId} (A ${a.first.connectionId})`);
+  const sb = await waitMediaFrom(b, [a.first.connectionId], `A (${a.first.connectionId})`);
+  check(sb.tracks.some(t => t.streamId === a.first.connectionId && t.kind === 'video') && sb.tracks.some(t => t.streamId === a.first.connectionId && t.kind === 'audio'),
+    `B's tracks are not keyed by A's connection id: ${short(sb.tracks)}`);
+  // connected fires only after A's own connection.created notify arrived (sora-protocol.md §1.5 step 10).
+  await until('A `connected` callback', async () => (await a.summary()).connectedCallback);
+  const sa = await a.summary();
+  check(sa.notifies.some(n => n.event_type === 'connection.created' && n.connection_id === a.first.connectionId), 'A saw no connection.created for itself');
+  check(sa.notifies.some(n => n.event_type === 'connection.created' && n.connection_id === b.first.connectionId), 'A saw no connection.created for B');
+  check(Object.keys(sa.inbound).length === 0, `A (only publisher) receives streams: ${short(sa.inbound)}`);
+});
+
+async function threeClients(ctx, tag) {
+  const node = await ctx.node('n1');
+  const channel = channelName(tag);
+  const page = await harnessPage(ctx, 'page');
+  const cs = [];
+  for (const n of ['A', 'B', 'C']) {
+    const h = await client(ctx, page, n, node, { channel, role: 'sendrecv' });
+    mustConnect(h.first);
+    cs.push(h);
+  }
+  const ids = cs.map(h => h.first.connectionId);
+  check(new Set(ids).size === 3 && ids.every(isConnId), `connection ids not 3 distinct 26-char ids: ${ids}`);
+  for (const h of cs) await waitMediaFrom(h, ids.filter(id => id !== h.first.connectionId));
+  return { node, channel, cs, ids };
+}
+
+scenario('three_sendrecv', async ctx => {
+  const { cs, ids } = await threeClients(ctx, '3sr');
+  for (const h of cs) {
+    const s = await h.summary();
+    check(!s.inbound[h.first.connectionId], `${h.name} receives its own stream`);
+    check(ids.filter(id => id !== h.first.connectionId).every(id => s.remoteConnectionIds.includes(id)), `${h.name} remoteConnectionIds ${s.remoteConnectionIds}`);
+    await until(`${h.name} connected callback`, async () => (await h.summary()).connectedCallback);
+  }
+});
+
+/** Waits until `h` lost both tracks of the stream `cid` (removetrack events, or no live tracks left) and forgot it. */
+async function waitTracksGone(h, cid, who) {
+  await until(`${h.name} to lose ${who}'s audio and video tracks (removetrack)`, async () => {
+    const s = await h.summary();
+    const removed = new Set(s.removed.filter(r => r.streamId === cid).map(r => r.kind));
+    return ((removed.has('audio') && removed.has('video')) || (s.liveTracks[cid]?.length ?? 0) === 0) && !s.remoteConnectionIds.includes(cid);
+  }, { detail: async () => { const s = await h.summary(); return { removed: s.removed, live: s.liveTracks, remote: s.remoteConnectionIds }; } });
+}
+
+scenario('leave', async ctx => {
+  const { cs, ids } = await threeClients(ctx, 'leave');
+  const [a, b, c] = cs, cid = ids[2];
+  const stopped = await c.stop();
+  check(!stopped.stopError, `C disconnect() failed: ${short(stopped.stopError)}`);
+  for (const h of [a, b]) {
+    const s = await until(`${h.name} to get notify connection.destroyed for C (${cid})`, async () => {
+      const s = await h.summary();
+      return s.notifies.some(n => n.event_type === 'connection.destroyed' && n.connection_id === cid) && s;
+    }, { detail: async () => (await h.summary()).notifies.map(n => `${n.event_type}:${n.connection_id}`) });
+    const d = s.notifies.find(n => n.event_type === 'connection.destroyed' && n.connection_id === cid);
+    check(d.channel_connections === 2, `${h.name}: connection.destroyed channel_connections ${d.channel_connections}, want 2`);
+    await waitTracksGone(h, cid, 'C');
+    // The remaining pair still gets media from each other.
+    await waitMediaFrom(h, ids.filter(id => id !== cid && id !== h.first.connectionId));
+  }
+});
+
+scenario('auth_denied', async ctx => {
+  const node = await ctx.node('deny', { auth_webhook_url: `${HTTP}/auth/deny` });
+  const channel = channelName('deny');
+  const before = authCalls.length;
+  const page = await harnessPage(ctx, 'page');
+  const a = await client(ctx, page, 'A', node, { channel, role: 'sendrecv', metadata: { token: 'e2e' } });
+  const s = a.first;
+  check(s.state === 'failed', `connect was not rejected: state ${s.state}`);
+  check(s.error.code !== 'TIMEOUT', `connect did not settle: ${s.error.message}`);
+  const got = `close code=${s.error.code} reason='${s.error.reason}'`;
+  const call = authCalls.slice(before).find(c => c.body?.channel_id === channel);
+  check(call, `the auth webhook was not called for channel ${channel} (connect failed with ${got})`);
+  check(JSON.stringify(call.body.metadata) === JSON.stringify({ token: 'e2e' }), `webhook metadata ${short(call.body.metadata)}`);
+  check(Number.isInteger(s.error.code) && s.error.code >= 4000 && s.error.code <= 4999, `${got}, want a 4xxx code (${s.error.message})`);
+  check(String(s.error.reason).includes('TEST-DENIED'), `${got}: the reason lacks TEST-DENIED`);
+});
+
+scenario('disconnect_and_push', async ctx => {
+  const node = await ctx.node('n1');
+  const channel = channelName('api');
+  const page = await harnessPage(ctx, 'page');
+  const a = await client(ctx, page, 'A', node, { channel, role: 'sendrecv' });
+  mustConnect(a.first);
+  await until('A `connected` callback', async () => (await a.summary()).connectedCallback);
+  const push = await node.api('Sora_20160711.PushChannel', { channel_id: channel, data: { hello: 'world' } });
+  check(push.status === 200, `PushChannel → ${push.status} ${short(push.text)}`);
+  const s = await until('A `push` callback with {hello:"world"}', async () => {
+    const s = await a.summary();
+    return s.pushes.some(p => p.type === 'push' && JSON.stringify(p.data) === '{"hello":"world"}') && s;
+  }, { detail: async () => (await a.summary()).pushes });
+  check(s.disconnects.length === 0, `A disconnected early: ${short(s.disconnects)}`);
+  const disc = await node.api('Sora_20151104.DisconnectConnection', { channel_id: channel, connection_id: a.first.connectionId });
+  check(disc.status === 200, `DisconnectConnection → ${disc.status} ${short(disc.text)}`);
+  const s2 = await until('A `disconnect` callback', async () => { const s = await a.summary(); return s.disconnects.length > 0 && s; });
+  check(s2.disconnects[0].type === 'normal', `disconnect event ${short(s2.disconnects[0])}, want type normal (WS close 1000)`);
+});
+
+scenario('cpp_style_connect', async ctx => {
+  const node = await ctx.node('n1');
+  const channel = channelName('cpp');
+  const ws = new WebSocket(signalingUrlOf(node));
+  ctx.closers.push(() => ws.terminate());
+  const first = await new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Failure(`no message within ${opt.timeoutMs} ms`)), opt.timeoutMs);
+    ws.on('open', () => ws.send(JSON.stringify({
+      type: 'connect', role: 'sendrecv', channel_id: channel, metadata: null, audio: true, video: true, multistream: true,
+      sora_client: 'Sora C++ SDK 2025.4.0 (e2e imitation)', libwebrtc: 'Shiguredo-build M136', environment: `node ${process.version}`,
+    })));
+    ws.on('message', d => { clearTimeout(t); resolve(JSON.parse(d.toString())); });
+    ws.on('close', (code, reason) => { clearTimeout(t); reject(new Failure(`WebSocket closed before any message: code=${code} reason='${reason}'`)); });
+    ws.on('error', e => { clearTimeout(t); reject(new Failure(`WebSocket error ${e.message}`)); });
+  });
+  check(first.type === 'offer', `first message type '${first.type}', want offer: ${short(first)}`);
+  check(typeof first.sdp === 'string' && /\r?\na=ice-lite\r?\n/.test(`\n${first.sdp}`), 'offer sdp lacks a=ice-lite');
+  check(isConnId(first.connection_id), `connection_id '${first.connection_id}' is not 26 chars`);
+  ws.send(JSON.stringify({ type: 'disconnect', reason: 'NO-ERROR' }));
+});
+
+scenario('demo_page', async ctx => {
+  check(fs.existsSync(path.join(WEB, 'node_modules/sora-js-sdk/dist/sora.js')), 'web/node_modules is missing: run web/install.sh (or tests/e2e/install.sh)');
+  const node = await ctx.node('demo', { demo_dir: WEB });
+  const channel = channelName('demo');
+  const r = await fetch(`${node.pageBase}/?channel=${channel}`, { signal: AbortSignal.timeout(10000) }).catch(e => ({ status: `error ${e.message}` }));
+  check(r.status === 200, `GET ${node.pageBase}/ → ${r.status} (the node must serve web/ at /)`);
+  const js = await fetch(`${node.pageBase}/sora.js`, { signal: AbortSignal.timeout(10000) }).catch(e => ({ status: `error ${e.message}` }));
+  check(js.status === 200 && /javascript/.test(js.headers.get('content-type') ?? ''), `GET /sora.js → ${js.status} ${js.headers?.get?.('content-type')}`);
+  const b = await getBrowser();
+  const pages = [];
+  for (const label of ['demo1', 'demo2']) {
+    const context = await b.newContext();
+    ctx.closers.push(() => context.close());
+    const p = await context.newPage();
+    p.setDefaultTimeout(opt.timeoutMs);
+    p.on('pageerror', e => ctx.console.push(`[${label}] pageerror ${e.message}`));
+    await p.goto(`${node.pageBase}/?channel=${encodeURIComponent(channel)}&video=320x240@15`);
+    pages.push(p);
+  }
+  const selfIds = [];
+  for (const [i, p] of pages.entries()) {
+    selfIds[i] = await until(`demo${i + 1} to connect (its own connection id shown)`, () => p.evaluate(() => {
+      const d = document.body.dataset;
+      if (d.state === 'error') throw new Error(`demo page error: ${document.getElementById('error')?.textContent}`);
+      return d.state === 'connected' && d.connectionId;
+    }).catch(e => { if (/demo page error/.test(e.message)) throw new Failure(e.message); throw e; }),
+    { detail: () => p.evaluate(() => `${document.body.dataset.state}: ${document.getElementById('error')?.textContent}`) });
+  }
+  for (const [i, p] of pages.entries()) {
+    const other = selfIds[1 - i];
+    await until(`demo${i + 1} to play demo${2 - i}'s video (videoWidth > 0)`, () => p.evaluate(id => {
+      const v = document.querySelector(`video[data-connection-id="${id}"]`);
+      return v && v.videoWidth > 0 && !v.paused;
+    }, other), { detail: () => p.evaluate(() => [...document.querySelectorAll('video')].map(v => `${v.dataset.connectionId}:${v.videoWidth}`)) });
+    const count = await p.evaluate(() => document.getElementById('count')?.textContent);
+    check(/\b2\b/.test(count ?? ''), `demo${i + 1} participant count '${count}', want 2`);
+  }
+});
+
+// Self-tests: the harness against the stub node (they pass today; run with --selftest).
+scenario('selftest_close_reported', async ctx => {
+  const stub = await ctx.stub('stub', 'close');
+  const channel = channelName('st-close');
+  const page = await harnessPage(ctx, 'page');
+  const a = await client(ctx, page, 'A', stub, { channel, role: 'sendrecv', metadata: { token: 'abc' } });
+  check(a.first.state === 'failed', `connect did not fail: ${a.first.state}`);
+  check(a.first.error.code === 4503 && a.first.error.reason === 'STUB-MEDIA-ENGINE-UNAVAILABLE', `error ${short(a.first.error)}`);
+  const m = stub.received.find(x => x?.type === 'connect');
+  check(m, `stub got no connect: ${short(stub.received)}`);
+  check(m.role === 'sendrecv' && m.channel_id === channel && m.audio === true && m.video === true, `connect fields ${short(m)}`);
+  check(m.sora_client === 'Sora JavaScript SDK 2026.1.0' && /^v=0\r\n/.test(m.sdp) && !('multistream' in m), `connect ${short(m)}`);
+  check(JSON.stringify(m.metadata) === '{"token":"abc"}', `metadata ${short(m.metadata)}`);
+}, { selftest: true });
+
+scenario('selftest_connect_timeout', async ctx => {
+  const stub = await ctx.stub('stub', 'silent');
+  const page = await harnessPage(ctx, 'page');
+  const t0 = Date.now();
+  const s = await page.evaluate(o => window.harness.start('A', o), { url: stub.signalingUrl, channel: channelName('st-silent'), role: 'recvonly', timeoutMs: 3000 });
+  const took = Date.now() - t0;
+  check(s.state === 'failed' && s.error.code === 'TIMEOUT', `connect against a silent server: ${short(s)}`);
+  check(took >= 2900 && took < 12000, `connect() settled after ${took} ms, want about 3000 ms`);
+  await until('the stub to see the harness close the WebSocket', () => stub.closes.length > 0, { ms: 10000 });
+  check(stub.received.some(m => m?.type === 'connect'), 'stub got no connect');
+}, { selftest: true });
+
+scenario('selftest_demo_page_error', async ctx => {
+  const stub = await ctx.stub('stub', 'close');
+  for (const [p, type] of [['/', 'text/html'], ['/demo.js', 'text/javascript'], ['/style.css', 'text/css'], ['/sora.js', 'text/javascript']]) {
+    const r = await fetch(stub.pageBase + p, { signal: AbortSignal.timeout(5000) });
+    check(r.status === 200 && (r.headers.get('content-type') ?? '').startsWith(type), `GET ${p} → ${r.status} ${r.headers.get('content-type')}`);
+  }
+  const b = await getBrowser();
+  const context = await b.newContext();
+  ctx.closers.push(() => context.close());
+  const p = await context.newPage();
+  p.on('pageerror', e => ctx.console.push(`[demo] pageerror ${e.message}`));
+  const channel = channelName('st-demo');
+  await p.goto(`${stub.pageBase}/?channel=${channel}`);
+  const shown = await until('the demo page to show the close code and reason', () => p.evaluate(() =>
+    document.body.dataset.state === 'error' && !document.getElementById('error').hidden && document.getElementById('error').textContent),
+  { detail: () => p.evaluate(() => `${document.body.dataset.state}: ${document.getElementById('state').textContent}`) });
+  check(/4503/.test(shown) && /STUB-MEDIA-ENGINE-UNAVAILABLE/.test(shown), `error text '${shown}'`);
+  const m = stub.received.find(x => x?.type === 'connect');
+  check(m?.channel_id === channel && m.role === 'sendrecv', `demo connect ${short(m)}`);
+  check(await p.evaluate(() => document.getElementById('signaling-url').textContent === `ws://${location.host}/signaling`), 'signaling URL not derived from location');
+  check(await p.evaluate(() => !document.getElementById('join').disabled && document.getElementById('leave').disabled), 'Join/Leave buttons not reset after the failure');
+  check(ctx.console.length === 0, `page errors: ${ctx.console.join('; ')}`);
+}, { selftest: true });
+
+scenario('selftest_media_loopback', async ctx => {
+  // The media assertions of the real scenarios, checked against a plain RTCPeerConnection standing in for the SFU.
+  const peerPage = await harnessPage(ctx, 'peer');
+  const stub = await ctx.stub('stub', 'peer', peerPage);
+  const page = await harnessPage(ctx, 'page');
+  const a = await client(ctx, page, 'A', stub, { channel: channelName('st-media'), role: 'sendrecv' });
+  mustConnect(a.first);
+  check(a.first.connectionId === STUB_SELF_ID, `connection id ${a.first.connectionId}`);
+  const s = await waitMediaFrom(a, [STUB_PEER_ID], 'the stub peer');
+  check(Object.keys(s.inbound).length === 1, `inbound streams ${Object.keys(s.inbound)}`);
+  await until('A `connected` callback', async () => (await a.summary()).connectedCallback);
+  await until('the stub peer to decode A\'s video and get its audio', async () => {
+    const r = await peerPage.evaluate(() => window.harness.peerInbound('peer'));
+    return r.framesDecoded > 0 && r.audioPackets > 0;
+  });
+  check(s.liveTracks[STUB_PEER_ID]?.join() === 'audio,video', `live tracks ${short(s.liveTracks)}`);
+  await stubPeerLeave(stub, peerPage);
+  await until('A to get notify connection.destroyed', async () => (await a.summary()).notifies.some(n => n.event_type === 'connection.destroyed' && n.connection_id === STUB_PEER_ID));
+  await waitTracksGone(a, STUB_PEER_ID, 'the stub peer');
+  await until('the re-answer', () => stub.received.some(m => m?.type === 're-answer'));
+  for (const ws of stub.sockets) ws.send(JSON.stringify({ type: 'push', data: { hello: 'world' } }));
+  await until('A `push` callback', async () => (await a.summary()).pushes.some(p => JSON.stringify(p.data) === '{"hello":"world"}'));
+  for (const ws of stub.sockets) ws.close(1000, '');
+  const d = await until('A `disconnect` callback', async () => (await a.summary()).disconnects[0]);
+  check(d.type === 'normal', `disconnect ${short(d)}`);
+}, { selftest: true });
+
+scenario('selftest_demo_page_media', async ctx => {
+  // The demo page (served like the node must) against the stub peer: it shows the other's video playing and the count.
+  const peerPage = await harnessPage(ctx, 'peer');
+  const stub = await ctx.stub('stub', 'peer', peerPage);
+  const b = await getBrowser();
+  const context = await b.newContext();
+  ctx.closers.push(() => context.close());
+  const p = await context.newPage();
+  p.on('pageerror', e => ctx.console.push(`[demo] pageerror ${e.message}`));
+  await p.goto(`${stub.pageBase}/?channel=${channelName('st-demo-media')}&video=320x240@15`);
+  await until('the demo page to connect', () => p.evaluate(id => document.body.dataset.state === 'connected' && document.body.dataset.connectionId === id, STUB_SELF_ID),
+    { detail: () => p.evaluate(() => `${document.body.dataset.state}: ${document.getElementById('error').textContent}`) });
+  await until('the demo page to play the peer\'s video (videoWidth > 0)', () => p.evaluate(id => {
+    const v = document.querySelector(`#remote video[data-connection-id="${id}"]`);
+    return v && v.videoWidth > 0 && !v.paused;
+  }, STUB_PEER_ID));
+  check(await p.evaluate(() => document.getElementById('count').textContent) === '2', 'participant count is not 2');
+  check(await p.evaluate(() => document.getElementById('self').videoWidth > 0), 'own camera not shown');
+  await stubPeerLeave(stub, peerPage);
+  await until('the demo page to drop the peer\'s tile and show 1 participant', () => p.evaluate(id =>
+    !document.querySelector(`#remote video[data-connection-id="${id}"]`) && document.getElementById('count').textContent === '1', STUB_PEER_ID));
+  await p.click('#leave');
+  await until('Leave to clear the grid and reset the buttons', () => p.evaluate(() =>
+    document.querySelectorAll('#remote video').length === 0 && !document.getElementById('join').disabled && document.body.dataset.state === 'idle'));
+  await until('the stub to see the disconnect', () => stub.received.some(m => m?.type === 'disconnect'));
+  check(ctx.console.length === 0, `page errors: ${ctx.console.join('; ')}`);
+}, { selftest: true });
+
+// ---------------------------------------------------------------------------------------------- main
+if (opt.list) { for (const s of scenarios) console.log(s.selftest ? `${s.name} (--selftest)` : s.name); process.exit(0); }
+const unknown = (opt.only ?? []).filter(n => !scenarios.some(s => s.name === n));
+if (unknown.length) { console.error(`unknown scenario(s): ${unknown.join(', ')}; known: ${scenarios.map(s => s.name).join(', ')}`); process.exit(2); }
+const selected = opt.only ? scenarios.filter(s => opt.only.includes(s.name)) : scenarios.filter(s => s.selftest === !!opt.selftest);
+
+console.log(`e2e: ${selected.length} scenario(s); server ${path.relative(process.cwd(), DLL)}; ${inNetns ? 'private network namespace (lo only)' : 'host network'}${opt.trace ? '; signaling traced' : ''}`);
+for (const sc of selected) {
+  if (aborted) break;
+  const t0 = Date.now();
+  const ctx = { nodes: [], clients: [], closers: [], console: [] };
+  ctx.node = async (name, sets) => { const n = await startNode(`${sc.name}-${name}`, sets); ctx.nodes.push(n); return n; };
+  ctx.stub = async (name, behavior, peerPage) => { const n = await startStubNode(`${sc.name}-${name}`, behavior, peerPage); ctx.nodes.push(n); return n; };
+  const traceStart = trace.length;
+  try {
+    // A scenario's own deadline bounds everything it awaits, including Playwright calls that might hang.
+    const limit = opt.timeoutMs * 6;
+    await Promise.race([sc.fn(ctx), sleep(limit).then(() => { throw new Failure(`scenario exceeded ${limit} ms`); })]);
+    if (aborted) break;
+    tally.passed++;
+    console.log(`PASS ${sc.name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    if (aborted) break;
+    tally.failed++;
+    const why = e instanceof Failure ? e.message : (e?.stack ?? String(e));
+    console.log(`FAIL ${sc.name}: ${why.replace(/\n/g, '\n    ')}`);
+    for (const n of ctx.nodes) if (n.exited) console.log(`    node ${n.name} exited ${JSON.stringify(n.exited)}`);
+    for (const n of ctx.nodes) { const t = n.logTail(8); if (t) console.log(`    --- ${n.name} log (tail)\n    ${t.replace(/\n/g, '\n    ')}`); }
+    if (ctx.console.length) console.log(`    --- browser console\n    ${ctx.console.slice(-10).join('\n    ')}`);
+    if (trace.length > traceStart) console.log(`    --- signaling trace\n    ${trace.slice(traceStart).slice(-40).join('\n    ')}`);
+  } finally {
+    for (const close of ctx.closers.reverse()) await Promise.race([Promise.resolve().then(close).catch(() => {}), sleep(5000)]);
+    for (const n of ctx.nodes) await n.stop();
+  }
+}
+if (aborted) await new Promise(() => {}); // abort() prints the summary and exits
+console.log(`e2e: ${tally.passed} passed, ${tally.failed} failed`);
+await cleanup();
+httpServer.close();
+process.exit(tally.failed ? 1 : 0);
