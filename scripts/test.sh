@@ -11,19 +11,28 @@ if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq "${need[@]}"
 fi
+# Debian chromium and the npm packages of the end-to-end tests and the demo page (idempotent).
+tests/e2e/install.sh
 
 dotnet build Hibari.slnx -c Release -nologo -v quiet
 # Multi-process tests start the server from its Release output.
 export HIBARI_SERVER_DLL="$PWD/src/Hibari.Server/bin/Release/net10.0/Hibari.Server.dll"
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+e2e_log=$(mktemp)
+trap 'rm -f "$log" "$e2e_log"' EXIT
 set +e
 dotnet test tests/Hibari.Tests/Hibari.Tests.csproj -c Release --no-build -nologo \
   --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+# End-to-end: headless Debian Chromium + sora-js-sdk against real nodes (tests/e2e/README.md), and the harness's
+# own self-tests against its stub node.
+node tests/e2e/run.mjs --selftest 2>&1 | tee "$e2e_log"; e2e_self=${PIPESTATUS[0]}
+node tests/e2e/run.mjs 2>&1 | tee -a "$e2e_log"; e2e_sfu=${PIPESTATUS[0]}
 set -e
-# One plain closing line: "N passed, N failed".
+if [ "$e2e_self" -ne 0 ] || [ "$e2e_sfu" -ne 0 ]; then status=1; fi
+# One plain closing line: "N passed, N failed" (xunit + e2e).
 passed=$(grep -oE 'Passed: +[0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
 failed=$(grep -oE 'Failed: +[0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
-echo "${passed} passed, ${failed} failed"
+read -r e2e_passed e2e_failed < <(awk '/^e2e: [0-9]+ passed, [0-9]+ failed$/ {p += $2; f += $4} END {print p + 0, f + 0}' "$e2e_log")
+echo "$((passed + e2e_passed)) passed, $((failed + e2e_failed)) failed"
 exit "$status"

@@ -325,7 +325,13 @@ public sealed class SyntheticClient : IAsyncDisposable
             while (!ct.IsCancellationRequested)
             {
                 var m = await ReceiveJsonAsync(ct).ConfigureAwait(false);
-                if (m is null) return;
+                if (m is null)
+                {
+                    // Complete the close handshake the server started.
+                    if (_ws.State == WebSocketState.CloseReceived)
+                        await _ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", ct).ConfigureAwait(false);
+                    return;
+                }
                 _messages.Enqueue(m);
                 switch ((string?)m["type"])
                 {

@@ -218,6 +218,7 @@ internal sealed class SignalingSession : IConnectionSignaling
 
     private async Task WriteLoopAsync()
     {
+        var closed = false;
         try
         {
             await foreach (var item in _outbox.Reader.ReadAllAsync().ConfigureAwait(false))
@@ -231,7 +232,9 @@ internal sealed class SignalingSession : IConnectionSignaling
                     case CloseFrame c:
                         using (var cts = new CancellationTokenSource(CloseHandshakeTimeout))
                             await _ws.CloseOutputAsync((WebSocketCloseStatus)c.Close.Code, c.Close.Reason, cts.Token).ConfigureAwait(false);
-                        _stop.CancelAfter(CloseHandshakeTimeout); // the client's close ends the read loop; don't wait forever
+                        // The client's close ends the read loop; cancelling a receive aborts the socket, so only after a grace.
+                        _stop.CancelAfter(CloseHandshakeTimeout);
+                        closed = true;
                         return;
                 }
             }
@@ -239,7 +242,7 @@ internal sealed class SignalingSession : IConnectionSignaling
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException) { }
         finally
         {
-            _stop.Cancel();
+            if (!closed) _stop.Cancel();
         }
     }
 
