@@ -64,7 +64,7 @@ public readonly ref struct ReportBlockList
 /// <summary>Sender report (RFC 3550 §6.4.1): sender info and report blocks; profile extensions are ignored.</summary>
 public readonly ref struct SenderReport
 {
-    public const int SenderInfoLength = 24;
+    public const int SenderInfoLength = 20; // NTP 8, RTP timestamp 4, packet count 4, octet count 4
 
     private SenderReport(uint ssrc, ulong ntp, uint rtp, uint packets, uint octets, ReportBlockList blocks)
     {

@@ -80,7 +80,7 @@ public ref struct RtpPacketWriter
     }
 
     /// <summary>Writes the extension header (if any element), the payload and optional padding; the packet length.</summary>
-    public bool TryFinish(ReadOnlySpan<byte> payload, out int length, int paddingLength = 0)
+    public bool TryFinish(scoped ReadOnlySpan<byte> payload, out int length, int paddingLength = 0)
     {
         length = 0;
         if (_failed || paddingLength is < 0 or > 255) return false;
