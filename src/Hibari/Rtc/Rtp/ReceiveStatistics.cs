@@ -155,7 +155,8 @@ public sealed class ReceiveStatistics
     private void UpdateJitter(uint rtpTimestamp, long arrivalMicros)
     {
         // A.8: transit in RTP units; the 32-bit difference handles timestamp wrap.
-        var arrival = arrivalMicros * _clockRate / 1_000_000;
+        // Split so that µs since the Unix epoch times 90 kHz does not overflow 64 bits.
+        var arrival = arrivalMicros / 1_000_000 * _clockRate + arrivalMicros % 1_000_000 * _clockRate / 1_000_000;
         var transit = (long)(int)((uint)arrival - rtpTimestamp);
         if (_hasTransit)
         {

@@ -17,6 +17,7 @@ public sealed class TransportCcRecorder
     private long _next = -1;        // first extended seq not yet covered by a feedback packet
     private bool _sentAny;
     private byte _feedbackCount;
+    private long _nextDueMicros = long.MinValue;
 
     /// <param name="capacity">Power of two: how many sequence numbers can wait for feedback.</param>
     /// <param name="maxPacketSize">Upper bound of one feedback packet in bytes (a multiple of 4 is used).</param>
@@ -33,6 +34,8 @@ public sealed class TransportCcRecorder
     }
 
     public uint SenderSsrc { get; }
+    /// <summary>Feedback period for <see cref="WriteFeedbackIfDue"/>; libwebrtc sends about every 100 ms.</summary>
+    public long IntervalMicros { get; set; } = 100_000;
     /// <summary>The SSRC the feedback names as media source (any of the sender's; Chrome ignores it).</summary>
     public uint MediaSsrc { get; set; }
     public bool HasPending => _next >= 0 && _next <= _highest;
@@ -95,6 +98,18 @@ public sealed class TransportCcRecorder
         _next += consumed;
         _feedbackCount++;
         _sentAny = true;
+        return written;
+    }
+
+    /// <summary>
+    /// Periodic form of <see cref="WriteFeedback"/>: once the interval has passed, writes packets until nothing is
+    /// pending (call again with the same time for each further packet), then waits one interval.
+    /// </summary>
+    public int WriteFeedbackIfDue(long nowMicros, Span<byte> destination)
+    {
+        if (nowMicros < _nextDueMicros) return 0;
+        var written = WriteFeedback(destination);
+        if (!HasPending) _nextDueMicros = nowMicros + IntervalMicros;
         return written;
     }
 

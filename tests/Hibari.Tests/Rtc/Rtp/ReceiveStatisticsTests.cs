@@ -156,4 +156,13 @@ public sealed class ReceiveStatisticsTests
         Assert.Equal(1u, stats.PacketsReceived);
         Assert.Equal(0, stats.CumulativeLost);
     }
+
+    [Fact]
+    public void Jitter_does_not_overflow_with_unix_epoch_microsecond_clocks()
+    {
+        var stats = new ReceiveStatistics(1, 90_000);
+        var epoch = 1_796_000_000_000_000L; // late 2026 in µs since 1970
+        for (var i = 0; i < 100; i++) stats.OnPacket((ushort)i, (uint)(i * 1800), epoch + i * 20_000L);
+        Assert.Equal(0u, stats.Jitter);
+    }
 }

@@ -246,4 +246,18 @@ public sealed class TransportCcTests
         Assert.Equal(3, baseSeq);
         Assert.Equal(new[] { 2500L, NR, 2000L }, arrivals);
     }
+
+    [Fact]
+    public void Periodic_feedback_waits_one_interval_after_draining()
+    {
+        var recorder = new TransportCcRecorder(1, 2, maxPacketSize: 64) { IntervalMicros = 100_000 };
+        for (var i = 0; i < 200; i++) recorder.Record((ushort)i, 1_000_000 + i * 100L);
+        var buffer = new byte[1500];
+        var packets = 0;
+        while (recorder.WriteFeedbackIfDue(1_000_000, buffer) > 0) packets++;
+        Assert.True(packets > 1); // 64-byte packets: several in one period
+        recorder.Record(200, 1_050_000);
+        Assert.Equal(0, recorder.WriteFeedbackIfDue(1_099_999, buffer));
+        Assert.True(recorder.WriteFeedbackIfDue(1_100_000, buffer) > 0);
+    }
 }
