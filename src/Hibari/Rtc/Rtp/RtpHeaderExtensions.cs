@@ -88,7 +88,9 @@ public static class RtpHeaderExtensions
             while (_position < _elements.Length)
             {
                 var b = _elements[_position];
-                if (b == 0) { _position++; continue; } // padding
+                // Padding: a 0 byte in the two-byte form; id 0 in the one-byte form, whose length nibble is ignored
+                // (RFC 8285 §4.2; libwebrtc skips it the same way).
+                if (_oneByte ? b >> 4 == 0 : b == 0) { _position++; continue; }
                 if (_oneByte)
                 {
                     id = b >> 4;

@@ -75,6 +75,15 @@ public sealed class RtpHeaderTests
     }
 
     [Fact]
+    public void One_byte_id_0_is_a_single_padding_byte_whatever_its_length_nibble()
+    {
+        byte[] p = [0x90, 0x60, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2, 0xBE, 0xDE, 0, 1, 0x05, 0x10, 0x41, 0x00];
+        Assert.True(RtpHeader.TryParse(p, out var h));
+        Assert.True(RtpHeaderExtensions.TryFind(p, h, 1, out var v));
+        Assert.Equal("A"u8.ToArray(), v.ToArray());
+    }
+
+    [Fact]
     public void Element_running_past_the_extension_block_is_not_found()
     {
         byte[] p = [0x90, 0x60, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2, 0xBE, 0xDE, 0, 1, 0x00, 0x00, 0x13, 0x41];
