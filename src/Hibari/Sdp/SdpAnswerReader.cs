@@ -69,6 +69,8 @@ public static class SdpAnswerReader
             var m = doc.Media[i];
             var where = $"line {m.LineNumber}";
             var mid = m.Mid();
+            // A rejected section may drop its a=mid; the offer still names it by position.
+            if (string.IsNullOrEmpty(mid) && m.Port == 0 && offered is not null) mid = offered.Sections[i].Mid;
             if (string.IsNullOrEmpty(mid)) return Fail($"{where}: m-line {i} has no a=mid");
             if (!mids.Add(mid)) return Fail($"{where}: mid \"{mid}\" repeats");
             var offer = offered?.Sections[i];

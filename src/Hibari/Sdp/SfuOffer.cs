@@ -97,6 +97,10 @@ public static class SfuOffer
     /// <summary>The SDP text; throws only on a spec <see cref="Validate"/> refuses (a programming error, not input).</summary>
     public static string Write(OfferSpec spec) => Build(spec).Write();
 
+    /// <summary>The SDP text, or the <see cref="Validate"/> error as a value.</summary>
+    public static SdpResult<string> TryWrite(OfferSpec spec) =>
+        Validate(spec) is { } problem ? SdpResult<string>.Fail(problem) : SdpResult<string>.Ok(Build(spec).Write());
+
     public static SdpDocument Build(OfferSpec spec)
     {
         if (Validate(spec) is { } problem) throw new ArgumentException(problem, nameof(spec));
@@ -135,13 +139,12 @@ public static class SfuOffer
             }
         m.Connection = "IN IP4 0.0.0.0";
 
-        if (!s.Rejected)
-        {
-            m.Add("ice-ufrag", spec.IceUfrag);
-            m.Add("ice-pwd", spec.IcePwd);
-            m.Add("fingerprint", spec.Fingerprint.Format());
-            m.Add("setup", "actpass");
-        }
+        // Transport attributes in every section, rejected ones too: libwebrtc checks ufrag/pwd per non-bundled
+        // m-section, and a port-0 section is outside the BUNDLE group. Candidates only where media can flow.
+        m.Add("ice-ufrag", spec.IceUfrag);
+        m.Add("ice-pwd", spec.IcePwd);
+        m.Add("fingerprint", spec.Fingerprint.Format());
+        m.Add("setup", "actpass");
         m.Add("mid", s.Mid);
         if (!s.Rejected)
         {

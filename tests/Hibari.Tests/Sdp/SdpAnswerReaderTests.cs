@@ -171,6 +171,14 @@ public sealed class SdpAnswerReaderTests
     }
 
     [Fact]
+    public void Rejected_section_without_mid_takes_the_offered_mid()
+    {
+        var answer = Answer.Replace("a=mid:5\r\n", "");
+        Assert.Equal("5", Read(answer, SdpFixtures.SoraStyleOffer()).Sections[5].Mid);
+        Assert.Contains("has no a=mid", SdpAnswerReader.Read(answer, null).Error);
+    }
+
+    [Fact]
     public void Answer_that_rejects_everything_is_refused()
     {
         var answer = Answer.Replace(" 9 UDP/TLS/RTP/SAVPF", " 0 UDP/TLS/RTP/SAVPF");

@@ -76,7 +76,7 @@ public sealed class SfuOfferTests
     }
 
     [Fact]
-    public void Departed_publishers_sections_keep_their_mid_with_port_0_inactive_and_no_transport()
+    public void Departed_publishers_sections_keep_their_mid_with_port_0_inactive_credentials_and_no_candidates()
     {
         var doc = Written(SdpFixtures.SoraStyleOffer());
         foreach (var m in doc.Media.Skip(4))
@@ -84,8 +84,11 @@ public sealed class SfuOfferTests
             Assert.Equal(0, m.Port);
             Assert.Equal(MediaDirection.Inactive, m.Direction());
             Assert.NotNull(m.Mid());
-            Assert.Null(m.IceUfrag());
+            Assert.Equal("hibari1a", m.IceUfrag());
+            Assert.Equal(SetupRole.ActPass, m.Setup());
             Assert.Empty(m.Candidates());
+            Assert.False(m.EndOfCandidates());
+            Assert.Empty(m.ExtMaps());
             Assert.Empty(m.SsrcAttributes());
             Assert.NotEmpty(m.Formats);
         }
@@ -128,6 +131,8 @@ public sealed class SfuOfferTests
         Assert.NotNull(SfuOffer.Validate(spec with { Sections = [spec.Sections[0] with { Codecs = [] }] }));
         Assert.NotNull(SfuOffer.Validate(spec with { Fingerprint = new SdpFingerprint("sha-256", "nothex") }));
         Assert.Throws<ArgumentException>(() => SfuOffer.Write(spec with { Sections = [] }));
+        Assert.Equal("offer has no sections", SfuOffer.TryWrite(spec with { Sections = [] }).Error);
+        Assert.Equal(SfuOffer.Write(spec), SfuOffer.TryWrite(spec).Value);
     }
 
     [Fact]
