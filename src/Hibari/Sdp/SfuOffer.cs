@@ -56,6 +56,9 @@ public sealed record OfferSpec
 
     public OfferSection? Section(string mid) => Sections.FirstOrDefault(s => s.Mid == mid);
 
+    /// <summary>The re-offer: same session id, version + 1 (RFC 8866 §5.2), the new section list.</summary>
+    public OfferSpec Next(IReadOnlyList<OfferSection> sections) => this with { SessionVersion = SessionVersion + 1, Sections = sections };
+
     public bool Equals(OfferSpec? o) =>
         o is not null && SessionId == o.SessionId && SessionVersion == o.SessionVersion && IceUfrag == o.IceUfrag &&
         IcePwd == o.IcePwd && Fingerprint == o.Fingerprint && CandidateAddress.Equals(o.CandidateAddress) &&

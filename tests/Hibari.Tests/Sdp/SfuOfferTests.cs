@@ -157,7 +157,7 @@ public sealed class SfuOfferTests
             Rejected = false, Direction = MediaDirection.SendOnly,
             Stream = new OfferedStream(3001, 3002, "hibari-Q9", "NEWPUBLISHERCONNECTIONID00", "video-Q9"),
         };
-        var second = first with { SessionVersion = first.SessionVersion + 1, Sections = sections };
+        var second = first.Next(sections);
         var doc = Written(second);
         Assert.Equal("4", doc.Origin.SessionVersion);
         Assert.Equal(first.SessionId.ToString(), doc.Origin.SessionId);
