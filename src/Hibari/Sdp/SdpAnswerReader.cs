@@ -94,6 +94,8 @@ public static class SdpAnswerReader
 
             var offeredPts = offer is null ? null : OfferedPayloadTypes(offer);
             var pts = m.PayloadTypes().Where(pt => offeredPts is null || offeredPts.Contains(pt)).Distinct().ToList();
+            if (m.Port != 0 && offer is not null && offer.Kind != MediaKind.Application && pts.Count == 0)
+                return Fail($"{where}: mid {mid} accepts none of the offered payload types");
             var offeredExt = offer?.EffectiveExtensions;
             var ext = m.ExtMaps().Where(e => offeredExt is null || offeredExt.Any(o => o.Id == e.Id && o.Uri == e.Uri)).ToList();
 

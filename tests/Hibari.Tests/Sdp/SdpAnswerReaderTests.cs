@@ -171,6 +171,14 @@ public sealed class SdpAnswerReaderTests
     }
 
     [Fact]
+    public void Accepted_section_with_no_offered_payload_type_is_refused()
+    {
+        var answer = Answer.Replace("m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\nc=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\na=ice-ufrag:h8Zq",
+            "m=video 9 UDP/TLS/RTP/SAVPF 120\r\nc=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\na=ice-ufrag:h8Zq");
+        Assert.Matches(@"^line \d+: mid 1 accepts none of the offered payload types$", Error(answer));
+    }
+
+    [Fact]
     public void Rejected_section_without_mid_takes_the_offered_mid()
     {
         var answer = Answer.Replace("a=mid:5\r\n", "");
