@@ -69,8 +69,7 @@ public abstract record ClientMessage
                     break;
                 case "disconnect":
                     // A reason of another kind is dropped rather than failing the goodbye.
-                    SignalingJson.TryGetOptionalString(m, "reason", out var reason);
-                    message = new Disconnect(reason);
+                    message = new Disconnect(SignalingJson.TryGetOptionalString(m, "reason", out var reason) ? reason : null);
                     break;
                 default:
                     message = new Ignored(type);
@@ -84,19 +83,16 @@ public abstract record ClientMessage
     private static bool TryGetSdp(JsonElement m, out string sdp)
     {
         sdp = "";
-        if (!m.TryGetProperty("sdp", out var e) || e.ValueKind != JsonValueKind.String) return false;
-        sdp = e.GetString()!;
-        return sdp.Length > 0;
+        return m.TryGetProperty("sdp", out var e) && SignalingJson.TryGetString(e, out sdp) && sdp.Length > 0;
     }
 
     private static bool TryReadCandidate(JsonElement m, out Candidate candidate)
     {
         candidate = null!;
-        if (!m.TryGetProperty("candidate", out var c) || c.ValueKind != JsonValueKind.String) return false;
-        var line = c.GetString()!;
+        if (!m.TryGetProperty("candidate", out var c) || !SignalingJson.TryGetString(c, out var line)) return false;
         if (line.StartsWith("a=", StringComparison.Ordinal)) line = line[2..];
-        if (!SignalingJson.TryGetOptionalString(m, "sdpMid", out var mid)) mid = null;
-        if (!SignalingJson.TryGetOptionalString(m, "usernameFragment", out var ufrag)) ufrag = null;
+        var mid = SignalingJson.TryGetOptionalString(m, "sdpMid", out var s1) ? s1 : null;
+        var ufrag = SignalingJson.TryGetOptionalString(m, "usernameFragment", out var s2) ? s2 : null;
         int? index = m.TryGetProperty("sdpMLineIndex", out var i) && i.ValueKind == JsonValueKind.Number
             && i.TryGetInt32(out var n) && n >= 0 ? n : null;
         candidate = new Candidate(line, mid, index, ufrag);

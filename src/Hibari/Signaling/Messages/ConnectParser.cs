@@ -29,12 +29,12 @@ public static class ConnectParser
         request = null!;
         error = SignalingCloses.InvalidMessage;
 
-        if (!m.TryGetProperty("role", out var roleElement) || roleElement.ValueKind != JsonValueKind.String
-            || !Roles.TryParse(roleElement.GetString(), out var role))
+        if (!m.TryGetProperty("role", out var roleElement) || !SignalingJson.TryGetString(roleElement, out var roleName)
+            || !Roles.TryParse(roleName, out var role))
             return Fail(SignalingCloses.InvalidRole, out error);
 
-        if (!m.TryGetProperty("channel_id", out var ch) || ch.ValueKind != JsonValueKind.String
-            || ch.GetString() is not { Length: > 0 } channelId || !SignalingJson.FitsIdLimit(channelId))
+        if (!m.TryGetProperty("channel_id", out var ch) || !SignalingJson.TryGetString(ch, out var channelId)
+            || channelId.Length == 0 || !SignalingJson.FitsIdLimit(channelId))
             return Fail(SignalingCloses.InvalidChannelId, out error);
 
         if (!SignalingJson.TryGetOptionalId(m, "client_id", out var clientId)) return Fail(SignalingCloses.InvalidClientId, out error);

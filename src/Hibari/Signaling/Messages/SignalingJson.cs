@@ -29,20 +29,21 @@ internal static class SignalingJson
         document = null!;
         type = "";
         if (utf8.Length > MaxMessageBytes) { error = SignalingCloses.MessageTooLarge; return false; }
-        if (!TryParse(utf8, out var doc))
+        // JsonDocument does not validate UTF-8 inside strings (found by the fuzz test); refuse it up front.
+        if (!System.Text.Unicode.Utf8.IsValid(utf8) || !TryParse(utf8, out var doc))
         {
             error = SignalingCloses.InvalidMessage;
             return false;
         }
         if (doc.RootElement.ValueKind != JsonValueKind.Object
-            || !doc.RootElement.TryGetProperty("type", out var t) || t.ValueKind != JsonValueKind.String)
+            || !doc.RootElement.TryGetProperty("type", out var t) || !TryGetString(t, out var typeName))
         {
             doc.Dispose();
             error = SignalingCloses.InvalidMessage;
             return false;
         }
         document = doc;
-        type = t.GetString()!;
+        type = typeName;
         error = default;
         return true;
     }
@@ -68,14 +69,33 @@ internal static class SignalingJson
         }
     }
 
-    /// <summary>Absent or null → (true, null); string → (true, s); other kinds → false.</summary>
+    /// <summary>Absent or null → (true, null); string → (true, s); other kinds or an undecodable string → false.</summary>
     public static bool TryGetOptionalString(JsonElement obj, string name, out string? value)
     {
         value = null;
         if (!obj.TryGetProperty(name, out var e) || e.ValueKind == JsonValueKind.Null) return true;
-        if (e.ValueKind != JsonValueKind.String) return false;
-        value = e.GetString();
+        if (!TryGetString(e, out var s)) return false;
+        value = s;
         return true;
+    }
+
+    /// <summary>
+    /// The string value, or false when it is not a string or its escapes do not decode (a lone `\ud800` makes
+    /// <see cref="JsonElement.GetString"/> throw).
+    /// </summary>
+    public static bool TryGetString(JsonElement e, out string value)
+    {
+        value = "";
+        if (e.ValueKind != JsonValueKind.String) return false;
+        try
+        {
+            value = e.GetString()!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Absent or null → (true, null); true/false → value; other kinds → false.</summary>
