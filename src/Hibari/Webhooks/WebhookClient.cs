@@ -32,7 +32,8 @@ public sealed partial class WebhookClient : IAsyncDisposable
     private readonly Task _delivery;
     private int _disposed;
 
-    private sealed record Delivery(bool IsSession, string Url, string Type, byte[] Body, (string Name, string Value)[] Headers);
+    /// <summary>A queued webhook; the body is written by the background task so the caller only pays for the enqueue.</summary>
+    private sealed record Delivery(string Url, SessionWebhookEvent? Session, ConnectionWebhookEvent? Event);
 
     public WebhookClient(WebhookOptions options, ILogger logger)
     {
@@ -81,13 +82,13 @@ public sealed partial class WebhookClient : IAsyncDisposable
             WebhookCounters.Add(ref _counters.SessionIgnored);
             return WebhookEnqueue.Ignored;
         }
-        var type = WebhookBodies.SessionType(e.Type);
-        var body = WebhookBodies.Session(e, SoraId.New(), _options);
-        return Enqueue(new Delivery(true, url, type, body,
-            [("sora-session-webhook-type", type), ("sora-session-id", e.SessionId)]));
+        return Enqueue(new Delivery(url, e, null));
     }
 
-    /// <summary>Queues `connection.created` / `updated` / `destroyed`; returns at once.</summary>
+    /// <summary>
+    /// Queues `connection.created` / `updated` / `destroyed`; returns at once. <see cref="ConnectionWebhookEvent.EventMetadata"/>
+    /// is detached here (cheap when it already is), so the caller may dispose its document afterwards.
+    /// </summary>
     public WebhookEnqueue EnqueueEvent(ConnectionWebhookEvent e)
     {
         if (_options.EventWebhookUrl is not { } url)
@@ -95,19 +96,32 @@ public sealed partial class WebhookClient : IAsyncDisposable
             WebhookCounters.Add(ref _counters.EventIgnored);
             return WebhookEnqueue.Ignored;
         }
-        var type = WebhookBodies.EventType(e.Type);
-        var body = WebhookBodies.Event(e, SoraId.New(), _options);
-        return Enqueue(new Delivery(false, url, type, body,
-            [("sora-event-webhook-type", type), ("sora-session-id", e.SessionId), ("sora-connection-id", e.ConnectionId)]));
+        if (e.EventMetadata is { } md) e = e with { EventMetadata = md.Clone() };
+        return Enqueue(new Delivery(url, null, e));
     }
 
     private WebhookEnqueue Enqueue(Delivery d)
     {
         if (Volatile.Read(ref _disposed) == 0 && _queue.Writer.TryWrite(d)) return WebhookEnqueue.Queued;
         WebhookCounters.Add(ref _counters.DroppedWebhook);
-        if (d.IsSession) WebhookCounters.Add(ref _counters.SessionFailed);
+        if (d.Session is not null) WebhookCounters.Add(ref _counters.SessionFailed);
         else WebhookCounters.Add(ref _counters.EventFailed);
         return WebhookEnqueue.Dropped;
+    }
+
+    /// <summary>Body, type and headers of a delivery. Headers: see README.md (names UNCONFIRMED in Sora).</summary>
+    private (string Type, byte[] Body, (string, string)[] Headers) Render(Delivery d)
+    {
+        if (d.Session is { } s)
+        {
+            var type = WebhookBodies.SessionType(s.Type);
+            return (type, WebhookBodies.Session(s, SoraId.New(), _options),
+                [("sora-session-webhook-type", type), ("sora-session-id", s.SessionId)]);
+        }
+        var e = d.Event!;
+        var eventType = WebhookBodies.EventType(e.Type);
+        return (eventType, WebhookBodies.Event(e, SoraId.New(), _options),
+            [("sora-event-webhook-type", eventType), ("sora-session-id", e.SessionId), ("sora-connection-id", e.ConnectionId)]);
     }
 
     private async Task DeliverLoopAsync()
@@ -120,16 +134,18 @@ public sealed partial class WebhookClient : IAsyncDisposable
                 while (reader.TryRead(out var d))
                 {
                     var at = DateTimeOffset.UtcNow;
-                    var result = await PostAsync(d.Url, d.Body, d.Headers, _options.WebhookTimeout, _shutdown.Token).ConfigureAwait(false);
+                    var isSession = d.Session is not null;
+                    var (type, body, headers) = Render(d);
+                    var result = await PostAsync(d.Url, body, headers, _options.WebhookTimeout, _shutdown.Token).ConfigureAwait(false);
                     var ok = result.Error is null;
-                    if (d.IsSession) WebhookCounters.Add(ref ok ? ref _counters.SessionSuccessful : ref _counters.SessionFailed);
+                    if (isSession) WebhookCounters.Add(ref ok ? ref _counters.SessionSuccessful : ref _counters.SessionFailed);
                     else WebhookCounters.Add(ref ok ? ref _counters.EventSuccessful : ref _counters.EventFailed);
-                    var line = WebhookBodies.LogLine(at, d.Type, d.Url, d.Body, result.Status, result.Body, result.DurationMs, result.Error);
-                    _log.Append(d.IsSession ? WebhookLogFile.Session : WebhookLogFile.Event, line);
+                    var line = WebhookBodies.LogLine(at, type, d.Url, body, result.Status, result.Body, result.DurationMs, result.Error);
+                    _log.Append(isSession ? WebhookLogFile.Session : WebhookLogFile.Event, line);
                     if (!ok)
                     {
-                        _log.Append(d.IsSession ? WebhookLogFile.SessionError : WebhookLogFile.EventError, line);
-                        LogDeliveryFailed(_logger, d.Type, d.Url, result.Error!);
+                        _log.Append(isSession ? WebhookLogFile.SessionError : WebhookLogFile.EventError, line);
+                        LogDeliveryFailed(_logger, type, d.Url, result.Error!);
                     }
                 }
             }

@@ -93,9 +93,10 @@ internal sealed partial class WebhookLog : IAsyncDisposable
         await Task.WhenAny(_writer, Task.Delay(timeout)).ConfigureAwait(false);
     }
 
+    /// <summary>Closes the files; call <see cref="CompleteAsync"/> first to bound the wait for queued lines.</summary>
     public async ValueTask DisposeAsync()
     {
-        await CompleteAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        await CompleteAsync(TimeSpan.FromMilliseconds(100)).ConfigureAwait(false);
         if (!_writer.IsCompleted) return; // still writing: leave the files to the finaliser rather than race it
         foreach (var f in _files.Values) await f.DisposeAsync().ConfigureAwait(false);
         _files.Clear();

@@ -5,7 +5,7 @@ using Hibari.Signaling.Messages;
 namespace Hibari.Tests.Signaling.Messages;
 
 /// <summary>
-/// Mutated inputs never throw and never hang. Iterations from HIBARI_FUZZ_ITERATIONS (default 5000; run ≥ 100000 for a
+/// Mutated inputs never throw and never hang (connect, client messages, auth webhook answers). Iterations from HIBARI_FUZZ_ITERATIONS (default 5000; run ≥ 100000 for a
 /// real campaign: HIBARI_FUZZ_ITERATIONS=100000 dotnet test --filter Category=Fuzz).
 /// </summary>
 [Trait("Category", "Fuzz")]
@@ -23,6 +23,8 @@ public sealed class SignalingFuzzTests
         """{"candidate":"candidate:1 1 udp 2122194687 192.0.2.2 35540 typ host","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":"ppvc","type":"candidate"}""",
         """{"type":"pong","stats":[{"id":"x","type":"inbound-rtp","bytesReceived":1}]}""",
         """{"type":"disconnect","reason":"NO-ERROR"}""",
+        """{"allowed":true,"client_id":"u","metadata":{"a":[1]},"video":{"codec_type":"AV1"},"audio_bit_rate":32,"data_channels":[]}""",
+        """{"allowed":false,"reason":"INVALID-TOKEN"}""",
     ];
 
     private static readonly string[] Tokens =
@@ -69,6 +71,7 @@ public sealed class SignalingFuzzTests
             else { refused++; Assert.InRange(error.Code, 4000, 4999); }
             if (ClientMessage.TryParse(input, out var message, out error)) Assert.NotNull(message);
             else Assert.InRange(error.Code, 4000, 4999);
+            Assert.NotNull(Hibari.Webhooks.AuthAnswerParser.Parse(input)); // auth answers come from outside too
             Assert.True(slow.ElapsedMilliseconds < 1000, $"input {i} took {slow.ElapsedMilliseconds} ms");
         }
         Assert.True(accepted > 0 && refused > 0, $"accepted {accepted}, refused {refused}: mutations do not exercise both paths");
