@@ -252,7 +252,7 @@ public sealed partial class WebhookClient : IAsyncDisposable
 }
 
 /// <summary>The auth webhook (sora-protocol.md §3.2): one awaited call per connect, fail closed.</summary>
-public sealed partial class AuthWebhook
+public sealed class AuthWebhook
 {
     private readonly WebhookClient _client;
 

@@ -161,6 +161,16 @@ public sealed class AuthWebhookTests : IAsyncLifetime
         Assert.Equal(1, client.Counters.TotalFailedAuthWebhook);
     }
 
+    [Theory]
+    [InlineData("not a url")]
+    [InlineData("ftp://127.0.0.1/auth")]
+    public async Task Unusable_url_fails_instead_of_throwing(string url)
+    {
+        await using var client = Client(url);
+        var failed = Assert.IsType<AuthOutcome.Failed>(await client.Auth.CallAsync(Request(), CancellationToken.None));
+        Assert.StartsWith("request failed", failed.Why);
+    }
+
     [Fact]
     public async Task Without_an_auth_url_every_connect_is_allowed_without_a_call()
     {
