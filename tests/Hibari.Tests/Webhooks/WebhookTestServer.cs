@@ -79,7 +79,8 @@ internal sealed class WebhookTestServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync(TimeSpan.FromSeconds(2) is var t ? new CancellationTokenSource(t).Token : default);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(2)); // stalled handlers are abandoned
+        await _app.StopAsync(stop.Token);
         await _app.DisposeAsync();
     }
 }
