@@ -18,4 +18,46 @@ public static class SignalingCloses
     public static readonly SignalingClose ClusterNotInitialized = new(4501, "CLUSTER-NOT-INITIALIZED");
     /// <summary>C-MAJ-2: the node is in a group of half or fewer of the regular nodes.</summary>
     public static readonly SignalingClose ClusterMajorityLost = new(4502, "CLUSTER-MAJORITY-LOST");
+
+    // --- connect validation (Signaling/Messages/ConnectParser) ---
+    /// <summary>`channel_id` missing, not a string, empty, or longer than 255 UTF-8 bytes.</summary>
+    public static readonly SignalingClose InvalidChannelId = new(4401, "INVALID-CHANNEL-ID");
+    /// <summary>`client_id` not a string or longer than 255 UTF-8 bytes.</summary>
+    public static readonly SignalingClose InvalidClientId = new(4402, "INVALID-CLIENT-ID");
+    /// <summary>`bundle_id` not a string or longer than 255 UTF-8 bytes.</summary>
+    public static readonly SignalingClose InvalidBundleId = new(4403, "INVALID-BUNDLE-ID");
+    /// <summary>`role` missing or not sendrecv / sendonly / recvonly.</summary>
+    public static readonly SignalingClose InvalidRole = new(4404, "INVALID-ROLE");
+    /// <summary>`audio` neither a bool nor an object of the documented shape (bit_rate out of range included).</summary>
+    public static readonly SignalingClose InvalidAudio = new(4405, "INVALID-AUDIO");
+    /// <summary>`video` neither a bool nor an object of the documented shape (bit_rate out of range included).</summary>
+    public static readonly SignalingClose InvalidVideo = new(4406, "INVALID-VIDEO");
+    /// <summary>`audio.codec_type` / `video.codec_type` names a codec Hibari does not know.</summary>
+    public static readonly SignalingClose UnsupportedCodecType = new(4407, "UNSUPPORTED-CODEC-TYPE");
+    /// <summary>`multistream: false`: legacy single-stream mode does not exist (multistream is the only mode).</summary>
+    public static readonly SignalingClose MultistreamRequired = new(4408, "MULTISTREAM-REQUIRED");
+    /// <summary>The message exceeds the size limit of a signaling message.</summary>
+    public static readonly SignalingClose MessageTooLarge = new(4409, "SIGNALING-MESSAGE-TOO-LARGE");
+
+    // --- admission (later steps of the SFU) ---
+    /// <summary>Auth webhook answered `allowed: false` (the close reason may be the webhook's own reason, see Webhooks/README.md).</summary>
+    public static readonly SignalingClose AuthWebhookDenied = new(4410, "AUTH-WEBHOOK-DENIED");
+    /// <summary>Auth webhook timed out, answered non-2xx, or answered something that is not a valid auth answer (fail closed).</summary>
+    public static readonly SignalingClose AuthWebhookFailed = new(4411, "AUTH-WEBHOOK-FAILED");
+    /// <summary>Mode block_new_connection (sora-protocol.md §5.1).</summary>
+    public static readonly SignalingClose ModeBlockNewConnection = new(4412, "MODE-BLOCK-NEW-CONNECTION");
+    /// <summary>Mode block_new_session and the connect would create a session (§5.1).</summary>
+    public static readonly SignalingClose ModeBlockNewSession = new(4413, "MODE-BLOCK-NEW-SESSION");
+    /// <summary>The node already holds license_max_connections connections.</summary>
+    public static readonly SignalingClose LicenseMaxConnectionsReached = new(4414, "LICENSE-MAX-CONNECTIONS-REACHED");
+
+    // --- after the offer ---
+    /// <summary>No `answer` within the timeout after the offer.</summary>
+    public static readonly SignalingClose AnswerTimeout = new(4420, "ANSWER-TIMEOUT");
+    /// <summary>The `answer` / `re-answer` SDP is missing or cannot be used.</summary>
+    public static readonly SignalingClose InvalidAnswer = new(4421, "INVALID-ANSWER");
+    /// <summary>ICE did not connect within the timeout.</summary>
+    public static readonly SignalingClose IceTimeout = new(4422, "ICE-TIMEOUT");
+    /// <summary>DTLS handshake failed.</summary>
+    public static readonly SignalingClose DtlsFailed = new(4423, "DTLS-FAILED");
 }

@@ -1,0 +1,218 @@
+using System.Buffers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace Hibari.Signaling.Messages;
+
+/// <summary>Effective session parameters of an `offer` (§1.3, Appendix B.1). Raw JSON members are written verbatim.</summary>
+public sealed record OfferMessage
+{
+    public required string Sdp { get; init; }
+    public required string ConnectionId { get; init; }
+    public required string ClientId { get; init; }
+    public required string BundleId { get; init; }
+    public required string SessionId { get; init; }
+    public required string ChannelId { get; init; }
+    /// <summary>Metadata returned by the auth webhook; written only when set (C# null = key absent).</summary>
+    public JsonElement? Metadata { get; init; }
+    /// <summary>mid of the client's sending audio / video transceiver; null for recvonly.</summary>
+    public string? AudioMid { get; init; }
+    public string? VideoMid { get; init; }
+    public bool Simulcast { get; init; }
+    public bool Spotlight { get; init; }
+    public bool DataChannelSignaling { get; init; }
+    public bool IgnoreDisconnectWebsocket { get; init; }
+    /// <summary>`data_channels` of the offer (system and messaging labels), raw; omitted when null.</summary>
+    public JsonElement? DataChannels { get; init; }
+    /// <summary>Simulcast sender `encodings`, raw; omitted when null.</summary>
+    public JsonElement? Encodings { get; init; }
+    public bool Audio { get; init; } = true;
+    public string AudioCodecType { get; init; } = "OPUS";
+    public int? AudioBitRate { get; init; }
+    public bool Video { get; init; } = true;
+    public string VideoCodecType { get; init; } = "VP9";
+    public int VideoBitRate { get; init; } = 1000;
+    public string Version { get; init; } = HibariVersion.Value;
+}
+
+/// <summary>`event_type` of a connection notify.</summary>
+public enum ConnectionEvent { Created, Updated, Destroyed }
+
+/// <summary>One already-present connection in the `data` list of the self `connection.created` notify.</summary>
+public sealed record NotifyPeer(string ConnectionId, string ClientId, string BundleId, JsonElement? Metadata);
+
+/// <summary>Fields of a `notify` connection.created / updated / destroyed (§1.6, Appendix B.2).</summary>
+public sealed record ConnectionNotify
+{
+    public required ConnectionEvent Event { get; init; }
+    public required DateTimeOffset Timestamp { get; init; }
+    public required Role Role { get; init; }
+    public required string SessionId { get; init; }
+    public required string ClientId { get; init; }
+    public required string BundleId { get; init; }
+    public required string ConnectionId { get; init; }
+    public bool Audio { get; init; }
+    public bool Video { get; init; }
+    /// <summary>The subject's signaling_notify_metadata; written as `null` when absent.</summary>
+    public JsonElement? Metadata { get; init; }
+    public int Minutes { get; init; }
+    public int ChannelConnections { get; init; }
+    public int ChannelSendrecvConnections { get; init; }
+    public int ChannelSendonlyConnections { get; init; }
+    public int ChannelRecvonlyConnections { get; init; }
+    public string TurnTransportType { get; init; } = "udp";
+    /// <summary>Only on the self connection.created: the connections already in the channel.</summary>
+    public IReadOnlyList<NotifyPeer>? Data { get; init; }
+}
+
+/// <summary>
+/// Server → client messages as UTF-8 JSON with the exact field names of §1.3 / §1.4 / §1.6. Written with
+/// <see cref="Utf8JsonWriter"/> rather than a serializer context because every message embeds raw client or webhook JSON.
+/// </summary>
+public static class ServerMessages
+{
+    private static readonly JsonWriterOptions WriterOptions = new()
+    {
+        // Not HTML: keep non-ASCII (Japanese channel ids) as UTF-8 instead of \u escapes.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        SkipValidation = false,
+    };
+
+    public static byte[] Offer(OfferMessage o) => Write(w =>
+    {
+        w.WriteString("type", "offer");
+        w.WriteString("sdp", o.Sdp);
+        w.WriteString("version", o.Version);
+        w.WriteString("channel_id", o.ChannelId);
+        w.WriteString("session_id", o.SessionId);
+        w.WriteString("client_id", o.ClientId);
+        w.WriteString("bundle_id", o.BundleId);
+        w.WriteString("connection_id", o.ConnectionId);
+        if (o.Metadata is { } md) { w.WritePropertyName("metadata"); md.WriteTo(w); }
+        w.WriteBoolean("simulcast", o.Simulcast);
+        w.WriteBoolean("simulcast_multicodec", false);
+        w.WriteBoolean("spotlight", o.Spotlight);
+        w.WriteBoolean("multistream", true);
+        w.WriteStartObject("mid");
+        if (o.AudioMid is { } am) w.WriteString("audio", am);
+        if (o.VideoMid is { } vm) w.WriteString("video", vm);
+        w.WriteEndObject();
+        w.WriteStartObject("config");
+        w.WriteStartArray("iceServers");
+        w.WriteEndArray();
+        w.WriteString("iceTransportPolicy", "all");
+        w.WriteEndObject();
+        if (o.Encodings is { } enc) { w.WritePropertyName("encodings"); enc.WriteTo(w); }
+        w.WriteBoolean("data_channel_signaling", o.DataChannelSignaling);
+        w.WriteBoolean("ignore_disconnect_websocket", o.IgnoreDisconnectWebsocket);
+        if (o.DataChannels is { } dcs) { w.WritePropertyName("data_channels"); dcs.WriteTo(w); }
+        w.WriteBoolean("audio", o.Audio);
+        w.WriteString("audio_codec_type", o.AudioCodecType);
+        if (o.AudioBitRate is { } abr) w.WriteNumber("audio_bit_rate", abr);
+        w.WriteBoolean("video", o.Video);
+        w.WriteString("video_codec_type", o.VideoCodecType);
+        w.WriteNumber("video_bit_rate", o.VideoBitRate);
+    });
+
+    public static byte[] ReOffer(string sdp) => Write(w =>
+    {
+        w.WriteString("type", "re-offer");
+        w.WriteString("sdp", sdp);
+    });
+
+    public static byte[] Notify(ConnectionNotify n) => Write(w =>
+    {
+        w.WriteString("type", "notify");
+        w.WriteString("event_type", n.Event switch
+        {
+            ConnectionEvent.Created => "connection.created",
+            ConnectionEvent.Updated => "connection.updated",
+            _ => "connection.destroyed",
+        });
+        w.WriteString("timestamp", SoraTimestamp.Format(n.Timestamp));
+        w.WriteString("role", n.Role.ToWire());
+        w.WriteString("session_id", n.SessionId);
+        w.WriteString("client_id", n.ClientId);
+        w.WriteString("bundle_id", n.BundleId);
+        w.WriteString("connection_id", n.ConnectionId);
+        w.WriteBoolean("audio", n.Audio);
+        w.WriteBoolean("video", n.Video);
+        WriteRawOrNull(w, "metadata", n.Metadata);
+        if (n.Data is { } data)
+        {
+            w.WriteStartArray("data");
+            foreach (var p in data)
+            {
+                w.WriteStartObject();
+                w.WriteString("client_id", p.ClientId);
+                w.WriteString("bundle_id", p.BundleId);
+                w.WriteString("connection_id", p.ConnectionId);
+                WriteRawOrNull(w, "metadata", p.Metadata);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
+        w.WriteNumber("minutes", n.Minutes);
+        w.WriteNumber("channel_connections", n.ChannelConnections);
+        w.WriteNumber("channel_sendrecv_connections", n.ChannelSendrecvConnections);
+        w.WriteNumber("channel_sendonly_connections", n.ChannelSendonlyConnections);
+        w.WriteNumber("channel_recvonly_connections", n.ChannelRecvonlyConnections);
+        w.WriteString("turn_transport_type", n.TurnTransportType);
+    });
+
+    /// <summary>`{"type":"push","data"}`; <paramref name="data"/> is any JSON from the Push* APIs.</summary>
+    public static byte[] Push(JsonElement data) => Write(w =>
+    {
+        w.WriteString("type", "push");
+        w.WritePropertyName("data");
+        data.WriteTo(w);
+    });
+
+    public static byte[] Ping(bool stats = false) => Write(w =>
+    {
+        w.WriteString("type", "ping");
+        w.WriteBoolean("stats", stats);
+    });
+
+    public static byte[] Redirect(string location) => Write(w =>
+    {
+        w.WriteString("type", "redirect");
+        w.WriteString("location", location);
+    });
+
+    public static byte[] Switched(bool ignoreDisconnectWebsocket) => Write(w =>
+    {
+        w.WriteString("type", "switched");
+        w.WriteBoolean("ignore_disconnect_websocket", ignoreDisconnectWebsocket);
+    });
+
+    /// <summary>`{"type":"close","code","reason"}` on DC:signaling (§1.1).</summary>
+    public static byte[] Close(SignalingClose close) => Write(w =>
+    {
+        w.WriteString("type", "close");
+        w.WriteNumber("code", close.Code);
+        w.WriteString("reason", close.Reason);
+    });
+
+    /// <summary>`{"type":"req-stats"}` on DC:stats.</summary>
+    public static byte[] ReqStats() => Write(w => w.WriteString("type", "req-stats"));
+
+    private static void WriteRawOrNull(Utf8JsonWriter w, string name, JsonElement? value)
+    {
+        w.WritePropertyName(name);
+        if (value is { } v) v.WriteTo(w);
+        else w.WriteNullValue();
+    }
+
+    private static byte[] Write(Action<Utf8JsonWriter> body)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var w = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            w.WriteStartObject();
+            body(w);
+            w.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+}

@@ -1,0 +1,199 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Hibari.Signaling.Messages;
+
+/// <summary>
+/// The one way signaling JSON is read: a bounded <see cref="JsonDocument"/> (size and depth limits), never an
+/// exception to the caller. Members are looked up by name, so unknown members are ignored.
+/// </summary>
+internal static class SignalingJson
+{
+    /// <summary>Largest signaling message accepted (a JS connect is ~7 KB with its throw-away SDP).</summary>
+    public const int MaxMessageBytes = 256 * 1024;
+    /// <summary>Deepest nesting accepted (metadata and stats reports are shallow).</summary>
+    public const int MaxDepth = 32;
+    /// <summary>channel_id / client_id / bundle_id limit in UTF-8 bytes (§0).</summary>
+    public const int MaxIdBytes = 255;
+
+    private static readonly JsonDocumentOptions Options = new()
+    {
+        MaxDepth = MaxDepth,
+        AllowTrailingCommas = false,
+        CommentHandling = JsonCommentHandling.Disallow,
+    };
+
+    /// <summary>Parses an object with a string `type`; on failure the close to send.</summary>
+    public static bool TryParseObject(ReadOnlySpan<byte> utf8, out JsonDocument document, out string type, out SignalingClose error)
+    {
+        document = null!;
+        type = "";
+        if (utf8.Length > MaxMessageBytes) { error = SignalingCloses.MessageTooLarge; return false; }
+        // JsonDocument does not validate UTF-8 inside strings (found by the fuzz test); refuse it up front.
+        if (!System.Text.Unicode.Utf8.IsValid(utf8) || !TryParse(utf8, out var doc))
+        {
+            error = SignalingCloses.InvalidMessage;
+            return false;
+        }
+        if (doc.RootElement.ValueKind != JsonValueKind.Object
+            || !doc.RootElement.TryGetProperty("type", out var t) || !TryGetString(t, out var typeName))
+        {
+            doc.Dispose();
+            error = SignalingCloses.InvalidMessage;
+            return false;
+        }
+        document = doc;
+        type = typeName;
+        error = default;
+        return true;
+    }
+
+    private static bool TryParse(ReadOnlySpan<byte> utf8, out JsonDocument document)
+    {
+        try
+        {
+            // JsonDocument.Parse takes ReadOnlyMemory; one copy of a bounded message.
+            document = JsonDocument.Parse(utf8.ToArray(), Options);
+            return true;
+        }
+        catch (JsonException)
+        {
+            document = null!;
+            return false;
+        }
+        catch (ArgumentException)
+        {
+            // invalid UTF-8 surfaces as ArgumentException on some paths
+            document = null!;
+            return false;
+        }
+    }
+
+    /// <summary>Absent or null → (true, null); string → (true, s); other kinds or an undecodable string → false.</summary>
+    public static bool TryGetOptionalString(JsonElement obj, string name, out string? value)
+    {
+        value = null;
+        if (!obj.TryGetProperty(name, out var e) || e.ValueKind == JsonValueKind.Null) return true;
+        if (!TryGetString(e, out var s)) return false;
+        value = s;
+        return true;
+    }
+
+    /// <summary>
+    /// The string value, or false when it is not a string or its escapes do not decode (a lone `\ud800` makes
+    /// <see cref="JsonElement.GetString"/> throw).
+    /// </summary>
+    public static bool TryGetString(JsonElement e, out string value)
+    {
+        value = "";
+        if (e.ValueKind != JsonValueKind.String) return false;
+        try
+        {
+            value = e.GetString()!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Absent or null → (true, null); true/false → value; other kinds → false.</summary>
+    public static bool TryGetOptionalBool(JsonElement obj, string name, out bool? value)
+    {
+        value = null;
+        if (!obj.TryGetProperty(name, out var e) || e.ValueKind == JsonValueKind.Null) return true;
+        if (e.ValueKind is JsonValueKind.True or JsonValueKind.False) { value = e.GetBoolean(); return true; }
+        return false;
+    }
+
+    /// <summary>Absent → null; any value (null included) → a detached copy.</summary>
+    public static JsonElement? GetRaw(JsonElement obj, string name) =>
+        obj.TryGetProperty(name, out var e) ? e.Clone() : null;
+
+    public static bool FitsIdLimit(string s) => Encoding.UTF8.GetByteCount(s) <= MaxIdBytes;
+
+    /// <summary>An optional id (client_id, bundle_id): absent/null ok, else a string of ≤ 255 UTF-8 bytes.</summary>
+    public static bool TryGetOptionalId(JsonElement obj, string name, out string? value) =>
+        TryGetOptionalString(obj, name, out value) && (value is null || FitsIdLimit(value));
+}
+
+/// <summary>Why an `audio`/`video` value was refused.</summary>
+internal enum MediaError { None, Invalid, UnsupportedCodec }
+
+/// <summary>`audio` / `video` as bool or object, shared by connect and the auth webhook overrides.</summary>
+internal static class MediaJson
+{
+    public static MediaError TryReadAudio(JsonElement e, out AudioRequest audio)
+    {
+        audio = AudioRequest.On;
+        switch (e.ValueKind)
+        {
+            case JsonValueKind.True: audio = AudioRequest.On; return MediaError.None;
+            case JsonValueKind.False: audio = AudioRequest.Off; return MediaError.None;
+            case JsonValueKind.Object: break;
+            default: return MediaError.Invalid;
+        }
+        var codec = ReadCodec(e, MediaCodecs.IsAudioCodec, out var codecType);
+        if (codec != MediaError.None) return codec;
+        if (!TryReadBitRate(e, MediaCodecs.MinAudioBitRate, MediaCodecs.MaxAudioBitRate, out var bitRate)) return MediaError.Invalid;
+        if (!TryReadParams(e, "opus_params", out var opus)) return MediaError.Invalid;
+        audio = new AudioRequest(true, codecType, bitRate, opus);
+        return MediaError.None;
+    }
+
+    public static MediaError TryReadVideo(JsonElement e, out VideoRequest video)
+    {
+        video = VideoRequest.On;
+        switch (e.ValueKind)
+        {
+            case JsonValueKind.True: video = VideoRequest.On; return MediaError.None;
+            case JsonValueKind.False: video = VideoRequest.Off; return MediaError.None;
+            case JsonValueKind.Object: break;
+            default: return MediaError.Invalid;
+        }
+        var codec = ReadCodec(e, MediaCodecs.IsVideoCodec, out var codecType);
+        if (codec != MediaError.None) return codec;
+        if (!TryReadBitRate(e, MediaCodecs.MinVideoBitRate, MediaCodecs.MaxVideoBitRate, out var bitRate)) return MediaError.Invalid;
+        if (!TryReadParams(e, "vp9_params", out var vp9) || !TryReadParams(e, "av1_params", out var av1)
+            || !TryReadParams(e, "h264_params", out var h264) || !TryReadParams(e, "h265_params", out var h265))
+            return MediaError.Invalid;
+        video = new VideoRequest(true, codecType, bitRate, vp9, av1, h264, h265);
+        return MediaError.None;
+    }
+
+    private static MediaError ReadCodec(JsonElement obj, Func<string, bool> known, out string? codecType)
+    {
+        codecType = null;
+        if (!SignalingJson.TryGetOptionalString(obj, "codec_type", out var s)) return MediaError.Invalid;
+        if (s is null) return MediaError.None;
+        if (!known(s)) return MediaError.UnsupportedCodec;
+        codecType = s;
+        return MediaError.None;
+    }
+
+    /// <summary>Absent/null ok; else an integer (JSON number without fraction) in [min, max].</summary>
+    public static bool TryReadBitRate(JsonElement obj, int min, int max, out int? bitRate)
+    {
+        bitRate = null;
+        if (!obj.TryGetProperty("bit_rate", out var e) || e.ValueKind == JsonValueKind.Null) return true;
+        return TryReadBitRateValue(e, min, max, out bitRate);
+    }
+
+    public static bool TryReadBitRateValue(JsonElement e, int min, int max, out int? bitRate)
+    {
+        bitRate = null;
+        if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out var v) || v < min || v > max) return false;
+        bitRate = v;
+        return true;
+    }
+
+    private static bool TryReadParams(JsonElement obj, string name, out JsonElement? raw)
+    {
+        raw = null;
+        if (!obj.TryGetProperty(name, out var e) || e.ValueKind == JsonValueKind.Null) return true;
+        if (e.ValueKind != JsonValueKind.Object) return false;
+        raw = e.Clone();
+        return true;
+    }
+}

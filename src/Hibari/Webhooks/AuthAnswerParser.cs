@@ -1,0 +1,133 @@
+using System.Text.Json;
+using Hibari.Signaling.Messages;
+
+namespace Hibari.Webhooks;
+
+/// <summary>Reads a 2xx auth webhook answer body into an <see cref="AuthOutcome"/>. Pure; never throws.</summary>
+internal static class AuthAnswerParser
+{
+    private static readonly JsonDocumentOptions Options = new() { MaxDepth = 64 };
+
+    public static AuthOutcome Parse(ReadOnlySpan<byte> body)
+    {
+        JsonDocument doc;
+        try
+        {
+            if (!System.Text.Unicode.Utf8.IsValid(body)) return new AuthOutcome.Failed("invalid JSON");
+            doc = JsonDocument.Parse(body.ToArray(), Options);
+        }
+        catch (JsonException)
+        {
+            return new AuthOutcome.Failed("invalid JSON");
+        }
+        using (doc)
+        {
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) return new AuthOutcome.Failed("answer is not a JSON object");
+            if (!root.TryGetProperty("allowed", out var allowed) || allowed.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+                return new AuthOutcome.Failed("allowed is missing or not a bool");
+            if (!allowed.GetBoolean())
+            {
+                var reason = root.TryGetProperty("reason", out var r) && SignalingJson.TryGetString(r, out var s) ? s : null;
+                return new AuthOutcome.Denied(reason);
+            }
+            return TryReadOverrides(root, out var overrides, out var field)
+                ? new AuthOutcome.Allowed(overrides)
+                : new AuthOutcome.Failed($"invalid {field}");
+        }
+    }
+
+    private static bool TryReadOverrides(JsonElement a, out AuthOverrides overrides, out string field)
+    {
+        overrides = AuthOverrides.None;
+        field = "client_id";
+        if (!SignalingJson.TryGetOptionalId(a, field, out var clientId)) return false;
+        field = "bundle_id";
+        if (!SignalingJson.TryGetOptionalId(a, field, out var bundleId)) return false;
+
+        AudioRequest? audio = null;
+        field = "audio";
+        if (a.TryGetProperty(field, out var ae) && ae.ValueKind != JsonValueKind.Null)
+        {
+            if (MediaJson.TryReadAudio(ae, out var parsed) != MediaError.None) return false;
+            audio = parsed;
+        }
+        VideoRequest? video = null;
+        field = "video";
+        if (a.TryGetProperty(field, out var ve) && ve.ValueKind != JsonValueKind.Null)
+        {
+            if (MediaJson.TryReadVideo(ve, out var parsed) != MediaError.None) return false;
+            video = parsed;
+        }
+
+        field = "audio_codec_type";
+        if (!TryReadCodec(a, field, MediaCodecs.IsAudioCodec, out var audioCodec)) return false;
+        field = "video_codec_type";
+        if (!TryReadCodec(a, field, MediaCodecs.IsVideoCodec, out var videoCodec)) return false;
+        field = "audio_bit_rate";
+        if (!TryReadBitRate(a, field, MediaCodecs.MinAudioBitRate, MediaCodecs.MaxAudioBitRate, out var audioBitRate)) return false;
+        field = "video_bit_rate";
+        if (!TryReadBitRate(a, field, MediaCodecs.MinVideoBitRate, MediaCodecs.MaxVideoBitRate, out var videoBitRate)) return false;
+        field = "audio_opus_params";
+        if (!TryReadKind(a, field, JsonValueKind.Object, out var opus)) return false;
+
+        field = "signaling_notify";
+        if (!SignalingJson.TryGetOptionalBool(a, field, out var notify)) return false;
+        field = "data_channel_signaling";
+        if (!SignalingJson.TryGetOptionalBool(a, field, out var dcs)) return false;
+        field = "ignore_disconnect_websocket";
+        if (!SignalingJson.TryGetOptionalBool(a, field, out var ignoreWs)) return false;
+        field = "cluster_affinity";
+        if (!SignalingJson.TryGetOptionalBool(a, field, out var affinity)) return false;
+        field = "data_channels";
+        if (!TryReadKind(a, field, JsonValueKind.Array, out var dataChannels)) return false;
+
+        overrides = new AuthOverrides
+        {
+            ClientId = clientId,
+            BundleId = bundleId,
+            Metadata = SignalingJson.GetRaw(a, "metadata"),
+            EventMetadata = SignalingJson.GetRaw(a, "event_metadata"),
+            Audio = audio,
+            Video = video,
+            AudioCodecType = audioCodec,
+            AudioBitRate = audioBitRate,
+            AudioOpusParams = opus,
+            VideoCodecType = videoCodec,
+            VideoBitRate = videoBitRate,
+            SignalingNotify = notify,
+            SignalingNotifyMetadata = SignalingJson.GetRaw(a, "signaling_notify_metadata"),
+            DataChannelSignaling = dcs,
+            IgnoreDisconnectWebsocket = ignoreWs,
+            DataChannels = dataChannels,
+            ClusterAffinity = affinity,
+        };
+        field = "";
+        return true;
+    }
+
+    private static bool TryReadCodec(JsonElement a, string name, Func<string, bool> known, out string? codec)
+    {
+        codec = null;
+        if (!SignalingJson.TryGetOptionalString(a, name, out var s)) return false;
+        if (s is not null && !known(s)) return false;
+        codec = s;
+        return true;
+    }
+
+    private static bool TryReadBitRate(JsonElement a, string name, int min, int max, out int? bitRate)
+    {
+        bitRate = null;
+        if (!a.TryGetProperty(name, out var e) || e.ValueKind == JsonValueKind.Null) return true;
+        return MediaJson.TryReadBitRateValue(e, min, max, out bitRate);
+    }
+
+    private static bool TryReadKind(JsonElement a, string name, JsonValueKind kind, out JsonElement? raw)
+    {
+        raw = null;
+        if (!a.TryGetProperty(name, out var e) || e.ValueKind == JsonValueKind.Null) return true;
+        if (e.ValueKind != kind) return false;
+        raw = e.Clone();
+        return true;
+    }
+}
