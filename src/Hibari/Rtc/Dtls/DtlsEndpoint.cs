@@ -72,6 +72,10 @@ public abstract class DtlsEndpoint : IDisposable
         get { lock (_gate) return _maxApplicationDataLength; }
     }
 
+    /// <summary>The negotiated cipher suite and version, for logs and tests; meaningful once <see cref="Handshake"/> has completed.</summary>
+    internal int NegotiatedCipherSuite => _outcome.NegotiatedCipherSuite;
+    internal ProtocolVersion? Version => _outcome.Version;
+
     /// <summary>Inbound datagrams dropped: queue full (<see cref="DtlsOptions.ReceiveQueueCapacity"/>), oversized, or after close.</summary>
     public long DroppedDatagrams => _queue.Dropped;
 

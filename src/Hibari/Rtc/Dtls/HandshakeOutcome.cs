@@ -41,6 +41,8 @@ internal sealed class HandshakeOutcome
     public SrtpProfile? Profile { get; set; }
     public byte[]? KeyingMaterial { get; private set; }
     public string? RemoteFingerprint { get; private set; }
+    public int NegotiatedCipherSuite { get; private set; }
+    public ProtocolVersion? Version { get; private set; }
 
     /// <summary>Set when we refused the peer, so the failure names our reason rather than the alert we sent.</summary>
     public (DtlsHandshakeFailure Failure, string Detail)? Refusal { get; private set; }
@@ -83,6 +85,8 @@ internal sealed class HandshakeOutcome
             throw Refuse(DtlsHandshakeFailure.NoCommonSrtpProfile, AlertDescription.handshake_failure, "no SRTP profile was negotiated");
         if (RemoteFingerprint is null)
             throw Refuse(DtlsHandshakeFailure.FingerprintMismatch, AlertDescription.bad_certificate, "the peer's certificate was never checked");
+        NegotiatedCipherSuite = context.SecurityParameters.CipherSuite;
+        Version = context.ServerVersion;
         KeyingMaterial = context.ExportKeyingMaterial(ExporterLabel.dtls_srtp, null, DtlsSrtpKeyingMaterial.Length(profile));
     }
 

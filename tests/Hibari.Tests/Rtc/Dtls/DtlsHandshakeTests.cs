@@ -26,6 +26,11 @@ public sealed class DtlsHandshakeTests
         Assert.Equal(DtlsPair.ServerCertificate.Fingerprint, client.RemoteFingerprint);
         Assert.Equal(DtlsState.Connected, pair.Server.State);
         Assert.Equal(DtlsState.Connected, pair.Client.State);
+        Assert.Equal(CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, pair.Server.NegotiatedCipherSuite);
+        Assert.Equal(CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, pair.Client.NegotiatedCipherSuite);
+        Assert.Equal(ProtocolVersion.DTLSv12, pair.Server.Version);
+        // Pitfall 8: every datagram either side sent fits the 1200-byte send limit.
+        Assert.All(pair.ToClient.Captured.Concat(pair.ToServer.Captured), d => Assert.InRange(d.Length, 1, 1200));
 
         var (serverSend, serverReceive) = DtlsSrtpKeyingMaterial.CreateContexts(profile, server.KeyingMaterial, isDtlsClient: false);
         var (clientSend, clientReceive) = DtlsSrtpKeyingMaterial.CreateContexts(profile, client.KeyingMaterial, isDtlsClient: true);
