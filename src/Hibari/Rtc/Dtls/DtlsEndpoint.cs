@@ -34,18 +34,18 @@ public abstract class DtlsEndpoint : IDisposable
     private Thread? _thread;
     private volatile bool _disposed;
 
-    private protected DtlsEndpoint(string role, DtlsCertificate certificate, string remoteFingerprint, DtlsSend send,
+    private protected DtlsEndpoint(bool isServer, DtlsCertificate certificate, string remoteFingerprint, DtlsSend send,
         DtlsOptions? options, ILogger? logger)
     {
         ArgumentNullException.ThrowIfNull(certificate);
         ArgumentNullException.ThrowIfNull(send);
         options ??= DtlsOptions.Default;
-        options.Validate(isServer: role == "server");
+        options.Validate(isServer);
         _crypto = new BcTlsCrypto(new SecureRandom());
         _outcome = new HandshakeOutcome(_crypto, certificate, remoteFingerprint, options);
         _queue = new DatagramQueue(send, options.ReceiveQueueCapacity);
         _logger = logger ?? NullLogger.Instance;
-        _role = role;
+        _role = isServer ? "server" : "client";
         _name = "#" + Interlocked.Increment(ref s_nextId);
     }
 
@@ -186,23 +186,21 @@ public abstract class DtlsEndpoint : IDisposable
 
         var result = new DtlsHandshakeResult(_outcome.Profile!.Value, _outcome.KeyingMaterial!, _outcome.RemoteFingerprint!,
             Stopwatch.GetElapsedTime(started));
+        bool disposed;
         lock (_gate)
         {
-            if (_disposed)
-            {
-                // Disposed while the last flight was in: the queue is closed, so this sends nothing.
-                transport.Close();
-                transport = null!;
-            }
-            else
+            disposed = _disposed;
+            if (!disposed)
             {
                 _transport = transport;
                 _maxApplicationDataLength = transport.GetSendLimit();
                 _state = DtlsState.Connected;
             }
         }
-        if (transport is null)
+        if (disposed)
         {
+            // Disposed while the last flight was coming in: the queue is closed, so this sends nothing.
+            transport.Close();
             _handshake.TrySetException(Closed());
             return null;
         }
@@ -271,7 +269,7 @@ public abstract class DtlsEndpoint : IDisposable
 /// <summary>The SFU's end of DTLS-SRTP: always the DTLS server (it answers <c>a=setup:passive</c>, media-stack.md §7 item 1).</summary>
 public sealed class DtlsServerEndpoint(DtlsCertificate certificate, string remoteFingerprint, DtlsSend send,
     DtlsOptions? options = null, ILogger? logger = null)
-    : DtlsEndpoint("server", certificate, remoteFingerprint, send, options, logger)
+    : DtlsEndpoint(isServer: true, certificate, remoteFingerprint, send, options, logger)
 {
     // No DtlsRequest/DtlsVerifier: it cannot take a fragmented ClientHello, and Chrome's always is (pitfall 5).
     private protected override DtlsTransport Connect(BcTlsCrypto crypto, HandshakeOutcome outcome, DatagramTransport transport) =>
@@ -281,7 +279,7 @@ public sealed class DtlsServerEndpoint(DtlsCertificate certificate, string remot
 /// <summary>The browser's end of DTLS-SRTP (DTLS client), for the load tool and tests.</summary>
 public sealed class DtlsClientEndpoint(DtlsCertificate certificate, string remoteFingerprint, DtlsSend send,
     DtlsOptions? options = null, ILogger? logger = null)
-    : DtlsEndpoint("client", certificate, remoteFingerprint, send, options, logger)
+    : DtlsEndpoint(isServer: false, certificate, remoteFingerprint, send, options, logger)
 {
     private protected override DtlsTransport Connect(BcTlsCrypto crypto, HandshakeOutcome outcome, DatagramTransport transport) =>
         new DtlsClientProtocol().Connect(new SrtpDtlsClient(crypto, outcome), transport);
