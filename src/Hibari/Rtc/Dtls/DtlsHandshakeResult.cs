@@ -5,7 +5,8 @@ namespace Hibari.Rtc.Dtls;
 /// <summary>
 /// What a finished handshake yields for SRTP: the negotiated profile and the exporter output
 /// ("EXTRACTOR-dtls_srtp", <see cref="DtlsSrtpKeyingMaterial.Length"/> bytes) to hand to
-/// <see cref="DtlsSrtpKeyingMaterial.CreateContexts"/>, and the SHA-256 fingerprint of the certificate the peer proved.
+/// <see cref="DtlsSrtpKeyingMaterial.CreateContexts"/>, the SHA-256 fingerprint of the certificate the peer proved, and
+/// the time from <see cref="DtlsEndpoint.Start"/> to the end of the handshake.
 /// </summary>
 public sealed record DtlsHandshakeResult(SrtpProfile Profile, byte[] KeyingMaterial, string RemoteFingerprint, TimeSpan Duration);
 
