@@ -51,6 +51,7 @@ public sealed class DtlsCertificate
     /// or a new one written there when a file is missing, unreadable, does not match the other, or the certificate
     /// expires within a day.
     /// </summary>
+    /// <exception cref="IOException">A new certificate could not be written; a node must not silently change its fingerprint on every start.</exception>
     public static DtlsCertificate LoadOrCreate(string directory) => LoadOrCreate(directory, DateTimeOffset.UtcNow);
 
     internal static DtlsCertificate LoadOrCreate(string directory, DateTimeOffset now)

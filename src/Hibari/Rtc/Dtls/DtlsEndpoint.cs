@@ -62,7 +62,8 @@ public abstract class DtlsEndpoint : IDisposable
 
     /// <summary>
     /// Called on the endpoint's thread for each application-data record (SCTP rides on these). The memory is reused:
-    /// valid only during the call. An exception from the handler is logged and does not end the connection.
+    /// valid only during the call. Set it before <see cref="Start"/>: the peer may send right after its last flight.
+    /// An exception from the handler is logged and does not end the connection.
     /// </summary>
     public Action<ReadOnlyMemory<byte>>? ApplicationData { get; set; }
 
