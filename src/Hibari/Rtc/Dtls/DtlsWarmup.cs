@@ -1,0 +1,49 @@
+using System.Diagnostics;
+
+namespace Hibari.Rtc.Dtls;
+
+/// <summary>
+/// One in-memory client↔server handshake at start-up, so the first browser does not wait for BouncyCastle's JIT
+/// (~150–300 ms cold; Chrome retransmits meanwhile: media-stack.md §1.3 pitfall 7).
+/// </summary>
+public static class DtlsWarmup
+{
+    /// <summary>Runs the handshake and one record each way; returns how long it took.</summary>
+    /// <exception cref="InvalidOperationException">The handshake did not complete (with the cause inside).</exception>
+    public static TimeSpan Run(TimeSpan? timeout = null)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var limit = timeout ?? TimeSpan.FromSeconds(30);
+        var serverCertificate = DtlsCertificate.Generate();
+        var clientCertificate = DtlsCertificate.Generate();
+        var options = new DtlsOptions { HandshakeTimeout = limit };
+        DtlsClientEndpoint? client = null;
+        using var server = new DtlsServerEndpoint(serverCertificate, clientCertificate.Fingerprint, d => client!.Deliver(d), options);
+        using (client = new DtlsClientEndpoint(clientCertificate, serverCertificate.Fingerprint, d => server.Deliver(d), options))
+        {
+            using var received = new CountdownEvent(2);
+            server.ApplicationData = _ => received.Signal();
+            client.ApplicationData = _ => received.Signal();
+            server.Start();
+            client.Start();
+            try
+            {
+                if (!Task.WaitAll([server.Handshake, client.Handshake], limit))
+                    throw new TimeoutException($"no warm-up handshake within {limit}");
+            }
+            catch (AggregateException e)
+            {
+                throw new InvalidOperationException("the DTLS warm-up handshake failed", e.InnerException);
+            }
+            catch (TimeoutException e)
+            {
+                throw new InvalidOperationException("the DTLS warm-up handshake failed", e);
+            }
+            Span<byte> record = stackalloc byte[64];
+            server.SendApplicationData(record);
+            client.SendApplicationData(record);
+            received.Wait(limit);
+        }
+        return Stopwatch.GetElapsedTime(started);
+    }
+}

@@ -1,0 +1,94 @@
+using System.Security.Cryptography;
+using Hibari.Rtc.Srtp;
+using Org.BouncyCastle.Tls;
+using Org.BouncyCastle.Tls.Crypto;
+using Org.BouncyCastle.Tls.Crypto.Impl.BC;
+using BcCertificate = Org.BouncyCastle.Tls.Certificate;
+
+namespace Hibari.Rtc.Dtls;
+
+/// <summary>
+/// What both roles decide the same way during a handshake: the suites and versions they accept, the peer's
+/// certificate against the SDP fingerprint, the SRTP profile, and the exported keys. BouncyCastle calls into it
+/// from the endpoint's thread only.
+/// </summary>
+internal sealed class HandshakeOutcome
+{
+    // ECDHE_ECDSA only: our certificate is ECDSA, and DefaultTlsServer's own list has none (pitfall 2).
+    // AES-128-GCM first: what Chrome negotiates (media-stack.md §1.1).
+    private static readonly int[] PreferredCipherSuites =
+    [
+        CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        CipherSuite.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    ];
+
+    private readonly byte[] _expectedFingerprint = new byte[SHA256.HashSizeInBytes];
+    private readonly DtlsCertificate _certificate;
+    private readonly BcTlsCrypto _crypto;
+
+    public HandshakeOutcome(BcTlsCrypto crypto, DtlsCertificate certificate, string expectedRemoteFingerprint, DtlsOptions options)
+    {
+        if (!DtlsCertificate.TryParseFingerprint(expectedRemoteFingerprint, _expectedFingerprint))
+            throw new ArgumentException("expected a SHA-256 fingerprint as 32 colon-separated hex bytes", nameof(expectedRemoteFingerprint));
+        _crypto = crypto;
+        _certificate = certificate;
+        Options = options;
+    }
+
+    public DtlsOptions Options { get; }
+
+    public SrtpProfile? Profile { get; set; }
+    public byte[]? KeyingMaterial { get; private set; }
+    public string? RemoteFingerprint { get; private set; }
+    public int NegotiatedCipherSuite { get; private set; }
+    public ProtocolVersion? Version { get; private set; }
+
+    /// <summary>Set when we refused the peer, so the failure names our reason rather than the alert we sent.</summary>
+    public (DtlsHandshakeFailure Failure, string Detail)? Refusal { get; private set; }
+
+    public int[] CipherSuites(TlsCrypto crypto) => TlsUtilities.GetSupportedCipherSuites(crypto, PreferredCipherSuites);
+
+    public int HandshakeTimeoutMillis => (int)Options.HandshakeTimeout.TotalMilliseconds;
+
+    public int RetransmitMillis => Math.Max(1, (int)Options.RetransmitTimeout.TotalMilliseconds);
+
+    public TlsFatalAlert Refuse(DtlsHandshakeFailure failure, short alert, string detail)
+    {
+        Refusal = (failure, detail);
+        return new TlsFatalAlert(alert, detail);
+    }
+
+    /// <summary>Pitfall 6: BouncyCastle checks nothing about who the peer is; the SDP fingerprint is the identity.</summary>
+    public void VerifyPeer(BcCertificate? chain)
+    {
+        if (chain is null || chain.IsEmpty)
+            throw Refuse(DtlsHandshakeFailure.FingerprintMismatch, AlertDescription.bad_certificate, "the peer sent no certificate");
+        var der = chain.GetCertificateAt(0).GetEncoded();
+        Span<byte> actual = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(der, actual);
+        var fingerprint = DtlsCertificate.FormatFingerprint(actual);
+        if (!CryptographicOperations.FixedTimeEquals(actual, _expectedFingerprint))
+            throw Refuse(DtlsHandshakeFailure.FingerprintMismatch, AlertDescription.bad_certificate,
+                $"the peer's certificate {fingerprint} is not the one its SDP announced {DtlsCertificate.FormatFingerprint(_expectedFingerprint)}");
+        RemoteFingerprint = fingerprint;
+    }
+
+    public TlsCredentialedSigner Signer(TlsContext context) =>
+        new BcDefaultTlsCredentialedSigner(new TlsCryptoParameters(context), _crypto, _certificate.PrivateKey,
+            _certificate.ToChain(_crypto), new SignatureAndHashAlgorithm(Org.BouncyCastle.Tls.HashAlgorithm.sha256, SignatureAlgorithm.ecdsa));
+
+    /// <summary>Pitfall 1: only valid inside NotifyHandshakeComplete; Accept/Connect wipe the secrets on return.</summary>
+    public void ExportKeys(TlsContext context)
+    {
+        if (Profile is not { } profile)
+            throw Refuse(DtlsHandshakeFailure.NoCommonSrtpProfile, AlertDescription.handshake_failure, "no SRTP profile was negotiated");
+        if (RemoteFingerprint is null)
+            throw Refuse(DtlsHandshakeFailure.FingerprintMismatch, AlertDescription.bad_certificate, "the peer's certificate was never checked");
+        NegotiatedCipherSuite = context.SecurityParameters.CipherSuite;
+        Version = context.ServerVersion;
+        KeyingMaterial = context.ExportKeyingMaterial(ExporterLabel.dtls_srtp, null, DtlsSrtpKeyingMaterial.Length(profile));
+    }
+
+    internal static int[] ProfileIds(IEnumerable<SrtpProfile> profiles) => profiles.Select(p => (int)p).ToArray();
+}
