@@ -177,7 +177,7 @@ async function startNode(name, sets = {}) {
   fs.mkdirSync(path.join(dir, 'data')); fs.mkdirSync(path.join(dir, 'log'));
   const all = {
     listen_address: '127.0.0.1', api_port: ports.apiPort, signaling_port: ports.signalingPort, rtc_udp_port: ports.rtcUdpPort,
-    data_dir: path.join(dir, 'data'), log_dir: path.join(dir, 'log'), session_destroy_delay_ms: 500, ...sets,
+    data_dir: path.join(dir, 'data'), log_dir: path.join(dir, 'log'), session_destroy_delay_ms: 500, ...(process.env.HIBARI_E2E_LOG_LEVEL ? { log_level: process.env.HIBARI_E2E_LOG_LEVEL } : {}), ...sets,
   };
   const args = [DLL, ...Object.entries(all).flatMap(([k, v]) => ['--set', `${k}=${v}`])];
   const out = fs.openSync(path.join(dir, 'stdout.log'), 'a');

@@ -1,5 +1,6 @@
 using Hibari.Sdp;
 using System.Net;
+using System.Numerics;
 using Hibari.Rtc.Dtls;
 using Hibari.Rtc.Rtp;
 using Hibari.Rtc.Srtp;
@@ -33,6 +34,7 @@ internal sealed class PeerTransport : IMediaPeer, IDisposable
     private SrtpContext? _send, _receive;
     private long _nextReport;
     private uint _rembBitrate;
+    private long _unknownSsrcPackets, _unknownPtPackets;
 
     public PeerTransport(string connectionId, MediaSocket socket, DtlsCertificate certificate, SfuCounters counters, ILogger log,
         uint rtcpSsrc, uint rembBitrate)
@@ -168,6 +170,8 @@ internal sealed class PeerTransport : IMediaPeer, IDisposable
         if (!_inbound.TryGetValue(header.Ssrc, out var publication) && !TryLatch(packet, header, out publication))
         {
             _counters.RtpUnknownSsrc++;
+            if (BitOperations.IsPow2(++_unknownSsrcPackets))
+                _log.LogDebug("Connection {Id}: RTP with unknown ssrc {Ssrc} pt {Pt} ({Count} so far)", ConnectionId, header.Ssrc, header.PayloadType, _unknownSsrcPackets);
             return;
         }
         var now = NowMicros();
@@ -180,7 +184,14 @@ internal sealed class PeerTransport : IMediaPeer, IDisposable
             publication.OnRtp(Scratch.AsSpan(0, restored), original, now);
             return;
         }
-        if (header.PayloadType != (byte)publication.Codec.PayloadType) { _counters.RtpUnknownPayloadType++; return; }
+        if (header.PayloadType != (byte)publication.Codec.PayloadType)
+        {
+            _counters.RtpUnknownPayloadType++;
+            if (BitOperations.IsPow2(++_unknownPtPackets))
+                _log.LogDebug("Connection {Id}: RTP on ssrc {Ssrc} with pt {Pt}, expected {Expected} ({Count} so far)", ConnectionId, header.Ssrc,
+                    header.PayloadType, publication.Codec.PayloadType, _unknownPtPackets);
+            return;
+        }
         publication.OnRtp(packet, header, now);
     }
 
@@ -320,6 +331,17 @@ internal sealed class PeerTransport : IMediaPeer, IDisposable
 
     private static long NowMicros() => MediaClock.NowMicros();
 
+    /// <summary>One line per connection at its end: what it published and what it was sent (operators' first clue).</summary>
+    private void LogSummary()
+    {
+        if (!_log.IsEnabled(LogLevel.Information)) return;
+        var published = string.Join(", ", _publications.Select(p =>
+            $"{p.Kind.Name()} ssrc={p.Ssrc} packets={p.PacketsReceived} key-frame-requests={p.KeyFrameRequests}"));
+        var forwarded = string.Join(", ", _subscriptions.Select(s =>
+            $"{s.Publication.ConnectionId}/{s.Publication.Kind.Name()} packets={s.PacketsSent} rtx={s.Retransmitted} active={s.Active}"));
+        _log.LogInformation("Connection {Id} media: published [{Published}] forwarded to it [{Forwarded}]", ConnectionId, published, forwarded);
+    }
+
     /// <summary>Stops the transport. Safe from any thread; the media-thread parts are posted.</summary>
     public void Dispose()
     {
@@ -328,6 +350,7 @@ internal sealed class PeerTransport : IMediaPeer, IDisposable
         {
             if (Closed) return;
             Closed = true;
+            LogSummary();
             foreach (var s in _subscriptions.ToList()) RemoveSubscription(s);
             foreach (var p in _publications.ToList()) RemovePublication(p);
             _send?.Dispose();

@@ -24,17 +24,14 @@ public sealed class SrtpContext : IDisposable
     private readonly SessionKeys _rtp;
     private readonly SessionKeys _rtcp;
 
-    // Sending state.
-    private bool _sendStarted;
-    private ulong _sendHighest;
-    private uint _nextSrtcpIndex;
+    /// <summary>More SSRCs than any real peer uses; beyond it new streams are refused (bounded state for garbage).</summary>
+    internal const int MaxStreams = 1024;
 
-    // Receiving state.
-    private ReplayWindow _rtpWindow;
-    private ReplayWindow _rtcpWindow;
-
-    private bool _ssrcBound;
-    private uint _ssrc;
+    // One DTLS-SRTP key serves every SSRC of a direction; the ROC, replay windows and SRTCP index are per SSRC
+    // (RFC 3711 §3.2.3). Only authenticated packets create receive state.
+    private readonly Dictionary<uint, Stream> _streams = [];
+    private Stream? _last;
+    private uint _srtcpIndexSeed;
 
     /// <summary>Derives the session keys from the DTLS-SRTP master key and salt (RFC 3711 §4.3, kdr 0).</summary>
     /// <exception cref="ArgumentException">Key or salt length does not fit the profile (configuration, not a packet).</exception>
@@ -73,11 +70,62 @@ public sealed class SrtpContext : IDisposable
     /// <summary>Bytes ProtectRtcp appends (tag and the E-flag|SRTCP index word).</summary>
     public int RtcpOverhead => _tagLength + SrtcpIndexLength;
 
-    /// <summary>The SRTCP index the next ProtectRtcp will use (test seam for fixed-index vectors).</summary>
-    internal uint NextSrtcpIndex { get => _nextSrtcpIndex; set => _nextSrtcpIndex = value; }
+    /// <summary>
+    /// The SRTCP index the next ProtectRtcp will use: of the last stream used, and the start of new streams (test
+    /// seam for fixed-index vectors).
+    /// </summary>
+    internal uint NextSrtcpIndex
+    {
+        get => _last?.NextSrtcpIndex ?? _srtcpIndexSeed;
+        set
+        {
+            _srtcpIndexSeed = value;
+            foreach (var st in _streams.Values) st.NextSrtcpIndex = value;
+        }
+    }
 
-    /// <summary>Rollover counter implied by the highest RTP index received (RFC 3711 §3.3.1).</summary>
-    public uint ReceiveRolloverCounter => (uint)(_rtpWindow.Highest >> 16);
+    /// <summary>Rollover counter implied by the highest RTP index received on the last stream (RFC 3711 §3.3.1).</summary>
+    public uint ReceiveRolloverCounter => (uint)((_last?.RtpWindow.Highest ?? 0) >> 16);
+
+    /// <summary>How many SSRCs this context keeps state for.</summary>
+    public int StreamCount => _streams.Count;
+
+    private sealed class Stream(uint seed)
+    {
+        public bool SendStarted;
+        public ulong SendHighest;
+        public uint NextSrtcpIndex = seed;
+        public ReplayWindow RtpWindow;
+        public ReplayWindow RtcpWindow;
+    }
+
+    /// <summary>The state of <paramref name="ssrc"/>; a fresh unregistered one when unknown and not <paramref name="create"/>.</summary>
+    private Stream? StreamOf(uint ssrc, bool create)
+    {
+        if (_last is not null && _lastSsrc == ssrc) return _last;
+        if (!_streams.TryGetValue(ssrc, out var st))
+        {
+            if (!create) return new Stream(_srtcpIndexSeed);
+            if (_streams.Count >= MaxStreams) return null;
+            st = new Stream(_srtcpIndexSeed);
+            _streams[ssrc] = st;
+        }
+        _last = st;
+        _lastSsrc = ssrc;
+        return st;
+    }
+
+    private bool Register(uint ssrc, Stream st)
+    {
+        if (_streams.ContainsKey(ssrc)) return true;
+        if (_streams.Count >= MaxStreams) return false;
+        _streams[ssrc] = st;
+        _last = st;
+        _lastSsrc = ssrc;
+        return true;
+    }
+
+    private uint _lastSsrc;
 
     /// <summary>
     /// Protects the RTP packet in <paramref name="buffer"/>[..<paramref name="length"/>] in place: the payload is
@@ -92,9 +140,9 @@ public sealed class SrtpContext : IDisposable
         if (r != SrtpResult.Ok) return r;
         if (buffer.Length - length < _tagLength) return SrtpResult.BufferTooSmall;
         var ssrc = BinaryPrimitives.ReadUInt32BigEndian(packet[8..]);
-        if ((r = BindSsrc(ssrc)) != SrtpResult.Ok) return r;
+        if (StreamOf(ssrc, create: true) is not { } st) return SrtpResult.TooManyStreams;
         var seq = BinaryPrimitives.ReadUInt16BigEndian(packet[2..]);
-        var estimated = RolloverCounter.EstimateIndex(_sendStarted, _sendHighest, seq);
+        var estimated = RolloverCounter.EstimateIndex(st.SendStarted, st.SendHighest, seq);
         if (estimated < 0) return SrtpResult.IndexOutOfRange;
         var index = (ulong)estimated;
         var roc = (uint)(index >> 16);
@@ -114,8 +162,8 @@ public sealed class SrtpContext : IDisposable
             _rtp.Ctr!.Transform(iv, packet[headerLength..]);
             RtpHmac(packet, roc, tag);
         }
-        if (!_sendStarted || index > _sendHighest) _sendHighest = index;
-        _sendStarted = true;
+        if (!st.SendStarted || index > st.SendHighest) st.SendHighest = index;
+        st.SendStarted = true;
         protectedLength = length + _tagLength;
         return SrtpResult.Ok;
     }
@@ -134,12 +182,12 @@ public sealed class SrtpContext : IDisposable
         var r = RtpHeader(rtp, out var headerLength);
         if (r != SrtpResult.Ok) return r;
         var ssrc = BinaryPrimitives.ReadUInt32BigEndian(rtp[8..]);
-        if (_ssrcBound && ssrc != _ssrc) return SrtpResult.SsrcMismatch;
+        var st = StreamOf(ssrc, create: false)!;
         var seq = BinaryPrimitives.ReadUInt16BigEndian(rtp[2..]);
-        var estimated = RolloverCounter.EstimateIndex(_rtpWindow.Started, _rtpWindow.Highest, seq);
+        var estimated = RolloverCounter.EstimateIndex(st.RtpWindow.Started, st.RtpWindow.Highest, seq);
         if (estimated < 0) return SrtpResult.TooOld;
         var index = (ulong)estimated;
-        if ((r = _rtpWindow.Check(index)) != SrtpResult.Ok) return r;
+        if ((r = st.RtpWindow.Check(index)) != SrtpResult.Ok) return r;
         var roc = (uint)(index >> 16);
 
         var tag = packet.Slice(length, _tagLength);
@@ -159,8 +207,8 @@ public sealed class SrtpContext : IDisposable
             CounterIv(_rtp.Salt, ssrc, index, iv);
             _rtp.Ctr!.Transform(iv, rtp[headerLength..]);
         }
-        BindSsrc(ssrc);
-        _rtpWindow.Accept(index);
+        if (!Register(ssrc, st)) return SrtpResult.TooManyStreams;
+        st.RtpWindow.Accept(index);
         plainLength = length;
         return SrtpResult.Ok;
     }
@@ -178,9 +226,10 @@ public sealed class SrtpContext : IDisposable
         var r = RtcpHeader(packet);
         if (r != SrtpResult.Ok) return r;
         if (buffer.Length - length < RtcpOverhead) return SrtpResult.BufferTooSmall;
-        if (_nextSrtcpIndex > MaxSrtcpIndex) return SrtpResult.IndexOutOfRange;
-        var index = _nextSrtcpIndex;
         var ssrc = BinaryPrimitives.ReadUInt32BigEndian(packet[4..]);
+        if (StreamOf(ssrc, create: true) is not { } st) return SrtpResult.TooManyStreams;
+        if (st.NextSrtcpIndex > MaxSrtcpIndex) return SrtpResult.IndexOutOfRange;
+        var index = st.NextSrtcpIndex;
         var word = index | EFlag;
 
         if (_profile == SrtpProfile.AeadAes128Gcm)
@@ -203,7 +252,7 @@ public sealed class SrtpContext : IDisposable
             _rtcp.Ctr!.Transform(iv, packet[RtcpHeaderLength..]);
             RtcpHmac(buffer[..(length + SrtcpIndexLength)], buffer.Slice(length + SrtcpIndexLength, _tagLength));
         }
-        _nextSrtcpIndex = index + 1;
+        st.NextSrtcpIndex = index + 1;
         protectedLength = length + RtcpOverhead;
         return SrtpResult.Ok;
     }
@@ -226,7 +275,8 @@ public sealed class SrtpContext : IDisposable
         var word = BinaryPrimitives.ReadUInt32BigEndian(packet[wordOffset..]);
         var encrypted = (word & EFlag) != 0;
         var index = word & MaxSrtcpIndex;
-        if ((r = _rtcpWindow.Check(index)) != SrtpResult.Ok) return r;
+        var st = StreamOf(ssrc, create: false)!;
+        if ((r = st.RtcpWindow.Check(index)) != SrtpResult.Ok) return r;
 
         if (gcm)
         {
@@ -267,7 +317,8 @@ public sealed class SrtpContext : IDisposable
                 _rtcp.Ctr!.Transform(iv, rtcp[RtcpHeaderLength..]);
             }
         }
-        _rtcpWindow.Accept(index);
+        if (!Register(ssrc, st)) return SrtpResult.TooManyStreams;
+        st.RtcpWindow.Accept(index);
         plainLength = length;
         return SrtpResult.Ok;
     }
@@ -276,17 +327,6 @@ public sealed class SrtpContext : IDisposable
     {
         _rtp.Dispose();
         _rtcp.Dispose();
-    }
-
-    private SrtpResult BindSsrc(uint ssrc)
-    {
-        if (!_ssrcBound)
-        {
-            _ssrc = ssrc;
-            _ssrcBound = true;
-            return SrtpResult.Ok;
-        }
-        return ssrc == _ssrc ? SrtpResult.Ok : SrtpResult.SsrcMismatch;
     }
 
     /// <summary>Length of the RTP header with CSRCs and extension (RFC 3550 §5.1, §5.3.1).</summary>

@@ -16,8 +16,8 @@ public enum SrtpResult
     Replayed,
     /// <summary>Index is behind the 64-packet replay window.</summary>
     TooOld,
-    /// <summary>RTP SSRC differs from the one this context is bound to (first packet binds it).</summary>
-    SsrcMismatch,
+    /// <summary>A new SSRC beyond the per-context stream limit (state is per SSRC; see SrtpContext.MaxStreams).</summary>
+    TooManyStreams,
     /// <summary>Packet index out of range (before the stream start, or SRTCP index 2^31 exhausted: rekey).</summary>
     IndexOutOfRange,
 }

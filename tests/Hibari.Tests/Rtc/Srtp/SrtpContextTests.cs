@@ -39,9 +39,9 @@ public sealed class SrtpContextTests
 
     internal static int RtpLength(int payloadLength) => 32 + payloadLength;
 
-    private static SrtpResult SendAndReceive(SrtpContext sender, SrtpContext receiver, ushort seq, int payload = 100)
+    private static SrtpResult SendAndReceive(SrtpContext sender, SrtpContext receiver, ushort seq, int payload = 100, uint? ssrc = null)
     {
-        var packet = Rtp(seq, payload);
+        var packet = ssrc is { } s ? Rtp(seq, payload, ssrc: s) : Rtp(seq, payload);
         var plain = packet[..RtpLength(payload)];
         Assert.Equal(SrtpResult.Ok, sender.ProtectRtp(packet, RtpLength(payload), out var n));
         var r = receiver.UnprotectRtp(packet.AsSpan(0, n), out var m);
@@ -179,15 +179,30 @@ public sealed class SrtpContextTests
     }
 
     [Theory, MemberData(nameof(Profiles))]
-    public void Other_ssrc_is_rejected_by_a_bound_context(SrtpProfile profile)
+    public void Each_ssrc_keeps_its_own_roc_and_replay_window_under_one_key(SrtpProfile profile)
     {
+        // Audio and video of one peer share the DTLS-SRTP key but not their sequence spaces (RFC 3711 §3.2.3).
         var (sender, receiver) = Pair(profile);
-        Assert.Equal(SrtpResult.Ok, SendAndReceive(sender, receiver, 1));
-        var other = Rtp(2, 10, ssrc: 0x99);
-        Assert.Equal(SrtpResult.SsrcMismatch, sender.ProtectRtp(other, RtpLength(10), out _));
-        var (otherSender, _) = Pair(profile);
-        Assert.Equal(SrtpResult.Ok, otherSender.ProtectRtp(other, RtpLength(10), out var n));
-        Assert.Equal(SrtpResult.SsrcMismatch, receiver.UnprotectRtp(other.AsSpan(0, n), out _));
+        for (var i = 0; i < 300; i++)
+        {
+            Assert.Equal(SrtpResult.Ok, SendAndReceive(sender, receiver, (ushort)(65400 + i), ssrc: 0x11));
+            Assert.Equal(SrtpResult.Ok, SendAndReceive(sender, receiver, (ushort)(1000 + i), ssrc: 0x22));
+        }
+        Assert.Equal(2, receiver.StreamCount);
+        var replay = Rtp(1299, 10, ssrc: 0x22);
+        Assert.Equal(SrtpResult.Ok, sender.ProtectRtp(replay, RtpLength(10), out var n)); // index already used on 0x22
+        Assert.Equal(SrtpResult.Replayed, receiver.UnprotectRtp(replay.AsSpan(0, n), out _));
+    }
+
+    [Theory, MemberData(nameof(Profiles))]
+    public void A_packet_that_fails_authentication_creates_no_stream_state(SrtpProfile profile)
+    {
+        var (_, receiver) = Pair(profile);
+        var (stranger, _) = Pair(profile, seed: 2);
+        var p = Rtp(5, 10, ssrc: 0x99);
+        Assert.Equal(SrtpResult.Ok, stranger.ProtectRtp(p, RtpLength(10), out var n));
+        Assert.Equal(SrtpResult.AuthenticationFailed, receiver.UnprotectRtp(p.AsSpan(0, n), out _));
+        Assert.Equal(0, receiver.StreamCount);
     }
 
     [Theory, MemberData(nameof(Profiles))]
