@@ -81,9 +81,24 @@ public sealed class ApiContractsTests
             Cluster = new ClusterStatsBody { RaftState = "follower", RaftTerm = 3, RaftCommitIndex = 10 },
         };
 
-        Assert.Equal(
-            """{"version":"0.1.0","total_connection_created":2,"total_connection_updated":23,"total_connection_destroyed":2,"total_successful_connections":2,"total_failed_connections":0,"total_ongoing_connections":0,"total_session_created":1,"total_session_destroyed":0,"cluster":{"raft_state":"follower","raft_term":3,"raft_commit_index":10},"cluster_relay":[]}""",
-            Write(stats, ApiJsonContext.Default.StatsReportBody));
+        var json = System.Text.Json.Nodes.JsonNode.Parse(Write(stats, ApiJsonContext.Default.StatsReportBody))!.AsObject();
+        Assert.Equal("0.1.0", (string?)json["version"]);
+        Assert.Equal(23, (long)json["total_connection_updated"]!);
+        Assert.Equal("follower", (string?)json["cluster"]!["raft_state"]);
+        Assert.Equal(10, (long)json["cluster"]!["raft_commit_index"]!);
+        Assert.Empty(json["cluster_relay"]!.AsArray());
+        // Every counter name sora_exporter reads (sora-protocol.md Appendix B.7) that Hibari keeps.
+        string[] names =
+        [
+            "total_connection_created", "total_connection_updated", "total_connection_destroyed", "total_successful_connections",
+            "total_failed_connections", "total_ongoing_connections", "total_session_created", "total_session_destroyed",
+            "total_auth_webhook_allowed", "total_auth_webhook_denied", "total_successful_auth_webhook", "total_failed_auth_webhook",
+            "total_successful_session_webhook", "total_failed_session_webhook", "total_ignored_session_webhook",
+            "total_successful_event_webhook", "total_failed_event_webhook", "total_ignored_event_webhook",
+            "total_received_srtp", "total_received_srtp_byte_size", "total_sent_srtp", "total_sent_srtp_byte_size",
+            "total_decrypted_srtp", "total_decrypted_srtp_byte_size",
+        ];
+        foreach (var name in names) Assert.True(json.ContainsKey(name), name);
     }
 
     [Fact]
