@@ -26,6 +26,8 @@ public sealed record SyntheticClientOptions
     /// <summary>Extra members merged into the connect message (e.g. metadata).</summary>
     public JsonObject? ConnectExtra { get; init; }
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(20);
+    /// <summary>Drop every Nth received media packet (0: none) and NACK it, to exercise the SFU's RTX repair.</summary>
+    public int DropEveryNth { get; init; }
 }
 
 /// <summary>
@@ -63,6 +65,10 @@ public sealed class SyntheticClient : IAsyncDisposable
     private volatile bool _keyFrameRequested = true;
     private long _decryptFailures, _rtcpReceived, _pliReceived, _sent;
     private readonly LatencyRecorder _latency = new();
+    private readonly ConcurrentDictionary<uint, uint> _rtxToMedia = new();   // from the offers' ssrc-group FID lines
+    private readonly ConcurrentDictionary<(uint Ssrc, ushort Seq), byte> _nacked = new();
+    private readonly byte[] _rtcpBuffer = new byte[256];
+    private long _dropped, _rtxReceived, _rtxRepaired;
 
     public SyntheticClient(Uri signalingUrl, string channelId, SyntheticClientOptions? options = null)
     {
@@ -88,7 +94,12 @@ public sealed class SyntheticClient : IAsyncDisposable
     public long BytesReceived => _received.Values.Sum(s => s.Bytes);
     /// <summary>Packets missing from the received sequence ranges (loss on the way, or never forwarded).</summary>
     public long PacketsLost => _received.Values.Sum(s => s.Lost);
-    public IReadOnlyCollection<uint> ReceivedSsrcs => _received.Keys.ToList();
+    public IReadOnlyCollection<uint> ReceivedSsrcs => _received.Keys.Where(k => !_rtxToMedia.ContainsKey(k)).ToList();
+    /// <summary>Packets dropped on purpose (<see cref="SyntheticClientOptions.DropEveryNth"/>) and NACKed.</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+    /// <summary>RTX packets received, and those that carried a sequence number this client had NACKed.</summary>
+    public long RtxReceived => Interlocked.Read(ref _rtxReceived);
+    public long RtxRepaired => Interlocked.Read(ref _rtxRepaired);
     public LatencyRecorder Latency => _latency;
     /// <summary>Every signaling message received (offer, re-offer, notify, push, ping, ...), in order.</summary>
     public IReadOnlyList<JsonObject> Messages => _messages.ToList();
@@ -220,9 +231,24 @@ public sealed class SyntheticClient : IAsyncDisposable
         Interlocked.Increment(ref _sent);
     }
 
+    private void SendNack(uint mediaSsrc, ushort seq)
+    {
+        var send = _send;
+        if (send is null || _server is null) return;
+        lock (send)
+        {
+            var n = RtcpWriter.WriteNack(_rtcpBuffer, _videoSsrc, mediaSsrc, [seq]);
+            if (n == 0 || send.ProtectRtcp(_rtcpBuffer, n, out var protectedLength) != SrtpResult.Ok) return;
+            _udp.SendTo(_rtcpBuffer.AsSpan(0, protectedLength), SocketFlags.None, _server);
+        }
+    }
+
     private string Answer(string sdp, bool initial)
     {
         if (!SdpDocument.TryParse(sdp, out var offer, out var error)) throw new InvalidOperationException("bad offer SDP: " + error);
+        foreach (var group in offer.Media.SelectMany(m => m.All("ssrc-group")))
+            if (group.Value?.Split(' ') is ["FID", var media, var rtx])
+                _rtxToMedia[uint.Parse(rtx, System.Globalization.CultureInfo.InvariantCulture)] = uint.Parse(media, System.Globalization.CultureInfo.InvariantCulture);
         if (initial)
         {
             _serverUfrag = offer.Get("ice-ufrag") ?? offer.Media.Select(m => m.Get("ice-ufrag")).FirstOrDefault(u => u is not null) ?? "";
@@ -308,6 +334,21 @@ public sealed class SyntheticClient : IAsyncDisposable
         if (receive.UnprotectRtp(datagram, out var length) != SrtpResult.Ok) { Interlocked.Increment(ref _decryptFailures); return; }
         var packet = datagram[..length];
         if (!RtpHeader.TryParse(packet, out var header)) return;
+        if (_rtxToMedia.TryGetValue(header.Ssrc, out var mediaSsrc))
+        {
+            Interlocked.Increment(ref _rtxReceived);
+            var payloadOf = header.GetPayload(packet);
+            if (payloadOf.Length >= 2 && _nacked.TryRemove((mediaSsrc, BinaryPrimitives.ReadUInt16BigEndian(payloadOf)), out _))
+                Interlocked.Increment(ref _rtxRepaired);
+            return;
+        }
+        if (_options.DropEveryNth > 0 && header.SequenceNumber % _options.DropEveryNth == 0 && !_nacked.ContainsKey((header.Ssrc, header.SequenceNumber)))
+        {
+            Interlocked.Increment(ref _dropped);
+            _nacked[(header.Ssrc, header.SequenceNumber)] = 0;
+            SendNack(header.Ssrc, header.SequenceNumber);
+            return;
+        }
         var stats = _received.GetOrAdd(header.Ssrc, _ => new StreamStats());
         stats.OnPacket(header.SequenceNumber, length);
         var payload = header.GetPayload(packet);

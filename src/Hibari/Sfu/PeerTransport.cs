@@ -262,7 +262,9 @@ internal sealed class PeerTransport : IMediaPeer, IDisposable
 
     public void OnTick(long nowMicros)
     {
-        if (_send is null || _remote is null || nowMicros < _nextReport) return;
+        if (_send is null || _remote is null) return;
+        SendNacks(nowMicros);
+        if (nowMicros < _nextReport) return;
         _nextReport = nowMicros + ReportIntervalMicros;
         SendReports(nowMicros);
     }
@@ -301,6 +303,28 @@ internal sealed class PeerTransport : IMediaPeer, IDisposable
         if (length > 0) SendRtcp(_rtcp, length);
     }
 
+    /// <summary>Loss from a publisher is repaired hop by hop: NACK what is missing, the publisher resends it as RTX.</summary>
+    private void SendNacks(long now)
+    {
+        Span<ushort> missing = stackalloc ushort[64];
+        foreach (var p in _publications)
+        {
+            if (p.Nacks is not { } nacks || p.Ssrc == 0) continue;
+            if (nacks.KeyFrameNeeded)
+            {
+                // Too much lost to repair packet by packet: a key frame is cheaper.
+                nacks.ClearKeyFrameNeeded();
+                p.RequestKeyFrame(now);
+            }
+            var n = nacks.Poll(now, missing);
+            if (n == 0) continue;
+            var length = RtcpWriter.WriteNack(_rtcp, RtcpSsrc, p.Ssrc, missing[..n]);
+            if (length == 0) continue;
+            p.NacksSent += n;
+            SendRtcp(_rtcp, length);
+        }
+    }
+
     public void SendPli(uint mediaSsrc)
     {
         if (_send is null || _remote is null) return;
@@ -336,7 +360,7 @@ internal sealed class PeerTransport : IMediaPeer, IDisposable
     {
         if (!_log.IsEnabled(LogLevel.Information)) return;
         var published = string.Join(", ", _publications.Select(p =>
-            $"{p.Kind.Name()} ssrc={p.Ssrc} packets={p.PacketsReceived} key-frame-requests={p.KeyFrameRequests}"));
+            $"{p.Kind.Name()} ssrc={p.Ssrc} packets={p.PacketsReceived} key-frame-requests={p.KeyFrameRequests} nacked={p.NacksSent}"));
         var forwarded = string.Join(", ", _subscriptions.Select(s =>
             $"{s.Publication.ConnectionId}/{s.Publication.Kind.Name()} packets={s.PacketsSent} rtx={s.Retransmitted} active={s.Active}"));
         _log.LogInformation("Connection {Id} media: published [{Published}] forwarded to it [{Forwarded}]", ConnectionId, published, forwarded);

@@ -23,6 +23,7 @@ internal sealed class Publication
         Kind = kind;
         Codec = codec;
         TrackId = trackId;
+        if (kind == MediaKind.Video && codec.RtxPayloadType is not null) Nacks = new NackGenerator();
     }
 
     public PeerTransport Publisher { get; }
@@ -49,6 +50,10 @@ internal sealed class Publication
     public long KeyFrameRequests { get; private set; }
 
     public ReadOnlySpan<Subscription> Subscribers => _subscribers;
+
+    /// <summary>Video only: the sequence numbers missing from the publisher, to NACK (the publisher answers with RTX).</summary>
+    public NackGenerator? Nacks { get; }
+    public long NacksSent { get; set; }
 
     public void LatchSsrc(uint ssrc)
     {
@@ -88,6 +93,7 @@ internal sealed class Publication
         BytesReceived += packet.Length;
         Statistics?.OnPacket(header.SequenceNumber, header.Timestamp, nowMicros);
         var keyFrame = Kind == MediaKind.Video && KeyFrameDetector.IsKeyFrame(CodecKind, header.GetPayload(packet));
+        Nacks?.OnPacket(header.SequenceNumber, keyFrame, nowMicros);
         foreach (var s in _subscribers) s.Forward(packet, header, keyFrame, nowMicros);
     }
 

@@ -28,10 +28,13 @@ public sealed class SignalingServer : IAsyncDisposable
     private readonly SfuEngine _sfu;
     private readonly HibariOptions _options;
     private readonly IConnectAuthorizer _authorizer;
+    private readonly IConnectPlacement _placement;
     private WebApplication? _app;
 
-    internal SignalingServer(HibariOptions options, QuorumGuard guard, SfuEngine sfu, IConnectAuthorizer authorizer, ILoggerFactory loggerFactory)
+    internal SignalingServer(HibariOptions options, QuorumGuard guard, SfuEngine sfu, IConnectAuthorizer authorizer, ILoggerFactory loggerFactory,
+        IConnectPlacement? placement = null)
     {
+        _placement = placement ?? ServeHere.Instance;
         _address = options.ListenAddress;
         _port = options.SignalingPort;
         _guard = guard;
@@ -88,7 +91,7 @@ public sealed class SignalingServer : IAsyncDisposable
         _open[ws] = 0;
         try
         {
-            var session = new SignalingSession(ws, _sfu, _options, _authorizer, _log) { ConnectTimeout = ConnectTimeout };
+            var session = new SignalingSession(ws, _sfu, _options, _authorizer, _log) { ConnectTimeout = ConnectTimeout, Placement = _placement };
             await session.RunAsync(context.RequestAborted).ConfigureAwait(false);
         }
         finally

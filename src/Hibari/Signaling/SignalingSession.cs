@@ -44,6 +44,7 @@ internal sealed class SignalingSession : IConnectionSignaling
     }
 
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    public IConnectPlacement Placement { get; init; } = ServeHere.Instance;
 
     public async Task RunAsync(CancellationToken aborted)
     {
@@ -79,14 +80,16 @@ internal sealed class SignalingSession : IConnectionSignaling
         }
         if (connect.BundleId is not null && !_options.SignalingBundleId) connect = connect with { BundleId = null };
 
-        // 2. admission (modes, licence), before spending an auth webhook call on it.
+        // 2. placement before auth, then admission (modes, licence), before spending an auth webhook call on it.
+        if (Decide(connect, Placement.BeforeAuth(connect))) return null;
         if (Refusal(_sfu.Admit(connect.ChannelId)) is { } refused) { Close(refused); return null; }
 
-        // 3. auth webhook (fail closed) and its overrides.
+        // 3. auth webhook (fail closed) and its overrides, then placement with what auth said (affinity).
         _connectionId = SoraId.New();
         var auth = await _auth.AuthorizeAsync(connect, _connectionId, ct).ConfigureAwait(false);
         if (auth.Refused is { } denied) { Close(denied); return null; }
         var info = auth.Info!;
+        if (Decide(connect, Placement.AfterAuth(connect, info))) return null;
 
         // 4. session + offer.
         var join = _sfu.Join(info, this);
@@ -160,6 +163,23 @@ internal sealed class SignalingSession : IConnectionSignaling
                     break; // candidates (ICE-lite needs none), pongs, stats, unknown types
             }
         }
+    }
+
+    /// <summary>
+    /// Acts on a placement decision; true when the connect is finished here (redirected or refused). A connect that
+    /// already followed a redirect (`"redirect": true`) is never sent on again: no redirect chains.
+    /// </summary>
+    private bool Decide(ConnectRequest connect, PlacementDecision decision)
+    {
+        if (decision.Refuse is { } refuse)
+        {
+            Close(refuse);
+            return true;
+        }
+        if (decision.RedirectTo is not { } location || connect.Redirect) return false;
+        Send(ServerMessages.Redirect(location));
+        Close(SignalingCloses.Normal with { Reason = "REDIRECT" });
+        return true;
     }
 
     private async Task PingLoopAsync(PeriodicTimer timer, CancellationToken ct)

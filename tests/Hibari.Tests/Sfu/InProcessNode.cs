@@ -64,7 +64,7 @@ public sealed class InProcessNode : IAsyncDisposable
         }
     }
 
-    private static int FreeTcpPort()
+    public static int FreeTcpPort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();

@@ -58,6 +58,22 @@ public sealed class SfuForwardingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_subscriber_nack_is_answered_from_the_cache_as_rtx_on_the_rtx_ssrc()
+    {
+        var sub = new SyntheticClient(_node.SignalingUrl, "nack", new SyntheticClientOptions { Certificate = Certificate, DropEveryNth = 25 });
+        _clients.Add(sub);
+        await sub.ConnectAsync();
+        var pub = await ConnectAsync("nack", "sendonly");
+        using var stop = new CancellationTokenSource();
+        var publishing = pub.PublishAsync(500, 1000, stop.Token);
+        await InProcessNode.EventuallyAsync("NACKed packets come back as RTX", () => sub.RtxRepaired >= 5);
+        await stop.CancelAsync();
+        await publishing.ContinueWith(_ => { });
+        Assert.True(sub.Dropped >= sub.RtxRepaired);
+        Assert.Equal(0, sub.DecryptFailures);
+    }
+
+    [Fact]
     public async Task Every_connection_gets_its_own_connection_created_with_channel_counters()
     {
         var a = await ConnectAsync("notify", "sendrecv");
@@ -137,6 +153,62 @@ public sealed class SfuForwardingTests : IAsyncLifetime
         e = await Assert.ThrowsAnyAsync<Exception>(() => blocked.ConnectAsync());
         Assert.Contains("MODE-BLOCK-NEW-CONNECTION", e.Message);
         Assert.NotNull(first.ConnectionId);
+    }
+}
+
+/// <summary>Edges of one node: its connection licence, and garbage on its media port.</summary>
+[Collection("sfu")]
+public sealed class SfuEdgeTests
+{
+    private static readonly DtlsCertificate Certificate = DtlsCertificate.Generate();
+
+    [Fact]
+    public async Task Connects_beyond_license_max_connections_are_refused_C_PLACE_0()
+    {
+        await using var node = await InProcessNode.StartAsync(o => o with { LicenseMaxConnections = 2 });
+        await using var a = new SyntheticClient(node.SignalingUrl, "licence", new SyntheticClientOptions { Certificate = Certificate });
+        await using var b = new SyntheticClient(node.SignalingUrl, "licence", new SyntheticClientOptions { Certificate = Certificate });
+        await using var c = new SyntheticClient(node.SignalingUrl, "licence", new SyntheticClientOptions { Certificate = Certificate });
+        await a.ConnectAsync();
+        await b.ConnectAsync();
+        var e = await Assert.ThrowsAnyAsync<Exception>(() => c.ConnectAsync());
+        Assert.Contains("4414", e.Message);
+        Assert.Contains("LICENSE-MAX-CONNECTIONS-REACHED", e.Message);
+        // A slot frees when a connection leaves.
+        await a.DisconnectAsync();
+        await InProcessNode.EventuallyAsync("slot freed", () => node.Node.Sfu.ConnectionCount == 1);
+        await using var d = new SyntheticClient(node.SignalingUrl, "licence", new SyntheticClientOptions { Certificate = Certificate });
+        await d.ConnectAsync();
+    }
+
+    [Fact]
+    public async Task Garbage_on_the_media_port_is_dropped_and_counted_and_media_goes_on()
+    {
+        await using var node = await InProcessNode.StartAsync();
+        await using var sub = new SyntheticClient(node.SignalingUrl, "garbage", new SyntheticClientOptions { Certificate = Certificate });
+        await using var pub = new SyntheticClient(node.SignalingUrl, "garbage", new SyntheticClientOptions { Role = "sendonly", Certificate = Certificate });
+        await sub.ConnectAsync();
+        await pub.ConnectAsync();
+        using var stop = new CancellationTokenSource();
+        var publishing = pub.PublishAsync(300, 800, stop.Token);
+        using var udp = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        var target = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, node.Options.RtcUdpPort);
+        var random = new Random(7);
+        for (var i = 0; i < 5000; i++)
+        {
+            var datagram = new byte[random.Next(0, 1500)];
+            random.NextBytes(datagram);
+            // Every demultiplexing class: STUN-looking, DTLS-looking, RTP-looking, and the rest.
+            if (datagram.Length > 0) datagram[0] = (i % 4) switch { 0 => (byte)random.Next(0, 4), 1 => (byte)random.Next(20, 64), 2 => (byte)random.Next(128, 192), _ => datagram[0] };
+            await udp.SendAsync(datagram, target);
+        }
+        var before = sub.PacketsReceived;
+        await InProcessNode.EventuallyAsync("media still forwarded after the garbage", () => sub.PacketsReceived > before + 50);
+        await stop.CancelAsync();
+        await publishing.ContinueWith(_ => { });
+        var (_, stats) = await node.ApiAsync("Sora_20171010.GetStatsReport");
+        Assert.True(stats!["total_dropped_media_datagrams"]!.GetValue<long>() > 1000, stats.ToJsonString());
+        Assert.Equal(0, sub.DecryptFailures);
     }
 }
 
