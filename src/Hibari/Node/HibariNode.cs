@@ -146,6 +146,8 @@ public sealed class HibariNode : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Clients first (close 1000 SHUTDOWN), so the signaling host does not wait for open WebSockets to time out.
+        Sfu.DisconnectAll("SHUTDOWN");
         await _signaling.DisposeAsync().ConfigureAwait(false);
         Sfu.Dispose();
         await _api.DisposeAsync().ConfigureAwait(false);
