@@ -411,6 +411,28 @@ scenario('sendrecv_recvonly', async ctx => {
   check(Object.keys(sa.inbound).length === 0, `A (only publisher) receives streams: ${short(sa.inbound)}`);
 });
 
+// Each codec_type the browser can encode: the offer carries only that codec and the subscriber decodes it.
+scenario('codecs', async ctx => {
+  const node = await ctx.node('n1');
+  const page = await harnessPage(ctx, 'page');
+  const canSend = await page.evaluate(() => window.harness.sendCodecs());
+  const tried = [];
+  for (const codec of ['VP8', 'VP9', 'AV1', 'H264']) {
+    if (!canSend.includes(codec)) { console.log(`    codecs: this Chromium cannot encode ${codec}; not tried`); continue; }
+    const channel = channelName(`codec-${codec.toLowerCase()}`);
+    const a = await client(ctx, page, `A-${codec}`, node, { channel, role: 'sendonly', options: { videoCodecType: codec } });
+    mustConnect(a.first);
+    const b = await client(ctx, page, `B-${codec}`, node, { channel, role: 'recvonly' });
+    mustConnect(b.first);
+    const sb = await waitMediaFrom(b, [a.first.connectionId], `A-${codec}`);
+    const got = sb.inbound[a.first.connectionId].videoCodec;
+    check(got === `video/${codec}`, `B decoded ${got}, expected video/${codec}`);
+    tried.push(codec);
+    await a.stop(); await b.stop();
+  }
+  check(tried.length >= 3, `fewer than 3 codecs tried: ${tried} (browser can encode ${canSend})`);
+});
+
 async function threeClients(ctx, tag) {
   const node = await ctx.node('n1');
   const channel = channelName(tag);

@@ -32,6 +32,8 @@ public sealed record ConnectionInfo
     /// <summary>The auth webhook's `cluster_affinity`, kept for placement (issue 4).</summary>
     public bool? ClusterAffinity { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
+    /// <summary>The client's own throw-away offer from `connect.sdp` (capability detection; the C++ SDK sends none).</summary>
+    public string? ClientSdp { get; init; }
     /// <summary>Client software (`sora_client`, `environment`), for the API and webhooks.</summary>
     public string? SoraClient { get; init; }
 

@@ -105,10 +105,21 @@ public sealed class SfuEngine : IDisposable
     /// </summary>
     public JoinResult Join(ConnectionInfo requested, IConnectionSignaling signaling)
     {
-        var audioCodec = requested.Publishes && requested.Audio ? CodecCatalog.Select(requested.AudioCodecType ?? "OPUS").Value : null;
-        var videoCodecResult = CodecCatalog.Select(requested.VideoCodecType ?? _options.DefaultVideoCodecType);
-        if (requested.Video && requested.Publishes && !videoCodecResult.IsOk) return JoinResult.Fail(videoCodecResult.Error!);
-        var videoCodec = requested.Publishes && requested.Video ? videoCodecResult.Value : null;
+        // The codec must be one the client's throw-away offer shows it can do (none sent: trust the request).
+        var client = requested.ClientSdp is { } clientSdp ? ClientOfferReader.Read(clientSdp).Value : null;
+        RtpCodec? audioCodec = null, videoCodec = null;
+        if (requested.Publishes && requested.Audio)
+        {
+            var a = CodecCatalog.Select(requested.AudioCodecType ?? "OPUS", client);
+            if (!a.IsOk) return JoinResult.Fail(a.Error!);
+            audioCodec = a.Value;
+        }
+        if (requested.Publishes && requested.Video)
+        {
+            var v = CodecCatalog.Select(requested.VideoCodecType ?? _options.DefaultVideoCodecType, client);
+            if (!v.IsOk) return JoinResult.Fail(v.Error!);
+            videoCodec = v.Value;
+        }
         var now = _time.GetUtcNow();
         SessionEvent? created = null;
         Connection connection;

@@ -72,6 +72,7 @@ internal sealed class ConnectAuthorizer(HibariOptions options, AuthWebhook webho
             SignalingNotify = o.SignalingNotify ?? options.SignalingNotify,
             ClusterAffinity = o.ClusterAffinity,
             SoraClient = c.SoraClient,
+            ClientSdp = c.Sdp,
         };
     }
 }

@@ -95,7 +95,7 @@ internal sealed class SignalingSession : IConnectionSignaling
         var join = _sfu.Join(info, this);
         if (join.Connection is not { } connection)
         {
-            Close(SignalingCloses.InvalidMessage with { Reason = "UNSUPPORTED-MEDIA" });
+            Close(SignalingCloses.UnsupportedCodecType);
             _log.LogInformation("Connect refused: {Error}", join.Error);
             return null;
         }

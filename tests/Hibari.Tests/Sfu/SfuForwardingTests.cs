@@ -182,6 +182,24 @@ public sealed class SfuEdgeTests
     }
 
     [Fact]
+    public async Task A_codec_the_clients_own_offer_lacks_is_refused_with_a_reason()
+    {
+        await using var node = await InProcessNode.StartAsync();
+        // A browser-like throw-away offer that can do Opus and VP8 only.
+        const string vp8Only = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n" +
+            "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=recvonly\r\na=rtpmap:111 opus/48000/2\r\n" +
+            "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:1\r\na=recvonly\r\na=rtpmap:96 VP8/90000\r\n";
+        var extra = new JsonObject { ["sdp"] = vp8Only };
+        await using var h264 = new SyntheticClient(node.SignalingUrl, "codec",
+            new SyntheticClientOptions { Role = "sendonly", VideoCodecType = "H264", Certificate = Certificate, ConnectExtra = extra });
+        var e = await Assert.ThrowsAnyAsync<Exception>(() => h264.ConnectAsync());
+        Assert.Contains("UNSUPPORTED-CODEC-TYPE", e.Message);
+        await using var vp8 = new SyntheticClient(node.SignalingUrl, "codec",
+            new SyntheticClientOptions { Role = "sendonly", VideoCodecType = "VP8", Certificate = Certificate, ConnectExtra = (JsonObject)extra.DeepClone() });
+        await vp8.ConnectAsync();
+    }
+
+    [Fact]
     public async Task Garbage_on_the_media_port_is_dropped_and_counted_and_media_goes_on()
     {
         await using var node = await InProcessNode.StartAsync();
