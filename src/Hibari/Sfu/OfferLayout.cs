@@ -19,6 +19,8 @@ internal sealed class LayoutSection(string mid, MediaKind kind, SectionUse use)
     public SectionUse Use { get; } = use;
     /// <summary>For <see cref="SectionUse.ServerSend"/>: the forwarded publication, null once it left (port 0).</summary>
     public Subscription? Subscription { get; set; }
+    /// <summary>The codec the line carried last: a rejected line keeps offering it (port 0), as it was negotiated.</summary>
+    public RtpCodec? LastCodec { get; set; }
     public bool Rejected => Use == SectionUse.ServerSend && Subscription is null;
 }
 
@@ -51,6 +53,7 @@ internal sealed class OfferLayout
         {
             if (s.Subscription is { } sub && (!wanted.Contains(sub.Publication) || sub.Publication.Closed))
             {
+                s.LastCodec = sub.Publication.Codec;
                 s.Subscription = null;
                 unsubscribe(sub);
                 justRejected.Add(s);

@@ -318,7 +318,7 @@ public sealed class SfuEngine : IDisposable
                     break;
                 default:
                     sections.Add(new OfferSection { Mid = s.Mid, Kind = s.Kind, Direction = MediaDirection.Inactive, Rejected = true,
-                        Codecs = [s.Kind == MediaKind.Audio ? CodecCatalog.Opus : CodecCatalog.Vp8] });
+                        Codecs = [s.LastCodec ?? (s.Kind == MediaKind.Audio ? CodecCatalog.Opus : CodecCatalog.Vp8)] });
                     break;
             }
         }

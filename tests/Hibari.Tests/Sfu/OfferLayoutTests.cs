@@ -52,6 +52,7 @@ public sealed class OfferLayoutTests
         Assert.True(layout.Sync([b], Sub, removed.Add));
         Assert.Equal(3, layout.Sections.Count);
         Assert.True(layout.Sections[1].Rejected);
+        Assert.Same(a.Codec, layout.Sections[1].LastCodec); // a port-0 line keeps offering what it negotiated
         Assert.Same(a, Assert.Single(removed).Publication);
         Assert.False(layout.Sections[2].Rejected);
     }
