@@ -60,6 +60,7 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
         _time = time ?? TimeProvider.System;
         _timings = timings ?? new ClusterTimings();
         Guard = new QuorumGuard(_time);
+        Load = new Load.LoadBoard(_time);
         _advertised = options.ListenAddress.Equals(IPAddress.Any) || options.ListenAddress.Equals(IPAddress.IPv6Any)
             ? (IPAddress.TryParse(options.NodeHost, out var ip) ? ip : IPAddress.Loopback)
             : options.ListenAddress;
@@ -177,6 +178,7 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
         var view = State.View;
         var now = _time.GetUtcNow();
         UpdatePeers(view);
+        SendLoadReport(now);
 
         var leader = _raft?.IsLeader ?? false;
         if (leader && !_wasLeader)
@@ -728,11 +730,37 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
         return new ClusterOperationException(fallbackType, m);
     }
 
-    void INodeLinkHandler.OnMessage(string peer, byte channel, ReadOnlyMemory<byte> payload) { }
+    /// <summary>Node-link message channels (one-way messages; RPCs have their own frames).</summary>
+    internal const byte LoadChannel = 1;
+
+    void INodeLinkHandler.OnMessage(string peer, byte channel, ReadOnlyMemory<byte> payload)
+    {
+        if (channel == LoadChannel) Load.OnReport(peer, payload.Span);
+    }
+
+    /// <summary>The other nodes' load (connections, per channel), as their last reports said.</summary>
+    public Load.LoadBoard Load { get; }
+
+    /// <summary>This node's load, reported to every linked peer every 200 ms (set by the node: the SFU knows it).</summary>
+    public Func<Load.LoadReport> LocalLoad { get; set; } = () => Cluster.Load.LoadReport.Empty;
+
+    private DateTimeOffset _lastLoadReport;
+
+    private void SendLoadReport(DateTimeOffset now)
+    {
+        if (_links is null || now - _lastLoadReport < Cluster.Load.LoadBoard.Interval) return;
+        _lastLoadReport = now;
+        var bytes = LocalLoad().Encode();
+        foreach (var peer in _links.ConnectedPeers) _links.Send(peer, LoadChannel, bytes);
+    }
 
     void INodeLinkHandler.OnPeerUp(string peer) => _log.LogInformation("Node link to {Peer} is up", peer);
 
-    void INodeLinkHandler.OnPeerDown(string peer) => _log.LogInformation("Node link to {Peer} is down", peer);
+    void INodeLinkHandler.OnPeerDown(string peer)
+    {
+        Load.Forget(peer);
+        _log.LogInformation("Node link to {Peer} is down", peer);
+    }
 
     public async ValueTask DisposeAsync()
     {

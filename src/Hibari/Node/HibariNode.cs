@@ -31,6 +31,7 @@ public sealed class HibariNode : IAsyncDisposable
         Sfu = new SfuEngine(options, () => api!.Mode, loggerFactory);
         _nodeApi = api = new NodeApi(options, Cluster, Sessions, Counters) { Sfu = Sfu, Webhooks = Webhooks };
         WireEvents();
+        Cluster.LocalLoad = () => new Cluster.Load.LoadReport(Sfu.ConnectionCount, Sfu.ChannelConnectionCounts());
         var router = new ApiRouter();
         _nodeApi.Register(router);
         new ConnectionApi(options, Sfu).Register(router);

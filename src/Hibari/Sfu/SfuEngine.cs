@@ -94,6 +94,17 @@ public sealed class SfuEngine : IDisposable
         lock (_gate) return _sessions.GetValueOrDefault(channelId)?.SessionId;
     }
 
+    /// <summary>Connections per channel on this node (for the cluster's load reports).</summary>
+    public Dictionary<string, int> ChannelConnectionCounts()
+    {
+        lock (_gate)
+        {
+            var d = new Dictionary<string, int>(_sessions.Count, StringComparer.Ordinal);
+            foreach (var (channel, session) in _sessions) d[channel] = session.Connections.Count;
+            return d;
+        }
+    }
+
     public ChannelCounts CountsOf(string channelId)
     {
         lock (_gate) return _sessions.GetValueOrDefault(channelId)?.Counts() ?? default;
