@@ -28,7 +28,10 @@ public sealed class HibariNode : IAsyncDisposable
         Sessions = new SessionDirectory(Cluster);
         Webhooks = new WebhookClient(WebhookOptions.From(options), loggerFactory.CreateLogger("Hibari.Webhooks"));
         NodeApi? api = null;
-        Sfu = new SfuEngine(options, () => api!.Mode, loggerFactory);
+        ISessionStore store = options.Cluster
+            ? new ClusterSessionStore(Sessions, exclusive: !(options.ClusterRelay && options.MaxNodesLicence))
+            : LocalSessionStore.Instance;
+        Sfu = new SfuEngine(options, () => api!.Mode, loggerFactory, sessions: store);
         _nodeApi = api = new NodeApi(options, Cluster, Sessions, Counters) { Sfu = Sfu, Webhooks = Webhooks };
         WireEvents();
         Cluster.LocalLoad = () => new Cluster.Load.LoadReport(Sfu.ConnectionCount, Sfu.ChannelConnectionCounts());

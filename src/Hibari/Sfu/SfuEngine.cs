@@ -31,12 +31,15 @@ public sealed class SfuEngine : IDisposable
     private readonly Dictionary<Connection, OfferSpec> _lastOffer = [];
     private readonly Random _random = new();
     private readonly ulong _sdpSessionBase = (ulong)Random.Shared.NextInt64(1, long.MaxValue / 2);
+    private readonly ISessionStore _store;
     private MediaSocket? _socket;
     private DtlsCertificate? _certificate;
     private IPAddress _candidateAddress = IPAddress.Loopback;
 
-    public SfuEngine(HibariOptions options, Func<string> mode, ILoggerFactory loggerFactory, TimeProvider? time = null)
+    public SfuEngine(HibariOptions options, Func<string> mode, ILoggerFactory loggerFactory, TimeProvider? time = null,
+        ISessionStore? sessions = null)
     {
+        _store = sessions ?? LocalSessionStore.Instance;
         _options = options;
         _mode = mode;
         _loggerFactory = loggerFactory;
@@ -111,7 +114,35 @@ public sealed class SfuEngine : IDisposable
     }
 
     /// <summary>
-    /// Joins (or creates) the channel's session and builds the connection's first offer: its own sending m-lines,
+    /// Makes sure the channel has a session on this node: joins the channel's session in the store (creating it there
+    /// if the channel has none), or reports the node that holds it when it may not span nodes. Cancels a pending
+    /// destroy. Raises <see cref="SessionCreated"/> when this created the session.
+    /// </summary>
+    public async Task<SessionJoin> EnsureSessionAsync(string channelId, CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            if (_sessions.TryGetValue(channelId, out var local))
+            {
+                local.PendingDestroy?.Cancel();
+                local.PendingDestroy = null;
+                return new SessionJoin(local.SessionId, false, null);
+            }
+        }
+        var join = await _store.JoinAsync(channelId, Signaling.Messages.SoraId.New(), ct).ConfigureAwait(false);
+        if (join.SessionId is not { } id) return join;
+        lock (_gate)
+        {
+            // Two connects of this node may race here; the store gave both the same id.
+            if (_sessions.TryGetValue(channelId, out var local)) return new SessionJoin(local.SessionId, false, null);
+            _sessions[channelId] = new Session(channelId, id, _time.GetUtcNow());
+        }
+        if (join.Created) SessionCreated?.Invoke(new SessionEvent(channelId, id, _time.GetUtcNow(), null, 0, 0));
+        return join;
+    }
+
+    /// <summary>
+    /// Joins the channel's session (see <see cref="EnsureSessionAsync"/>) and builds the connection's first offer: its own sending m-lines,
     /// the data-channel m-line, and one m-line per track of every connected publisher it may receive.
     /// </summary>
     public JoinResult Join(ConnectionInfo requested, IConnectionSignaling signaling)
@@ -132,17 +163,12 @@ public sealed class SfuEngine : IDisposable
             videoCodec = v.Value;
         }
         var now = _time.GetUtcNow();
-        SessionEvent? created = null;
         Connection connection;
         string sdp;
         lock (_gate)
         {
             if (!_sessions.TryGetValue(requested.ChannelId, out var session))
-            {
-                session = new Session(requested.ChannelId, Signaling.Messages.SoraId.New(), now);
-                _sessions[requested.ChannelId] = session;
-                created = new SessionEvent(session.ChannelId, session.SessionId, session.CreatedAt, null, 0, 0);
-            }
+                return JoinResult.Fail("the channel has no session on this node (call EnsureSessionAsync first)");
             session.PendingDestroy?.Cancel();
             session.PendingDestroy = null;
             var info = requested with { SessionId = session.SessionId, CreatedAt = now };
@@ -161,7 +187,6 @@ public sealed class SfuEngine : IDisposable
         }
         connection.Transport.Connected += OnTransportConnected;
         connection.Transport.Lost += t => Leave(t.ConnectionId, "ICE-CONSENT-EXPIRED");
-        if (created is { } e) SessionCreated?.Invoke(e);
         return new JoinResult(connection, sdp, null);
     }
 
@@ -410,7 +435,18 @@ public sealed class SfuEngine : IDisposable
             _sessions.Remove(session.ChannelId);
             e = new SessionEvent(session.ChannelId, session.SessionId, session.CreatedAt, _time.GetUtcNow(), session.TotalConnections, session.MaxConnections);
         }
-        SessionDestroyed?.Invoke(e);
+        bool ended;
+        try
+        {
+            ended = await _store.LeaveAsync(session.ChannelId, session.SessionId, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // The leader will not see this node's release now; the ownership goes when the node leaves or restarts.
+            _log.LogWarning("Session {Session} of {Channel}: could not release it in the cluster: {Error}", session.SessionId, session.ChannelId, ex.Message);
+            return;
+        }
+        if (ended) SessionDestroyed?.Invoke(e);
     }
 
     // --- the HTTP API's view ---

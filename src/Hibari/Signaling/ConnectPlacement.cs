@@ -19,6 +19,8 @@ internal interface IConnectPlacement
 {
     PlacementDecision BeforeAuth(ConnectRequest connect);
     PlacementDecision AfterAuth(ConnectRequest connect, ConnectionInfo info);
+    /// <summary>The session must live on one node and <paramref name="owner"/> holds it (relay off, C-NOREL-2).</summary>
+    PlacementDecision SessionElsewhere(ConnectRequest connect, string owner);
 }
 
 /// <summary>A node outside a cluster: every admitted connect is served here.</summary>
@@ -27,4 +29,5 @@ internal sealed class ServeHere : IConnectPlacement
     public static readonly ServeHere Instance = new();
     public PlacementDecision BeforeAuth(ConnectRequest connect) => PlacementDecision.Serve;
     public PlacementDecision AfterAuth(ConnectRequest connect, ConnectionInfo info) => PlacementDecision.Serve;
+    public PlacementDecision SessionElsewhere(ConnectRequest connect, string owner) => PlacementDecision.Refused(SignalingCloses.SessionOnAnotherNode);
 }

@@ -48,6 +48,8 @@ public static class SignalingCloses
     public static readonly SignalingClose ModeBlockNewConnection = new(4412, "MODE-BLOCK-NEW-CONNECTION");
     /// <summary>Mode block_new_session and the connect would create a session (§5.1).</summary>
     public static readonly SignalingClose ModeBlockNewSession = new(4413, "MODE-BLOCK-NEW-SESSION");
+    /// <summary>Relay off: the channel's session is held by another node, and the connect cannot be sent there.</summary>
+    public static readonly SignalingClose SessionOnAnotherNode = new(4415, "SESSION-ON-ANOTHER-NODE");
     /// <summary>The node already holds license_max_connections connections.</summary>
     public static readonly SignalingClose LicenseMaxConnectionsReached = new(4414, "LICENSE-MAX-CONNECTIONS-REACHED");
 

@@ -91,7 +91,25 @@ internal sealed class SignalingSession : IConnectionSignaling
         var info = auth.Info!;
         if (Decide(connect, Placement.AfterAuth(connect, info))) return null;
 
-        // 4. session + offer.
+        // 4. session (in a cluster: the replicated channel → session record) + offer.
+        SessionJoin session;
+        try
+        {
+            session = await _sfu.EnsureSessionAsync(info.ChannelId, ct).ConfigureAwait(false);
+        }
+        catch (Cluster.ClusterOperationException e)
+        {
+            _log.LogInformation("Connect {Id} to {Channel}: no session: {Error}", _connectionId, info.ChannelId, e.Message);
+            Close(SignalingCloses.ClusterMajorityLost);
+            return null;
+        }
+        if (session.OwnedBy is { } owner)
+        {
+            // Relay off and the session lives on another node (C-NOREL-2): send the client there.
+            if (!Decide(connect, Placement.SessionElsewhere(connect, owner)))
+                Close(SignalingCloses.SessionOnAnotherNode);
+            return null;
+        }
         var join = _sfu.Join(info, this);
         if (join.Connection is not { } connection)
         {

@@ -24,6 +24,8 @@ public class ClusterStateTests
             new ClusterCommand.RemoveOwner("ch", "S1", "b@127.0.0.2"),
             new ClusterCommand.DestroySession("ch", "S1"),
             new ClusterCommand.Barrier(7),
+            new ClusterCommand.ClaimExclusive("ch", "S1", "a@127.0.0.1", 43),
+            new ClusterCommand.ReleaseSession("ch", "S1", "a@127.0.0.1"),
         ];
         foreach (var c in commands) Assert.Equal(c, ClusterCommand.TryDecode(c.Encode()));
     }
@@ -39,6 +41,36 @@ public class ClusterStateTests
         Assert.False(second.Created);
         Assert.Equal("S1", second.Value);
         Assert.Equal(["a", "b"], s.View.Channels["ch"].Owners);
+    }
+
+    [Fact]
+    public void Exclusive_claim_of_a_session_owned_elsewhere_fails_naming_the_owner_C_NOREL_2_C_MAJ_4()
+    {
+        var s = new ClusterState();
+        Assert.True(s.Apply(new ClusterCommand.ClaimExclusive("ch", "S1", "a", 1)).Created);
+        var other = s.Apply(new ClusterCommand.ClaimExclusive("ch", "S2", "b", 2));
+        Assert.False(other.Ok);
+        Assert.Equal("a", other.Value);
+        Assert.Equal(["a"], s.View.Channels["ch"].Owners); // relay off: never two owners
+        var again = s.Apply(new ClusterCommand.ClaimExclusive("ch", "S3", "a", 3));
+        Assert.True(again.Ok);
+        Assert.Equal("S1", again.Value);
+    }
+
+    [Fact]
+    public void Release_by_the_last_owner_destroys_the_session_and_only_then()
+    {
+        var s = new ClusterState();
+        s.Apply(new ClusterCommand.ClaimSession("ch", "S1", "a", 1));
+        s.Apply(new ClusterCommand.ClaimSession("ch", "S9", "b", 2));
+        Assert.Null(s.Apply(new ClusterCommand.ReleaseSession("ch", "S1", "a")).Value);
+        Assert.Equal(["b"], s.View.Channels["ch"].Owners);
+        Assert.True(s.Apply(new ClusterCommand.ReleaseSession("ch", "OLD", "b")).Ok); // another session's release: no-op
+        Assert.True(s.View.Channels.ContainsKey("ch"));
+        Assert.Equal("destroyed", s.Apply(new ClusterCommand.ReleaseSession("ch", "S1", "b")).Value);
+        Assert.False(s.View.Channels.ContainsKey("ch"));
+        // The channel's next claim starts a new session.
+        Assert.True(s.Apply(new ClusterCommand.ClaimSession("ch", "S2", "a", 3)).Created);
     }
 
     [Fact]

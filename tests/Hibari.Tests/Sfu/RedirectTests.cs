@@ -15,6 +15,7 @@ public sealed class RedirectTests
     {
         public PlacementDecision BeforeAuth(ConnectRequest connect) => PlacementDecision.Redirect(location);
         public PlacementDecision AfterAuth(ConnectRequest connect, Hibari.Sfu.ConnectionInfo info) => PlacementDecision.Redirect(location);
+        public PlacementDecision SessionElsewhere(ConnectRequest connect, string owner) => PlacementDecision.Redirect(location);
     }
 
     private static async Task<(JsonObject? First, WebSocketCloseStatus? Close)> ConnectAsync(Uri url, bool redirected)

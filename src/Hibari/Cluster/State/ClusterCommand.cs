@@ -20,6 +20,13 @@ public abstract record ClusterCommand
     public sealed record RemoveOwner(string ChannelId, string SessionId, string Owner) : ClusterCommand;
     /// <summary>Destroys the session if it is still the channel's current one.</summary>
     public sealed record DestroySession(string ChannelId, string SessionId) : ClusterCommand;
+    /// <summary>
+    /// Set-if-absent for a session that must live on one node (relay off, C-NOREL-2, C-MAJ-4): the claim joins an
+    /// existing session only if no other node owns it; otherwise it fails with the owner's name as its value.
+    /// </summary>
+    public sealed record ClaimExclusive(string ChannelId, string SessionId, string Owner, long CreatedUnixMs) : ClusterCommand;
+    /// <summary>This node's last connection of the session left: it stops owning it, and the last owner destroys it.</summary>
+    public sealed record ReleaseSession(string ChannelId, string SessionId, string Owner) : ClusterCommand;
 
     /// <summary>
     /// Written by every new leader: committing an entry of its own term also commits (and so applies everywhere) the
@@ -27,7 +34,7 @@ public abstract record ClusterCommand
     /// </summary>
     public sealed record Barrier(long Term) : ClusterCommand;
 
-    private enum Op : byte { AddMember = 1, RemoveMember, SetMode, ClaimSession, AddOwner, RemoveOwner, DestroySession, Barrier }
+    private enum Op : byte { AddMember = 1, RemoveMember, SetMode, ClaimSession, AddOwner, RemoveOwner, DestroySession, Barrier, ClaimExclusive, ReleaseSession }
 
     public byte[] Encode()
     {
@@ -41,6 +48,8 @@ public abstract record ClusterCommand
             case AddOwner c: w.Byte((byte)Op.AddOwner).String(c.ChannelId).String(c.SessionId).String(c.Owner); break;
             case RemoveOwner c: w.Byte((byte)Op.RemoveOwner).String(c.ChannelId).String(c.SessionId).String(c.Owner); break;
             case DestroySession c: w.Byte((byte)Op.DestroySession).String(c.ChannelId).String(c.SessionId); break;
+            case ClaimExclusive c: w.Byte((byte)Op.ClaimExclusive).String(c.ChannelId).String(c.SessionId).String(c.Owner).Int64(c.CreatedUnixMs); break;
+            case ReleaseSession c: w.Byte((byte)Op.ReleaseSession).String(c.ChannelId).String(c.SessionId).String(c.Owner); break;
             case Barrier c: w.Byte((byte)Op.Barrier).Int64(c.Term); break;
             default: throw new InvalidOperationException("unknown command " + GetType().Name);
         }
@@ -63,6 +72,8 @@ public abstract record ClusterCommand
             Op.RemoveOwner => r.String(out var ch) && r.String(out var s) && r.String(out var o) ? new RemoveOwner(ch, s, o) : null,
             Op.DestroySession => r.String(out var ch) && r.String(out var s) ? new DestroySession(ch, s) : null,
             Op.Barrier => r.Int64(out var term) ? new Barrier(term) : null,
+            Op.ClaimExclusive => r.String(out var ch) && r.String(out var s) && r.String(out var o) && r.Int64(out var t) ? new ClaimExclusive(ch, s, o, t) : null,
+            Op.ReleaseSession => r.String(out var ch) && r.String(out var s) && r.String(out var o) ? new ReleaseSession(ch, s, o) : null,
             _ => null,
         };
         return cmd is not null && r.AtEnd ? cmd : null;

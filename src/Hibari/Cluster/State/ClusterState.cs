@@ -108,6 +108,30 @@ public sealed class ClusterState
                 }
                 return CommandResult.Fail($"session {c.SessionId} of channel {c.ChannelId} does not exist");
 
+            case ClusterCommand.ClaimExclusive c:
+                if (_channels.TryGetValue(c.ChannelId, out var held))
+                {
+                    if (held.Owners.FirstOrDefault(o => o != c.Owner) is { } other)
+                        return new CommandResult(false, Error: $"session of channel {c.ChannelId} is on {other}", Value: other);
+                    if (!held.Owners.Contains(c.Owner))
+                        _channels[c.ChannelId] = held with { Owners = [.. held.Owners, c.Owner] };
+                    return new CommandResult(true, Value: held.SessionId, Created: false);
+                }
+                _channels[c.ChannelId] = new ChannelRecord(c.ChannelId, c.SessionId, c.CreatedUnixMs, [c.Owner]);
+                return new CommandResult(true, Value: c.SessionId, Created: true);
+
+            case ClusterCommand.ReleaseSession c:
+                if (!_channels.TryGetValue(c.ChannelId, out var released) || released.SessionId != c.SessionId)
+                    return CommandResult.Success;
+                var remaining = released.Owners.Where(o => o != c.Owner).ToArray();
+                if (remaining.Length == 0)
+                {
+                    _channels.Remove(c.ChannelId);
+                    return new CommandResult(true, Value: "destroyed");
+                }
+                _channels[c.ChannelId] = released with { Owners = remaining };
+                return CommandResult.Success;
+
             case ClusterCommand.Barrier:
                 return CommandResult.Success;
 
