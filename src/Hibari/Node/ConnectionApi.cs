@@ -11,8 +11,15 @@ namespace Hibari.Node;
 /// The connection operations of the HTTP API on one node (sora-protocol.md §4.2): list, disconnect and push, by
 /// channel, connection or client. Cluster-wide scope and 307 redirects to the owner come with placement (C-API-1).
 /// </summary>
-internal sealed class ConnectionApi(HibariOptions options, SfuEngine sfu)
+internal sealed class ConnectionApi(HibariOptions options, SfuEngine sfu, Func<string, string?>? ownerApiUrl = null)
 {
+    /// <summary>
+    /// C-API-1: a channel-scoped call on a node that does not hold the channel's session is answered with 307 to the
+    /// holder's external_api_url; null when this node serves it (it holds the session, or nobody does).
+    /// </summary>
+    private ApiResult? RedirectToOwner(string channelId) =>
+        ownerApiUrl?.Invoke(channelId) is { } location ? ApiResult.Redirect(location) : null;
+
     public void Register(ApiRouter router)
     {
         router.Register("Sora_20201013.ListChannelConnections", ListChannelConnections);
@@ -30,6 +37,7 @@ internal sealed class ConnectionApi(HibariOptions options, SfuEngine sfu)
     private ValueTask<ApiResult> ListChannelConnections(ApiRequest request, CancellationToken ct)
     {
         if (!request.TryRead(ApiJsonContext.Default.ChannelTargetRequest, out var body, out var error)) return new(error!);
+        if (RedirectToOwner(body.ChannelId) is { } redirect) return new(redirect);
         return new(List(sfu.ListConnections(body.ChannelId)));
     }
 
@@ -42,6 +50,7 @@ internal sealed class ConnectionApi(HibariOptions options, SfuEngine sfu)
     {
         if (!request.TryRead(ApiJsonContext.Default.ChannelTargetRequest, out var body, out var error)) return new(error!);
         if (MissingTarget(target, body.ConnectionId, body.ClientId) is { } missing) return new(missing);
+        if (RedirectToOwner(body.ChannelId) is { } redirect) return new(redirect);
         var reason = body.Reason is { ValueKind: JsonValueKind.String } r ? r.GetString()! : "DISCONNECTED-BY-API";
         var n = sfu.Disconnect(body.ChannelId, target == Target.Connection ? body.ConnectionId : null,
             target == Target.Client ? body.ClientId : null, reason);
@@ -52,6 +61,7 @@ internal sealed class ConnectionApi(HibariOptions options, SfuEngine sfu)
     {
         if (!request.TryRead(ApiJsonContext.Default.PushRequest, out var body, out var error)) return new(error!);
         if (MissingTarget(target, body.ConnectionId, body.ClientId) is { } missing) return new(missing);
+        if (RedirectToOwner(body.ChannelId) is { } redirect) return new(redirect);
         var n = sfu.Push(body.ChannelId, target == Target.Connection ? body.ConnectionId : null,
             target == Target.Client ? body.ClientId : null, body.Data);
         return new(n == 0 && target != Target.Channel ? NotFound(target) : ApiResult.Json(new EmptyBody(), ApiJsonContext.Default.EmptyBody));

@@ -37,7 +37,7 @@ public sealed class HibariNode : IAsyncDisposable
         Cluster.LocalLoad = () => new Cluster.Load.LoadReport(Sfu.ConnectionCount, Sfu.ChannelConnectionCounts());
         var router = new ApiRouter();
         _nodeApi.Register(router);
-        new ConnectionApi(options, Sfu).Register(router);
+        new ConnectionApi(options, Sfu, options.Cluster ? OwnerApiUrl : null).Register(router);
         _api = new ApiServer(new ApiServerOptions
         {
             ListenAddress = options.ListenAddress,
@@ -47,6 +47,16 @@ public sealed class HibariNode : IAsyncDisposable
         }, router, loggerFactory);
         var authorizer = new ConnectAuthorizer(options, Webhooks.Auth, Sfu, loggerFactory.CreateLogger("Hibari.Auth"));
         _signaling = new SignalingServer(options, Cluster.Guard, Sfu, authorizer, loggerFactory);
+    }
+
+    /// <summary>The API URL of the node holding the channel's session, when this node does not hold it (C-API-1).</summary>
+    private string? OwnerApiUrl(string channelId)
+    {
+        if (Sessions.Find(channelId) is not { } channel || channel.Owners.Contains(Cluster.NodeName)) return null;
+        var members = Cluster.State.View.Members;
+        foreach (var owner in channel.Owners.OrderBy(o => Cluster.IsConnected(o) ? 0 : 1))
+            if (members.GetValueOrDefault(owner)?.ExternalApiUrl is { } url) return url;
+        return null;
     }
 
     /// <summary>The SFU's life events become counters and webhooks; webhooks are queued, never awaited here.</summary>
