@@ -41,9 +41,9 @@ public class ConnectTableTests
     {
         var (view, config) = Scenario(table, existing, contactFull);
 
-        Assert.Equal(expected, Show(After(view, config)));
-        Assert.Equal(decidedBeforeAuth ? expected : "serve", Show(Before(view, config)));
-        Assert.NotNull(row);
+        // The row name is part of both sides so that a failure names its row.
+        Assert.Equal($"{row}: {expected}", $"{row}: {Show(After(view, config))}");
+        Assert.Equal($"{row} (before auth): {(decidedBeforeAuth ? expected : "serve")}", $"{row} (before auth): {Show(Before(view, config))}");
     }
 
     [Fact]
