@@ -18,13 +18,19 @@ public abstract record Decision
     public sealed record Refuse(string Reason) : Decision;
 }
 
-/// <summary>Why a connect is refused; defined once, used as the signaling close reason.</summary>
+/// <summary>
+/// Why a connect is refused, as the signaling close reason. Where Signaling/SignalingCloses already has a close for the
+/// case, the reason string is the same (MODE-*, LICENSE-MAX-CONNECTIONS-REACHED, SESSION-ON-ANOTHER-NODE).
+/// </summary>
 public static class RefuseReasons
 {
     /// <summary>This node is not (yet) a member in the majority group (C-CONF-1, C-MAJ-2).</summary>
     public const string ClusterUnavailable = "CLUSTER-UNAVAILABLE";
-    /// <summary>This node is at capacity and the connect may not go elsewhere (cluster off, C-PLACE-0; or a redirected connect).</summary>
-    public const string NodeFull = "NODE-FULL";
+    /// <summary>
+    /// This node is at capacity and the connect may not go elsewhere (cluster off, C-PLACE-0; or a redirected connect).
+    /// Same reason as Signaling's LicenseMaxConnectionsReached close.
+    /// </summary>
+    public const string NodeFull = "LICENSE-MAX-CONNECTIONS-REACHED";
     /// <summary>This node is in block_new_session and the connect would start a session here that may not go elsewhere (C-MODE-1).</summary>
     public const string ModeBlockNewSession = "MODE-BLOCK-NEW-SESSION";
     /// <summary>This node is in block_new_connection and the connect may not go elsewhere (C-MODE-1).</summary>
@@ -35,8 +41,11 @@ public static class RefuseReasons
     public const string SessionNodeBlocked = "SESSION-NODE-BLOCKED";
     /// <summary>Relay off: the node holding the session is not alive (a session cannot move without relay).</summary>
     public const string SessionNodeUnavailable = "SESSION-NODE-UNAVAILABLE";
-    /// <summary>Relay off: a redirected connect reached a node that does not hold the session (never redirected twice).</summary>
-    public const string SessionOnOtherNode = "SESSION-ON-OTHER-NODE";
+    /// <summary>
+    /// Relay off: a redirected connect reached a node that does not hold the session (never redirected twice).
+    /// Same reason as Signaling's SessionOnAnotherNode close.
+    /// </summary>
+    public const string SessionOnAnotherNode = "SESSION-ON-ANOTHER-NODE";
     /// <summary>No alive node may take the connect (all full or blocked).</summary>
     public const string NoNodeAvailable = "NO-NODE-AVAILABLE";
 }

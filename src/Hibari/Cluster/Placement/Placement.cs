@@ -70,7 +70,7 @@ public static class Placement
             return CanTake(view, self, self, channel) ? Decision.Serve.Instance
                 : Refuse(self.Mode == NodeModes.BlockNewConnection ? RefuseReasons.ModeBlockNewConnection : RefuseReasons.SessionNodeFull);
         if (!owner.Alive || string.IsNullOrEmpty(owner.ExternalSignalingUrl)) return Refuse(RefuseReasons.SessionNodeUnavailable);
-        if (connect.Redirected) return Refuse(RefuseReasons.SessionOnOtherNode); // never redirected twice
+        if (connect.Redirected) return Refuse(RefuseReasons.SessionOnAnotherNode); // never redirected twice
         if (owner.Mode == NodeModes.BlockNewConnection) return Refuse(RefuseReasons.SessionNodeBlocked);
         if (owner.Full) return Refuse(RefuseReasons.SessionNodeFull); // C-NOREL-2: no relay, no second node
         return new Decision.Redirect(owner.Name, owner.ExternalSignalingUrl!);

@@ -30,8 +30,8 @@ public class ConnectTableTests
         { "リレーなし 既存セッション 接続ノード上限",                   Table.NoRelay,         true,  true,  "redirect:c",               true },  // C-NOREL-3
         { "クラスターなし 新規セッション",                             Table.NoCluster,       false, false, "serve",                    true },  // C-PLACE-0
         { "クラスターなし 既存セッション",                             Table.NoCluster,       true,  false, "serve",                    true },  // C-PLACE-0
-        { "クラスターなし 新規セッション 接続ノード上限",                Table.NoCluster,       false, true,  "refuse:NODE-FULL",         true },  // C-PLACE-0
-        { "クラスターなし 既存セッション 接続ノード上限",                Table.NoCluster,       true,  true,  "refuse:NODE-FULL",         true },  // C-PLACE-0
+        { "クラスターなし 新規セッション 接続ノード上限",                Table.NoCluster,       false, true,  "refuse:LICENSE-MAX-CONNECTIONS-REACHED",         true },  // C-PLACE-0
+        { "クラスターなし 既存セッション 接続ノード上限",                Table.NoCluster,       true,  true,  "refuse:LICENSE-MAX-CONNECTIONS-REACHED",         true },  // C-PLACE-0
     };
 
     [Theory]

@@ -342,15 +342,15 @@ public class PlacementRuleTests
     {
         var view = View([N("a", 100), N("b", 0)]);
         var config = Cfg(relay: relay, affinity: affinity);
-        Assert.Equal("refuse:NODE-FULL", Show(Before(view, config, redirected: true)));
-        Assert.Equal("refuse:NODE-FULL", Show(After(view, config, redirected: true)));
+        Assert.Equal("refuse:LICENSE-MAX-CONNECTIONS-REACHED", Show(Before(view, config, redirected: true)));
+        Assert.Equal("refuse:LICENSE-MAX-CONNECTIONS-REACHED", Show(After(view, config, redirected: true)));
     }
 
     [Fact]
     public void Redirected_connect_without_relay_for_a_session_on_another_node_is_refused()
     {
         var view = View([N("a", 10), N("b", 50, ofChannel: 5)], "b");
-        Assert.Equal("refuse:SESSION-ON-OTHER-NODE", Show(Before(view, Cfg(relay: false), redirected: true)));
+        Assert.Equal("refuse:SESSION-ON-ANOTHER-NODE", Show(Before(view, Cfg(relay: false), redirected: true)));
     }
 
     [Fact]
