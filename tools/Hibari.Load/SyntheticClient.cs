@@ -44,7 +44,7 @@ public sealed class SyntheticClient : IAsyncDisposable
     private readonly Uri _url;
     private readonly string _channelId;
     private readonly SyntheticClientOptions _options;
-    private readonly ClientWebSocket _ws = new();
+    private ClientWebSocket _ws = new();
     private readonly Socket _udp;
     private readonly DtlsCertificate _certificate;
     private readonly string _ufrag = RandomToken(8), _pwd = RandomToken(24);
@@ -73,6 +73,7 @@ public sealed class SyntheticClient : IAsyncDisposable
     public SyntheticClient(Uri signalingUrl, string channelId, SyntheticClientOptions? options = null)
     {
         _url = signalingUrl;
+        ConnectedUrl = signalingUrl;
         _channelId = channelId;
         _options = options ?? new SyntheticClientOptions();
         _certificate = _options.Certificate ?? DtlsCertificate.Generate();
@@ -104,6 +105,10 @@ public sealed class SyntheticClient : IAsyncDisposable
     /// <summary>Every signaling message received (offer, re-offer, notify, push, ping, ...), in order.</summary>
     public IReadOnlyList<JsonObject> Messages => _messages.ToList();
     public WebSocketCloseStatus? CloseStatus => _ws.CloseStatus;
+    /// <summary>The `location` of the `redirect` this client followed (null: served where it connected first).</summary>
+    public Uri? RedirectedTo { get; private set; }
+    /// <summary>The signaling URL that delivered the offer.</summary>
+    public Uri ConnectedUrl { get; private set; }
     public string? CloseReason => _ws.CloseStatusDescription;
 
     /// <summary>Connects: signaling, offer/answer, ICE, DTLS. Throws with the close code and reason if the server refuses.</summary>
@@ -127,6 +132,22 @@ public sealed class SyntheticClient : IAsyncDisposable
         await SendJsonAsync(connect, timeout.Token).ConfigureAwait(false);
         var offer = await ReceiveJsonAsync(timeout.Token).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"closed before the offer: {(int?)_ws.CloseStatus} {_ws.CloseStatusDescription}");
+        if ((string?)offer["type"] == "redirect")
+        {
+            // As sora-js-sdk: close this socket, connect to `location`, send the connect again with "redirect": true.
+            RedirectedTo = new Uri((string)offer["location"]!);
+            _messages.Enqueue(offer);
+            try { await _ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", timeout.Token).ConfigureAwait(false); }
+            catch (WebSocketException) { }
+            _ws.Dispose();
+            _ws = new ClientWebSocket();
+            await _ws.ConnectAsync(RedirectedTo, timeout.Token).ConfigureAwait(false);
+            ConnectedUrl = RedirectedTo;
+            connect["redirect"] = true;
+            await SendJsonAsync(connect, timeout.Token).ConfigureAwait(false);
+            offer = await ReceiveJsonAsync(timeout.Token).ConfigureAwait(false)
+                ?? throw new InvalidOperationException($"closed before the offer after the redirect to {RedirectedTo}: {(int?)_ws.CloseStatus} {_ws.CloseStatusDescription}");
+        }
         if ((string?)offer["type"] != "offer") throw new InvalidOperationException($"expected an offer, got {offer.ToJsonString()}");
         ConnectToOffer = started.Elapsed;
         ConnectionId = (string?)offer["connection_id"];

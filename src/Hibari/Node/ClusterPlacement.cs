@@ -62,7 +62,7 @@ internal sealed class ClusterPlacement(HibariOptions options, ClusterService clu
         RefuseReasons.NodeFull => SignalingCloses.LicenseMaxConnectionsReached,
         RefuseReasons.ModeBlockNewSession => SignalingCloses.ModeBlockNewSession,
         RefuseReasons.ModeBlockNewConnection => SignalingCloses.ModeBlockNewConnection,
-        RefuseReasons.SessionOnOtherNode => SignalingCloses.SessionOnAnotherNode,
+        RefuseReasons.SessionOnAnotherNode => SignalingCloses.SessionOnAnotherNode,
         RefuseReasons.SessionNodeFull => SignalingCloses.SessionNodeFull,
         RefuseReasons.SessionNodeBlocked => SignalingCloses.SessionNodeBlocked,
         RefuseReasons.SessionNodeUnavailable => SignalingCloses.SessionNodeUnavailable,

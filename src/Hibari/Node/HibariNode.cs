@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Hibari.Api;
 using Hibari.Cluster;
+using Hibari.Cluster.Placement;
 using Hibari.Config;
 using Hibari.Sfu;
 using Hibari.Signaling;
@@ -37,7 +38,8 @@ public sealed class HibariNode : IAsyncDisposable
         Cluster.LocalLoad = () => new Cluster.Load.LoadReport(Sfu.ConnectionCount, Sfu.ChannelConnectionCounts());
         var router = new ApiRouter();
         _nodeApi.Register(router);
-        new ConnectionApi(options, Sfu, options.Cluster ? OwnerApiUrl : null).Register(router);
+        var placement = options.Cluster ? new ClusterPlacement(options, Cluster, Sfu) : null;
+        new ConnectionApi(options, Sfu, placement is null ? null : channel => OwnerApiUrl(placement, channel)).Register(router);
         _api = new ApiServer(new ApiServerOptions
         {
             ListenAddress = options.ListenAddress,
@@ -46,18 +48,12 @@ public sealed class HibariNode : IAsyncDisposable
             MetricsText = MetricsText,
         }, router, loggerFactory);
         var authorizer = new ConnectAuthorizer(options, Webhooks.Auth, Sfu, loggerFactory.CreateLogger("Hibari.Auth"));
-        _signaling = new SignalingServer(options, Cluster.Guard, Sfu, authorizer, loggerFactory);
+        _signaling = new SignalingServer(options, Cluster.Guard, Sfu, authorizer, loggerFactory, placement);
     }
 
     /// <summary>The API URL of the node holding the channel's session, when this node does not hold it (C-API-1).</summary>
-    private string? OwnerApiUrl(string channelId)
-    {
-        if (Sessions.Find(channelId) is not { } channel || channel.Owners.Contains(Cluster.NodeName)) return null;
-        var members = Cluster.State.View.Members;
-        foreach (var owner in channel.Owners.OrderBy(o => Cluster.IsConnected(o) ? 0 : 1))
-            if (members.GetValueOrDefault(owner)?.ExternalApiUrl is { } url) return url;
-        return null;
-    }
+    private static string? OwnerApiUrl(ClusterPlacement placement, string channelId) =>
+        placement.ApiRoute(channelId) is ApiRoute.Redirect r ? r.ApiUrl : null;
 
     /// <summary>The SFU's life events become counters and webhooks; webhooks are queued, never awaited here.</summary>
     private void WireEvents()

@@ -49,7 +49,7 @@ public static class SignalingCloses
     /// <summary>Mode block_new_session and the connect would create a session (§5.1).</summary>
     public static readonly SignalingClose ModeBlockNewSession = new(4413, "MODE-BLOCK-NEW-SESSION");
     /// <summary>Relay off: the channel's session is held by another node, and the connect cannot be sent there.</summary>
-    public static readonly SignalingClose SessionOnAnotherNode = new(4415, "SESSION-ON-OTHER-NODE");
+    public static readonly SignalingClose SessionOnAnotherNode = new(4415, "SESSION-ON-ANOTHER-NODE");
     /// <summary>Relay off: the node holding the channel's session is at capacity (C-NOREL-2).</summary>
     public static readonly SignalingClose SessionNodeFull = new(4416, "SESSION-NODE-FULL");
     /// <summary>Relay off: the node holding the channel's session is in block_new_connection (C-MODE-1).</summary>

@@ -81,16 +81,88 @@ public sealed class ClusterSfuTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(1000, (int)client.CloseStatus!.Value);
     }
 
+    private static Uri UrlOf(NodeProcess n) => new($"ws://{n.Ip}:{n.SignalingPort}/signaling");
+
     [Fact]
-    public async Task With_relay_off_a_session_never_gets_a_second_node_C_NOREL_2_C_MAJ_4()
+    public async Task With_affinity_a_client_at_a_non_owner_is_redirected_once_to_the_owner_C_AFF_2_C_AFF_5()
     {
-        await StartAsync("cluster_relay=false");
+        await StartAsync();
+        var first = await ConnectAsync(_n2, "aff");
+        Assert.Null(first.RedirectedTo); // a new session with all nodes equally spare stays on the contact node (C-LB-1)
+        await _h.EventuallyAsync("n1 sees n2 holding the session", async () => (await OwnersAsync(_n1, "aff")).Contains(_n2.NodeName));
+        var second = await ConnectAsync(_n1, "aff");
+        Assert.Equal(UrlOf(_n2), second.RedirectedTo);
+        Assert.Equal(first.SessionId, second.SessionId);
+        Assert.Equal([_n2.NodeName], await OwnersAsync(_n1, "aff"));
+    }
+
+    [Fact]
+    public async Task Without_affinity_a_client_is_served_where_it_connected_and_the_session_spans_nodes_C_REL_1()
+    {
+        await StartAsync("default_cluster_affinity=false");
+        var first = await ConnectAsync(_n2, "noaff");
+        var second = await ConnectAsync(_n1, "noaff");
+        Assert.Null(second.RedirectedTo);
+        Assert.Equal(first.SessionId, second.SessionId);
+        await _h.EventuallyAsync("both nodes hold the session", async () =>
+            (await OwnersAsync(_n3, "noaff")).Order().SequenceEqual(new[] { _n1.NodeName, _n2.NodeName }.Order()));
+    }
+
+    [Fact]
+    public async Task A_node_in_block_new_session_never_gets_a_new_session_C_MODE_1()
+    {
+        await StartAsync();
+        Assert.Equal(200, (await _n1.ApiAsync("Sora_20211215.ChangeMode", """{"mode":"block_new_session"}""")).Status);
+        await _h.EventuallyAsync("n1's mode replicated", async () =>
+            (await ClusterHarness.ListNodesAsync(_n1)).Any(n => (string?)n!["node_name"] == _n1.NodeName && (string?)n["mode"] == "block_new_session"));
+        for (var i = 0; i < 3; i++)
+        {
+            var c = await ConnectAsync(_n1, $"blocked-{i}");
+            Assert.NotNull(c.RedirectedTo);
+            Assert.NotEqual(UrlOf(_n1), c.RedirectedTo);
+            Assert.DoesNotContain(_n1.NodeName, await OwnersAsync(_n2, $"blocked-{i}"));
+        }
+    }
+
+    [Fact]
+    public async Task With_relay_off_a_client_at_another_node_joins_the_owner_and_a_full_owner_refuses_C_NOREL_2_C_MAJ_4()
+    {
+        await StartAsync("cluster_relay=false", "license_max_connections=2");
         await ConnectAsync(_n1, "norel");
         await _h.EventuallyAsync("n2 sees n1 holding the session", async () => (await OwnersAsync(_n2, "norel")).Contains(_n1.NodeName));
-        var second = new SyntheticClient(new Uri($"ws://{_n2.Ip}:{_n2.SignalingPort}/signaling"), "norel",
-            new SyntheticClientOptions { Certificate = Certificate });
-        _clients.Add(second);
-        try { await second.ConnectAsync(); } catch (Exception e) { output.WriteLine("second connect: " + e.Message); }
+        var second = await ConnectAsync(_n2, "norel");
+        Assert.Equal(UrlOf(_n1), second.RedirectedTo);
         Assert.Equal([_n1.NodeName], await OwnersAsync(_n1, "norel"));
+        // n1 is now full (2 of 2): a third client cannot join the session anywhere.
+        await _h.EventuallyAsync("n3 sees n1 full", async () =>
+        {
+            var third = new SyntheticClient(UrlOf(_n3), "norel", new SyntheticClientOptions { Certificate = Certificate });
+            _clients.Add(third);
+            try { await third.ConnectAsync(); return false; }
+            catch (Exception e) { output.WriteLine("third: " + e.Message); return e.Message.Contains("SESSION-NODE-FULL"); }
+        });
+        Assert.Equal([_n1.NodeName], await OwnersAsync(_n1, "norel"));
+    }
+
+    [Fact]
+    public async Task Two_concurrent_connects_for_a_new_channel_on_two_nodes_with_relay_off_end_on_one_node_C_NOREL_1_C_MAJ_4()
+    {
+        await StartAsync("cluster_relay=false");
+        for (var round = 0; round < 3; round++)
+        {
+            var channel = $"race-{round}";
+            var a = new SyntheticClient(UrlOf(_n1), channel, new SyntheticClientOptions { Certificate = Certificate });
+            var b = new SyntheticClient(UrlOf(_n2), channel, new SyntheticClientOptions { Certificate = Certificate });
+            _clients.Add(a);
+            _clients.Add(b);
+            await Task.WhenAll(a.ConnectAsync(), b.ConnectAsync());
+            Assert.Equal(a.SessionId, b.SessionId);
+            Assert.Equal(a.ConnectedUrl, b.ConnectedUrl);
+            // n3's replica may trail by a heartbeat (D-12): wait for the record, then there must be exactly one owner.
+            await _h.EventuallyAsync($"{channel} recorded on n3", async () => (await OwnersAsync(_n3, channel)).Length > 0);
+            Assert.Single(await OwnersAsync(_n3, channel));
+            Assert.Single(await OwnersAsync(_n1, channel));
+            output.WriteLine($"{channel}: both on {a.ConnectedUrl}, redirected: {a.RedirectedTo is not null}/{b.RedirectedTo is not null}");
+        }
     }
 }
