@@ -147,6 +147,9 @@ internal sealed class NodeApi(HibariOptions options, ClusterService cluster, Ses
             LicenseType = m.LicenseType,
             Version = m.Version,
             TemporaryNode = m.Temporary,
+            Connections = m.Name == cluster.NodeName ? Sfu?.ConnectionCount : cluster.Load.Of(m.Name)?.Connections,
+            Capacity = cluster.CapacityOf(m.Name),
+            LoadReportAgeMs = m.Name == cluster.NodeName ? null : (long?)cluster.Load.AgeOf(m.Name)?.TotalMilliseconds,
         }).ToArray();
         return new(ApiResult.Json(nodes, ApiJsonContext.Default.ClusterNodeBodyArray));
     }

@@ -141,7 +141,9 @@ public sealed class ClusterSfuTests(ITestOutputHelper output) : IAsyncLifetime
             try { await third.ConnectAsync(); return false; }
             catch (Exception e) { output.WriteLine("third: " + e.Message); return e.Message.Contains("SESSION-NODE-FULL"); }
         });
-        Assert.Equal([_n1.NodeName], await OwnersAsync(_n1, "norel"));
+        var owners = await OwnersAsync(_n1, "norel");
+        if (owners.Length != 1) output.WriteLine(_h.Logs());
+        Assert.Equal([_n1.NodeName], owners);
     }
 
     [Fact]
@@ -164,5 +166,37 @@ public sealed class ClusterSfuTests(ITestOutputHelper output) : IAsyncLifetime
             Assert.Single(await OwnersAsync(_n1, channel));
             output.WriteLine($"{channel}: both on {a.ConnectedUrl}, redirected: {a.RedirectedTo is not null}/{b.RedirectedTo is not null}");
         }
+    }
+
+    [Fact]
+    public async Task Load_reports_bring_each_nodes_connection_count_to_the_others()
+    {
+        await StartAsync("default_cluster_affinity=false");
+        for (var i = 0; i < 3; i++) await ConnectAsync(_n2, $"load-{i}");
+        var sw = Stopwatch.StartNew();
+        await _h.EventuallyAsync("n1 lists n2 with 3 connections", async () =>
+            (await ClusterHarness.ListNodesAsync(_n1)).Any(n => (string?)n!["node_name"] == _n2.NodeName && (int?)n["connections"] == 3));
+        output.WriteLine($"n1 saw n2's count {sw.ElapsedMilliseconds} ms after the third connect");
+        var n2Row = (await ClusterHarness.ListNodesAsync(_n3)).First(n => (string?)n!["node_name"] == _n2.NodeName)!;
+        Assert.True((long)n2Row["load_report_age_ms"]! < 1500, n2Row.ToJsonString());
+        Assert.Equal(1000, (int)n2Row["capacity"]!);
+    }
+
+    [Fact]
+    public async Task A_node_that_loses_the_majority_closes_its_clients_within_3_s_and_serves_again_after_C_MAJ_2_C_MAJ_3()
+    {
+        await StartAsync();
+        var client = await ConnectAsync(_n1, "minority");
+        _n2.Kill();
+        _n3.Kill();
+        var sw = Stopwatch.StartNew();
+        await _h.EventuallyAsync("the client on n1 is closed", () => Task.FromResult(client.CloseStatus is not null), TimeSpan.FromSeconds(15));
+        output.WriteLine($"client closed {sw.ElapsedMilliseconds} ms after the kill: {(int?)client.CloseStatus} {client.CloseReason}");
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(3), $"closed after {sw.ElapsedMilliseconds} ms");
+        _n2.Start();
+        _n3.Start();
+        await _h.EventuallyAsync("n1 serves again", async () =>
+            (await Signaling.ConnectAndWaitForCloseAsync(_n1, _n1.SignalingPort)).Reason == Signaling.Served, TimeSpan.FromSeconds(60));
+        await ConnectAsync(_n1, "minority-after");
     }
 }

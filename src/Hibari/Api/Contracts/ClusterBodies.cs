@@ -42,6 +42,12 @@ public sealed record ClusterNodeBody
     public string? LicenseType { get; init; }
     public string? Version { get; init; }
     public bool? TemporaryNode { get; init; }
+    /// <summary>Hibari: the node's connections as its latest load report said (this node: its own count); absent if unknown.</summary>
+    public int? Connections { get; init; }
+    /// <summary>Hibari: the node's capacity now, with takeover of failed regular nodes' capacity (C-TAKE).</summary>
+    public int? Capacity { get; init; }
+    /// <summary>Hibari: age of the node's latest load report in milliseconds (absent for this node).</summary>
+    public long? LoadReportAgeMs { get; init; }
 }
 
 /// <summary>One element of the `ListClusterChannels` array: a channel and the nodes serving it.</summary>
