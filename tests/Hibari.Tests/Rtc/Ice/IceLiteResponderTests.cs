@@ -192,7 +192,7 @@ public class IceLiteResponderTests
         Assert.Equal(4, responder.Dropped);
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Fuzz")]
     public void Fuzz_120k_random_and_mutated_datagrams_never_throw_and_forge_nothing()
     {
         var responder = NewResponder();

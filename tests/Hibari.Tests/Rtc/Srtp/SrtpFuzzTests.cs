@@ -10,7 +10,7 @@ public sealed class SrtpFuzzTests
 {
     public static TheoryData<SrtpProfile> Profiles => SrtpContextTests.Profiles;
 
-    [Theory, MemberData(nameof(Profiles))]
+    [Theory, MemberData(nameof(Profiles)), Trait("Category", "Fuzz")]
     public void Random_garbage_is_rejected_without_exceptions(SrtpProfile profile)
     {
         var (sender, receiver) = SrtpContextTests.Pair(profile, seed: 3);
@@ -37,7 +37,7 @@ public sealed class SrtpFuzzTests
         Assert.Equal(0, accepted);
     }
 
-    [Theory, MemberData(nameof(Profiles))]
+    [Theory, MemberData(nameof(Profiles)), Trait("Category", "Fuzz")]
     public void Mutated_genuine_packets_are_never_accepted(SrtpProfile profile)
     {
         var (sender, receiver) = SrtpContextTests.Pair(profile, seed: 4);
