@@ -147,14 +147,27 @@ watchdog.unref();
 
 // ---------------------------------------------------------------------------------------------- Hibari nodes
 class Node {
-  constructor(name, ports, dir, proc) { Object.assign(this, { name, ...ports, dir, proc }); this.exited = null; }
-  get signalingUrl() { return `ws://127.0.0.1:${this.signalingPort}/signaling`; }
-  get pageBase() { return `http://127.0.0.1:${this.signalingPort}`; }
+  constructor(name, ports, dir, args, ip = '127.0.0.1') { Object.assign(this, { name, ...ports, dir, args, ip }); this.proc = null; this.exited = null; }
+  get signalingUrl() { return `ws://${this.ip}:${this.signalingPort}/signaling`; }
+  get apiUrl() { return `http://${this.ip}:${this.apiPort}/`; }
+  get pageBase() { return `http://${this.ip}:${this.signalingPort}`; }
   log() { try { return fs.readFileSync(path.join(this.dir, 'stdout.log'), 'utf8'); } catch { return ''; } }
   logTail(n = 15) { return this.log().trimEnd().split('\n').slice(-n).join('\n'); }
 
+  /** Starts the process (again, after a kill: same args, same data_dir; stdout.log is appended to). */
+  spawn() {
+    check(!this.proc || this.exited, `${this.name} is already running`);
+    const out = fs.openSync(path.join(this.dir, 'stdout.log'), 'a');
+    const proc = spawn('dotnet', this.args, { cwd: this.dir, stdio: ['ignore', out, out], detached: true, env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: '1' } });
+    fs.closeSync(out);
+    this.proc = proc; this.exited = null;
+    const entry = { pid: proc.pid, name: this.name, proc };
+    children.add(entry);
+    proc.on('exit', (code, sig) => { if (this.proc === proc) this.exited = { code, sig }; children.delete(entry); });
+  }
+
   async api(target, body = {}) {
-    const r = await fetch(`http://127.0.0.1:${this.apiPort}/`, {
+    const r = await fetch(this.apiUrl, {
       method: 'POST', headers: { 'x-sora-target': target, 'content-type': 'application/json' },
       body: JSON.stringify(body), signal: AbortSignal.timeout(10000),
     });
@@ -163,35 +176,90 @@ class Node {
     return { status: r.status, json, text };
   }
 
+  async metrics() {
+    const r = await fetch(`${this.apiUrl}metrics`, { signal: AbortSignal.timeout(10000) });
+    return r.status === 200 ? r.text() : '';
+  }
+  async available() { return /^hibari_available 1$/m.test(await this.metrics().catch(() => '')); }
+
+  async waitApi() {
+    await until(`${this.name}: API GetLicense → 200 on ${this.ip}:${this.apiPort}`, async () => {
+      if (this.exited) throw new Failure(`${this.name} exited (${JSON.stringify(this.exited)}) before its API answered:\n${this.logTail()}`);
+      return (await this.api('Sora_20171218.GetLicense').catch(() => ({ status: 0 }))).status === 200;
+    }, { every: 200, detail: () => this.logTail(5) });
+  }
+
+  /** SIGKILL to the node's process group; resolves once the process is gone. */
+  async kill() {
+    if (!this.proc || this.exited) return;
+    killTree(this.proc.pid, 'SIGKILL');
+    await until(`${this.name} to die (SIGKILL)`, () => this.exited, { ms: 10000, every: 20 });
+  }
+
   async stop() {
-    if (this.exited) return;
+    if (!this.proc || this.exited) return;
     killTree(this.proc.pid, 'SIGTERM');
     await until(`${this.name} to exit`, () => this.exited, { ms: 10000, every: 100 }).catch(() => killTree(this.proc.pid, 'SIGKILL'));
   }
 }
 
-async function startNode(name, sets = {}) {
+/** A node process (not waited for): `ip` is its listen_address; `ports` default to free ports on 127.0.0.1. */
+async function makeNode(name, sets = {}, { ip = '127.0.0.1', ports = null } = {}) {
   check(fs.existsSync(DLL), `server not built: ${DLL} is missing (dotnet build -c Release, or set HIBARI_SERVER_DLL)`);
-  const ports = { apiPort: await freePort(), signalingPort: await freePort(), rtcUdpPort: await freePort(true) };
+  ports ??= { apiPort: await freePort(), signalingPort: await freePort(), rtcUdpPort: await freePort(true) };
   const dir = fs.mkdtempSync(path.join(tmpRoot(), `${name}-`));
   fs.mkdirSync(path.join(dir, 'data')); fs.mkdirSync(path.join(dir, 'log'));
   const all = {
-    listen_address: '127.0.0.1', api_port: ports.apiPort, signaling_port: ports.signalingPort, rtc_udp_port: ports.rtcUdpPort,
+    listen_address: ip, api_port: ports.apiPort, signaling_port: ports.signalingPort, rtc_udp_port: ports.rtcUdpPort,
     data_dir: path.join(dir, 'data'), log_dir: path.join(dir, 'log'), session_destroy_delay_ms: 500, ...(process.env.HIBARI_E2E_LOG_LEVEL ? { log_level: process.env.HIBARI_E2E_LOG_LEVEL } : {}), ...sets,
   };
   const args = [DLL, ...Object.entries(all).flatMap(([k, v]) => ['--set', `${k}=${v}`])];
-  const out = fs.openSync(path.join(dir, 'stdout.log'), 'a');
-  const proc = spawn('dotnet', args, { cwd: dir, stdio: ['ignore', out, out], detached: true, env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: '1' } });
-  fs.closeSync(out);
-  const node = new Node(name, ports, dir, proc);
-  const entry = { pid: proc.pid, name, proc };
-  children.add(entry);
-  proc.on('exit', (code, sig) => { node.exited = { code, sig }; children.delete(entry); });
-  await until(`${name}: API GetLicense → 200 on 127.0.0.1:${ports.apiPort}`, async () => {
-    if (node.exited) throw new Failure(`${name} exited (${JSON.stringify(node.exited)}) before its API answered:\n${node.logTail()}`);
-    return (await node.api('Sora_20171218.GetLicense').catch(() => ({ status: 0 }))).status === 200;
-  }, { every: 200, detail: () => node.logTail(5) });
+  return new Node(name, ports, dir, args, ip);
+}
+
+async function startNode(name, sets = {}) {
+  const node = await makeNode(name, sets);
+  node.spawn();
+  await node.waitApi();
   return node;
+}
+
+// ---------------------------------------------------------------------------------------------- Hibari clusters
+// Three regular nodes n1..n3 on 127.0.0.1..3 (all of 127/8 is `lo`; one IP each, the same ports), settings as in
+// tests/Hibari.Tests/MultiProcess (ClusterHarness, NodeProcess): InitCluster on n1, then polled until every node
+// reports `hibari_available 1` on GET /metrics.
+const CLUSTER_SECRET = 'e2e-cluster-secret';
+const CLUSTER_SIZE = 3;
+async function startCluster(prefix, sets = {}, created = () => {}) {
+  const ports = { apiPort: await freePort(), signalingPort: await freePort(), rtcUdpPort: await freePort(true) };
+  const nodes = [];
+  for (let i = 1; i <= CLUSTER_SIZE; i++) {
+    const ip = `127.0.0.${i}`;
+    nodes.push(await makeNode(`${prefix}-n${i}`, {
+      cluster: true, cluster_secret: CLUSTER_SECRET, node_name: `n${i}@${ip}`,
+      external_signaling_url: `ws://${ip}:${ports.signalingPort}/signaling`, external_api_url: `http://${ip}:${ports.apiPort}/`, ...sets,
+    }, { ip, ports }));
+    nodes[i - 1].nodeName = `n${i}@${ip}`;
+  }
+  created(nodes);
+  for (const n of nodes) n.spawn();
+  await Promise.all(nodes.map(n => n.waitApi()));
+  const init = await nodes[0].api('Sora_20221221.InitCluster', { node_name_list: nodes.map(n => n.nodeName) });
+  check(init.status === 200, `InitCluster on ${nodes[0].name} → ${init.status} ${short(init.text)}`);
+  await waitAvailable(nodes);
+  return nodes;
+}
+async function waitAvailable(nodes, ms = opt.timeoutMs) {
+  await Promise.all(nodes.map(n => until(`${n.name}: GET /metrics to show hibari_available 1`, async () => {
+    if (n.exited) throw new Failure(`${n.name} exited (${JSON.stringify(n.exited)}):\n${n.logTail()}`);
+    return n.available();
+  }, { ms, every: 200, detail: () => n.logTail(5) })));
+}
+/** The owners (node names) of `channel` in ListClusterChannels on `on`. */
+async function ownersOf(on, channel) {
+  const r = await on.api('Sora_20211215.ListClusterChannels');
+  check(r.status === 200 && Array.isArray(r.json), `ListClusterChannels on ${on.name} → ${r.status} ${short(r.text)}`);
+  return (r.json.find(c => c.channel_id === channel)?.owners ?? []).map(o => o.node_name).sort();
 }
 
 // ---------------------------------------------------------------------------------------------- runner's http server
@@ -228,14 +296,14 @@ const httpServer = http.createServer((req, res) => {
 });
 const wss = new WebSocketServer({ noServer: true });
 httpServer.on('upgrade', (req, socket, head) => {
-  const m = /^\/sig\/(\d+)$/.exec(new URL(req.url, 'http://x').pathname);
+  const m = /^\/sig\/(?:(127\.\d+\.\d+\.\d+)\/)?(\d+)$/.exec(new URL(req.url, 'http://x').pathname);
   if (!m) { socket.destroy(); return; }
-  wss.handleUpgrade(req, socket, head, client => relay(client, Number(m[1])));
+  wss.handleUpgrade(req, socket, head, client => relay(client, m[1] ?? '127.0.0.1', Number(m[2])));
 });
 let relayId = 0;
-function relay(client, port) {
+function relay(client, ip, port) {
   const id = ++relayId, t0 = Date.now(), log = (dir, what) => trace.push(`+${Date.now() - t0}ms #${id} ${dir} ${what}`);
-  const upstream = new WebSocket(`ws://127.0.0.1:${port}/signaling`);
+  const upstream = new WebSocket(`ws://${ip}:${port}/signaling`);
   const pending = [];
   upstream.on('open', () => { log('--', 'upstream open'); for (const m of pending.splice(0)) upstream.send(m); });
   client.on('message', (d, bin) => { const m = bin ? d : d.toString(); log('c>s', short(String(m), 300)); upstream.readyState === 1 ? upstream.send(m) : pending.push(m); });
@@ -248,7 +316,8 @@ function relay(client, port) {
 }
 await new Promise(r => httpServer.listen(0, '127.0.0.1', r));
 const HTTP = `http://127.0.0.1:${httpServer.address().port}`;
-const signalingUrlOf = node => opt.trace ? `ws://127.0.0.1:${httpServer.address().port}/sig/${node.signalingPort}` : node.signalingUrl;
+// (A `redirect` names the node's external_signaling_url, so a redirected connect bypasses the relay.)
+const signalingUrlOf = node => opt.trace ? `ws://127.0.0.1:${httpServer.address().port}/sig/${node.ip && node.ip !== '127.0.0.1' ? `${node.ip}/` : ''}${node.signalingPort}` : node.signalingUrl;
 
 // ---------------------------------------------------------------------------------------------- stub node (--selftest)
 // Stands in for Hibari in the self-test scenarios, which check the harness itself while the SFU cannot serve yet:
@@ -356,9 +425,11 @@ async function harnessPage(ctx, label) {
 }
 
 /** A sora-js-sdk client in `page`. Returns a handle with helpers; `start` resolves once connect() settled. */
+/** `node` may be an array of nodes: the SDK is then given all their URLs (C-CLIENT-1). */
 async function client(ctx, page, name, node, { channel, role = 'sendrecv', metadata = null, options = {} }) {
+  const url = Array.isArray(node) ? node.map(signalingUrlOf) : signalingUrlOf(node);
   const s = await page.evaluate(([n, o]) => window.harness.start(n, o),
-    [name, { url: signalingUrlOf(node), channel, role, metadata, options, timeoutMs: opt.timeoutMs }]);
+    [name, { url, channel, role, metadata, options, timeoutMs: opt.timeoutMs }]);
   const h = {
     name, page, first: s,
     summary: () => page.evaluate(n => window.harness.summary(n), name),
@@ -701,6 +772,11 @@ for (const sc of selected) {
   const t0 = Date.now();
   const ctx = { nodes: [], clients: [], closers: [], console: [] };
   ctx.node = async (name, sets) => { const n = await startNode(`${sc.name}-${name}`, sets); ctx.nodes.push(n); return n; };
+  ctx.cluster = async sets => {
+    const prefix = sc.name.replace(/^cluster_/, 'c-');
+    // Pushed before they are waited for, so that a failed start still shows their logs and stops them.
+    return startCluster(prefix, sets, ns => ctx.nodes.push(...ns));
+  };
   ctx.stub = async (name, behavior, peerPage) => { const n = await startStubNode(`${sc.name}-${name}`, behavior, peerPage); ctx.nodes.push(n); return n; };
   const traceStart = trace.length;
   try {
