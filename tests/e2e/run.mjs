@@ -654,6 +654,192 @@ scenario('demo_page', async ctx => {
   }
 });
 
+// ---------------------------------------------------------------------------------------------- cluster scenarios
+// Three regular nodes n1..n3 on 127.0.0.1..3 (cluster-spec.md §3–5, §7, §9). Media is asserted only between clients
+// served by one node: relay between nodes is not built yet.
+const redirectsOf = s => s.signaling.filter(e => / onmessage-redirect$/.test(e)).length;
+/** Asserts that `s` connected with its first connect sent to `contact` and its offer from `served` (real URLs). */
+function servedBy(s, contact, served) {
+  const want = signalingUrlOf(contact);
+  check(s.contactUrl === want, `${s.name}: contactSignalingUrl ${s.contactUrl}, want ${want}`);
+  // A redirect names the node's external_signaling_url (the real one, also with --trace).
+  const wantServed = contact === served ? want : served.signalingUrl;
+  check(s.connectedUrl === wantServed, `${s.name}: connectedSignalingUrl ${s.connectedUrl}, want ${wantServed} (${served.name}); sdk signaling: ${s.signaling.slice(-12).join(', ')}`);
+  const redirects = redirectsOf(s), want2 = contact === served ? 0 : 1;
+  check(redirects === want2, `${s.name}: ${redirects} redirect(s) in the SDK's signaling log, want ${want2}: ${s.signaling.join(', ')}`);
+}
+const waitOwners = (on, channel, want) => until(`ListClusterChannels on ${on.name} to show ${channel} owned by [${want}]`,
+  async () => JSON.stringify(await ownersOf(on, channel)) === JSON.stringify([...want].sort()), { every: 200, detail: () => ownersOf(on, channel) });
+
+scenario('cluster_redirect_affinity', async ctx => {
+  const [n1, n2] = await ctx.cluster();
+  const channel = channelName('aff');
+  const page = await harnessPage(ctx, 'page');
+  const a = await client(ctx, page, 'A', n2, { channel, role: 'sendrecv' });
+  mustConnect(a.first);
+  servedBy(a.first, n2, n2); // a new session, all nodes equally spare: the contact node serves it (C-LB-1)
+  await waitOwners(n1, channel, [n2.nodeName]);
+  const b = await client(ctx, page, 'B', n1, { channel, role: 'sendrecv' });
+  mustConnect(b.first);
+  servedBy(b.first, n1, n2); // C-AFF-2: redirected once to the node holding the session
+  await waitMediaFrom(b, [a.first.connectionId], 'A');
+  await waitMediaFrom(a, [b.first.connectionId], 'B');
+  check(JSON.stringify(await ownersOf(n1, channel)) === JSON.stringify([n2.nodeName]), `owners on n1 ${await ownersOf(n1, channel)}, want only ${n2.nodeName}`);
+});
+
+scenario('cluster_three_urls', async ctx => {
+  const nodes = await ctx.cluster();
+  const n3 = nodes[2];
+  const channel = channelName('urls');
+  const page = await harnessPage(ctx, 'page');
+  const a = await client(ctx, page, 'A', n3, { channel, role: 'sendrecv' });
+  mustConnect(a.first);
+  servedBy(a.first, n3, n3);
+  await Promise.all(nodes.map(n => waitOwners(n, channel, [n3.nodeName])));
+  // C-CLIENT-1: given every node's URL the SDK opens them all, takes the first that answers; affinity then sends
+  // it to A's node (at most one redirect).
+  const c = await client(ctx, page, 'C', nodes, { channel, role: 'recvonly' });
+  mustConnect(c.first);
+  check(c.first.signaling.some(e => / signaling-url-candidate$/.test(e)), `C's SDK did not try URL candidates: ${c.first.signaling.join(', ')}`);
+  const contact = nodes.find(n => signalingUrlOf(n) === c.first.contactUrl);
+  check(contact, `C's contactSignalingUrl ${c.first.contactUrl} is none of the three`);
+  servedBy(c.first, contact, n3);
+  await waitMediaFrom(c, [a.first.connectionId], 'A');
+  console.log(`    cluster_three_urls: C's first answering node ${contact.name}, served by ${n3.name}`);
+});
+
+scenario('cluster_norelay_full', async ctx => {
+  const [n1, n2] = await ctx.cluster({ cluster_relay: false, license_max_connections: 1 });
+  const channel = channelName('full');
+  const page = await harnessPage(ctx, 'page');
+  const a = await client(ctx, page, 'A', n1, { channel, role: 'sendrecv' });
+  mustConnect(a.first);
+  servedBy(a.first, n1, n1);
+  await waitOwners(n2, channel, [n1.nodeName]);
+  // C-NOREL-2: the session lives on n1, which is full (1 of 1): B at n2 cannot join it anywhere. Until n2 has n1's
+  // load report (sent every LoadBoard.Interval over the node links), n2 redirects B to n1, which refuses the
+  // redirected connect as full (LICENSE-MAX-CONNECTIONS-REACHED); once it has, n2 refuses at once (SESSION-NODE-FULL).
+  const seen = [];
+  let i = 0;
+  const last = await until('B at n2 to be refused with SESSION-NODE-FULL', async () => {
+    const b = await client(ctx, page, `B${++i}`, n2, { channel, role: 'sendrecv' });
+    const s = b.first;
+    check(s.state === 'failed', `B${i} at n2 connected to a full relay-off session (served by ${s.connectedUrl})`);
+    check(Number.isInteger(s.error.code) && s.error.code >= 4000 && s.error.code <= 4999, `B${i}: code=${s.error.code} reason='${s.error.reason}' (${s.error.message}), want a 4xxx close`);
+    seen.push(`${s.error.code} ${s.error.reason}${redirectsOf(s) ? ' (after a redirect)' : ''}`);
+    check(['SESSION-NODE-FULL', 'LICENSE-MAX-CONNECTIONS-REACHED'].includes(s.error.reason), `B${i}: reason '${s.error.reason}', want SESSION-NODE-FULL`);
+    return s.error.reason === 'SESSION-NODE-FULL' && s;
+  }, { every: 200, detail: () => seen });
+  check(last.error.code === 4416 && redirectsOf(last) === 0, `SESSION-NODE-FULL: code ${last.error.code}, ${redirectsOf(last)} redirect(s)`);
+  console.log(`    cluster_norelay_full: B attempts: ${seen.join('; ')}`);
+  const sa = await a.summary();
+  check(sa.state === 'connected' && sa.disconnects.length === 0, `A was disturbed: ${sa.state} ${short(sa.disconnects)}`);
+  check(JSON.stringify(await ownersOf(n2, channel)) === JSON.stringify([n1.nodeName]), `owners ${await ownersOf(n2, channel)}`);
+});
+
+scenario('cluster_block_new_session', async ctx => {
+  const nodes = await ctx.cluster();
+  const n1 = nodes[0];
+  const mode = await n1.api('Sora_20211215.ChangeMode', { mode: 'block_new_session' });
+  check(mode.status === 200, `ChangeMode on n1 → ${mode.status} ${short(mode.text)}`);
+  await until('ListClusterNodes on n1 to show n1 in block_new_session', async () => {
+    const r = await n1.api('Sora_20211215.ListClusterNodes');
+    return r.json?.find?.(n => n.node_name === n1.nodeName)?.mode === 'block_new_session';
+  }, { every: 200 });
+  const page = await harnessPage(ctx, 'page');
+  const channel = channelName('block');
+  const a = await client(ctx, page, 'A', n1, { channel, role: 'sendrecv' });
+  mustConnect(a.first);
+  const served = nodes.find(n => n.signalingUrl === a.first.connectedUrl || signalingUrlOf(n) === a.first.connectedUrl);
+  check(served && served !== n1, `A given n1's URL was served by ${a.first.connectedUrl}, want another node (C-MODE-1)`);
+  servedBy(a.first, n1, served);
+  await until('A `connected` callback', async () => (await a.summary()).connectedCallback);
+  // Every node's view: the channel is owned by the serving node only, never by n1.
+  for (const n of nodes) await waitOwners(n, channel, [served.nodeName]);
+  console.log(`    cluster_block_new_session: redirected from n1 to ${served.name}`);
+});
+
+scenario('cluster_affinity_off', async ctx => {
+  const [n1, n2, n3] = await ctx.cluster({ default_cluster_affinity: false });
+  const channel = channelName('noaff');
+  const page = await harnessPage(ctx, 'page');
+  const a = await client(ctx, page, 'A', n1, { channel, role: 'sendrecv' });
+  mustConnect(a.first);
+  servedBy(a.first, n1, n1);
+  await waitOwners(n2, channel, [n1.nodeName]);
+  const b = await client(ctx, page, 'B', n2, { channel, role: 'sendrecv' });
+  mustConnect(b.first);
+  servedBy(b.first, n2, n2); // C-REL-1: served where it connected although the session exists on n1
+  await waitOwners(n3, channel, [n1.nodeName, n2.nodeName]);
+  for (const h of [a, b]) await until(`${h.name} \`connected\` callback`, async () => (await h.summary()).connectedCallback);
+  // No media between A and B: that needs relay between nodes, which is not built yet.
+});
+
+/** Runs curl; resolves { code, stdout, stderr }. */
+function curl(args) {
+  return new Promise((resolve, reject) => {
+    const p = spawn('curl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    p.stdout.on('data', d => { out += d; });
+    p.stderr.on('data', d => { err += d; });
+    const t = setTimeout(() => { p.kill('SIGKILL'); reject(new Failure(`curl ${args.join(' ')}: no exit within ${opt.timeoutMs} ms`)); }, opt.timeoutMs);
+    p.on('error', e => { clearTimeout(t); reject(new Failure(`curl: ${e.message}`)); });
+    p.on('exit', code => { clearTimeout(t); resolve({ code, stdout: out, stderr: err }); });
+  });
+}
+
+scenario('cluster_api_307', async ctx => {
+  const [n1, n2] = await ctx.cluster();
+  const channel = channelName('api307');
+  const page = await harnessPage(ctx, 'page');
+  const a = await client(ctx, page, 'A', n2, { channel, role: 'sendrecv' });
+  mustConnect(a.first);
+  servedBy(a.first, n2, n2);
+  await until('A `connected` callback', async () => (await a.summary()).connectedCallback);
+  await waitOwners(n1, channel, [n2.nodeName]);
+  const body = JSON.stringify({ channel_id: channel });
+  const head = ['-sS', '-X', 'POST', '-H', 'content-type: application/json', '--data', body];
+  // Without -L: 307 with Location = n2's external_api_url (C-API-1); a read-only call, nothing happens.
+  const r0 = await curl([...head, '-o', '/dev/null', '-w', '%{http_code} %{redirect_url}', '-H', 'x-sora-target: Sora_20201013.ListChannelConnections', n1.apiUrl]);
+  check(r0.code === 0 && r0.stdout.trim() === `307 ${n2.apiUrl}`, `curl (no -L) ListChannelConnections on n1 → '${r0.stdout}' (exit ${r0.code} ${r0.stderr}), want '307 ${n2.apiUrl}'`);
+  check((await a.summary()).disconnects.length === 0, 'A disconnected by a read-only call');
+  const t0 = Date.now();
+  const r = await curl([...head, '-L', '-o', '/dev/null', '-w', '%{http_code} %{num_redirects}', '-H', 'x-sora-target: Sora_20151104.DisconnectChannel', n1.apiUrl]);
+  check(r.code === 0 && r.stdout.trim() === '200 1', `curl -L DisconnectChannel on n1 → '${r.stdout}' (exit ${r.code} ${r.stderr}), want '200 1'`);
+  const d = await until('A `disconnect` callback', async () => (await a.summary()).disconnects[0]);
+  check(d.type === 'normal', `A disconnect ${short(d)}, want type normal (WS close 1000)`);
+  console.log(`    cluster_api_307: disconnect callback ${d.at - t0} ms after curl started`);
+});
+
+scenario('cluster_minority_disconnect', async ctx => {
+  const [n1, n2, n3] = await ctx.cluster();
+  const page = await harnessPage(ctx, 'page');
+  const a = await client(ctx, page, 'A', n1, { channel: channelName('minority'), role: 'sendrecv' });
+  mustConnect(a.first);
+  servedBy(a.first, n1, n1);
+  await until('A `connected` callback', async () => (await a.summary()).connectedCallback);
+  // C-MAJ-2: n1 alone is a minority of 3; it must close its clients within a few seconds (Hibari: 3 s).
+  const killedAt = Date.now();
+  killTree(n2.proc.pid, 'SIGKILL');
+  killTree(n3.proc.pid, 'SIGKILL');
+  const d = await until('A `disconnect` callback after n2 and n3 were killed', async () => (await a.summary()).disconnects[0], { every: 50 });
+  const took = d.at - killedAt;
+  console.log(`    cluster_minority_disconnect: A's disconnect fired ${took} ms after SIGKILL (${short(d)})`);
+  check(took <= 3000, `A's disconnect fired ${took} ms after SIGKILL of n2 and n3, want ≤ 3000 ms (C-MAJ-2): ${short(d)}`);
+  check(d.code === 4502 && d.reason === 'CLUSTER-MAJORITY-LOST', `A's disconnect ${short(d)}, want WS close 4502 CLUSTER-MAJORITY-LOST`);
+  await n2.kill(); await n3.kill();
+  check(!(await n1.available()), 'n1 still reports hibari_available 1 in a minority');
+  // Back with the same data_dir: they rejoin by themselves (C-MEM-3), n1 serves again (C-MAJ-3).
+  const restartedAt = Date.now();
+  n2.spawn(); n3.spawn();
+  await waitAvailable([n1, n2, n3], opt.timeoutMs * 2);
+  console.log(`    cluster_minority_disconnect: n1..n3 available again ${Date.now() - restartedAt} ms after the restart`);
+  const a2 = await client(ctx, page, "A'", [n1], { channel: channelName('minority2'), role: 'sendrecv' });
+  mustConnect(a2.first);
+  servedBy(a2.first, n1, n1);
+  await until("A' `connected` callback", async () => (await a2.summary()).connectedCallback);
+});
+
 // Self-tests: the harness against the stub node (they pass today; run with --selftest).
 scenario('selftest_close_reported', async ctx => {
   const stub = await ctx.stub('stub', 'close');
