@@ -829,6 +829,10 @@ scenario('cluster_minority_disconnect', async ctx => {
   check(d.code === 4502 && d.reason === 'CLUSTER-MAJORITY-LOST', `A's disconnect ${short(d)}, want WS close 4502 CLUSTER-MAJORITY-LOST`);
   await n2.kill(); await n3.kill();
   check(!(await n1.available()), 'n1 still reports hibari_available 1 in a minority');
+  // ... and refuses new connections while in the minority.
+  const x = await client(ctx, page, 'X', n1, { channel: channelName('minority-x'), role: 'sendrecv' });
+  check(x.first.state === 'failed' && x.first.error.code === 4502 && x.first.error.reason === 'CLUSTER-MAJORITY-LOST',
+    `a connect to n1 in the minority: ${x.first.state} ${short(x.first.error)}, want refused with 4502 CLUSTER-MAJORITY-LOST`);
   // Back with the same data_dir: they rejoin by themselves (C-MEM-3), n1 serves again (C-MAJ-3).
   const restartedAt = Date.now();
   n2.spawn(); n3.spawn();
