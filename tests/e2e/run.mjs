@@ -705,7 +705,14 @@ scenario('cluster_three_urls', async ctx => {
   check(contact, `C's contactSignalingUrl ${c.first.contactUrl} is none of the three`);
   servedBy(c.first, contact, n3);
   await waitMediaFrom(c, [a.first.connectionId], 'A');
-  console.log(`    cluster_three_urls: C's first answering node ${contact.name}, served by ${n3.name}`);
+  // D given only the two other nodes' URLs: whichever answers first takes the connect and redirects it to n3.
+  const d = await client(ctx, page, 'D', nodes.slice(0, 2), { channel, role: 'recvonly' });
+  mustConnect(d.first);
+  const dContact = nodes.slice(0, 2).find(n => signalingUrlOf(n) === d.first.contactUrl);
+  check(dContact, `D's contactSignalingUrl ${d.first.contactUrl} is neither n1 nor n2`);
+  servedBy(d.first, dContact, n3);
+  await waitMediaFrom(d, [a.first.connectionId], 'A');
+  console.log(`    cluster_three_urls: C's first answering node ${contact.name}, D's ${dContact.name}; both served by ${n3.name}`);
 });
 
 scenario('cluster_norelay_full', async ctx => {
