@@ -147,14 +147,27 @@ watchdog.unref();
 
 // ---------------------------------------------------------------------------------------------- Hibari nodes
 class Node {
-  constructor(name, ports, dir, proc) { Object.assign(this, { name, ...ports, dir, proc }); this.exited = null; }
-  get signalingUrl() { return `ws://127.0.0.1:${this.signalingPort}/signaling`; }
-  get pageBase() { return `http://127.0.0.1:${this.signalingPort}`; }
+  constructor(name, ports, dir, args, ip = '127.0.0.1') { Object.assign(this, { name, ...ports, dir, args, ip }); this.proc = null; this.exited = null; }
+  get signalingUrl() { return `ws://${this.ip}:${this.signalingPort}/signaling`; }
+  get apiUrl() { return `http://${this.ip}:${this.apiPort}/`; }
+  get pageBase() { return `http://${this.ip}:${this.signalingPort}`; }
   log() { try { return fs.readFileSync(path.join(this.dir, 'stdout.log'), 'utf8'); } catch { return ''; } }
   logTail(n = 15) { return this.log().trimEnd().split('\n').slice(-n).join('\n'); }
 
+  /** Starts the process (again, after a kill: same args, same data_dir; stdout.log is appended to). */
+  spawn() {
+    check(!this.proc || this.exited, `${this.name} is already running`);
+    const out = fs.openSync(path.join(this.dir, 'stdout.log'), 'a');
+    const proc = spawn('dotnet', this.args, { cwd: this.dir, stdio: ['ignore', out, out], detached: true, env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: '1' } });
+    fs.closeSync(out);
+    this.proc = proc; this.exited = null;
+    const entry = { pid: proc.pid, name: this.name, proc };
+    children.add(entry);
+    proc.on('exit', (code, sig) => { if (this.proc === proc) this.exited = { code, sig }; children.delete(entry); });
+  }
+
   async api(target, body = {}) {
-    const r = await fetch(`http://127.0.0.1:${this.apiPort}/`, {
+    const r = await fetch(this.apiUrl, {
       method: 'POST', headers: { 'x-sora-target': target, 'content-type': 'application/json' },
       body: JSON.stringify(body), signal: AbortSignal.timeout(10000),
     });
@@ -163,35 +176,90 @@ class Node {
     return { status: r.status, json, text };
   }
 
+  async metrics() {
+    const r = await fetch(`${this.apiUrl}metrics`, { signal: AbortSignal.timeout(10000) });
+    return r.status === 200 ? r.text() : '';
+  }
+  async available() { return /^hibari_available 1$/m.test(await this.metrics().catch(() => '')); }
+
+  async waitApi() {
+    await until(`${this.name}: API GetLicense → 200 on ${this.ip}:${this.apiPort}`, async () => {
+      if (this.exited) throw new Failure(`${this.name} exited (${JSON.stringify(this.exited)}) before its API answered:\n${this.logTail()}`);
+      return (await this.api('Sora_20171218.GetLicense').catch(() => ({ status: 0 }))).status === 200;
+    }, { every: 200, detail: () => this.logTail(5) });
+  }
+
+  /** SIGKILL to the node's process group; resolves once the process is gone. */
+  async kill() {
+    if (!this.proc || this.exited) return;
+    killTree(this.proc.pid, 'SIGKILL');
+    await until(`${this.name} to die (SIGKILL)`, () => this.exited, { ms: 10000, every: 20 });
+  }
+
   async stop() {
-    if (this.exited) return;
+    if (!this.proc || this.exited) return;
     killTree(this.proc.pid, 'SIGTERM');
     await until(`${this.name} to exit`, () => this.exited, { ms: 10000, every: 100 }).catch(() => killTree(this.proc.pid, 'SIGKILL'));
   }
 }
 
-async function startNode(name, sets = {}) {
+/** A node process (not waited for): `ip` is its listen_address; `ports` default to free ports on 127.0.0.1. */
+async function makeNode(name, sets = {}, { ip = '127.0.0.1', ports = null } = {}) {
   check(fs.existsSync(DLL), `server not built: ${DLL} is missing (dotnet build -c Release, or set HIBARI_SERVER_DLL)`);
-  const ports = { apiPort: await freePort(), signalingPort: await freePort(), rtcUdpPort: await freePort(true) };
+  ports ??= { apiPort: await freePort(), signalingPort: await freePort(), rtcUdpPort: await freePort(true) };
   const dir = fs.mkdtempSync(path.join(tmpRoot(), `${name}-`));
   fs.mkdirSync(path.join(dir, 'data')); fs.mkdirSync(path.join(dir, 'log'));
   const all = {
-    listen_address: '127.0.0.1', api_port: ports.apiPort, signaling_port: ports.signalingPort, rtc_udp_port: ports.rtcUdpPort,
+    listen_address: ip, api_port: ports.apiPort, signaling_port: ports.signalingPort, rtc_udp_port: ports.rtcUdpPort,
     data_dir: path.join(dir, 'data'), log_dir: path.join(dir, 'log'), session_destroy_delay_ms: 500, ...(process.env.HIBARI_E2E_LOG_LEVEL ? { log_level: process.env.HIBARI_E2E_LOG_LEVEL } : {}), ...sets,
   };
   const args = [DLL, ...Object.entries(all).flatMap(([k, v]) => ['--set', `${k}=${v}`])];
-  const out = fs.openSync(path.join(dir, 'stdout.log'), 'a');
-  const proc = spawn('dotnet', args, { cwd: dir, stdio: ['ignore', out, out], detached: true, env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: '1' } });
-  fs.closeSync(out);
-  const node = new Node(name, ports, dir, proc);
-  const entry = { pid: proc.pid, name, proc };
-  children.add(entry);
-  proc.on('exit', (code, sig) => { node.exited = { code, sig }; children.delete(entry); });
-  await until(`${name}: API GetLicense → 200 on 127.0.0.1:${ports.apiPort}`, async () => {
-    if (node.exited) throw new Failure(`${name} exited (${JSON.stringify(node.exited)}) before its API answered:\n${node.logTail()}`);
-    return (await node.api('Sora_20171218.GetLicense').catch(() => ({ status: 0 }))).status === 200;
-  }, { every: 200, detail: () => node.logTail(5) });
+  return new Node(name, ports, dir, args, ip);
+}
+
+async function startNode(name, sets = {}) {
+  const node = await makeNode(name, sets);
+  node.spawn();
+  await node.waitApi();
   return node;
+}
+
+// ---------------------------------------------------------------------------------------------- Hibari clusters
+// Three regular nodes n1..n3 on 127.0.0.1..3 (all of 127/8 is `lo`; one IP each, the same ports), settings as in
+// tests/Hibari.Tests/MultiProcess (ClusterHarness, NodeProcess): InitCluster on n1, then polled until every node
+// reports `hibari_available 1` on GET /metrics.
+const CLUSTER_SECRET = 'e2e-cluster-secret';
+const CLUSTER_SIZE = 3;
+async function startCluster(prefix, sets = {}, created = () => {}) {
+  const ports = { apiPort: await freePort(), signalingPort: await freePort(), rtcUdpPort: await freePort(true) };
+  const nodes = [];
+  for (let i = 1; i <= CLUSTER_SIZE; i++) {
+    const ip = `127.0.0.${i}`;
+    nodes.push(await makeNode(`${prefix}-n${i}`, {
+      cluster: true, cluster_secret: CLUSTER_SECRET, node_name: `n${i}@${ip}`,
+      external_signaling_url: `ws://${ip}:${ports.signalingPort}/signaling`, external_api_url: `http://${ip}:${ports.apiPort}/`, ...sets,
+    }, { ip, ports }));
+    nodes[i - 1].nodeName = `n${i}@${ip}`;
+  }
+  created(nodes);
+  for (const n of nodes) n.spawn();
+  await Promise.all(nodes.map(n => n.waitApi()));
+  const init = await nodes[0].api('Sora_20221221.InitCluster', { node_name_list: nodes.map(n => n.nodeName) });
+  check(init.status === 200, `InitCluster on ${nodes[0].name} → ${init.status} ${short(init.text)}`);
+  await waitAvailable(nodes);
+  return nodes;
+}
+async function waitAvailable(nodes, ms = opt.timeoutMs) {
+  await Promise.all(nodes.map(n => until(`${n.name}: GET /metrics to show hibari_available 1`, async () => {
+    if (n.exited) throw new Failure(`${n.name} exited (${JSON.stringify(n.exited)}):\n${n.logTail()}`);
+    return n.available();
+  }, { ms, every: 200, detail: () => n.logTail(5) })));
+}
+/** The owners (node names) of `channel` in ListClusterChannels on `on`. */
+async function ownersOf(on, channel) {
+  const r = await on.api('Sora_20211215.ListClusterChannels');
+  check(r.status === 200 && Array.isArray(r.json), `ListClusterChannels on ${on.name} → ${r.status} ${short(r.text)}`);
+  return (r.json.find(c => c.channel_id === channel)?.owners ?? []).map(o => o.node_name).sort();
 }
 
 // ---------------------------------------------------------------------------------------------- runner's http server
@@ -228,14 +296,14 @@ const httpServer = http.createServer((req, res) => {
 });
 const wss = new WebSocketServer({ noServer: true });
 httpServer.on('upgrade', (req, socket, head) => {
-  const m = /^\/sig\/(\d+)$/.exec(new URL(req.url, 'http://x').pathname);
+  const m = /^\/sig\/(?:(127\.\d+\.\d+\.\d+)\/)?(\d+)$/.exec(new URL(req.url, 'http://x').pathname);
   if (!m) { socket.destroy(); return; }
-  wss.handleUpgrade(req, socket, head, client => relay(client, Number(m[1])));
+  wss.handleUpgrade(req, socket, head, client => relay(client, m[1] ?? '127.0.0.1', Number(m[2])));
 });
 let relayId = 0;
-function relay(client, port) {
+function relay(client, ip, port) {
   const id = ++relayId, t0 = Date.now(), log = (dir, what) => trace.push(`+${Date.now() - t0}ms #${id} ${dir} ${what}`);
-  const upstream = new WebSocket(`ws://127.0.0.1:${port}/signaling`);
+  const upstream = new WebSocket(`ws://${ip}:${port}/signaling`);
   const pending = [];
   upstream.on('open', () => { log('--', 'upstream open'); for (const m of pending.splice(0)) upstream.send(m); });
   client.on('message', (d, bin) => { const m = bin ? d : d.toString(); log('c>s', short(String(m), 300)); upstream.readyState === 1 ? upstream.send(m) : pending.push(m); });
@@ -248,7 +316,8 @@ function relay(client, port) {
 }
 await new Promise(r => httpServer.listen(0, '127.0.0.1', r));
 const HTTP = `http://127.0.0.1:${httpServer.address().port}`;
-const signalingUrlOf = node => opt.trace ? `ws://127.0.0.1:${httpServer.address().port}/sig/${node.signalingPort}` : node.signalingUrl;
+// (A `redirect` names the node's external_signaling_url, so a redirected connect bypasses the relay.)
+const signalingUrlOf = node => opt.trace ? `ws://127.0.0.1:${httpServer.address().port}/sig/${node.ip && node.ip !== '127.0.0.1' ? `${node.ip}/` : ''}${node.signalingPort}` : node.signalingUrl;
 
 // ---------------------------------------------------------------------------------------------- stub node (--selftest)
 // Stands in for Hibari in the self-test scenarios, which check the harness itself while the SFU cannot serve yet:
@@ -356,9 +425,11 @@ async function harnessPage(ctx, label) {
 }
 
 /** A sora-js-sdk client in `page`. Returns a handle with helpers; `start` resolves once connect() settled. */
+/** `node` may be an array of nodes: the SDK is then given all their URLs (C-CLIENT-1). */
 async function client(ctx, page, name, node, { channel, role = 'sendrecv', metadata = null, options = {} }) {
+  const url = Array.isArray(node) ? node.map(signalingUrlOf) : signalingUrlOf(node);
   const s = await page.evaluate(([n, o]) => window.harness.start(n, o),
-    [name, { url: signalingUrlOf(node), channel, role, metadata, options, timeoutMs: opt.timeoutMs }]);
+    [name, { url, channel, role, metadata, options, timeoutMs: opt.timeoutMs }]);
   const h = {
     name, page, first: s,
     summary: () => page.evaluate(n => window.harness.summary(n), name),
@@ -583,6 +654,203 @@ scenario('demo_page', async ctx => {
   }
 });
 
+// ---------------------------------------------------------------------------------------------- cluster scenarios
+// Three regular nodes n1..n3 on 127.0.0.1..3 (cluster-spec.md §3–5, §7, §9). Media is asserted only between clients
+// served by one node: relay between nodes is not built yet.
+const redirectsOf = s => s.signaling.filter(e => / onmessage-redirect$/.test(e)).length;
+/** Asserts that `s` connected with its first connect sent to `contact` and its offer from `served` (real URLs). */
+function servedBy(s, contact, served) {
+  const want = signalingUrlOf(contact);
+  check(s.contactUrl === want, `${s.name}: contactSignalingUrl ${s.contactUrl}, want ${want}`);
+  // A redirect names the node's external_signaling_url (the real one, also with --trace).
+  const wantServed = contact === served ? want : served.signalingUrl;
+  check(s.connectedUrl === wantServed, `${s.name}: connectedSignalingUrl ${s.connectedUrl}, want ${wantServed} (${served.name}); sdk signaling: ${s.signaling.slice(-12).join(', ')}`);
+  const redirects = redirectsOf(s), want2 = contact === served ? 0 : 1;
+  check(redirects === want2, `${s.name}: ${redirects} redirect(s) in the SDK's signaling log, want ${want2}: ${s.signaling.join(', ')}`);
+}
+const waitOwners = (on, channel, want) => until(`ListClusterChannels on ${on.name} to show ${channel} owned by [${want}]`,
+  async () => JSON.stringify(await ownersOf(on, channel)) === JSON.stringify([...want].sort()), { every: 200, detail: () => ownersOf(on, channel) });
+
+scenario('cluster_redirect_affinity', async ctx => {
+  const [n1, n2] = await ctx.cluster();
+  const channel = channelName('aff');
+  const page = await harnessPage(ctx, 'page');
+  const a = await client(ctx, page, 'A', n2, { channel, role: 'sendrecv' });
+  mustConnect(a.first);
+  servedBy(a.first, n2, n2); // a new session, all nodes equally spare: the contact node serves it (C-LB-1)
+  await waitOwners(n1, channel, [n2.nodeName]);
+  const b = await client(ctx, page, 'B', n1, { channel, role: 'sendrecv' });
+  mustConnect(b.first);
+  servedBy(b.first, n1, n2); // C-AFF-2: redirected once to the node holding the session
+  await waitMediaFrom(b, [a.first.connectionId], 'A');
+  await waitMediaFrom(a, [b.first.connectionId], 'B');
+  check(JSON.stringify(await ownersOf(n1, channel)) === JSON.stringify([n2.nodeName]), `owners on n1 ${await ownersOf(n1, channel)}, want only ${n2.nodeName}`);
+});
+
+scenario('cluster_three_urls', async ctx => {
+  const nodes = await ctx.cluster();
+  const n3 = nodes[2];
+  const channel = channelName('urls');
+  const page = await harnessPage(ctx, 'page');
+  const a = await client(ctx, page, 'A', n3, { channel, role: 'sendrecv' });
+  mustConnect(a.first);
+  servedBy(a.first, n3, n3);
+  await Promise.all(nodes.map(n => waitOwners(n, channel, [n3.nodeName])));
+  // C-CLIENT-1: given every node's URL the SDK opens them all, takes the first that answers; affinity then sends
+  // it to A's node (at most one redirect).
+  const c = await client(ctx, page, 'C', nodes, { channel, role: 'recvonly' });
+  mustConnect(c.first);
+  check(c.first.signaling.some(e => / signaling-url-candidate$/.test(e)), `C's SDK did not try URL candidates: ${c.first.signaling.join(', ')}`);
+  const contact = nodes.find(n => signalingUrlOf(n) === c.first.contactUrl);
+  check(contact, `C's contactSignalingUrl ${c.first.contactUrl} is none of the three`);
+  servedBy(c.first, contact, n3);
+  await waitMediaFrom(c, [a.first.connectionId], 'A');
+  // D given only the two other nodes' URLs: whichever answers first takes the connect and redirects it to n3.
+  const d = await client(ctx, page, 'D', nodes.slice(0, 2), { channel, role: 'recvonly' });
+  mustConnect(d.first);
+  const dContact = nodes.slice(0, 2).find(n => signalingUrlOf(n) === d.first.contactUrl);
+  check(dContact, `D's contactSignalingUrl ${d.first.contactUrl} is neither n1 nor n2`);
+  servedBy(d.first, dContact, n3);
+  await waitMediaFrom(d, [a.first.connectionId], 'A');
+  console.log(`    cluster_three_urls: C's first answering node ${contact.name}, D's ${dContact.name}; both served by ${n3.name}`);
+});
+
+scenario('cluster_norelay_full', async ctx => {
+  const [n1, n2] = await ctx.cluster({ cluster_relay: false, license_max_connections: 1 });
+  const channel = channelName('full');
+  const page = await harnessPage(ctx, 'page');
+  const a = await client(ctx, page, 'A', n1, { channel, role: 'sendrecv' });
+  mustConnect(a.first);
+  servedBy(a.first, n1, n1);
+  await waitOwners(n2, channel, [n1.nodeName]);
+  // C-NOREL-2: the session lives on n1, which is full (1 of 1): B at n2 cannot join it anywhere. Until n2 has n1's
+  // load report (sent every LoadBoard.Interval over the node links), n2 redirects B to n1, which refuses the
+  // redirected connect as full (LICENSE-MAX-CONNECTIONS-REACHED); once it has, n2 refuses at once (SESSION-NODE-FULL).
+  const seen = [];
+  let i = 0;
+  const last = await until('B at n2 to be refused with SESSION-NODE-FULL', async () => {
+    const b = await client(ctx, page, `B${++i}`, n2, { channel, role: 'sendrecv' });
+    const s = b.first;
+    check(s.state === 'failed', `B${i} at n2 connected to a full relay-off session (served by ${s.connectedUrl})`);
+    check(Number.isInteger(s.error.code) && s.error.code >= 4000 && s.error.code <= 4999, `B${i}: code=${s.error.code} reason='${s.error.reason}' (${s.error.message}), want a 4xxx close`);
+    seen.push(`${s.error.code} ${s.error.reason}${redirectsOf(s) ? ' (after a redirect)' : ''}`);
+    check(['SESSION-NODE-FULL', 'LICENSE-MAX-CONNECTIONS-REACHED'].includes(s.error.reason), `B${i}: reason '${s.error.reason}', want SESSION-NODE-FULL`);
+    return s.error.reason === 'SESSION-NODE-FULL' && s;
+  }, { every: 200, detail: () => seen });
+  check(last.error.code === 4416 && redirectsOf(last) === 0, `SESSION-NODE-FULL: code ${last.error.code}, ${redirectsOf(last)} redirect(s)`);
+  console.log(`    cluster_norelay_full: B attempts: ${seen.join('; ')}`);
+  const sa = await a.summary();
+  check(sa.state === 'connected' && sa.disconnects.length === 0, `A was disturbed: ${sa.state} ${short(sa.disconnects)}`);
+  check(JSON.stringify(await ownersOf(n2, channel)) === JSON.stringify([n1.nodeName]), `owners ${await ownersOf(n2, channel)}`);
+});
+
+scenario('cluster_block_new_session', async ctx => {
+  const nodes = await ctx.cluster();
+  const n1 = nodes[0];
+  const mode = await n1.api('Sora_20211215.ChangeMode', { mode: 'block_new_session' });
+  check(mode.status === 200, `ChangeMode on n1 → ${mode.status} ${short(mode.text)}`);
+  await until('ListClusterNodes on n1 to show n1 in block_new_session', async () => {
+    const r = await n1.api('Sora_20211215.ListClusterNodes');
+    return r.json?.find?.(n => n.node_name === n1.nodeName)?.mode === 'block_new_session';
+  }, { every: 200 });
+  const page = await harnessPage(ctx, 'page');
+  const channel = channelName('block');
+  const a = await client(ctx, page, 'A', n1, { channel, role: 'sendrecv' });
+  mustConnect(a.first);
+  const served = nodes.find(n => n.signalingUrl === a.first.connectedUrl || signalingUrlOf(n) === a.first.connectedUrl);
+  check(served && served !== n1, `A given n1's URL was served by ${a.first.connectedUrl}, want another node (C-MODE-1)`);
+  servedBy(a.first, n1, served);
+  await until('A `connected` callback', async () => (await a.summary()).connectedCallback);
+  // Every node's view: the channel is owned by the serving node only, never by n1.
+  for (const n of nodes) await waitOwners(n, channel, [served.nodeName]);
+  console.log(`    cluster_block_new_session: redirected from n1 to ${served.name}`);
+});
+
+scenario('cluster_affinity_off', async ctx => {
+  const [n1, n2, n3] = await ctx.cluster({ default_cluster_affinity: false });
+  const channel = channelName('noaff');
+  const page = await harnessPage(ctx, 'page');
+  const a = await client(ctx, page, 'A', n1, { channel, role: 'sendrecv' });
+  mustConnect(a.first);
+  servedBy(a.first, n1, n1);
+  await waitOwners(n2, channel, [n1.nodeName]);
+  const b = await client(ctx, page, 'B', n2, { channel, role: 'sendrecv' });
+  mustConnect(b.first);
+  servedBy(b.first, n2, n2); // C-REL-1: served where it connected although the session exists on n1
+  await waitOwners(n3, channel, [n1.nodeName, n2.nodeName]);
+  for (const h of [a, b]) await until(`${h.name} \`connected\` callback`, async () => (await h.summary()).connectedCallback);
+  // No media between A and B: that needs relay between nodes, which is not built yet.
+});
+
+/** Runs curl; resolves { code, stdout, stderr }. */
+function curl(args) {
+  return new Promise((resolve, reject) => {
+    const p = spawn('curl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    p.stdout.on('data', d => { out += d; });
+    p.stderr.on('data', d => { err += d; });
+    const t = setTimeout(() => { p.kill('SIGKILL'); reject(new Failure(`curl ${args.join(' ')}: no exit within ${opt.timeoutMs} ms`)); }, opt.timeoutMs);
+    p.on('error', e => { clearTimeout(t); reject(new Failure(`curl: ${e.message}`)); });
+    p.on('exit', code => { clearTimeout(t); resolve({ code, stdout: out, stderr: err }); });
+  });
+}
+
+scenario('cluster_api_307', async ctx => {
+  const [n1, n2] = await ctx.cluster();
+  const channel = channelName('api307');
+  const page = await harnessPage(ctx, 'page');
+  const a = await client(ctx, page, 'A', n2, { channel, role: 'sendrecv' });
+  mustConnect(a.first);
+  servedBy(a.first, n2, n2);
+  await until('A `connected` callback', async () => (await a.summary()).connectedCallback);
+  await waitOwners(n1, channel, [n2.nodeName]);
+  const body = JSON.stringify({ channel_id: channel });
+  const head = ['-sS', '-X', 'POST', '-H', 'content-type: application/json', '--data', body];
+  // Without -L: 307 with Location = n2's external_api_url (C-API-1); a read-only call, nothing happens.
+  const r0 = await curl([...head, '-o', '/dev/null', '-w', '%{http_code} %{redirect_url}', '-H', 'x-sora-target: Sora_20201013.ListChannelConnections', n1.apiUrl]);
+  check(r0.code === 0 && r0.stdout.trim() === `307 ${n2.apiUrl}`, `curl (no -L) ListChannelConnections on n1 → '${r0.stdout}' (exit ${r0.code} ${r0.stderr}), want '307 ${n2.apiUrl}'`);
+  check((await a.summary()).disconnects.length === 0, 'A disconnected by a read-only call');
+  const t0 = Date.now();
+  const r = await curl([...head, '-L', '-o', '/dev/null', '-w', '%{http_code} %{num_redirects}', '-H', 'x-sora-target: Sora_20151104.DisconnectChannel', n1.apiUrl]);
+  check(r.code === 0 && r.stdout.trim() === '200 1', `curl -L DisconnectChannel on n1 → '${r.stdout}' (exit ${r.code} ${r.stderr}), want '200 1'`);
+  const d = await until('A `disconnect` callback', async () => (await a.summary()).disconnects[0]);
+  check(d.type === 'normal', `A disconnect ${short(d)}, want type normal (WS close 1000)`);
+  console.log(`    cluster_api_307: disconnect callback ${d.at - t0} ms after curl started`);
+});
+
+scenario('cluster_minority_disconnect', async ctx => {
+  const [n1, n2, n3] = await ctx.cluster();
+  const page = await harnessPage(ctx, 'page');
+  const a = await client(ctx, page, 'A', n1, { channel: channelName('minority'), role: 'sendrecv' });
+  mustConnect(a.first);
+  servedBy(a.first, n1, n1);
+  await until('A `connected` callback', async () => (await a.summary()).connectedCallback);
+  // C-MAJ-2: n1 alone is a minority of 3; it must close its clients within a few seconds (Hibari: 3 s).
+  const killedAt = Date.now();
+  killTree(n2.proc.pid, 'SIGKILL');
+  killTree(n3.proc.pid, 'SIGKILL');
+  const d = await until('A `disconnect` callback after n2 and n3 were killed', async () => (await a.summary()).disconnects[0], { every: 50 });
+  const took = d.at - killedAt;
+  console.log(`    cluster_minority_disconnect: A's disconnect fired ${took} ms after SIGKILL (${short(d)})`);
+  check(took <= 3000, `A's disconnect fired ${took} ms after SIGKILL of n2 and n3, want ≤ 3000 ms (C-MAJ-2): ${short(d)}`);
+  check(d.code === 4502 && d.reason === 'CLUSTER-MAJORITY-LOST', `A's disconnect ${short(d)}, want WS close 4502 CLUSTER-MAJORITY-LOST`);
+  await n2.kill(); await n3.kill();
+  check(!(await n1.available()), 'n1 still reports hibari_available 1 in a minority');
+  // ... and refuses new connections while in the minority.
+  const x = await client(ctx, page, 'X', n1, { channel: channelName('minority-x'), role: 'sendrecv' });
+  check(x.first.state === 'failed' && x.first.error.code === 4502 && x.first.error.reason === 'CLUSTER-MAJORITY-LOST',
+    `a connect to n1 in the minority: ${x.first.state} ${short(x.first.error)}, want refused with 4502 CLUSTER-MAJORITY-LOST`);
+  // Back with the same data_dir: they rejoin by themselves (C-MEM-3), n1 serves again (C-MAJ-3).
+  const restartedAt = Date.now();
+  n2.spawn(); n3.spawn();
+  await waitAvailable([n1, n2, n3], opt.timeoutMs * 2);
+  console.log(`    cluster_minority_disconnect: n1..n3 available again ${Date.now() - restartedAt} ms after the restart`);
+  const a2 = await client(ctx, page, "A'", [n1], { channel: channelName('minority2'), role: 'sendrecv' });
+  mustConnect(a2.first);
+  servedBy(a2.first, n1, n1);
+  await until("A' `connected` callback", async () => (await a2.summary()).connectedCallback);
+});
+
 // Self-tests: the harness against the stub node (they pass today; run with --selftest).
 scenario('selftest_close_reported', async ctx => {
   const stub = await ctx.stub('stub', 'close');
@@ -701,6 +969,11 @@ for (const sc of selected) {
   const t0 = Date.now();
   const ctx = { nodes: [], clients: [], closers: [], console: [] };
   ctx.node = async (name, sets) => { const n = await startNode(`${sc.name}-${name}`, sets); ctx.nodes.push(n); return n; };
+  ctx.cluster = async sets => {
+    const prefix = sc.name.replace(/^cluster_/, 'c-');
+    // Pushed before they are waited for, so that a failed start still shows their logs and stops them.
+    return startCluster(prefix, sets, ns => ctx.nodes.push(...ns));
+  };
   ctx.stub = async (name, behavior, peerPage) => { const n = await startStubNode(`${sc.name}-${name}`, behavior, peerPage); ctx.nodes.push(n); return n; };
   const traceStart = trace.length;
   try {
