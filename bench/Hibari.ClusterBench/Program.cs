@@ -50,13 +50,62 @@ try
             $"p50 {P(lat, 0.50):F2} ms, p99 {P(lat, 0.99):F2} ms, max {lat[^1]:F2} ms"));
     }
 
-    // Leader SIGKILL → first successful write on a survivor.
+    // Placement (issue 4): connect → offer on the node holding the channel, and through one redirect from another node.
+    var certificate = Hibari.Rtc.Dtls.DtlsCertificate.Generate();
+    var clients = new List<Hibari.Load.SyntheticClient>();
+    async Task<Hibari.Load.SyntheticClient> Connect(NodeProcess on, string channel)
+    {
+        var c = new Hibari.Load.SyntheticClient(new Uri($"ws://{on.Ip}:{on.SignalingPort}/signaling"), channel,
+            new Hibari.Load.SyntheticClientOptions { Certificate = certificate });
+        clients.Add(c);
+        await c.ConnectAsync();
+        return c;
+    }
+    await Connect(n[1], "placement");
+    await Until(async () => (await n[0].ApiAsync("Sora_20211215.ListClusterChannels")).Body!.AsArray()
+        .Any(ch => ch!["channel_id"]!.GetValue<string>() == "placement"));
+    foreach (var (label, on, redirected) in new[] { ("on the holder (no redirect)", n[1], false), ("through one redirect", n[0], true) })
+    {
+        var lat = new List<double>();
+        for (var i = 0; i < 40; i++)
+        {
+            var c = await Connect(on, "placement");
+            if ((c.RedirectedTo is not null) != redirected) throw new Exception($"expected redirected={redirected} for {label}");
+            lat.Add(c.ConnectToOffer.TotalMilliseconds);
+        }
+        lat.Sort();
+        results.Add(($"connect → offer {label}, n=40", $"p50 {P(lat, 0.50):F1} ms, p99 {P(lat, 0.99):F1} ms"));
+    }
+    foreach (var c in clients) await c.DisposeAsync();
+
+    // Load-report staleness: the age of n2's report as n1 sees it, sampled 200 times.
+    var ages = new List<double>();
+    for (var i = 0; i < 200; i++)
+    {
+        var row = (await n[0].ApiAsync("Sora_20211215.ListClusterNodes")).Body!.AsArray().First(x => x!["node_name"]!.GetValue<string>() == n[1].NodeName)!;
+        if (row["load_report_age_ms"] is { } age) ages.Add(age.GetValue<double>());
+        await Task.Delay(17);
+    }
+    ages.Sort();
+    results.Add(("load-report age seen by another node, n=200", $"p50 {P(ages, 0.50):F0} ms, p99 {P(ages, 0.99):F0} ms, max {ages[^1]:F0} ms"));
+
+    // Leader SIGKILL → first successful write on a survivor, and the survivor takes over a share of its capacity (C-TAKE-1).
     leader = await LeaderAsync(n);
     var survivor = n.First(x => x != leader);
+    async Task<int> CapacityOf(NodeProcess on, NodeProcess of) =>
+        (await on.ApiAsync("Sora_20211215.ListClusterNodes")).Body!.AsArray().First(x => x!["node_name"]!.GetValue<string>() == of.NodeName)!["capacity"]!.GetValue<int>();
+    var ownCapacity = await CapacityOf(survivor, survivor);
     sw.Restart();
     leader.Kill();
+    var takeover = Task.Run(async () =>
+    {
+        var t = Stopwatch.StartNew();
+        await Until(async () => await CapacityOf(survivor, survivor) > ownCapacity);
+        return t.Elapsed;
+    });
     await Until(async () => (await survivor.ApiAsync("Sora_20211215.ChangeMode", """{"mode":"normal"}""")).Status == 200);
     results.Add(("leader SIGKILL → write committed again", $"{sw.Elapsed.TotalMilliseconds:F0} ms"));
+    results.Add(($"leader SIGKILL → a survivor's capacity raised from {ownCapacity} (takeover)", $"{(await takeover).TotalMilliseconds:F0} ms"));
     sw.Restart();
     leader.Start();
     await Until(() => Available(leader));

@@ -117,6 +117,7 @@ public sealed class HibariNode : IAsyncDisposable
             _log.LogWarning("license_type = standard: relay, affinity, temporary nodes and capacity takeover are off (they need license_type = max_nodes)");
         await Cluster.StartAsync(ct).ConfigureAwait(false);
         Sfu.Start();
+        if (_options.Cluster) _releaseStale = Task.Run(() => ReleaseStaleOwnershipsAsync(_stopping.Token));
         await _api.StartAsync(ct).ConfigureAwait(false);
         await _signaling.StartAsync(ct).ConfigureAwait(false);
         _log.LogInformation("Hibari {Version} up: API http://{Ip}:{Api}/ signaling ws://{Ip}:{Sig}/signaling cluster={Cluster}",
@@ -154,8 +155,42 @@ public sealed class HibariNode : IAsyncDisposable
         return sb.ToString();
     }
 
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _releaseStale;
+
+    /// <summary>
+    /// A node that starts holds no sessions, but the replicated state may still name it as an owner from before a crash
+    /// or restart. Once the node is available it releases those ownerships (the last owner's release ends the session),
+    /// so placement does not send clients to sessions that no longer exist here.
+    /// </summary>
+    private async Task ReleaseStaleOwnershipsAsync(CancellationToken ct)
+    {
+        try
+        {
+            while (!Cluster.Guard.Available || !Cluster.Member) await Task.Delay(200, ct).ConfigureAwait(false);
+            var stale = Cluster.State.View.Channels.Values.Where(c => c.Owners.Contains(Cluster.NodeName)).ToList();
+            foreach (var channel in stale)
+            {
+                if (Sfu.SessionIdOf(channel.ChannelId) is not null) continue; // served again since the start
+                try
+                {
+                    var ended = await Sessions.LeaveAsync(channel.ChannelId, channel.SessionId, ct).ConfigureAwait(false);
+                    _log.LogInformation("Released the stale ownership of session {Session} of channel {Channel}{Ended}", channel.SessionId,
+                        channel.ChannelId, ended ? " (the session ended)" : "");
+                }
+                catch (Exception e) when (e is ClusterOperationException or TimeoutException or InvalidOperationException)
+                {
+                    _log.LogWarning("Could not release the stale ownership of channel {Channel}: {Error}", channel.ChannelId, e.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
     public async ValueTask DisposeAsync()
     {
+        _stopping.Cancel();
+        if (_releaseStale is not null) await _releaseStale.ConfigureAwait(false);
         // Clients first (close 1000 SHUTDOWN), so the signaling host does not wait for open WebSockets to time out.
         Sfu.DisconnectAll("SHUTDOWN");
         await _signaling.DisposeAsync().ConfigureAwait(false);

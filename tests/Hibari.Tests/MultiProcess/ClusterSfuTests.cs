@@ -161,9 +161,8 @@ public sealed class ClusterSfuTests(ITestOutputHelper output) : IAsyncLifetime
             Assert.Equal(a.SessionId, b.SessionId);
             Assert.Equal(a.ConnectedUrl, b.ConnectedUrl);
             // n3's replica may trail by a heartbeat (D-12): wait for the record, then there must be exactly one owner.
-            await _h.EventuallyAsync($"{channel} recorded on n3", async () => (await OwnersAsync(_n3, channel)).Length > 0);
-            Assert.Single(await OwnersAsync(_n3, channel));
-            Assert.Single(await OwnersAsync(_n1, channel));
+            foreach (var n in new[] { _n1, _n2, _n3 })
+                await _h.EventuallyAsync($"{channel} recorded on {n.Name} with one owner", async () => (await OwnersAsync(n, channel)).Length == 1);
             output.WriteLine($"{channel}: both on {a.ConnectedUrl}, redirected: {a.RedirectedTo is not null}/{b.RedirectedTo is not null}");
         }
     }
@@ -198,5 +197,20 @@ public sealed class ClusterSfuTests(ITestOutputHelper output) : IAsyncLifetime
         await _h.EventuallyAsync("n1 serves again", async () =>
             (await Signaling.ConnectAndWaitForCloseAsync(_n1, _n1.SignalingPort)).Reason == Signaling.Served, TimeSpan.FromSeconds(60));
         await ConnectAsync(_n1, "minority-after");
+    }
+
+    [Fact]
+    public async Task A_restarted_node_releases_the_sessions_it_held_before_the_crash()
+    {
+        await StartAsync();
+        var before = await ConnectAsync(_n2, "stale");
+        await _h.EventuallyAsync("n1 sees n2 holding the session", async () => (await OwnersAsync(_n1, "stale")).Contains(_n2.NodeName));
+        _n2.Kill();
+        _n2.Start();
+        await _h.EventuallyAsync("the crashed node's session is gone", async () => (await OwnersAsync(_n1, "stale")).Length == 0,
+            TimeSpan.FromSeconds(60));
+        // The channel's next client starts a fresh session.
+        var next = await ConnectAsync(_n3, "stale");
+        Assert.NotEqual(before.SessionId, next.SessionId);
     }
 }

@@ -9,12 +9,15 @@ public static class Signaling
     /// <summary>The reason returned when the node served the connect (sent an offer) instead of closing.</summary>
     public const string Served = "SERVED";
 
-    public static async Task<(int? Code, string? Reason)> ConnectAndWaitForCloseAsync(NodeProcess node, int signalingPort, TimeSpan? timeout = null)
+    /// <remarks>Each call uses a channel of its own unless <paramref name="channel"/> is given: with placement, a shared channel
+    /// would send later probes to whichever node holds it.</remarks>
+    public static async Task<(int? Code, string? Reason)> ConnectAndWaitForCloseAsync(NodeProcess node, int signalingPort, TimeSpan? timeout = null,
+        string? channel = null)
     {
         using var ws = new ClientWebSocket();
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(15));
         await ws.ConnectAsync(new Uri($"ws://{node.Ip}:{signalingPort}/signaling"), cts.Token);
-        var connect = """{"type":"connect","role":"sendrecv","channel_id":"room-1","sdp":"v=0"}""";
+        var connect = $$"""{"type":"connect","role":"sendrecv","channel_id":"{{channel ?? "probe-" + Guid.NewGuid().ToString("n")[..12]}}","sdp":"v=0"}""";
         try
         {
             await ws.SendAsync(Encoding.UTF8.GetBytes(connect), WebSocketMessageType.Text, true, cts.Token);
