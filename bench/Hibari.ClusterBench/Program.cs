@@ -6,7 +6,7 @@ using Hibari.Tests.MultiProcess;
 
 var claimsCount = args.Length > 0 ? int.Parse(args[0]) : 1000;
 var root = Path.Combine(Path.GetTempPath(), "hibari-bench-" + Guid.NewGuid().ToString("n")[..8]);
-string[] common = ["cluster=true", "cluster_secret=bench-secret-value", "debug_api=true", "log_level=warning"];
+string[] common = ["cluster=true", "cluster_secret=bench-secret-value", "debug_api=true", "log_level=warning", "cluster_affinity_threshold=100"];
 NodeProcess Make(string name, int ip, bool temp = false) =>
     new(name, $"127.0.0.{ip}", Path.Combine(root, name), 3000, 5000, temp ? [.. common, "cluster_temporary_node=true"] : common);
 
@@ -61,10 +61,12 @@ try
         await c.ConnectAsync();
         return c;
     }
-    await Connect(n[1], "placement");
-    await Until(async () => (await n[0].ApiAsync("Sora_20211215.ListClusterChannels")).Body!.AsArray()
+    var firstClient = await Connect(n[1], "placement");
+    var holder = n.Single(x => firstClient.ConnectedUrl.ToString() == $"ws://{x.Ip}:{x.SignalingPort}/signaling");
+    var other = n.First(x => x != holder);
+    await Until(async () => (await other.ApiAsync("Sora_20211215.ListClusterChannels")).Body!.AsArray()
         .Any(ch => ch!["channel_id"]!.GetValue<string>() == "placement"));
-    foreach (var (label, on, redirected) in new[] { ("on the holder (no redirect)", n[1], false), ("through one redirect", n[0], true) })
+    foreach (var (label, on, redirected) in new[] { ("on the holder (no redirect)", holder, false), ("through one redirect", other, true) })
     {
         var lat = new List<double>();
         for (var i = 0; i < 40; i++)
