@@ -27,6 +27,8 @@ internal static class ClusterRpc
         PurgeAtLeader,
         /// <summary>→ quorum flag, leader name, and the state when newer than the caller's version (temporary nodes).</summary>
         GetState,
+        /// <summary>A channel-scoped API operation for the receiver's own connections only (C-API-1 across owners): target, body → status, body.</summary>
+        LocalApi,
     }
 
     public static byte[] Request(Op op, Action<WireWriter>? body = null)

@@ -690,6 +690,14 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
                     return await PurgeAtLeaderAsync(target, ct).ConfigureAwait(false);
                 }
 
+                case ClusterRpc.Op.LocalApi:
+                {
+                    if (!r.String(out var target) || !r.Bytes(out var body) || !r.AtEnd) throw new InvalidOperationException("malformed local API request");
+                    if (LocalApi is not { } handler) throw new InvalidOperationException("this node does not serve local API requests");
+                    var (status, answer) = await handler(target, body, ct).ConfigureAwait(false);
+                    return new WireWriter().Int32(status).Bytes(answer).ToArray();
+                }
+
                 case ClusterRpc.Op.GetState:
                 {
                     if (!r.Int64(out var known) || !r.String(out var incarnation)) throw new InvalidOperationException("malformed state request");
@@ -728,6 +736,20 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
             if (type.Length > 0 && type.All(char.IsAsciiLetterOrDigit)) return new ClusterOperationException(type, m[(i + RemoteErrorSeparator.Length)..]);
         }
         return new ClusterOperationException(fallbackType, m);
+    }
+
+    /// <summary>Runs a channel-scoped API operation on this node's own connections (set by the node).</summary>
+    public Func<string, byte[], CancellationToken, Task<(int Status, byte[] Body)>>? LocalApi { get; set; }
+
+    /// <summary>Asks <paramref name="peer"/> to run a channel-scoped API operation on its own connections.</summary>
+    public async Task<(int Status, byte[] Body)> CallLocalApiAsync(string peer, string target, ReadOnlyMemory<byte> body, CancellationToken ct)
+    {
+        if (_links is null) throw new InvalidOperationException("no node links");
+        var reply = await _links.RequestAsync(peer, ClusterRpc.Request(ClusterRpc.Op.LocalApi, w => w.String(target).Bytes(body.Span)),
+            TimeSpan.FromSeconds(5), ct).ConfigureAwait(false);
+        var r = new WireReader(reply);
+        if (!r.Int32(out var status) || !r.Bytes(out var answer) || !r.AtEnd) throw new InvalidOperationException("malformed local API answer");
+        return (status, answer);
     }
 
     /// <summary>Node-link message channels (one-way messages; RPCs have their own frames).</summary>

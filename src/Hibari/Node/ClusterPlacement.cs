@@ -33,6 +33,7 @@ internal sealed class ClusterPlacement(HibariOptions options, ClusterService clu
     public PlacementView View()
     {
         var state = cluster.State.View;
+        var local = sfu.ChannelConnectionCounts();
         var nodes = new List<PlacementNode>(state.Members.Count);
         foreach (var m in state.Members.Values)
         {
@@ -43,9 +44,19 @@ internal sealed class ClusterPlacement(HibariOptions options, ClusterService clu
             nodes.Add(new PlacementNode(m.Name, m.ExternalSignalingUrl, m.ExternalApiUrl, alive, m.Temporary, m.Mode,
                 cluster.CapacityOf(m.Name),
                 self ? sfu.ConnectionCount : report?.Connections ?? 0,
-                self ? sfu.ChannelConnectionCounts() : report?.ChannelConnections ?? new Dictionary<string, int>()));
+                self ? local : report?.ChannelConnections ?? new Dictionary<string, int>()));
         }
-        return PlacementView.From(nodes, state);
+        // This node's own sessions are known here before its replica applies the claim that made them (a follower
+        // trails the leader, D-12): count this node as their owner at once, so a connect redirected here right after
+        // the claim is served, not refused.
+        var owners = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        foreach (var (channel, record) in state.Channels) owners[channel] = record.Owners;
+        foreach (var channel in local.Keys)
+        {
+            var known = owners.GetValueOrDefault(channel) ?? [];
+            if (!known.Contains(cluster.NodeName)) owners[channel] = [.. known, cluster.NodeName];
+        }
+        return new PlacementView(nodes, owners);
     }
 
     private static PlacementDecision Map(Decision d) => d switch

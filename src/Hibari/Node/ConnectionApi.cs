@@ -4,67 +4,135 @@ using Hibari.Api;
 using Hibari.Api.Contracts;
 using Hibari.Config;
 using Hibari.Sfu;
+using Microsoft.Extensions.Logging;
 
 namespace Hibari.Node;
 
 /// <summary>
-/// The connection operations of the HTTP API on one node (sora-protocol.md §4.2): list, disconnect and push, by
-/// channel, connection or client. Cluster-wide scope and 307 redirects to the owner come with placement (C-API-1).
+/// How channel-scoped calls reach the other nodes of a channel in a cluster (C-API-1): the holder's API URL for a 307
+/// when this node does not hold the channel, the other alive owners, and a call to one of them.
 /// </summary>
-internal sealed class ConnectionApi(HibariOptions options, SfuEngine sfu, Func<string, string?>? ownerApiUrl = null)
+internal sealed record ChannelScope(
+    Func<string, string?> OwnerApiUrl,
+    Func<string, IReadOnlyList<string>> OtherOwners,
+    Func<string, string, ReadOnlyMemory<byte>, CancellationToken, Task<(int Status, byte[] Body)>> CallPeer);
+
+/// <summary>
+/// The connection operations of the HTTP API (sora-protocol.md §4.2): list, disconnect and push, by channel, connection
+/// or client. In a cluster a channel call on a node that does not hold the channel answers 307 to the holder; on a holder
+/// it acts on the whole session: here, and on every other owner node through the node links (C-API-1).
+/// </summary>
+internal sealed class ConnectionApi(HibariOptions options, SfuEngine sfu, ChannelScope? scope = null, ILogger? log = null)
 {
-    /// <summary>
-    /// C-API-1: a channel-scoped call on a node that does not hold the channel's session is answered with 307 to the
-    /// holder's external_api_url; null when this node serves it (it holds the session, or nobody does).
-    /// </summary>
-    private ApiResult? RedirectToOwner(string channelId) =>
-        ownerApiUrl?.Invoke(channelId) is { } location ? ApiResult.Redirect(location) : null;
+    private delegate ApiResult LocalOperation(ApiRequest request, out string? channelId);
+
+    private readonly Dictionary<string, (LocalOperation Run, Target Target, bool IsList)> _channelOps = new(StringComparer.Ordinal);
 
     public void Register(ApiRouter router)
     {
-        router.Register("Sora_20201013.ListChannelConnections", ListChannelConnections);
-        router.Register("Sora_20201013.ListConnections", ListConnections);
-        router.Register("Sora_20151104.DisconnectChannel", (r, _) => Disconnect(r, Target.Channel));
-        router.Register("Sora_20151104.DisconnectConnection", (r, _) => Disconnect(r, Target.Connection));
-        router.Register("Sora_20151104.DisconnectClient", (r, _) => Disconnect(r, Target.Client));
-        router.Register("Sora_20160711.PushChannel", (r, _) => Push(r, Target.Channel));
-        router.Register("Sora_20160711.PushConnection", (r, _) => Push(r, Target.Connection));
-        router.Register("Sora_20160711.PushClient", (r, _) => Push(r, Target.Client));
+        Channel(router, "Sora_20201013.ListChannelConnections", ListLocal, Target.Channel, isList: true);
+        Channel(router, "Sora_20151104.DisconnectChannel", (ApiRequest r, out string? c) => DisconnectLocal(r, Target.Channel, out c), Target.Channel);
+        Channel(router, "Sora_20151104.DisconnectConnection", (ApiRequest r, out string? c) => DisconnectLocal(r, Target.Connection, out c), Target.Connection);
+        Channel(router, "Sora_20151104.DisconnectClient", (ApiRequest r, out string? c) => DisconnectLocal(r, Target.Client, out c), Target.Client);
+        Channel(router, "Sora_20160711.PushChannel", (ApiRequest r, out string? c) => PushLocal(r, Target.Channel, out c), Target.Channel);
+        Channel(router, "Sora_20160711.PushConnection", (ApiRequest r, out string? c) => PushLocal(r, Target.Connection, out c), Target.Connection);
+        Channel(router, "Sora_20160711.PushClient", (ApiRequest r, out string? c) => PushLocal(r, Target.Client, out c), Target.Client);
+        router.Register("Sora_20201013.ListConnections", (_, _) => new(List(sfu.ListConnections())));
+    }
+
+    private void Channel(ApiRouter router, string target, LocalOperation run, Target kind, bool isList = false)
+    {
+        _channelOps[target] = (run, kind, isList);
+        router.Register(target, (request, ct) => new(RunAsync(request, ct)));
     }
 
     private enum Target { Channel, Connection, Client }
 
-    private ValueTask<ApiResult> ListChannelConnections(ApiRequest request, CancellationToken ct)
+    /// <summary>A channel call from a client: redirect, or act here and on the channel's other owner nodes.</summary>
+    private async Task<ApiResult> RunAsync(ApiRequest request, CancellationToken ct)
     {
-        if (!request.TryRead(ApiJsonContext.Default.ChannelTargetRequest, out var body, out var error)) return new(error!);
-        if (RedirectToOwner(body.ChannelId) is { } redirect) return new(redirect);
-        return new(List(sfu.ListConnections(body.ChannelId)));
+        var (run, kind, isList) = _channelOps[request.Target];
+        if (scope is not null && PeekChannel(request) is { } channel && scope.OwnerApiUrl(channel) is { } location)
+            return ApiResult.Redirect(location);
+        var local = run(request, out var channelId);
+        if (scope is null || channelId is null || local is ApiResult.ErrorResult { Status: not 404 }) return local;
+        var others = scope.OtherOwners(channelId);
+        if (others.Count == 0) return local;
+        var answers = await Task.WhenAll(others.Select(async peer =>
+        {
+            try { return await scope.CallPeer(peer, request.Target, request.Body, ct).ConfigureAwait(false); }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                log?.LogWarning("{Target} on {Peer} failed: {Error}", request.Target, peer, e.Message);
+                return (Status: 0, Body: Array.Empty<byte>());
+            }
+        })).ConfigureAwait(false);
+        if (isList)
+        {
+            var all = new List<ConnectionBody>(Decode(local));
+            foreach (var (status, body) in answers)
+                if (status == 200 && JsonSerializer.Deserialize(body, ApiJsonContext.Default.ConnectionBodyArray) is { } rows) all.AddRange(rows);
+            return ApiResult.Json(all.OrderBy(c => c.CreatedTime).ToArray(), ApiJsonContext.Default.ConnectionBodyArray);
+        }
+        // A connection or client target is found if any node had it.
+        return local is ApiResult.ErrorResult && kind != Target.Channel && answers.Any(a => a.Status == 200)
+            ? ApiResult.Json(new EmptyBody(), ApiJsonContext.Default.EmptyBody)
+            : local;
     }
 
-    private ValueTask<ApiResult> ListConnections(ApiRequest request, CancellationToken ct) => new(List(sfu.ListConnections()));
+    /// <summary>A channel call from another node of the channel: this node's connections only (no redirect, no fan-out).</summary>
+    public Task<(int Status, byte[] Body)> RunLocalAsync(string target, byte[] body, CancellationToken ct)
+    {
+        if (!_channelOps.TryGetValue(target, out var op)) return Task.FromResult((404, Array.Empty<byte>()));
+        return Task.FromResult(Encode(op.Run(new ApiRequest(target, body), out _)));
+    }
+
+    private static (int, byte[]) Encode(ApiResult r) => r switch
+    {
+        ApiResult.JsonResult j => (200, j.Utf8Json),
+        ApiResult.ErrorResult e => (e.Status, JsonSerializer.SerializeToUtf8Bytes(new ErrorBody { ErrorType = e.ErrorType, Message = e.Message },
+            ApiJsonContext.Default.ErrorBody)),
+        _ => (500, Array.Empty<byte>()),
+    };
+
+    private static ConnectionBody[] Decode(ApiResult r) =>
+        r is ApiResult.JsonResult j ? JsonSerializer.Deserialize(j.Utf8Json, ApiJsonContext.Default.ConnectionBodyArray) ?? [] : [];
+
+    private static string? PeekChannel(ApiRequest request) =>
+        request.TryRead(ApiJsonContext.Default.ChannelTargetRequest, out var body, out _) ? body.ChannelId : null;
+
+    private ApiResult ListLocal(ApiRequest request, out string? channelId)
+    {
+        channelId = null;
+        if (!request.TryRead(ApiJsonContext.Default.ChannelTargetRequest, out var body, out var error)) return error!;
+        channelId = body.ChannelId;
+        return List(sfu.ListConnections(body.ChannelId));
+    }
 
     private ApiResult List(IReadOnlyList<ConnectionInfo> connections) =>
         ApiResult.Json(connections.Select(ToBody).ToArray(), ApiJsonContext.Default.ConnectionBodyArray);
 
-    private ValueTask<ApiResult> Disconnect(ApiRequest request, Target target)
+    private ApiResult DisconnectLocal(ApiRequest request, Target target, out string? channelId)
     {
-        if (!request.TryRead(ApiJsonContext.Default.ChannelTargetRequest, out var body, out var error)) return new(error!);
-        if (MissingTarget(target, body.ConnectionId, body.ClientId) is { } missing) return new(missing);
-        if (RedirectToOwner(body.ChannelId) is { } redirect) return new(redirect);
+        channelId = null;
+        if (!request.TryRead(ApiJsonContext.Default.ChannelTargetRequest, out var body, out var error)) return error!;
+        if (MissingTarget(target, body.ConnectionId, body.ClientId) is { } missing) return missing;
+        channelId = body.ChannelId;
         var reason = body.Reason is { ValueKind: JsonValueKind.String } r ? r.GetString()! : "DISCONNECTED-BY-API";
         var n = sfu.Disconnect(body.ChannelId, target == Target.Connection ? body.ConnectionId : null,
             target == Target.Client ? body.ClientId : null, reason);
-        return new(n == 0 && target != Target.Channel ? NotFound(target) : ApiResult.Json(new EmptyBody(), ApiJsonContext.Default.EmptyBody));
+        return n == 0 && target != Target.Channel ? NotFound(target) : ApiResult.Json(new EmptyBody(), ApiJsonContext.Default.EmptyBody);
     }
 
-    private ValueTask<ApiResult> Push(ApiRequest request, Target target)
+    private ApiResult PushLocal(ApiRequest request, Target target, out string? channelId)
     {
-        if (!request.TryRead(ApiJsonContext.Default.PushRequest, out var body, out var error)) return new(error!);
-        if (MissingTarget(target, body.ConnectionId, body.ClientId) is { } missing) return new(missing);
-        if (RedirectToOwner(body.ChannelId) is { } redirect) return new(redirect);
+        channelId = null;
+        if (!request.TryRead(ApiJsonContext.Default.PushRequest, out var body, out var error)) return error!;
+        if (MissingTarget(target, body.ConnectionId, body.ClientId) is { } missing) return missing;
+        channelId = body.ChannelId;
         var n = sfu.Push(body.ChannelId, target == Target.Connection ? body.ConnectionId : null,
             target == Target.Client ? body.ClientId : null, body.Data);
-        return new(n == 0 && target != Target.Channel ? NotFound(target) : ApiResult.Json(new EmptyBody(), ApiJsonContext.Default.EmptyBody));
+        return n == 0 && target != Target.Channel ? NotFound(target) : ApiResult.Json(new EmptyBody(), ApiJsonContext.Default.EmptyBody);
     }
 
     private static ApiResult? MissingTarget(Target target, string? connectionId, string? clientId) => target switch

@@ -39,7 +39,12 @@ public sealed class HibariNode : IAsyncDisposable
         var router = new ApiRouter();
         _nodeApi.Register(router);
         var placement = options.Cluster ? new ClusterPlacement(options, Cluster, Sfu) : null;
-        new ConnectionApi(options, Sfu, placement is null ? null : channel => OwnerApiUrl(placement, channel)).Register(router);
+        var connections = new ConnectionApi(options, Sfu, placement is null ? null : new ChannelScope(
+            channel => OwnerApiUrl(placement, channel),
+            OtherOwners,
+            (peer, target, body, ct) => Cluster.CallLocalApiAsync(peer, target, body, ct)), loggerFactory.CreateLogger("Hibari.Api"));
+        connections.Register(router);
+        Cluster.LocalApi = connections.RunLocalAsync;
         _api = new ApiServer(new ApiServerOptions
         {
             ListenAddress = options.ListenAddress,
@@ -54,6 +59,12 @@ public sealed class HibariNode : IAsyncDisposable
     /// <summary>The API URL of the node holding the channel's session, when this node does not hold it (C-API-1).</summary>
     private static string? OwnerApiUrl(ClusterPlacement placement, string channelId) =>
         placement.ApiRoute(channelId) is ApiRoute.Redirect r ? r.ApiUrl : null;
+
+    /// <summary>The channel's other owner nodes that this node is linked to (a channel call acts on all of them).</summary>
+    private IReadOnlyList<string> OtherOwners(string channelId) =>
+        Sessions.Find(channelId) is { } channel
+            ? channel.Owners.Where(o => o != Cluster.NodeName && Cluster.IsConnected(o)).ToList()
+            : [];
 
     /// <summary>The SFU's life events become counters and webhooks; webhooks are queued, never awaited here.</summary>
     private void WireEvents()

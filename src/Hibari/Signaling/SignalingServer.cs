@@ -24,7 +24,7 @@ public sealed class SignalingServer : IAsyncDisposable
     private readonly QuorumGuard _guard;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _log;
-    private readonly ConcurrentDictionary<WebSocket, byte> _open = new();
+    private readonly ConcurrentDictionary<WebSocket, SignalingSession> _open = new();
     private readonly SfuEngine _sfu;
     private readonly HibariOptions _options;
     private readonly IConnectAuthorizer _authorizer;
@@ -88,10 +88,10 @@ public sealed class SignalingServer : IAsyncDisposable
             await CloseAsync(ws, refuse).ConfigureAwait(false);
             return;
         }
-        _open[ws] = 0;
+        var session = new SignalingSession(ws, _sfu, _options, _authorizer, _log) { ConnectTimeout = ConnectTimeout, Placement = _placement };
+        _open[ws] = session;
         try
         {
-            var session = new SignalingSession(ws, _sfu, _options, _authorizer, _log) { ConnectTimeout = ConnectTimeout, Placement = _placement };
             await session.RunAsync(context.RequestAborted).ConfigureAwait(false);
         }
         finally
@@ -105,7 +105,8 @@ public sealed class SignalingServer : IAsyncDisposable
         if (CloseFor(state) is not { } close) return;
         if (_open.IsEmpty) _log.LogInformation("Node unavailable ({State}): refusing signaling", state);
         else _log.LogWarning("Node unavailable ({State}): closing {Count} signaling connections", state, _open.Count);
-        foreach (var ws in _open.Keys) _ = CloseAsync(ws, close);
+        // Each session's own writer sends the close (a WebSocket allows one sender at a time), then the SFU drops them.
+        foreach (var session in _open.Values) session.Terminate(close);
         _sfu.DisconnectAll(close.Reason);
     }
 

@@ -296,6 +296,9 @@ internal sealed class SignalingSession : IConnectionSignaling
 
     public void SendPush(JsonElement data) => Send(ServerMessages.Push(data));
 
+    /// <summary>Ends the session with <paramref name="close"/> (node unavailable: 4502), through the one writer.</summary>
+    public void Terminate(SignalingClose close) => Close(close);
+
     public void Disconnect(string reason) => Close(SignalingCloses.Normal with { Reason = Truncate(reason) });
 
     private static string Truncate(string reason) => reason.Length <= 100 ? reason : reason[..100];

@@ -213,4 +213,27 @@ public sealed class ClusterSfuTests(ITestOutputHelper output) : IAsyncLifetime
         var next = await ConnectAsync(_n3, "stale");
         Assert.NotEqual(before.SessionId, next.SessionId);
     }
+
+    [Fact]
+    public async Task On_an_owner_channel_calls_act_on_the_whole_session_across_nodes_C_API_1()
+    {
+        await StartAsync("default_cluster_affinity=false");
+        var a = await ConnectAsync(_n1, "whole");
+        var b = await ConnectAsync(_n2, "whole");
+        await _h.EventuallyAsync("both nodes own the session, seen from n1", async () => (await OwnersAsync(_n1, "whole")).Length == 2);
+        var (status, list, _) = await _n1.ApiAsync("Sora_20201013.ListChannelConnections", """{"channel_id":"whole"}""");
+        Assert.Equal(200, status);
+        Assert.Equal(new[] { a.ConnectionId, b.ConnectionId }.Order(), list!.AsArray().Select(r => (string?)r!["connection_id"]).Order());
+        Assert.Contains(list.AsArray(), r => (string?)r!["node_name"] == _n2.NodeName);
+
+        Assert.Equal(200, (await _n1.ApiAsync("Sora_20160711.PushChannel", """{"channel_id":"whole","data":{"to":"all"}}""")).Status);
+        await b.WaitForMessageAsync(m => (string?)m["type"] == "push", TimeSpan.FromSeconds(10));
+        await a.WaitForMessageAsync(m => (string?)m["type"] == "push", TimeSpan.FromSeconds(10));
+
+        // A connection on the other owner is found there; one on no node is 404.
+        Assert.Equal(200, (await _n1.ApiAsync("Sora_20151104.DisconnectConnection", $$"""{"channel_id":"whole","connection_id":"{{b.ConnectionId}}"}""")).Status);
+        await _h.EventuallyAsync("b closed", () => Task.FromResult(b.CloseStatus is not null));
+        Assert.Equal(404, (await _n1.ApiAsync("Sora_20151104.DisconnectConnection", """{"channel_id":"whole","connection_id":"NOSUCHCONNECTION0000000000"}""")).Status);
+        Assert.Null(a.CloseStatus);
+    }
 }
