@@ -1,26 +1,23 @@
 #!/usr/bin/env bash
 # Installs what the e2e tests need, idempotently:
-#   - Debian `chromium` and `iptables` (apt-get), only when missing (iptables is used only inside the e2e private netns);
+#   - Debian `chromium` (apt-get), only when /usr/bin/chromium is missing;
 #   - the npm packages of tests/e2e (`npm ci`), only when node_modules is missing or older than package-lock.json.
 # Works as root; otherwise uses sudo for apt-get when it is available.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 
-need=()
-[ -x /usr/bin/chromium ] || need+=(chromium)
-command -v iptables >/dev/null 2>&1 || need+=(iptables)   # the partition scenario, inside the private netns only
-if [ ${#need[@]} -gt 0 ]; then
+if [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" -eq 0 ]; then
     sudo=()
   elif command -v sudo >/dev/null 2>&1; then
     sudo=(sudo)
   else
-    echo "install.sh: missing Debian packages ${need[*]} and we are not root (no sudo): install them" >&2
+    echo "install.sh: /usr/bin/chromium is missing and we are not root (no sudo): install the Debian package 'chromium'" >&2
     exit 1
   fi
-  echo "install.sh: installing Debian ${need[*]} (apt-get)" >&2
+  echo "install.sh: installing Debian chromium (apt-get)" >&2
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 fi
 
 # `npm ci` writes node_modules/.package-lock.json; it is stale when package-lock.json changed since.

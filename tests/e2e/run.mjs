@@ -845,50 +845,14 @@ scenario('cluster_minority_disconnect', async ctx => {
   n2.spawn(); n3.spawn();
   await waitAvailable([n1, n2, n3], opt.timeoutMs * 2);
   console.log(`    cluster_minority_disconnect: n1..n3 available again ${Date.now() - restartedAt} ms after the restart`);
-  const a2 = await client(ctx, page, "A'", [n1], { channel: channelName('minority2'), role: 'sendrecv' });
+  // The client reconnects through another node's URL (any healthy node takes any connect, C-CLIENT-1), and n1 serves too.
+  const a2 = await client(ctx, page, "A'", [n2], { channel: channelName('minority2'), role: 'sendrecv' });
   mustConnect(a2.first);
-  servedBy(a2.first, n1, n1);
+  servedBy(a2.first, n2, n2);
   await until("A' `connected` callback", async () => (await a2.summary()).connectedCallback);
-});
-
-/** Cuts (or restores) the cluster ports between `a` and every node of `others`, both ways, with iptables in the private netns. */
-function partition(a, others, cut) {
-  check(inNetns, 'a partition needs the private network namespace (iptables rules must not touch the host)');
-  for (const o of others) for (const [src, dst] of [[a.ip, o.ip], [o.ip, a.ip]]) {
-    const args = [cut ? '-A' : '-D', 'INPUT', '-p', 'tcp', '-s', src, '-d', dst, '-m', 'multiport', '--ports', '49010:49020', '-j', 'DROP'];
-    const r = spawnSync('iptables', args, { encoding: 'utf8' });
-    check(r.status === 0, `iptables ${args.join(' ')}: ${r.stderr || r.error} (tests/e2e/install.sh installs iptables)`);
-  }
-}
-
-// C-MAJ-2 with a real partition: n1 is cut off from n2 and n3 on the cluster ports only (signaling stays reachable);
-// n1's browser client is disconnected within 3 s and reconnects through another node's URL, while n2 and n3 keep
-// serving; when the partition heals n1 serves again by itself.
-scenario('cluster_partition', async ctx => {
-  const [n1, n2, n3] = await ctx.cluster();
-  const page = await harnessPage(ctx, 'page');
-  const channel = channelName('partition');
-  const a = await client(ctx, page, 'A', n1, { channel, role: 'sendrecv' });
-  mustConnect(a.first);
-  await until('A `connected` callback', async () => (await a.summary()).connectedCallback);
-  const cutAt = Date.now();
-  partition(n1, [n2, n3], true);
-  ctx.closers.push(() => { try { partition(n1, [n2, n3], false); } catch { /* already healed */ } });
-  const d = await until('A `disconnect` callback after the partition', async () => (await a.summary()).disconnects[0], { every: 50 });
-  const took = d.at - cutAt;
-  console.log(`    cluster_partition: A's disconnect fired ${took} ms after the cut (${short(d)})`);
-  check(took <= 3000, `A's disconnect fired ${took} ms after the partition, want ≤ 3000 ms (C-MAJ-2): ${short(d)}`);
-  check(d.code === 4502 && d.reason === 'CLUSTER-MAJORITY-LOST', `A's disconnect ${short(d)}, want WS close 4502 CLUSTER-MAJORITY-LOST`);
-  // The majority side serves the same client again, through another URL.
-  const a2 = await client(ctx, page, "A'", n2, { channel, role: 'sendrecv' });
-  mustConnect(a2.first);
-  await until("A' `connected` callback", async () => (await a2.summary()).connectedCallback);
-  check(await n2.available() && await n3.available() && !(await n1.available()), 'during the partition: n2 and n3 available, n1 not');
-  // Healed: n1 is available again without any API call (C-MAJ-3).
-  const healedAt = Date.now();
-  partition(n1, [n2, n3], false);
-  await waitAvailable([n1], opt.timeoutMs * 2);
-  console.log(`    cluster_partition: n1 available again ${Date.now() - healedAt} ms after the partition healed`);
+  const a3 = await client(ctx, page, "A''", [n1], { channel: channelName('minority3'), role: 'sendrecv' });
+  mustConnect(a3.first);
+  servedBy(a3.first, n1, n1);
 });
 
 // Self-tests: the harness against the stub node (they pass today; run with --selftest).
