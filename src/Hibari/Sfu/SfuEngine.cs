@@ -168,7 +168,7 @@ public sealed class SfuEngine : IDisposable
         lock (_gate)
         {
             if (!_sessions.TryGetValue(requested.ChannelId, out var session))
-                return JoinResult.Fail("the channel has no session on this node (call EnsureSessionAsync first)");
+                return JoinResult.Fail("the channel has no session on this node (call EnsureSessionAsync first)", noSession: true);
             session.PendingDestroy?.Cancel();
             session.PendingDestroy = null;
             var info = requested with { SessionId = session.SessionId, CreatedAt = now };
@@ -505,9 +505,10 @@ public sealed class SfuEngine : IDisposable
     }
 }
 
-public readonly record struct JoinResult(Connection? Connection, string? OfferSdp, string? Error)
+public readonly record struct JoinResult(Connection? Connection, string? OfferSdp, string? Error, bool NoSession = false)
 {
-    public static JoinResult Fail(string error) => new(null, null, error);
+    /// <param name="noSession">The session ended between EnsureSessionAsync and Join (its destroy delay ran out): ensure again.</param>
+    public static JoinResult Fail(string error, bool noSession = false) => new(null, null, error, noSession);
 }
 
 public sealed record SessionEvent(string ChannelId, string SessionId, DateTimeOffset CreatedAt, DateTimeOffset? DestroyedAt,

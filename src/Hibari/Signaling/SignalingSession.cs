@@ -111,9 +111,15 @@ internal sealed class SignalingSession : IConnectionSignaling
             return null;
         }
         var join = _sfu.Join(info, this);
+        if (join.NoSession)
+        {
+            // The session's destroy delay ran out in between: join (or create) it once more.
+            session = await _sfu.EnsureSessionAsync(info.ChannelId, ct).ConfigureAwait(false);
+            if (session.SessionId is not null) join = _sfu.Join(info, this);
+        }
         if (join.Connection is not { } connection)
         {
-            Close(SignalingCloses.UnsupportedCodecType);
+            Close(join.NoSession ? SignalingCloses.SessionNodeUnavailable : SignalingCloses.UnsupportedCodecType);
             _log.LogInformation("Connect refused: {Error}", join.Error);
             return null;
         }
@@ -191,10 +197,13 @@ internal sealed class SignalingSession : IConnectionSignaling
     {
         if (decision.Refuse is { } refuse)
         {
+            _log.LogInformation("Connect to {Channel} refused by placement: {Reason}{Redirected}", connect.ChannelId, refuse.Reason,
+                connect.Redirect ? " (a redirected connect)" : "");
             Close(refuse);
             return true;
         }
         if (decision.RedirectTo is not { } location || connect.Redirect) return false;
+        _log.LogInformation("Connect to {Channel} redirected to {Location}", connect.ChannelId, location);
         Send(ServerMessages.Redirect(location));
         Close(SignalingCloses.Normal with { Reason = "REDIRECT" });
         return true;
