@@ -100,6 +100,8 @@ public sealed class SctpAssociation : ISctpAssociation
     /// <summary>Current retransmission timeout, congestion window and slow-start threshold (diagnostics, tests).</summary>
     public TimeSpan Rto => TimeSpan.FromMicroseconds(_rto);
     public long CongestionWindow => _cwnd;
+    public long FlightSize => _flight;
+    public long PeerReceiveWindow => _peerRwnd;
     public long SlowStartThreshold => _ssthresh;
     /// <summary>a_rwnd we would advertise now.</summary>
     public long ReceiveWindowAvailable => Math.Max(0, _o.ReceiveWindow - _reasmBytes - _readyBytes);
@@ -633,12 +635,13 @@ public sealed class SctpAssociation : ISctpAssociation
             var c = _out[i];
             if (!c.Acked && !c.Abandoned)
             {
-                bytesAcked += c.Length;
+                bytesAcked += c.Length; // gap-acked bytes were counted when they left the flight
                 htna = c.Tsn; haveHtna = true;
                 if (c.SendCount == 1) rttSample = _now - c.SentAt;
             }
             if (c.InFlight) { c.InFlight = false; _flight -= c.Length; }
             if (c.Retransmit) { c.Retransmit = false; _retransmitCount--; }
+            c.Acked = true;
             if (!c.Abandoned) { _buffered -= c.Length; c.Message.Done(); if (c.Message.IsPartiallyReliable && c.Message.Finished) _prMessages--; }
             if (i >= firstUnsent) _unsent--; // acked before sent: only through FORWARD-TSN of abandoned chunks
         }

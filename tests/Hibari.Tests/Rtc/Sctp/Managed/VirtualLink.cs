@@ -28,9 +28,13 @@ internal sealed class VirtualLink
     public long StepMicros { get; set; } = 1_000;
     public double Loss { get; set; }
     public double Duplication { get; set; }
-    public long DelayMicros { get; set; } = 10_000;
-    /// <summary>Extra random delay in [0, Jitter): packets overtake each other.</summary>
+    /// <summary>One-way delay: 5 ms, i.e. a 10 ms round trip.</summary>
+    public long DelayMicros { get; set; } = 5_000;
+    /// <summary>Extra random delay in [0, Jitter) for every packet: heavy reordering.</summary>
     public long JitterMicros { get; set; }
+    /// <summary>Share of packets held back by <see cref="ReorderDelayMicros"/>, so later ones overtake them.</summary>
+    public double Reorder { get; set; }
+    public long ReorderDelayMicros { get; set; } = 3_000;
     /// <summary>Return true to drop a packet (toB, bytes); applied before random loss.</summary>
     public Func<bool, byte[], bool>? Drop { get; set; }
     /// <summary>Sees every packet put on the wire (before loss).</summary>
@@ -48,7 +52,8 @@ internal sealed class VirtualLink
         var copies = Duplication > 0 && _rng.NextDouble() < Duplication ? 2 : 1;
         for (var i = 0; i < copies; i++)
         {
-            var at = Now + DelayMicros + (JitterMicros > 0 ? _rng.NextInt64(JitterMicros) : 0);
+            var at = Now + DelayMicros + (JitterMicros > 0 ? _rng.NextInt64(JitterMicros) : 0)
+                     + (Reorder > 0 && _rng.NextDouble() < Reorder ? ReorderDelayMicros : 0);
             _wire.Enqueue((toB, bytes), (at, _seq++));
         }
     }
