@@ -116,11 +116,13 @@ public sealed class SctpAssociationTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(0.0)]
-    [InlineData(0.05)]
-    public void Throughput_of_1KB_messages_on_the_virtual_network(double loss)
+    [InlineData(0.0, 0.0)]
+    [InlineData(0.0, 0.01)]
+    [InlineData(0.05, 0.0)]
+    [InlineData(0.05, 0.01)]
+    public void Throughput_of_1KB_messages_on_the_virtual_network(double loss, double reorder)
     {
-        var link = new VirtualLink(30) { Reorder = 0.01 };
+        var link = new VirtualLink(30) { Reorder = reorder };
         Assert.True(link.Connect());
         link.Loss = loss;
         var start = link.Now;
@@ -128,7 +130,7 @@ public sealed class SctpAssociationTests(ITestOutputHelper output)
         Assert.True(SendAndReceive(link, 2000, 1000, Reliable, budget: TimeSpan.FromSeconds(60)));
         cpu.Stop();
         var sim = (link.Now - start) / 1e6;
-        output.WriteLine($"loss {loss:P0}: 2000 x 1 KB in {sim:F3} s simulated = {2000 / sim:F0} msg/s, {2 / sim:F2} MB/s; " +
+        output.WriteLine($"loss {loss:P0} reorder {reorder:P0}: 2000 x 1 KB in {sim:F3} s simulated = {2000 / sim:F0} msg/s, {2 / sim:F2} MB/s; " +
                          $"wall {cpu.Elapsed.TotalMilliseconds:F0} ms = {2000 / cpu.Elapsed.TotalSeconds:F0} msg/s, {2 / cpu.Elapsed.TotalSeconds:F2} MB/s; rtx {link.A.RetransmittedChunks}");
         if (loss > 0) Assert.True(sim < 5, $"took {sim:F2} s of simulated time");
     }
