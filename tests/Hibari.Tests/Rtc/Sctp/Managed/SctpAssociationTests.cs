@@ -374,4 +374,105 @@ public sealed class SctpAssociationTests(ITestOutputHelper output)
         Assert.True(SendAndReceive(link, 3, 262_144, Reliable));
         Assert.False(link.A.Send(1, 51, new byte[262_145], Reliable));
     }
+
+    [Fact]
+    public void A_single_DATA_packet_is_acked_after_the_200_ms_delay_and_every_second_packet_at_once()
+    {
+        var link = new VirtualLink(100);
+        Assert.True(link.Connect());
+        long dataAt = 0;
+        var sackTimes = new List<long>();
+        link.Sniff = (toB, p) =>
+        {
+            foreach (var c in VirtualLink.Chunks(p))
+            {
+                if (toB && c is DataChunk) dataAt = link.Now;
+                if (!toB && c is SackChunk) sackTimes.Add(link.Now);
+            }
+        };
+        Assert.True(link.A.Send(1, 51, new byte[100], Reliable));
+        link.Run(TimeSpan.FromMilliseconds(400));
+        var delay = Assert.Single(sackTimes) - (dataAt + link.DelayMicros);
+        Assert.InRange(delay, 195_000, 205_000);
+        sackTimes.Clear();
+        Assert.True(link.A.Send(1, 51, new byte[1000], Reliable));
+        Assert.True(link.A.Send(1, 51, new byte[1000], Reliable)); // two packets
+        link.Run(TimeSpan.FromMilliseconds(400));
+        Assert.InRange(Assert.Single(sackTimes) - (dataAt + link.DelayMicros), 0, 2_000);
+    }
+
+    [Fact]
+    public void Duplicate_DATA_is_reported_in_the_SACK_and_delivered_once()
+    {
+        var link = new VirtualLink(101);
+        Assert.True(link.Connect());
+        var dups = new List<uint>();
+        link.Sniff = (toB, p) => { foreach (var c in VirtualLink.Chunks(p)) if (!toB && c is SackChunk s) dups.AddRange(s.DuplicateTsns); };
+        var got = 0;
+        link.B.MessageReceived += _ => got++;
+        link.Duplication = 1.0;
+        Assert.True(link.A.Send(1, 51, new byte[100], Reliable));
+        link.Run(TimeSpan.FromMilliseconds(400));
+        Assert.Equal(1, got);
+        Assert.NotEmpty(dups);
+    }
+
+    [Fact]
+    public void Unknown_chunk_with_the_report_bit_is_answered_with_an_ERROR_and_the_rest_of_the_packet_is_processed()
+    {
+        var link = new VirtualLink(102);
+        uint tagOfB = 0;
+        link.Sniff = (toB, p) => { if (toB && tagOfB == 0 && VirtualLink.Chunks(p).Any(c => c is SackChunk or DataChunk or EmptyChunk or CookieEchoChunk)) tagOfB = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(p.AsSpan(4)); };
+        Assert.True(link.Connect());
+        Assert.True(link.A.Send(1, 51, new byte[10], Reliable));
+        link.Run(TimeSpan.FromMilliseconds(300));
+        var errors = 0;
+        var acks = 0;
+        link.B.Output = p => { foreach (var c in VirtualLink.Chunks(p.ToArray())) { if (c is ErrorCausesChunk { Type: SctpChunkType.Error } e && e.Causes[0].Code == SctpErrorCause.UnrecognizedChunkType) errors++; if (c is HeartbeatChunk { IsAck: true }) acks++; } };
+        SctpChunk[] chunks = [new UnknownChunk((SctpChunkType)0xC7, 0, new byte[] { 1, 2, 3 }), new HeartbeatChunk(false, new byte[] { 5 })];
+        var packet = new byte[12 + chunks.Sum(c => c.PaddedLength)];
+        SctpPacket.WriteHeader(packet, new SctpCommonHeader(5000, 5000, tagOfB));
+        var o = 12;
+        foreach (var c in chunks) o += c.WriteTo(packet.AsSpan(o));
+        SctpPacket.SealChecksum(packet);
+        link.B.Receive(packet);
+        Assert.Equal((1, 1), (errors, acks));
+        packet[4] ^= 1; // wrong verification tag: silently dropped
+        SctpPacket.SealChecksum(packet);
+        link.B.Receive(packet);
+        Assert.Equal((1, 1), (errors, acks));
+    }
+
+    [Fact]
+    public void Lost_COOKIE_ACK_is_recovered_by_the_retransmitted_COOKIE_ECHO()
+    {
+        var link = new VirtualLink(103);
+        var dropped = 0;
+        link.Drop = (toB, p) => !toB && dropped == 0 && VirtualLink.Chunks(p).Any(c => c is EmptyChunk { Type: SctpChunkType.CookieAck }) && ++dropped == 1;
+        var establishedB = 0;
+        link.B.Established += () => establishedB++;
+        Assert.True(link.Connect());
+        Assert.Equal(1, dropped);
+        Assert.Equal(1, establishedB);
+        Assert.True(SendAndReceive(link, 5, 100, Reliable));
+    }
+
+    [Fact]
+    public void Reassembly_holds_messages_behind_a_gap_and_delivers_them_in_order_once_it_is_filled()
+    {
+        var link = new VirtualLink(104);
+        Assert.True(link.Connect());
+        var firstDrops = 0;
+        uint? firstTsn = null;
+        link.Drop = (toB, p) => toB && VirtualLink.Chunks(p).Any(c => c is DataChunk d && (firstTsn ??= d.Tsn) == d.Tsn) && firstDrops++ < 2;
+        var got = new List<int>();
+        link.B.MessageReceived += m => got.Add(m.Data.Length);
+        for (var i = 1; i <= 5; i++) Assert.True(link.A.Send(1, 51, new byte[i * 3000], Reliable));
+        link.Run(TimeSpan.FromMilliseconds(50));
+        Assert.Empty(got);
+        Assert.True(link.B.ReceiveWindowAvailable < 1024 * 1024, "out-of-order fragments count against a_rwnd");
+        Assert.True(link.RunUntil(() => got.Count == 5, TimeSpan.FromSeconds(10)));
+        Assert.Equal([3000, 6000, 9000, 12000, 15000], got);
+        Assert.Equal(1024 * 1024, link.B.ReceiveWindowAvailable);
+    }
 }
