@@ -475,4 +475,47 @@ public sealed class SctpAssociationTests(ITestOutputHelper output)
         Assert.Equal([3000, 6000, 9000, 12000, 15000], got);
         Assert.Equal(1024 * 1024, link.B.ReceiveWindowAvailable);
     }
+
+    [Theory]
+    [InlineData(1)]  // B's INIT crosses A's INIT-ACK
+    [InlineData(6)]  // B has already answered A's INIT when it sends its own
+    [InlineData(12)] // B sends INIT while A's COOKIE-ECHO is on the wire
+    public void Own_INIT_sent_late_still_ends_in_one_working_association(int afterMs)
+    {
+        var link = new VirtualLink(105 + afterMs);
+        var a = 0; var b = 0;
+        link.A.Established += () => a++;
+        link.B.Established += () => b++;
+        link.A.Start(true);
+        link.Run(TimeSpan.FromMilliseconds(afterMs));
+        link.B.Start(true);
+        Assert.True(link.RunUntil(() => link.A.State == SctpState.Established && link.B.State == SctpState.Established, TimeSpan.FromSeconds(10)));
+        link.Run(TimeSpan.FromSeconds(3));
+        Assert.Equal((1, 1), (a, b));
+        Assert.True(SendAndReceive(link, 20, 2000, Reliable));
+        Assert.True(SendAndReceive(link, 20, 2000, Reliable, fromB: true));
+    }
+
+    [Fact]
+    public void A_peer_that_restarts_with_a_new_INIT_gets_a_fresh_association()
+    {
+        var link = new VirtualLink(110);
+        Assert.True(link.Connect());
+        // The peer process restarts: a new association talks to B with new tags and TSNs.
+        var wire = new Queue<(bool ToB, byte[] P)>();
+        var restarted = new SctpAssociation(new SctpOptions { Random = new Random(9) }) { Output = p => wire.Enqueue((true, p.ToArray())) };
+        link.B.Output = p => wire.Enqueue((false, p.ToArray()));
+        var establishedB = 0;
+        link.B.Established += () => establishedB++;
+        var got = new List<SctpMessage>();
+        link.B.MessageReceived += got.Add;
+        restarted.Start(true);
+        for (var t = 0; t < 100 && restarted.State != SctpState.Established; t++)
+            while (wire.TryDequeue(out var w)) (w.ToB ? (ISctpAssociation)link.B : restarted).Receive(w.P);
+        Assert.Equal(SctpState.Established, restarted.State);
+        Assert.Equal(1, establishedB);
+        Assert.True(restarted.Send(1, 51, "hello again"u8, Reliable));
+        while (wire.TryDequeue(out var w)) (w.ToB ? (ISctpAssociation)link.B : restarted).Receive(w.P);
+        Assert.Equal("hello again"u8.ToArray(), Assert.Single(got).Data);
+    }
 }
