@@ -1,0 +1,107 @@
+namespace Hibari.Tests.Rtc.Sctp.Usrsctp;
+
+/// <summary>
+/// usrsctp is one global stack per process: every test that creates a <see cref="UsrsctpAssociation"/> belongs to this
+/// collection, which xunit runs alone.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class UsrsctpCollection
+{
+    public const string Name = "usrsctp";
+}
+
+/// <summary>
+/// A deterministic wire between two associations: each Output is queued and delivered to the other's Receive by
+/// <see cref="Pump"/>, optionally dropped with a seeded probability; when the wire is quiet the virtual clock moves
+/// 10 ms and both are ticked. Works for any <see cref="ISctpAssociation"/> (usrsctp or managed).
+/// </summary>
+public sealed class SctpTestPipe
+{
+    private readonly ISctpAssociation _a, _b;
+    private readonly Queue<(bool ToB, byte[] Packet)> _wire = new();
+    private readonly Random _random;
+
+    public SctpTestPipe(ISctpAssociation a, ISctpAssociation b, int seed = 1, double lossAToB = 0, double lossBToA = 0)
+    {
+        _a = a;
+        _b = b;
+        _random = new Random(seed);
+        LossAToB = lossAToB;
+        LossBToA = lossBToA;
+        a.Output = p => _wire.Enqueue((true, p.ToArray()));
+        b.Output = p => _wire.Enqueue((false, p.ToArray()));
+    }
+
+    public double LossAToB { get; set; }
+    public double LossBToA { get; set; }
+    public long NowMicros { get; private set; } = 1_000_000;
+    public int DeliveredAToB { get; private set; }
+    public int DeliveredBToA { get; private set; }
+    public int Dropped { get; private set; }
+    public long BytesAToB { get; private set; }
+
+    /// <summary>Optional tap on every packet put on the wire (before loss): (fromA, packet).</summary>
+    public Action<bool, byte[]>? Tap { get; set; }
+
+    /// <summary>Delivers everything on the wire, including what the deliveries produce.</summary>
+    public void Flush()
+    {
+        while (_wire.TryDequeue(out var x))
+        {
+            Tap?.Invoke(x.ToB, x.Packet);
+            if (_random.NextDouble() < (x.ToB ? LossAToB : LossBToA))
+            {
+                Dropped++;
+                continue;
+            }
+            if (x.ToB)
+            {
+                DeliveredAToB++;
+                BytesAToB += x.Packet.Length;
+                _b.Receive(x.Packet);
+            }
+            else
+            {
+                DeliveredBToA++;
+                _a.Receive(x.Packet);
+            }
+        }
+    }
+
+    /// <summary>Moves the virtual clock and ticks both sides.</summary>
+    public void Advance(TimeSpan by)
+    {
+        NowMicros += (long)(by.TotalMilliseconds * 1000);
+        _a.Tick(NowMicros);
+        _b.Tick(NowMicros);
+    }
+
+    /// <summary>Delivers and advances time in 10 ms steps until <paramref name="until"/> holds; fails after <paramref name="limit"/> of virtual time.</summary>
+    public void Pump(Func<bool> until, string what, TimeSpan? limit = null)
+    {
+        var deadline = NowMicros + (long)((limit ?? TimeSpan.FromSeconds(60)).TotalMilliseconds * 1000);
+        _a.Tick(NowMicros);
+        _b.Tick(NowMicros);
+        while (true)
+        {
+            Flush();
+            if (until()) return;
+            if (NowMicros >= deadline)
+                Assert.Fail($"{what}: not reached within {(limit ?? TimeSpan.FromSeconds(60)).TotalSeconds} s of virtual time " +
+                            $"(A→B {DeliveredAToB} delivered, B→A {DeliveredBToA}, {Dropped} dropped; states {_a.State}/{_b.State})");
+            Advance(TimeSpan.FromMilliseconds(10));
+        }
+    }
+
+    /// <summary>Runs the wire for a while (virtual time) without a goal.</summary>
+    public void Run(TimeSpan duration)
+    {
+        var end = NowMicros + (long)(duration.TotalMilliseconds * 1000);
+        while (NowMicros < end)
+        {
+            Flush();
+            Advance(TimeSpan.FromMilliseconds(10));
+        }
+        Flush();
+    }
+}
