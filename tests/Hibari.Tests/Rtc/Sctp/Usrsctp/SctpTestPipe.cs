@@ -93,6 +93,29 @@ public sealed class SctpTestPipe
         }
     }
 
+    /// <summary>
+    /// Pumps several pipes on ONE clock, as one process would (usrsctp's timers are global: a Tick moves every
+    /// association's timers, so pipes with their own clocks would starve each other's retransmissions).
+    /// </summary>
+    public static void PumpAll(IReadOnlyList<SctpTestPipe> pipes, Func<bool> until, string what, TimeSpan? limit = null)
+    {
+        var now = pipes.Max(p => p.NowMicros);
+        var deadline = now + (long)((limit ?? TimeSpan.FromSeconds(60)).TotalMilliseconds * 1000);
+        while (true)
+        {
+            foreach (var p in pipes) p.Flush();
+            if (until()) return;
+            if (now >= deadline) Assert.Fail($"{what}: not reached within {(limit ?? TimeSpan.FromSeconds(60)).TotalSeconds} s of virtual time");
+            now += 10_000;
+            foreach (var p in pipes)
+            {
+                p.NowMicros = now;
+                p._a.Tick(now);
+                p._b.Tick(now);
+            }
+        }
+    }
+
     /// <summary>Runs the wire for a while (virtual time) without a goal.</summary>
     public void Run(TimeSpan duration)
     {

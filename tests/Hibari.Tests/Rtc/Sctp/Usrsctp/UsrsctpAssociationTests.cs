@@ -160,4 +160,238 @@ public sealed class UsrsctpAssociationTests : IDisposable
         Assert.Equal(big, b.Messages[0].Data);
         Assert.Equal("after"u8.ToArray(), b.Messages[1].Data);
     }
+
+    [Fact]
+    public void Unordered_with_zero_retransmits_delivers_without_loss_and_abandons_under_loss()
+    {
+        var (a, b, pipe) = Connected(seed: 5);
+        var unreliable = new SctpSendOptions(Unordered: true, MaxRetransmits: 0);
+        for (var i = 0; i < 100; i++)
+        {
+            Assert.True(a.Sctp.Send(2, 51, BitConverter.GetBytes(i), unreliable));
+            pipe.Flush();
+        }
+        pipe.Pump(() => b.Messages.Count == 100 && a.Sctp.BufferedAmount == 0, "100 unordered messages without loss");
+        Assert.Equal(Enumerable.Range(0, 100), b.Messages.Select(m => BitConverter.ToInt32(m.Data)).Order());
+        Assert.All(b.Messages, m => Assert.Equal(((ushort)2, 51u), (m.StreamId, m.Ppid)));
+
+        // 30 % loss A→B: what is lost stays lost (no retransmission), nothing is duplicated, the association survives
+        // (FORWARD-TSN moves the peer's cumulative TSN) and reliable data behind it still arrives.
+        b.Messages.Clear();
+        pipe.LossAToB = 0.3;
+        for (var i = 0; i < 200; i++)
+        {
+            Assert.True(a.Sctp.Send(2, 51, BitConverter.GetBytes(i), unreliable));
+            pipe.Flush();
+        }
+        pipe.LossAToB = 0;
+        Assert.True(a.Sctp.Send(4, 53, "reliable"u8, new SctpSendOptions()));
+        pipe.Pump(() => b.Messages.Any(m => m.StreamId == 4) && a.Sctp.BufferedAmount == 0, "reliable message after the lossy burst");
+        pipe.Run(TimeSpan.FromSeconds(10)); // a retransmission would show up here
+        var got = b.Messages.Where(m => m.StreamId == 2).Select(m => BitConverter.ToInt32(m.Data)).ToList();
+        Assert.Equal(got.Count, got.Distinct().Count());
+        Assert.InRange(got.Count, 100, 185);
+        Assert.All(got, v => Assert.InRange(v, 0, 199));
+        Assert.Equal(SctpState.Established, a.Sctp.State);
+        Assert.Equal(SctpState.Established, b.Sctp.State);
+    }
+
+    [Fact]
+    public void Ordered_messages_with_a_lifetime_expire_instead_of_being_retransmitted()
+    {
+        // usrsctp fires timers from Tick (virtual time) but timestamps chunks and checks their lifetime with
+        // gettimeofday: the lifetime must pass in REAL time, hence the sleep.
+        var (a, b, pipe) = Connected(seed: 9);
+        pipe.LossAToB = 1.0; // everything sent now is lost
+        Assert.True(a.Sctp.Send(6, 51, "gone"u8, new SctpSendOptions(MaxLifetime: TimeSpan.FromMilliseconds(50))));
+        pipe.Flush();
+        Thread.Sleep(200);
+        pipe.LossAToB = 0;
+        Assert.True(a.Sctp.Send(6, 51, "next"u8, new SctpSendOptions()));
+        pipe.Pump(() => b.Messages.Count > 0 && a.Sctp.BufferedAmount == 0, "the next ordered message", TimeSpan.FromSeconds(120));
+        pipe.Run(TimeSpan.FromSeconds(5));
+        Assert.Equal(new[] { "next" }, b.Messages.Select(m => System.Text.Encoding.ASCII.GetString(m.Data)));
+    }
+
+    [Fact]
+    public void Ordered_messages_with_zero_retransmits_lost_on_the_wire_do_not_block_the_stream()
+    {
+        var (a, b, pipe) = Connected(seed: 11);
+        var options = new SctpSendOptions(MaxRetransmits: 0);
+        for (var i = 0; i < 100; i++)
+        {
+            pipe.LossAToB = i % 10 == 3 ? 1.0 : 0; // every 10th message is lost
+            Assert.True(a.Sctp.Send(8, 51, BitConverter.GetBytes(i), options));
+            pipe.Flush();
+        }
+        pipe.LossAToB = 0;
+        Assert.True(a.Sctp.Send(8, 51, BitConverter.GetBytes(1000), new SctpSendOptions()));
+        pipe.Pump(() => b.Messages.Count == 91 && a.Sctp.BufferedAmount == 0, "the rest in order (FORWARD-TSN skips the lost)");
+        pipe.Run(TimeSpan.FromSeconds(5));
+        var expected = Enumerable.Range(0, 100).Where(i => i % 10 != 3).Append(1000);
+        Assert.Equal(expected, b.Messages.Select(m => BitConverter.ToInt32(m.Data)));
+    }
+
+    [Fact]
+    public void Stream_reset_both_ways_fires_StreamReset_on_the_peer()
+    {
+        var (a, b, pipe) = Connected();
+        Assert.True(a.Sctp.Send(1, 51, "one"u8, new SctpSendOptions()));
+        Assert.True(b.Sctp.Send(2, 51, "two"u8, new SctpSendOptions()));
+        pipe.Pump(() => a.Messages.Count == 1 && b.Messages.Count == 1, "data before the resets");
+
+        a.Sctp.ResetStream(1); // A closes stream 1: B sees it, answers by resetting its side, A sees that
+        pipe.Pump(() => b.Resets.Contains(1) && a.Resets.Contains(1), "reset of stream 1 initiated by A");
+        b.Sctp.ResetStream(2);
+        pipe.Pump(() => a.Resets.Contains(2) && b.Resets.Contains(2), "reset of stream 2 initiated by B");
+        pipe.Run(TimeSpan.FromSeconds(2)); // no reset ping-pong
+        Assert.Equal(new ushort[] { 1, 2 }, b.Resets);
+        Assert.Equal(new ushort[] { 1, 2 }, a.Resets);
+
+        // Both directions reset: the ids can be used again.
+        Assert.True(a.Sctp.Send(1, 51, "again"u8, new SctpSendOptions()));
+        Assert.True(b.Sctp.Send(1, 51, "back"u8, new SctpSendOptions()));
+        pipe.Pump(() => a.Messages.Count == 2 && b.Messages.Count == 2, "data after the resets");
+        Assert.Equal("again"u8.ToArray(), b.Messages[1].Data);
+        Assert.Equal("back"u8.ToArray(), a.Messages[1].Data);
+        Assert.Empty(a.Closes);
+        Assert.Empty(b.Closes);
+    }
+
+    [Fact]
+    public void A_reset_waits_for_data_queued_before_it()
+    {
+        var (a, b, pipe) = Connected();
+        var big = Payload(600_000, 3);
+        Assert.True(a.Sctp.Send(7, 53, big, new SctpSendOptions()));
+        a.Sctp.ResetStream(7);
+        pipe.Pump(() => b.Resets.Contains(7), "reset after the data");
+        Assert.Equal(big, Assert.Single(b.Messages).Data);
+    }
+
+    [Fact]
+    public void BufferedAmount_counts_unacknowledged_data_and_drains_to_zero()
+    {
+        var (a, b, pipe) = Connected();
+        Assert.Equal(0, a.Sctp.BufferedAmount);
+        for (var i = 0; i < 10; i++) Assert.True(a.Sctp.Send(1, 53, new byte[10_000], new SctpSendOptions()));
+        Assert.InRange(a.Sctp.BufferedAmount, 100_000, 110_000);
+        pipe.Pump(() => a.Sctp.BufferedAmount == 0, "everything acknowledged");
+        Assert.Equal(10, b.Messages.Count);
+    }
+
+    [Fact]
+    public void Send_is_refused_before_the_association_is_up_for_an_empty_message_and_after_Dispose()
+    {
+        var a = new Peer(New());
+        Assert.False(a.Sctp.Send(1, 51, "x"u8, new SctpSendOptions()));
+        var (p, q, _) = Connected();
+        Assert.False(p.Sctp.Send(1, 51, ReadOnlySpan<byte>.Empty, new SctpSendOptions()));
+        Assert.False(p.Sctp.Send(5000, 51, "beyond the negotiated streams"u8, new SctpSendOptions()));
+        p.Sctp.Dispose();
+        Assert.False(p.Sctp.Send(1, 51, "x"u8, new SctpSendOptions()));
+        Assert.Equal(SctpState.Closed, p.Sctp.State);
+    }
+
+    [Fact]
+    public void Dispose_aborts_and_the_peer_sees_Closed()
+    {
+        var (a, b, pipe) = Connected();
+        Assert.True(a.Sctp.Send(1, 51, "bye"u8, new SctpSendOptions()));
+        pipe.Flush();
+        a.Sctp.Dispose();
+        pipe.Pump(() => b.Closes.Count == 1, "peer closed");
+        Assert.Equal(SctpState.Closed, b.Sctp.State);
+        Assert.Equal(SctpState.Closed, a.Sctp.State);
+        Assert.Empty(a.Closes); // no events after our own Dispose
+        pipe.Run(TimeSpan.FromSeconds(5)); // timers after Dispose find nothing to call
+        b.Sctp.Dispose();
+        a.Sctp.Dispose(); // twice is fine
+    }
+
+    [Fact]
+    public void Graceful_shutdown_closes_both_sides()
+    {
+        var (a, b, pipe) = Connected();
+        Assert.True(a.Sctp.Send(1, 51, "last"u8, new SctpSendOptions()));
+        a.Sctp.Shutdown();
+        pipe.Pump(() => a.Closes.Count == 1 && b.Closes.Count == 1, "shutdown complete on both");
+        Assert.Equal("last"u8.ToArray(), Assert.Single(b.Messages).Data);
+        Assert.Equal("shutdown complete", a.Closes[0]);
+        Assert.Equal("shutdown complete", b.Closes[0]);
+        Assert.Equal(SctpState.Closed, a.Sctp.State);
+    }
+
+    [Fact]
+    public void Many_associations_share_the_one_stack_without_crosstalk()
+    {
+        var before = UsrsctpAssociation.LiveCount;
+        var pairs = Enumerable.Range(0, 4).Select(i => Connected(seed: 100 + i, loss: 0.02 * i)).ToList();
+        Assert.Equal(before + 8, UsrsctpAssociation.LiveCount);
+        for (var round = 0; round < 20; round++)
+            for (var i = 0; i < pairs.Count; i++)
+            {
+                Assert.True(pairs[i].A.Sctp.Send(1, 53, BitConverter.GetBytes(i * 1000 + round), new SctpSendOptions()));
+                Assert.True(pairs[i].B.Sctp.Send(1, 53, BitConverter.GetBytes(-(i * 1000 + round)), new SctpSendOptions()));
+            }
+        // One pipe's Tick also drives the others' timers (one stack); each pipe delivers only its own packets.
+        SctpTestPipe.PumpAll(pairs.Select(p => p.Pipe).ToList(),
+            () => pairs.All(p => p.A.Messages.Count == 20 && p.B.Messages.Count == 20), "each pair's own messages");
+        for (var i = 0; i < pairs.Count; i++)
+        {
+            Assert.Equal(Enumerable.Range(0, 20).Select(r => i * 1000 + r), pairs[i].B.Messages.Select(m => BitConverter.ToInt32(m.Data)));
+            Assert.Equal(Enumerable.Range(0, 20).Select(r => -(i * 1000 + r)), pairs[i].A.Messages.Select(m => BitConverter.ToInt32(m.Data)));
+        }
+        foreach (var (a, b, _) in pairs)
+        {
+            a.Sctp.Dispose();
+            b.Sctp.Dispose();
+        }
+        Assert.Equal(before, UsrsctpAssociation.LiveCount);
+    }
+
+    [Fact]
+    public void Creating_and_disposing_many_associations_is_clean()
+    {
+        for (var i = 0; i < 50; i++)
+        {
+            using var a = new UsrsctpAssociation();
+            using var b = new UsrsctpAssociation();
+            var pipe = new SctpTestPipe(a, b, seed: i);
+            a.Start(true);
+            if (i % 2 == 0)
+            {
+                b.Start(false);
+                pipe.Pump(() => a.State == SctpState.Established && b.State == SctpState.Established, "up");
+                Assert.True(a.Send(0, 51, "x"u8, new SctpSendOptions()));
+                pipe.Flush();
+            }
+            // odd rounds: disposed in COOKIE-WAIT
+        }
+    }
+
+    [Fact]
+    public void Output_handlers_may_feed_the_peer_synchronously()
+    {
+        using var a = new UsrsctpAssociation();
+        using var b = new UsrsctpAssociation();
+        var received = new List<SctpMessage>();
+        b.MessageReceived += m =>
+        {
+            received.Add(m);
+            b.Send(m.StreamId, m.Ppid, m.Data, new SctpSendOptions()); // echo from inside the event
+        };
+        var echoed = new List<SctpMessage>();
+        a.MessageReceived += echoed.Add;
+        a.Output = p => b.Receive(p.Span);
+        b.Output = p => a.Receive(p.Span);
+        a.Start(true);
+        b.Start(true);
+        Assert.Equal(SctpState.Established, a.State);
+        Assert.Equal(SctpState.Established, b.State);
+        for (var i = 0; i < 20; i++) Assert.True(a.Send(1, 51, Payload(1000 * i + 1, i), new SctpSendOptions()));
+        Assert.Equal(20, received.Count);
+        Assert.Equal(20, echoed.Count);
+        for (var i = 0; i < 20; i++) Assert.Equal(Payload(1000 * i + 1, i), echoed[i].Data);
+    }
 }
