@@ -44,10 +44,12 @@ public sealed class SctpTestPipe
     public Action<bool, byte[]>? Tap { get; set; }
 
     /// <summary>Delivers everything on the wire, including what the deliveries produce.</summary>
-    public void Flush()
+    public bool Flush()
     {
+        var any = false;
         while (_wire.TryDequeue(out var x))
         {
+            any = true;
             Tap?.Invoke(x.ToB, x.Packet);
             if (_random.NextDouble() < (x.ToB ? LossAToB : LossBToA))
             {
@@ -66,6 +68,7 @@ public sealed class SctpTestPipe
                 _a.Receive(x.Packet);
             }
         }
+        return any;
     }
 
     /// <summary>Moves the virtual clock and ticks both sides.</summary>
@@ -76,6 +79,18 @@ public sealed class SctpTestPipe
         _b.Tick(NowMicros);
     }
 
+    // usrsctp fires its timers from Tick (virtual time) but timestamps chunks with gettimeofday: a T3 timeout only
+    // retransmits chunks outstanding for longer than the RTO estimated in REAL time. When the wire has been idle for
+    // a while (waiting for a retransmission), let some real time pass too, so a large real RTT sample (GC, JIT, a
+    // loaded CI machine) cannot stall the virtual clock.
+    private int _idleSteps;
+
+    private void IdleStep(bool wireWasIdle)
+    {
+        _idleSteps = wireWasIdle ? _idleSteps + 1 : 0;
+        if (_idleSteps > 20) Thread.Sleep(1);
+    }
+
     /// <summary>Delivers and advances time in 10 ms steps until <paramref name="until"/> holds; fails after <paramref name="limit"/> of virtual time.</summary>
     public void Pump(Func<bool> until, string what, TimeSpan? limit = null)
     {
@@ -84,8 +99,9 @@ public sealed class SctpTestPipe
         _b.Tick(NowMicros);
         while (true)
         {
-            Flush();
+            var busy = Flush();
             if (until()) return;
+            IdleStep(!busy);
             if (NowMicros >= deadline)
                 Assert.Fail($"{what}: not reached within {(limit ?? TimeSpan.FromSeconds(60)).TotalSeconds} s of virtual time " +
                             $"(A→B {DeliveredAToB} delivered, B→A {DeliveredBToA}, {Dropped} dropped; states {_a.State}/{_b.State})");
@@ -103,8 +119,10 @@ public sealed class SctpTestPipe
         var deadline = now + (long)((limit ?? TimeSpan.FromSeconds(60)).TotalMilliseconds * 1000);
         while (true)
         {
-            foreach (var p in pipes) p.Flush();
+            var busy = false;
+            foreach (var p in pipes) busy |= p.Flush();
             if (until()) return;
+            pipes[0].IdleStep(!busy);
             if (now >= deadline) Assert.Fail($"{what}: not reached within {(limit ?? TimeSpan.FromSeconds(60)).TotalSeconds} s of virtual time");
             now += 10_000;
             foreach (var p in pipes)
@@ -122,7 +140,7 @@ public sealed class SctpTestPipe
         var end = NowMicros + (long)(duration.TotalMilliseconds * 1000);
         while (NowMicros < end)
         {
-            Flush();
+            IdleStep(!Flush());
             Advance(TimeSpan.FromMilliseconds(10));
         }
         Flush();

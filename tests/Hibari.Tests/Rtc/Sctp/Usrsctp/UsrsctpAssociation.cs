@@ -119,10 +119,7 @@ public sealed class UsrsctpAssociation : ISctpAssociation
             SetOption(IPPROTO_SCTP, SCTP_EXPLICIT_EOR, Ints(1), "SCTP_EXPLICIT_EOR");
             SetOption(IPPROTO_SCTP, SCTP_NODELAY, Ints(1), "SCTP_NODELAY");
             SetOption(IPPROTO_SCTP, SCTP_ENABLE_STREAM_RESET, Ints(0, (int)SCTP_ENABLE_RESET_STREAM_REQ), "SCTP_ENABLE_STREAM_RESET");
-            var init = new byte[8]; // sctp_initmsg
-            BinaryPrimitives.WriteUInt16LittleEndian(init, _options.Streams);
-            BinaryPrimitives.WriteUInt16LittleEndian(init.AsSpan(2), _options.Streams);
-            SetOption(IPPROTO_SCTP, SCTP_INITMSG, init, "SCTP_INITMSG");
+            SetOption(IPPROTO_SCTP, SCTP_INITMSG, InitMsg(0), "SCTP_INITMSG");
             foreach (var type in new[] { SCTP_ASSOC_CHANGE, SCTP_REMOTE_ERROR, SCTP_SHUTDOWN_EVENT, SCTP_PARTIAL_DELIVERY_EVENT,
                          SCTP_STREAM_RESET_EVENT, SCTP_SENDER_DRY_EVENT, SCTP_SEND_FAILED_EVENT })
             {
@@ -165,6 +162,8 @@ public sealed class UsrsctpAssociation : ISctpAssociation
         if (_started) return;
         _started = true;
         _passive = passive;
+        // A passive side's own (swallowed) INIT must not run out of retransmissions while it waits for the peer.
+        SetOption(IPPROTO_SCTP, SCTP_INITMSG, InitMsg(passive ? ushort.MaxValue : (ushort)0), "SCTP_INITMSG");
         // Non-blocking: returns -1/EINPROGRESS with the INIT already handed to OnConnOutput (swallowed when passive).
         usrsctp_connect(_socket, SockaddrConn(_options.RemotePort), 16);
     }
@@ -593,6 +592,15 @@ public sealed class UsrsctpAssociation : ISctpAssociation
         BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(2), port);
         BinaryPrimitives.WriteInt64LittleEndian(b.AsSpan(8), _id);
         return b;
+    }
+
+    private byte[] InitMsg(ushort maxAttempts)
+    {
+        var init = new byte[8]; // sctp_initmsg { num_ostreams; max_instreams; max_attempts (0 = default 8); max_init_timeo }
+        BinaryPrimitives.WriteUInt16LittleEndian(init, _options.Streams);
+        BinaryPrimitives.WriteUInt16LittleEndian(init.AsSpan(2), _options.Streams);
+        BinaryPrimitives.WriteUInt16LittleEndian(init.AsSpan(4), maxAttempts);
+        return init;
     }
 
     private static byte[] Ints(params int[] values)
