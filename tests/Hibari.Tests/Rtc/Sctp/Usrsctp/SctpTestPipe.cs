@@ -18,7 +18,7 @@ public sealed class UsrsctpCollection
 public sealed class SctpTestPipe
 {
     private readonly ISctpAssociation _a, _b;
-    private readonly Queue<(bool ToB, byte[] Packet)> _wire = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(bool ToB, byte[] Packet)> _wire = new(); // another thread's Tick may fire our timers
     private readonly Random _random;
 
     public SctpTestPipe(ISctpAssociation a, ISctpAssociation b, int seed = 1, double lossAToB = 0, double lossBToA = 0)

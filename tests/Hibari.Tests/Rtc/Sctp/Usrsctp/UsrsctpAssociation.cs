@@ -22,8 +22,9 @@ public sealed class UsrsctpOptions
 /// <para>usrsctp is one global stack per process: it is started once with <c>usrsctp_init_nothreads</c>, every call
 /// into it is serialised by one global lock, and each instance registers its own AF_CONN address (a small integer id,
 /// never a managed pointer, so a late callback after Dispose finds nothing). Callbacks only record; packets and events
-/// are raised after the native call has returned, outside the lock, in order, and never re-entrantly (an Output handler
-/// that feeds the peer synchronously is fine).</para>
+/// are raised after the native call has returned, outside the lock, in order, on the thread whose call produced them,
+/// and never re-entrantly (an Output handler that feeds the peer synchronously is fine). Timers are global too: a Tick
+/// may raise Output of other associations whose timers fired.</para>
 /// <para><see cref="Tick"/> drives the GLOBAL timers (<c>usrsctp_handle_timers</c>) by the time elapsed since the last
 /// Tick of any instance, so all instances of a process must share one clock (calling Tick on each with the same time
 /// is fine; a clock that goes backwards is taken as a new time base).</para>
@@ -44,9 +45,39 @@ public sealed class UsrsctpAssociation : ISctpAssociation
     private static long s_lastTickMicros;
     private static long s_nextId = 0x1000;
     private static readonly ConcurrentDictionary<nint, UsrsctpAssociation> Live = new();
-    private static readonly ConcurrentQueue<(UsrsctpAssociation Target, object Event)> Events = new();
-    private static readonly object DrainLock = new();
+    // Callbacks run on the thread that called into usrsctp (under the gate): they queue on that thread, which raises
+    // the events once the native call has returned. A callback from any other native thread (usrsctp's iterator;
+    // not seen in practice) goes to Orphans, raised by the next caller.
+    [ThreadStatic] private static Queue<(UsrsctpAssociation Target, object Event)>? t_events;
+    [ThreadStatic] private static bool t_inCall;
     [ThreadStatic] private static bool t_draining;
+    private static readonly ConcurrentQueue<(UsrsctpAssociation Target, object Event)> Orphans = new();
+
+    /// <summary>Holds the one global lock and marks this thread as inside a usrsctp call.</summary>
+    private readonly ref struct GateScope
+    {
+        private readonly Lock.Scope _scope;
+        private readonly bool _outer;
+
+        public GateScope()
+        {
+            _scope = Gate.EnterScope();
+            _outer = !t_inCall;
+            t_inCall = true;
+        }
+
+        public void Dispose()
+        {
+            if (_outer) t_inCall = false;
+            _scope.Dispose();
+        }
+    }
+
+    private static void Enqueue(UsrsctpAssociation target, object e)
+    {
+        if (t_inCall) (t_events ??= new()).Enqueue((target, e));
+        else Orphans.Enqueue((target, e));
+    }
 
     /// <summary>The last exception caught inside a native callback (they must never throw into C), or null.</summary>
     public static Exception? LastCallbackError { get; private set; }
@@ -98,7 +129,7 @@ public sealed class UsrsctpAssociation : ISctpAssociation
     public UsrsctpAssociation(UsrsctpOptions? options = null)
     {
         _options = options ?? new UsrsctpOptions();
-        lock (Gate)
+        using (new GateScope())
         {
             EnsureInitialized();
             _id = (nint)Interlocked.Increment(ref s_nextId);
@@ -148,7 +179,7 @@ public sealed class UsrsctpAssociation : ISctpAssociation
 
     public void Start(bool sendInit)
     {
-        lock (Gate)
+        using (new GateScope())
         {
             ThrowIfDisposed();
             StartLocked(passive: !sendInit);
@@ -171,7 +202,7 @@ public sealed class UsrsctpAssociation : ISctpAssociation
     public void Receive(ReadOnlySpan<byte> packet)
     {
         if (packet.IsEmpty) return;
-        lock (Gate)
+        using (new GateScope())
         {
             if (_disposed) return;
             if (!_started) StartLocked(passive: true);
@@ -184,7 +215,7 @@ public sealed class UsrsctpAssociation : ISctpAssociation
 
     public void Tick(long nowMicros)
     {
-        lock (Gate)
+        using (new GateScope())
         {
             if (!s_ticked || nowMicros < s_lastTickMicros)
             {
@@ -207,7 +238,7 @@ public sealed class UsrsctpAssociation : ISctpAssociation
 
     public SctpState State
     {
-        get { lock (Gate) return StateLocked(); }
+        get { using (new GateScope()) return StateLocked(); }
     }
 
     private SctpState StateLocked()
@@ -240,7 +271,7 @@ public sealed class UsrsctpAssociation : ISctpAssociation
     public bool Send(ushort streamId, uint ppid, ReadOnlySpan<byte> message, SctpSendOptions options)
     {
         if (message.IsEmpty) return false;
-        lock (Gate)
+        using (new GateScope())
         {
             if (_disposed || _closed || !_established) return false;
             if (_pending.Count == 0)
@@ -272,7 +303,7 @@ public sealed class UsrsctpAssociation : ISctpAssociation
     /// <summary>Resets our outgoing stream (RE-CONFIG), after everything queued before it has been handed to usrsctp.</summary>
     public void ResetStream(ushort streamId)
     {
-        lock (Gate)
+        using (new GateScope())
         {
             if (_disposed || _closed) return;
             _resetByUs.Add(streamId);
@@ -285,13 +316,13 @@ public sealed class UsrsctpAssociation : ISctpAssociation
     /// <summary>Bytes not yet acknowledged: our own queue plus usrsctp's send buffer (as of the last SACK or send).</summary>
     public long BufferedAmount
     {
-        get { lock (Gate) return _pendingBytes + Math.Max(0, _nativeBuffered); }
+        get { using (new GateScope()) return _pendingBytes + Math.Max(0, _nativeBuffered); }
     }
 
     /// <summary>Graceful SHUTDOWN (not part of ISctpAssociation): Closed("shutdown complete") fires on both sides.</summary>
     public void Shutdown()
     {
-        lock (Gate)
+        using (new GateScope())
         {
             if (_disposed || _closed || _socket == IntPtr.Zero) return;
             usrsctp_shutdown(_socket, SHUT_WR);
@@ -303,7 +334,7 @@ public sealed class UsrsctpAssociation : ISctpAssociation
     /// <summary>ABORTs the association (the peer's Closed fires), closes the socket and deregisters the address.</summary>
     public void Dispose()
     {
-        lock (Gate)
+        using (new GateScope())
         {
             if (_disposed) return;
             _disposed = true;
@@ -412,7 +443,7 @@ public sealed class UsrsctpAssociation : ISctpAssociation
             {
                 var packet = new byte[(int)length];
                 Marshal.Copy(buffer, packet, 0, packet.Length);
-                Events.Enqueue((a, new OutputEvent(packet)));
+                Enqueue(a, new OutputEvent(packet));
             }
         }
         catch (Exception e)
@@ -488,7 +519,7 @@ public sealed class UsrsctpAssociation : ISctpAssociation
         {
             whole = bytes;
         }
-        Events.Enqueue((this, new SctpMessage(rcv.Sid, BinaryPrimitives.ReverseEndianness(rcv.Ppid), whole)));
+        Enqueue(this, new SctpMessage(rcv.Sid, BinaryPrimitives.ReverseEndianness(rcv.Ppid), whole));
     }
 
     private void OnNotification(byte[] n)
@@ -506,7 +537,7 @@ public sealed class UsrsctpAssociation : ISctpAssociation
                 {
                     case SCTP_COMM_UP when !_established:
                         _established = true;
-                        Events.Enqueue((this, new EstablishedEvent()));
+                        Enqueue(this, new EstablishedEvent());
                         break;
                     case SCTP_COMM_LOST: MarkClosed($"association lost (ABORT or retransmissions exhausted), error {error}"); break;
                     case SCTP_SHUTDOWN_COMP: MarkClosed("shutdown complete"); break;
@@ -519,7 +550,7 @@ public sealed class UsrsctpAssociation : ISctpAssociation
                 {
                     var sid = BinaryPrimitives.ReadUInt16LittleEndian(n.AsSpan(i));
                     foreach (var k in _partial.Keys.Where(k => k.Item1 == sid).ToList()) _partial.Remove(k);
-                    Events.Enqueue((this, new StreamResetEvent(sid)));
+                    Enqueue(this, new StreamResetEvent(sid));
                     // The peer closed its side. Close ours too (pitfall 5), unless this is the answer to our own reset.
                     if (!_resetByUs.Remove(sid)) _pending.Enqueue(new PendingReset(sid));
                 }
@@ -541,28 +572,37 @@ public sealed class UsrsctpAssociation : ISctpAssociation
     {
         if (_closed) return;
         _closed = true;
-        Events.Enqueue((this, new ClosedEvent(reason)));
+        Enqueue(this, new ClosedEvent(reason));
     }
 
     // ---------------------------------------------------------------- raising events, outside the lock
 
     private static void Drain()
     {
-        if (t_draining) return; // an event handler called into us: the outer loop delivers what that queued
-        while (true)
+        if (t_draining) return; // an event handler called into us: the loop below raises what that queued
+        t_draining = true;
+        try
         {
-            if (!Monitor.TryEnter(DrainLock)) return; // another thread is delivering, and will see our events
-            try
+            while (true)
             {
-                t_draining = true;
-                while (Events.TryDequeue(out var e)) e.Target.Deliver(e.Event);
+                if (t_events is { Count: > 0 } q)
+                {
+                    var (target, e) = q.Dequeue();
+                    target.Deliver(e);
+                }
+                else if (Orphans.TryDequeue(out var o))
+                {
+                    o.Target.Deliver(o.Event);
+                }
+                else
+                {
+                    return;
+                }
             }
-            finally
-            {
-                t_draining = false;
-                Monitor.Exit(DrainLock);
-            }
-            if (Events.IsEmpty) return;
+        }
+        finally
+        {
+            t_draining = false;
         }
     }
 
