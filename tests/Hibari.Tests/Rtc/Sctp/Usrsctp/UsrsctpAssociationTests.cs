@@ -394,4 +394,75 @@ public sealed class UsrsctpAssociationTests : IDisposable
         Assert.Equal(20, echoed.Count);
         for (var i = 0; i < 20; i++) Assert.Equal(Payload(1000 * i + 1, i), echoed[i].Data);
     }
+
+    [Fact]
+    public void Packets_are_plain_SCTP_with_ports_5000_and_a_valid_CRC32c()
+    {
+        var a = new Peer(New());
+        var b = new Peer(New());
+        var pipe = new SctpTestPipe(a.Sctp, b.Sctp);
+        var packets = new List<byte[]>();
+        pipe.Tap = (_, p) => packets.Add(p);
+        a.Sctp.Start(true);
+        b.Sctp.Start(false);
+        pipe.Pump(() => a.EstablishedCount == 1 && b.EstablishedCount == 1, "up");
+        Assert.True(a.Sctp.Send(1, 51, Payload(3000, 1), new SctpSendOptions()));
+        pipe.Pump(() => b.Messages.Count == 1, "data");
+        Assert.Equal(new byte[] { 1, 2, 10, 11 }, packets.Take(4).Select(p => p[12])); // INIT, INIT-ACK, COOKIE-ECHO, COOKIE-ACK
+        Assert.Equal(0u, System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(packets[0].AsSpan(4))); // INIT: vtag 0
+        foreach (var p in packets)
+        {
+            Assert.Equal(5000, System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(p));
+            Assert.Equal(5000, System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(p.AsSpan(2)));
+            var copy = (byte[])p.Clone();
+            copy.AsSpan(8, 4).Clear();
+            var crc = ~Crc32C(copy);
+            Assert.Equal(crc, System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(p.AsSpan(8))); // stored little-endian
+        }
+    }
+
+    private static uint Crc32C(byte[] data)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in data) crc = System.Numerics.BitOperations.Crc32C(crc, b);
+        return crc;
+    }
+
+    [Fact]
+    public void Two_pairs_on_two_threads_share_the_stack_safely()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        long Now() => clock.Elapsed.Ticks / 10; // one real-time clock for both threads (timers are global)
+        var pairs = Enumerable.Range(0, 2).Select(_ => Connected()).ToList();
+        var errors = new System.Collections.Concurrent.ConcurrentBag<Exception>();
+        var threads = pairs.Select((pair, index) => new Thread(() =>
+        {
+            try
+            {
+                var (a, b, pipe) = pair;
+                for (var i = 0; i < 300; i++)
+                {
+                    Assert.True(a.Sctp.Send(1, 53, Payload(1 + i * 37, index * 1000 + i), new SctpSendOptions()));
+                    pipe.Flush();
+                    a.Sctp.Tick(Now());
+                }
+                var deadline = clock.Elapsed + TimeSpan.FromSeconds(60);
+                while (b.Messages.Count < 300 && clock.Elapsed < deadline)
+                {
+                    if (!pipe.Flush()) Thread.Sleep(1);
+                    a.Sctp.Tick(Now());
+                    b.Sctp.Tick(Now());
+                }
+                Assert.Equal(300, b.Messages.Count);
+                for (var i = 0; i < 300; i++) Assert.Equal(Payload(1 + i * 37, index * 1000 + i), b.Messages[i].Data);
+            }
+            catch (Exception e)
+            {
+                errors.Add(e);
+            }
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        Assert.Empty(errors);
+    }
 }
