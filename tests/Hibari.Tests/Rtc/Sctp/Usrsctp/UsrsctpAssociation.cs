@@ -118,7 +118,7 @@ public sealed class UsrsctpAssociation : ISctpAssociation
     private readonly UsrsctpOptions _options;
     private readonly nint _id;
     private IntPtr _socket;
-    private readonly int _sendBufferLimit;
+    private int _sendBufferLimit;
     private bool _started, _passive, _heardFromPeer, _established, _closed, _disposed;
     private readonly Queue<object> _pending = new();        // PendingSend / PendingReset, strictly in order
     private long _pendingBytes;
@@ -142,28 +142,45 @@ public sealed class UsrsctpAssociation : ISctpAssociation
                 usrsctp_deregister_address(_id);
                 throw new InvalidOperationException("usrsctp_socket(AF_CONN) failed");
             }
-            Check(usrsctp_set_non_blocking(_socket, 1), "usrsctp_set_non_blocking");
-            SetOption(SOL_SOCKET, SO_LINGER, Ints(1, 0), "SO_LINGER");
-            if (_options.SendBufferSize > 0) SetOption(SOL_SOCKET, SO_SNDBUF, Ints(_options.SendBufferSize), "SO_SNDBUF");
-            if (_options.ReceiveBufferSize > 0) SetOption(SOL_SOCKET, SO_RCVBUF, Ints(_options.ReceiveBufferSize), "SO_RCVBUF");
-            SetOption(IPPROTO_SCTP, SCTP_RECVRCVINFO, Ints(1), "SCTP_RECVRCVINFO");
-            SetOption(IPPROTO_SCTP, SCTP_EXPLICIT_EOR, Ints(1), "SCTP_EXPLICIT_EOR");
-            SetOption(IPPROTO_SCTP, SCTP_NODELAY, Ints(1), "SCTP_NODELAY");
-            SetOption(IPPROTO_SCTP, SCTP_ENABLE_STREAM_RESET, Ints(0, (int)SCTP_ENABLE_RESET_STREAM_REQ), "SCTP_ENABLE_STREAM_RESET");
-            SetOption(IPPROTO_SCTP, SCTP_INITMSG, InitMsg(0), "SCTP_INITMSG");
-            foreach (var type in new[] { SCTP_ASSOC_CHANGE, SCTP_REMOTE_ERROR, SCTP_SHUTDOWN_EVENT, SCTP_PARTIAL_DELIVERY_EVENT,
-                         SCTP_STREAM_RESET_EVENT, SCTP_SENDER_DRY_EVENT, SCTP_SEND_FAILED_EVENT })
+            try
             {
-                var ev = new byte[8]; // sctp_event { assoc_id; type; on }
-                BinaryPrimitives.WriteUInt16LittleEndian(ev.AsSpan(4), type);
-                ev[6] = 1;
-                SetOption(IPPROTO_SCTP, SCTP_EVENT, ev, $"SCTP_EVENT {type}");
+                Configure();
             }
-            var buf = new byte[4];
-            uint len = 4;
-            _sendBufferLimit = usrsctp_getsockopt(_socket, SOL_SOCKET, SO_SNDBUF, buf, ref len) == 0 ? BinaryPrimitives.ReadInt32LittleEndian(buf) : 256 * 1024;
-            Check(usrsctp_bind(_socket, SockaddrConn(_options.LocalPort), 16), "usrsctp_bind");
+            catch
+            {
+                usrsctp_close(_socket);
+                _socket = IntPtr.Zero;
+                Live.TryRemove(_id, out _);
+                usrsctp_deregister_address(_id);
+                throw;
+            }
         }
+        Drain();
+    }
+
+    private void Configure()
+    {
+        Check(usrsctp_set_non_blocking(_socket, 1), "usrsctp_set_non_blocking");
+        SetOption(SOL_SOCKET, SO_LINGER, Ints(1, 0), "SO_LINGER");
+        if (_options.SendBufferSize > 0) SetOption(SOL_SOCKET, SO_SNDBUF, Ints(_options.SendBufferSize), "SO_SNDBUF");
+        if (_options.ReceiveBufferSize > 0) SetOption(SOL_SOCKET, SO_RCVBUF, Ints(_options.ReceiveBufferSize), "SO_RCVBUF");
+        SetOption(IPPROTO_SCTP, SCTP_RECVRCVINFO, Ints(1), "SCTP_RECVRCVINFO");
+        SetOption(IPPROTO_SCTP, SCTP_EXPLICIT_EOR, Ints(1), "SCTP_EXPLICIT_EOR");
+        SetOption(IPPROTO_SCTP, SCTP_NODELAY, Ints(1), "SCTP_NODELAY");
+        SetOption(IPPROTO_SCTP, SCTP_ENABLE_STREAM_RESET, Ints(0, (int)SCTP_ENABLE_RESET_STREAM_REQ), "SCTP_ENABLE_STREAM_RESET");
+        SetOption(IPPROTO_SCTP, SCTP_INITMSG, InitMsg(0), "SCTP_INITMSG");
+        foreach (var type in new[] { SCTP_ASSOC_CHANGE, SCTP_REMOTE_ERROR, SCTP_SHUTDOWN_EVENT, SCTP_PARTIAL_DELIVERY_EVENT,
+                     SCTP_STREAM_RESET_EVENT, SCTP_SENDER_DRY_EVENT, SCTP_SEND_FAILED_EVENT })
+        {
+            var ev = new byte[8]; // sctp_event { assoc_id; type; on }
+            BinaryPrimitives.WriteUInt16LittleEndian(ev.AsSpan(4), type);
+            ev[6] = 1;
+            SetOption(IPPROTO_SCTP, SCTP_EVENT, ev, $"SCTP_EVENT {type}");
+        }
+        var buf = new byte[4];
+        uint len = 4;
+        _sendBufferLimit = usrsctp_getsockopt(_socket, SOL_SOCKET, SO_SNDBUF, buf, ref len) == 0 ? BinaryPrimitives.ReadInt32LittleEndian(buf) : 256 * 1024;
+        Check(usrsctp_bind(_socket, SockaddrConn(_options.LocalPort), 16), "usrsctp_bind");
     }
 
     // ---------------------------------------------------------------- ISctpAssociation
