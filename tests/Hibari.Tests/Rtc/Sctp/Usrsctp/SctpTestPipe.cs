@@ -1,3 +1,4 @@
+using Hibari.Rtc.Sctp;
 namespace Hibari.Tests.Rtc.Sctp.Usrsctp;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using Hibari.Rtc.Sctp;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Reflection;

@@ -1,3 +1,4 @@
+using Hibari.Rtc.Sctp;
 using System.Security.Cryptography;
 
 namespace Hibari.Tests.Rtc.Sctp.Usrsctp;

@@ -1,3 +1,4 @@
+using Hibari.Rtc.Sctp;
 using System.Runtime.InteropServices;
 
 namespace Hibari.Tests.Rtc.Sctp.Usrsctp;
