@@ -71,6 +71,8 @@ public class NodeLinkMeshTests
         await Task.Delay(LinkTestKit.Options(a.Name).DeadAfter + TimeSpan.FromMilliseconds(500)); // past the successor grace
         Assert.Equal(["up:" + b.Name], a.Handler.Transitions);
         Assert.Equal(["up:" + a.Name], b.Handler.Transitions);
+        // Under load the settled link may still be finishing its handshake bookkeeping: wait for it, then use it.
+        await LinkTestKit.Until(() => b.Host.IsConnected(a.Name), "b's link to a usable");
         Assert.Equal("echo:after", Encoding.UTF8.GetString(await b.Host.RequestAsync(a.Name, "after"u8.ToArray(), TimeSpan.FromSeconds(10), CancellationToken.None)));
     }
 
