@@ -4,6 +4,8 @@ using Hibari.Api;
 using Hibari.Api.Contracts;
 using Hibari.Config;
 using Hibari.Sfu;
+using Hibari.Signaling;
+using Hibari.Signaling.Messages;
 using Microsoft.Extensions.Logging;
 
 namespace Hibari.Node;
@@ -153,7 +155,7 @@ internal sealed class ConnectionApi(HibariOptions options, SfuEngine sfu, Channe
         ClientId = c.ClientId,
         BundleId = c.BundleId,
         ConnectionId = c.ConnectionId,
-        Role = c.Role switch { ConnectionRole.SendRecv => "sendrecv", ConnectionRole.SendOnly => "sendonly", _ => "recvonly" },
+        Role = c.Role.ToWireRole().ToWire(),
         Simulcast = c.Simulcast,
         Spotlight = c.Spotlight,
         CreatedTime = (c.CreatedAt - DateTimeOffset.UnixEpoch).Ticks / 10,

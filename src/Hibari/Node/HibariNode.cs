@@ -107,7 +107,7 @@ public sealed class HibariNode : IAsyncDisposable
         {
             Type = type, ChannelId = c.ChannelId, SessionId = c.SessionId, ClientId = c.ClientId, BundleId = c.BundleId,
             ConnectionId = c.ConnectionId, CreatedAt = c.CreatedAt, Simulcast = c.Simulcast, Spotlight = c.Spotlight,
-            Role = c.Role switch { ConnectionRole.SendRecv => Role.SendRecv, ConnectionRole.SendOnly => Role.SendOnly, _ => Role.RecvOnly },
+            Role = c.Role.ToWireRole(),
             Audio = c.Audio, Video = c.Video, EventMetadata = c.EventMetadata,
             Minutes = (int)(DateTimeOffset.UtcNow - c.CreatedAt).TotalMinutes,
             ChannelConnections = new Webhooks.ChannelCounts(counts.SendRecv, counts.SendOnly, counts.RecvOnly),

@@ -57,7 +57,7 @@ internal sealed class ConnectAuthorizer(HibariOptions options, AuthWebhook webho
             ClientId = o.ClientId ?? c.ClientId ?? connectionId,
             BundleId = o.BundleId ?? c.BundleId ?? connectionId,
             ChannelId = c.ChannelId,
-            Role = c.Role switch { Role.SendRecv => ConnectionRole.SendRecv, Role.SendOnly => ConnectionRole.SendOnly, _ => ConnectionRole.RecvOnly },
+            Role = c.Role.ToConnectionRole(),
             Audio = audio.Enabled,
             AudioCodecType = o.AudioCodecType ?? audio.CodecType,
             AudioBitRate = o.AudioBitRate ?? audio.BitRate,

@@ -316,7 +316,7 @@ internal sealed class SignalingSession : IConnectionSignaling
     {
         Event = e,
         Timestamp = DateTimeOffset.UtcNow,
-        Role = who.Role switch { ConnectionRole.SendRecv => Role.SendRecv, ConnectionRole.SendOnly => Role.SendOnly, _ => Role.RecvOnly },
+        Role = who.Role.ToWireRole(),
         SessionId = who.SessionId,
         ClientId = who.ClientId,
         BundleId = who.BundleId,
