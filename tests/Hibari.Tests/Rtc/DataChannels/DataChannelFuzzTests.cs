@@ -141,7 +141,7 @@ public sealed class DataChannelFuzzTests
     {
         var rng = new Random(6525);
         var sctp = new FakeSctpAssociation();
-        var ep = new DataChannelEndpoint(sctp, isDtlsClient: false);
+        var ep = new DataChannelEndpoint(sctp, isDtlsClient: false, log: null, maxStreamId: 15); // ids stay in the fuzzed range
         var closedCount = new Dictionary<DataChannel, int>();
         var openCount = new Dictionary<DataChannel, int>();
         ep.ChannelOpen += c => openCount[c] = openCount.GetValueOrDefault(c) + 1;
@@ -150,7 +150,7 @@ public sealed class DataChannelFuzzTests
 
         for (var i = 0; i < Iterations; i++)
         {
-            var stream = (ushort)rng.Next(12);
+            var stream = (ushort)rng.Next(17);
             switch (rng.Next(8))
             {
                 case 0:
