@@ -855,6 +855,101 @@ scenario('cluster_minority_disconnect', async ctx => {
   servedBy(a3.first, n1, n1);
 });
 
+// Messaging (issue 5, sora-protocol.md §6.3): three messaging() clients on one node, four kinds of label.
+const MESSAGING_LABELS = [
+  { label: '#chat', direction: 'sendrecv' },
+  { label: '#fast', direction: 'sendrecv', ordered: false, maxRetransmits: 0 },
+  { label: '#zip', direction: 'sendrecv', compress: true },
+  { label: '#hdr', direction: 'sendrecv', header: [{ type: 'sender_connection_id' }] },
+];
+
+/** Sends from `from` on `label` and waits until every client in `to` got a message with that size and hash. */
+async function sendAndWait(from, to, label, opts) {
+  const sent = await from.page.evaluate(([n, l, o]) => window.harness.send(n, l, o), [from.name, label, opts]);
+  for (const h of to) {
+    await until(`${h.name} to receive ${from.name}'s ${sent.size}-byte message on ${label}`, async () =>
+      (await h.summary()).messages.some(m => m.label === label && m.hash === sent.hash && m.size === sent.size),
+      { detail: async () => (await h.summary()).messages.filter(m => m.label === label).slice(-5) });
+  }
+  return sent;
+}
+
+scenario('messaging', async ctx => {
+  const node = await ctx.node('n1', { data_channel_messaging: 'true' });
+  const channel = channelName('msg');
+  const page = await harnessPage(ctx, 'page');
+  const cs = [];
+  for (const n of ['A', 'B', 'C']) {
+    const h = await client(ctx, page, n, node, { channel, role: 'messaging', options: { dataChannels: MESSAGING_LABELS } });
+    mustConnect(h.first);
+    cs.push(h);
+  }
+  const [a, b, c] = cs;
+  for (const h of cs) {
+    const s = await until(`${h.name} switched with its 4 messaging channels open`, async () => {
+      const s = await h.summary();
+      return s.switched && MESSAGING_LABELS.every(l => s.datachannels.some(d => d.label === l.label)) && s;
+    }, { detail: async () => { const s = await h.summary(); return { switched: s.switched, dcs: s.datachannels, sig: s.signaling.slice(-8) }; } });
+    const fast = s.datachannels.find(d => d.label === '#fast');
+    check(fast.ordered === false && fast.maxRetransmits === 0, `#fast as the client sees it: ${short(fast)}`);
+    check(s.datachannels.find(d => d.label === '#zip').compress === true, `#zip not compressed: ${short(s.datachannels)}`);
+  }
+  // A's message on #chat reaches B and C, never A.
+  const hello = await sendAndWait(a, [b, c], '#chat', { size: 5, seed: 7, text: true });
+  // A 200 KB message arrives whole (SCTP fragmentation and reassembly both ways).
+  await sendAndWait(a, [b, c], '#chat', { size: 200_000, seed: 3 });
+  // Unordered, max_retransmits 0: on loopback nothing is lost, so every message arrives.
+  for (let i = 0; i < 20; i++) await a.page.evaluate(([n, k]) => window.harness.send(n, '#fast', { size: 100, seed: 100 + k }), [a.name, i]);
+  await until('B to receive A\'s 20 messages on #fast', async () => (await b.summary()).messages.filter(m => m.label === '#fast').length === 20,
+    { detail: async () => (await b.summary()).messages.filter(m => m.label === '#fast').length });
+  // compress: the SDK deflates, the node inflates and deflates again per receiver; the content survives.
+  await sendAndWait(b, [a, c], '#zip', { size: 50_000, seed: 5, text: true });
+  // header: the receiver's message starts with the sender's 26-byte connection id.
+  const hdr = await b.page.evaluate(([n]) => window.harness.send(n, '#hdr', { size: 10, seed: 9, text: true }), [b.name]);
+  for (const h of [a, c]) {
+    const m = await until(`${h.name} to receive B's #hdr message`, async () =>
+      (await h.summary()).messages.find(m => m.label === '#hdr'));
+    check(m.size === hdr.size + 26 && m.head === b.first.connectionId, `${h.name} #hdr message size ${m.size} head '${m.head}', want ${hdr.size + 26} and ${b.first.connectionId}`);
+  }
+  // By now A has had plenty of time to (wrongly) get its own message back.
+  const sa = await a.summary();
+  check(!sa.messages.some(m => m.label === '#chat' && m.hash === hello.hash), `A received its own #chat message: ${short(sa.messages)}`);
+  const stats = await node.api('Sora_20171010.GetStatsReport', {});
+  check(stats.status === 200 && stats.json.total_received_messages === 24 && stats.json.total_sent_messages === 48 && stats.json.total_dropped_messages === 0,
+    `GetStatsReport messaging counters: ${short(Object.fromEntries(Object.entries(stats.json ?? {}).filter(([k]) => k.includes('message'))))}`);
+});
+
+// Data-channel signaling with ignore_disconnect_websocket: media and re-offers go on after the WebSocket is gone.
+scenario('dc_signaling_ignore_ws', async ctx => {
+  const node = await ctx.node('n1');
+  const channel = channelName('dcsig');
+  const page = await harnessPage(ctx, 'page');
+  const a = await client(ctx, page, 'A', node, { channel, role: 'sendrecv', options: { dataChannelSignaling: true, ignoreDisconnectWebSocket: true } });
+  mustConnect(a.first);
+  await until('A switched (ignore_disconnect_websocket) and its WebSocket closed', async () => {
+    const s = await a.summary();
+    return s.switched?.ignore_disconnect_websocket === true && s.ws === null;
+  }, { detail: async () => { const s = await a.summary(); return { switched: s.switched, ws: s.ws, sig: s.signaling.slice(-8) }; } });
+  // B joins after A's WebSocket is gone: A learns of it (notify on DC) and gets B's tracks (re-offer on DC).
+  const b = await client(ctx, page, 'B', node, { channel, role: 'sendrecv' });
+  mustConnect(b.first);
+  await waitMediaFrom(a, [b.first.connectionId], 'B (re-offer over DC:signaling)');
+  await waitMediaFrom(b, [a.first.connectionId], 'A');
+  const sa = await a.summary();
+  check(sa.notifyVia.includes(`connection.created:${b.first.connectionId}:datachannel`), `A's notify for B did not come on DC: ${short(sa.notifyVia)}`);
+  const push = await node.api('Sora_20160711.PushChannel', { channel_id: channel, data: { via: 'dc' } });
+  check(push.status === 200, `PushChannel → ${push.status}`);
+  await until('A push on DC:push', async () => (await a.summary()).pushVia.includes('datachannel'));
+  // Leaving over DC:signaling: the node closes the data channels, B sees A go.
+  const stopped = await a.stop();
+  check(!stopped.stopError, `A disconnect() failed: ${short(stopped.stopError)}`);
+  const last = stopped.disconnects.at(-1);
+  check(last?.type === 'normal', `A's disconnect event ${short(stopped.disconnects)}, want normal; timeline ${stopped.timeline.slice(-25).join(', ')}`);
+  await until('B notify connection.destroyed for A', async () =>
+    (await b.summary()).notifies.some(n => n.event_type === 'connection.destroyed' && n.connection_id === a.first.connectionId));
+  await waitTracksGone(b, a.first.connectionId, 'A');
+});
+
 // Self-tests: the harness against the stub node (they pass today; run with --selftest).
 scenario('selftest_close_reported', async ctx => {
   const stub = await ctx.stub('stub', 'close');

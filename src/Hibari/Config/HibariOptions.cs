@@ -78,6 +78,14 @@ public sealed record HibariOptions
     public string DefaultVideoCodecType { get; init; } = "VP9";
     /// <summary>`default_video_bit_rate` (1000 kbps): bitrate advertised to publishers (REMB) when connect names none.</summary>
     public int DefaultVideoBitRate { get; init; } = 1000;
+    /// <summary>`data_channel_signaling` (false): default when neither connect nor the auth webhook says (sora-protocol.md §6.2).</summary>
+    public bool DataChannelSignaling { get; init; }
+    /// <summary>`ignore_disconnect_websocket` (false): default of the same name; true lets a client drop its WebSocket after `switched`.</summary>
+    public bool IgnoreDisconnectWebsocket { get; init; }
+    /// <summary>`data_channel_messaging` (false): whether `#` labels (messaging, §6.3) are allowed at all.</summary>
+    public bool DataChannelMessaging { get; init; }
+    /// <summary>`data_channel_signaling_close_message` (false): send `{"type":"close",code,reason}` on DC signaling before the server closes a switched connection.</summary>
+    public bool DataChannelSignalingCloseMessage { get; init; }
     /// <summary>`signaling_ping_interval_ms` (5000): interval of `ping` messages on the WebSocket.</summary>
     public int SignalingPingIntervalMs { get; init; } = 5000;
     /// <summary>`demo_dir` (web): folder of the demo page served at http://HOST:signaling_port/ (not served when the folder has no index.html).</summary>

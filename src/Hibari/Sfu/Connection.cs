@@ -54,6 +54,8 @@ internal sealed class Session(string channelId, string sessionId, DateTimeOffset
     public string SessionId { get; } = sessionId;
     public DateTimeOffset CreatedAt { get; } = createdAt;
     public List<Connection> Connections { get; } = [];
+    /// <summary>The connected connections, replaced (under the engine's lock) on every change: read by the media thread without a lock.</summary>
+    public volatile Connection[] ConnectedSnapshot = [];
     /// <summary>Pending destroy after the last connection left (session_destroy_delay_ms); cancelled by a new connect.</summary>
     public CancellationTokenSource? PendingDestroy { get; set; }
     public int MaxConnections { get; set; }

@@ -37,6 +37,21 @@ public sealed record ConnectionInfo
     /// <summary>Client software (`sora_client`, `environment`), for the API and webhooks.</summary>
     public string? SoraClient { get; init; }
 
+    /// <summary>Signaling moves to data channels once they are open (`switched`, sora-protocol.md §6.2).</summary>
+    public bool DataChannelSignaling { get; init; }
+    /// <summary>After `switched`, the WebSocket's loss does not end the connection.</summary>
+    public bool IgnoreDisconnectWebsocket { get; init; }
+    /// <summary>Effective `data_channels`: system-label settings (compress) and messaging labels.</summary>
+    public IReadOnlyList<DataChannelSpec> DataChannels { get; init; } = [];
+
+    /// <summary>The entry for a label, or null (system labels without an entry use the defaults).</summary>
+    public DataChannelSpec? DataChannel(string label)
+    {
+        foreach (var d in DataChannels)
+            if (d.Label == label) return d;
+        return null;
+    }
+
     public bool Publishes => Role != ConnectionRole.RecvOnly && (Audio || Video);
     public bool Receives => Role != ConnectionRole.SendOnly;
 }
@@ -57,4 +72,10 @@ public interface IConnectionSignaling
     void SendPush(JsonElement data);
     /// <summary>The server ends the connection (API disconnect, node shutdown): close 1000 with this reason.</summary>
     void Disconnect(string reason);
+    /// <summary>The connection ended inside the SFU (DTLS closed or failed, ICE consent lost, data channels gone); also after any Leave.</summary>
+    void Ended(string reason);
+    /// <summary>The node's data channels of this connection are open (media thread): signaling may switch to them.</summary>
+    void DataChannelsOpen();
+    /// <summary>A JSON message the client sent on DC:signaling or DC:stats, already decompressed (media thread).</summary>
+    void DataChannelMessage(string label, byte[] utf8);
 }

@@ -64,12 +64,34 @@ internal sealed class PeerTransport : IMediaPeer, IDisposable
     public event Action<PeerTransport, Exception?>? Connected;
     /// <summary>Raised on the media thread when ICE consent expired.</summary>
     public event Action<PeerTransport>? Lost;
+    /// <summary>Raised (on a DTLS thread) when DTLS ended after it had connected: close_notify from the peer or a fatal error.</summary>
+    public event Action<PeerTransport>? DtlsClosed;
+
+    /// <summary>The connection's data channels (media thread), created with DTLS; null before the answer.</summary>
+    public PeerDataChannels? DataChannels { get; private set; }
+    /// <summary>Called on the media thread right after <see cref="DataChannels"/> exists, before any SCTP packet is read (set before StartDtls).</summary>
+    public Action<PeerDataChannels>? DataChannelsCreated { get; set; }
 
     /// <summary>Registers ICE credentials and starts the DTLS server, expecting the certificate of the answer.</summary>
     public void StartDtls(string remoteUfrag, string remoteFingerprint, TimeSpan handshakeTimeout)
     {
         var dtls = new DtlsServerEndpoint(_certificate, remoteFingerprint, SendDtls, new DtlsOptions { HandshakeTimeout = handshakeTimeout }, _log);
         _dtls = dtls;
+        // SCTP (data channels) rides on DTLS application data; it lives on the media thread like everything else.
+        _socket.Post(() =>
+        {
+            if (Closed) return;
+            DataChannels = new PeerDataChannels(ConnectionId, SendSctp, NowMicros(), _log);
+            DataChannelsCreated?.Invoke(DataChannels);
+        });
+        dtls.ApplicationData = data =>
+        {
+            var copy = data.ToArray();
+            _socket.Post(() =>
+            {
+                if (!Closed) DataChannels?.Receive(copy);
+            });
+        };
         _socket.AddPeer(LocalUfrag, LocalPassword, remoteUfrag, this);
         dtls.Start();
         dtls.Handshake.ContinueWith(t =>
@@ -92,6 +114,21 @@ internal sealed class PeerTransport : IMediaPeer, IDisposable
                 Connected?.Invoke(this, t.Exception?.GetBaseException() ?? new TimeoutException("DTLS handshake did not complete"));
             }
         }, TaskScheduler.Default);
+        dtls.Stopped.ContinueWith(_ =>
+        {
+            if (dtls.Handshake.IsCompletedSuccessfully && !Closed) DtlsClosed?.Invoke(this);
+        }, TaskScheduler.Default);
+    }
+
+    private void SendSctp(ReadOnlyMemory<byte> packet)
+    {
+        if (_dtls is not { } dtls) return;
+        if (packet.Length > dtls.MaxApplicationDataLength)
+        {
+            _counters.SctpPacketsDropped++; // cannot happen with PeerDataChannels.SctpMtu; counted rather than thrown on the media thread
+            return;
+        }
+        if (dtls.SendApplicationData(packet.Span)) _counters.SctpPacketsSent++;
     }
 
     private void SendDtls(ReadOnlySpan<byte> datagram)
@@ -262,6 +299,7 @@ internal sealed class PeerTransport : IMediaPeer, IDisposable
 
     public void OnTick(long nowMicros)
     {
+        DataChannels?.Tick(nowMicros);
         if (_send is null || _remote is null) return;
         SendNacks(nowMicros);
         if (nowMicros < _nextReport) return;
@@ -370,17 +408,21 @@ internal sealed class PeerTransport : IMediaPeer, IDisposable
     public void Dispose()
     {
         _socket.RemovePeer(LocalUfrag);
+        var dtls = _dtls;
         _socket.Post(() =>
         {
             if (Closed) return;
             Closed = true;
             LogSummary();
+            // After whatever was posted before (a last signaling message on a data channel): ABORT, then close_notify.
+            DataChannels?.Dispose();
+            DataChannels = null;
+            if (dtls is not null) Task.Run(dtls.Dispose);
             foreach (var s in _subscriptions.ToList()) RemoveSubscription(s);
             foreach (var p in _publications.ToList()) RemovePublication(p);
             _send?.Dispose();
             _receive?.Dispose();
             _send = _receive = null;
         });
-        _dtls?.Dispose();
     }
 }

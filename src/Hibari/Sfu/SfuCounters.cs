@@ -10,4 +10,7 @@ public sealed class SfuCounters
     public long ReceivedRtcp, SrtpDropped, SrtpUnprotectFailures, RtpMalformed, RtpUnknownSsrc, RtpUnknownPayloadType;
     public long KeyFrameRequestsReceived, KeyFrameRequestsSent, NacksReceived;
     public long DtlsFailures;
+    // Data channels (media thread): SCTP packets sent over DTLS, messaging messages in/out/dropped.
+    public long SctpPacketsSent, SctpPacketsDropped, MessagesReceived, MessagesReceivedBytes, MessagesSent, MessagesSentBytes, MessagesDropped;
+    public long ClientStatsReports;
 }

@@ -32,6 +32,7 @@ public sealed class SfuEngine : IDisposable
     private readonly Random _random = new();
     private readonly ulong _sdpSessionBase = (ulong)Random.Shared.NextInt64(1, long.MaxValue / 2);
     private readonly ISessionStore _store;
+    private readonly Messaging.MessageRouter _messages;
     private MediaSocket? _socket;
     private DtlsCertificate? _certificate;
     private IPAddress _candidateAddress = IPAddress.Loopback;
@@ -45,6 +46,14 @@ public sealed class SfuEngine : IDisposable
         _loggerFactory = loggerFactory;
         _log = loggerFactory.CreateLogger("Hibari.Sfu");
         _time = time ?? TimeProvider.System;
+        _messages = new Messaging.MessageRouter(Counters, loggerFactory.CreateLogger("Hibari.Messaging"));
+    }
+
+    /// <summary>Where local clients' messaging messages go besides this node (the relay, issue 6).</summary>
+    public Messaging.IMessageRelay? MessageRelay
+    {
+        get => _messages.Relay;
+        set => _messages.Relay = value;
     }
 
     public SfuCounters Counters { get; } = new();
@@ -187,6 +196,8 @@ public sealed class SfuEngine : IDisposable
         }
         connection.Transport.Connected += OnTransportConnected;
         connection.Transport.Lost += t => Leave(t.ConnectionId, "ICE-CONSENT-EXPIRED");
+        connection.Transport.DtlsClosed += t => Leave(t.ConnectionId, "DTLS-CLOSED");
+        connection.Transport.DataChannelsCreated = dc => AttachDataChannels(connection, dc);
         return new JoinResult(connection, sdp, null);
     }
 
@@ -281,6 +292,7 @@ public sealed class SfuEngine : IDisposable
             c.State = ConnectionState.Connected;
             c.ConnectedAt = _time.GetUtcNow();
             var session = c.Session;
+            session.ConnectedSnapshot = session.Connected.ToArray();
             counts = session.Counts();
             present = session.Connected.Where(o => o != c).Select(o => o.Info).ToList();
             foreach (var other in session.Connected)
@@ -297,6 +309,96 @@ public sealed class SfuEngine : IDisposable
             to.Signaling.SendConnectionCreated(c.Info, counts, self ? present : null, 0);
         }
         ConnectionCreated?.Invoke(c.Info);
+    }
+
+    // --- data channels (media thread) ---
+
+    /// <summary>
+    /// Once SCTP is up the node opens the connection's channels: the system labels for data-channel signaling, and
+    /// each messaging label with its reliability. Messages on system labels go to signaling; `#` labels to messaging.
+    /// A connection that signals over data channels ends when they go.
+    /// </summary>
+    private void AttachDataChannels(Connection c, PeerDataChannels dc)
+    {
+        dc.Established += () => dc.OpenAll(ChannelsToOpen(c.Info));
+        dc.AllOpen += c.Signaling.DataChannelsOpen;
+        dc.MessageReceived += (label, message) =>
+        {
+            if (DataChannelLabels.IsMessaging(label))
+            {
+                _messages.FromClient(c, label, message);
+                return;
+            }
+            if (!DataChannelLabels.IsSystem(label) || !dc.Has(label)) return;
+            var data = message.Data;
+            if (c.Info.DataChannel(label)?.Compress == true && !Messaging.Zlib.TryDecompress(data, PeerDataChannels.MaxMessageSize, out data))
+            {
+                _log.LogDebug("Connection {Id}: a message on {Label} is not a zlib stream: dropped", c.ConnectionId, label);
+                return;
+            }
+            c.Signaling.DataChannelMessage(label, data);
+        };
+        dc.ChannelClosed += label =>
+        {
+            // The SDKs treat any of their channels closing as the end of the connection; so does the node.
+            if (c.Info.DataChannelSignaling && DataChannelLabels.IsSystem(label) && !dc.Closing)
+                Task.Run(() => Leave(c.ConnectionId, "DATA-CHANNEL-CLOSED"));
+        };
+        dc.Closed += reason =>
+        {
+            _log.LogInformation("Connection {Id}: SCTP association closed: {Reason}", c.ConnectionId, reason);
+            if (c.Info.DataChannelSignaling) Task.Run(() => Leave(c.ConnectionId, "DATA-CHANNEL-CLOSED"));
+        };
+    }
+
+    private static List<(string, Rtc.DataChannels.DataChannelOptions)> ChannelsToOpen(ConnectionInfo info)
+    {
+        var list = new List<(string, Rtc.DataChannels.DataChannelOptions)>();
+        if (info.DataChannelSignaling)
+            foreach (var label in DataChannelLabels.System) list.Add((label, new Rtc.DataChannels.DataChannelOptions()));
+        foreach (var d in info.DataChannels)
+        {
+            if (!d.IsMessaging) continue;
+            list.Add((d.Label, new Rtc.DataChannels.DataChannelOptions
+            {
+                Ordered = d.Ordered,
+                MaxRetransmits = d.MaxRetransmits,
+                MaxPacketLifeTimeMs = d.MaxPacketLifeTime,
+                Protocol = d.Protocol ?? "",
+            }));
+        }
+        return list;
+    }
+
+    /// <summary>Sends a signaling JSON message on one of the connection's system channels (compressed if that label is). Any thread.</summary>
+    public void SendOnDataChannel(Connection c, string label, byte[] utf8)
+    {
+        var compress = c.Info.DataChannel(label)?.Compress == true;
+        Socket.Post(() =>
+        {
+            if (c.Transport.DataChannels is not { } dc) return;
+            var ok = compress ? dc.Send(label, Messaging.Zlib.Compress(utf8), binary: true) : dc.Send(label, utf8, binary: false);
+            if (!ok) _log.LogInformation("Connection {Id}: a signaling message on {Label} could not be sent (channel not open or full)", c.ConnectionId, label);
+        });
+    }
+
+    /// <summary>
+    /// Closes the connection's data channels by stream reset and waits (at most <paramref name="timeout"/>) until the
+    /// client closed them too: how Sora answers a `disconnect` on DC:signaling (the SDK waits for every channel's close).
+    /// </summary>
+    public async Task CloseDataChannelsAsync(Connection c, TimeSpan timeout)
+    {
+        var closed = new TaskCompletionSource<Task>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Socket.Post(() => closed.TrySetResult(c.Transport.DataChannels?.CloseChannels() ?? Task.CompletedTask));
+        try
+        {
+            var all = await closed.Task.WaitAsync(timeout).ConfigureAwait(false);
+            await all.WaitAsync(timeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            _log.LogDebug("Connection {Id}: data channels not all closed within {Ms} ms", c.ConnectionId, (int)timeout.TotalMilliseconds);
+        }
     }
 
     /// <summary>Whether two connections exchange media: not themselves, not the same bundle_id (sora-protocol.md §0).</summary>
@@ -390,6 +492,7 @@ public sealed class SfuEngine : IDisposable
             c.DisconnectReason = reason;
             session = c.Session;
             session.Connections.Remove(c);
+            session.ConnectedSnapshot = session.Connected.ToArray();
             foreach (var p in c.Publications) Socket.Post(p.Close);
             foreach (var other in session.Connected)
             {
@@ -405,6 +508,7 @@ public sealed class SfuEngine : IDisposable
             foreach (var o in others)
                 if (o.Info.SignalingNotify) o.Signaling.SendConnectionDestroyed(c.Info, counts, Minutes(c));
         }
+        c.Signaling.Ended(reason);
         ConnectionDestroyed?.Invoke(c.Info, reason, !wasConnected);
     }
 

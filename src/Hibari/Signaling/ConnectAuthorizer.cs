@@ -41,10 +41,34 @@ internal sealed class ConnectAuthorizer(HibariOptions options, AuthWebhook webho
                 log.LogWarning("Connect {Id} to {Channel} refused: auth webhook failed ({Why})", connectionId, connect.ChannelId, f.Why);
                 return new AuthDecision(null, f.ToClose());
             case AuthOutcome.Allowed a:
-                return new AuthDecision(Effective(connect, connectionId, a.Overrides), null);
+                var info = Effective(connect, connectionId, a.Overrides);
+                if (DataChannels(connect, a.Overrides, info.DataChannelSignaling, out var specs) is { } invalid)
+                {
+                    log.LogInformation("Connect {Id} to {Channel} refused: {Reason}", connectionId, connect.ChannelId, invalid.Reason);
+                    return new AuthDecision(null, invalid);
+                }
+                return new AuthDecision(info with { DataChannels = specs }, null);
             default:
                 return new AuthDecision(null, SignalingCloses.AuthWebhookFailed);
         }
+    }
+
+    /// <summary>
+    /// The effective data_channels (the auth webhook's replace the client's); messaging labels need
+    /// data_channel_messaging and data-channel signaling (sora-protocol.md §6.3).
+    /// </summary>
+    private SignalingClose? DataChannels(ConnectRequest c, AuthOverrides o, bool dcSignaling, out List<DataChannelSpec> specs)
+    {
+        specs = [];
+        if ((o.DataChannels ?? c.DataChannels) is not { } raw || raw.ValueKind == System.Text.Json.JsonValueKind.Null) return null;
+        if (!DataChannelsParser.TryParse(raw, out specs, out var why))
+            return SignalingCloses.WithDetail(SignalingCloses.InvalidDataChannels, (o.DataChannels is null ? "" : "auth webhook ") + why);
+        if (!specs.Any(s => s.IsMessaging)) return null;
+        if (!options.DataChannelMessaging)
+            return SignalingCloses.WithDetail(SignalingCloses.InvalidDataChannels, "messaging labels need data_channel_messaging = true on the server");
+        if (!dcSignaling)
+            return SignalingCloses.WithDetail(SignalingCloses.InvalidDataChannels, "messaging labels need data_channel_signaling: true");
+        return null;
     }
 
     private ConnectionInfo Effective(ConnectRequest c, string connectionId, AuthOverrides o)
@@ -73,6 +97,8 @@ internal sealed class ConnectAuthorizer(HibariOptions options, AuthWebhook webho
             ClusterAffinity = o.ClusterAffinity,
             SoraClient = c.SoraClient,
             ClientSdp = c.Sdp,
+            DataChannelSignaling = o.DataChannelSignaling ?? c.DataChannelSignaling ?? options.DataChannelSignaling,
+            IgnoreDisconnectWebsocket = o.IgnoreDisconnectWebsocket ?? c.IgnoreDisconnectWebsocket ?? options.IgnoreDisconnectWebsocket,
         };
     }
 }

@@ -36,6 +36,19 @@ public static class SignalingCloses
     public static readonly SignalingClose UnsupportedCodecType = new(4407, "UNSUPPORTED-CODEC-TYPE");
     /// <summary>`multistream: false`: legacy single-stream mode does not exist (multistream is the only mode).</summary>
     public static readonly SignalingClose MultistreamRequired = new(4408, "MULTISTREAM-REQUIRED");
+    /// <summary>
+    /// `data_channels` (connect or auth webhook) is invalid, names `#` labels while data_channel_messaging is off, or
+    /// without data-channel signaling; the reason adds what is wrong after a colon.
+    /// </summary>
+    public static readonly SignalingClose InvalidDataChannels = new(4424, "INVALID-DATA-CHANNELS");
+
+    /// <summary>The close with ": detail" appended, cut to the 123 bytes a WebSocket close reason may carry (ASCII only).</summary>
+    public static SignalingClose WithDetail(SignalingClose close, string detail)
+    {
+        var ascii = new string(detail.Select(c => c is >= ' ' and <= '~' ? c : '?').ToArray());
+        var reason = close.Reason + ": " + ascii;
+        return close with { Reason = reason.Length <= 123 ? reason : reason[..123] };
+    }
     /// <summary>The message exceeds the size limit of a signaling message.</summary>
     public static readonly SignalingClose MessageTooLarge = new(4409, "SIGNALING-MESSAGE-TOO-LARGE");
 

@@ -31,8 +31,19 @@ internal sealed class SignalingSession : IConnectionSignaling
         FullMode = BoundedChannelFullMode.DropWrite,
     });
     private readonly CancellationTokenSource _stop = new();
+    // Everything the connection's loop acts on after the offer: WebSocket messages, data-channel signaling, the SFU's end.
+    private readonly Channel<Inbound> _inbox = Channel.CreateBounded<Inbound>(new BoundedChannelOptions(1024)
+    {
+        SingleReader = true,
+        FullMode = BoundedChannelFullMode.DropWrite,
+    });
     private Connection? _connection;
     private string _connectionId = "";
+    // Data-channel signaling (sora-protocol.md §6.2): after `switched`, re-offers, notifies, pushes go on data channels;
+    // with ignore_disconnect_websocket the WebSocket may go and the connection stays.
+    private volatile bool _switched;
+    private volatile bool _webSocketGone;
+    private bool _ignoreWebSocket;
 
     public SignalingSession(WebSocket ws, SfuEngine sfu, HibariOptions options, IConnectAuthorizer auth, ILogger log)
     {
@@ -125,6 +136,7 @@ internal sealed class SignalingSession : IConnectionSignaling
         }
         _connection = connection;
         info = connection.Info;
+        _ignoreWebSocket = info.DataChannelSignaling && info.IgnoreDisconnectWebsocket;
         var (audioMid, videoMid) = connection.SendMids;
         Send(ServerMessages.Offer(new OfferMessage
         {
@@ -139,8 +151,10 @@ internal sealed class SignalingSession : IConnectionSignaling
             VideoMid = videoMid,
             Simulcast = false,
             Spotlight = false,
-            DataChannelSignaling = false,
-            IgnoreDisconnectWebsocket = false,
+            DataChannelSignaling = info.DataChannelSignaling,
+            IgnoreDisconnectWebsocket = info.IgnoreDisconnectWebsocket,
+            DataChannels = info.DataChannelSignaling || info.DataChannels.Count > 0
+                ? ServerMessages.OfferDataChannels(info.DataChannelSignaling, info.DataChannels) : null,
             Audio = info.Audio,
             AudioCodecType = info.AudioCodecType ?? "OPUS",
             AudioBitRate = info.AudioBitRate,
@@ -149,44 +163,103 @@ internal sealed class SignalingSession : IConnectionSignaling
             VideoBitRate = info.VideoBitRate ?? _options.DefaultVideoBitRate,
         }));
 
-        // 5. answer, then the connection's life.
+        // 5. answer, then the connection's life: WebSocket and data-channel messages through one inbox.
         var answered = false;
         var answerDeadline = DateTime.UtcNow + AnswerTimeout;
         using var ping = new PeriodicTimer(TimeSpan.FromMilliseconds(_options.SignalingPingIntervalMs));
         _ = PingLoopAsync(ping, ct);
+        _ = PumpWebSocketAsync(buffer, ct);
         while (true)
         {
-            var r = await ReceiveAsync(buffer, ct, answered ? null : answerDeadline - DateTime.UtcNow).ConfigureAwait(false);
-            if (r.Close is { } timeout) { Close(timeout); return timeout.Reason; }
-            if (r.Length < 0) return null;
-            if (!ClientMessage.TryParse(buffer.AsSpan(0, r.Length), out var message, out var bad))
+            Inbound item;
+            using (var wait = CancellationTokenSource.CreateLinkedTokenSource(ct))
             {
-                if (!answered) { Close(bad); return bad.Reason; }
-                _log.LogDebug("Connection {Id}: ignored a bad message ({Reason})", _connectionId, bad.Reason);
-                continue;
+                if (!answered) wait.CancelAfter(Max(answerDeadline - DateTime.UtcNow));
+                try
+                {
+                    item = await _inbox.Reader.ReadAsync(wait.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    Close(SignalingCloses.AnswerTimeout);
+                    return SignalingCloses.AnswerTimeout.Reason;
+                }
             }
-            switch (message)
+            switch (item)
             {
-                case ClientMessage.Answer a when !answered:
-                    if (_sfu.ApplyAnswer(connection, a.Sdp) is { } error)
+                case Inbound.WebSocketEnded ended:
+                    if (ended.Close is { } tooLarge) { Close(tooLarge); return tooLarge.Reason; }
+                    _webSocketGone = true;
+                    if (_switched && _ignoreWebSocket)
                     {
-                        _log.LogInformation("Connection {Id}: invalid answer: {Error}", _connectionId, error);
-                        Close(SignalingCloses.InvalidAnswer);
-                        return "INVALID-ANSWER";
+                        _log.LogDebug("Connection {Id}: WebSocket closed after switched (ignore_disconnect_websocket)", _connectionId);
+                        continue;
                     }
-                    answered = true;
+                    return null;
+                case Inbound.Ended e:
+                    return e.Reason;
+                case Inbound.Message m:
+                    if (!ClientMessage.TryParse(m.Utf8, out var message, out var bad))
+                    {
+                        if (!answered && !m.FromDataChannel) { Close(bad); return bad.Reason; }
+                        _log.LogDebug("Connection {Id}: ignored a bad message ({Reason})", _connectionId, bad.Reason);
+                        continue;
+                    }
+                    switch (message)
+                    {
+                        case ClientMessage.Answer a when !answered && !m.FromDataChannel:
+                            if (_sfu.ApplyAnswer(connection, a.Sdp) is { } error)
+                            {
+                                _log.LogInformation("Connection {Id}: invalid answer: {Error}", _connectionId, error);
+                                Close(SignalingCloses.InvalidAnswer);
+                                return "INVALID-ANSWER";
+                            }
+                            answered = true;
+                            break;
+                        case ClientMessage.ReAnswer ra:
+                            if (_sfu.ApplyReAnswer(connection, ra.Sdp) is { } reError)
+                                _log.LogInformation("Connection {Id}: invalid re-answer: {Error}", _connectionId, reError);
+                            break;
+                        case ClientMessage.Disconnect d:
+                            if (m.FromDataChannel) await _sfu.CloseDataChannelsAsync(connection, TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+                            if (!_webSocketGone) Close(SignalingCloses.Normal);
+                            return string.IsNullOrEmpty(d.Reason) ? "NO-ERROR" : d.Reason;
+                        case ClientMessage.StatsReport when m.FromDataChannel:
+                            Interlocked.Increment(ref _sfu.Counters.ClientStatsReports);
+                            break;
+                        default:
+                            break; // candidates (ICE-lite needs none), pongs, unknown types
+                    }
                     break;
-                case ClientMessage.ReAnswer ra:
-                    if (_sfu.ApplyReAnswer(connection, ra.Sdp) is { } reError)
-                        _log.LogInformation("Connection {Id}: invalid re-answer: {Error}", _connectionId, reError);
-                    break;
-                case ClientMessage.Disconnect d:
-                    Close(SignalingCloses.Normal);
-                    return string.IsNullOrEmpty(d.Reason) ? "NO-ERROR" : d.Reason;
-                default:
-                    break; // candidates (ICE-lite needs none), pongs, stats, unknown types
             }
         }
+    }
+
+    private static TimeSpan Max(TimeSpan t) => t > TimeSpan.Zero ? t : TimeSpan.Zero;
+
+    /// <summary>Reads the WebSocket into the inbox until it closes (or a message is too large).</summary>
+    private async Task PumpWebSocketAsync(byte[] buffer, CancellationToken ct)
+    {
+        SignalingClose? close = null;
+        try
+        {
+            while (true)
+            {
+                var r = await ReceiveAsync(buffer, ct, null).ConfigureAwait(false);
+                if (r.Close is { } c) { close = c; break; }
+                if (r.Length < 0) break;
+                await _inbox.Writer.WriteAsync(new Inbound.Message(buffer.AsSpan(0, r.Length).ToArray(), false), ct).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException) { }
+        _inbox.Writer.TryWrite(new Inbound.WebSocketEnded(close));
+    }
+
+    private abstract record Inbound
+    {
+        public sealed record Message(byte[] Utf8, bool FromDataChannel) : Inbound;
+        public sealed record WebSocketEnded(SignalingClose? Close) : Inbound;
+        public sealed record Ended(string Reason) : Inbound;
     }
 
     /// <summary>
@@ -214,7 +287,11 @@ internal sealed class SignalingSession : IConnectionSignaling
         try
         {
             while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
-                Send(ServerMessages.Ping());
+            {
+                // ping/pong stays on the WebSocket (§6.2); a switched connection is asked for its stats on DC:stats.
+                if (!_webSocketGone) Send(ServerMessages.Ping());
+                if (_switched) SendOn(DataChannelLabels.Stats, ServerMessages.ReqStats());
+            }
         }
         catch (OperationCanceledException) { }
         catch (ObjectDisposedException) { }
@@ -270,7 +347,11 @@ internal sealed class SignalingSession : IConnectionSignaling
         {
             await foreach (var item in _outbox.Reader.ReadAllAsync().ConfigureAwait(false))
             {
-                if (_ws.State is not (WebSocketState.Open or WebSocketState.CloseReceived)) break;
+                if (_ws.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+                {
+                    if (_switched && _ignoreWebSocket) continue; // the connection lives on without it: drop what was meant for it
+                    break;
+                }
                 switch (item)
                 {
                     case Text t:
@@ -289,26 +370,68 @@ internal sealed class SignalingSession : IConnectionSignaling
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException) { }
         finally
         {
-            if (!closed) _stop.Cancel();
+            if (!closed && !(_switched && _ignoreWebSocket)) _stop.Cancel();
         }
     }
 
     // --- IConnectionSignaling (called by the SFU) ---
 
-    public void SendReOffer(string sdp) => Send(ServerMessages.ReOffer(sdp));
+    public void SendReOffer(string sdp) => SendOn(DataChannelLabels.Signaling, ServerMessages.ReOffer(sdp));
 
     public void SendConnectionCreated(ConnectionInfo who, ChannelCounts counts, IReadOnlyList<ConnectionInfo>? present, int minutes) =>
-        Send(ServerMessages.Notify(Notify(ConnectionEvent.Created, who, counts, minutes, present)));
+        SendOn(DataChannelLabels.Notify, ServerMessages.Notify(Notify(ConnectionEvent.Created, who, counts, minutes, present)));
 
     public void SendConnectionDestroyed(ConnectionInfo who, ChannelCounts counts, int minutes) =>
-        Send(ServerMessages.Notify(Notify(ConnectionEvent.Destroyed, who, counts, minutes, null)));
+        SendOn(DataChannelLabels.Notify, ServerMessages.Notify(Notify(ConnectionEvent.Destroyed, who, counts, minutes, null)));
 
-    public void SendPush(JsonElement data) => Send(ServerMessages.Push(data));
+    public void SendPush(JsonElement data) => SendOn(DataChannelLabels.Push, ServerMessages.Push(data));
 
     /// <summary>Ends the session with <paramref name="close"/> (node unavailable: 4502), through the one writer.</summary>
-    public void Terminate(SignalingClose close) => Close(close);
+    public void Terminate(SignalingClose close) => End(close);
 
-    public void Disconnect(string reason) => Close(SignalingCloses.Normal with { Reason = Truncate(reason) });
+    public void Disconnect(string reason) => End(SignalingCloses.Normal with { Reason = Truncate(reason) });
+
+    /// <summary>The SFU's data channels are open: signaling moves onto them (`switched` goes on the WebSocket first).</summary>
+    public void DataChannelsOpen()
+    {
+        if (_connection is not { } c || !c.Info.DataChannelSignaling || _switched) return;
+        Send(ServerMessages.Switched(c.Info.IgnoreDisconnectWebsocket));
+        _switched = true;
+        _log.LogDebug("Connection {Id}: switched to data-channel signaling", _connectionId);
+    }
+
+    /// <summary>A message on DC:signaling or DC:stats (decompressed); handled by the connection's loop like WebSocket ones.</summary>
+    public void DataChannelMessage(string label, byte[] utf8)
+    {
+        if (label is DataChannelLabels.Signaling or DataChannelLabels.Stats)
+            _inbox.Writer.TryWrite(new Inbound.Message(utf8, true));
+    }
+
+    /// <summary>The SFU ended the connection (DTLS closed or failed, ICE consent lost, data channels gone).</summary>
+    public void Ended(string reason)
+    {
+        if (!_webSocketGone && !_switched) Close(reason == "DTLS-FAILED" ? SignalingCloses.DtlsFailed : SignalingCloses.Normal with { Reason = Truncate(reason) });
+        _inbox.Writer.TryWrite(new Inbound.Ended(reason));
+    }
+
+    /// <summary>Sends on the data channel of that label once switched, else on the WebSocket.</summary>
+    private void SendOn(string label, byte[] utf8)
+    {
+        if (_switched && _connection is { } c) _sfu.SendOnDataChannel(c, label, utf8);
+        else Send(utf8);
+    }
+
+    /// <summary>
+    /// A server-side end. Before the switch (or while the WebSocket is there): the close frame. After the switch:
+    /// `{"type":"close"}` on DC:signaling when data_channel_signaling_close_message is on; the SFU then closes the
+    /// data channels and DTLS (the SDK's channel close ends the client), and the loop ends.
+    /// </summary>
+    private void End(SignalingClose close)
+    {
+        if (_switched && _options.DataChannelSignalingCloseMessage) SendOn(DataChannelLabels.Signaling, ServerMessages.Close(close));
+        if (!_webSocketGone) Close(close);
+        if (_switched) _inbox.Writer.TryWrite(new Inbound.Ended(close.Reason));
+    }
 
     private static string Truncate(string reason) => reason.Length <= 100 ? reason : reason[..100];
 

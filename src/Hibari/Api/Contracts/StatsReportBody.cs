@@ -35,6 +35,14 @@ public sealed record StatsReportBody
     public long TotalSrtpUnprotectFailures { get; init; }
     /// <summary>Hibari: datagrams on the media port that were not STUN, DTLS or RTP/RTCP, or came from no known peer.</summary>
     public long TotalDroppedMediaDatagrams { get; init; }
+    /// <summary>Messaging (`#` labels): messages received from clients, sent to clients, and dropped (bad label/direction, bad zlib, full buffers).</summary>
+    public long TotalReceivedMessages { get; init; }
+    public long TotalReceivedMessageByteSize { get; init; }
+    public long TotalSentMessages { get; init; }
+    public long TotalSentMessageByteSize { get; init; }
+    public long TotalDroppedMessages { get; init; }
+    /// <summary>`stats` answers clients sent on DC:stats to the node's `req-stats`.</summary>
+    public long TotalReceivedClientStats { get; init; }
     public ClusterStatsBody? Cluster { get; init; }
     public ClusterRelayStatsBody[] ClusterRelay { get; init; } = [];
 }

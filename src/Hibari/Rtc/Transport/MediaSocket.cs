@@ -272,7 +272,13 @@ public sealed class MediaSocket : IDisposable
     {
         _stopping = true;
         _socket?.Dispose();
-        if (_thread is { } t && t != Thread.CurrentThread) t.Join(TimeSpan.FromSeconds(2));
+        if (_thread is { } t && t != Thread.CurrentThread && !t.Join(TimeSpan.FromSeconds(2))) return;
+        // What was posted but never ran (peers' close-down: their DTLS endpoints and threads) runs here, once.
+        while (_posted.TryDequeue(out var action))
+        {
+            try { action(); }
+            catch (Exception e) { _log.LogWarning(e, "Media socket: a posted action failed at shutdown"); }
+        }
     }
 
     private sealed class Entry(string localUfrag, IceCredentials credentials, IMediaPeer peer, long registered)

@@ -75,7 +75,8 @@ public static class ConnectParser
         JsonElement? dataChannels = null;
         if (m.TryGetProperty("data_channels", out var dc) && dc.ValueKind != JsonValueKind.Null)
         {
-            if (dc.ValueKind != JsonValueKind.Array) return false;
+            if (!DataChannelsParser.TryParse(dc, out _, out var why))
+                return Fail(SignalingCloses.WithDetail(SignalingCloses.InvalidDataChannels, why), out error);
             dataChannels = dc.Clone();
         }
 

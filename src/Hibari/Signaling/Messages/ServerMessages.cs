@@ -197,6 +197,60 @@ public static class ServerMessages
     /// <summary>`{"type":"req-stats"}` on DC:stats.</summary>
     public static byte[] ReqStats() => Write(w => w.WriteString("type", "req-stats"));
 
+    /// <summary>
+    /// The offer's `data_channels`: the system labels when signaling moves to data channels (direction sendrecv,
+    /// compress as the client asked), then every messaging label as it is in effect.
+    /// </summary>
+    public static JsonElement OfferDataChannels(bool dataChannelSignaling, IReadOnlyList<Sfu.DataChannelSpec> specs)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var w = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            w.WriteStartArray();
+            if (dataChannelSignaling)
+            {
+                foreach (var label in Sfu.DataChannelLabels.System)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("label", label);
+                    w.WriteString("direction", "sendrecv");
+                    w.WriteBoolean("compress", specs.FirstOrDefault(d => d.Label == label)?.Compress ?? false);
+                    w.WriteEndObject();
+                }
+            }
+            foreach (var d in specs)
+            {
+                if (!d.IsMessaging) continue;
+                w.WriteStartObject();
+                w.WriteString("label", d.Label);
+                w.WriteString("direction", d.Direction switch
+                {
+                    Sfu.DataChannelDirection.SendOnly => "sendonly",
+                    Sfu.DataChannelDirection.RecvOnly => "recvonly",
+                    _ => "sendrecv",
+                });
+                w.WriteBoolean("compress", d.Compress);
+                w.WriteBoolean("ordered", d.Ordered);
+                if (d.MaxPacketLifeTime is { } l) w.WriteNumber("max_packet_life_time", l);
+                if (d.MaxRetransmits is { } r) w.WriteNumber("max_retransmits", r);
+                if (d.Protocol is { } p) w.WriteString("protocol", p);
+                if (d.SenderConnectionIdHeader)
+                {
+                    w.WriteStartArray("header");
+                    w.WriteStartObject();
+                    w.WriteString("type", "sender_connection_id");
+                    w.WriteNumber("length", SoraId.Length);
+                    w.WriteEndObject();
+                    w.WriteEndArray();
+                }
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
+        using var doc = JsonDocument.Parse(buffer.WrittenMemory);
+        return doc.RootElement.Clone();
+    }
+
     private static void WriteRawOrNull(Utf8JsonWriter w, string name, JsonElement? value)
     {
         w.WritePropertyName(name);

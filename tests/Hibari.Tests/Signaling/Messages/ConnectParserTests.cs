@@ -213,7 +213,11 @@ public sealed class ConnectParserTests
         { """{"type":"connect","role":"sendrecv","channel_id":"c","ignore_disconnect_websocket":0}""", "INVALID-SIGNALING-MESSAGE" },
         { """{"type":"connect","role":"sendrecv","channel_id":"c","redirect":"true"}""", "INVALID-SIGNALING-MESSAGE" },
         { """{"type":"connect","role":"sendrecv","channel_id":"c","sdp":1}""", "INVALID-SIGNALING-MESSAGE" },
-        { """{"type":"connect","role":"sendrecv","channel_id":"c","data_channels":{}}""", "INVALID-SIGNALING-MESSAGE" },
+        { """{"type":"connect","role":"sendrecv","channel_id":"c","data_channels":{}}""", "INVALID-DATA-CHANNELS: data_channels must be an array" },
+        { """{"type":"connect","role":"sendrecv","channel_id":"c","data_channels":[{"label":"chat","direction":"sendrecv"}]}""",
+            "INVALID-DATA-CHANNELS: data_channels[0]: label chat must start with # (or be a system label)" },
+        { """{"type":"connect","role":"sendrecv","channel_id":"c","data_channels":[{"label":"#a","direction":"sendrecv"},{"label":"#a","direction":"recvonly"}]}""",
+            "INVALID-DATA-CHANNELS: data_channels[1]: label #a appears twice" },
         { """{"type":"connect","role":"sendrecv","channel_id":"c","sora_client":false}""", "INVALID-SIGNALING-MESSAGE" },
     };
 
@@ -234,7 +238,7 @@ public sealed class ConnectParserTests
             SignalingCloses.InvalidMessage, SignalingCloses.InvalidRole, SignalingCloses.InvalidChannelId,
             SignalingCloses.InvalidClientId, SignalingCloses.InvalidBundleId, SignalingCloses.InvalidAudio,
             SignalingCloses.InvalidVideo, SignalingCloses.UnsupportedCodecType, SignalingCloses.MultistreamRequired,
-            SignalingCloses.MessageTooLarge,
+            SignalingCloses.MessageTooLarge, SignalingCloses.InvalidDataChannels,
         };
         Assert.Equal(closes.Length, closes.Select(c => c.Code).Distinct().Count());
     }
