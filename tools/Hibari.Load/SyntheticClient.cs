@@ -28,6 +28,8 @@ public sealed record SyntheticClientOptions
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(20);
     /// <summary>Drop every Nth received media packet (0: none) and NACK it, to exercise the SFU's RTX repair.</summary>
     public int DropEveryNth { get; init; }
+    /// <summary>Run SCTP over DTLS and accept the server's data channels (data-channel signaling, messaging).</summary>
+    public bool DataChannels { get; init; }
 }
 
 /// <summary>
@@ -69,6 +71,12 @@ public sealed class SyntheticClient : IAsyncDisposable
     private readonly ConcurrentDictionary<(uint Ssrc, ushort Seq), byte> _nacked = new();
     private readonly byte[] _rtcpBuffer = new byte[256];
     private long _dropped, _rtxReceived, _rtxRepaired;
+    private volatile ClientDataChannels? _dc;
+    private volatile bool _switched;
+    private readonly ConcurrentQueue<(string Label, byte[] Data)> _appMessages = new();
+    private long _appMessagesReceived, _appBytesReceived;
+    private readonly LatencyRecorder _messageLatency = new();
+    private const uint MessageMagic = 0x48424C4D; // "HBLM": a load message's first 4 bytes, then its send time
 
     public SyntheticClient(Uri signalingUrl, string channelId, SyntheticClientOptions? options = null)
     {
@@ -110,6 +118,17 @@ public sealed class SyntheticClient : IAsyncDisposable
     /// <summary>The signaling URL that delivered the offer.</summary>
     public Uri ConnectedUrl { get; private set; }
     public string? CloseReason => _ws.CloseStatusDescription;
+    /// <summary>The data channels (null without <see cref="SyntheticClientOptions.DataChannels"/> or before DTLS).</summary>
+    public ClientDataChannels? DataChannels => _dc;
+    /// <summary>`switched` arrived: signaling goes on DC:signaling.</summary>
+    public bool Switched => _switched;
+    /// <summary>Messages on `#` labels (the first 10,000), and counts of all of them.</summary>
+    public IReadOnlyList<(string Label, byte[] Data)> AppMessages => _appMessages.ToList();
+    public long AppMessagesReceived => Interlocked.Read(ref _appMessagesReceived);
+    public long AppBytesReceived => Interlocked.Read(ref _appBytesReceived);
+    /// <summary>One-way latency of messages made by <see cref="LoadMessage"/> (same process, same clock).</summary>
+    public LatencyRecorder MessageLatency => _messageLatency;
+    public WebSocketState WebSocketState => _ws.State;
 
     /// <summary>Connects: signaling, offer/answer, ICE, DTLS. Throws with the close code and reason if the server refuses.</summary>
     public async Task ConnectAsync(CancellationToken ct = default)
@@ -150,6 +169,7 @@ public sealed class SyntheticClient : IAsyncDisposable
         }
         if ((string?)offer["type"] != "offer") throw new InvalidOperationException($"expected an offer, got {offer.ToJsonString()}");
         ConnectToOffer = started.Elapsed;
+        _messages.Enqueue(offer);
         ConnectionId = (string?)offer["connection_id"];
         SessionId = (string?)offer["session_id"];
         var answer = Answer((string)offer["sdp"]!, initial: true);
@@ -160,8 +180,15 @@ public sealed class SyntheticClient : IAsyncDisposable
         _ = Task.Run(() => IceLoopAsync(_stop.Token));
         await _iceDone.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
         _dtls = new DtlsClientEndpoint(_certificate, _serverFingerprint, d => _udp.SendTo(d, SocketFlags.None, _server!));
+        _dtls.ApplicationData = d => _dc?.Receive(d.Span);
         _dtls.Start();
         var result = await _dtls.Handshake.WaitAsync(timeout.Token).ConfigureAwait(false);
+        if (_options.DataChannels)
+        {
+            var dtls = _dtls;
+            _dc = new ClientDataChannels(p => dtls.SendApplicationData(p.Span));
+            _ = Task.Run(() => DataChannelLoopAsync(_dc, _stop.Token));
+        }
         var (send, receive) = DtlsSrtpKeyingMaterial.CreateContexts(result.Profile, result.KeyingMaterial, isDtlsClient: true);
         _send = send;
         _receive = receive;
@@ -399,7 +426,16 @@ public sealed class SyntheticClient : IAsyncDisposable
                 {
                     case "re-offer":
                         var answer = Answer((string)m["sdp"]!, initial: false);
-                        await SendJsonAsync(new JsonObject { ["type"] = "re-answer", ["sdp"] = answer }, ct).ConfigureAwait(false);
+                        await SendSignalingAsync(new JsonObject { ["type"] = "re-answer", ["sdp"] = answer }, ct).ConfigureAwait(false);
+                        break;
+                    case "switched":
+                        _switched = true;
+                        // As sora-js-sdk: with ignore_disconnect_websocket the client drops its WebSocket at once.
+                        if ((bool?)m["ignore_disconnect_websocket"] == true)
+                        {
+                            await _ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", ct).ConfigureAwait(false);
+                            return;
+                        }
                         break;
                     case "ping":
                         await SendJsonAsync(new JsonObject { ["type"] = "pong" }, ct).ConfigureAwait(false);
@@ -409,6 +445,74 @@ public sealed class SyntheticClient : IAsyncDisposable
         }
         catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException) { }
     }
+
+    /// <summary>As sora-js-sdk's sendSignalingMessage: DC:signaling once the server opened it, else the WebSocket.</summary>
+    private async Task SendSignalingAsync(JsonObject message, CancellationToken ct)
+    {
+        if (_dc is { } dc && dc.OpenLabels.Contains("signaling"))
+        {
+            if (!dc.Send("signaling", Encoding.UTF8.GetBytes(message.ToJsonString()), binary: false))
+                throw new InvalidOperationException("DC:signaling refused the message");
+            return;
+        }
+        await SendJsonAsync(message, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Messages of the server's data channels: signaling, notify and push go where WebSocket ones go (tagged `_via`).</summary>
+    private async Task DataChannelLoopAsync(ClientDataChannels dc, CancellationToken ct)
+    {
+        try
+        {
+            await foreach (var (label, message) in dc.Received.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                if (label.StartsWith('#'))
+                {
+                    Interlocked.Increment(ref _appMessagesReceived);
+                    Interlocked.Add(ref _appBytesReceived, message.Data.Length);
+                    if (_appMessages.Count < 10_000) _appMessages.Enqueue((label, message.Data));
+                    var d = message.Data;
+                    for (var at = 0; at <= 26 && at + 12 <= d.Length; at += 26) // with or without a 26-byte header
+                    {
+                        if (BinaryPrimitives.ReadUInt32BigEndian(d.AsSpan(at)) != MessageMagic) continue;
+                        var sent = BinaryPrimitives.ReadInt64BigEndian(d.AsSpan(at + 4));
+                        _messageLatency.Add((long)Stopwatch.GetElapsedTime(sent).TotalMicroseconds);
+                        break;
+                    }
+                    continue;
+                }
+                JsonObject? m;
+                try { m = JsonNode.Parse(message.Data) as JsonObject; }
+                catch (System.Text.Json.JsonException) { continue; }
+                if (m is null) continue;
+                m["_via"] = "datachannel:" + label;
+                _messages.Enqueue(m);
+                switch ((string?)m["type"])
+                {
+                    case "re-offer":
+                        var answer = Answer((string)m["sdp"]!, initial: false);
+                        await SendSignalingAsync(new JsonObject { ["type"] = "re-answer", ["sdp"] = answer }, ct).ConfigureAwait(false);
+                        break;
+                    case "req-stats":
+                        dc.Send("stats", """{"type":"stats","reports":[]}"""u8, binary: false);
+                        break;
+                }
+            }
+        }
+        catch (OperationCanceledException) { }
+        catch (InvalidOperationException) { }
+    }
+
+    /// <summary>A message for load runs: magic, send time, then <paramref name="size"/> − 12 filler bytes.</summary>
+    public static byte[] LoadMessage(int size)
+    {
+        var b = new byte[Math.Max(12, size)];
+        BinaryPrimitives.WriteUInt32BigEndian(b, MessageMagic);
+        BinaryPrimitives.WriteInt64BigEndian(b.AsSpan(4), Stopwatch.GetTimestamp());
+        return b;
+    }
+
+    /// <summary>Sends on a `#` label (false: not open or the send buffer is full).</summary>
+    public bool SendMessage(string label, ReadOnlySpan<byte> data, bool binary = true) => _dc?.Send(label, data, binary) ?? false;
 
     private async Task SendJsonAsync(JsonObject message, CancellationToken ct)
     {
@@ -438,10 +542,17 @@ public sealed class SyntheticClient : IAsyncDisposable
         try
         {
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+            if (_switched && _dc is { } dc)
+            {
+                // As sora-js-sdk: disconnect on DC:signaling, then wait for the server to close the channels.
+                await SendSignalingAsync(new JsonObject { ["type"] = "disconnect", ["reason"] = "NO-ERROR" }, cts.Token).ConfigureAwait(false);
+                while (dc.OpenLabels.Count > 0 && !cts.IsCancellationRequested) await Task.Delay(10, cts.Token).ConfigureAwait(false);
+                return;
+            }
             await SendJsonAsync(new JsonObject { ["type"] = "disconnect", ["reason"] = "NO-ERROR" }, cts.Token).ConfigureAwait(false);
             if (_signalingLoop is { } loop) await loop.WaitAsync(cts.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is OperationCanceledException or WebSocketException or TimeoutException or ObjectDisposedException) { }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException or TimeoutException or ObjectDisposedException or InvalidOperationException) { }
     }
 
     public async ValueTask DisposeAsync()
@@ -456,6 +567,7 @@ public sealed class SyntheticClient : IAsyncDisposable
             }
         }
         catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException) { }
+        _dc?.Dispose();
         _dtls?.Dispose();
         _udp.Dispose();
         _ws.Dispose();
