@@ -21,6 +21,9 @@ var warmup = TimeSpan.FromSeconds(double.Parse(a.GetValueOrDefault("warmup", "3"
 int? serverPid = a.TryGetValue("server-pid", out var pidText) ? int.Parse(pidText, CultureInfo.InvariantCulture) : null;
 
 var certificate = DtlsCertificate.Generate();
+if (a.TryGetValue("messaging", out var messageSizeText))
+    return await MessagingRunAsync(url, channel, int.Parse(messageSizeText, CultureInfo.InvariantCulture), duration, warmup, serverPid, certificate,
+        int.Parse(a.GetValueOrDefault("rate", "0"), CultureInfo.InvariantCulture));
 var subs = new List<SyntheticClient>();
 var pubs = new List<SyntheticClient>();
 try
@@ -87,6 +90,78 @@ catch (Exception e)
 finally
 {
     foreach (var c in subs.Concat(pubs)) await c.DisposeAsync();
+}
+
+// Messaging through the node: client A sends SIZE-byte messages on #load as fast as its SCTP send buffer takes them
+// (the server needs data_channel_messaging = true), client B receives them. Reports messages/s, MB/s, one-way latency.
+//   ... Hibari.Load.dll --url ws://127.0.0.1:5000/signaling --messaging 1000 --duration 10 --server-pid 12345 [--rate 1000]
+// --rate N paces the sender to N messages/s (latency without queueing); 0 (default) sends as fast as possible.
+static async Task<int> MessagingRunAsync(Uri url, string channel, int size, TimeSpan duration, TimeSpan warmup, int? serverPid, DtlsCertificate certificate,
+    int rate)
+{
+    SyntheticClient Make(string direction) => new(url, channel, new SyntheticClientOptions
+    {
+        Role = "sendonly", Certificate = certificate, DataChannels = true,
+        ConnectExtra = new System.Text.Json.Nodes.JsonObject
+        {
+            ["video"] = false, ["data_channel_signaling"] = true,
+            ["data_channels"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject { ["label"] = "#load", ["direction"] = direction }),
+        },
+    });
+    await using var sender = Make("sendonly");
+    await using var receiver = Make("recvonly");
+    try
+    {
+        await receiver.ConnectAsync();
+        await sender.ConnectAsync();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!(sender.DataChannels?.OpenLabels.Contains("#load") ?? false) || !(receiver.DataChannels?.OpenLabels.Contains("#load") ?? false))
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("#load did not open on both clients (data_channel_messaging = true on the server?)");
+            await Task.Delay(10);
+        }
+        long sent = 0;
+        var stopAt = Stopwatch.StartNew();
+        long received0 = 0, bytes0 = 0, sent0 = 0;
+        var cpu0 = TimeSpan.Zero;
+        var measuring = false;
+        Stopwatch? clock = null;
+        while (stopAt.Elapsed < warmup + duration)
+        {
+            if (!measuring && stopAt.Elapsed >= warmup)
+            {
+                measuring = true;
+                receiver.MessageLatency.Clear();
+                received0 = receiver.AppMessagesReceived; bytes0 = receiver.AppBytesReceived; sent0 = sent;
+                cpu0 = serverPid is { } p0 ? ServerCpu(p0) : TimeSpan.Zero;
+                clock = Stopwatch.StartNew();
+            }
+            if (rate > 0 && sent >= stopAt.Elapsed.TotalSeconds * rate) { await Task.Delay(1); continue; }
+            // Keep about 1 MB in flight: the receiver's rate, not the sender's buffer, sets the pace.
+            if (sender.DataChannels!.BufferedAmount < 1_000_000 && sender.SendMessage("#load", SyntheticClient.LoadMessage(size))) sent++;
+            else await Task.Delay(1);
+        }
+        var elapsed = clock!.Elapsed.TotalSeconds;
+        var cpu = serverPid is { } p1 ? ServerCpu(p1) - cpu0 : TimeSpan.Zero;
+        var received = receiver.AppMessagesReceived - received0;
+        var bytes = receiver.AppBytesReceived - bytes0;
+        var latency = receiver.MessageLatency.Snapshot().Order().ToArray();
+        Console.WriteLine(JsonSerializer.Serialize(new
+        {
+            message_size = size, seconds = Math.Round(elapsed, 1),
+            sent_per_s = Math.Round((sent - sent0) / elapsed), received_per_s = Math.Round(received / elapsed),
+            received_mb_per_s = Math.Round(bytes / elapsed / 1e6, 2),
+            latency_us_p50 = LatencyRecorder.Percentile(latency, 50), latency_us_p99 = LatencyRecorder.Percentile(latency, 99),
+            server_cpu_cores = serverPid is null ? (double?)null : Math.Round(cpu.TotalSeconds / elapsed, 3),
+            server_us_per_message = serverPid is null || received == 0 ? (double?)null : Math.Round(cpu.TotalMicroseconds / received, 2),
+        }));
+        return received > 0 ? 0 : 1;
+    }
+    catch (Exception e)
+    {
+        Console.Error.WriteLine("load: " + e.Message);
+        return 2;
+    }
 }
 
 // utime + stime of a process from /proc/PID/stat (clock ticks of 10 ms on Linux).

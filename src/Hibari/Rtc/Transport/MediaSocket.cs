@@ -88,12 +88,52 @@ public sealed class MediaSocket : IDisposable
             throw;
         }
         _socket = socket;
+        // A second, private loopback socket only wakes the thread when something is posted while it waits.
+        _wake = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        _wake.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        _wakeEndPoint = _wake.LocalEndPoint!;
         _thread = new Thread(Run) { Name = "hibari-media", IsBackground = true };
         _thread.Start();
     }
 
-    /// <summary>Runs <paramref name="action"/> on the media thread (within one tick).</summary>
-    public void Post(Action action) => _posted.Enqueue(action);
+    /// <summary>Runs <paramref name="action"/> on the media thread, at once if it is waiting for datagrams.</summary>
+    public void Post(Action action)
+    {
+        _posted.Enqueue(action);
+        if (Volatile.Read(ref _waiting) == 1 && Interlocked.Exchange(ref _waiting, 0) == 1)
+        {
+            try { _wake?.SendTo(WakeByte, SocketFlags.None, _wakeEndPoint!); }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
+        }
+    }
+
+    private static readonly byte[] WakeByte = [0];
+    private Socket? _wake;
+    private EndPoint? _wakeEndPoint;
+    private int _waiting;
+    private readonly List<Socket> _readable = new(2);
+
+    /// <summary>Waits up to 5 ms for a datagram or a post; true when the media socket is readable.</summary>
+    private bool Wait(Socket socket)
+    {
+        Volatile.Write(ref _waiting, 1);
+        if (!_posted.IsEmpty)
+        {
+            Volatile.Write(ref _waiting, 0);
+            return socket.Available > 0;
+        }
+        _readable.Clear();
+        _readable.Add(socket);
+        _readable.Add(_wake!);
+        Socket.Select(_readable, null, null, 5_000);
+        Volatile.Write(ref _waiting, 0);
+        if (_readable.Contains(_wake!))
+        {
+            Span<byte> sink = stackalloc byte[16];
+            while (_wake!.Available > 0) _wake.Receive(sink);
+        }
+        return _readable.Contains(socket);
+    }
 
     /// <summary>
     /// Registers a peer by the ICE credentials of its offer/answer: STUN requests with USERNAME
@@ -151,7 +191,7 @@ public sealed class MediaSocket : IDisposable
         {
             try
             {
-                if (socket.Poll(5_000, SelectMode.SelectRead))
+                if (Wait(socket))
                 {
                     // Drain a bounded batch, so posted actions and timers run under load too.
                     for (var i = 0; i < 256; i++)
@@ -272,6 +312,7 @@ public sealed class MediaSocket : IDisposable
     {
         _stopping = true;
         _socket?.Dispose();
+        _wake?.Dispose();
         if (_thread is { } t && t != Thread.CurrentThread && !t.Join(TimeSpan.FromSeconds(2))) return;
         // What was posted but never ran (peers' close-down: their DTLS endpoints and threads) runs here, once.
         while (_posted.TryDequeue(out var action))
