@@ -69,13 +69,34 @@ internal sealed class WireLog
     public long DataChunksAToB, DataChunksBToA;
     public readonly Dictionary<uint, int> DataSendsAToB = new();
 
+    private readonly Queue<string> _recent = new();
+    private bool _lastRecorded;
+
+    /// <summary>The last 40 packets on the wire (heartbeats left out), one line each (for failure messages).</summary>
+    public string Recent => string.Join("\n", _recent);
+
+    private static string Describe(SctpChunk c) => c switch
+    {
+        DataChunk d => $"DATA {d.Tsn} s{d.StreamId}#{d.Ssn}{(d.Beginning ? "B" : "")}{(d.Ending ? "E" : "")}{(d.Unordered ? "U" : "")} {d.UserData.Length}B",
+        SackChunk k => $"SACK cum {k.CumulativeTsnAck} rwnd {k.AdvertisedReceiverWindow} gaps [{string.Join(",", k.GapBlocks.Select(g => $"{g.Start}-{g.End}"))}] dups {k.DuplicateTsns.Count}",
+        ForwardTsnChunk f => $"FORWARD-TSN {f.NewCumulativeTsn} [{string.Join(",", f.Streams.Select(x => $"s{x.StreamId}#{x.Ssn}"))}]",
+        _ => c.Type.ToString(),
+    };
+
     public void Attach(SctpTestPipe pipe)
     {
         var previous = pipe.Tap;
+        var previousLost = pipe.Lost;
+        pipe.Lost = (toB, p) => { previousLost?.Invoke(toB, p); if (_lastRecorded) _recent.Enqueue("  (lost)"); };
         pipe.Tap = (fromA, p) =>
         {
             previous?.Invoke(fromA, p);
-            foreach (var c in VirtualLink.Chunks(p))
+            var chunks = VirtualLink.Chunks(p);
+            _lastRecorded = !chunks.All(c => c is HeartbeatChunk); // keep the interesting ones
+            if (!_lastRecorded) return;
+            _recent.Enqueue($"{pipe.NowMicros / 1000} ms {(fromA ? "A→B" : "B→A")} {string.Join(" | ", VirtualLink.Chunks(p).Select(Describe))}");
+            while (_recent.Count > 40) _recent.Dequeue();
+            foreach (var c in chunks)
             {
                 switch (c)
                 {
