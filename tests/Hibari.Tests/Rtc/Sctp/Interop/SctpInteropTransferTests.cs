@@ -101,4 +101,33 @@ public sealed class SctpInteropTransferTests(ITestOutputHelper output) : Interop
                          $"retransmitted {r.RetransmittedChunks} of {r.DataChunks} DATA chunks");
         if (assertUnder5s) Assert.True(r.SimulatedSeconds < 5, $"took {r.SimulatedSeconds:F2} s of simulated time");
     }
+
+    /// <summary>
+    /// Throughput on the virtual network (5 ms one-way delay, loss both ways): messages/s and MB/s in simulated time and
+    /// in wall-clock time of this thread's run (CPU of both ends plus the pipe). Recorded in docs/benchmarks.md.
+    /// </summary>
+    [Theory]
+    [InlineData("managed", "managed", 1000, 0.0)]
+    [InlineData("managed", "managed", 1000, 0.05)]
+    [InlineData("managed", "managed", 65536, 0.0)]
+    [InlineData("managed", "managed", 65536, 0.05)]
+    [InlineData("managed", "usrsctp", 1000, 0.0)]
+    [InlineData("managed", "usrsctp", 1000, 0.05)]
+    [InlineData("managed", "usrsctp", 65536, 0.0)]
+    [InlineData("managed", "usrsctp", 65536, 0.05)]
+    [InlineData("usrsctp", "managed", 1000, 0.0)]
+    [InlineData("usrsctp", "managed", 1000, 0.05)]
+    [InlineData("usrsctp", "managed", 65536, 0.0)]
+    [InlineData("usrsctp", "managed", 65536, 0.05)]
+    public void Throughput_on_the_virtual_network(string sender, string receiver, int size, double loss)
+    {
+        var (tx, rx, pipe) = Connected(Parse(sender), Parse(receiver), 40);
+        pipe.LossAToB = pipe.LossBToA = loss;
+        var count = size >= 65536 ? 200 : 2000;
+        var cpu0 = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+        var r = Transfer(tx, rx, pipe, Enumerable.Repeat(size, count).ToArray(), TimeSpan.FromSeconds(600));
+        var cpu = (System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
+        Output.WriteLine($"RESULT | {sender} → {receiver} | {size} B x {count} | {loss:P0} | sim {r.SimulatedSeconds:F2} s: {count / r.SimulatedSeconds:F0} msg/s, {r.Bytes / 1e6 / r.SimulatedSeconds:F2} MB/s " +
+                         $"| wall {r.WallSeconds * 1000:F0} ms (process CPU {cpu * 1000:F0} ms): {count / r.WallSeconds:F0} msg/s, {r.Bytes / 1e6 / r.WallSeconds:F1} MB/s | rtx {r.RetransmittedChunks}/{r.DataChunks} |");
+    }
 }
