@@ -20,7 +20,10 @@ public sealed class SctpAssociation : ISctpAssociation
     private readonly int _maxFragment;
     private readonly long _minRto, _maxRto;
 
-    private long _now;
+    // Time since the first Tick (µs). Calls before the first Tick happen at time 0, i.e. at that Tick: a caller's clock
+    // may start anywhere (a monotonic clock since boot), and the first packet may well arrive before the first Tick.
+    private long _now, _clockBase;
+    private bool _clockKnown;
     private bool _terminated;
     private int _depth;
 
@@ -124,7 +127,8 @@ public sealed class SctpAssociation : ISctpAssociation
     public void Tick(long nowMicros)
     {
         if (_terminated) return;
-        _now = nowMicros;
+        if (!_clockKnown) { _clockKnown = true; _clockBase = nowMicros; }
+        _now = Math.Max(_now, nowMicros - _clockBase); // never backwards
         _depth++;
         try
         {

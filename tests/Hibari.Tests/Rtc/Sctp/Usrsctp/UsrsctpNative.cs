@@ -64,6 +64,7 @@ internal static class UsrsctpNative
     public const int MSG_NOTIFICATION = 0x2000;
 
     // Socket options (level IPPROTO_SCTP)
+    public const int SCTP_RTOINFO = 0x01;
     public const int SCTP_INITMSG = 0x03;
     public const int SCTP_NODELAY = 0x04;
     public const int SCTP_EXPLICIT_EOR = 0x1b;
