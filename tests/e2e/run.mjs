@@ -450,7 +450,7 @@ const isConnId = id => typeof id === 'string' && id.length === 26;
 
 // ---------------------------------------------------------------------------------------------- scenarios
 const scenarios = [];
-const scenario = (name, fn, { selftest = false } = {}) => scenarios.push({ name, fn, selftest });
+const scenario = (name, fn, { selftest = false, bench = false } = {}) => scenarios.push({ name, fn, selftest, bench });
 const channelName = name => `e2e-${name}-${Date.now().toString(36)}`;
 
 /** Waits until client `h` decodes video frames and receives audio packets from every connection id in `from`. */
@@ -950,6 +950,25 @@ scenario('dc_signaling_ignore_ws', async ctx => {
   await waitTracksGone(b, a.first.connectionId, 'A');
 });
 
+// Benchmark (not in the test run; `node tests/e2e/run.mjs --only bench_messaging`): messages/s and MB/s between two
+// Chromium clients through one node, for several message sizes. Prints one JSON line per size.
+scenario('bench_messaging', async ctx => {
+  const node = await ctx.node('n1', { data_channel_messaging: 'true' });
+  const channel = channelName('bench');
+  const page = await harnessPage(ctx, 'page');
+  const a = await client(ctx, page, 'A', node, { channel, role: 'messaging', options: { dataChannels: [{ label: '#bench', direction: 'sendonly' }] } });
+  const b = await client(ctx, page, 'B', node, { channel, role: 'messaging', options: { dataChannels: [{ label: '#bench', direction: 'recvonly' }] } });
+  mustConnect(a.first, b.first);
+  await until('#bench open on A and B', async () => (await a.summary()).datachannels.length === 1 && (await b.summary()).datachannels.length === 1);
+  for (const [size, count] of [[100, 20000], [1000, 10000], [16384, 600], [65536, 150]]) {
+    const r = await page.evaluate(([from, to, size, count]) => window.harness.flood(from, to, '#bench', size, count), ['A', 'B', size, count]);
+    const stats = (await node.api('Sora_20171010.GetStatsReport', {})).json ?? {};
+    const counters = Object.fromEntries(Object.entries(stats).filter(([k]) => k.includes('message')));
+    check(r.received === count, `B received ${r.received} of ${count} ${size}-byte messages; node ${short(counters)}`);
+    console.log(`    ${JSON.stringify({ message_size: size, messages: count, seconds: r.seconds, messages_per_s: Math.round(count / r.seconds), mb_per_s: +(count * size / r.seconds / 1e6).toFixed(2) })}`);
+  }
+}, { bench: true });
+
 // Self-tests: the harness against the stub node (they pass today; run with --selftest).
 scenario('selftest_close_reported', async ctx => {
   const stub = await ctx.stub('stub', 'close');
@@ -1057,10 +1076,10 @@ scenario('selftest_demo_page_media', async ctx => {
 }, { selftest: true });
 
 // ---------------------------------------------------------------------------------------------- main
-if (opt.list) { for (const s of scenarios) console.log(s.selftest ? `${s.name} (--selftest)` : s.name); process.exit(0); }
+if (opt.list) { for (const s of scenarios) console.log(s.selftest ? `${s.name} (--selftest)` : s.bench ? `${s.name} (benchmark: --only)` : s.name); process.exit(0); }
 const unknown = (opt.only ?? []).filter(n => !scenarios.some(s => s.name === n));
 if (unknown.length) { console.error(`unknown scenario(s): ${unknown.join(', ')}; known: ${scenarios.map(s => s.name).join(', ')}`); process.exit(2); }
-const selected = opt.only ? scenarios.filter(s => opt.only.includes(s.name)) : scenarios.filter(s => s.selftest === !!opt.selftest);
+const selected = opt.only ? scenarios.filter(s => opt.only.includes(s.name)) : scenarios.filter(s => s.selftest === !!opt.selftest && !s.bench);
 
 console.log(`e2e: ${selected.length} scenario(s); server ${path.relative(process.cwd(), DLL)}; ${inNetns ? 'private network namespace (lo only)' : 'host network'}${opt.trace ? '; signaling traced' : ''}`);
 for (const sc of selected) {

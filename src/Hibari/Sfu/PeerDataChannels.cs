@@ -60,9 +60,17 @@ internal sealed class PeerDataChannels : IDisposable
     public bool Closing { get; private set; }
     public long ProtocolErrors => _endpoint.ProtocolErrors;
 
-    public void Receive(ReadOnlySpan<byte> packet) => _sctp.Receive(packet);
+    public void Receive(ReadOnlySpan<byte> packet)
+    {
+        _sctp.Receive(packet);
+        Drain(); // a SACK may have made room
+    }
 
-    public void Tick(long nowMicros) => _sctp.Tick(nowMicros);
+    public void Tick(long nowMicros)
+    {
+        _sctp.Tick(nowMicros);
+        Drain();
+    }
 
     /// <summary>Opens the node's channels (system and messaging labels); <see cref="AllOpen"/> follows their ACKs.</summary>
     public void OpenAll(IEnumerable<(string Label, DataChannelOptions Options)> channels)
@@ -96,9 +104,43 @@ internal sealed class PeerDataChannels : IDisposable
         AllOpen?.Invoke();
     }
 
-    /// <summary>Sends on the node's channel of that label; false when it is not open or its buffer is full.</summary>
-    public bool Send(string label, ReadOnlySpan<byte> data, bool binary) =>
-        _opened.TryGetValue(label, out var channel) && channel.Send(data, binary);
+    /// <summary>
+    /// Bytes a connection may have waiting for room in its SCTP send buffer (on top of that buffer's 2 MB): a burst
+    /// toward a slower client is queued, not lost (Chrome's own limit for one channel's bufferedAmount is 16 MB).
+    /// </summary>
+    public const long MaxBacklogBytes = 16 * 1024 * 1024;
+
+    private readonly Queue<(string Label, byte[] Data, bool Binary)> _backlog = new();
+    private long _backlogBytes;
+
+    public long BacklogBytes => _backlogBytes;
+
+    /// <summary>
+    /// Sends on the node's channel of that label, in order with what is already waiting; false when the label has no
+    /// open channel or the backlog is full (the message is then lost to this client, and the caller counts it).
+    /// </summary>
+    public bool Send(string label, ReadOnlySpan<byte> data, bool binary)
+    {
+        if (!_opened.TryGetValue(label, out var channel) || channel.State != DataChannelState.Open) return false;
+        if (_backlog.Count == 0 && channel.Send(data, binary)) return true;
+        if (_backlogBytes + data.Length > MaxBacklogBytes) return false;
+        _backlog.Enqueue((label, data.ToArray(), binary));
+        _backlogBytes += data.Length;
+        return true;
+    }
+
+    private void Drain()
+    {
+        while (_backlog.TryPeek(out var next))
+        {
+            if (_opened.TryGetValue(next.Label, out var channel) && channel.State == DataChannelState.Open)
+            {
+                if (!channel.Send(next.Data, next.Binary)) return;
+            }
+            _backlog.Dequeue(); // sent, or its channel is gone
+            _backlogBytes -= next.Data.Length;
+        }
+    }
 
     public bool Has(string label) => _opened.ContainsKey(label);
 

@@ -146,6 +146,27 @@ public sealed class DataChannelSfuTests : IAsyncLifetime
             () => Count(b, "#big", big) == 1 && b.AppMessages.Count(m => m.Label == "#fast") == 50);
     }
 
+    [Fact]
+    public async Task A_burst_faster_than_the_receiver_drains_is_queued_by_the_node_not_dropped()
+    {
+        const string ch = "burst";
+        var a = await MessagingAsync(ch, Label("#b", "sendonly"));
+        var b = await MessagingAsync(ch, Label("#b", "recvonly"));
+        const int count = 6000;
+        var message = new byte[1000];
+        for (var sent = 0; sent < count;)
+        {
+            BitConverter.TryWriteBytes(message, sent);
+            if (a.SendMessage("#b", message)) sent++;
+            else await Task.Delay(1); // the client's own send buffer is full
+        }
+        await InProcessNode.EventuallyAsync("b receives every message", () => b.AppMessagesReceived == count, TimeSpan.FromSeconds(60));
+        Assert.Equal(0, await StatAsync("total_dropped_messages"));
+        // Ordered and reliable: in the order sent.
+        var order = b.AppMessages.Select(m => BitConverter.ToInt32(m.Data)).ToList();
+        Assert.Equal(Enumerable.Range(0, count), order);
+    }
+
     [Theory]
     [InlineData("""[{"label":"chat","direction":"sendrecv"}]""", true, "must start with #")]
     [InlineData("""[{"label":"#chat"}]""", true, "direction missing")]
