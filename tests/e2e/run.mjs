@@ -948,6 +948,14 @@ scenario('dc_signaling_ignore_ws', async ctx => {
   await until('B notify connection.destroyed for A', async () =>
     (await b.summary()).notifies.some(n => n.event_type === 'connection.destroyed' && n.connection_id === a.first.connectionId));
   await waitTracksGone(b, a.first.connectionId, 'A');
+  // A server-side end of a switched client (DisconnectConnection): `close` on DC:signaling, a normal disconnect with its code.
+  const c = await client(ctx, page, 'C', node, { channel, role: 'recvonly', options: { dataChannelSignaling: true, ignoreDisconnectWebSocket: true } });
+  mustConnect(c.first);
+  await until('C switched', async () => (await c.summary()).switched !== null);
+  const disc = await node.api('Sora_20151104.DisconnectConnection', { channel_id: channel, connection_id: c.first.connectionId });
+  check(disc.status === 200, `DisconnectConnection → ${disc.status} ${short(disc.text)}`);
+  const sc = await until('C `disconnect` callback', async () => { const s = await c.summary(); return s.disconnects.length > 0 && s; });
+  check(sc.disconnects[0].type === 'normal' && sc.disconnects[0].code === 1000, `C's disconnect ${short(sc.disconnects)}, want normal with code 1000; timeline ${sc.timeline.slice(-12).join(', ')}`);
 });
 
 // Benchmark (not in the test run; `node tests/e2e/run.mjs --only bench_messaging`): messages/s and MB/s between two

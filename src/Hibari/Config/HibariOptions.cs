@@ -84,8 +84,8 @@ public sealed record HibariOptions
     public bool IgnoreDisconnectWebsocket { get; init; }
     /// <summary>`data_channel_messaging` (false): whether `#` labels (messaging, §6.3) are allowed at all.</summary>
     public bool DataChannelMessaging { get; init; }
-    /// <summary>`data_channel_signaling_close_message` (false): send `{"type":"close",code,reason}` on DC signaling before the server closes a switched connection.</summary>
-    public bool DataChannelSignalingCloseMessage { get; init; }
+    /// <summary>`data_channel_signaling_close_message` (true; Sora's default is unconfirmed, D-27): send `{"type":"close",code,reason}` on DC signaling before the server closes a switched connection.</summary>
+    public bool DataChannelSignalingCloseMessage { get; init; } = true;
     /// <summary>`signaling_ping_interval_ms` (5000): interval of `ping` messages on the WebSocket.</summary>
     public int SignalingPingIntervalMs { get; init; } = 5000;
     /// <summary>`demo_dir` (web): folder of the demo page served at http://HOST:signaling_port/ (not served when the folder has no index.html).</summary>

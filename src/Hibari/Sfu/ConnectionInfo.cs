@@ -70,8 +70,12 @@ public interface IConnectionSignaling
     void SendConnectionCreated(ConnectionInfo who, ChannelCounts counts, IReadOnlyList<ConnectionInfo>? present, int minutes);
     void SendConnectionDestroyed(ConnectionInfo who, ChannelCounts counts, int minutes);
     void SendPush(JsonElement data);
-    /// <summary>The server ends the connection (API disconnect, node shutdown): close 1000 with this reason.</summary>
-    void Disconnect(string reason);
+    /// <summary>
+    /// The server ends the connection (API disconnect, node shutdown): close 1000 with this reason. True when the
+    /// signaling ends the connection itself (after `close` on DC:signaling and the client's channel closes); false
+    /// when the caller must <see cref="SfuEngine.Leave"/> it.
+    /// </summary>
+    bool Disconnect(string reason);
     /// <summary>The connection ended inside the SFU (DTLS closed or failed, ICE consent lost, data channels gone); also after any Leave.</summary>
     void Ended(string reason);
     /// <summary>The node's data channels of this connection are open (media thread): signaling may switch to them.</summary>

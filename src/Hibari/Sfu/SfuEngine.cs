@@ -576,8 +576,7 @@ public sealed class SfuEngine : IDisposable
         var targets = Select(channelId, connectionId, clientId);
         foreach (var c in targets)
         {
-            c.Signaling.Disconnect(reason);
-            Leave(c.ConnectionId, reason);
+            if (!c.Signaling.Disconnect(reason)) Leave(c.ConnectionId, reason);
         }
         return targets.Count;
     }

@@ -197,6 +197,7 @@ internal sealed class SignalingSession : IConnectionSignaling
                     }
                     return null;
                 case Inbound.Ended e:
+                    if (e.Graceful) await _sfu.CloseDataChannelsAsync(connection, TimeSpan.FromSeconds(1.5)).ConfigureAwait(false);
                     return e.Reason;
                 case Inbound.Message m:
                     if (!ClientMessage.TryParse(m.Utf8, out var message, out var bad))
@@ -259,7 +260,8 @@ internal sealed class SignalingSession : IConnectionSignaling
     {
         public sealed record Message(byte[] Utf8, bool FromDataChannel) : Inbound;
         public sealed record WebSocketEnded(SignalingClose? Close) : Inbound;
-        public sealed record Ended(string Reason) : Inbound;
+        /// <summary>The connection ends; <paramref name="Graceful"/>: let the client close its data channels first.</summary>
+        public sealed record Ended(string Reason, bool Graceful = false) : Inbound;
     }
 
     /// <summary>
@@ -389,7 +391,7 @@ internal sealed class SignalingSession : IConnectionSignaling
     /// <summary>Ends the session with <paramref name="close"/> (node unavailable: 4502), through the one writer.</summary>
     public void Terminate(SignalingClose close) => End(close);
 
-    public void Disconnect(string reason) => End(SignalingCloses.Normal with { Reason = Truncate(reason) });
+    public bool Disconnect(string reason) => End(SignalingCloses.Normal with { Reason = Truncate(reason) });
 
     /// <summary>The SFU's data channels are open: signaling moves onto them (`switched` goes on the WebSocket first).</summary>
     public void DataChannelsOpen()
@@ -423,14 +425,17 @@ internal sealed class SignalingSession : IConnectionSignaling
 
     /// <summary>
     /// A server-side end. Before the switch (or while the WebSocket is there): the close frame. After the switch:
-    /// `{"type":"close"}` on DC:signaling when data_channel_signaling_close_message is on; the SFU then closes the
-    /// data channels and DTLS (the SDK's channel close ends the client), and the loop ends.
+    /// `{"type":"close",code,reason}` on DC:signaling when data_channel_signaling_close_message is on (the SDK then
+    /// closes its channels and reports a normal disconnect with that code), and the loop ends the connection once the
+    /// channels are closed. True when the loop ends the connection (after the switch).
     /// </summary>
-    private void End(SignalingClose close)
+    private bool End(SignalingClose close)
     {
         if (_switched && _options.DataChannelSignalingCloseMessage) SendOn(DataChannelLabels.Signaling, ServerMessages.Close(close));
         if (!_webSocketGone) Close(close);
-        if (_switched) _inbox.Writer.TryWrite(new Inbound.Ended(close.Reason));
+        if (!_switched) return false;
+        _inbox.Writer.TryWrite(new Inbound.Ended(close.Reason, Graceful: true));
+        return true;
     }
 
     private static string Truncate(string reason) => reason.Length <= 100 ? reason : reason[..100];

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Messaging through one node (issue 5): two load-tool clients (A sends on #load, B receives; their own SCTP + DCEP)
+# for each message size as fast as possible, then paced runs for latency; then two Chromium clients (sora-js-sdk) with
+# the e2e harness's bench_messaging scenario. Prints one JSON line per run.
+#   bench/messaging.sh                    # sizes 100 1000 10000, rates 1000 10000, 10 s each
+#   SIZES="1000" RATES="" BROWSER=0 bench/messaging.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SIZES=${SIZES:-"100 1000 10000"}
+RATES=${RATES:-"1000 10000"}
+DURATION=${DURATION:-10}
+BROWSER=${BROWSER:-1}
+dotnet build Hibari.slnx -c Release -nologo -v quiet >/dev/null
+dir=$(mktemp -d)
+trap 'kill "$pid" 2>/dev/null || true; rm -rf "$dir"' EXIT
+dotnet src/Hibari.Server/bin/Release/net10.0/Hibari.Server.dll --set listen_address=127.0.0.1 --set api_port=39110 \
+  --set signaling_port=39111 --set rtc_udp_port=39112 --set data_dir="$dir/data" --set log_dir="$dir/log" \
+  --set log_level=warning --set data_channel_messaging=true >"$dir/node.log" 2>&1 &
+pid=$!
+for _ in $(seq 100); do curl -s -o /dev/null -X POST -H 'x-sora-target: Sora_20171218.GetLicense' http://127.0.0.1:39110/ && break; sleep 0.1; done
+load() { dotnet tools/Hibari.Load/bin/Release/net10.0/Hibari.Load.dll --url ws://127.0.0.1:39111/signaling --duration "$DURATION" \
+  --warmup 2 --server-pid "$pid" "$@" | tail -1; }
+echo "# $(date -u +%FT%TZ) loadavg $(cut -d' ' -f1-3 /proc/loadavg) nproc $(nproc)"
+for size in $SIZES; do load --messaging "$size"; done
+for rate in $RATES; do load --messaging 1000 --rate "$rate"; done
+curl -s -X POST -H 'x-sora-target: Sora_20171010.GetStatsReport' http://127.0.0.1:39110/ \
+  | python3 -c 'import json,sys; d=json.load(sys.stdin); print("# node:", {k: v for k, v in d.items() if "message" in k})'
+if [ "$BROWSER" = 1 ]; then node tests/e2e/run.mjs --only bench_messaging --timeout-ms 60000 --watchdog-ms 600000 | grep -E '^\s+\{|PASS|FAIL'; fi
+echo "# $(date -u +%FT%TZ) loadavg $(cut -d' ' -f1-3 /proc/loadavg)"
