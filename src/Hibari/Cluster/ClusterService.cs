@@ -504,6 +504,9 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
                 return State.View.Members.Keys.Order(StringComparer.Ordinal).ToList();
             if (_member)
                 throw new ClusterOperationException("AlreadyMember", $"{NodeName} is already a member of a cluster");
+            // A node that learnt it was purged says so itself: the contact node would only drop its link (unlisted).
+            if (State.View.Purged.Contains(NodeName))
+                throw new ClusterOperationException("NodePurged", $"{NodeName} was purged from this cluster and cannot join again (C-MEM-4)");
             var (_, ep) = await IdentifyAsync(contactName, ct).ConfigureAwait(false);
             if (!Temporary)
             {
