@@ -1,0 +1,141 @@
+namespace Hibari.Cluster.Relay;
+
+/// <summary>
+/// Optional relay features a node offers in its <see cref="RelayHello"/>. A link uses a feature only when both Hellos
+/// carry its bit (<see cref="RelayProtocol.Shared"/>); bits this build does not know are kept on decode and otherwise
+/// ignored, so a newer node can announce features an older one never heard of (docs/relay-frames.md).
+/// </summary>
+[Flags]
+public enum RelayCapabilities : ulong
+{
+    None = 0,
+    /// <summary>RTP forwarding (TrackUp/TrackDown/Rtp/KeyFrameRequest).</summary>
+    Media = 1,
+    /// <summary>Data-channel messages (Message).</summary>
+    Messages = 2,
+    /// <summary>Signaling facts (SessionJoin/Leave, ConnectionUp/Down).</summary>
+    Signaling = 4,
+}
+
+/// <summary>The type byte of a relay frame (the second header byte). Values are never reused.</summary>
+public enum RelayFrameType : byte
+{
+    Hello = 1,
+    SessionJoin = 2,
+    SessionLeave = 3,
+    ConnectionUp = 4,
+    ConnectionDown = 5,
+    TrackUp = 6,
+    TrackDown = 7,
+    Rtp = 8,
+    KeyFrameRequest = 9,
+    Message = 10,
+}
+
+/// <summary>
+/// A decoded relay frame (every type but RTP, which is read in place: <see cref="RelayRtpView"/>). Frames have value
+/// equality, including their byte payloads and lists, so a decoded frame equals the one that was encoded.
+/// </summary>
+public abstract record RelayFrame
+{
+    /// <summary>The sender's Unix time in microseconds when it wrote the frame (per-link latency histogram).</summary>
+    public long SentAtMicros { get; init; }
+}
+
+/// <summary>
+/// The first frame each side sends on a link: the versions it speaks and its optional features. Its layout is frozen
+/// (docs/relay-frames.md): every version of Hibari decodes it, whatever versions it speaks.
+/// </summary>
+public sealed record RelayHello(byte MinVersion, byte MaxVersion, RelayCapabilities Capabilities, string NodeName) : RelayFrame;
+
+/// <summary>The sender now hosts (part of) session <paramref name="SessionId"/> of channel <paramref name="ChannelId"/>.</summary>
+public sealed record RelaySessionJoin(string ChannelId, string SessionId) : RelayFrame;
+
+/// <summary>The sender no longer hosts any connection of the session.</summary>
+public sealed record RelaySessionLeave(string ChannelId, string SessionId) : RelayFrame;
+
+/// <summary>
+/// A connection as the other nodes need to know it (notifications, connection lists, routing).
+/// <paramref name="Role"/>: 0 sendrecv, 1 sendonly, 2 recvonly. <paramref name="NotifyMetadataJson"/>: raw UTF-8 JSON
+/// (one value) or null.
+/// </summary>
+public sealed record RelayConnection(string ConnectionId, string ClientId, string BundleId, string ChannelId, byte Role,
+    bool Audio, bool Video, long CreatedAtUnixMs, byte[]? NotifyMetadataJson)
+{
+    public bool Equals(RelayConnection? other) =>
+        other is not null && ConnectionId == other.ConnectionId && ClientId == other.ClientId && BundleId == other.BundleId
+        && ChannelId == other.ChannelId && Role == other.Role && Audio == other.Audio && Video == other.Video
+        && CreatedAtUnixMs == other.CreatedAtUnixMs
+        && (NotifyMetadataJson is null
+            ? other.NotifyMetadataJson is null
+            : other.NotifyMetadataJson is not null && NotifyMetadataJson.AsSpan().SequenceEqual(other.NotifyMetadataJson));
+
+    public override int GetHashCode() => HashCode.Combine(ConnectionId, ClientId, ChannelId, CreatedAtUnixMs);
+}
+
+/// <summary>A connection of the session started on the sender.</summary>
+public sealed record RelayConnectionUp(string SessionId, RelayConnection Connection) : RelayFrame;
+
+/// <summary>A connection of the session ended on the sender, with its reason and connected minutes.</summary>
+public sealed record RelayConnectionDown(string SessionId, string ConnectionId, string Reason, int Minutes) : RelayFrame;
+
+/// <summary>The codec of a relayed track. <paramref name="RtxPayloadType"/> 0 means no RTX.</summary>
+public sealed record RelayTrackCodec(string Name, byte PayloadType, uint ClockRate, byte Channels, string? Fmtp, byte RtxPayloadType,
+    IReadOnlyList<string> Feedback)
+{
+    public bool Equals(RelayTrackCodec? other) =>
+        other is not null && Name == other.Name && PayloadType == other.PayloadType && ClockRate == other.ClockRate
+        && Channels == other.Channels && Fmtp == other.Fmtp && RtxPayloadType == other.RtxPayloadType
+        && (ReferenceEquals(Feedback, other.Feedback)
+            || (Feedback is not null && other.Feedback is not null && Feedback.SequenceEqual(other.Feedback, StringComparer.Ordinal)));
+
+    public override int GetHashCode() => HashCode.Combine(Name, PayloadType, ClockRate, Channels);
+}
+
+/// <summary>
+/// A track published on the sender. <paramref name="Kind"/>: 0 audio, 1 video. <paramref name="RtxSsrc"/> 0 means no RTX.
+/// </summary>
+public sealed record RelayTrackUp(string SessionId, string ConnectionId, string TrackId, byte Kind, uint Ssrc, uint RtxSsrc,
+    RelayTrackCodec Codec) : RelayFrame;
+
+/// <summary>A track of the sender ended.</summary>
+public sealed record RelayTrackDown(string SessionId, string ConnectionId, string TrackId) : RelayFrame;
+
+/// <summary>The sender's subscribers need a key frame of the track <paramref name="Ssrc"/> (sent toward its publisher's node).</summary>
+public sealed record RelayKeyFrameRequest(string SessionId, uint Ssrc) : RelayFrame;
+
+/// <summary>A data-channel message of the session, to be delivered by the receiving node to its own connections.</summary>
+public sealed record RelayMessage(string SessionId, string SenderConnectionId, string SenderBundleId, string Label, bool Binary,
+    byte[] Payload) : RelayFrame
+{
+    public bool Equals(RelayMessage? other) =>
+        base.Equals(other) && SessionId == other!.SessionId && SenderConnectionId == other.SenderConnectionId
+        && SenderBundleId == other.SenderBundleId && Label == other.Label && Binary == other.Binary
+        && (ReferenceEquals(Payload, other.Payload)
+            || (Payload is not null && other.Payload is not null && Payload.AsSpan().SequenceEqual(other.Payload)));
+
+    public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), SessionId, SenderConnectionId, Label, Payload?.Length);
+}
+
+/// <summary>
+/// A relayed RTP packet read in place (no copy, no allocation): spans into the frame it was read from, valid as long
+/// as that buffer is.
+/// </summary>
+public readonly ref struct RelayRtpView
+{
+    internal RelayRtpView(ReadOnlySpan<byte> sessionId16, uint ssrc, long sentAtMicros, ReadOnlySpan<byte> rtp)
+    {
+        SessionId16 = sessionId16;
+        Ssrc = ssrc;
+        SentAtMicros = sentAtMicros;
+        Rtp = rtp;
+    }
+
+    /// <summary>The session's Sora id as 16 raw bytes (<c>SoraId.Encode</c> gives the 26-character form).</summary>
+    public ReadOnlySpan<byte> SessionId16 { get; }
+    /// <summary>The SSRC the track was announced with (its <see cref="RelayTrackUp.Ssrc"/> or <see cref="RelayTrackUp.RtxSsrc"/>).</summary>
+    public uint Ssrc { get; }
+    public long SentAtMicros { get; }
+    /// <summary>The RTP packet (at least the 12-byte fixed header, version 2).</summary>
+    public ReadOnlySpan<byte> Rtp { get; }
+}
