@@ -782,6 +782,69 @@ scenario('cluster_affinity_off', async ctx => {
   // No media between A and B: that needs relay between nodes, which is not built yet.
 });
 
+// Relay (issue 6, C-RELAY-1..4, C-REL-1): three nodes, affinity off so clients stay where they connect. A sendrecv on
+// n1, B sendrecv on n2, C recvonly on n3 see and hear each other, #chat crosses nodes, notifies and counters include
+// every node; B leaves; then a second B on n2 and SIGKILL of n2: A → C media goes on, B's departure is seen in ≤ 5 s.
+scenario('cluster_relay', async ctx => {
+  const [n1, n2, n3] = await ctx.cluster({ default_cluster_affinity: false, data_channel_messaging: true });
+  const channel = channelName('relay');
+  const page = await harnessPage(ctx, 'page');
+  const dc = { dataChannelSignaling: true, dataChannels: [{ label: '#chat', direction: 'sendrecv' }] };
+  const a = await client(ctx, page, 'A', n1, { channel, role: 'sendrecv', options: dc });
+  mustConnect(a.first);
+  const b = await client(ctx, page, 'B', n2, { channel, role: 'sendrecv', options: dc });
+  mustConnect(b.first);
+  const c = await client(ctx, page, 'C', n3, { channel, role: 'recvonly', options: dc });
+  mustConnect(c.first);
+  for (const [h, n] of [[a, n1], [b, n2], [c, n3]]) servedBy(h.first, n, n);
+  const [ida, idb, idc] = [a.first.connectionId, b.first.connectionId, c.first.connectionId];
+  await waitMediaFrom(b, [ida], 'A (relayed n1 → n2)');
+  await waitMediaFrom(c, [ida, idb], 'A and B (relayed to n3)');
+  await waitMediaFrom(a, [idb], 'B (relayed n2 → n1)');
+  // Notifies about clients on other nodes, with counters over every node.
+  const created = await until('A notified of B and C (connection.created relayed)', async () => {
+    const s = await a.summary();
+    return [idb, idc].every(id => s.notifies.some(n => n.event_type === 'connection.created' && n.connection_id === id)) && s;
+  }, { detail: async () => (await a.summary()).notifies.map(n => `${n.event_type}:${n.connection_id}:${n.channel_connections}`) });
+  const ofC = created.notifies.find(n => n.event_type === 'connection.created' && n.connection_id === idc);
+  check(ofC.channel_connections === 3, `A's notify for C says channel_connections ${ofC.channel_connections}, want 3: ${short(created.notifies.map(n => `${n.event_type}:${n.connection_id}:${n.channel_connections}:${n.channel_sendrecv_connections}/${n.channel_recvonly_connections}`))} ids A ${ida} B ${idb} C ${idc}`);
+  // Messaging across nodes.
+  for (const h of [a, b, c]) await until(`${h.name} has #chat`, async () => (await h.summary()).datachannels.some(d => d.label === '#chat'));
+  await sendAndWait(a, [b, c], '#chat', { size: 64, seed: 11, text: true });
+  await sendAndWait(c, [a, b], '#chat', { size: 20_000, seed: 12 });
+  // PushChannel on one node reaches clients on every node (channel calls act cluster-wide).
+  const push = await n3.api('Sora_20160711.PushChannel', { channel_id: channel, data: { relay: true } });
+  check(push.status === 200, `PushChannel on n3 → ${push.status} ${short(push.text)}`);
+  for (const h of [a, b, c]) await until(`${h.name} push`, async () => (await h.summary()).pushes.some(p => p.data?.relay === true));
+  // B leaves: A and C get connection.destroyed and lose B's tracks.
+  await b.stop();
+  for (const h of [a, c]) {
+    await until(`${h.name} notified that B left`, async () =>
+      (await h.summary()).notifies.some(n => n.event_type === 'connection.destroyed' && n.connection_id === idb));
+    await waitTracksGone(h, idb, 'B');
+  }
+  // A second B on n2, then SIGKILL n2.
+  const b2 = await client(ctx, page, 'B2', n2, { channel, role: 'sendrecv', options: dc });
+  mustConnect(b2.first);
+  const idb2 = b2.first.connectionId;
+  await waitMediaFrom(a, [idb2], 'B2');
+  await waitMediaFrom(c, [idb2], 'B2');
+  const before = (await c.summary()).inbound[ida].framesDecoded;
+  const killedAt = Date.now();
+  await n2.kill();
+  for (const h of [a, c]) {
+    await until(`${h.name} to see B2 leave after n2's SIGKILL`, async () => {
+      const s = await h.summary();
+      return s.notifies.some(n => n.event_type === 'connection.destroyed' && n.connection_id === idb2) && !s.remoteConnectionIds.includes(idb2);
+    }, { ms: 15000, every: 100 });
+    const took = Date.now() - killedAt;
+    console.log(`    cluster_relay: ${h.name} saw B2 (on the killed n2) leave ${took} ms after SIGKILL`);
+    check(took <= 5000, `${h.name} saw B2's departure ${took} ms after SIGKILL of n2, want ≤ 5000 ms`);
+  }
+  await until('C keeps decoding A after n2 died', async () => (await c.summary()).inbound[ida].framesDecoded > before + 30,
+    { detail: async () => (await c.summary()).inbound });
+});
+
 /** Runs curl; resolves { code, stdout, stderr }. */
 function curl(args) {
   return new Promise((resolve, reject) => {

@@ -757,10 +757,24 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
 
     /// <summary>Node-link message channels (one-way messages; RPCs have their own frames).</summary>
     internal const byte LoadChannel = 1;
+    /// <summary>Relay frames (docs/relay-frames.md): media, messages and signaling facts of sessions spanning nodes.</summary>
+    internal const byte RelayChannel = 2;
+
+    /// <summary>A relay frame from a peer (on that link's reader thread: must not block).</summary>
+    public event Action<string, ReadOnlyMemory<byte>>? RelayFrame;
+    /// <summary>A node link came up / went down (dead or closed).</summary>
+    public event Action<string>? PeerUp, PeerDown;
+
+    /// <summary>Queues a relay frame to a peer; false when the link is down or its queue is full.</summary>
+    public bool SendRelay(string peer, ReadOnlyMemory<byte> frame) => _links?.Send(peer, RelayChannel, frame) ?? false;
+
+    /// <summary>Peers with a live link now.</summary>
+    public IReadOnlyCollection<string> LinkedPeers => _links?.ConnectedPeers.ToList() ?? [];
 
     void INodeLinkHandler.OnMessage(string peer, byte channel, ReadOnlyMemory<byte> payload)
     {
         if (channel == LoadChannel) Load.OnReport(peer, payload.Span);
+        else if (channel == RelayChannel) RelayFrame?.Invoke(peer, payload);
     }
 
     /// <summary>The other nodes' load (connections, per channel), as their last reports said.</summary>
@@ -779,12 +793,17 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
         foreach (var peer in _links.ConnectedPeers) _links.Send(peer, LoadChannel, bytes);
     }
 
-    void INodeLinkHandler.OnPeerUp(string peer) => _log.LogInformation("Node link to {Peer} is up", peer);
+    void INodeLinkHandler.OnPeerUp(string peer)
+    {
+        _log.LogInformation("Node link to {Peer} is up", peer);
+        PeerUp?.Invoke(peer);
+    }
 
     void INodeLinkHandler.OnPeerDown(string peer)
     {
         Load.Forget(peer);
         _log.LogInformation("Node link to {Peer} is down", peer);
+        PeerDown?.Invoke(peer);
     }
 
     public async ValueTask DisposeAsync()

@@ -33,7 +33,10 @@ public sealed class HibariNode : IAsyncDisposable
             ? new ClusterSessionStore(Sessions, exclusive: !(options.ClusterRelay && options.MaxNodesLicence))
             : LocalSessionStore.Instance;
         Sfu = new SfuEngine(options, () => api!.Mode, loggerFactory, sessions: store);
-        _nodeApi = api = new NodeApi(options, Cluster, Sessions, Counters) { Sfu = Sfu, Webhooks = Webhooks };
+        // Relay (C-CONF-5): only in a cluster whose licence allows it.
+        if (options.Cluster && options.ClusterRelay && options.MaxNodesLicence)
+            Relay = new RelayService(Cluster, Sessions, Sfu, loggerFactory.CreateLogger("Hibari.Relay"));
+        _nodeApi = api = new NodeApi(options, Cluster, Sessions, Counters) { Sfu = Sfu, Webhooks = Webhooks, Relay = Relay };
         WireEvents();
         Cluster.LocalLoad = () => new Cluster.Load.LoadReport(Sfu.ConnectionCount, Sfu.ChannelConnectionCounts());
         var router = new ApiRouter();
@@ -120,6 +123,8 @@ public sealed class HibariNode : IAsyncDisposable
     public SessionDirectory Sessions { get; }
     public NodeCounters Counters { get; } = new();
     public SfuEngine Sfu { get; }
+    /// <summary>The relay between nodes (null: cluster off, relay off, or a standard licence).</summary>
+    internal RelayService? Relay { get; }
     public WebhookClient Webhooks { get; }
 
     public async Task StartAsync(CancellationToken ct)
@@ -129,6 +134,7 @@ public sealed class HibariNode : IAsyncDisposable
         await Cluster.StartAsync(ct).ConfigureAwait(false);
         Sfu.Start();
         if (_options.Cluster) _releaseStale = Task.Run(() => ReleaseStaleOwnershipsAsync(_stopping.Token));
+        Relay?.Start();
         await _api.StartAsync(ct).ConfigureAwait(false);
         await _signaling.StartAsync(ct).ConfigureAwait(false);
         _log.LogInformation("Hibari {Version} up: API http://{Ip}:{Api}/ signaling ws://{Ip}:{Sig}/signaling cluster={Cluster}",
@@ -162,6 +168,25 @@ public sealed class HibariNode : IAsyncDisposable
             Gauge("hibari_cluster_members", Cluster.State.View.Members.Count, "Members in the replicated state.");
             Gauge("hibari_cluster_state_skipped_entries_total", Cluster.SkippedEntries, "Log entries skipped as not Hibari commands.");
             if (Cluster.LinkCounters is { } c) Gauge("hibari_cluster_link_auth_failures_total", c.AuthFailures, "Node-link handshakes refused.");
+            var peers = Relay?.Peers ?? [];
+            void PerPeer(string name, string help, Func<RelayPeer, double> value)
+            {
+                if (peers.Count == 0) return;
+                sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
+                sb.Append("# TYPE ").Append(name).Append(" gauge\n");
+                foreach (var p in peers)
+                    sb.Append(name).Append("{peer=\"").Append(p.Name).Append("\"} ").Append(value(p).ToString(CultureInfo.InvariantCulture)).Append('\n');
+            }
+            PerPeer("hibari_cluster_relay_sent_frames_total", "Relay frames sent to the peer node.", p => Interlocked.Read(ref p.FramesSent));
+            PerPeer("hibari_cluster_relay_sent_bytes_total", "Relay bytes sent to the peer node.", p => Interlocked.Read(ref p.BytesSent));
+            PerPeer("hibari_cluster_relay_received_frames_total", "Relay frames received from the peer node.", p => Interlocked.Read(ref p.FramesReceived));
+            PerPeer("hibari_cluster_relay_received_bytes_total", "Relay bytes received from the peer node.", p => Interlocked.Read(ref p.BytesReceived));
+            PerPeer("hibari_cluster_relay_rtp_sent_total", "RTP packets relayed to the peer node.", p => Interlocked.Read(ref p.RtpSent));
+            PerPeer("hibari_cluster_relay_rtp_received_total", "RTP packets relayed from the peer node.", p => Interlocked.Read(ref p.RtpReceived));
+            PerPeer("hibari_cluster_relay_send_failures_total", "Relay frames the link would not take (lost).", p => Interlocked.Read(ref p.SendFailures));
+            PerPeer("hibari_cluster_relay_refused_total", "Relay frames from the peer refused as malformed.", p => Interlocked.Read(ref p.Refused));
+            PerPeer("hibari_cluster_relay_latency_us_p50", "One-way relay latency from the peer: p50 bucket bound (us).", p => p.Latency.Percentile(50));
+            PerPeer("hibari_cluster_relay_latency_us_p99", "One-way relay latency from the peer: p99 bucket bound (us).", p => p.Latency.Percentile(99));
         }
         return sb.ToString();
     }
@@ -204,6 +229,7 @@ public sealed class HibariNode : IAsyncDisposable
         if (_releaseStale is not null) await _releaseStale.ConfigureAwait(false);
         // Clients first (close 1000 SHUTDOWN), so the signaling host does not wait for open WebSockets to time out.
         Sfu.DisconnectAll("SHUTDOWN");
+        if (Relay is not null) await Relay.DisposeAsync().ConfigureAwait(false);
         await _signaling.DisposeAsync().ConfigureAwait(false);
         Sfu.Dispose();
         await _api.DisposeAsync().ConfigureAwait(false);

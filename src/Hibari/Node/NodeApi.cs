@@ -13,6 +13,7 @@ internal sealed class NodeApi(HibariOptions options, ClusterService cluster, Ses
 
     public Sfu.SfuEngine? Sfu { get; init; }
     public Webhooks.WebhookClient? Webhooks { get; init; }
+    public RelayService? Relay { get; init; }
 
     public void Register(ApiRouter router)
     {
@@ -105,6 +106,25 @@ internal sealed class NodeApi(HibariOptions options, ClusterService cluster, Ses
         TotalOngoingConnections = counters.ConnectionsCreated - counters.ConnectionsDestroyed,
         TotalSessionCreated = counters.SessionsCreated,
         TotalSessionDestroyed = counters.SessionsDestroyed,
+        ClusterRelay = (Relay?.Peers ?? []).OrderBy(p => p.Name, StringComparer.Ordinal).Select(p => new ClusterRelayStatsBody
+        {
+            NodeName = p.Name,
+            TotalSent = Interlocked.Read(ref p.FramesSent),
+            TotalSentByteSize = Interlocked.Read(ref p.BytesSent),
+            TotalReceived = Interlocked.Read(ref p.FramesReceived),
+            TotalReceivedByteSize = Interlocked.Read(ref p.BytesReceived),
+            TotalSentRtp = Interlocked.Read(ref p.RtpSent),
+            TotalReceivedRtp = Interlocked.Read(ref p.RtpReceived),
+            TotalSentMessages = Interlocked.Read(ref p.MessagesSent),
+            TotalReceivedMessages = Interlocked.Read(ref p.MessagesReceived),
+            TotalSendFailures = Interlocked.Read(ref p.SendFailures),
+            TotalRefused = Interlocked.Read(ref p.Refused),
+            LatencyUsP50 = p.Latency.Percentile(50),
+            LatencyUsP99 = p.Latency.Percentile(99),
+            LatencyBucketsUs = LatencyHistogram.Bounds.Select(b => b == long.MaxValue ? -1 : b).ToArray(),
+            LatencyBucketCounts = p.Latency.Counts,
+            Version = p.Version,
+        }).ToArray(),
         Cluster = options.Cluster
             ? new ClusterStatsBody { RaftState = cluster.RaftStateName, RaftTerm = cluster.RaftTerm, RaftCommitIndex = cluster.RaftCommitIndex }
             : null,

@@ -15,7 +15,7 @@ namespace Hibari.Sfu;
 /// (receiver reports + REMB toward a publisher, sender reports toward a subscriber). Everything except
 /// <see cref="StartDtls"/> and <see cref="Dispose"/> runs on the media thread.
 /// </summary>
-internal sealed class PeerTransport : IMediaPeer, IDisposable
+internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
 {
     private const long ReportIntervalMicros = 1_000_000;
     private const int MaxPacket = 1500 + 64;

@@ -7,6 +7,18 @@ namespace Hibari.Sfu;
 /// One incoming track of a publisher (mediasoup's Producer): the publisher's SSRCs, receive statistics, the sender
 /// report mapping, and the subscriptions it fans out to. Media-thread state, except the immutable identity.
 /// </summary>
+/// <summary>Where a publication's key-frame requests go: the publisher's transport, or the relay to its node.</summary>
+internal interface IKeyFrameTarget
+{
+    void SendPli(uint mediaSsrc);
+}
+
+/// <summary>Takes a local publication's packets to other nodes (the relay): called on the media thread for each packet.</summary>
+internal interface IRelayFanout
+{
+    void Relay(Publication publication, ReadOnlySpan<byte> packet);
+}
+
 internal sealed class Publication
 {
     /// <summary>Key-frame requests toward the publisher are rate-limited: a storm of PLIs helps nobody.</summary>
@@ -15,7 +27,8 @@ internal sealed class Publication
     private Subscription[] _subscribers = [];
     private long _lastKeyFrameRequest = long.MinValue / 2;
 
-    public Publication(PeerTransport publisher, string connectionId, string mid, MediaKind kind, RtpCodec codec, string trackId)
+    public Publication(IKeyFrameTarget publisher, string connectionId, string mid, MediaKind kind, RtpCodec codec, string trackId,
+        string? remoteNode = null)
     {
         Publisher = publisher;
         ConnectionId = connectionId;
@@ -23,10 +36,16 @@ internal sealed class Publication
         Kind = kind;
         Codec = codec;
         TrackId = trackId;
-        if (kind == MediaKind.Video && codec.RtxPayloadType is not null) Nacks = new NackGenerator();
+        RemoteNode = remoteNode;
+        // A relayed track arrives over a reliable link: nothing to NACK there (subscribers' NACKs are answered here).
+        if (kind == MediaKind.Video && codec.RtxPayloadType is not null && remoteNode is null) Nacks = new NackGenerator();
     }
 
-    public PeerTransport Publisher { get; }
+    public IKeyFrameTarget Publisher { get; }
+    /// <summary>The node the publisher is connected to, for a track relayed from another node; null for a local one.</summary>
+    public string? RemoteNode { get; }
+    /// <summary>The session of a local track: while it is relayed to other nodes (<see cref="Session.Relay"/>), packets also go there.</summary>
+    public Session? LocalSession { get; init; }
     /// <summary>The publisher's connection id: the msid stream id subscribers see (sora-protocol.md §1.5 item 11).</summary>
     public string ConnectionId { get; }
     /// <summary>The mid of the publisher's own sending m-line.</summary>
@@ -95,6 +114,7 @@ internal sealed class Publication
         var keyFrame = Kind == MediaKind.Video && KeyFrameDetector.IsKeyFrame(CodecKind, header.GetPayload(packet));
         Nacks?.OnPacket(header.SequenceNumber, keyFrame, nowMicros);
         foreach (var s in _subscribers) s.Forward(packet, header, keyFrame, nowMicros);
+        LocalSession?.Relay?.Relay(this, packet);
     }
 
     public void OnSenderReport(ulong ntp, uint rtp, long nowMicros)

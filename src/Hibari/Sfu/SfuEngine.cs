@@ -29,6 +29,9 @@ public sealed class SfuEngine : IDisposable
     private readonly Dictionary<string, Session> _sessions = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Connection> _connections = new(StringComparer.Ordinal);
     private readonly Dictionary<Connection, OfferSpec> _lastOffer = [];
+    private readonly Dictionary<string, Session> _sessionsById = new(StringComparer.Ordinal);
+    // Relayed tracks by (session, publisher SSRC): media thread only.
+    private readonly Dictionary<(UInt128, uint), Publication> _relayed = [];
     private readonly Random _random = new();
     private readonly ulong _sdpSessionBase = (ulong)Random.Shared.NextInt64(1, long.MaxValue / 2);
     private readonly ISessionStore _store;
@@ -64,6 +67,10 @@ public sealed class SfuEngine : IDisposable
     public event Action<SessionEvent>? SessionCreated;
     /// <summary>A session ended, session_destroy_delay_ms after its last connection left: session.destroyed webhook.</summary>
     public event Action<SessionEvent>? SessionDestroyed;
+    /// <summary>This node joined or created a channel's session (it has or will have clients of it): (channel, session).</summary>
+    public event Action<string, string>? SessionOpened;
+    /// <summary>This node's part of a session ended (no connections here or on relayed nodes for the destroy delay).</summary>
+    public event Action<string, string>? SessionClosed;
     /// <summary>A connection became connected (ICE + DTLS up): event webhook connection.created.</summary>
     public event Action<ConnectionInfo>? ConnectionCreated;
     /// <summary>A connection ended (after it was created, or while it was being set up when <c>failed</c> is true).</summary>
@@ -144,8 +151,11 @@ public sealed class SfuEngine : IDisposable
         {
             // Two connects of this node may race here; the store gave both the same id.
             if (_sessions.TryGetValue(channelId, out var local)) return new SessionJoin(local.SessionId, false, null);
-            _sessions[channelId] = new Session(channelId, id, _time.GetUtcNow());
+            var opened = new Session(channelId, id, _time.GetUtcNow());
+            _sessions[channelId] = opened;
+            _sessionsById[id] = opened;
         }
+        SessionOpened?.Invoke(channelId, id);
         if (join.Created) SessionCreated?.Invoke(new SessionEvent(channelId, id, _time.GetUtcNow(), null, 0, 0));
         return join;
     }
@@ -243,7 +253,10 @@ public sealed class SfuEngine : IDisposable
             if (section is null || codec is null) continue;
             var answered = answer.Section(section.Mid);
             if (answered is null || answered.Rejected || answered.Direction is MediaDirection.Inactive or MediaDirection.RecvOnly) continue;
-            var p = new Publication(c.Transport, c.ConnectionId, section.Mid, section.Kind, codec, $"{c.ConnectionId}-{section.Kind.Name()}");
+            var p = new Publication(c.Transport, c.ConnectionId, section.Mid, section.Kind, codec, $"{c.ConnectionId}-{section.Kind.Name()}")
+            {
+                LocalSession = c.Session,
+            };
             if (answered.Ssrcs.Count > 0)
             {
                 p.LatchSsrc(answered.Ssrcs[0].Media);
@@ -421,7 +434,8 @@ public sealed class SfuEngine : IDisposable
 
     private bool SyncLayout(Connection c)
     {
-        var wanted = c.Session.Connected.Where(o => SeesEachOther(c, o)).SelectMany(o => o.Publications).ToList();
+        var wanted = c.Session.Connected.Where(o => SeesEachOther(c, o)).SelectMany(o => o.Publications)
+            .Concat(c.Session.Remote.Values.Where(r => r.Info.BundleId != c.Info.BundleId).SelectMany(r => r.Publications)).ToList();
         return c.Layout.Sync(wanted,
             (p, mid) =>
             {
@@ -536,7 +550,10 @@ public sealed class SfuEngine : IDisposable
         {
             if (ct.IsCancellationRequested || session.Connections.Count > 0) return;
             if (_sessions.GetValueOrDefault(session.ChannelId) != session) return;
+            // C-RELAY-3: a relayed session lives on here while it has connections on other nodes.
+            if (session.Remote.Count > 0) { ScheduleDestroy(session); return; }
             _sessions.Remove(session.ChannelId);
+            _sessionsById.Remove(session.SessionId);
             e = new SessionEvent(session.ChannelId, session.SessionId, session.CreatedAt, _time.GetUtcNow(), session.TotalConnections, session.MaxConnections);
         }
         bool ended;
@@ -550,7 +567,148 @@ public sealed class SfuEngine : IDisposable
             _log.LogWarning("Session {Session} of {Channel}: could not release it in the cluster: {Error}", session.SessionId, session.ChannelId, ex.Message);
             return;
         }
+        SessionClosed?.Invoke(session.ChannelId, session.SessionId);
         if (ended) SessionDestroyed?.Invoke(e);
+    }
+
+    // --- relay: the session's connections and tracks on other nodes ---
+
+    /// <summary>The local session with this id (null: this node has no part of it).</summary>
+    internal Session? SessionById(string sessionId)
+    {
+        lock (_gate) return _sessionsById.GetValueOrDefault(sessionId);
+    }
+
+    /// <summary>The connected local connections of a session (what a newly relayed node must hear about).</summary>
+    public IReadOnlyList<ConnectionInfo> LocalConnections(string sessionId)
+    {
+        lock (_gate) return _sessionsById.GetValueOrDefault(sessionId)?.Connected.Select(c => c.Info).ToList() ?? [];
+    }
+
+    /// <summary>Sets where a session's local tracks are relayed (null: nowhere).</summary>
+    internal void SetRelay(string sessionId, IRelayFanout? relay)
+    {
+        lock (_gate)
+            if (_sessionsById.GetValueOrDefault(sessionId) is { } s) s.Relay = relay;
+    }
+
+    /// <summary>A connection of the session on <paramref name="node"/> (connection.created for the local ones).</summary>
+    public void AddRemoteConnection(string node, string sessionId, ConnectionInfo info)
+    {
+        List<Connection> notify;
+        ChannelCounts counts;
+        lock (_gate)
+        {
+            if (_sessionsById.GetValueOrDefault(sessionId) is not { } session || session.Remote.ContainsKey(info.ConnectionId)) return;
+            if (session.Connections.Any(c => c.ConnectionId == info.ConnectionId)) return;
+            session.Remote[info.ConnectionId] = new RemoteConnection(info with { SessionId = sessionId }, node);
+            session.PendingDestroy?.Cancel();
+            session.PendingDestroy = null;
+            counts = session.Counts();
+            notify = session.Connected.ToList();
+        }
+        foreach (var c in notify)
+            if (c.Info.SignalingNotify) c.Signaling.SendConnectionCreated(info, counts, null, 0);
+    }
+
+    /// <summary>A connection of the session on another node left: its tracks go (re-offers), connection.destroyed here.</summary>
+    public void RemoveRemoteConnection(string sessionId, string connectionId, int minutes)
+    {
+        RemoteConnection? gone;
+        List<Connection> notify;
+        ChannelCounts counts;
+        lock (_gate)
+        {
+            if (_sessionsById.GetValueOrDefault(sessionId) is not { } session || !session.Remote.Remove(connectionId, out gone)) return;
+            RemoveRemoteTracks(session, gone, gone.Publications.ToList());
+            counts = session.Counts();
+            notify = session.Connected.ToList();
+            if (session.Connections.Count == 0 && session.Remote.Count == 0 && session.PendingDestroy is null) ScheduleDestroy(session);
+        }
+        foreach (var c in notify)
+            if (c.Info.SignalingNotify) c.Signaling.SendConnectionDestroyed(gone.Info, counts, minutes);
+    }
+
+    /// <summary>Everything relayed from a node that went away (its link died, or it left the session).</summary>
+    public void DropRemoteNode(string node, string? sessionId = null)
+    {
+        List<(string Session, string Connection)> gone;
+        lock (_gate)
+            gone = _sessionsById.Values.Where(s => sessionId is null || s.SessionId == sessionId)
+                .SelectMany(s => s.Remote.Values.Where(r => r.Node == node).Select(r => (s.SessionId, r.Info.ConnectionId))).ToList();
+        foreach (var (session, connection) in gone) RemoveRemoteConnection(session, connection, 0);
+    }
+
+    /// <summary>A track of a remote connection: local receivers get it by re-offer, like a local publisher's.</summary>
+    internal void AddRemoteTrack(string sessionId, string connectionId, string trackId, MediaKind kind, uint ssrc, RtpCodec codec, IKeyFrameTarget keyFrames)
+    {
+        lock (_gate)
+        {
+            if (_sessionsById.GetValueOrDefault(sessionId) is not { } session || !session.Remote.TryGetValue(connectionId, out var remote)) return;
+            var existing = remote.Publications.Where(p => p.TrackId == trackId).ToList();
+            if (existing.Count == 1 && existing[0].Ssrc == ssrc && existing[0].Codec == codec) return;
+            RemoveRemoteTracks(session, remote, existing);
+            var p = new Publication(keyFrames, connectionId, "", kind, codec, trackId, remote.Node);
+            p.LatchSsrc(ssrc);
+            remote.Publications.Add(p);
+            var key = (session.Key, ssrc);
+            Socket.Post(() => _relayed[key] = p);
+            foreach (var c in session.Connected)
+                if (c.Info.BundleId != remote.Info.BundleId) Renegotiate(c);
+        }
+    }
+
+    internal void RemoveRemoteTrack(string sessionId, string connectionId, string trackId)
+    {
+        lock (_gate)
+        {
+            if (_sessionsById.GetValueOrDefault(sessionId) is not { } session || !session.Remote.TryGetValue(connectionId, out var remote)) return;
+            RemoveRemoteTracks(session, remote, remote.Publications.Where(p => p.TrackId == trackId).ToList());
+        }
+    }
+
+    // Under the lock.
+    private void RemoveRemoteTracks(Session session, RemoteConnection remote, List<Publication> tracks)
+    {
+        if (tracks.Count == 0) return;
+        foreach (var p in tracks)
+        {
+            remote.Publications.Remove(p);
+            var key = (session.Key, p.Ssrc);
+            Socket.Post(() =>
+            {
+                if (_relayed.GetValueOrDefault(key) == p) _relayed.Remove(key);
+                p.Close();
+            });
+        }
+        foreach (var c in session.Connected)
+            if (c.Info.BundleId != remote.Info.BundleId) Renegotiate(c);
+    }
+
+    /// <summary>A relayed RTP packet (media thread): fans out to local subscribers like a local publisher's. False: unknown track.</summary>
+    internal bool OnRelayedRtp(UInt128 session, uint ssrc, ReadOnlySpan<byte> rtp)
+    {
+        if (!_relayed.TryGetValue((session, ssrc), out var p) || p.Closed) return false;
+        if (!Rtc.Rtp.RtpHeader.TryParse(rtp, out var header)) return false;
+        p.OnRtp(rtp, header, MediaClock.NowMicros());
+        return true;
+    }
+
+    /// <summary>A subscriber on another node needs a key frame of a local track (rate-limited per publication).</summary>
+    internal void RequestKeyFrame(string sessionId, uint ssrc)
+    {
+        Publication? p;
+        lock (_gate)
+            p = _sessionsById.GetValueOrDefault(sessionId)?.Connections.SelectMany(c => c.Publications).FirstOrDefault(x => x.Ssrc == ssrc);
+        if (p is not null) Socket.Post(() => p.RequestKeyFrame(MediaClock.NowMicros()));
+    }
+
+    /// <summary>A messaging message relayed from another node: local receivers get it (media thread).</summary>
+    public void DeliverRelayedMessage(Messaging.MessagingMessage m)
+    {
+        var session = SessionById(m.SessionId);
+        if (session is null) return;
+        Socket.Post(() => _messages.DeliverLocal(session, m));
     }
 
     // --- the HTTP API's view ---

@@ -63,4 +63,18 @@ public sealed record ClusterRelayStatsBody
     public long TotalSentByteSize { get; init; }
     public long TotalReceived { get; init; }
     public long TotalSent { get; init; }
+    /// <summary>Hibari: RTP packets and messaging messages relayed to / from the peer, frames the link would not take (lost), frames refused.</summary>
+    public long TotalSentRtp { get; init; }
+    public long TotalReceivedRtp { get; init; }
+    public long TotalSentMessages { get; init; }
+    public long TotalReceivedMessages { get; init; }
+    public long TotalSendFailures { get; init; }
+    public long TotalRefused { get; init; }
+    /// <summary>Hibari: one-way latency of frames from the peer (its send time in each frame): p50/p99 bucket bounds and the histogram (bound −1: above the last).</summary>
+    public long LatencyUsP50 { get; init; }
+    public long LatencyUsP99 { get; init; }
+    public long[] LatencyBucketsUs { get; init; } = [];
+    public long[] LatencyBucketCounts { get; init; } = [];
+    /// <summary>Hibari: the relay version negotiated with the peer (null: no Hello yet, or no common version).</summary>
+    public byte? Version { get; init; }
 }

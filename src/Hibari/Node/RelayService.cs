@@ -1,0 +1,476 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using Hibari.Cluster;
+using Hibari.Cluster.Relay;
+using Hibari.Sdp;
+using Hibari.Sfu;
+using Hibari.Sfu.Messaging;
+using Microsoft.Extensions.Logging;
+
+namespace Hibari.Node;
+
+/// <summary>
+/// The relay (cluster-spec §6): a session that has clients on several nodes is shared between them over the node
+/// links. Each node sends only what is its own — its connections (ConnectionUp/Down), its tracks (TrackUp, then every
+/// RTP packet, decrypted once and sent once per other node), its clients' messages — to every other node of the
+/// session ("joined" peers); each node fans what it receives out to its own clients, answers their NACKs from its own
+/// caches and forwards their key-frame requests to the publisher's node.
+/// <list type="bullet">
+/// <item>C-RELAY-1: a node joins a session's relay (SessionJoin) only while it has clients of it, and only with the
+/// session's other owners in the replicated state: a session on one node sends nothing.</item>
+/// <item>C-RELAY-3: the join lasts until this node's part of the session ends; that part outlives its last local client
+/// while other nodes still have clients (SfuEngine keeps a session with remote connections).</item>
+/// <item>A dead link drops everything relayed from that node (its clients' notifies and tracks go, re-offers follow).</item>
+/// </list>
+/// Frames: docs/relay-frames.md; versions are negotiated per link by Hello.
+/// </summary>
+internal sealed class RelayService : IMessageRelay, IAsyncDisposable
+{
+    private static readonly TimeSpan ReconcileInterval = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan JoinRetry = TimeSpan.FromSeconds(1);
+    private const RelayCapabilities Capabilities = RelayCapabilities.Media | RelayCapabilities.Messages | RelayCapabilities.Signaling;
+
+    private readonly ClusterService _cluster;
+    private readonly SessionDirectory _directory;
+    private readonly SfuEngine _sfu;
+    private readonly ILogger _log;
+    private readonly ConcurrentDictionary<string, RelayPeer> _peers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, RelayedSession> _sessions = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _loop;
+
+    public RelayService(ClusterService cluster, SessionDirectory directory, SfuEngine sfu, ILogger log)
+    {
+        _cluster = cluster;
+        _directory = directory;
+        _sfu = sfu;
+        _log = log;
+        cluster.RelayFrame += OnFrame;
+        cluster.PeerUp += OnPeerUp;
+        cluster.PeerDown += OnPeerDown;
+        sfu.SessionOpened += (channel, session) => _sessions.TryAdd(session, new RelayedSession(this, channel, session));
+        sfu.SessionClosed += OnSessionClosed;
+        sfu.ConnectionCreated += OnLocalConnectionCreated;
+        sfu.ConnectionDestroyed += OnLocalConnectionDestroyed;
+        sfu.MessageRelay = this;
+    }
+
+    public void Start() => _loop = Task.Run(() => LoopAsync(_stop.Token));
+
+    /// <summary>Per peer node: the negotiated version and the counters GetStatsReport and /metrics show.</summary>
+    public IReadOnlyCollection<RelayPeer> Peers => _peers.Values.ToList();
+
+    private RelayPeer Peer(string name) => _peers.GetOrAdd(name, n => new RelayPeer(n));
+
+    /// <summary>Unix time in µs (relay frames carry it; on one host, or with NTP, the receiver's clock agrees).</summary>
+    private long NowMicros() => (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10;
+
+    // ------------------------------------------------------------------ links
+
+    private void OnPeerUp(string peer)
+    {
+        var p = Peer(peer);
+        p.Version = null;
+        SendHello(p);
+    }
+
+    private void OnPeerDown(string peer)
+    {
+        var p = Peer(peer);
+        p.Version = null;
+        p.HelloSent = false;
+        foreach (var s in _sessions.Values) s.Unjoin(peer);
+        _sfu.DropRemoteNode(peer);
+    }
+
+    private void SendHello(RelayPeer p)
+    {
+        var hello = RelayProtocol.LocalHello(_cluster.NodeName, Capabilities);
+        // The Hello layout is frozen: every version reads it (docs/relay-frames.md).
+        if (Send(p, RelayFrames.Encode(hello, RelayProtocol.MinVersion), isRtp: false)) p.HelloSent = true;
+    }
+
+    private bool Send(RelayPeer p, byte[] frame, bool isRtp) => Send(p, frame.AsMemory(), isRtp);
+
+    private bool Send(RelayPeer p, ReadOnlyMemory<byte> frame, bool isRtp)
+    {
+        if (!_cluster.SendRelay(p.Name, frame))
+        {
+            Interlocked.Increment(ref p.SendFailures);
+            return false;
+        }
+        Interlocked.Increment(ref p.FramesSent);
+        Interlocked.Add(ref p.BytesSent, frame.Length);
+        if (isRtp) Interlocked.Increment(ref p.RtpSent);
+        return true;
+    }
+
+    private async Task LoopAsync(CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(ReconcileInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+            {
+                try { Reconcile(); }
+                catch (Exception e) { _log.LogWarning(e, "Relay: reconcile failed"); }
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    /// <summary>Hellos to new links; SessionJoin to the other owners of each session that has clients here.</summary>
+    private void Reconcile()
+    {
+        foreach (var peer in _cluster.LinkedPeers)
+        {
+            var p = Peer(peer);
+            if (!p.HelloSent) SendHello(p);
+        }
+        var now = DateTime.UtcNow;
+        foreach (var s in _sessions.Values)
+        {
+            if (_sfu.LocalConnections(s.SessionId).Count == 0) continue; // C-RELAY-1: only a node with clients asks
+            if (_directory.Find(s.ChannelId) is not { } record || record.SessionId != s.SessionId) continue;
+            foreach (var owner in record.Owners)
+            {
+                if (owner == _cluster.NodeName || s.IsJoined(owner)) continue;
+                if (!_peers.TryGetValue(owner, out var p) || p.Version is not { } v) continue;
+                if (s.LastJoinSent.TryGetValue(owner, out var last) && now - last < JoinRetry) continue;
+                s.LastJoinSent[owner] = now;
+                Send(p, RelayFrames.Encode(new RelaySessionJoin(s.ChannelId, s.SessionId) { SentAtMicros = NowMicros() }, v), isRtp: false);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ local events
+
+    private void OnLocalConnectionCreated(ConnectionInfo info)
+    {
+        if (!_sessions.TryGetValue(info.SessionId, out var s)) return;
+        foreach (var peer in s.JoinedPeers) SendConnectionUp(s, Peer(peer), info);
+        Reconcile(); // the first client of a session elsewhere: join at once rather than on the next tick
+    }
+
+    private void OnLocalConnectionDestroyed(ConnectionInfo info, string reason, bool failed)
+    {
+        if (failed || !_sessions.TryGetValue(info.SessionId, out var s)) return;
+        var minutes = (int)(DateTimeOffset.UtcNow - info.CreatedAt).TotalMinutes;
+        foreach (var peer in s.JoinedPeers)
+        {
+            var p = Peer(peer);
+            s.ForgetConnection(peer, info.ConnectionId);
+            if (p.Version is { } v)
+                Send(p, RelayFrames.Encode(new RelayConnectionDown(s.SessionId, info.ConnectionId, reason, minutes) { SentAtMicros = NowMicros() }, v), isRtp: false);
+        }
+    }
+
+    private void OnSessionClosed(string channel, string sessionId)
+    {
+        if (!_sessions.TryRemove(sessionId, out var s)) return;
+        foreach (var peer in s.JoinedPeers)
+            if (Peer(peer).Version is { } v)
+                Send(Peer(peer), RelayFrames.Encode(new RelaySessionLeave(channel, sessionId) { SentAtMicros = NowMicros() }, v), isRtp: false);
+    }
+
+    private void SendConnectionUp(RelayedSession s, RelayPeer p, ConnectionInfo info)
+    {
+        if (p.Version is not { } v) return;
+        var metadata = info.NotifyMetadata is { } m ? Encoding.UTF8.GetBytes(m.GetRawText()) : null;
+        var connection = new RelayConnection(info.ConnectionId, info.ClientId, info.BundleId, info.ChannelId, (byte)info.Role, info.Audio, info.Video,
+            info.CreatedAt.ToUnixTimeMilliseconds(), metadata);
+        if (Send(p, RelayFrames.Encode(new RelayConnectionUp(s.SessionId, connection) { SentAtMicros = NowMicros() }, v), isRtp: false))
+            s.ConnectionAnnounced(p.Name, info.ConnectionId);
+    }
+
+    /// <summary>Media thread: a messaging message of a local client goes to every joined node of its session.</summary>
+    public void Relay(MessagingMessage m)
+    {
+        if (!_sessions.TryGetValue(m.SessionId, out var s)) return;
+        byte[]? frame = null;
+        foreach (var peer in s.JoinedPeers)
+        {
+            var p = Peer(peer);
+            if (p.Version is not { } v) continue;
+            frame ??= RelayFrames.Encode(new RelayMessage(m.SessionId, m.SenderConnectionId, m.SenderBundleId, m.Label, m.Binary, m.Payload) { SentAtMicros = NowMicros() }, v);
+            if (Send(p, frame, isRtp: false)) Interlocked.Increment(ref p.MessagesSent);
+        }
+    }
+
+    // ------------------------------------------------------------------ frames from peers
+
+    private void OnFrame(string peer, ReadOnlyMemory<byte> payload)
+    {
+        var p = Peer(peer);
+        Interlocked.Increment(ref p.FramesReceived);
+        Interlocked.Add(ref p.BytesReceived, payload.Length);
+        try
+        {
+            Handle(p, payload.Span);
+        }
+        catch (Exception e)
+        {
+            Interlocked.Increment(ref p.Refused);
+            _log.LogWarning(e, "Relay: a frame from {Peer} could not be handled", peer);
+        }
+    }
+
+    private void Handle(RelayPeer p, ReadOnlySpan<byte> payload)
+    {
+        if (!RelayFrames.TryPeek(payload, out _, out var type)) { Refuse(p, "bad header"); return; }
+        if (type == RelayFrameType.Rtp)
+        {
+            if (!RelayFrames.TryReadRtp(payload, out var view, out var error)) { Refuse(p, error); return; }
+            Interlocked.Increment(ref p.RtpReceived);
+            p.Latency.Add(NowMicros() - view.SentAtMicros);
+            var key = System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(view.SessionId16);
+            var ssrc = view.Ssrc;
+            var rtp = view.Rtp.ToArray();
+            _sfu.Socket.Post(() =>
+            {
+                if (!_sfu.OnRelayedRtp(key, ssrc, rtp)) Interlocked.Increment(ref p.RtpUnknownTrack);
+            });
+            return;
+        }
+        if (!RelayFrames.TryDecode(payload, out var frame, out var why)) { Refuse(p, why); return; }
+        if (frame is not RelayHello && p.Version is null) { Refuse(p, "frame before the Hello"); return; }
+        if (frame!.SentAtMicros > 0) p.Latency.Add(NowMicros() - frame.SentAtMicros);
+        switch (frame)
+        {
+            case RelayHello hello:
+                p.Version = RelayProtocol.Negotiate(RelayProtocol.LocalHello(_cluster.NodeName, Capabilities), hello);
+                if (p.Version is null)
+                    _log.LogError("Relay: {Peer} speaks relay versions {Min}..{Max}, this node {OurMin}..{OurMax}: no relay with it",
+                        p.Name, hello.MinVersion, hello.MaxVersion, RelayProtocol.MinVersion, RelayProtocol.MaxVersion);
+                else
+                    _log.LogInformation("Relay with {Peer}: version {Version}", p.Name, p.Version);
+                if (!p.HelloSent) SendHello(p);
+                break;
+            case RelaySessionJoin join:
+                OnJoin(p, join);
+                break;
+            case RelaySessionLeave leave:
+                if (_sessions.TryGetValue(leave.SessionId, out var left)) left.Unjoin(p.Name);
+                _sfu.DropRemoteNode(p.Name, leave.SessionId);
+                break;
+            case RelayConnectionUp up:
+                _sfu.AddRemoteConnection(p.Name, up.SessionId, InfoOf(up));
+                break;
+            case RelayConnectionDown down:
+                _sfu.RemoveRemoteConnection(down.SessionId, down.ConnectionId, down.Minutes);
+                break;
+            case RelayTrackUp track:
+                _sfu.AddRemoteTrack(track.SessionId, track.ConnectionId, track.TrackId, track.Kind == 0 ? MediaKind.Audio : MediaKind.Video,
+                    track.Ssrc, CodecOf(track), new RemoteKeyFrames(this, p, track.SessionId));
+                break;
+            case RelayTrackDown gone:
+                _sfu.RemoveRemoteTrack(gone.SessionId, gone.ConnectionId, gone.TrackId);
+                break;
+            case RelayKeyFrameRequest pli:
+                _sfu.RequestKeyFrame(pli.SessionId, pli.Ssrc);
+                break;
+            case RelayMessage m:
+                Interlocked.Increment(ref p.MessagesReceived);
+                _sfu.DeliverRelayedMessage(new MessagingMessage("", m.SessionId, m.SenderConnectionId, m.SenderBundleId, m.Label, m.Payload, m.Binary));
+                break;
+        }
+    }
+
+    private void Refuse(RelayPeer p, string? why)
+    {
+        if (Interlocked.Increment(ref p.Refused) is var n && (n & (n - 1)) == 0)
+            _log.LogWarning("Relay: refused a frame from {Peer}: {Why} ({Count} so far)", p.Name, why, n);
+    }
+
+    /// <summary>A peer relays a session to us: if we have a part of it, relay ours back (once per join).</summary>
+    private void OnJoin(RelayPeer p, RelaySessionJoin join)
+    {
+        if (!_sessions.TryGetValue(join.SessionId, out var s) || _sfu.SessionById(join.SessionId) is null) return; // C-RELAY-1
+        if (!s.Join(p.Name)) return;
+        _log.LogInformation("Relay: session {Session} of {Channel} now relayed with {Peer}", join.SessionId, join.ChannelId, p.Name);
+        if (p.Version is { } v) Send(p, RelayFrames.Encode(new RelaySessionJoin(s.ChannelId, s.SessionId) { SentAtMicros = NowMicros() }, v), isRtp: false);
+        foreach (var info in _sfu.LocalConnections(s.SessionId)) SendConnectionUp(s, p, info);
+        _sfu.SetRelay(s.SessionId, s);
+    }
+
+    private static ConnectionInfo InfoOf(RelayConnectionUp up)
+    {
+        var c = up.Connection;
+        JsonElement? metadata = null;
+        if (c.NotifyMetadataJson is { } json)
+        {
+            using var doc = JsonDocument.Parse(json);
+            metadata = doc.RootElement.Clone();
+        }
+        return new ConnectionInfo
+        {
+            ConnectionId = c.ConnectionId, ClientId = c.ClientId, BundleId = c.BundleId, ChannelId = c.ChannelId, SessionId = up.SessionId,
+            Role = c.Role switch { 1 => ConnectionRole.SendOnly, 2 => ConnectionRole.RecvOnly, _ => ConnectionRole.SendRecv },
+            Audio = c.Audio, Video = c.Video, NotifyMetadata = metadata, CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(c.CreatedAtUnixMs),
+        };
+    }
+
+    private static RtpCodec CodecOf(RelayTrackUp t)
+    {
+        var c = t.Codec;
+        foreach (var known in CodecCatalog.All)
+            if (known.PayloadType == c.PayloadType && string.Equals(known.Name, c.Name, StringComparison.OrdinalIgnoreCase)) return known;
+        return new RtpCodec(t.Kind == 0 ? MediaKind.Audio : MediaKind.Video, c.Name, (int)c.ClockRate, c.Channels == 0 ? null : c.Channels,
+            c.PayloadType, c.Fmtp, c.Feedback, c.RtxPayloadType == 0 ? null : c.RtxPayloadType);
+    }
+
+    private static RelayTrackCodec FrameCodec(RtpCodec c) =>
+        new(c.Name, (byte)c.PayloadType, (uint)c.ClockRate, (byte)(c.Channels ?? 0), c.Parameters, (byte)(c.RtxPayloadType ?? 0), c.Feedback);
+
+    /// <summary>Key-frame requests of this node's subscribers for a relayed track go to the publisher's node.</summary>
+    private sealed class RemoteKeyFrames(RelayService relay, RelayPeer peer, string sessionId) : IKeyFrameTarget
+    {
+        public void SendPli(uint mediaSsrc)
+        {
+            if (peer.Version is not { } v) return;
+            relay.Send(peer, RelayFrames.Encode(new RelayKeyFrameRequest(sessionId, mediaSsrc) { SentAtMicros = relay.NowMicros() }, v), isRtp: false);
+        }
+    }
+
+    /// <summary>
+    /// A session this node has a part of, and the peers it is relayed with. As the session's <see cref="IRelayFanout"/>
+    /// it sends each local packet once per joined peer (media thread), announcing a track (TrackUp) before its first packet
+    /// and only after its connection was announced to that peer.
+    /// </summary>
+    private sealed class RelayedSession(RelayService relay, string channelId, string sessionId) : IRelayFanout
+    {
+        private readonly Lock _gate = new();
+        private string[] _joined = [];
+        private readonly byte[] _id16 = Id16(sessionId);
+        private readonly ConcurrentDictionary<(string Peer, string Connection), bool> _announcedConnections = new();
+        private readonly ConcurrentDictionary<(string Peer, string Track), uint> _announcedTracks = new();
+
+        public string ChannelId { get; } = channelId;
+        public string SessionId { get; } = sessionId;
+        public ConcurrentDictionary<string, DateTime> LastJoinSent { get; } = new(StringComparer.Ordinal);
+        public string[] JoinedPeers => Volatile.Read(ref _joined);
+
+        public bool IsJoined(string peer) => Array.IndexOf(JoinedPeers, peer) >= 0;
+
+        public bool Join(string peer)
+        {
+            lock (_gate)
+            {
+                if (Array.IndexOf(_joined, peer) >= 0) return false;
+                _joined = [.. _joined, peer];
+                return true;
+            }
+        }
+
+        public void Unjoin(string peer)
+        {
+            lock (_gate) _joined = _joined.Where(p => p != peer).ToArray();
+            foreach (var k in _announcedConnections.Keys.Where(k => k.Peer == peer).ToList()) _announcedConnections.TryRemove(k, out _);
+            foreach (var k in _announcedTracks.Keys.Where(k => k.Peer == peer).ToList()) _announcedTracks.TryRemove(k, out _);
+            LastJoinSent.TryRemove(peer, out _);
+        }
+
+        public void ConnectionAnnounced(string peer, string connectionId) => _announcedConnections[(peer, connectionId)] = true;
+
+        public void ForgetConnection(string peer, string connectionId)
+        {
+            _announcedConnections.TryRemove((peer, connectionId), out _);
+            foreach (var k in _announcedTracks.Keys.Where(k => k.Peer == peer && k.Track.StartsWith(connectionId, StringComparison.Ordinal)).ToList())
+                _announcedTracks.TryRemove(k, out _);
+        }
+
+        public void Relay(Publication publication, ReadOnlySpan<byte> packet)
+        {
+            var joined = JoinedPeers;
+            if (joined.Length == 0 || publication.Ssrc == 0) return;
+            var now = relay.NowMicros();
+            foreach (var peer in joined)
+            {
+                var p = relay.Peer(peer);
+                if (p.Version is not { } v || !_announcedConnections.ContainsKey((peer, publication.ConnectionId))) continue;
+                if (!_announcedTracks.TryGetValue((peer, publication.TrackId), out var announced) || announced != publication.Ssrc)
+                {
+                    var up = new RelayTrackUp(SessionId, publication.ConnectionId, publication.TrackId, publication.Kind == MediaKind.Audio ? (byte)0 : (byte)1,
+                        publication.Ssrc, publication.RtxSsrc, FrameCodec(publication.Codec)) { SentAtMicros = now };
+                    if (!relay.Send(p, RelayFrames.Encode(up, v), isRtp: false)) continue;
+                    _announcedTracks[(peer, publication.TrackId)] = publication.Ssrc;
+                }
+                var frame = new byte[RelayFrames.RtpOverhead + packet.Length];
+                var n = RelayFrames.WriteRtp(frame, _id16, publication.Ssrc, now, packet, v);
+                if (n > 0) relay.Send(p, frame.AsMemory(0, n), isRtp: true);
+            }
+        }
+
+        private static byte[] Id16(string sessionId)
+        {
+            var b = new byte[16];
+            Signaling.Messages.SoraId.TryDecode(sessionId, b);
+            return b;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        if (_loop is not null) { try { await _loop.ConfigureAwait(false); } catch (OperationCanceledException) { } }
+    }
+}
+
+/// <summary>Relay counters of one peer node (GetStatsReport `cluster_relay`, /metrics).</summary>
+internal sealed class RelayPeer(string name)
+{
+    public string Name { get; } = name;
+    public volatile bool HelloSent;
+    private int _version = -1;
+    public byte? Version
+    {
+        get => Volatile.Read(ref _version) is var v and >= 0 ? (byte)v : null;
+        set => Volatile.Write(ref _version, value ?? -1);
+    }
+    public long FramesSent, BytesSent, FramesReceived, BytesReceived, RtpSent, RtpReceived, MessagesSent, MessagesReceived;
+    /// <summary>Frames the link would not take (down, or its queue full): relay loss on our side.</summary>
+    public long SendFailures;
+    /// <summary>Frames refused (malformed, unknown version/type, before the Hello), and RTP of tracks never announced.</summary>
+    public long Refused, RtpUnknownTrack;
+    /// <summary>One-way time of frames from this peer (its send time in the frame; the nodes' clocks must agree: NTP, or one host).</summary>
+    public LatencyHistogram Latency { get; } = new();
+}
+
+/// <summary>A fixed-bucket histogram of microsecond latencies (lock-free adds; percentiles from the buckets).</summary>
+internal sealed class LatencyHistogram
+{
+    /// <summary>Upper bounds (µs) of the buckets; the last one takes everything above.</summary>
+    public static readonly long[] Bounds = [100, 250, 500, 1_000, 2_000, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000, long.MaxValue];
+    private readonly long[] _counts = new long[Bounds.Length];
+    private long _sum;
+
+    public void Add(long micros)
+    {
+        if (micros < 0) micros = 0;
+        var i = 0;
+        while (micros > Bounds[i]) i++;
+        Interlocked.Increment(ref _counts[i]);
+        Interlocked.Add(ref _sum, micros);
+    }
+
+    public long[] Counts => _counts.Select(c => Interlocked.Read(ref c)).ToArray();
+    public long Count => _counts.Sum(c => Interlocked.Read(ref c));
+    public long SumMicros => Interlocked.Read(ref _sum);
+
+    /// <summary>The bucket bound at or below which <paramref name="percent"/> % of the samples fall (0 with no samples).</summary>
+    public long Percentile(double percent)
+    {
+        var counts = Counts;
+        var total = counts.Sum();
+        if (total == 0) return 0;
+        var want = (long)Math.Ceiling(total * percent / 100);
+        long seen = 0;
+        for (var i = 0; i < counts.Length; i++)
+        {
+            seen += counts[i];
+            if (seen >= want) return Bounds[i];
+        }
+        return Bounds[^1];
+    }
+}
