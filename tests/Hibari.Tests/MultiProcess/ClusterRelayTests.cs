@@ -1,0 +1,152 @@
+using System.Text.Json.Nodes;
+using Hibari.Load;
+using Hibari.Rtc.Dtls;
+using Xunit.Abstractions;
+
+namespace Hibari.Tests.MultiProcess;
+
+/// <summary>
+/// Relay between real node processes on 127.0.0.1–3 with the load tool's clients (affinity off, so clients stay where
+/// they connect): media decrypted at subscribers on other nodes, each packet sent once per remote node, relay only for
+/// sessions that span nodes, and relay that lasts after one node's clients left. Asserted from GetStatsReport
+/// `cluster_relay` counters.
+/// </summary>
+[Collection("processes")]
+public sealed class ClusterRelayTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private static readonly DtlsCertificate Certificate = DtlsCertificate.Generate();
+    private readonly ClusterHarness _h = new();
+    private readonly List<SyntheticClient> _clients = [];
+    private NodeProcess _n1 = null!, _n2 = null!, _n3 = null!;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var c in _clients) await c.DisposeAsync();
+        await _h.DisposeAsync();
+    }
+
+    private async Task StartAsync(params string[] settings)
+    {
+        string[] all = ["default_cluster_affinity=false", "session_destroy_delay_ms=500", .. settings];
+        _n1 = _h.Add("n1", 1, settings: all);
+        _n2 = _h.Add("n2", 2, settings: all);
+        _n3 = _h.Add("n3", 3, settings: all);
+        await _h.StartAllAsync(_n1, _n2, _n3);
+        await ClusterHarness.InitClusterAsync(_n1, _n1, _n2, _n3);
+        foreach (var n in new[] { _n1, _n2, _n3 })
+            await _h.EventuallyAsync($"{n.Name} serves", async () =>
+                (await Signaling.ConnectAndWaitForCloseAsync(n, n.SignalingPort)).Reason == Signaling.Served, TimeSpan.FromSeconds(30));
+    }
+
+    private async Task<SyntheticClient> ConnectAsync(NodeProcess node, string channel, string role)
+    {
+        var c = new SyntheticClient(new Uri($"ws://{node.Ip}:{node.SignalingPort}/signaling"), channel,
+            new SyntheticClientOptions { Role = role, Certificate = Certificate });
+        _clients.Add(c);
+        await c.ConnectAsync();
+        Assert.Null(c.RedirectedTo); // affinity off: served where it connected (C-REL-1)
+        return c;
+    }
+
+    /// <summary>GetStatsReport `cluster_relay` of <paramref name="on"/> for <paramref name="peer"/> (null: no entry yet).</summary>
+    private static async Task<JsonNode?> RelayStatsAsync(NodeProcess on, NodeProcess peer)
+    {
+        var (status, body, _) = await on.ApiAsync("Sora_20171010.GetStatsReport");
+        Assert.Equal(200, status);
+        return body!["cluster_relay"]!.AsArray().FirstOrDefault(e => (string?)e!["node_name"] == peer.NodeName);
+    }
+
+    private static long Long(JsonNode? n, string name) => n?[name]?.GetValue<long>() ?? 0;
+
+    [Fact]
+    public async Task A_publisher_on_one_node_reaches_subscribers_on_two_others_and_each_packet_crosses_once_per_node_C_RELAY_2_C_RELAY_4()
+    {
+        await StartAsync();
+        const string ch = "relay-fanout";
+        var pub = await ConnectAsync(_n1, ch, "sendonly");
+        var sub2a = await ConnectAsync(_n2, ch, "recvonly");
+        var sub2b = await ConnectAsync(_n2, ch, "recvonly");
+        var sub3 = await ConnectAsync(_n3, ch, "recvonly");
+        using var stop = new CancellationTokenSource();
+        var publishing = pub.PublishAsync(500, 1000, stop.Token);
+        await _h.EventuallyAsync("every subscriber on n2 and n3 receives relayed packets",
+            () => Task.FromResult(new[] { sub2a, sub2b, sub3 }.All(s => s.PacketsReceived > 200)), TimeSpan.FromSeconds(30));
+        await stop.CancelAsync();
+        await publishing.ContinueWith(_ => { });
+        foreach (var s in new[] { sub2a, sub2b, sub3 }) Assert.Equal(0, s.DecryptFailures);
+
+        // Quiet now: what n1 sent each node equals what that node received, and is one copy per packet, not per subscriber.
+        long sentTo2 = 0, sentTo3 = 0;
+        await _h.EventuallyAsync("relay counters settle", async () =>
+        {
+            var to2 = await RelayStatsAsync(_n1, _n2);
+            var to3 = await RelayStatsAsync(_n1, _n3);
+            var at2 = await RelayStatsAsync(_n2, _n1);
+            var at3 = await RelayStatsAsync(_n3, _n1);
+            sentTo2 = Long(to2, "total_sent_rtp");
+            sentTo3 = Long(to3, "total_sent_rtp");
+            return sentTo2 > 0 && sentTo2 == Long(at2, "total_received_rtp") && sentTo3 > 0 && sentTo3 == Long(at3, "total_received_rtp");
+        }, TimeSpan.FromSeconds(20));
+        output.WriteLine($"publisher sent {pub.PacketsSent}; n1 relayed {sentTo2} to n2 (2 subscribers: {sub2a.PacketsReceived}, {sub2b.PacketsReceived}) and {sentTo3} to n3 ({sub3.PacketsReceived})");
+        Assert.True(sentTo2 <= pub.PacketsSent, $"n1 sent {sentTo2} packets to n2 for {pub.PacketsSent} published: more than one copy per packet");
+        Assert.True(sentTo3 <= pub.PacketsSent);
+        Assert.True(sentTo2 >= pub.PacketsSent / 2, $"n1 relayed only {sentTo2} of {pub.PacketsSent} packets to n2");
+        Assert.True(sub2a.PacketsReceived + sub2b.PacketsReceived > sentTo2, "n2 fanned one relayed copy out to both of its subscribers");
+        Assert.Equal(0, Long(await RelayStatsAsync(_n1, _n2), "total_send_failures"));
+        // n1's publisher got key-frame requests from the remote subscribers (PLI relayed back).
+        Assert.True(pub.PliReceived > 0);
+    }
+
+    [Fact]
+    public async Task A_session_on_one_node_sends_nothing_over_the_relay_C_RELAY_1()
+    {
+        await StartAsync();
+        const string ch = "relay-local";
+        var pub = await ConnectAsync(_n1, ch, "sendonly");
+        var sub = await ConnectAsync(_n1, ch, "recvonly");
+        using var stop = new CancellationTokenSource();
+        var publishing = pub.PublishAsync(500, 1000, stop.Token);
+        await _h.EventuallyAsync("the local subscriber receives", () => Task.FromResult(sub.PacketsReceived > 200), TimeSpan.FromSeconds(20));
+        await stop.CancelAsync();
+        await publishing.ContinueWith(_ => { });
+        foreach (var peer in new[] { _n2, _n3 })
+        {
+            var s = await RelayStatsAsync(_n1, peer);
+            output.WriteLine($"n1 → {peer.Name}: {s?.ToJsonString()}");
+            Assert.Equal(0, Long(s, "total_sent_rtp"));
+            Assert.Equal(0, Long(s, "total_sent_messages"));
+            Assert.True(Long(s, "total_sent") <= 2, $"n1 sent {Long(s, "total_sent")} relay frames to {peer.Name}: only its Hello(s) were expected");
+        }
+    }
+
+    [Fact]
+    public async Task Relay_goes_on_after_one_nodes_clients_all_left_until_the_session_ends_C_RELAY_3()
+    {
+        await StartAsync();
+        const string ch = "relay-lasts";
+        var pub = await ConnectAsync(_n1, ch, "sendonly");
+        var sub = await ConnectAsync(_n2, ch, "recvonly");
+        using var stop = new CancellationTokenSource();
+        var publishing = pub.PublishAsync(500, 1000, stop.Token);
+        await _h.EventuallyAsync("the subscriber on n2 receives", () => Task.FromResult(sub.PacketsReceived > 100), TimeSpan.FromSeconds(20));
+        await sub.DisconnectAsync();
+        await _h.EventuallyAsync("n2 has no connections", async () =>
+            (await _n2.ApiAsync("Sora_20171010.GetStatsReport")).Body?["total_ongoing_connections"]?.GetValue<long>() == 0);
+        // Well past session_destroy_delay_ms (500 ms): n2's part of the session and the relay to it remain.
+        await Task.Delay(2000);
+        var before = Long(await RelayStatsAsync(_n1, _n2), "total_sent_rtp");
+        await _h.EventuallyAsync("n1 still relays to n2", async () => Long(await RelayStatsAsync(_n1, _n2), "total_sent_rtp") > before + 50,
+            TimeSpan.FromSeconds(10));
+        // The session ends when its last client anywhere leaves: then the relay stops.
+        await stop.CancelAsync();
+        await publishing.ContinueWith(_ => { });
+        await pub.DisconnectAsync();
+        await _h.EventuallyAsync("the channel is gone from the cluster", async () =>
+        {
+            var (_, body, _) = await _n3.ApiAsync("Sora_20211215.ListClusterChannels");
+            return body!.AsArray().All(c => (string?)c!["channel_id"] != ch);
+        }, TimeSpan.FromSeconds(20));
+    }
+}
