@@ -11,6 +11,10 @@ using Hibari.Rtc.Dtls;
 
 var a = ParseArgs(args);
 var url = new Uri(a.GetValueOrDefault("url", "ws://127.0.0.1:5000/signaling"));
+// --subscriber-url: subscribers connect there (another node of a cluster: their media is relayed); default --url.
+var subscriberUrl = new Uri(a.GetValueOrDefault("subscriber-url", url.ToString()));
+// --subscriber-pid: a second node's process (the relay's receiving node), for its CPU per forwarded packet.
+int? subscriberPid = a.TryGetValue("subscriber-pid", out var subPidText) ? int.Parse(subPidText, CultureInfo.InvariantCulture) : null;
 var channel = a.GetValueOrDefault("channel", "load-" + Guid.NewGuid().ToString("n")[..8]);
 var subscribers = int.Parse(a.GetValueOrDefault("subscribers", "10"), CultureInfo.InvariantCulture);
 var publishers = int.Parse(a.GetValueOrDefault("publishers", "1"), CultureInfo.InvariantCulture);
@@ -32,7 +36,7 @@ try
     var offerTimes = new List<double>();
     for (var i = 0; i < subscribers; i++)
     {
-        var s = new SyntheticClient(url, channel, new SyntheticClientOptions { Role = "recvonly", Certificate = certificate });
+        var s = new SyntheticClient(subscriberUrl, channel, new SyntheticClientOptions { Role = "recvonly", Certificate = certificate });
         await s.ConnectAsync();
         offerTimes.Add(s.ConnectToOffer.TotalMilliseconds);
         subs.Add(s);
@@ -54,10 +58,12 @@ try
     var lost0 = subs.Sum(s => s.PacketsLost);
     var sent0 = pubs.Sum(p => p.PacketsSent);
     var cpu0 = serverPid is { } pid0 ? ServerCpu(pid0) : TimeSpan.Zero;
+    var subCpu0 = subscriberPid is { } sp0 ? ServerCpu(sp0) : TimeSpan.Zero;
     var clock = Stopwatch.StartNew();
     await Task.Delay(duration);
     var elapsed = clock.Elapsed.TotalSeconds;
     var cpu = serverPid is { } pid1 ? ServerCpu(pid1) - cpu0 : TimeSpan.Zero;
+    var subCpu = subscriberPid is { } sp1 ? ServerCpu(sp1) - subCpu0 : TimeSpan.Zero;
     var received = subs.Sum(s => s.PacketsReceived) - received0;
     var lost = subs.Sum(s => s.PacketsLost) - lost0;
     var sent = pubs.Sum(p => p.PacketsSent) - sent0;
@@ -78,6 +84,9 @@ try
         server_us_per_forwarded_packet = serverPid is null || received == 0 ? (double?)null : Math.Round(cpu.TotalMicroseconds / received, 2),
         forwarded_pps_per_core = serverPid is null || cpu == TimeSpan.Zero ? (double?)null : Math.Round(received / cpu.TotalSeconds),
         decrypt_failures = subs.Sum(s => s.DecryptFailures),
+        server_us_per_sent_packet = serverPid is null || sent == 0 ? (double?)null : Math.Round(cpu.TotalMicroseconds / sent, 2),
+        subscriber_node_cpu_cores = subscriberPid is null ? (double?)null : Math.Round(subCpu.TotalSeconds / elapsed, 3),
+        subscriber_node_us_per_sent_packet = subscriberPid is null || sent == 0 ? (double?)null : Math.Round(subCpu.TotalMicroseconds / sent, 2),
     };
     Console.WriteLine(JsonSerializer.Serialize(result));
     return received > 0 ? 0 : 1;
