@@ -83,6 +83,7 @@ public sealed class RelayProtocolTests
         Assert.Equal(300 * 1024, RelayProtocol.MaxFrameBytes);
         var largest = new RelayMessage(RelaySamples.Session, RelaySamples.Conn, RelaySamples.Utf8Of(255), RelaySamples.Utf8Of(255), true,
             new byte[RelayFrames.MaxMessagePayloadBytes]);
+        Assert.Equal(262_703, RelayFrames.Encode(largest).Length); // docs/relay-frames.md
         Assert.True(RelayFrames.Encode(largest).Length <= RelayProtocol.MaxFrameBytes);
     }
 }
