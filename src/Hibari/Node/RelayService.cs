@@ -307,7 +307,9 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
         {
             ConnectionId = c.ConnectionId, ClientId = c.ClientId, BundleId = c.BundleId, ChannelId = c.ChannelId, SessionId = up.SessionId,
             Role = c.Role switch { 1 => ConnectionRole.SendOnly, 2 => ConnectionRole.RecvOnly, _ => ConnectionRole.SendRecv },
-            Audio = c.Audio, Video = c.Video, NotifyMetadata = metadata, CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(c.CreatedAtUnixMs),
+            Audio = c.Audio, Video = c.Video, NotifyMetadata = metadata,
+            // Any value may arrive: one outside DateTimeOffset's range reads as now.
+            CreatedAt = c.CreatedAtUnixMs is >= 0 and <= 253_402_300_799_999 ? DateTimeOffset.FromUnixTimeMilliseconds(c.CreatedAtUnixMs) : DateTimeOffset.UtcNow,
         };
     }
 
