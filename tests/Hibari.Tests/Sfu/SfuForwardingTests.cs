@@ -232,3 +232,33 @@ public sealed class SfuEdgeTests
 
 [CollectionDefinition("sfu", DisableParallelization = true)]
 public sealed class SfuCollection;
+
+/// <summary>Several publishers joining at once: every one of their tracks reaches a subscriber (re-offers pile up while one is out).</summary>
+[Collection("sfu")]
+public sealed class SfuConcurrentJoinTests
+{
+    private static readonly DtlsCertificate Certificate = DtlsCertificate.Generate();
+
+    [Fact]
+    public async Task Publishers_connecting_concurrently_all_reach_a_subscriber()
+    {
+        await using var node = await InProcessNode.StartAsync();
+        await using var sub = new SyntheticClient(node.SignalingUrl, "many", new SyntheticClientOptions { Certificate = Certificate });
+        await sub.ConnectAsync();
+        var pubs = Enumerable.Range(0, 4).Select(_ => new SyntheticClient(node.SignalingUrl, "many",
+            new SyntheticClientOptions { Role = "sendonly", Certificate = Certificate })).ToList();
+        try
+        {
+            await Task.WhenAll(pubs.Select(p => p.ConnectAsync()));
+            using var stop = new CancellationTokenSource();
+            var publishing = pubs.Select(p => p.PublishAsync(300, 800, stop.Token)).ToList();
+            await InProcessNode.EventuallyAsync("the subscriber receives all four publishers' video", () => sub.ReceivedSsrcs.Count == 4, TimeSpan.FromSeconds(20));
+            await stop.CancelAsync();
+            await Task.WhenAll(publishing.Select(t => t.ContinueWith(_ => { })));
+        }
+        finally
+        {
+            foreach (var p in pubs) await p.DisposeAsync();
+        }
+    }
+}
