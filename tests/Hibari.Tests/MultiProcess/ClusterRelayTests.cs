@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json.Nodes;
 using Hibari.Load;
 using Hibari.Rtc.Dtls;
@@ -61,7 +62,7 @@ public sealed class ClusterRelayTests(ITestOutputHelper output) : IAsyncLifetime
     private static long Long(JsonNode? n, string name) => n?[name]?.GetValue<long>() ?? 0;
 
     [Fact]
-    public async Task A_publisher_on_one_node_reaches_subscribers_on_two_others_and_each_packet_crosses_once_per_node_C_RELAY_2_C_RELAY_4()
+    public async Task A_publisher_on_one_node_reaches_subscribers_on_two_others_once_per_node_over_the_cluster_ports_C_RELAY_2_C_RELAY_4_C_RELAY_5()
     {
         await StartAsync();
         const string ch = "relay-fanout";
@@ -97,6 +98,41 @@ public sealed class ClusterRelayTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(0, Long(await RelayStatsAsync(_n1, _n2), "total_send_failures"));
         // n1's publisher got key-frame requests from the remote subscribers (PLI relayed back).
         Assert.True(pub.PliReceived > 0);
+        AssertNodeTrafficStaysInTheClusterPortRange();
+    }
+
+    /// <summary>
+    /// C-RELAY-5: between the nodes' addresses, every established TCP connection other than clients' API/signaling
+    /// connections (this test's own) uses a port of the cluster range (49010–49020: node links, which carry the relay,
+    /// and Raft), and at least one exists. Read from /proc/net/tcp.
+    /// </summary>
+    private void AssertNodeTrafficStaysInTheClusterPortRange()
+    {
+        var nodes = new[] { _n1, _n2, _n3 };
+        var ips = nodes.Select(n => IPAddress.Parse(n.Ip)).ToHashSet();
+        var clientPorts = nodes.SelectMany(n => new[] { n.ApiPort, n.SignalingPort }).ToHashSet();
+        var between = new List<(IPEndPoint Local, IPEndPoint Remote)>();
+        foreach (var line in File.ReadLines("/proc/net/tcp").Skip(1))
+        {
+            var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (f.Length < 4 || f[3] != "01") continue; // ESTABLISHED
+            var local = Parse(f[1]);
+            var remote = Parse(f[2]);
+            if (!ips.Contains(local.Address) || !ips.Contains(remote.Address) || local.Address.Equals(remote.Address)) continue;
+            if (clientPorts.Contains(local.Port) || clientPorts.Contains(remote.Port)) continue;
+            between.Add((local, remote));
+        }
+        output.WriteLine("node-to-node TCP: " + string.Join(", ", between.Select(b => $"{b.Local} → {b.Remote}")));
+        Assert.NotEmpty(between);
+        Assert.All(between, b => Assert.True(b.Local.Port is >= 49010 and <= 49020 || b.Remote.Port is >= 49010 and <= 49020,
+            $"{b.Local} → {b.Remote} is outside the cluster port range"));
+
+        static IPEndPoint Parse(string hex)
+        {
+            var parts = hex.Split(':');
+            var ip = new IPAddress(BitConverter.GetBytes(Convert.ToUInt32(parts[0], 16)));
+            return new IPEndPoint(ip, Convert.ToInt32(parts[1], 16));
+        }
     }
 
     [Fact]
