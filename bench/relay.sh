@@ -35,13 +35,30 @@ done
 echo "# $(date -u +%FT%TZ) loadavg $(cut -d' ' -f1-3 /proc/loadavg) nproc $(nproc)"
 load() { dotnet tools/Hibari.Load/bin/Release/net10.0/Hibari.Load.dll --url ws://127.0.0.1:39121/signaling --subscribers 1 \
   --packet-size "$SIZE" --duration "$DURATION" --server-pid "${pids[0]}" --subscriber-pid "${pids[1]}" "$@" | tail -1; }
+# n2's view of the link from n1: the histogram of frame send time → arrival (µs), as GetStatsReport gives it.
+hist() { curl -s -X POST -H 'x-sora-target: Sora_20171010.GetStatsReport' http://127.0.0.2:39120/ \
+  | python3 -c 'import json,sys; d=json.load(sys.stdin); e=[x for x in d["cluster_relay"] if x["node_name"].startswith("n1@")]; print(json.dumps(e[0] if e else {}))'; }
+# p50/p99 bucket bounds of the frames that arrived between two snapshots of the histogram.
+hop() { python3 -c '
+import json,sys
+a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+counts = [y - x for x, y in zip(a.get("latency_bucket_counts", [0]*13), b["latency_bucket_counts"])]
+bounds = b["latency_buckets_us"]; total = sum(counts)
+def pct(p):
+    seen = 0
+    for c, bound in zip(counts, bounds):
+        seen += c
+        if seen >= total * p / 100: return bound
+print(json.dumps({"hop_frames": total, "hop_latency_us_p50_bucket": pct(50), "hop_latency_us_p90_bucket": pct(90), "hop_latency_us_p99_bucket": pct(99)}))' "$1" "$2"; }
 for rate in $RATES; do
   # One publisher sends at most ~4,000 packets/s at 30 frames/s (the load tool's pacing): more publishers for more.
   publishers=$(( (rate + 3999) / 4000 ))
   kbps=$(( rate * SIZE * 8 / 1000 / publishers ))
   echo "# rate $rate packets/s: $publishers publisher(s) at $kbps kbit/s"
   echo "local   $(load --publishers "$publishers" --bitrate "$kbps" --subscriber-url ws://127.0.0.1:39121/signaling)"
+  before=$(hist)
   echo "relayed $(load --publishers "$publishers" --bitrate "$kbps" --subscriber-url ws://127.0.0.2:39121/signaling)"
+  echo "hop     $(hop "$before" "$(hist)")"
 done
 curl -s -X POST -H 'x-sora-target: Sora_20171010.GetStatsReport' http://127.0.0.1:39120/ \
   | python3 -c 'import json,sys; d=json.load(sys.stdin); print("# n1 cluster_relay:", json.dumps(d.get("cluster_relay")))'
