@@ -801,6 +801,9 @@ scenario('cluster_relay', async ctx => {
   await waitMediaFrom(b, [ida], 'A (relayed n1 → n2)');
   await waitMediaFrom(c, [ida, idb], 'A and B (relayed to n3)');
   await waitMediaFrom(a, [idb], 'B (relayed n2 → n1)');
+  // The publishers' RTCP sender reports are relayed too: C's receivers of A's tracks get the node's own SRs (lip sync).
+  await until('C to get sender reports for A\'s relayed tracks', async () => ((await c.summary()).inbound[ida]?.senderReports ?? 0) > 0,
+    { detail: async () => (await c.summary()).inbound });
   // Notifies about clients on other nodes, with counters over every node.
   const created = await until('A notified of B and C (connection.created relayed)', async () => {
     const s = await a.summary();

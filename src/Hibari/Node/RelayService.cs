@@ -29,7 +29,8 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
 {
     private static readonly TimeSpan ReconcileInterval = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan JoinRetry = TimeSpan.FromSeconds(1);
-    private const RelayCapabilities Capabilities = RelayCapabilities.Media | RelayCapabilities.Messages | RelayCapabilities.Signaling;
+    private const RelayCapabilities Capabilities = RelayCapabilities.Media | RelayCapabilities.Messages | RelayCapabilities.Signaling
+        | RelayCapabilities.SenderReports;
 
     private readonly ClusterService _cluster;
     private readonly SessionDirectory _directory;
@@ -239,6 +240,7 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
         switch (frame)
         {
             case RelayHello hello:
+                p.Shared = RelayProtocol.Shared(RelayProtocol.LocalHello(_cluster.NodeName, Capabilities), hello);
                 p.Version = RelayProtocol.Negotiate(RelayProtocol.LocalHello(_cluster.NodeName, Capabilities), hello);
                 if (p.Version is null)
                     _log.LogError("Relay: {Peer} speaks relay versions {Min}..{Max}, this node {OurMin}..{OurMax}: no relay with it",
@@ -269,6 +271,11 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
                 break;
             case RelayKeyFrameRequest pli:
                 _sfu.RequestKeyFrame(pli.SessionId, pli.Ssrc);
+                break;
+            case RelaySenderReport sr:
+                if (_sfu.SessionById(sr.SessionId) is null) break; // not (or no longer) a session of this node
+                var srKey = Sfu.Session.KeyOf(sr.SessionId);
+                _sfu.Socket.Post(() => _sfu.OnRelayedSenderReport(srKey, sr.Ssrc, sr.NtpTimestamp, sr.RtpTimestamp));
                 break;
             case RelayMessage m:
                 Interlocked.Increment(ref p.MessagesReceived);
@@ -382,6 +389,18 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
                 _announcedTracks.TryRemove(k, out _);
         }
 
+        /// <summary>The publisher's sender report, to every joined peer that takes them and already knows the track.</summary>
+        public void SenderReport(Publication publication, ulong ntp, uint rtp)
+        {
+            foreach (var peer in JoinedPeers)
+            {
+                var p = relay.Peer(peer);
+                if (p.Version is not { } v || (p.Shared & RelayCapabilities.SenderReports) == 0) continue;
+                if (!_announcedTracks.TryGetValue((peer, publication.TrackId), out var announced) || announced != publication.Ssrc) continue;
+                relay.Send(p, RelayFrames.Encode(new RelaySenderReport(SessionId, publication.Ssrc, ntp, rtp) { SentAtMicros = relay.NowMicros() }, v), isRtp: false);
+            }
+        }
+
         public void Relay(Publication publication, ReadOnlySpan<byte> packet)
         {
             var joined = JoinedPeers;
@@ -424,6 +443,9 @@ internal sealed class RelayPeer(string name)
 {
     public string Name { get; } = name;
     public volatile bool HelloSent;
+    /// <summary>Optional features both sides announced (RelayProtocol.Shared).</summary>
+    public RelayCapabilities Shared { get => (RelayCapabilities)Interlocked.Read(ref _shared); set => Interlocked.Exchange(ref _shared, (long)value); }
+    private long _shared;
     private int _version = -1;
     public byte? Version
     {

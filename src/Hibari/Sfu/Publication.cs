@@ -17,6 +17,8 @@ internal interface IKeyFrameTarget
 internal interface IRelayFanout
 {
     void Relay(Publication publication, ReadOnlySpan<byte> packet);
+    /// <summary>The publisher's sender report of a local track (media thread).</summary>
+    void SenderReport(Publication publication, ulong ntp, uint rtp);
 }
 
 internal sealed class Publication
@@ -124,6 +126,7 @@ internal sealed class Publication
         SenderReportRtp = rtp;
         SenderReportArrival = nowMicros;
         Statistics?.OnSenderReport(ntp, nowMicros);
+        LocalSession?.Relay?.SenderReport(this, ntp, rtp);
     }
 
     /// <summary>Asks the publisher for a key frame (PLI), at most once per 300 ms.</summary>

@@ -694,6 +694,12 @@ public sealed class SfuEngine : IDisposable
         return true;
     }
 
+    /// <summary>A relayed track's sender report (media thread): its subscribers here get their own sender reports from it.</summary>
+    internal void OnRelayedSenderReport(UInt128 session, uint ssrc, ulong ntp, uint rtp)
+    {
+        if (_relayed.TryGetValue((session, ssrc), out var p) && !p.Closed) p.OnSenderReport(ntp, rtp, MediaClock.NowMicros());
+    }
+
     /// <summary>A subscriber on another node needs a key frame of a local track (rate-limited per publication).</summary>
     internal void RequestKeyFrame(string sessionId, uint ssrc)
     {

@@ -126,7 +126,7 @@ public sealed class RelayFramesFuzzTests
         byte[] Bytes(int max) { var b = new byte[rng.Next(max + 1)]; rng.NextBytes(b); return b; }
         long Long() => rng.NextInt64(long.MinValue, long.MaxValue);
         uint UInt() => (uint)rng.NextInt64(0, 1L << 32);
-        RelayFrame Next() => rng.Next(9) switch
+        RelayFrame Next() => rng.Next(10) switch
         {
             0 => new RelayHello((byte)rng.Next(1, 3), (byte)rng.Next(3, 256), (RelayCapabilities)(ulong)Long(), Str(1, 255)),
             1 => new RelaySessionJoin(Str(1, 255), Id()),
@@ -140,6 +140,7 @@ public sealed class RelayFramesFuzzTests
                     (byte)rng.Next(128), Enumerable.Range(0, rng.Next(33)).Select(_ => Str(1, 40)).ToArray())),
             6 => new RelayTrackDown(Id(), Id(), Str(1, 255)),
             7 => new RelayKeyFrameRequest(Id(), UInt()),
+            8 => new RelaySenderReport(Id(), UInt(), (ulong)Long(), UInt()),
             _ => new RelayMessage(Id(), Id(), Str(0, 255), Str(0, 255), rng.Next(2) == 0, Bytes(rng.Next(10) == 0 ? 70_000 : 300)),
         };
         for (var i = 0; i < Math.Max(1, Iterations / 5); i++)

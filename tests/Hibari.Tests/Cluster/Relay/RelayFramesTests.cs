@@ -293,7 +293,7 @@ public sealed class RelayFramesTests
     [Fact]
     public void Unknown_types_are_refused()
     {
-        foreach (byte type in new byte[] { 0, 11, 12, 128, 255 })
+        foreach (byte type in new byte[] { 0, 12, 13, 128, 255 })
         {
             var bytes = RelayFrames.Encode(Sample("join"));
             bytes[1] = type;

@@ -46,6 +46,7 @@ internal static class RelaySamples
                 Enumerable.Range(0, RelayFrames.MaxFeedbackEntries).Select(i => Utf8Of(255)).ToArray())));
         yield return ("track down", new RelayTrackDown(Session, Conn, "track-a") { SentAtMicros = 9 });
         yield return ("key frame request", new RelayKeyFrameRequest(Session, 0xDEADBEEF) { SentAtMicros = 3 });
+        yield return ("sender report", new RelaySenderReport(Session, 0xDEADBEEF, 0xE8C1_2345_6789_ABCD, 0x0102_0304) { SentAtMicros = 4 });
         yield return ("message text", new RelayMessage(Session, Conn, "bundle-1", "#chat", false, "hello"u8.ToArray()) { SentAtMicros = 11 });
         yield return ("message empty", new RelayMessage(Session, Conn, "", "", true, []));
         yield return ("message max", new RelayMessage(Session, Conn2, Utf8Of(255), Utf8Of(255), true,

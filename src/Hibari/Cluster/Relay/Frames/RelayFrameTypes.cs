@@ -15,6 +15,8 @@ public enum RelayCapabilities : ulong
     Messages = 2,
     /// <summary>Signaling facts (SessionJoin/Leave, ConnectionUp/Down).</summary>
     Signaling = 4,
+    /// <summary>Publishers' RTCP sender reports (SenderReport): lip-sync mapping for relayed tracks. Added after Media; only sent to peers that announce it.</summary>
+    SenderReports = 8,
 }
 
 /// <summary>The type byte of a relay frame (the second header byte). Values are never reused.</summary>
@@ -30,6 +32,8 @@ public enum RelayFrameType : byte
     Rtp = 8,
     KeyFrameRequest = 9,
     Message = 10,
+    /// <summary>Needs <see cref="RelayCapabilities.SenderReports"/> on both sides.</summary>
+    SenderReport = 11,
 }
 
 /// <summary>
@@ -139,3 +143,10 @@ public readonly ref struct RelayRtpView
     /// <summary>The RTP packet (at least the 12-byte fixed header, version 2).</summary>
     public ReadOnlySpan<byte> Rtp { get; }
 }
+
+/// <summary>
+/// A publisher's RTCP sender report for one of its tracks (RFC 3550 §6.4.1: NTP time ↔ RTP timestamp), so that the
+/// receiving node can give its subscribers of the relayed track their own sender reports (lip sync). Sent only on links
+/// whose Hellos both carry <see cref="RelayCapabilities.SenderReports"/>.
+/// </summary>
+public sealed record RelaySenderReport(string SessionId, uint Ssrc, ulong NtpTimestamp, uint RtpTimestamp) : RelayFrame;

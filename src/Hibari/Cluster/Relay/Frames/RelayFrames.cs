@@ -105,6 +105,12 @@ public static class RelayFrames
                 w.Id(k.SessionId, nameof(k.SessionId));
                 w.UInt32(k.Ssrc);
                 break;
+            case RelaySenderReport sr:
+                w.Id(sr.SessionId, nameof(sr.SessionId));
+                w.UInt32(sr.Ssrc);
+                w.UInt64(sr.NtpTimestamp);
+                w.UInt32(sr.RtpTimestamp);
+                break;
             case RelayMessage m:
                 w.Id(m.SessionId, nameof(m.SessionId));
                 w.Id(m.SenderConnectionId, nameof(m.SenderConnectionId));
@@ -127,6 +133,7 @@ public static class RelayFrames
         RelayTrackDown => RelayFrameType.TrackDown,
         RelayKeyFrameRequest => RelayFrameType.KeyFrameRequest,
         RelayMessage => RelayFrameType.Message,
+        RelaySenderReport => RelayFrameType.SenderReport,
         _ => throw new ArgumentException($"{frame.GetType().Name} is not a relay frame this build writes", nameof(frame)),
     };
 
@@ -214,7 +221,7 @@ public static class RelayFrames
         // The Hello is frozen: (HelloVersion, Hello) is read by every build, whatever versions it speaks.
         var hello = v == RelayProtocol.HelloVersion && t == (byte)RelayFrameType.Hello;
         if (!hello && !RelayProtocol.Speaks(v)) { error = RelayFrameErrors.UnsupportedVersion; return false; }
-        if (t is < (byte)RelayFrameType.Hello or > (byte)RelayFrameType.Message) { error = RelayFrameErrors.UnknownType; return false; }
+        if (t is < (byte)RelayFrameType.Hello or > (byte)RelayFrameType.SenderReport) { error = RelayFrameErrors.UnknownType; return false; }
         version = v;
         type = (RelayFrameType)t;
         sentAt = BinaryPrimitives.ReadInt64BigEndian(frame[2..]);
@@ -256,6 +263,7 @@ public static class RelayFrames
             RelayFrameType.TrackDown => ReadTrackDown(ref r),
             RelayFrameType.KeyFrameRequest => ReadKeyFrameRequest(ref r),
             RelayFrameType.Message => ReadMessage(ref r),
+            RelayFrameType.SenderReport => ReadSenderReport(ref r),
             _ => null,
         };
         if (body is null) { error = r.Error ?? RelayFrameErrors.UnknownType; return false; }
@@ -326,6 +334,10 @@ public static class RelayFrames
         r.Id(out var session) && r.Id(out var connection) && r.String8(out var track, min: 1)
             ? new RelayTrackDown(session, connection, track)
             : null;
+
+    private static RelayFrame? ReadSenderReport(ref RelayReader r) =>
+        r.Id(out var session) && r.UInt32(out var ssrc) && r.UInt64(out var ntp) && r.UInt32(out var rtp)
+            ? new RelaySenderReport(session, ssrc, ntp, rtp) : null;
 
     private static RelayFrame? ReadKeyFrameRequest(ref RelayReader r) =>
         r.Id(out var session) && r.UInt32(out var ssrc) ? new RelayKeyFrameRequest(session, ssrc) : null;

@@ -15,7 +15,8 @@ public static class RelayProtocol
     /// <summary>Largest frame accepted or written: a 256 KiB message plus headers; larger frames are refused.</summary>
     public const int MaxFrameBytes = 300 * 1024;
     /// <summary>The capability bits this build knows (others are carried, never acted on).</summary>
-    public const RelayCapabilities KnownCapabilities = RelayCapabilities.Media | RelayCapabilities.Messages | RelayCapabilities.Signaling;
+    public const RelayCapabilities KnownCapabilities = RelayCapabilities.Media | RelayCapabilities.Messages | RelayCapabilities.Signaling
+        | RelayCapabilities.SenderReports;
 
     /// <summary>This build's Hello: its version range, the given features, <see cref="RelayFrame.SentAtMicros"/> = now.</summary>
     public static RelayHello LocalHello(string nodeName, RelayCapabilities caps) =>
