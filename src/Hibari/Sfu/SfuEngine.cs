@@ -556,6 +556,7 @@ public sealed class SfuEngine : IDisposable
             _sessionsById.Remove(session.SessionId);
             e = new SessionEvent(session.ChannelId, session.SessionId, session.CreatedAt, _time.GetUtcNow(), session.TotalConnections, session.MaxConnections);
         }
+        SessionClosed?.Invoke(session.ChannelId, session.SessionId); // this node's part is gone, whatever the store says
         bool ended;
         try
         {
@@ -567,7 +568,6 @@ public sealed class SfuEngine : IDisposable
             _log.LogWarning("Session {Session} of {Channel}: could not release it in the cluster: {Error}", session.SessionId, session.ChannelId, ex.Message);
             return;
         }
-        SessionClosed?.Invoke(session.ChannelId, session.SessionId);
         if (ended) SessionDestroyed?.Invoke(e);
     }
 
