@@ -8,17 +8,14 @@ cd "$(dirname "$0")/.."
 N=${N:-"10 50 200"}
 BITRATE=${BITRATE:-2500}
 DURATION=${DURATION:-15}
-dotnet build Hibari.slnx -c Release -nologo -v quiet >/dev/null
-dir=$(mktemp -d)
-trap 'kill "$pid" 2>/dev/null || true; rm -rf "$dir"' EXIT
-dotnet src/Hibari.Server/bin/Release/net10.0/Hibari.Server.dll --set listen_address=127.0.0.1 --set api_port=39100 \
-  --set signaling_port=39101 --set rtc_udp_port=39102 --set data_dir="$dir/data" --set log_dir="$dir/log" \
-  --set log_level=warning --set license_max_connections=5000 >"$dir/node.log" 2>&1 &
-pid=$!
-for _ in $(seq 100); do curl -s -o /dev/null -X POST -H 'x-sora-target: Sora_20171218.GetLicense' http://127.0.0.1:39100/ && break; sleep 0.1; done
-echo "# $(date -u +%FT%TZ) loadavg $(cut -d' ' -f1-3 /proc/loadavg) nproc $(nproc)"
+source bench/lib.sh
+bench_init
+start_node node 127.0.0.1 39100 39101 39102 --set license_max_connections=5000
+pid=${BENCH_PIDS[0]}
+wait_api 127.0.0.1 39100
+stamp "nproc $(nproc)"
 for n in $N; do
   dotnet tools/Hibari.Load/bin/Release/net10.0/Hibari.Load.dll --url ws://127.0.0.1:39101/signaling --subscribers "$n" \
     --bitrate "$BITRATE" --packet-size 1000 --duration "$DURATION" --server-pid "$pid" | tail -1
 done
-echo "# $(date -u +%FT%TZ) loadavg $(cut -d' ' -f1-3 /proc/loadavg)"
+stamp

@@ -10,20 +10,17 @@ SIZES=${SIZES:-"100 1000 10000"}
 RATES=${RATES:-"1000 10000"}
 DURATION=${DURATION:-10}
 BROWSER=${BROWSER:-1}
-dotnet build Hibari.slnx -c Release -nologo -v quiet >/dev/null
-dir=$(mktemp -d)
-trap 'kill "$pid" 2>/dev/null || true; rm -rf "$dir"' EXIT
-dotnet src/Hibari.Server/bin/Release/net10.0/Hibari.Server.dll --set listen_address=127.0.0.1 --set api_port=39110 \
-  --set signaling_port=39111 --set rtc_udp_port=39112 --set data_dir="$dir/data" --set log_dir="$dir/log" \
-  --set log_level=warning --set data_channel_messaging=true >"$dir/node.log" 2>&1 &
-pid=$!
-for _ in $(seq 100); do curl -s -o /dev/null -X POST -H 'x-sora-target: Sora_20171218.GetLicense' http://127.0.0.1:39110/ && break; sleep 0.1; done
+source bench/lib.sh
+bench_init
+start_node node 127.0.0.1 39110 39111 39112 --set data_channel_messaging=true
+pid=${BENCH_PIDS[0]}
+wait_api 127.0.0.1 39110
 load() { dotnet tools/Hibari.Load/bin/Release/net10.0/Hibari.Load.dll --url ws://127.0.0.1:39111/signaling --duration "$DURATION" \
   --warmup 2 --server-pid "$pid" "$@" | tail -1; }
-echo "# $(date -u +%FT%TZ) loadavg $(cut -d' ' -f1-3 /proc/loadavg) nproc $(nproc)"
+stamp "nproc $(nproc)"
 for size in $SIZES; do load --messaging "$size"; done
 for rate in $RATES; do load --messaging 1000 --rate "$rate"; done
 curl -s -X POST -H 'x-sora-target: Sora_20171010.GetStatsReport' http://127.0.0.1:39110/ \
   | python3 -c 'import json,sys; d=json.load(sys.stdin); print("# node:", {k: v for k, v in d.items() if "message" in k})'
 if [ "$BROWSER" = 1 ]; then node tests/e2e/run.mjs --only bench_messaging --timeout-ms 60000 --watchdog-ms 600000 | grep -E '^\s+\{|PASS|FAIL'; fi
-echo "# $(date -u +%FT%TZ) loadavg $(cut -d' ' -f1-3 /proc/loadavg)"
+stamp

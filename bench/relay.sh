@@ -11,30 +11,22 @@ cd "$(dirname "$0")/.."
 RATES=${RATES:-"1000 10000 50000"}
 DURATION=${DURATION:-10}
 SIZE=${SIZE:-1000}
-dotnet build Hibari.slnx -c Release -nologo -v quiet >/dev/null
-dir=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$dir"' EXIT
-start() { # name ip
-  mkdir -p "$dir/$1"
-  dotnet src/Hibari.Server/bin/Release/net10.0/Hibari.Server.dll --set listen_address="$2" --set api_port=39120 \
-    --set signaling_port=39121 --set rtc_udp_port=39122 --set data_dir="$dir/$1/data" --set log_dir="$dir/$1/log" \
-    --set log_level=warning --set license_max_connections=5000 --set cluster=true --set cluster_secret=bench-secret \
+source bench/lib.sh
+bench_init
+for n in "n1 127.0.0.1" "n2 127.0.0.2"; do
+  set -- $n
+  start_node "$1" "$2" 39120 39121 39122 --set license_max_connections=5000 --set cluster=true --set cluster_secret=bench-secret \
     --set node_name="$1@$2" --set default_cluster_affinity=false --set external_signaling_url="ws://$2:39121/signaling" \
-    --set external_api_url="http://$2:39120/" >"$dir/$1.log" 2>&1 &
-  pids+=($!)
-}
-start n1 127.0.0.1; start n2 127.0.0.2
-for ip in 127.0.0.1 127.0.0.2; do
-  for _ in $(seq 200); do curl -s -o /dev/null -X POST -H 'x-sora-target: Sora_20171218.GetLicense' "http://$ip:39120/" && break; sleep 0.1; done
+    --set external_api_url="http://$2:39120/"
+  wait_api "$2" 39120
 done
 curl -s -X POST -H 'x-sora-target: Sora_20221221.InitCluster' -d '{"node_name_list":["n1@127.0.0.1","n2@127.0.0.2"]}' http://127.0.0.1:39120/ >/dev/null
 for ip in 127.0.0.1 127.0.0.2; do
   for _ in $(seq 300); do curl -s "http://$ip:39120/metrics" | grep -q '^hibari_available 1' && break; sleep 0.1; done
 done
-echo "# $(date -u +%FT%TZ) loadavg $(cut -d' ' -f1-3 /proc/loadavg) nproc $(nproc)"
+stamp "nproc $(nproc)"
 load() { dotnet tools/Hibari.Load/bin/Release/net10.0/Hibari.Load.dll --url ws://127.0.0.1:39121/signaling --subscribers 1 \
-  --packet-size "$SIZE" --duration "$DURATION" --server-pid "${pids[0]}" --subscriber-pid "${pids[1]}" "$@" | tail -1; }
+  --packet-size "$SIZE" --duration "$DURATION" --server-pid "${BENCH_PIDS[0]}" --subscriber-pid "${BENCH_PIDS[1]}" "$@" | tail -1; }
 # n2's view of the link from n1: the histogram of frame send time → arrival (µs), as GetStatsReport gives it.
 hist() { curl -s -X POST -H 'x-sora-target: Sora_20171010.GetStatsReport' http://127.0.0.2:39120/ \
   | python3 -c 'import json,sys; d=json.load(sys.stdin); e=[x for x in d["cluster_relay"] if x["node_name"].startswith("n1@")]; print(json.dumps(e[0] if e else {}))'; }
@@ -62,4 +54,4 @@ for rate in $RATES; do
 done
 curl -s -X POST -H 'x-sora-target: Sora_20171010.GetStatsReport' http://127.0.0.1:39120/ \
   | python3 -c 'import json,sys; d=json.load(sys.stdin); print("# n1 cluster_relay:", json.dumps(d.get("cluster_relay")))'
-echo "# $(date -u +%FT%TZ) loadavg $(cut -d' ' -f1-3 /proc/loadavg)"
+stamp

@@ -425,8 +425,7 @@ public sealed class SyntheticClient : IAsyncDisposable
                 switch ((string?)m["type"])
                 {
                     case "re-offer":
-                        var answer = Answer((string)m["sdp"]!, initial: false);
-                        await SendSignalingAsync(new JsonObject { ["type"] = "re-answer", ["sdp"] = answer }, ct).ConfigureAwait(false);
+                        await ReAnswerAsync(m, ct).ConfigureAwait(false);
                         break;
                     case "switched":
                         _switched = true;
@@ -445,6 +444,10 @@ public sealed class SyntheticClient : IAsyncDisposable
         }
         catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException) { }
     }
+
+    /// <summary>Answers a `re-offer` (from the WebSocket or DC:signaling) where sora-js-sdk would.</summary>
+    private Task ReAnswerAsync(JsonObject reOffer, CancellationToken ct) =>
+        SendSignalingAsync(new JsonObject { ["type"] = "re-answer", ["sdp"] = Answer((string)reOffer["sdp"]!, initial: false) }, ct);
 
     /// <summary>As sora-js-sdk's sendSignalingMessage: DC:signaling once the server opened it, else the WebSocket.</summary>
     private async Task SendSignalingAsync(JsonObject message, CancellationToken ct)
@@ -489,8 +492,7 @@ public sealed class SyntheticClient : IAsyncDisposable
                 switch ((string?)m["type"])
                 {
                     case "re-offer":
-                        var answer = Answer((string)m["sdp"]!, initial: false);
-                        await SendSignalingAsync(new JsonObject { ["type"] = "re-answer", ["sdp"] = answer }, ct).ConfigureAwait(false);
+                        await ReAnswerAsync(m, ct).ConfigureAwait(false);
                         break;
                     case "req-stats":
                         dc.Send("stats", """{"type":"stats","reports":[]}"""u8, binary: false);

@@ -64,9 +64,6 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
 
     private RelayPeer Peer(string name) => _peers.GetOrAdd(name, n => new RelayPeer(n));
 
-    /// <summary>Unix time in µs (relay frames carry it; on one host, or with NTP, the receiver's clock agrees).</summary>
-    private long NowMicros() => (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10;
-
     // ------------------------------------------------------------------ links
 
     private void OnPeerUp(string peer)
@@ -93,6 +90,10 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
     }
 
     private bool Send(RelayPeer p, byte[] frame, bool isRtp) => Send(p, frame.AsMemory(), isRtp);
+
+    /// <summary>Stamps, encodes in the link's negotiated version and sends a control frame; false before the Hellos.</summary>
+    private bool SendFrame(RelayPeer p, RelayFrame frame) =>
+        p.Version is { } v && Send(p, RelayFrames.Encode(frame with { SentAtMicros = RelayProtocol.NowMicros() }, v), isRtp: false);
 
     private bool Send(RelayPeer p, ReadOnlyMemory<byte> frame, bool isRtp)
     {
@@ -129,19 +130,22 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
             var p = Peer(peer);
             if (!p.HelloSent) SendHello(p);
         }
+        foreach (var s in _sessions.Values) JoinOwners(s);
+    }
+
+    /// <summary>SessionJoin to the session's other owners that have not answered yet (at most once a second each).</summary>
+    private void JoinOwners(RelayedSession s)
+    {
+        if (_sfu.LocalConnections(s.SessionId).Count == 0) return; // C-RELAY-1: only a node with clients asks
+        if (_directory.Find(s.ChannelId) is not { } record || record.SessionId != s.SessionId) return;
         var now = DateTime.UtcNow;
-        foreach (var s in _sessions.Values)
+        foreach (var owner in record.Owners)
         {
-            if (_sfu.LocalConnections(s.SessionId).Count == 0) continue; // C-RELAY-1: only a node with clients asks
-            if (_directory.Find(s.ChannelId) is not { } record || record.SessionId != s.SessionId) continue;
-            foreach (var owner in record.Owners)
-            {
-                if (owner == _cluster.NodeName || s.IsJoined(owner)) continue;
-                if (!_peers.TryGetValue(owner, out var p) || p.Version is not { } v) continue;
-                if (s.LastJoinSent.TryGetValue(owner, out var last) && now - last < JoinRetry) continue;
-                s.LastJoinSent[owner] = now;
-                Send(p, RelayFrames.Encode(new RelaySessionJoin(s.ChannelId, s.SessionId) { SentAtMicros = NowMicros() }, v), isRtp: false);
-            }
+            if (owner == _cluster.NodeName || s.IsJoined(owner)) continue;
+            if (!_peers.TryGetValue(owner, out var p) || p.Version is null) continue;
+            if (s.LastJoinSent.TryGetValue(owner, out var last) && now - last < JoinRetry) continue;
+            s.LastJoinSent[owner] = now;
+            SendFrame(p, new RelaySessionJoin(s.ChannelId, s.SessionId));
         }
     }
 
@@ -151,7 +155,7 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
     {
         if (!_sessions.TryGetValue(info.SessionId, out var s)) return;
         foreach (var peer in s.JoinedPeers) SendConnectionUp(s, Peer(peer), info);
-        Reconcile(); // the first client of a session elsewhere: join at once rather than on the next tick
+        JoinOwners(s); // the first client of a session held elsewhere: join at once rather than on the next tick
     }
 
     private void OnLocalConnectionDestroyed(ConnectionInfo info, string reason, bool failed)
@@ -162,8 +166,7 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
         {
             var p = Peer(peer);
             s.ForgetConnection(peer, info.ConnectionId);
-            if (p.Version is { } v)
-                Send(p, RelayFrames.Encode(new RelayConnectionDown(s.SessionId, info.ConnectionId, reason, minutes) { SentAtMicros = NowMicros() }, v), isRtp: false);
+            SendFrame(p, new RelayConnectionDown(s.SessionId, info.ConnectionId, reason, minutes));
         }
     }
 
@@ -171,17 +174,16 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
     {
         if (!_sessions.TryRemove(sessionId, out var s)) return;
         foreach (var peer in s.JoinedPeers)
-            if (Peer(peer).Version is { } v)
-                Send(Peer(peer), RelayFrames.Encode(new RelaySessionLeave(channel, sessionId) { SentAtMicros = NowMicros() }, v), isRtp: false);
+            SendFrame(Peer(peer), new RelaySessionLeave(channel, sessionId));
     }
 
     private void SendConnectionUp(RelayedSession s, RelayPeer p, ConnectionInfo info)
     {
-        if (p.Version is not { } v) return;
+        if (p.Version is null) return;
         var metadata = info.NotifyMetadata is { } m ? Encoding.UTF8.GetBytes(m.GetRawText()) : null;
         var connection = new RelayConnection(info.ConnectionId, info.ClientId, info.BundleId, info.ChannelId, (byte)info.Role, info.Audio, info.Video,
             info.CreatedAt.ToUnixTimeMilliseconds(), metadata);
-        if (Send(p, RelayFrames.Encode(new RelayConnectionUp(s.SessionId, connection) { SentAtMicros = NowMicros() }, v), isRtp: false))
+        if (SendFrame(p, new RelayConnectionUp(s.SessionId, connection)))
             s.ConnectionAnnounced(p.Name, info.ConnectionId);
     }
 
@@ -194,7 +196,8 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
         {
             var p = Peer(peer);
             if (p.Version is not { } v) continue;
-            frame ??= RelayFrames.Encode(new RelayMessage(m.SessionId, m.SenderConnectionId, m.SenderBundleId, m.Label, m.Binary, m.Payload) { SentAtMicros = NowMicros() }, v);
+            frame ??= RelayFrames.Encode(new RelayMessage(m.SessionId, m.SenderConnectionId, m.SenderBundleId, m.Label, m.Binary, m.Payload)
+                { SentAtMicros = RelayProtocol.NowMicros() }, v); // encoded once: every link speaks version 1 in this build
             if (Send(p, frame, isRtp: false)) Interlocked.Increment(ref p.MessagesSent);
         }
     }
@@ -224,7 +227,7 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
         {
             if (!RelayFrames.TryReadRtp(payload, out var view, out var error)) { Refuse(p, error); return; }
             Interlocked.Increment(ref p.RtpReceived);
-            p.Latency.Add(NowMicros() - view.SentAtMicros);
+            p.Latency.Add(RelayProtocol.NowMicros() - view.SentAtMicros);
             var key = System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(view.SessionId16);
             var ssrc = view.Ssrc;
             var rtp = view.Rtp.ToArray();
@@ -236,12 +239,13 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
         }
         if (!RelayFrames.TryDecode(payload, out var frame, out var why)) { Refuse(p, why); return; }
         if (frame is not RelayHello && p.Version is null) { Refuse(p, "frame before the Hello"); return; }
-        if (frame!.SentAtMicros > 0) p.Latency.Add(NowMicros() - frame.SentAtMicros);
+        if (frame!.SentAtMicros > 0) p.Latency.Add(RelayProtocol.NowMicros() - frame.SentAtMicros);
         switch (frame)
         {
             case RelayHello hello:
-                p.Shared = RelayProtocol.Shared(RelayProtocol.LocalHello(_cluster.NodeName, Capabilities), hello);
-                p.Version = RelayProtocol.Negotiate(RelayProtocol.LocalHello(_cluster.NodeName, Capabilities), hello);
+                var local = RelayProtocol.LocalHello(_cluster.NodeName, Capabilities);
+                p.Shared = RelayProtocol.Shared(local, hello);
+                p.Version = RelayProtocol.Negotiate(local, hello);
                 if (p.Version is null)
                     _log.LogError("Relay: {Peer} speaks relay versions {Min}..{Max}, this node {OurMin}..{OurMax}: no relay with it",
                         p.Name, hello.MinVersion, hello.MaxVersion, RelayProtocol.MinVersion, RelayProtocol.MaxVersion);
@@ -296,7 +300,7 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
         if (!_sessions.TryGetValue(join.SessionId, out var s) || _sfu.SessionById(join.SessionId) is null) return; // C-RELAY-1
         if (!s.Join(p.Name)) return;
         _log.LogInformation("Relay: session {Session} of {Channel} now relayed with {Peer}", join.SessionId, join.ChannelId, p.Name);
-        if (p.Version is { } v) Send(p, RelayFrames.Encode(new RelaySessionJoin(s.ChannelId, s.SessionId) { SentAtMicros = NowMicros() }, v), isRtp: false);
+        SendFrame(p, new RelaySessionJoin(s.ChannelId, s.SessionId));
         foreach (var info in _sfu.LocalConnections(s.SessionId)) SendConnectionUp(s, p, info);
         _sfu.SetRelay(s.SessionId, s);
     }
@@ -335,11 +339,7 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
     /// <summary>Key-frame requests of this node's subscribers for a relayed track go to the publisher's node.</summary>
     private sealed class RemoteKeyFrames(RelayService relay, RelayPeer peer, string sessionId) : IKeyFrameTarget
     {
-        public void SendPli(uint mediaSsrc)
-        {
-            if (peer.Version is not { } v) return;
-            relay.Send(peer, RelayFrames.Encode(new RelayKeyFrameRequest(sessionId, mediaSsrc) { SentAtMicros = relay.NowMicros() }, v), isRtp: false);
-        }
+        public void SendPli(uint mediaSsrc) => relay.SendFrame(peer, new RelayKeyFrameRequest(sessionId, mediaSsrc));
     }
 
     /// <summary>
@@ -395,9 +395,9 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
             foreach (var peer in JoinedPeers)
             {
                 var p = relay.Peer(peer);
-                if (p.Version is not { } v || (p.Shared & RelayCapabilities.SenderReports) == 0) continue;
+                if ((p.Shared & RelayCapabilities.SenderReports) == 0) continue;
                 if (!_announcedTracks.TryGetValue((peer, publication.TrackId), out var announced) || announced != publication.Ssrc) continue;
-                relay.Send(p, RelayFrames.Encode(new RelaySenderReport(SessionId, publication.Ssrc, ntp, rtp) { SentAtMicros = relay.NowMicros() }, v), isRtp: false);
+                relay.SendFrame(p, new RelaySenderReport(SessionId, publication.Ssrc, ntp, rtp));
             }
         }
 
@@ -405,7 +405,7 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
         {
             var joined = JoinedPeers;
             if (joined.Length == 0 || publication.Ssrc == 0) return;
-            var now = relay.NowMicros();
+            var now = RelayProtocol.NowMicros();
             foreach (var peer in joined)
             {
                 var p = relay.Peer(peer);
@@ -413,8 +413,8 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
                 if (!_announcedTracks.TryGetValue((peer, publication.TrackId), out var announced) || announced != publication.Ssrc)
                 {
                     var up = new RelayTrackUp(SessionId, publication.ConnectionId, publication.TrackId, publication.Kind == MediaKind.Audio ? (byte)0 : (byte)1,
-                        publication.Ssrc, publication.RtxSsrc, FrameCodec(publication.Codec)) { SentAtMicros = now };
-                    if (!relay.Send(p, RelayFrames.Encode(up, v), isRtp: false)) continue;
+                        publication.Ssrc, publication.RtxSsrc, FrameCodec(publication.Codec));
+                    if (!relay.SendFrame(p, up)) continue;
                     _announcedTracks[(peer, publication.TrackId)] = publication.Ssrc;
                 }
                 var frame = new byte[RelayFrames.RtpOverhead + packet.Length];

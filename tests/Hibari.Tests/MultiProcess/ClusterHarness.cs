@@ -47,6 +47,20 @@ public sealed class ClusterHarness : IAsyncDisposable
         foreach (var n in nodes) await n.WaitForApiAsync(TimeSpan.FromSeconds(60));
     }
 
+    /// <summary>Regular nodes n1..n3 on 127.0.0.1–3 with <paramref name="settings"/>, one cluster (InitCluster on n1), each serving signaling.</summary>
+    public async Task<(NodeProcess N1, NodeProcess N2, NodeProcess N3)> StartServingClusterAsync(params string[] settings)
+    {
+        var n1 = Add("n1", 1, settings: settings);
+        var n2 = Add("n2", 2, settings: settings);
+        var n3 = Add("n3", 3, settings: settings);
+        await StartAllAsync(n1, n2, n3);
+        await InitClusterAsync(n1, n1, n2, n3);
+        foreach (var n in new[] { n1, n2, n3 })
+            await EventuallyAsync($"{n.Name} serves", async () =>
+                (await Signaling.ConnectAndWaitForCloseAsync(n, n.SignalingPort)).Reason == Signaling.Served, TimeSpan.FromSeconds(30));
+        return (n1, n2, n3);
+    }
+
     public static async Task InitClusterAsync(NodeProcess on, params NodeProcess[] members)
     {
         var list = new JsonArray(members.Select(m => (JsonNode)JsonValue.Create(m.NodeName)!).ToArray());

@@ -28,18 +28,8 @@ public sealed class ClusterRelayTests(ITestOutputHelper output) : IAsyncLifetime
         await _h.DisposeAsync();
     }
 
-    private async Task StartAsync(params string[] settings)
-    {
-        string[] all = ["default_cluster_affinity=false", "session_destroy_delay_ms=500", .. settings];
-        _n1 = _h.Add("n1", 1, settings: all);
-        _n2 = _h.Add("n2", 2, settings: all);
-        _n3 = _h.Add("n3", 3, settings: all);
-        await _h.StartAllAsync(_n1, _n2, _n3);
-        await ClusterHarness.InitClusterAsync(_n1, _n1, _n2, _n3);
-        foreach (var n in new[] { _n1, _n2, _n3 })
-            await _h.EventuallyAsync($"{n.Name} serves", async () =>
-                (await Signaling.ConnectAndWaitForCloseAsync(n, n.SignalingPort)).Reason == Signaling.Served, TimeSpan.FromSeconds(30));
-    }
+    private async Task StartAsync(params string[] settings) =>
+        (_n1, _n2, _n3) = await _h.StartServingClusterAsync(["default_cluster_affinity=false", "session_destroy_delay_ms=500", .. settings]);
 
     private async Task<SyntheticClient> ConnectAsync(NodeProcess node, string channel, string role)
     {
