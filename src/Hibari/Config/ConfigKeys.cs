@@ -29,6 +29,7 @@ internal static class ConfigKeys
         ConfigKey.Of("api_port", Port, (o, v) => o with { ApiPort = v }),
         ConfigKey.Of("signaling_port", Port, (o, v) => o with { SignalingPort = v }),
         ConfigKey.Of("rtc_udp_port", Port, (o, v) => o with { RtcUdpPort = v }),
+        ConfigKey.Of("media_workers", Integer(1, 64), (o, v) => o with { MediaWorkers = v }),
         ConfigKey.Of("data_dir", Text("a directory path"), (o, v) => o with { DataDir = v }),
         ConfigKey.Of("api_cors_origin", CorsOrigin, (o, v) => o with { ApiCorsOrigin = v }),
         ConfigKey.Of("debug_api", Boolean, (o, v) => o with { DebugApi = v }),

@@ -32,6 +32,9 @@ internal static class ConfigRules
         foreach (var (key, port) in new[] { ("api_port", o.ApiPort), ("signaling_port", o.SignalingPort) })
             if (port >= min && port <= max)
                 return ConfigErrors.PortInClusterRange(key, port, min, max);
+        // Media worker k listens on rtc_udp_port + k (docs/decisions.md D-29): the whole range must be ports.
+        if (o.RtcUdpPort != 0 && o.RtcUdpPort + o.MediaWorkers - 1 > 65535)
+            return ConfigErrors.MediaPortsBeyondRange(o.RtcUdpPort, o.MediaWorkers);
         return null;
     }
 }

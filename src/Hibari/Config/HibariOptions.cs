@@ -42,8 +42,10 @@ public sealed record HibariOptions
     public int ApiPort { get; init; } = 3000;
     /// <summary>`signaling_port` (5000).</summary>
     public int SignalingPort { get; init; } = 5000;
-    /// <summary>`rtc_udp_port` (50000).</summary>
+    /// <summary>`rtc_udp_port` (50000): media worker k takes UDP port rtc_udp_port + k (docs/decisions.md D-29).</summary>
     public int RtcUdpPort { get; init; } = 50000;
+    /// <summary>`media_workers` (the number of cores, at most 64): media threads, each with its own UDP port and connections.</summary>
+    public int MediaWorkers { get; init; } = Math.Clamp(Environment.ProcessorCount, 1, 64);
     /// <summary>`data_dir` (data): Raft log, membership, certificates.</summary>
     public string DataDir { get; init; } = "data";
     /// <summary>`api_cors_origin` (none): when set, API responses carry CORS headers for this origin.</summary>

@@ -155,11 +155,11 @@ public sealed class HibariNode : IAsyncDisposable
         Gauge("hibari_connections_created_total", Counters.ConnectionsCreated, "Connections created.");
         Gauge("hibari_connections", Sfu.ConnectionCount, "Connections on this node (being set up or connected).");
         Gauge("hibari_sessions", Sfu.SessionCount, "Sessions on this node.");
-        var m = Sfu.Counters;
+        var m = Sfu.CountersSnapshot();
         Gauge("hibari_srtp_received_total", m.ReceivedSrtp, "SRTP/SRTCP packets received.");
         Gauge("hibari_srtp_sent_total", m.SentSrtp, "SRTP packets sent.");
         Gauge("hibari_srtp_unprotect_failures_total", m.SrtpUnprotectFailures, "SRTP/SRTCP packets that failed authentication.");
-        Gauge("hibari_media_garbage_datagrams_total", Sfu.Socket.Garbage, "Datagrams on the media port that were not STUN, DTLS or RTP/RTCP.");
+        Gauge("hibari_media_garbage_datagrams_total", Sfu.Workers.Garbage, "Datagrams on the media port that were not STUN, DTLS or RTP/RTCP.");
         if (_options.Cluster)
         {
             Gauge("hibari_cluster_raft_term", Cluster.RaftTerm, "Raft term.");

@@ -71,7 +71,7 @@ internal sealed class NodeApi(HibariOptions options, ClusterService cluster, Ses
     private ValueTask<ApiResult> GetStatsReport(ApiRequest request, CancellationToken ct)
     {
         var w = Webhooks?.Counters;
-        var m = Sfu?.Counters;
+        var m = Sfu?.CountersSnapshot();
         return new(ApiResult.Json(new StatsReportBody
     {
         Version = HibariVersion.Value,
@@ -92,7 +92,7 @@ internal sealed class NodeApi(HibariOptions options, ClusterService cluster, Ses
         TotalSentSrtp = m?.SentSrtp ?? 0,
         TotalSentSrtpByteSize = m?.SentSrtpBytes ?? 0,
         TotalSrtpUnprotectFailures = m?.SrtpUnprotectFailures ?? 0,
-        TotalDroppedMediaDatagrams = Sfu is { } sfu ? sfu.Socket.Garbage + sfu.Socket.UnknownSource : 0,
+        TotalDroppedMediaDatagrams = Sfu is { } sfu ? sfu.Workers.Garbage + sfu.Workers.UnknownSource : 0,
         TotalReceivedMessages = m?.MessagesReceived ?? 0,
         TotalReceivedMessageByteSize = m?.MessagesReceivedBytes ?? 0,
         TotalSentMessages = m?.MessagesSent ?? 0,

@@ -230,11 +230,7 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
             p.Latency.Add(RelayProtocol.NowMicros() - view.SentAtMicros);
             var key = System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(view.SessionId16);
             var ssrc = view.Ssrc;
-            var rtp = view.Rtp.ToArray();
-            _sfu.Socket.Post(() =>
-            {
-                if (!_sfu.OnRelayedRtp(key, ssrc, rtp)) Interlocked.Increment(ref p.RtpUnknownTrack);
-            });
+            if (!_sfu.PostRelayedRtp(key, ssrc, view.Rtp.ToArray())) Interlocked.Increment(ref p.RtpUnknownTrack);
             return;
         }
         if (!RelayFrames.TryDecode(payload, out var frame, out var why)) { Refuse(p, why); return; }
@@ -279,7 +275,7 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
             case RelaySenderReport sr:
                 if (_sfu.SessionById(sr.SessionId) is null) break; // not (or no longer) a session of this node
                 var srKey = Sfu.Session.KeyOf(sr.SessionId);
-                _sfu.Socket.Post(() => _sfu.OnRelayedSenderReport(srKey, sr.Ssrc, sr.NtpTimestamp, sr.RtpTimestamp));
+                _sfu.PostRelayedSenderReport(srKey, sr.Ssrc, sr.NtpTimestamp, sr.RtpTimestamp);
                 break;
             case RelayMessage m:
                 Interlocked.Increment(ref p.MessagesReceived);

@@ -12,15 +12,16 @@ namespace Hibari.Sfu;
 /// <summary>
 /// The media transport of one connection (mediasoup's WebRtcTransport): ICE-latched address, DTLS server, SRTP
 /// contexts, inbound RTP → publications, inbound RTCP feedback → subscriptions, and the transport's own RTCP
-/// (receiver reports + REMB toward a publisher, sender reports toward a subscriber). Everything except
-/// <see cref="StartDtls"/> and <see cref="Dispose"/> runs on the media thread.
+/// (receiver reports + REMB toward a publisher, sender reports toward a subscriber). Owned by its media worker
+/// (<see cref="Worker"/>) for its whole life: everything except <see cref="StartDtls"/> and <see cref="Dispose"/>
+/// runs on that worker's thread (docs/threads.md).
 /// </summary>
 internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
 {
     private const long ReportIntervalMicros = 1_000_000;
     private const int MaxPacket = 1500 + 64;
 
-    private readonly MediaSocket _socket;
+    private readonly MediaWorker _socket;
     private readonly DtlsCertificate _certificate;
     private readonly SfuCounters _counters;
     private readonly ILogger _log;
@@ -36,7 +37,7 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
     private uint _rembBitrate;
     private long _unknownSsrcPackets, _unknownPtPackets;
 
-    public PeerTransport(string connectionId, MediaSocket socket, DtlsCertificate certificate, SfuCounters counters, ILogger log,
+    public PeerTransport(string connectionId, MediaWorker socket, DtlsCertificate certificate, SfuCounters counters, ILogger log,
         uint rtcpSsrc, uint rembBitrate)
     {
         ConnectionId = connectionId;
@@ -51,6 +52,8 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
     }
 
     public string ConnectionId { get; }
+    /// <summary>The media worker that owns this transport (and its publications and subscriptions) for its life.</summary>
+    public MediaWorker Worker => _socket;
     public string LocalUfrag { get; }
     public string LocalPassword { get; }
     /// <summary>The SSRC our own RTCP (PLI, RR, REMB) is sent from.</summary>
@@ -60,7 +63,7 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
     public bool CanSend => _send is not null && _remote is not null;
     public bool Closed { get; private set; }
 
-    /// <summary>Raised (on a DTLS thread) when SRTP keys are installed, or with the error when the handshake failed.</summary>
+    /// <summary>Raised (on the worker, or on a DTLS pool thread for a failure) when SRTP keys are installed, or with the error when the handshake failed.</summary>
     public event Action<PeerTransport, Exception?>? Connected;
     /// <summary>Raised on the media thread when ICE consent expired.</summary>
     public event Action<PeerTransport>? Lost;
@@ -110,7 +113,7 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
             }
             else
             {
-                _counters.DtlsFailures++;
+                Interlocked.Increment(ref _counters.DtlsFailures);
                 Connected?.Invoke(this, t.Exception?.GetBaseException() ?? new TimeoutException("DTLS handshake did not complete"));
             }
         }, TaskScheduler.Default);
@@ -140,6 +143,7 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
 
     public void AddPublication(Publication p)
     {
+        _socket.AssertOwner();
         _publications.Add(p);
         if (p.Ssrc != 0) _inbound[p.Ssrc] = p;
         if (p.RtxSsrc != 0) _inbound[p.RtxSsrc] = p;
@@ -157,6 +161,7 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
 
     public void AddSubscription(Subscription s)
     {
+        _socket.AssertOwner();
         _outbound[s.Ssrc] = s;
         if (s.RtxSsrc != 0) _outbound[s.RtxSsrc] = s;
         _subscriptions.Add(s);
@@ -300,6 +305,7 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
     public void OnTick(long nowMicros)
     {
         DataChannels?.Tick(nowMicros);
+        foreach (var p in _publications) p.TakeKeyFrameRequest(nowMicros);
         if (_send is null || _remote is null) return;
         SendNacks(nowMicros);
         if (nowMicros < _nextReport) return;

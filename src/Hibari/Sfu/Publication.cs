@@ -1,12 +1,9 @@
 using Hibari.Sdp;
 using Hibari.Rtc.Rtp;
+using Hibari.Rtc.Transport;
 
 namespace Hibari.Sfu;
 
-/// <summary>
-/// One incoming track of a publisher (mediasoup's Producer): the publisher's SSRCs, receive statistics, the sender
-/// report mapping, and the subscriptions it fans out to. Media-thread state, except the immutable identity.
-/// </summary>
 /// <summary>Where a publication's key-frame requests go: the publisher's transport, or the relay to its node.</summary>
 internal interface IKeyFrameTarget
 {
@@ -21,18 +18,32 @@ internal interface IRelayFanout
     void SenderReport(Publication publication, ulong ntp, uint rtp);
 }
 
+/// <summary>
+/// One incoming track of a publisher (mediasoup's Producer): the publisher's SSRCs, receive statistics, the sender
+/// report mapping, and the subscriptions it fans out to. Owned by <see cref="Worker"/> (the publisher's media worker,
+/// or the worker a relayed track was placed on), except the immutable identity, <see cref="RequestKeyFrame"/> (any
+/// thread) and the per-worker fan-out groups (each owned by its worker). docs/threads.md.
+/// </summary>
 internal sealed class Publication
 {
     /// <summary>Key-frame requests toward the publisher are rate-limited: a storm of PLIs helps nobody.</summary>
     private const long KeyFrameRequestIntervalMicros = 300_000;
 
     private Subscription[] _subscribers = [];
+    // Subscribers on other workers: one group per worker, element k owned by worker k; the attached ones (that have
+    // subscribers) are the owner's list of where to hand each packet.
+    private readonly WorkerFanout?[] _groups;
+    private WorkerFanout[] _handoffs = [];
     private long _lastKeyFrameRequest = long.MinValue / 2;
+    private int _keyFrameWanted;
+    private volatile SenderReportSnapshot? _senderReport;
 
-    public Publication(IKeyFrameTarget publisher, string connectionId, string mid, MediaKind kind, RtpCodec codec, string trackId,
-        string? remoteNode = null)
+    public Publication(IKeyFrameTarget publisher, MediaWorker worker, string connectionId, string mid, MediaKind kind, RtpCodec codec,
+        string trackId, string? remoteNode = null, int workerCount = 1)
     {
         Publisher = publisher;
+        Worker = worker;
+        _groups = new WorkerFanout?[Math.Max(workerCount, worker.Index + 1)];
         ConnectionId = connectionId;
         Mid = mid;
         Kind = kind;
@@ -44,6 +55,8 @@ internal sealed class Publication
     }
 
     public IKeyFrameTarget Publisher { get; }
+    /// <summary>The media worker that owns this track (its packets arrive there).</summary>
+    public MediaWorker Worker { get; }
     /// <summary>The node the publisher is connected to, for a track relayed from another node; null for a local one.</summary>
     public string? RemoteNode { get; }
     /// <summary>The session of a local track: while it is relayed to other nodes (<see cref="Session.Relay"/>), packets also go there.</summary>
@@ -54,23 +67,28 @@ internal sealed class Publication
     public string Mid { get; }
     public MediaKind Kind { get; }
     public RtpCodec Codec { get; }
+    /// <summary>The bitrate the publisher was given (kbps): sizes subscribers' retransmission caches.</summary>
+    public int BitrateKbps { get; init; } = 1000;
     public string TrackId { get; }
     public uint Ssrc { get; set; }
     public uint RtxSsrc { get; set; }
     public ReceiveStatistics? Statistics { get; private set; }
     public bool Closed { get; private set; }
 
-    // Sender report of the publisher: lets subscribers' SRs keep this track's NTP ↔ RTP mapping (lip sync).
-    public bool HasSenderReport { get; private set; }
-    public ulong SenderReportNtp { get; private set; }
-    public uint SenderReportRtp { get; private set; }
-    public long SenderReportArrival { get; private set; }
+    /// <summary>
+    /// The publisher's last sender report: lets subscribers' SRs keep this track's NTP ↔ RTP mapping (lip sync). One
+    /// immutable snapshot, so subscribers' workers read it whole.
+    /// </summary>
+    public SenderReportSnapshot? SenderReport => _senderReport;
 
     public long PacketsReceived { get; private set; }
     public long BytesReceived { get; private set; }
     public long KeyFrameRequests { get; private set; }
 
+    /// <summary>The subscribers on the owner worker (owner thread).</summary>
     public ReadOnlySpan<Subscription> Subscribers => _subscribers;
+    /// <summary>How many other workers get this track's packets (owner thread).</summary>
+    public int HandoffWorkers => _handoffs.Length;
 
     /// <summary>Video only: the sequence numbers missing from the publisher, to NACK (the publisher answers with RTX).</summary>
     public NackGenerator? Nacks { get; }
@@ -82,63 +100,103 @@ internal sealed class Publication
         Statistics = new ReceiveStatistics(ssrc, Codec.ClockRate);
     }
 
+    /// <summary>Adds a subscription; runs on the subscriber's worker (which may be another than <see cref="Worker"/>).</summary>
     public void Add(Subscription s)
     {
-        var next = new Subscription[_subscribers.Length + 1];
-        _subscribers.CopyTo(next, 0);
-        next[^1] = s;
-        _subscribers = next;
+        var worker = s.Subscriber.Worker;
+        worker.AssertOwner();
+        if (worker == Worker)
+        {
+            _subscribers = Arrays.With(_subscribers, s);
+            return;
+        }
+        var group = _groups[worker.Index] ??= new WorkerFanout(this, worker);
+        group.Add(s);
+        if (group.Count == 1) Worker.Post(() => { if (!Closed && !_handoffs.Contains(group)) _handoffs = Arrays.With(_handoffs, group); });
     }
 
+    /// <summary>Removes a subscription; runs on the subscriber's worker.</summary>
     public void Remove(Subscription s)
     {
-        var i = Array.IndexOf(_subscribers, s);
-        if (i < 0) return;
-        var next = new Subscription[_subscribers.Length - 1];
-        Array.Copy(_subscribers, 0, next, 0, i);
-        Array.Copy(_subscribers, i + 1, next, i, _subscribers.Length - i - 1);
-        _subscribers = next;
+        var worker = s.Subscriber.Worker;
+        worker.AssertOwner();
+        if (worker == Worker)
+        {
+            _subscribers = Arrays.Without(_subscribers, s);
+            return;
+        }
+        if (_groups[worker.Index] is not { } group || !group.Remove(s) || group.Count > 0) return;
+        Worker.Post(() => { if (group.Count == 0) _handoffs = Arrays.Without(_handoffs, group); });
     }
 
+    /// <summary>The track ended (owner thread): its local subscriptions stop; those on other workers get no more packets.</summary>
     public void Close()
     {
+        Worker.AssertOwner();
         Closed = true;
         foreach (var s in _subscribers) s.Close();
         _subscribers = [];
+        _handoffs = [];
     }
 
-    /// <summary>A decrypted RTP packet of this track: fan out to every subscription.</summary>
+    /// <summary>
+    /// A decrypted RTP packet of this track (owner thread): forwarded to the subscriptions on this worker, handed once
+    /// to each other worker with subscribers (which forward to theirs), relayed to other nodes.
+    /// </summary>
     public void OnRtp(ReadOnlySpan<byte> packet, in RtpHeader header, long nowMicros)
     {
+        Worker.AssertOwner();
+        if (_keyFrameWanted != 0) TakeKeyFrameRequest(nowMicros);
         PacketsReceived++;
         BytesReceived += packet.Length;
         Statistics?.OnPacket(header.SequenceNumber, header.Timestamp, nowMicros);
         var keyFrame = Kind == MediaKind.Video && KeyFrameDetector.IsKeyFrame(CodecKind, header.GetPayload(packet));
         Nacks?.OnPacket(header.SequenceNumber, keyFrame, nowMicros);
         foreach (var s in _subscribers) s.Forward(packet, header, keyFrame, nowMicros);
+        foreach (var g in _handoffs) Worker.Handoff(g.Worker, g, packet, nowMicros);
         LocalSession?.Relay?.Relay(this, packet);
     }
 
+    /// <summary>The publisher's sender report (owner thread).</summary>
     public void OnSenderReport(ulong ntp, uint rtp, long nowMicros)
     {
-        HasSenderReport = true;
-        SenderReportNtp = ntp;
-        SenderReportRtp = rtp;
-        SenderReportArrival = nowMicros;
+        Worker.AssertOwner();
+        _senderReport = new SenderReportSnapshot(ntp, rtp, nowMicros);
         Statistics?.OnSenderReport(ntp, nowMicros);
         LocalSession?.Relay?.SenderReport(this, ntp, rtp);
     }
 
-    /// <summary>Asks the publisher for a key frame (PLI), at most once per 300 ms.</summary>
+    /// <summary>
+    /// Asks the publisher for a key frame (PLI), at most once per 300 ms. Any thread: off the owner's thread the request
+    /// is posted to it (at most one pending), after a cheap look at the rate limit.
+    /// </summary>
     public void RequestKeyFrame(long nowMicros)
     {
-        if (Kind != MediaKind.Video || Ssrc == 0 || nowMicros - _lastKeyFrameRequest < KeyFrameRequestIntervalMicros) return;
-        _lastKeyFrameRequest = nowMicros;
+        if (Kind != MediaKind.Video) return;
+        if (Worker.IsOwnerThread)
+        {
+            RequestKeyFrameNow(nowMicros);
+            return;
+        }
+        if (nowMicros - Interlocked.Read(ref _lastKeyFrameRequest) < KeyFrameRequestIntervalMicros) return;
+        if (Interlocked.Exchange(ref _keyFrameWanted, 1) == 0) Worker.Post(() => TakeKeyFrameRequest(MediaClock.NowMicros()));
+    }
+
+    /// <summary>Owner thread: a request other threads left (also checked on every packet, so none waits for the post).</summary>
+    public void TakeKeyFrameRequest(long nowMicros)
+    {
+        if (Interlocked.Exchange(ref _keyFrameWanted, 0) == 1) RequestKeyFrameNow(nowMicros);
+    }
+
+    private void RequestKeyFrameNow(long nowMicros)
+    {
+        if (Closed || Ssrc == 0 || nowMicros - _lastKeyFrameRequest < KeyFrameRequestIntervalMicros) return;
+        Interlocked.Exchange(ref _lastKeyFrameRequest, nowMicros);
         KeyFrameRequests++;
         Publisher.SendPli(Ssrc);
     }
 
-    private VideoCodecKind CodecKind => Codec.Name switch
+    internal VideoCodecKind CodecKind => Codec.Name switch
     {
         "VP8" => VideoCodecKind.Vp8,
         "VP9" => VideoCodecKind.Vp9,
@@ -146,4 +204,68 @@ internal sealed class Publication
         "AV1" => VideoCodecKind.Av1,
         _ => VideoCodecKind.Vp8,
     };
+}
+
+/// <summary>A publisher's sender report as it arrived: NTP time, RTP time, and when (media clock, µs).</summary>
+internal sealed record SenderReportSnapshot(ulong Ntp, uint Rtp, long ArrivalMicros);
+
+/// <summary>
+/// The subscribers of one publication on one worker other than the publication's own: the publication's worker hands
+/// each packet to this group once (<see cref="MediaWorker.Handoff"/>), and this worker forwards it to each of them.
+/// Owned by <see cref="Worker"/>.
+/// </summary>
+internal sealed class WorkerFanout(Publication publication, MediaWorker worker) : IHandoffTarget
+{
+    private Subscription[] _subscribers = [];
+
+    public Publication Publication { get; } = publication;
+    public MediaWorker Worker { get; } = worker;
+    /// <summary>Subscribers here (volatile: the publication's worker looks at it when detaching the group).</summary>
+    public int Count => Volatile.Read(ref _count);
+    private int _count;
+
+    public void Add(Subscription s)
+    {
+        _subscribers = Arrays.With(_subscribers, s);
+        Volatile.Write(ref _count, _subscribers.Length);
+    }
+
+    public bool Remove(Subscription s)
+    {
+        var before = _subscribers.Length;
+        _subscribers = Arrays.Without(_subscribers, s);
+        Volatile.Write(ref _count, _subscribers.Length);
+        return _subscribers.Length != before;
+    }
+
+    public void OnHandoff(Span<byte> packet, long stamp)
+    {
+        Worker.AssertOwner();
+        if (_subscribers.Length == 0 || !RtpHeader.TryParse(packet, out var header)) return;
+        var p = Publication;
+        var keyFrame = p.Kind == MediaKind.Video && KeyFrameDetector.IsKeyFrame(p.CodecKind, header.GetPayload(packet));
+        foreach (var s in _subscribers) s.Forward(packet, header, keyFrame, stamp);
+    }
+}
+
+/// <summary>Copy-on-write arrays: the hot path iterates a plain array; topology changes replace it.</summary>
+internal static class Arrays
+{
+    public static T[] With<T>(T[] array, T item)
+    {
+        var next = new T[array.Length + 1];
+        array.CopyTo(next, 0);
+        next[^1] = item;
+        return next;
+    }
+
+    public static T[] Without<T>(T[] array, T item) where T : class
+    {
+        var i = Array.IndexOf(array, item);
+        if (i < 0) return array;
+        var next = new T[array.Length - 1];
+        Array.Copy(array, 0, next, 0, i);
+        Array.Copy(array, i + 1, next, i, array.Length - i - 1);
+        return next;
+    }
 }

@@ -1,8 +1,10 @@
 namespace Hibari.Sfu;
 
 /// <summary>
-/// Media-plane counters of a node (GetStatsReport, /metrics). Written by the media thread only, except the DTLS
-/// failure count; 64-bit reads are atomic on the platforms .NET 10 runs on, so readers see a recent value.
+/// Media-plane counters (GetStatsReport, /metrics). Each media worker has its own instance, written by that worker
+/// only (except the DTLS failure count, incremented atomically); the control side has one more, for messaging and
+/// client stats, incremented atomically. 64-bit reads are atomic on the platforms .NET 10 runs on, so readers see a
+/// recent value; <see cref="SfuEngine.CountersSnapshot"/> sums them.
 /// </summary>
 public sealed class SfuCounters
 {
@@ -13,4 +15,20 @@ public sealed class SfuCounters
     // Data channels (media thread): SCTP packets sent over DTLS, messaging messages in/out/dropped.
     public long SctpPacketsSent, SctpPacketsDropped, MessagesReceived, MessagesReceivedBytes, MessagesSent, MessagesSentBytes, MessagesDropped;
     public long ClientStatsReports;
+
+    /// <summary>Adds every counter of <paramref name="o"/> to this one (for totals).</summary>
+    public void Add(SfuCounters o)
+    {
+        ReceivedSrtp += o.ReceivedSrtp; ReceivedSrtpBytes += o.ReceivedSrtpBytes; DecryptedSrtp += o.DecryptedSrtp;
+        DecryptedSrtpBytes += o.DecryptedSrtpBytes; SentSrtp += o.SentSrtp; SentSrtpBytes += o.SentSrtpBytes;
+        ReceivedRtcp += o.ReceivedRtcp; SrtpDropped += o.SrtpDropped; SrtpUnprotectFailures += o.SrtpUnprotectFailures;
+        RtpMalformed += o.RtpMalformed; RtpUnknownSsrc += o.RtpUnknownSsrc; RtpUnknownPayloadType += o.RtpUnknownPayloadType;
+        KeyFrameRequestsReceived += o.KeyFrameRequestsReceived; KeyFrameRequestsSent += o.KeyFrameRequestsSent; NacksReceived += o.NacksReceived;
+        DtlsFailures += Interlocked.Read(ref o.DtlsFailures);
+        SctpPacketsSent += o.SctpPacketsSent; SctpPacketsDropped += o.SctpPacketsDropped;
+        MessagesReceived += Interlocked.Read(ref o.MessagesReceived); MessagesReceivedBytes += Interlocked.Read(ref o.MessagesReceivedBytes);
+        MessagesSent += Interlocked.Read(ref o.MessagesSent); MessagesSentBytes += Interlocked.Read(ref o.MessagesSentBytes);
+        MessagesDropped += Interlocked.Read(ref o.MessagesDropped);
+        ClientStatsReports += Interlocked.Read(ref o.ClientStatsReports);
+    }
 }

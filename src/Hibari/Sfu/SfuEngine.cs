@@ -12,9 +12,10 @@ namespace Hibari.Sfu;
 public enum AdmissionRefusal { None, BlockNewConnection, BlockNewSession, MaxConnections }
 
 /// <summary>
-/// The node's SFU (mediasoup's Worker + Routers): sessions by channel, their connections, the media socket and the
-/// DTLS certificate. Topology changes (join, answer, leave) take one lock; packets never do — they stay on the media
-/// thread of <see cref="MediaSocket"/>.
+/// The node's SFU (mediasoup's Routers): sessions by channel, their connections, the media workers and the DTLS
+/// certificate. Topology changes (join, answer, leave) take one lock; packets never do — they stay on the media
+/// workers (<see cref="MediaWorker"/>), each of which owns the connections placed on it. Facts from the workers reach
+/// this class through its control queue, never on a worker's thread (docs/threads.md).
 /// </summary>
 public sealed class SfuEngine : IDisposable
 {
@@ -30,13 +31,17 @@ public sealed class SfuEngine : IDisposable
     private readonly Dictionary<string, Connection> _connections = new(StringComparer.Ordinal);
     private readonly Dictionary<Connection, OfferSpec> _lastOffer = [];
     private readonly Dictionary<string, Session> _sessionsById = new(StringComparer.Ordinal);
-    // Relayed tracks by (session, publisher SSRC): media thread only.
-    private readonly Dictionary<(UInt128, uint), Publication> _relayed = [];
+    // Relayed tracks by (session, publisher SSRC): written under the lock, read by relay link readers without it.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(UInt128, uint), Publication> _relayed = new();
+    // Connections per media worker (under the lock): a new connection goes to the least loaded one.
+    private int[] _workerLoad = [];
+    private SfuCounters[] _workerCounters = [];
+    private readonly ControlQueue _control;
     private readonly Random _random = new();
     private readonly ulong _sdpSessionBase = (ulong)Random.Shared.NextInt64(1, long.MaxValue / 2);
     private readonly ISessionStore _store;
     private readonly Messaging.MessageRouter _messages;
-    private MediaSocket? _socket;
+    private MediaWorkers? _workers;
     private DtlsCertificate? _certificate;
     private IPAddress _candidateAddress = IPAddress.Loopback;
 
@@ -50,6 +55,7 @@ public sealed class SfuEngine : IDisposable
         _log = loggerFactory.CreateLogger("Hibari.Sfu");
         _time = time ?? TimeProvider.System;
         _messages = new Messaging.MessageRouter(Counters, loggerFactory.CreateLogger("Hibari.Messaging"));
+        _control = new ControlQueue(_log);
     }
 
     /// <summary>Where local clients' messaging messages go besides this node (the relay, issue 6).</summary>
@@ -59,8 +65,18 @@ public sealed class SfuEngine : IDisposable
         set => _messages.Relay = value;
     }
 
+    /// <summary>Counters kept off the media workers (DTLS failures, messaging, client stats); see <see cref="CountersSnapshot"/> for the node's totals.</summary>
     public SfuCounters Counters { get; } = new();
-    public MediaSocket Socket => _socket ?? throw new InvalidOperationException("SFU not started");
+    public MediaWorkers Workers => _workers ?? throw new InvalidOperationException("SFU not started");
+
+    /// <summary>The node's media counters: the control side's plus every worker's (each written by its worker only).</summary>
+    public SfuCounters CountersSnapshot()
+    {
+        var sum = new SfuCounters();
+        sum.Add(Counters);
+        foreach (var c in _workerCounters) sum.Add(c);
+        return sum;
+    }
     public string Fingerprint => _certificate?.Fingerprint ?? "";
 
     /// <summary>A session was created on this node (first connection of a channel): session.created webhook.</summary>
@@ -85,9 +101,13 @@ public sealed class SfuEngine : IDisposable
         _candidateAddress = _options.RtcPublicAddress ?? _options.ListenAddress;
         if (_candidateAddress.Equals(IPAddress.Any) || _candidateAddress.Equals(IPAddress.IPv6Any))
             throw new InvalidOperationException("listen_address is a wildcard: set rtc_public_address to the IP clients reach");
-        _socket = new MediaSocket(_options.ListenAddress, _options.RtcUdpPort, _loggerFactory.CreateLogger("Hibari.Media"), _time);
-        _socket.Start();
-        _log.LogInformation("Media on udp {EndPoint}, candidates advertise {Address}", _socket.LocalEndPoint, _candidateAddress);
+        var count = _options.MediaWorkers;
+        _workers = new MediaWorkers(_options.ListenAddress, _options.RtcUdpPort, count, _loggerFactory, _time);
+        _workerCounters = Enumerable.Range(0, count).Select(_ => new SfuCounters()).ToArray();
+        _workerLoad = new int[count];
+        _workers.Start();
+        _log.LogInformation("Media: {Count} worker(s) on udp {EndPoints}, candidates advertise {Address}", count,
+            string.Join(", ", _workers.All.Select(w => w.LocalEndPoint.ToString())), _candidateAddress);
     }
 
     /// <summary>Connections on this node, set up or connected (what license_max_connections limits, C-PLACE-0).</summary>
@@ -192,7 +212,9 @@ public sealed class SfuEngine : IDisposable
             session.PendingDestroy = null;
             var info = requested with { SessionId = session.SessionId, CreatedAt = now };
             var bitrate = (uint)Math.Max(100, (info.VideoBitRate ?? _options.DefaultVideoBitRate) + (info.AudioBitRate ?? 64)) * 1000;
-            var transport = new PeerTransport(info.ConnectionId, Socket, _certificate!, Counters, _log, SfuIds.Ssrc(), bitrate);
+            var worker = LeastLoadedWorker();
+            _workerLoad[worker.Index]++;
+            var transport = new PeerTransport(info.ConnectionId, worker, _certificate!, _workerCounters[worker.Index], _log, SfuIds.Ssrc(), bitrate);
             connection = new Connection(info, session, signaling, transport, audioCodec, videoCodec);
             if (audioCodec is not null) connection.AudioSection = connection.Layout.AddClientSend(MediaKind.Audio);
             if (videoCodec is not null) connection.VideoSection = connection.Layout.AddClientSend(MediaKind.Video);
@@ -204,9 +226,10 @@ public sealed class SfuEngine : IDisposable
             _connections[info.ConnectionId] = connection;
             sdp = WriteOffer(connection);
         }
-        connection.Transport.Connected += OnTransportConnected;
-        connection.Transport.Lost += t => Leave(t.ConnectionId, "ICE-CONSENT-EXPIRED");
-        connection.Transport.DtlsClosed += t => Leave(t.ConnectionId, "DTLS-CLOSED");
+        // Facts from the worker (or a DTLS pool thread) are handled in the control context, never on the worker.
+        connection.Transport.Connected += (t, e) => _control.Post(() => OnTransportConnected(t, e));
+        connection.Transport.Lost += t => _control.Post(() => Leave(t.ConnectionId, "ICE-CONSENT-EXPIRED"));
+        connection.Transport.DtlsClosed += t => _control.Post(() => Leave(t.ConnectionId, "DTLS-CLOSED"));
         connection.Transport.DataChannelsCreated = dc => AttachDataChannels(connection, dc);
         return new JoinResult(connection, sdp, null);
     }
@@ -253,9 +276,11 @@ public sealed class SfuEngine : IDisposable
             if (section is null || codec is null) continue;
             var answered = answer.Section(section.Mid);
             if (answered is null || answered.Rejected || answered.Direction is MediaDirection.Inactive or MediaDirection.RecvOnly) continue;
-            var p = new Publication(c.Transport, c.ConnectionId, section.Mid, section.Kind, codec, $"{c.ConnectionId}-{section.Kind.Name()}")
+            var p = new Publication(c.Transport, c.Transport.Worker, c.ConnectionId, section.Mid, section.Kind, codec,
+                $"{c.ConnectionId}-{section.Kind.Name()}", workerCount: Workers.Count)
             {
                 LocalSession = c.Session,
+                BitrateKbps = section.Kind == MediaKind.Video ? c.Info.VideoBitRate ?? _options.DefaultVideoBitRate : c.Info.AudioBitRate ?? 64,
             };
             if (answered.Ssrcs.Count > 0)
             {
@@ -263,7 +288,7 @@ public sealed class SfuEngine : IDisposable
                 if (answered.Ssrcs[0].Rtx is { } rtx) p.RtxSsrc = rtx;
             }
             c.Publications.Add(p);
-            Socket.Post(() => c.Transport.AddPublication(p));
+            c.Transport.Worker.Post(() => c.Transport.AddPublication(p));
         }
     }
 
@@ -275,7 +300,7 @@ public sealed class SfuEngine : IDisposable
             var answered = answer.Section(s.Mid);
             if (answered is null || answered.Rejected) continue;
             var rtx = sub.Publication.Codec.RtxPayloadType is { } pt && answered.PayloadTypes.Contains(pt);
-            Socket.Post(() =>
+            c.Transport.Worker.Post(() =>
             {
                 sub.RtxAccepted = rtx;
                 if (sub.Active) return;
@@ -355,12 +380,12 @@ public sealed class SfuEngine : IDisposable
         {
             // The SDKs treat any of their channels closing as the end of the connection; so does the node.
             if (c.Info.DataChannelSignaling && DataChannelLabels.IsSystem(label) && !dc.Closing)
-                Task.Run(() => Leave(c.ConnectionId, "DATA-CHANNEL-CLOSED"));
+                _control.Post(() => Leave(c.ConnectionId, "DATA-CHANNEL-CLOSED"));
         };
         dc.Closed += reason =>
         {
             _log.LogInformation("Connection {Id}: SCTP association closed: {Reason}", c.ConnectionId, reason);
-            if (c.Info.DataChannelSignaling) Task.Run(() => Leave(c.ConnectionId, "DATA-CHANNEL-CLOSED"));
+            if (c.Info.DataChannelSignaling) _control.Post(() => Leave(c.ConnectionId, "DATA-CHANNEL-CLOSED"));
         };
     }
 
@@ -387,7 +412,7 @@ public sealed class SfuEngine : IDisposable
     public void SendOnDataChannel(Connection c, string label, byte[] utf8)
     {
         var compress = c.Info.DataChannel(label)?.Compress == true;
-        Socket.Post(() =>
+        c.Transport.Worker.Post(() =>
         {
             if (c.Transport.DataChannels is not { } dc) return;
             var ok = compress ? dc.Send(label, Messaging.Zlib.Compress(utf8), binary: true) : dc.Send(label, utf8, binary: false);
@@ -402,7 +427,7 @@ public sealed class SfuEngine : IDisposable
     public async Task CloseDataChannelsAsync(Connection c, TimeSpan timeout)
     {
         var closed = new TaskCompletionSource<Task>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Socket.Post(() => closed.TrySetResult(c.Transport.DataChannels?.CloseChannels() ?? Task.CompletedTask));
+        c.Transport.Worker.Post(() => closed.TrySetResult(c.Transport.DataChannels?.CloseChannels() ?? Task.CompletedTask));
         try
         {
             var all = await closed.Task.WaitAsync(timeout).ConfigureAwait(false);
@@ -440,10 +465,10 @@ public sealed class SfuEngine : IDisposable
             (p, mid) =>
             {
                 var sub = new Subscription(p, c.Transport, mid, SfuIds.Ssrc(), p.Codec.RtxPayloadType is null ? 0 : SfuIds.Ssrc(), _random);
-                Socket.Post(() => c.Transport.AddSubscription(sub));
+                c.Transport.Worker.Post(() => c.Transport.AddSubscription(sub));
                 return sub;
             },
-            sub => Socket.Post(() => c.Transport.RemoveSubscription(sub)));
+            sub => c.Transport.Worker.Post(() => c.Transport.RemoveSubscription(sub)));
     }
 
     private string WriteOffer(Connection c)
@@ -482,7 +507,7 @@ public sealed class SfuEngine : IDisposable
             IcePwd = c.Transport.LocalPassword,
             Fingerprint = new SdpFingerprint("sha-256", _certificate!.Fingerprint),
             CandidateAddress = _candidateAddress,
-            CandidatePort = Socket.LocalEndPoint.Port,
+            CandidatePort = c.Transport.Worker.LocalEndPoint.Port,
             Sections = sections,
         };
         _lastOffer[c] = spec;
@@ -507,7 +532,8 @@ public sealed class SfuEngine : IDisposable
             session = c.Session;
             session.Connections.Remove(c);
             session.ConnectedSnapshot = session.Connected.ToArray();
-            foreach (var p in c.Publications) Socket.Post(p.Close);
+            foreach (var p in c.Publications) p.Worker.Post(p.Close);
+            _workerLoad[c.Transport.Worker.Index]--;
             foreach (var other in session.Connected)
             {
                 others.Add(other);
@@ -524,6 +550,15 @@ public sealed class SfuEngine : IDisposable
         }
         c.Signaling.Ended(reason);
         ConnectionDestroyed?.Invoke(c.Info, reason, !wasConnected);
+    }
+
+    // Under the lock.
+    private MediaWorker LeastLoadedWorker()
+    {
+        var best = 0;
+        for (var i = 1; i < _workerLoad.Length; i++)
+            if (_workerLoad[i] < _workerLoad[best]) best = i;
+        return Workers[best];
     }
 
     private int Minutes(Connection c) => c.ConnectedAt is { } t ? (int)(_time.GetUtcNow() - t).TotalMinutes : 0;
@@ -648,11 +683,11 @@ public sealed class SfuEngine : IDisposable
             var existing = remote.Publications.Where(p => p.TrackId == trackId).ToList();
             if (existing.Count == 1 && existing[0].Ssrc == ssrc && existing[0].Codec == codec) return;
             RemoveRemoteTracks(session, remote, existing);
-            var p = new Publication(keyFrames, connectionId, "", kind, codec, trackId, remote.Node);
+            // A relayed track lives on a worker like a local publisher's: the one with the fewest connections.
+            var p = new Publication(keyFrames, LeastLoadedWorker(), connectionId, "", kind, codec, trackId, remote.Node, Workers.Count);
             p.LatchSsrc(ssrc);
             remote.Publications.Add(p);
-            var key = (session.Key, ssrc);
-            Socket.Post(() => _relayed[key] = p);
+            _relayed[(session.Key, ssrc)] = p;
             foreach (var c in session.Connected)
                 if (c.Info.BundleId != remote.Info.BundleId) Renegotiate(c);
         }
@@ -674,30 +709,32 @@ public sealed class SfuEngine : IDisposable
         foreach (var p in tracks)
         {
             remote.Publications.Remove(p);
-            var key = (session.Key, p.Ssrc);
-            Socket.Post(() =>
-            {
-                if (_relayed.GetValueOrDefault(key) == p) _relayed.Remove(key);
-                p.Close();
-            });
+            _relayed.TryRemove(new KeyValuePair<(UInt128, uint), Publication>((session.Key, p.Ssrc), p));
+            p.Worker.Post(p.Close);
         }
         foreach (var c in session.Connected)
             if (c.Info.BundleId != remote.Info.BundleId) Renegotiate(c);
     }
 
-    /// <summary>A relayed RTP packet (media thread): fans out to local subscribers like a local publisher's. False: unknown track.</summary>
-    internal bool OnRelayedRtp(UInt128 session, uint ssrc, ReadOnlySpan<byte> rtp)
+    /// <summary>
+    /// A relayed RTP packet (a link reader's thread): handed to the worker that owns the relayed track, which fans it out
+    /// to local subscribers like a local publisher's. False: unknown track.
+    /// </summary>
+    internal bool PostRelayedRtp(UInt128 session, uint ssrc, byte[] rtp)
     {
         if (!_relayed.TryGetValue((session, ssrc), out var p) || p.Closed) return false;
-        if (!Rtc.Rtp.RtpHeader.TryParse(rtp, out var header)) return false;
-        p.OnRtp(rtp, header, MediaClock.NowMicros());
+        p.Worker.Post(() =>
+        {
+            if (!p.Closed && Rtc.Rtp.RtpHeader.TryParse(rtp, out var header)) p.OnRtp(rtp, header, MediaClock.NowMicros());
+        });
         return true;
     }
 
-    /// <summary>A relayed track's sender report (media thread): its subscribers here get their own sender reports from it.</summary>
-    internal void OnRelayedSenderReport(UInt128 session, uint ssrc, ulong ntp, uint rtp)
+    /// <summary>A relayed track's sender report (a link reader's thread): its subscribers here get their own sender reports from it.</summary>
+    internal void PostRelayedSenderReport(UInt128 session, uint ssrc, ulong ntp, uint rtp)
     {
-        if (_relayed.TryGetValue((session, ssrc), out var p) && !p.Closed) p.OnSenderReport(ntp, rtp, MediaClock.NowMicros());
+        if (_relayed.TryGetValue((session, ssrc), out var p) && !p.Closed)
+            p.Worker.Post(() => { if (!p.Closed) p.OnSenderReport(ntp, rtp, MediaClock.NowMicros()); });
     }
 
     /// <summary>A subscriber on another node needs a key frame of a local track (rate-limited per publication).</summary>
@@ -706,7 +743,7 @@ public sealed class SfuEngine : IDisposable
         Publication? p;
         lock (_gate)
             p = _sessionsById.GetValueOrDefault(sessionId)?.Connections.SelectMany(c => c.Publications).FirstOrDefault(x => x.Ssrc == ssrc);
-        if (p is not null) Socket.Post(() => p.RequestKeyFrame(MediaClock.NowMicros()));
+        p?.RequestKeyFrame(MediaClock.NowMicros()); // thread-safe: posted to the publication's worker
     }
 
     /// <summary>A messaging message relayed from another node: local receivers get it (media thread).</summary>
@@ -714,7 +751,7 @@ public sealed class SfuEngine : IDisposable
     {
         var session = SessionById(m.SessionId);
         if (session is null) return;
-        Socket.Post(() => _messages.DeliverLocal(session, m));
+        Workers[0].Post(() => _messages.DeliverLocal(session, m)); // receivers on other workers get it posted there
     }
 
     // --- the HTTP API's view ---
@@ -768,7 +805,8 @@ public sealed class SfuEngine : IDisposable
     public void Dispose()
     {
         DisconnectAll("SHUTDOWN");
-        _socket?.Dispose();
+        _control.Dispose();
+        _workers?.Dispose();
     }
 }
 

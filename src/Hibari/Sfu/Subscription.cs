@@ -6,8 +6,8 @@ namespace Hibari.Sfu;
 /// <summary>
 /// One publication forwarded to one subscriber (mediasoup's Consumer): the subscriber's own SSRC (and RTX SSRC), the
 /// sequence-number and timestamp rewrite, and a plaintext cache for NACK repair. Sequence numbers are offset once, at
-/// the first forwarded packet, so every outgoing (SSRC, index) carries exactly one payload (media-stack.md §2.4).
-/// Media-thread state.
+/// the first forwarded packet, so every outgoing (SSRC, index) carries exactly one payload (docs/architecture.md).
+/// Owned by the subscriber's media worker (<see cref="PeerTransport.Worker"/>), which may differ from the publication's.
 /// </summary>
 internal sealed class Subscription
 {
@@ -22,6 +22,9 @@ internal sealed class Subscription
     private ushort _rtxSeq;
     private ushort _highestOutSeq;
 
+    /// <summary>How long a video packet stays answerable to a NACK: the cache holds about this much of the track.</summary>
+    public const int CacheMillis = 1000;
+
     public Subscription(Publication publication, PeerTransport subscriber, string mid, uint ssrc, uint rtxSsrc, Random random)
     {
         Publication = publication;
@@ -32,8 +35,22 @@ internal sealed class Subscription
         _seqOffset = (ushort)random.Next(1 << 16);
         _timestampOffset = (uint)random.NextInt64(1L << 32);
         _rtxSeq = (ushort)random.Next(1 << 16);
-        if (publication.Kind == MediaKind.Video) _cache = new RtpPacketCache(1024);
+        if (publication.Kind == MediaKind.Video) _cache = new RtpPacketCache(CacheSlots(publication.BitrateKbps));
     }
+
+    /// <summary>
+    /// Slots for <see cref="CacheMillis"/> of a track at <paramref name="bitrateKbps"/> in ~1,000-byte packets, twice
+    /// over for bursts (key frames), as a power of two in 128..1024 (the cache's buffer is slots × 1,500 bytes, pooled,
+    /// returned on close).
+    /// </summary>
+    public static int CacheSlots(int bitrateKbps)
+    {
+        var packets = (long)Math.Max(bitrateKbps, 1) * 1000 / 8 / 1000 * CacheMillis / 1000 * 2;
+        return (int)Math.Clamp(System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(packets, 1)), 128, 1024);
+    }
+
+    /// <summary>Slots of the retransmission cache (0 for audio).</summary>
+    public int CacheCapacity => _cache?.Capacity ?? 0;
 
     public Publication Publication { get; }
     public PeerTransport Subscriber { get; }
@@ -53,10 +70,16 @@ internal sealed class Subscription
     public long LastSentMicros { get; private set; }
     public bool HasSent => PacketsSent > 0;
 
-    public void Close() => Closed = true;
+    /// <summary>Ends forwarding and gives the retransmission cache's buffer back (owner thread).</summary>
+    public void Close()
+    {
+        Closed = true;
+        _cache?.Dispose();
+    }
 
     public void Forward(ReadOnlySpan<byte> packet, in RtpHeader header, bool keyFrame, long nowMicros)
     {
+        Subscriber.Worker.AssertOwner();
         if (!Active || Closed || !Subscriber.CanSend) return;
         if (!_started)
         {
@@ -111,10 +134,10 @@ internal sealed class Subscription
         ntp = 0;
         rtp = 0;
         var p = Publication;
-        if (!p.HasSenderReport || !HasSent) return false;
-        var elapsed = nowMicros - p.SenderReportArrival;
-        ntp = p.SenderReportNtp + (ulong)(elapsed * 4294.967296); // 2^32 / 10^6 NTP fraction units per µs
-        rtp = p.SenderReportRtp + _timestampOffset + (uint)(elapsed * p.Codec.ClockRate / 1_000_000);
+        if (p.SenderReport is not { } sr || !HasSent) return false;
+        var elapsed = nowMicros - sr.ArrivalMicros;
+        ntp = sr.Ntp + (ulong)(elapsed * 4294.967296); // 2^32 / 10^6 NTP fraction units per µs
+        rtp = sr.Rtp + _timestampOffset + (uint)(elapsed * p.Codec.ClockRate / 1_000_000);
         return true;
     }
 }

@@ -5,9 +5,11 @@ namespace Hibari.Tests.Sfu;
 
 public sealed class OfferLayoutTests
 {
-    // Publications need a transport only as an owner reference; the layout never touches it.
+    // Publications need a transport and a worker only as owner references; the layout never touches them.
+    private static readonly Hibari.Rtc.Transport.MediaWorker Worker = new(System.Net.IPAddress.Loopback, 0);
+
     private static Publication Track(string connectionId, MediaKind kind) =>
-        new(null!, connectionId, kind == MediaKind.Audio ? "0" : "1", kind, kind == MediaKind.Audio ? CodecCatalog.Opus : CodecCatalog.Vp9, connectionId + "-" + kind);
+        new(null!, Worker, connectionId, kind == MediaKind.Audio ? "0" : "1", kind, kind == MediaKind.Audio ? CodecCatalog.Opus : CodecCatalog.Vp9, connectionId + "-" + kind);
 
     private static Subscription Sub(Publication p, string mid) => new(p, null!, mid, 1, 2, new Random(1));
 

@@ -14,7 +14,7 @@ public sealed record MessagingMessage(string ChannelId, string SessionId, string
 /// </summary>
 public interface IMessageRelay
 {
-    /// <summary>Called on the media thread for every message a local client sent; must not block.</summary>
+    /// <summary>Called on the sender's media worker for every message a local client sent; must not block.</summary>
     void Relay(MessagingMessage message);
 }
 
@@ -22,7 +22,9 @@ public interface IMessageRelay
 /// Messaging (sora-protocol.md §6.3): a message a client sends on its `#label` (direction sendonly or sendrecv) goes to
 /// every other connection of the session that has `#label` with direction recvonly or sendrecv, except connections
 /// with the sender's bundle_id. Each receiver gets it in its own label's form: with the 26-byte sender connection id
-/// in front when its `header` asks for it, zlib-compressed when its `compress` is on. Media thread only.
+/// in front when its `header` asks for it, zlib-compressed when its `compress` is on. Runs on the sender's media worker
+/// (or the worker a relayed message was posted to); a receiver on another worker gets its copy posted to that worker,
+/// which alone touches its data channels. Counters are atomic: several workers route at once.
 /// </summary>
 internal sealed class MessageRouter(SfuCounters counters, ILogger log)
 {
@@ -32,18 +34,18 @@ internal sealed class MessageRouter(SfuCounters counters, ILogger log)
     public void FromClient(Connection sender, string label, DataChannelMessage message)
     {
         var spec = sender.Info.DataChannel(label);
-        counters.MessagesReceived++;
-        counters.MessagesReceivedBytes += message.Data.Length;
+        Interlocked.Increment(ref counters.MessagesReceived);
+        Interlocked.Add(ref counters.MessagesReceivedBytes, message.Data.Length);
         if (spec is null || !spec.IsMessaging || !spec.Sends)
         {
-            counters.MessagesDropped++;
+            Interlocked.Increment(ref counters.MessagesDropped);
             log.LogDebug("Connection {Id}: message on {Label} dropped (not a sending messaging label of this connection)", sender.ConnectionId, label);
             return;
         }
         var payload = message.Data;
         if (spec.Compress && !Zlib.TryDecompress(message.Data, PeerDataChannels.MaxMessageSize, out payload))
         {
-            counters.MessagesDropped++;
+            Interlocked.Increment(ref counters.MessagesDropped);
             log.LogDebug("Connection {Id}: message on {Label} dropped (not a zlib stream within {Max} bytes)", sender.ConnectionId, label, PeerDataChannels.MaxMessageSize);
             return;
         }
@@ -61,7 +63,7 @@ internal sealed class MessageRouter(SfuCounters counters, ILogger log)
         {
             if (r.ConnectionId == m.SenderConnectionId || r.Info.BundleId == m.SenderBundleId) continue;
             var spec = r.Info.DataChannel(m.Label);
-            if (spec is null || !spec.Receives || r.Transport.DataChannels is not { } dc) continue;
+            if (spec is null || !spec.Receives) continue;
             byte[] bytes;
             if (spec.SenderConnectionIdHeader)
             {
@@ -73,15 +75,24 @@ internal sealed class MessageRouter(SfuCounters counters, ILogger log)
                 plain ??= m.Payload;
                 bytes = spec.Compress ? plainZ ??= Zlib.Compress(plain) : plain;
             }
-            if (dc.Send(m.Label, bytes, binary: m.Binary || spec.Compress))
-            {
-                counters.MessagesSent++;
-                counters.MessagesSentBytes += bytes.Length;
-            }
-            else
-            {
-                counters.MessagesDropped++;
-            }
+            var binary = m.Binary || spec.Compress;
+            var worker = r.Transport.Worker;
+            if (worker.IsOwnerThread) Send(r, m.Label, bytes, binary);
+            else worker.Post(() => Send(r, m.Label, bytes, binary));
+        }
+    }
+
+    // On the receiver's worker.
+    private void Send(Connection r, string label, byte[] bytes, bool binary)
+    {
+        if (r.Transport.DataChannels is { } dc && dc.Send(label, bytes, binary))
+        {
+            Interlocked.Increment(ref counters.MessagesSent);
+            Interlocked.Add(ref counters.MessagesSentBytes, bytes.Length);
+        }
+        else
+        {
+            Interlocked.Increment(ref counters.MessagesDropped);
         }
     }
 

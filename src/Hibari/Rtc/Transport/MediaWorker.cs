@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using Hibari.Rtc.Ice;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -8,8 +10,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Hibari.Rtc.Transport;
 
 /// <summary>
-/// What the media socket calls for one registered peer. Every call runs on the media thread, one at a time, so a peer's
-/// SRTP contexts and forwarding state need no locks.
+/// What a media worker calls for one registered peer. Every call runs on that worker's thread, one at a time, so a
+/// peer's SRTP contexts and forwarding state need no locks (docs/threads.md).
 /// </summary>
 public interface IMediaPeer
 {
@@ -19,21 +21,30 @@ public interface IMediaPeer
     void OnSrtpDatagram(Span<byte> datagram);
     /// <summary>ICE selected (or re-selected) the address media goes to.</summary>
     void OnSelected(SocketAddress remote);
-    /// <summary>Called about every <see cref="MediaSocket.TickInterval"/> for timers (RTCP reports, key-frame requests).</summary>
+    /// <summary>Called about every <see cref="MediaWorker.TickInterval"/> for timers (RTCP reports, key-frame requests).</summary>
     void OnTick(long nowMicroseconds);
-    /// <summary>No authenticated STUN request for <see cref="MediaSocket.ConsentTimeout"/> (RFC 7675): the peer is gone.</summary>
+    /// <summary>No authenticated STUN request for <see cref="MediaWorker.ConsentTimeout"/> (RFC 7675): the peer is gone.</summary>
     void OnConsentExpired();
 }
 
+/// <summary>A packet another worker handed to this one (<see cref="MediaWorker.Handoff"/>): runs on the receiving worker.</summary>
+public interface IHandoffTarget
+{
+    void OnHandoff(Span<byte> packet, long stamp);
+}
+
 /// <summary>
-/// The node's one UDP port for media (DESIGN.md §1): ICE-lite answers, DTLS, SRTP and SRTCP of every peer. Datagrams
-/// are demultiplexed by their first byte (RFC 7983) and by the remote address an authenticated STUN request latched
-/// (media-stack.md §4). One dedicated thread receives, dispatches, runs posted actions and ticks the peers' timers.
+/// One media worker (docs/threads.md, docs/decisions.md D-29): a thread with its own UDP port that owns, without
+/// locks, the peers registered on it — ICE-lite answers, DTLS datagrams, SRTP and SRTCP. Datagrams are demultiplexed
+/// by their first byte (RFC 7983) and by the remote address an authenticated STUN request latched. The thread
+/// receives, dispatches, drains the packets other workers handed it, runs posted actions and ticks its peers' timers.
 /// </summary>
-public sealed class MediaSocket : IDisposable
+public sealed class MediaWorker : IDisposable
 {
     public static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(20);
     public static readonly TimeSpan ConsentTimeout = TimeSpan.FromSeconds(30);
+    /// <summary>Most workers a node runs (the pending-wake set is one 64-bit mask).</summary>
+    public const int MaxWorkers = 64;
 
     private readonly IPAddress _address;
     private readonly int _port;
@@ -41,23 +52,30 @@ public sealed class MediaSocket : IDisposable
     private readonly TimeProvider _time;
     private readonly IceLiteResponder _responder;
     private readonly ConcurrentQueue<Action> _posted = new();
-    // Both maps are owned by the media thread.
+    // Both maps are owned by the worker's thread.
     private readonly Dictionary<string, Entry> _byUfrag = new(StringComparer.Ordinal);
     private readonly Dictionary<EndpointKey, Entry> _byEndpoint = new();
     private readonly List<Entry> _expired = [];
+    private MediaWorker[] _all = [];
+    private PacketRing?[] _inbound = [];
+    private ulong _pendingWakes;
     private Socket? _socket;
     private Thread? _thread;
     private volatile bool _stopping;
-    private long _received, _receivedBytes, _sent, _sentBytes, _unknownSource, _garbage, _sendErrors;
+    private long _received, _receivedBytes, _sent, _sentBytes, _unknownSource, _garbage, _sendErrors, _handedOff;
 
-    public MediaSocket(IPAddress address, int port, ILogger? log = null, TimeProvider? time = null)
+    public MediaWorker(IPAddress address, int port, ILogger? log = null, TimeProvider? time = null, int index = 0)
     {
         _address = address;
         _port = port;
         _log = log ?? NullLogger.Instance;
         _time = time ?? TimeProvider.System;
         _responder = new IceLiteResponder(Lookup);
+        Index = index;
     }
+
+    /// <summary>This worker's place among the node's workers (0 for a lone one).</summary>
+    public int Index { get; }
 
     /// <summary>The bound local address (the port is known after <see cref="Start"/>, also when 0 was asked for).</summary>
     public IPEndPoint LocalEndPoint => (IPEndPoint)(_socket?.LocalEndPoint ?? throw new InvalidOperationException("not started"));
@@ -71,7 +89,30 @@ public sealed class MediaSocket : IDisposable
     /// <summary>Datagrams that are neither STUN, DTLS nor RTP/RTCP, or STUN the responder dropped.</summary>
     public long Garbage => Interlocked.Read(ref _garbage) + _responder.Dropped;
     public long SendErrors => Interlocked.Read(ref _sendErrors);
+    /// <summary>Packets this worker handed to other workers.</summary>
+    public long HandedOff => Interlocked.Read(ref _handedOff);
+    /// <summary>Packets other workers could not hand to this one because its ring from them was full.</summary>
+    public long HandoffDropped => _inbound.Sum(r => r?.Dropped ?? 0);
     public IceLiteResponder Ice => _responder;
+
+    /// <summary>True on this worker's own thread (before <see cref="Start"/>: on any thread, for tests that drive peers directly).</summary>
+    public bool IsOwnerThread => _thread is null || Thread.CurrentThread == _thread;
+
+    /// <summary>Debug builds: fails when called off this worker's thread (every entry point of worker-owned state calls it).</summary>
+    [Conditional("DEBUG")]
+    public void AssertOwner() => Debug.Assert(IsOwnerThread, $"media worker {Index} state touched from thread '{Thread.CurrentThread.Name}'");
+
+    /// <summary>
+    /// Joins the node's workers: one ring from every other worker into this one (single producer each). Called once,
+    /// by <see cref="MediaWorkers"/>, before any worker starts.
+    /// </summary>
+    internal void Connect(MediaWorker[] all, int ringCapacity)
+    {
+        _all = all;
+        _inbound = new PacketRing?[all.Length];
+        for (var i = 0; i < all.Length; i++)
+            if (i != Index) _inbound[i] = new PacketRing(ringCapacity);
+    }
 
     public void Start()
     {
@@ -92,14 +133,20 @@ public sealed class MediaSocket : IDisposable
         _wake = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         _wake.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         _wakeEndPoint = _wake.LocalEndPoint!;
-        _thread = new Thread(Run) { Name = "hibari-media", IsBackground = true };
+        _thread = new Thread(Run) { Name = $"hibari-media-{Index}", IsBackground = true };
         _thread.Start();
     }
 
-    /// <summary>Runs <paramref name="action"/> on the media thread, at once if it is waiting for datagrams.</summary>
+    /// <summary>Runs <paramref name="action"/> on this worker's thread, at once if it is waiting for datagrams. Any thread.</summary>
     public void Post(Action action)
     {
         _posted.Enqueue(action);
+        Wake();
+    }
+
+    /// <summary>Wakes the thread if it is waiting (one datagram on the private wake socket). Any thread.</summary>
+    public void Wake()
+    {
         if (Volatile.Read(ref _waiting) == 1 && Interlocked.Exchange(ref _waiting, 0) == 1)
         {
             try { _wake?.SendTo(WakeByte, SocketFlags.None, _wakeEndPoint!); }
@@ -107,32 +154,74 @@ public sealed class MediaSocket : IDisposable
         }
     }
 
+    /// <summary>
+    /// Owner thread only: hands a copy of <paramref name="packet"/> to worker <paramref name="to"/>, where
+    /// <paramref name="target"/> gets it on that worker's thread. The receiver is woken once per batch, after this
+    /// worker has handled what it received. False when that ring is full (counted there).
+    /// </summary>
+    public bool Handoff(MediaWorker to, IHandoffTarget target, ReadOnlySpan<byte> packet, long stamp)
+    {
+        AssertOwner();
+        var ring = to._inbound[Index]!;
+        if (!ring.TryEnqueue(target, packet, stamp)) return false;
+        _handedOff++;
+        _pendingWakes |= 1UL << to.Index;
+        return true;
+    }
+
     private static readonly byte[] WakeByte = [0];
     private Socket? _wake;
     private EndPoint? _wakeEndPoint;
     private int _waiting;
     private readonly List<Socket> _readable = new(2);
+    private PollFd[]? _pollFds;
 
-    /// <summary>Waits up to 5 ms for a datagram or a post; true when the media socket is readable.</summary>
-    private bool Wait(Socket socket)
+    /// <summary>Waits up to <paramref name="timeoutMs"/> for a datagram, a post or a hand-off; true when the media socket is readable.</summary>
+    private bool Wait(Socket socket, int timeoutMs)
     {
         Volatile.Write(ref _waiting, 1);
-        if (!_posted.IsEmpty)
+        if (!_posted.IsEmpty || InboundPending())
         {
             Volatile.Write(ref _waiting, 0);
             return socket.Available > 0;
         }
-        _readable.Clear();
-        _readable.Add(socket);
-        _readable.Add(_wake!);
-        Socket.Select(_readable, null, null, 5_000);
+        bool readable, woken;
+        if (_pollFds is { } fds)
+        {
+            fds[0].Revents = 0;
+            fds[1].Revents = 0;
+            var n = Poll(fds, 2, timeoutMs);
+            if (n < 0)
+            {
+                Volatile.Write(ref _waiting, 0);
+                return socket.Available > 0;
+            }
+            readable = (fds[0].Revents & PollIn) != 0;
+            woken = (fds[1].Revents & PollIn) != 0;
+        }
+        else
+        {
+            _readable.Clear();
+            _readable.Add(socket);
+            _readable.Add(_wake!);
+            Socket.Select(_readable, null, null, timeoutMs * 1000);
+            readable = _readable.Contains(socket);
+            woken = _readable.Contains(_wake!);
+        }
         Volatile.Write(ref _waiting, 0);
-        if (_readable.Contains(_wake!))
+        if (woken)
         {
             Span<byte> sink = stackalloc byte[16];
             while (_wake!.Available > 0) _wake.Receive(sink);
         }
-        return _readable.Contains(socket);
+        return readable;
+    }
+
+    private bool InboundPending()
+    {
+        foreach (var ring in _inbound)
+            if (ring is not null && !ring.IsEmpty) return true;
+        return false;
     }
 
     /// <summary>
@@ -149,7 +238,10 @@ public sealed class MediaSocket : IDisposable
         _responder.Forget(localUfrag);
     });
 
-    /// <summary>Sends one datagram; thread-safe (DTLS threads and the media thread both send).</summary>
+    /// <summary>Peers registered on this worker (owner thread; approximate elsewhere).</summary>
+    public int PeerCount => _byUfrag.Count;
+
+    /// <summary>Sends one datagram; thread-safe (DTLS handshake threads and the worker both send).</summary>
     public void Send(ReadOnlySpan<byte> datagram, SocketAddress remote)
     {
         var socket = _socket;
@@ -183,17 +275,35 @@ public sealed class MediaSocket : IDisposable
     private void Run()
     {
         var socket = _socket!;
+        if (OperatingSystem.IsLinux())
+        {
+            _pollFds =
+            [
+                new PollFd { Fd = (int)socket.SafeHandle.DangerousGetHandle(), Events = PollIn },
+                new PollFd { Fd = (int)_wake!.SafeHandle.DangerousGetHandle(), Events = PollIn },
+            ];
+            try
+            {
+                Poll(_pollFds, 2, 0);
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+            {
+                _pollFds = null; // Socket.Select instead
+            }
+        }
         var buffer = GC.AllocateArray<byte>(2048, pinned: true);
         var from = new SocketAddress(socket.AddressFamily);
         var tickMicros = (long)TickInterval.TotalMicroseconds;
         var nextTick = NowMicros() + tickMicros;
+        var sink = new HandoffSink();
         while (!_stopping)
         {
             try
             {
-                if (Wait(socket))
+                var wait = (int)Math.Clamp((nextTick - NowMicros() + 999) / 1000, 0, (long)TickInterval.TotalMilliseconds);
+                if (Wait(socket, wait))
                 {
-                    // Drain a bounded batch, so posted actions and timers run under load too.
+                    // Drain a bounded batch, so posted actions, hand-offs and timers run under load too.
                     for (var i = 0; i < 256; i++)
                     {
                         int n;
@@ -212,6 +322,7 @@ public sealed class MediaSocket : IDisposable
                         if (socket.Available == 0) break;
                     }
                 }
+                foreach (var ring in _inbound) ring?.Drain(ref sink, 1024);
                 while (_posted.TryDequeue(out var action)) action();
                 var now = NowMicros();
                 if (now >= nextTick)
@@ -219,6 +330,7 @@ public sealed class MediaSocket : IDisposable
                     nextTick = now + tickMicros;
                     Tick(now);
                 }
+                WakeReceivers();
             }
             catch (ObjectDisposedException) when (_stopping)
             {
@@ -227,9 +339,28 @@ public sealed class MediaSocket : IDisposable
             catch (Exception e)
             {
                 // A bug in one peer's handling must not stop media for every peer.
-                _log.LogError(e, "Media thread: unexpected error (continuing)");
+                _log.LogError(e, "Media worker {Index}: unexpected error (continuing)", Index);
             }
         }
+    }
+
+    /// <summary>Once per loop: wakes the workers this one handed packets to (a batch costs one wake, not one per packet).</summary>
+    private void WakeReceivers()
+    {
+        var pending = _pendingWakes;
+        if (pending == 0) return;
+        _pendingWakes = 0;
+        while (pending != 0)
+        {
+            var i = System.Numerics.BitOperations.TrailingZeroCount(pending);
+            pending &= pending - 1;
+            _all[i].Wake();
+        }
+    }
+
+    private struct HandoffSink : IPacketSink
+    {
+        public readonly void OnPacket(object target, Span<byte> packet, long stamp) => ((IHandoffTarget)target).OnHandoff(packet, stamp);
     }
 
     private void Dispatch(Span<byte> datagram, SocketAddress from)
@@ -314,13 +445,26 @@ public sealed class MediaSocket : IDisposable
         _socket?.Dispose();
         _wake?.Dispose();
         if (_thread is { } t && t != Thread.CurrentThread && !t.Join(TimeSpan.FromSeconds(2))) return;
-        // What was posted but never ran (peers' close-down: their DTLS endpoints and threads) runs here, once.
+        // What was posted but never ran (peers' close-down: their DTLS endpoints) runs here, once.
         while (_posted.TryDequeue(out var action))
         {
             try { action(); }
-            catch (Exception e) { _log.LogWarning(e, "Media socket: a posted action failed at shutdown"); }
+            catch (Exception e) { _log.LogWarning(e, "Media worker {Index}: a posted action failed at shutdown", Index); }
         }
     }
+
+    private const short PollIn = 1;
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    [DllImport("libc", EntryPoint = "poll", SetLastError = true)]
+    private static extern int Poll([In, Out] PollFd[] fds, nuint count, int timeoutMs);
 
     private sealed class Entry(string localUfrag, IceCredentials credentials, IMediaPeer peer, long registered)
     {
@@ -331,5 +475,53 @@ public sealed class MediaSocket : IDisposable
         public List<EndpointKey> Keys { get; } = [];
         public EndpointKey SelectedKey { get; set; }
         public SocketAddress? Selected { get; set; }
+    }
+}
+
+/// <summary>
+/// The node's media workers (docs/decisions.md D-29): <c>media_workers</c> of them, worker k on UDP port
+/// <c>rtc_udp_port + k</c> (every one on an ephemeral port when rtc_udp_port is 0). A connection is placed on the worker
+/// with the fewest connections and stays there for its life.
+/// </summary>
+public sealed class MediaWorkers : IDisposable
+{
+    private readonly MediaWorker[] _workers;
+
+    public MediaWorkers(IPAddress address, int firstPort, int count, ILoggerFactory? loggers = null, TimeProvider? time = null,
+        int ringCapacity = 4096)
+    {
+        if (count < 1 || count > MediaWorker.MaxWorkers)
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"1..{MediaWorker.MaxWorkers} media workers");
+        if (firstPort != 0 && firstPort + count - 1 > 65535)
+            throw new ArgumentOutOfRangeException(nameof(firstPort), firstPort, $"{count} workers need ports {firstPort}..{firstPort + count - 1}");
+        var log = (loggers ?? NullLoggerFactory.Instance).CreateLogger("Hibari.Media");
+        _workers = new MediaWorker[count];
+        for (var i = 0; i < count; i++) _workers[i] = new MediaWorker(address, firstPort == 0 ? 0 : firstPort + i, log, time, i);
+        foreach (var w in _workers) w.Connect(_workers, ringCapacity);
+    }
+
+    public IReadOnlyList<MediaWorker> All => _workers;
+    public int Count => _workers.Length;
+    public MediaWorker this[int index] => _workers[index];
+
+    public void Start()
+    {
+        try
+        {
+            foreach (var w in _workers) w.Start();
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public long Garbage => _workers.Sum(w => w.Garbage);
+    public long UnknownSource => _workers.Sum(w => w.UnknownSource);
+
+    public void Dispose()
+    {
+        foreach (var w in _workers) w.Dispose();
     }
 }
