@@ -84,8 +84,12 @@ async function until(what, fn, { ms = opt.timeoutMs, every = 250, detail } = {})
   throw new Failure(`timeout after ${ms} ms waiting for ${what}${d ? ` (${short(d, 1200)})` : ''}`);
 }
 
-/** A free TCP (and, with udp, also free UDP) port on 127.0.0.1. */
+/**
+ * A free TCP (and, with udp, also free UDP) port on 127.0.0.1. With udp the next UDP_SPAN - 1 ports are free too:
+ * media worker k of a node listens on rtc_udp_port + k (docs/decisions.md D-29).
+ */
 const taken = new Set();
+const UDP_SPAN = 4;
 async function freePort(udp = false) {
   for (let i = 0; i < 50; i++) {
     const port = await new Promise((res, rej) => {
@@ -95,12 +99,17 @@ async function freePort(udp = false) {
     });
     if (taken.has(port)) continue;
     if (udp) {
-      const ok = await new Promise(res => {
-        const u = dgram.createSocket('udp4');
-        u.once('error', () => { u.close(); res(false); });
-        u.bind(port, '127.0.0.1', () => u.close(() => res(true)));
-      });
+      let ok = port + UDP_SPAN <= 65536;
+      for (let k = 0; ok && k < UDP_SPAN; k++) {
+        if (taken.has(port + k)) { ok = false; break; }
+        ok = await new Promise(res => {
+          const u = dgram.createSocket('udp4');
+          u.once('error', () => { u.close(); res(false); });
+          u.bind(port + k, '127.0.0.1', () => u.close(() => res(true)));
+        });
+      }
       if (!ok) continue;
+      for (let k = 1; k < UDP_SPAN; k++) taken.add(port + k);
     }
     taken.add(port);
     return port;

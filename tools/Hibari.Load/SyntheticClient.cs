@@ -103,6 +103,10 @@ public sealed class SyntheticClient : IAsyncDisposable
     public long BytesReceived => _received.Values.Sum(s => s.Bytes);
     /// <summary>Packets missing from the received sequence ranges (loss on the way, or never forwarded).</summary>
     public long PacketsLost => _received.Values.Sum(s => s.Lost);
+    /// <summary>The SSRC this client publishes video with.</summary>
+    public uint VideoSsrc => _videoSsrc;
+    /// <summary>The media address of the offer's candidate (which media worker of the node serves this client).</summary>
+    public IPEndPoint? ServerEndPoint => _server;
     public IReadOnlyCollection<uint> ReceivedSsrcs => _received.Keys.Where(k => !_rtxToMedia.ContainsKey(k)).ToList();
     /// <summary>Packets dropped on purpose (<see cref="SyntheticClientOptions.DropEveryNth"/>) and NACKed.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);

@@ -50,7 +50,7 @@ internal static class ConfigErrors
         $"port conflict: {key} = {N(port)} lies in the cluster port range {N(min)}..{N(max)} (cluster_listen_min_port..cluster_listen_max_port); choose a port outside it";
 
     public static string MediaPortsBeyondRange(int first, int workers) =>
-        $"port conflict: media_workers = {workers} need UDP ports rtc_udp_port..rtc_udp_port + {workers - 1} = {N(first)}..{N(first + workers - 1)}, beyond 65,535; lower rtc_udp_port or media_workers";
+        $"port conflict: media_workers = {workers} need UDP ports rtc_udp_port..rtc_udp_port + {workers - 1} = {N(first)}..{N(first + workers - 1)}, beyond 65535; lower rtc_udp_port or media_workers";
 
     public static string UnknownArgument(string argument) =>
         $"unknown argument {Quote(argument)}: expected --config FILE or --set key=value";

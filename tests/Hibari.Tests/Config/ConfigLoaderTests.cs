@@ -400,7 +400,25 @@ public class ConfigLoaderTests
     public void Port_bounds_are_accepted()
     {
         Assert.Equal(1, Load(null, ("rtc_udp_port", "1")).RtcUdpPort);
-        Assert.Equal(65535, Load(null, ("rtc_udp_port", "65535")).RtcUdpPort);
+        Assert.Equal(65535, Load(null, ("rtc_udp_port", "65535"), ("media_workers", "1")).RtcUdpPort);
+    }
+
+    [Fact]
+    public void Media_workers_default_to_the_cores_and_take_1_to_64()
+    {
+        Assert.Equal(Math.Clamp(Environment.ProcessorCount, 1, 64), Load(null).MediaWorkers);
+        Assert.Equal(1, Load(null, ("media_workers", "1")).MediaWorkers);
+        Assert.Equal(64, Load(null, ("media_workers", "64")).MediaWorkers);
+        Assert.Contains("expected an integer 1..64", InvalidValue("media_workers", "0"));
+        Assert.Contains("expected an integer 1..64", InvalidValue("media_workers", "65"));
+    }
+
+    [Fact]
+    public void Media_worker_ports_must_all_exist()
+    {
+        Assert.Equal(65532, Load(null, ("rtc_udp_port", "65532"), ("media_workers", "4")).RtcUdpPort);
+        Assert.Equal("port conflict: media_workers = 4 need UDP ports rtc_udp_port..rtc_udp_port + 3 = 65533..65536, beyond 65535; lower rtc_udp_port or media_workers",
+            Fails(null, ("rtc_udp_port", "65533"), ("media_workers", "4")));
     }
 
     [Fact]

@@ -34,7 +34,8 @@ public sealed class NodeProcess : IAsyncDisposable
             "--set", $"listen_address={ip}",
             "--set", $"api_port={apiPort}",
             "--set", $"signaling_port={signalingPort}",
-            "--set", $"rtc_udp_port={signalingPort + 2000}",
+            // Eight UDP ports per node (media worker k takes rtc_udp_port + k), distinct for every signaling port the tests use.
+            "--set", $"rtc_udp_port={20000 + signalingPort * 8 % 20000}",
             "--set", $"data_dir={dataDir}",
             "--set", $"log_dir={Path.Combine(dataDir, "log")}",
             "--set", $"node_name={NodeName}",

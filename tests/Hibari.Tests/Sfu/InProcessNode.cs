@@ -71,11 +71,36 @@ public sealed class InProcessNode : IAsyncDisposable
         return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
-    private static int FreeUdpPort()
+    /// <summary>A UDP port whose next <paramref name="span"/> - 1 ports are free too (media worker k takes rtc_udp_port + k).</summary>
+    private static int FreeUdpPort(int span = 4)
     {
-        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)s.LocalEndPoint!).Port;
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            using var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            var port = ((IPEndPoint)s.LocalEndPoint!).Port;
+            if (port + span > 65536) continue;
+            var others = new List<Socket>();
+            try
+            {
+                for (var k = 1; k < span; k++)
+                {
+                    var o = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+                    others.Add(o);
+                    o.Bind(new IPEndPoint(IPAddress.Loopback, port + k));
+                }
+                return port;
+            }
+            catch (SocketException)
+            {
+                // one of the next ports is taken: try another
+            }
+            finally
+            {
+                foreach (var o in others) o.Dispose();
+            }
+        }
+        throw new InvalidOperationException("no free run of UDP ports");
     }
 
     public async ValueTask DisposeAsync()
