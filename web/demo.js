@@ -13,7 +13,7 @@ const ui = {
 const signalingUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/signaling`;
 ui.url.textContent = signalingUrl;
 const params = new URLSearchParams(location.search);
-const CONNECT_TIMEOUT_MS = 30000; // sora-js-sdk's own connectionTimeout never fires (real-clients.md §3.3)
+const CONNECT_TIMEOUT_MS = 30000; // sora-js-sdk's own connectionTimeout never fires (docs/protocol-notes.md, "Redirect, URL lists and the connect timeout bug")
 
 let Sora;
 let conn = null;
@@ -35,7 +35,7 @@ function showError(text) {
 }
 
 function describe(e) {
-  // ConnectError carries the WebSocket close code and reason (sora-protocol.md §1.7).
+  // ConnectError carries the WebSocket close code and reason (docs/protocol-notes.md, "Errors and close codes").
   if (e && e.code !== undefined) return `${e.message} (close code ${e.code}${e.reason ? `, reason ${e.reason}` : ''})`;
   return String(e?.message ?? e);
 }

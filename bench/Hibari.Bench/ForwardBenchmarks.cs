@@ -28,7 +28,7 @@ public class ForwardRewrite
     [Params(1200, 160)]
     public int Size { get; set; }
 
-    /// <summary>False: the §2.3 packet (abs-send-time only, nothing blanked); true: mid + abs-send-time (mid blanked).</summary>
+    /// <summary>False: the packet of docs/protocol-notes.md, "SRTP implementation and cost" (abs-send-time only, nothing blanked); true: mid + abs-send-time (mid blanked).</summary>
     [Params(false, true)]
     public bool WithMid { get; set; }
 

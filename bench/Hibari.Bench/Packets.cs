@@ -3,7 +3,7 @@ using Hibari.Rtc.Srtp;
 
 namespace Hibari.Bench;
 
-/// <summary>Test packets shaped like media-stack.md §2.3: 12-byte header + 8-byte one-byte extension + payload.</summary>
+/// <summary>Test packets shaped like those of docs/protocol-notes.md, "SRTP implementation and cost": 12-byte header + 8-byte one-byte extension + payload.</summary>
 internal static class Packets
 {
     public const uint Ssrc = 0x1234_5678;

@@ -41,7 +41,7 @@ if (!(opt.timeoutMs > 0) || !(opt.watchdogMs > 0)) { console.error('--timeout-ms
 
 // ---------------------------------------------------------------------------------------------- network namespace
 // Chromium and the servers run in a private network namespace with only `lo` up, so that nothing can leave the
-// machine and Chromium offers 127.0.0.1 only (real-clients.md §2.2, media-stack.md §7 item 12).
+// machine and Chromium offers 127.0.0.1 only (docs/protocol-notes.md, "Loopback candidates" and "Chrome interop checklist" 12).
 if (opt.netns && !opt.list && !process.env[NETNS_MARK]) {
   // As root `unshare -n`; otherwise try a user namespace too (`unshare -r -n`).
   const flags = [['-n'], ['-r', '-n']].find(f => spawnSync('unshare', [...f, 'sh', '-c', 'ip link set lo up'], { stdio: 'ignore' }).status === 0);
@@ -483,7 +483,7 @@ scenario('sendrecv_recvonly', async ctx => {
   const sb = await waitMediaFrom(b, [a.first.connectionId], `A (${a.first.connectionId})`);
   check(sb.tracks.some(t => t.streamId === a.first.connectionId && t.kind === 'video') && sb.tracks.some(t => t.streamId === a.first.connectionId && t.kind === 'audio'),
     `B's tracks are not keyed by A's connection id: ${short(sb.tracks)}`);
-  // connected fires only after A's own connection.created notify arrived (sora-protocol.md §1.5 step 10).
+  // connected fires only after A's own connection.created notify arrived (docs/protocol-notes.md, "Connect sequence" 10).
   await until('A `connected` callback', async () => (await a.summary()).connectedCallback);
   const sa = await a.summary();
   check(sa.notifies.some(n => n.event_type === 'connection.created' && n.connection_id === a.first.connectionId), 'A saw no connection.created for itself');
@@ -664,7 +664,7 @@ scenario('demo_page', async ctx => {
 });
 
 // ---------------------------------------------------------------------------------------------- cluster scenarios
-// Three regular nodes n1..n3 on 127.0.0.1..3 (cluster-spec.md §3–5, §7, §9). Media is asserted only between clients
+// Three regular nodes n1..n3 on 127.0.0.1..3 (docs/requirements.md, sections 3–5, 7, 9). Media is asserted only between clients
 // served by one node: relay between nodes is not built yet.
 const redirectsOf = s => s.signaling.filter(e => / onmessage-redirect$/.test(e)).length;
 /** Asserts that `s` connected with its first connect sent to `contact` and its offer from `served` (real URLs). */
@@ -930,7 +930,7 @@ scenario('cluster_minority_disconnect', async ctx => {
   servedBy(a3.first, n1, n1);
 });
 
-// Messaging (issue 5, sora-protocol.md §6.3): three messaging() clients on one node, four kinds of label.
+// Messaging (issue 5, docs/protocol-notes.md, "Messaging"): three messaging() clients on one node, four kinds of label.
 const MESSAGING_LABELS = [
   { label: '#chat', direction: 'sendrecv' },
   { label: '#fast', direction: 'sendrecv', ordered: false, maxRetransmits: 0 },

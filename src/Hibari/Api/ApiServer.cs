@@ -17,7 +17,7 @@ using BadHttpRequestException = Microsoft.AspNetCore.Http.BadHttpRequestExceptio
 namespace Hibari.Api;
 
 /// <summary>
-/// A node's HTTP API listener (sora-protocol §4.1): `POST /` with `x-sora-target` dispatched through an
+/// A node's HTTP API listener (docs/protocol-notes.md, "API conventions"): `POST /` with `x-sora-target` dispatched through an
 /// <see cref="ApiRouter"/>, `OPTIONS /` for CORS preflight, `GET /metrics`. Every answer that is not a
 /// success is `{"error_type", "message"}` JSON; bad input is a 4xx, only a failing operation is a 500.
 /// </summary>

@@ -1,6 +1,6 @@
 namespace Hibari.Api;
 
-/// <summary>The `x-sora-target` grammar (sora-protocol §4.1): `Sora_` + 8 digits (YYYYMMDD) + `.` + operation name.</summary>
+/// <summary>The `x-sora-target` grammar (docs/protocol-notes.md, "API conventions"): `Sora_` + 8 digits (YYYYMMDD) + `.` + operation name.</summary>
 public static class ApiTarget
 {
     private const string Prefix = "Sora_";

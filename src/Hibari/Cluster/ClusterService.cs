@@ -183,7 +183,7 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
         var leader = _raft?.IsLeader ?? false;
         if (leader && !_wasLeader)
         {
-            // A new leader grants every temporary node a full lease before reaping (cluster-engine.md §2).
+            // A new leader grants every temporary node a full lease before reaping (docs/protocol-notes.md, "Mapping the cluster onto Raft").
             foreach (var m in view.Members.Values.Where(m => m.Temporary)) _tempLastSeen[m.Name] = now;
         }
         _wasLeader = leader;

@@ -6,7 +6,7 @@ namespace Hibari.Cluster;
 /// <summary>
 /// This node's two TCP ports in the cluster range (C-CONF-8): one for node links, one for Raft. Chosen once, saved in
 /// data_dir (the Raft endpoint is the node's identity) and held by bound listeners until their owners take them,
-/// so two nodes on one host never race for a port (cluster-engine.md §6.6).
+/// so two nodes on one host never race for a port (docs/protocol-notes.md, "Problems seen in multi-process tests" 6).
 /// </summary>
 internal sealed class PortPlan : IDisposable
 {

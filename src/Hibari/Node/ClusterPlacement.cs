@@ -8,7 +8,7 @@ using Hibari.Signaling.Messages;
 namespace Hibari.Node;
 
 /// <summary>
-/// The cluster's placement at the two points of a connect (cluster-spec §5): builds the view Placement needs from the
+/// The cluster's placement at the two points of a connect (docs/requirements.md, section 5): builds the view Placement needs from the
 /// replicated state (members, modes, channel owners), the node links (liveness), the load reports (connections) and
 /// this node's SFU, and turns the pure decision into a signaling redirect or close.
 /// </summary>

@@ -20,7 +20,7 @@ internal sealed record ChannelScope(
     Func<string, string, ReadOnlyMemory<byte>, CancellationToken, Task<(int Status, byte[] Body)>> CallPeer);
 
 /// <summary>
-/// The connection operations of the HTTP API (sora-protocol.md §4.2): list, disconnect and push, by channel, connection
+/// The connection operations of the HTTP API (docs/protocol-notes.md, "Connection operations"): list, disconnect and push, by channel, connection
 /// or client. In a cluster a channel call on a node that does not hold the channel answers 307 to the holder; on a holder
 /// it acts on the whole session: here, and on every other owner node through the node links (C-API-1).
 /// </summary>

@@ -22,12 +22,12 @@ public sealed record RtpCodec(
 }
 
 /// <summary>
-/// What Hibari offers. The offerer chooses payload types and extmap ids (media-stack.md §7 item 5); the numbers follow
+/// What Hibari offers. The offerer chooses payload types and extmap ids (docs/protocol-notes.md, "Chrome interop checklist" 5); the numbers follow
 /// Chrome's own where they exist so traces read familiar. Sora offers exactly one codec (plus its RTX) per m-line.
 /// </summary>
 public static class CodecCatalog
 {
-    // No transport-cc: it obliges the SFU to send transport-wide feedback (media-stack.md §7 item 8); REMB until then.
+    // No transport-cc: it obliges the SFU to send transport-wide feedback (docs/protocol-notes.md, "Chrome interop checklist" 8); REMB until then.
     public static IReadOnlyList<string> VideoFeedback { get; } = ["goog-remb", "nack", "nack pli", "ccm fir"];
 
     public static RtpCodec Opus { get; } = new(MediaKind.Audio, "opus", 48000, 2, 111, "minptime=10;useinbandfec=1", [], null);

@@ -137,7 +137,7 @@ public static class SdpAnswerReader
 
     private static SdpResult<AnswerInfo> Fail(string error) => SdpResult<AnswerInfo>.Fail(error);
 
-    /// <summary>The sha-256 fingerprint (the only one we verify against: media-stack.md §7 item 2).</summary>
+    /// <summary>The sha-256 fingerprint (the only one we verify against: docs/protocol-notes.md, "Chrome interop checklist" 2).</summary>
     private static SdpFingerprint? PickFingerprint(SdpAttributeHolder h, out int line)
     {
         line = 0;

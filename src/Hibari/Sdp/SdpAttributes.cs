@@ -268,7 +268,7 @@ public readonly record struct SimulcastRid(string Id, bool Paused);
 
 /// <summary>
 /// a=simulcast:[send &lt;alts&gt;] [recv &lt;alts&gt;] (RFC 8853): each stream is a ';' list of ',' alternatives.
-/// Chrome writes "send r0;r1;r2" in its answer to a "recv r0;r1;r2" offer (media-stack.md §5).
+/// Chrome writes "send r0;r1;r2" in its answer to a "recv r0;r1;r2" offer (docs/protocol-notes.md, "RTP forwarding with Chrome").
 /// </summary>
 public sealed record Simulcast(IReadOnlyList<IReadOnlyList<SimulcastRid>> Send, IReadOnlyList<IReadOnlyList<SimulcastRid>> Recv)
 {
@@ -336,7 +336,7 @@ public sealed record SdpFingerprint(string Algorithm, string Value)
         return true;
     }
 
-    /// <summary>Upper-case colon hex of a digest (media-stack.md §7 item 2).</summary>
+    /// <summary>Upper-case colon hex of a digest (docs/protocol-notes.md, "Chrome interop checklist" 2).</summary>
     public static SdpFingerprint FromDigest(string algorithm, ReadOnlySpan<byte> digest) =>
         new(algorithm, string.Join(':', digest.ToArray().Select(b => b.ToString("X2", CultureInfo.InvariantCulture))));
 

@@ -5,14 +5,14 @@ namespace Hibari.Sdp;
 
 /// <summary>
 /// A stream the SFU sends on a sendonly section: another publisher's track. Sora: <see cref="StreamId"/> is the
-/// publisher's connection_id (sora-protocol.md §1.5 step 11). <see cref="RtxSsrc"/> goes into a=ssrc-group:FID.
+/// publisher's connection_id (docs/protocol-notes.md, "Connect sequence" 11). <see cref="RtxSsrc"/> goes into a=ssrc-group:FID.
 /// </summary>
 public sealed record OfferedStream(uint Ssrc, uint? RtxSsrc, string Cname, string StreamId, string TrackId);
 
 /// <summary>
 /// One m-line of the server's offer. <see cref="Direction"/> is the server's view: recvonly for what the client
 /// publishes, sendonly for another publisher's stream. A <see cref="Rejected"/> section (a departed publisher) keeps
-/// its mid with port 0 and a=inactive so it can be reused later (sora-protocol.md §1.4).
+/// its mid with port 0 and a=inactive so it can be reused later (docs/protocol-notes.md, "Other messages and re-offers").
 /// </summary>
 public sealed record OfferSection
 {
@@ -69,7 +69,7 @@ public sealed record OfferSpec
 
 /// <summary>
 /// Writes the SFU's offer (Sora: the server always offers). ICE-lite, one host candidate, BUNDLE over every section
-/// that is not rejected, rtcp-mux, DTLS actpass (Chrome answers active, so the SFU is the DTLS server: media-stack.md §7).
+/// that is not rejected, rtcp-mux, DTLS actpass (Chrome answers active, so the SFU is the DTLS server: docs/protocol-notes.md, "Chrome interop checklist" 1).
 /// </summary>
 public static class SfuOffer
 {

@@ -47,7 +47,7 @@ public sealed class Connection
     public (string? Audio, string? Video) SendMids => (AudioSection?.Mid, VideoSection?.Mid);
 }
 
-/// <summary>A channel's session on this node: its id and its connections (sora-protocol.md §0 terminology).</summary>
+/// <summary>A channel's session on this node: its id and its connections (docs/protocol-notes.md, "Identifiers and terms").</summary>
 internal sealed class Session(string channelId, string sessionId, DateTimeOffset createdAt)
 {
     public string ChannelId { get; } = channelId;

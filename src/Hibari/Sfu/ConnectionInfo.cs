@@ -37,7 +37,7 @@ public sealed record ConnectionInfo
     /// <summary>Client software (`sora_client`, `environment`), for the API and webhooks.</summary>
     public string? SoraClient { get; init; }
 
-    /// <summary>Signaling moves to data channels once they are open (`switched`, sora-protocol.md §6.2).</summary>
+    /// <summary>Signaling moves to data channels once they are open (`switched`, docs/protocol-notes.md, "Data-channel signaling").</summary>
     public bool DataChannelSignaling { get; init; }
     /// <summary>After `switched`, the WebSocket's loss does not end the connection.</summary>
     public bool IgnoreDisconnectWebsocket { get; init; }
@@ -56,7 +56,7 @@ public sealed record ConnectionInfo
     public bool Receives => Role != ConnectionRole.SendOnly;
 }
 
-/// <summary>The channel counters carried by every notify (sora-protocol.md §1.6).</summary>
+/// <summary>The channel counters carried by every notify (docs/protocol-notes.md, "Notify").</summary>
 public readonly record struct ChannelCounts(int Connections, int SendRecv, int SendOnly, int RecvOnly);
 
 /// <summary>

@@ -4,7 +4,7 @@ namespace Hibari.Sfu;
 public enum DataChannelDirection { SendRecv, SendOnly, RecvOnly }
 
 /// <summary>
-/// One effective `data_channels` entry of a connection (sora-protocol.md §6.3): a messaging label (`#…`) with its
+/// One effective `data_channels` entry of a connection (docs/protocol-notes.md, "Messaging"): a messaging label (`#…`) with its
 /// direction and SCTP reliability, or a system label (signaling, notify, push, stats) with only `compress`.
 /// </summary>
 public sealed record DataChannelSpec

@@ -25,7 +25,7 @@ internal sealed class LayoutSection(string mid, MediaKind kind, SectionUse use)
 }
 
 /// <summary>
-/// The m-lines of one connection's offers over its lifetime (sora-protocol.md §1.4): a departed publisher's m-line
+/// The m-lines of one connection's offers over its lifetime (docs/protocol-notes.md, "Other messages and re-offers"): a departed publisher's m-line
 /// stays with port 0; a new publisher's track recycles a rejected m-line of its kind, under a new mid (JSEP §5.2.2
 /// forbids reviving a stopped transceiver's mid), or is appended. Pure bookkeeping: no I/O, tested alone.
 /// </summary>

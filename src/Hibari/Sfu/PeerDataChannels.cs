@@ -11,7 +11,7 @@ namespace Hibari.Sfu;
 /// </summary>
 internal sealed class PeerDataChannels : IDisposable
 {
-    /// <summary>a=max-message-size the offer announces and the association accepts (Chrome's own limit, media-stack.md §3).</summary>
+    /// <summary>a=max-message-size the offer announces and the association accepts (Chrome's own limit, docs/protocol-notes.md, "SCTP for data channels").</summary>
     public const int MaxMessageSize = 262_144;
     /// <summary>
     /// Largest SCTP packet: it must fit one DTLS record inside a 1,200-byte datagram (BouncyCastle allows 1,163 bytes of

@@ -17,7 +17,7 @@ internal interface IConnectAuthorizer
 
 /// <summary>
 /// Calls the auth webhook (fail closed: timeout, non-2xx, bad JSON refuse the connect) and applies what it assigns
-/// (sora-protocol.md §3.2) over what the client asked for. In a cluster the webhook may run twice for one client:
+/// (docs/protocol-notes.md, "Auth webhook") over what the client asked for. In a cluster the webhook may run twice for one client:
 /// once on the node it contacted and again on the node it is redirected to (docs/operations.md).
 /// </summary>
 internal sealed class ConnectAuthorizer(HibariOptions options, AuthWebhook webhook, SfuEngine sfu, ILogger log) : IConnectAuthorizer
@@ -55,7 +55,7 @@ internal sealed class ConnectAuthorizer(HibariOptions options, AuthWebhook webho
 
     /// <summary>
     /// The effective data_channels (the auth webhook's replace the client's); messaging labels need
-    /// data_channel_messaging and data-channel signaling (sora-protocol.md §6.3).
+    /// data_channel_messaging and data-channel signaling (docs/protocol-notes.md, "Messaging").
     /// </summary>
     private SignalingClose? DataChannels(ConnectRequest c, AuthOverrides o, bool dcSignaling, out List<DataChannelSpec> specs)
     {

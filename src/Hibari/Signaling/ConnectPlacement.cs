@@ -12,7 +12,7 @@ internal readonly record struct PlacementDecision(string? RedirectTo, SignalingC
 }
 
 /// <summary>
-/// The two placement points of a connect (DESIGN.md §3): before the auth webhook (relay off, node full, modes) and
+/// The two placement points of a connect (docs/protocol-notes.md, "The two placement points"): before the auth webhook (relay off, node full, modes) and
 /// after it (affinity). The cluster's placement plugs in here; a single node serves everything it admits.
 /// </summary>
 internal interface IConnectPlacement

@@ -5,7 +5,7 @@ public readonly record struct SignalingClose(int Code, string Reason);
 
 /// <summary>
 /// Close codes of the signaling WebSocket. 1000 is a normal server close; errors are 4xxx with an upper-case reason
-/// (sora-protocol.md §1.7: Sora's exact codes are unconfirmed; ours are listed in docs/decisions.md).
+/// (docs/protocol-notes.md, "Errors and close codes": Sora's exact codes are unconfirmed; ours are listed in docs/decisions.md).
 /// </summary>
 public static class SignalingCloses
 {
@@ -57,9 +57,9 @@ public static class SignalingCloses
     public static readonly SignalingClose AuthWebhookDenied = new(4410, "AUTH-WEBHOOK-DENIED");
     /// <summary>Auth webhook timed out, answered non-2xx, or answered something that is not a valid auth answer (fail closed).</summary>
     public static readonly SignalingClose AuthWebhookFailed = new(4411, "AUTH-WEBHOOK-FAILED");
-    /// <summary>Mode block_new_connection (sora-protocol.md §5.1).</summary>
+    /// <summary>Mode block_new_connection (docs/protocol-notes.md, "Modes").</summary>
     public static readonly SignalingClose ModeBlockNewConnection = new(4412, "MODE-BLOCK-NEW-CONNECTION");
-    /// <summary>Mode block_new_session and the connect would create a session (§5.1).</summary>
+    /// <summary>Mode block_new_session and the connect would create a session (docs/protocol-notes.md, "Modes").</summary>
     public static readonly SignalingClose ModeBlockNewSession = new(4413, "MODE-BLOCK-NEW-SESSION");
     /// <summary>Relay off: the channel's session is held by another node, and the connect cannot be sent there.</summary>
     public static readonly SignalingClose SessionOnAnotherNode = new(4415, "SESSION-ON-ANOTHER-NODE");

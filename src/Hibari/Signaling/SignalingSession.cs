@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 namespace Hibari.Signaling;
 
 /// <summary>
-/// One signaling WebSocket: the Sora flow of sora-protocol.md §1.5 — connect → (admission, auth) → offer → answer →
+/// One signaling WebSocket: the Sora flow of docs/protocol-notes.md, "Connect sequence" — connect → (admission, auth) → offer → answer →
 /// ICE/DTLS → notify, then re-offers, pings, pushes and the end. Errors before the offer close the socket with a
 /// 4xxx code (<see cref="SignalingCloses"/>); a normal server close is 1000. Outgoing messages go through one queue
 /// and one writer, so the SFU can call in from any thread without blocking.
@@ -39,7 +39,7 @@ internal sealed class SignalingSession : IConnectionSignaling
     });
     private Connection? _connection;
     private string _connectionId = "";
-    // Data-channel signaling (sora-protocol.md §6.2): after `switched`, re-offers, notifies, pushes go on data channels;
+    // Data-channel signaling (docs/protocol-notes.md, "Data-channel signaling"): after `switched`, re-offers, notifies, pushes go on data channels;
     // with ignore_disconnect_websocket the WebSocket may go and the connection stays.
     private volatile bool _switched;
     private volatile bool _webSocketGone;
@@ -290,7 +290,7 @@ internal sealed class SignalingSession : IConnectionSignaling
         {
             while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
             {
-                // ping/pong stays on the WebSocket (§6.2); a switched connection is asked for its stats on DC:stats.
+                // ping/pong stays on the WebSocket (docs/protocol-notes.md, "Data-channel signaling"); a switched connection is asked for its stats on DC:stats.
                 if (!_webSocketGone) Send(ServerMessages.Ping());
                 if (_switched) SendOn(DataChannelLabels.Stats, ServerMessages.ReqStats());
             }

@@ -5,7 +5,7 @@ using Hibari.Signaling.Messages;
 namespace Hibari.Webhooks;
 
 /// <summary>
-/// What an `allowed: true` answer may assign (払い出し, sora-protocol.md §3.2). C# null = not assigned; for the raw
+/// What an `allowed: true` answer may assign (払い出し, docs/protocol-notes.md, "Auth webhook"). C# null = not assigned; for the raw
 /// JSON members a JSON null is an assignment of null.
 /// </summary>
 public sealed record AuthOverrides

@@ -8,7 +8,7 @@ public readonly record struct ChannelCounts(int Sendrecv, int Sendonly, int Recv
     public int Total => Sendrecv + Sendonly + Recvonly;
 }
 
-/// <summary>Input of one auth webhook call (sora-protocol.md §3.2): the validated connect plus what the node minted.</summary>
+/// <summary>Input of one auth webhook call (docs/protocol-notes.md, "Auth webhook"): the validated connect plus what the node minted.</summary>
 public sealed record AuthWebhookRequest
 {
     public required ConnectRequest Connect { get; init; }

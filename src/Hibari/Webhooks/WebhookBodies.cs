@@ -6,7 +6,7 @@ using Hibari.Signaling.Messages;
 namespace Hibari.Webhooks;
 
 /// <summary>
-/// JSON bodies of the webhooks (sora-protocol.md §3). Common keys: type, timestamp, label, version, node_name and, for
+/// JSON bodies of the webhooks (docs/protocol-notes.md, "Webhook basics"). Common keys: type, timestamp, label, version, node_name and, for
 /// session/event webhooks, a SoraId `id`. Written with <see cref="Utf8JsonWriter"/> like the signaling messages,
 /// because they embed raw client and webhook JSON.
 /// </summary>

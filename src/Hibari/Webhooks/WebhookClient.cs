@@ -12,7 +12,7 @@ namespace Hibari.Webhooks;
 public enum WebhookEnqueue { Queued, Ignored, Dropped }
 
 /// <summary>
-/// All outgoing webhooks of a node over one pooled <see cref="HttpClient"/> (sora-protocol.md §3). The auth webhook is
+/// All outgoing webhooks of a node over one pooled <see cref="HttpClient"/> (docs/protocol-notes.md, "Webhook basics"). The auth webhook is
 /// awaited by the connect (<see cref="Auth"/>); session and event webhooks never block the caller: they go into a
 /// bounded queue drained in order by one background task, and a full queue drops and counts. Logs go to LogDir as
 /// JSON lines through another background writer. Disposal flushes both within <see cref="WebhookOptions.FlushTimeout"/>.
@@ -251,7 +251,7 @@ public sealed partial class WebhookClient : IAsyncDisposable
     private static partial void LogDeliveryFailed(ILogger logger, string type, string url, string error);
 }
 
-/// <summary>The auth webhook (sora-protocol.md §3.2): one awaited call per connect, fail closed.</summary>
+/// <summary>The auth webhook (docs/protocol-notes.md, "Auth webhook"): one awaited call per connect, fail closed.</summary>
 public sealed class AuthWebhook
 {
     private readonly WebhookClient _client;

@@ -1,7 +1,7 @@
 namespace Hibari.Webhooks;
 
 /// <summary>
-/// GetStatsReport webhook counters (sora-protocol.md §3.1, §7.2) plus Hibari's own drop counters.
+/// GetStatsReport webhook counters (docs/protocol-notes.md, "Webhook basics", "GetStatsReport and exporter counters") plus Hibari's own drop counters.
 /// "ignored" = no URL configured; "dropped" = the delivery or log queue was full.
 /// </summary>
 public sealed record WebhookCountersSnapshot(

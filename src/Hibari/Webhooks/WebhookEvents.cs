@@ -3,7 +3,7 @@ using Hibari.Signaling.Messages;
 
 namespace Hibari.Webhooks;
 
-/// <summary>`session.created` / `session.destroyed` (sora-protocol.md §3.3).</summary>
+/// <summary>`session.created` / `session.destroyed` (docs/protocol-notes.md, "Session webhook").</summary>
 public enum SessionWebhookType { Created, Destroyed }
 
 /// <summary>A session webhook. The destroyed-only members are written only for <see cref="SessionWebhookType.Destroyed"/>.</summary>
@@ -21,7 +21,7 @@ public sealed record SessionWebhookEvent
     public int MaxConnections { get; init; }
 }
 
-/// <summary>`connection.created` / `connection.updated` / `connection.destroyed` (sora-protocol.md §3.4).</summary>
+/// <summary>`connection.created` / `connection.updated` / `connection.destroyed` (docs/protocol-notes.md, "Event webhook").</summary>
 public enum ConnectionWebhookType { Created, Updated, Destroyed }
 
 /// <summary>A connection event webhook.</summary>

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Hibari.Webhooks;
 
-/// <summary>The JSON-lines files of sora-protocol.md §3.1, one per webhook kind and outcome.</summary>
+/// <summary>The JSON-lines files of docs/protocol-notes.md, "Webhook basics", one per webhook kind and outcome.</summary>
 internal enum WebhookLogFile { Auth, AuthError, Session, SessionError, Event, EventError }
 
 /// <summary>

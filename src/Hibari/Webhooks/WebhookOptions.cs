@@ -2,7 +2,7 @@ using Hibari.Config;
 
 namespace Hibari.Webhooks;
 
-/// <summary>What the webhook client needs from the node configuration (sora-protocol.md §3). A null URL disables that webhook.</summary>
+/// <summary>What the webhook client needs from the node configuration (docs/protocol-notes.md, "Webhook basics"). A null URL disables that webhook.</summary>
 public sealed record WebhookOptions
 {
     public string? AuthWebhookUrl { get; init; }

@@ -5,7 +5,7 @@ using Hibari.Api.Contracts;
 
 namespace Hibari.Tests.Api;
 
-/// <summary>Wire shapes of the API bodies: the names sora_exporter and the SDKs read (sora-protocol §4, B.4–B.7).</summary>
+/// <summary>Wire shapes of the API bodies: the names sora_exporter and the SDKs read (docs/protocol-notes.md, "HTTP API" and "Stats").</summary>
 public sealed class ApiContractsTests
 {
     private static string Write<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info) => JsonSerializer.Serialize(value, info);
@@ -87,7 +87,7 @@ public sealed class ApiContractsTests
         Assert.Equal("follower", (string?)json["cluster"]!["raft_state"]);
         Assert.Equal(10, (long)json["cluster"]!["raft_commit_index"]!);
         Assert.Empty(json["cluster_relay"]!.AsArray());
-        // Every counter name sora_exporter reads (sora-protocol.md Appendix B.7) that Hibari keeps.
+        // Every counter name sora_exporter reads (docs/protocol-notes.md, "GetStatsReport and exporter counters") that Hibari keeps.
         string[] names =
         [
             "total_connection_created", "total_connection_updated", "total_connection_destroyed", "total_successful_connections",

@@ -147,7 +147,7 @@ public class ConfigFuzzTests
             AssertObeysEveryRule(result.Options!);
     }
 
-    /// <summary>The rules of cluster-spec §2 restated independently of the loader.</summary>
+    /// <summary>The rules of docs/requirements.md section 2 restated independently of the loader.</summary>
     private static void AssertObeysEveryRule(HibariOptions o)
     {
         foreach (var port in new[] { o.ApiPort, o.SignalingPort, o.RtcUdpPort, o.ClusterListenMinPort, o.ClusterListenMaxPort })

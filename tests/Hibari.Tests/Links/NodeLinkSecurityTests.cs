@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Hibari.Tests.Links;
 
-/// <summary>Nothing unauthenticated reaches the handler or disturbs the links that are up (DESIGN.md §4).</summary>
+/// <summary>Nothing unauthenticated reaches the handler or disturbs the links that are up (docs/protocol-notes.md, "Cluster shape").</summary>
 public class NodeLinkSecurityTests
 {
     [Fact]

@@ -153,7 +153,7 @@ public sealed class ClusterSfuTests(ITestOutputHelper output) : IAsyncLifetime
             }));
             // Each node's view of the others' load can be up to a report old, so two concurrent first connects may be sent
             // to two different "most spare" nodes; the second to arrive finds the session elsewhere and, being a redirected
-            // connect, may not be sent on (cluster-spec §5): it fails with SESSION-ON-ANOTHER-NODE. Never two sessions.
+            // connect, may not be sent on (docs/requirements.md, section 5): it fails with SESSION-ON-ANOTHER-NODE. Never two sessions.
             foreach (var (served, error) in results)
                 if (!served) Assert.Contains("4415 SESSION-ON-ANOTHER-NODE", error);
             var connected = clients.Where((_, i) => results[i].Served).ToArray();

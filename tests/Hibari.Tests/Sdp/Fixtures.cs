@@ -11,7 +11,7 @@ internal static class SdpFixtures
 {
     /// <summary>
     /// Chrome 156 createOffer() for one sendonly video transceiver + one data channel: 23 video payload types and
-    /// extmap ids 1–11 exactly as measured in media-stack.md §6 (140 "\r\n"-separated pieces, the last empty).
+    /// extmap ids 1–11 exactly as measured (docs/protocol-notes.md, "Chrome's SDP offer") (140 "\r\n"-separated pieces, the last empty).
     /// Payload-type layout and fmtp lines as in the Chrome 143 offer quoted in versatica/mediasoup-client#353
     /// (minus H.265 49/50 and High 64001f 119/120, which Debian's chromium build did not offer: 23 = 27 - 4);
     /// extmap list as in the Chrome 148 offer of versatica/mediasoup-client#368; per-codec rtcp-fb order
@@ -281,7 +281,7 @@ a=ssrc:2203149876 msid:3b7e2d90-5a1c-4f68-9e03-c2d84a61f7b5 e07b5c2a-1f94-4d38-b
     /// Chrome's answer to <see cref="SoraStyleOffer"/>: a=setup:active, the publishing mids flipped to sendonly
     /// (the SDK set them sendrecv; the offer said recvonly), a=simulcast:send r0;r1;r2 with no a=ssrc for the
     /// simulcast video, recvonly for the other publisher, port 0 kept for the departed one — the behaviour measured
-    /// against headless Chromium 156 in media-stack.md §5; line layout as Chrome's answers in the sources above.
+    /// against headless Chromium 156 (docs/protocol-notes.md, "RTP forwarding with Chrome"); line layout as Chrome's answers in the sources above.
     /// </summary>
     public static string ChromeAnswerToSoraOffer => Crlf(ChromeAnswerToSoraOfferLf);
 

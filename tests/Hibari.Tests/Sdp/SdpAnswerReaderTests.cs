@@ -58,7 +58,7 @@ public sealed class SdpAnswerReaderTests
 
         var video = info.Section("1")!;
         Assert.Equal([96, 97], video.PayloadTypes);
-        Assert.Empty(video.Ssrcs); // simulcast: SSRCs are learned from the rid header extension (media-stack.md §5)
+        Assert.Empty(video.Ssrcs); // simulcast: SSRCs are learned from the rid header extension (docs/protocol-notes.md, "RTP forwarding with Chrome")
         Assert.Equal(["r0", "r1", "r2"], video.Rids.Select(r => r.Id));
         Assert.Equal(["r0", "r1", "r2"], video.SimulcastSend);
         Assert.Equal([1, 2, 3, 4], video.Extensions.Select(e => e.Id));

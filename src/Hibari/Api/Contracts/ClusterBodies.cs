@@ -1,6 +1,6 @@
 namespace Hibari.Api.Contracts;
 
-/// <summary>`InitCluster` request: the regular nodes of a new cluster (Hibari's own shape, sora-protocol §4.3).</summary>
+/// <summary>`InitCluster` request: the regular nodes of a new cluster (Hibari's own shape, docs/protocol-notes.md, "Cluster operations").</summary>
 public sealed record InitClusterRequest
 {
     public required string[] NodeNameList { get; init; }
@@ -25,7 +25,7 @@ public sealed record PurgeClusterNodeRequest
 }
 
 /// <summary>
-/// One element of the `ListClusterNodes` array (sora-protocol §4.3, Appendix B.5). Null members are
+/// One element of the `ListClusterNodes` array (docs/protocol-notes.md, "Cluster operations"; C-MEM-5, docs/requirements.md). Null members are
 /// omitted, so a known but unreachable node is written as `{"node_name": ..., "connected": false}`.
 /// </summary>
 public sealed record ClusterNodeBody

@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace Hibari.Api.Contracts;
 
-/// <summary>Requests of the channel-scoped connection operations (sora-protocol.md §4.2): the channel, optionally one target.</summary>
+/// <summary>Requests of the channel-scoped connection operations (docs/protocol-notes.md, "Connection operations"): the channel, optionally one target.</summary>
 public sealed record ChannelTargetRequest
 {
     public required string ChannelId { get; init; }
@@ -30,7 +30,7 @@ public sealed record PushRequest
 /// <summary>An empty JSON object answer (`{}`) of the Disconnect*/Push* operations.</summary>
 public sealed record EmptyBody;
 
-/// <summary>One connection in `ListChannelConnections` / `ListConnections` (sora-protocol.md Appendix B.3).</summary>
+/// <summary>One connection in `ListChannelConnections` / `ListConnections` (docs/protocol-notes.md, "Connection operations").</summary>
 public sealed record ConnectionBody
 {
     public required string ChannelId { get; init; }

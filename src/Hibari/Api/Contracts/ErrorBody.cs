@@ -1,6 +1,6 @@
 namespace Hibari.Api.Contracts;
 
-/// <summary>Body of every non-2xx answer (sora-protocol §4.1): `{"error_type": ..., "message": ...}`.</summary>
+/// <summary>Body of every non-2xx answer (docs/protocol-notes.md, "API conventions"): `{"error_type": ..., "message": ...}`.</summary>
 public sealed record ErrorBody
 {
     public required string ErrorType { get; init; }

@@ -1,7 +1,7 @@
 namespace Hibari.Api.Contracts;
 
 /// <summary>
-/// `GetStatsReport` answer: the node-wide counters of sora-protocol §7.3 / Appendix B.7 that a node
+/// `GetStatsReport` answer: the node-wide counters of docs/protocol-notes.md, "GetStatsReport and exporter counters" that a node
 /// can fill, named as sora_exporter reads them. `cluster` is omitted on a node without clustering.
 /// </summary>
 public sealed record StatsReportBody

@@ -1,4 +1,4 @@
-// Node-link wire format, version 1 (DESIGN.md §4; full write-up in README.md next to this file).
+// Node-link wire format, version 1 (docs/protocol-notes.md, "Cluster shape"; the whole format is written out below).
 //
 // Every frame:
 //

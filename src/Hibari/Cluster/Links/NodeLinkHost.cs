@@ -6,8 +6,8 @@ using Microsoft.Extensions.Logging;
 namespace Hibari.Cluster.Links;
 
 /// <summary>
-/// The node-link mesh of one node (DESIGN.md §4): one authenticated TCP connection per pair of cluster nodes,
-/// carrying heartbeats, request/response and one-way messages. Wire format and handshake: README.md here.
+/// The node-link mesh of one node (docs/protocol-notes.md, "Cluster shape"): one authenticated TCP connection per pair of cluster nodes,
+/// carrying heartbeats, request/response and one-way messages. Wire format and handshake: the comment at the top of NodeLinkFrameCodec.cs.
 /// </summary>
 /// <remarks>
 /// Links are kept to every node named in <see cref="SetPeers"/> (re-dialled every RedialInterval while down) and

@@ -3,7 +3,7 @@ using Hibari.Cluster.State;
 namespace Hibari.Cluster.Load;
 
 /// <summary>
-/// A node's load as it tells the others (soft state, DESIGN.md §4): its connection count and its connections per
+/// A node's load as it tells the others (soft state, docs/protocol-notes.md, "Cluster shape"): its connection count and its connections per
 /// channel. Sent over the node links every <see cref="LoadBoard.Interval"/>, never through the Raft log.
 /// </summary>
 public sealed record LoadReport(int Connections, IReadOnlyDictionary<string, int> ChannelConnections)

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Hibari.Cluster.Membership;
 
-/// <summary>Raft timings. Conservative on purpose: 150–300 ms caused spurious elections on 2 vCPUs (cluster-engine.md §6.3).</summary>
+/// <summary>Raft timings. Conservative on purpose: 150–300 ms caused spurious elections on 2 vCPUs (docs/protocol-notes.md, "Problems seen in multi-process tests" 3).</summary>
 public sealed record RaftTimings
 {
     public int LowerElectionTimeoutMs { get; init; } = 1000;
@@ -76,7 +76,7 @@ internal sealed class RaftHost : IAsyncDisposable
 
     public IReadOnlyList<EndPoint> MemberEndPoints => _cluster?.Members.Select(m => m.EndPoint).ToArray() ?? [];
 
-    /// <summary>Static bootstrap (cluster-engine.md §2): the same member list written on every node, then a not-cold start.</summary>
+    /// <summary>Static bootstrap (docs/protocol-notes.md, "Mapping the cluster onto Raft"): the same member list written on every node, then a not-cold start.</summary>
     public async Task BootstrapAsync(IReadOnlyCollection<IPEndPoint> members, CancellationToken ct)
     {
         Directory.CreateDirectory(_dir);

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace Hibari.Cluster.Membership;
 
 /// <summary>
-/// Bridges DotNext's log to <see cref="ClusterState"/>. Defensive by design (cluster-engine.md §6.2):
+/// Bridges DotNext's log to <see cref="ClusterState"/>. Defensive by design (docs/protocol-notes.md, "Problems seen in multi-process tests" 2):
 /// configuration entries and anything that is not one of our commands are skipped and counted, never thrown on.
 /// </summary>
 internal sealed class RaftStateMachine(DirectoryInfo location, ClusterState state, ILogger logger) : SimpleStateMachine(location)

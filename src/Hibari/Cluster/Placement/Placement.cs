@@ -3,7 +3,7 @@ using Hibari.Cluster.State;
 namespace Hibari.Cluster.Placement;
 
 /// <summary>
-/// Placement of a signaling connect (cluster-spec §5), a pure function of the cluster view, this node's configuration,
+/// Placement of a signaling connect (docs/requirements.md, section 5), a pure function of the cluster view, this node's configuration,
 /// the connect and the auth result: no I/O, no clock, no randomness. Ties are broken by this node, then by ordinal
 /// node name, so every node computes the same answer from the same view. See README.md in this folder for the rules
 /// and how the specification's ambiguities were resolved.

@@ -54,7 +54,7 @@ public sealed record PlacementView(IReadOnlyList<PlacementNode> Nodes, IReadOnly
 }
 
 /// <summary>
-/// This node's configuration as placement needs it (cluster-spec §2). Build it with <see cref="From"/>.
+/// This node's configuration as placement needs it (docs/requirements.md, section 2). Build it with <see cref="From"/>.
 /// </summary>
 public sealed record PlacementConfig(
     string Self,
@@ -83,7 +83,7 @@ public sealed record PlacementConfig(
 /// <summary>The connect being placed: its channel and whether it carried `"redirect": true`.</summary>
 public readonly record struct PlacementRequest(string ChannelId, bool Redirected = false);
 
-/// <summary>The two placement points of a connect (DESIGN.md §3).</summary>
+/// <summary>The two placement points of a connect (docs/protocol-notes.md, "The two placement points").</summary>
 public enum PlacementStage
 {
     /// <summary>On receipt of `connect`, before the auth webhook. <see cref="Decision.Serve"/> here means "go on to auth".</summary>

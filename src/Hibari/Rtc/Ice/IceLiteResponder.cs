@@ -52,7 +52,7 @@ public readonly record struct IceBindingResult(
 /// <summary>
 /// The ICE-lite side of connectivity checks (RFC 8445 §2.5, §7.3): answers the peer's Binding requests, never sends its
 /// own. An ICE-lite agent is always controlled, so nomination is the peer's USE-CANDIDATE. The remote address is latched
-/// from the first authenticated request and re-latched by a later one carrying USE-CANDIDATE (media-stack.md §4).
+/// from the first authenticated request and re-latched by a later one carrying USE-CANDIDATE (docs/protocol-notes.md, "ICE-lite").
 /// Pure logic: no sockets, no clock; consent freshness (RFC 7675) is the caller's, timed from accepted results.
 /// </summary>
 public sealed class IceLiteResponder

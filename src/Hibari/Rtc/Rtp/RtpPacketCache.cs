@@ -3,7 +3,7 @@ using System.Buffers;
 namespace Hibari.Rtc.Rtp;
 
 /// <summary>
-/// Recently sent packets of one outgoing stream, for answering NACKs (via RTX, media-stack.md §2.4). A ring of
+/// Recently sent packets of one outgoing stream, for answering NACKs (via RTX, docs/protocol-notes.md, "SRTP rules"). A ring of
 /// fixed slots backed by one pooled buffer rented at construction: storing never allocates. Slots remember the
 /// 64-bit extended sequence number, so a lookup returns only the exact packet asked for — never one that reused the
 /// slot or the 16-bit number after a wrap. Not thread-safe.

@@ -3,7 +3,7 @@ namespace Hibari.Rtc.Rtp;
 /// <summary>
 /// Receiver side of transport-wide congestion control: records (transport-wide sequence number, arrival time) of
 /// every packet on a transport and writes the feedback packets the sender's bandwidth estimator expects
-/// (media-stack.md §7 item 8). Sequence numbers are unwrapped to 64 bits, so wrap and reordering are handled; a
+/// (docs/protocol-notes.md, "Chrome interop checklist" 8). Sequence numbers are unwrapped to 64 bits, so wrap and reordering are handled; a
 /// packet arriving after the feedback that covered its number (reported lost) is ignored, as it cannot be
 /// re-reported in order. Fixed storage, no allocation after construction. Not thread-safe.
 /// </summary>

@@ -6,7 +6,7 @@ namespace Hibari.Rtc.Sctp;
 
 /// <summary>
 /// A managed SCTP association for WebRTC data channels (RFC 9260 core, RFC 3758 PR-SCTP, RFC 6525 stream reset),
-/// the subset Chrome's dcSCTP needs: see media-stack.md §3. Single-threaded: the caller serialises every call
+/// the subset Chrome's dcSCTP needs: see docs/protocol-notes.md, "SCTP for data channels". Single-threaded: the caller serialises every call
 /// (<see cref="Receive"/>, <see cref="Tick"/>, <see cref="Send"/>, <see cref="ResetStream"/>, <see cref="Shutdown"/>);
 /// events fire synchronously inside those calls, and packets produced by calls made from an event handler are
 /// sent when the outer call returns. Time comes only from <see cref="Tick"/>.

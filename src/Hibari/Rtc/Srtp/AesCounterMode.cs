@@ -8,7 +8,7 @@ namespace Hibari.Rtc.Srtp;
 
 /// <summary>
 /// AES-128 in counter mode as SRTP uses it (RFC 3711 §4.1.1): block i is AES(IV + i), the counter in IV bytes 14–15.
-/// With AES-NI the rounds run in managed code (no interop, no allocation; media-stack.md §2.3 measured ~3× the
+/// With AES-NI the rounds run in managed code (no interop, no allocation; docs/protocol-notes.md, "SRTP implementation and cost": ~3× the
 /// throughput of <c>Aes.EncryptEcb</c>, which also allocates 64 B per call). Without it, one ECB call per packet over
 /// a reusable counter buffer. Not thread-safe; one instance per context.
 /// </summary>

@@ -10,7 +10,7 @@ namespace Hibari.Rtc.Srtp;
 /// </summary>
 /// <remarks>
 /// Never protect two different payloads under the same (SSRC, ROC, SEQ) — with CTR and GCM that leaks plaintext
-/// (media-stack.md §2.4). The first RTP packet binds the context to its SSRC.
+/// (docs/protocol-notes.md, "SRTP rules"). The first RTP packet binds the context to its SSRC.
 /// </remarks>
 public sealed class SrtpContext : IDisposable
 {

@@ -19,7 +19,7 @@ public interface IMessageRelay
 }
 
 /// <summary>
-/// Messaging (sora-protocol.md §6.3): a message a client sends on its `#label` (direction sendonly or sendrecv) goes to
+/// Messaging (docs/protocol-notes.md, "Messaging"): a message a client sends on its `#label` (direction sendonly or sendrecv) goes to
 /// every other connection of the session that has `#label` with direction recvonly or sendrecv, except connections
 /// with the sender's bundle_id. Each receiver gets it in its own label's form: with the 26-byte sender connection id
 /// in front when its `header` asks for it, zlib-compressed when its `compress` is on. Runs on the sender's media worker

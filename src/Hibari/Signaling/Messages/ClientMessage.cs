@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Hibari.Signaling.Messages;
 
 /// <summary>
-/// A client message after `connect` (sora-protocol.md §1.1, §1.4), from the WebSocket or DC:signaling / DC:stats.
+/// A client message after `connect` (docs/protocol-notes.md, "Message types", "Other messages and re-offers"), from the WebSocket or DC:signaling / DC:stats.
 /// Unknown or server-only types parse to <see cref="Ignored"/>, which the caller drops (as the SDKs do).
 /// </summary>
 public abstract record ClientMessage

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Hibari.Signaling.Messages;
 
 /// <summary>
-/// Validates the first signaling message (sora-protocol.md §1.2). Rules, checked in this order, each with one close:
+/// Validates the first signaling message (docs/protocol-notes.md, "The connect message"). Rules, checked in this order, each with one close:
 /// size ≤ 256 KiB (SIGNALING-MESSAGE-TOO-LARGE); a JSON object of depth ≤ 32 with `"type":"connect"`
 /// (INVALID-SIGNALING-MESSAGE); `role` one of sendrecv/sendonly/recvonly (INVALID-ROLE); `channel_id` a non-empty
 /// string of ≤ 255 UTF-8 bytes (INVALID-CHANNEL-ID); `client_id`, `bundle_id` strings of ≤ 255 bytes when present

@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace Hibari.Signaling.Messages;
 
-/// <summary>`role` of a connect (sora-protocol.md §1.2).</summary>
+/// <summary>`role` of a connect (docs/protocol-notes.md, "The connect message").</summary>
 public enum Role { SendRecv, SendOnly, RecvOnly }
 
 /// <summary>Wire names of <see cref="Role"/>.</summary>
@@ -28,7 +28,7 @@ public static class Roles
 }
 
 /// <summary>
-/// Requested audio: `audio: bool` or `audio: {codec_type?, bit_rate?, opus_params?}` (§1.2). An object means enabled.
+/// Requested audio: `audio: bool` or `audio: {codec_type?, bit_rate?, opus_params?}` (docs/protocol-notes.md, "The connect message"). An object means enabled.
 /// <see cref="CodecType"/> is a validated wire name ("OPUS"); <see cref="BitRate"/> is kbps.
 /// </summary>
 public sealed record AudioRequest(bool Enabled, string? CodecType = null, int? BitRate = null, JsonElement? OpusParams = null)
@@ -50,7 +50,7 @@ public sealed record VideoRequest(
 }
 
 /// <summary>
-/// A validated `connect` (sora-protocol.md §1.2, Appendix C, D). Raw JSON members are detached <see cref="JsonElement"/>s:
+/// A validated `connect` (docs/protocol-notes.md, "The connect message", "SDK differences"). Raw JSON members are detached <see cref="JsonElement"/>s:
 /// C# null = the key was absent, <see cref="JsonValueKind.Null"/> = the client sent `null`.
 /// Optional bools are null when the client did not send them, so the server's default applies.
 /// </summary>
@@ -73,9 +73,9 @@ public sealed record ConnectRequest
     public bool Spotlight { get; init; }
     public bool? DataChannelSignaling { get; init; }
     public bool? IgnoreDisconnectWebsocket { get; init; }
-    /// <summary>`data_channels` array, raw (messaging, §6.3).</summary>
+    /// <summary>`data_channels` array, raw (messaging, docs/protocol-notes.md, "Messaging").</summary>
     public JsonElement? DataChannels { get; init; }
-    /// <summary>True when the connect carried `"redirect": true` (sent after a `redirect`, §2.3).</summary>
+    /// <summary>True when the connect carried `"redirect": true` (sent after a `redirect`, docs/protocol-notes.md, "Client behaviour: URL lists and redirect").</summary>
     public bool Redirect { get; init; }
     public string? SoraClient { get; init; }
     public string? Environment { get; init; }

@@ -5,7 +5,7 @@ using Hibari.Sfu;
 namespace Hibari.Signaling.Messages;
 
 /// <summary>
-/// Reads a `data_channels` array (connect or auth webhook, sora-protocol.md §6.3) into <see cref="DataChannelSpec"/>s.
+/// Reads a `data_channels` array (connect or auth webhook, docs/protocol-notes.md, "Messaging") into <see cref="DataChannelSpec"/>s.
 /// Each entry is an object with a `label`: a messaging label (`#` + 1..254 bytes) needs `direction` (sendrecv,
 /// sendonly, recvonly) and may set `ordered`, `max_packet_life_time` or `max_retransmits` (not both, 0..65535),
 /// `protocol` (≤ 255 bytes), `compress`, `header` ([{"type":"sender_connection_id"}]); a system label (signaling,

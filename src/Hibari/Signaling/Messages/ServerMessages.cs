@@ -4,7 +4,7 @@ using System.Text.Json;
 
 namespace Hibari.Signaling.Messages;
 
-/// <summary>Effective session parameters of an `offer` (§1.3, Appendix B.1). Raw JSON members are written verbatim.</summary>
+/// <summary>Effective session parameters of an `offer` (docs/protocol-notes.md, "The offer message"). Raw JSON members are written verbatim.</summary>
 public sealed record OfferMessage
 {
     public required string Sdp { get; init; }
@@ -41,7 +41,7 @@ public enum ConnectionEvent { Created, Updated, Destroyed }
 /// <summary>One already-present connection in the `data` list of the self `connection.created` notify.</summary>
 public sealed record NotifyPeer(string ConnectionId, string ClientId, string BundleId, JsonElement? Metadata);
 
-/// <summary>Fields of a `notify` connection.created / updated / destroyed (§1.6, Appendix B.2).</summary>
+/// <summary>Fields of a `notify` connection.created / updated / destroyed (docs/protocol-notes.md, "Notify").</summary>
 public sealed record ConnectionNotify
 {
     public required ConnectionEvent Event { get; init; }
@@ -66,7 +66,7 @@ public sealed record ConnectionNotify
 }
 
 /// <summary>
-/// Server → client messages as UTF-8 JSON with the exact field names of §1.3 / §1.4 / §1.6. Written with
+/// Server → client messages as UTF-8 JSON with the exact field names of docs/protocol-notes.md, "The offer message", "Other messages and re-offers", "Notify". Written with
 /// <see cref="Utf8JsonWriter"/> rather than a serializer context because every message embeds raw client or webhook JSON.
 /// </summary>
 public static class ServerMessages
@@ -186,7 +186,7 @@ public static class ServerMessages
         w.WriteBoolean("ignore_disconnect_websocket", ignoreDisconnectWebsocket);
     });
 
-    /// <summary>`{"type":"close","code","reason"}` on DC:signaling (§1.1).</summary>
+    /// <summary>`{"type":"close","code","reason"}` on DC:signaling (docs/protocol-notes.md, "Message types").</summary>
     public static byte[] Close(SignalingClose close) => Write(w =>
     {
         w.WriteString("type", "close");

@@ -13,7 +13,7 @@ internal static class SignalingJson
     public const int MaxMessageBytes = 256 * 1024;
     /// <summary>Deepest nesting accepted (metadata and stats reports are shallow).</summary>
     public const int MaxDepth = 32;
-    /// <summary>channel_id / client_id / bundle_id limit in UTF-8 bytes (§0).</summary>
+    /// <summary>channel_id / client_id / bundle_id limit in UTF-8 bytes (docs/protocol-notes.md, "Identifiers and terms").</summary>
     public const int MaxIdBytes = 255;
 
     private static readonly JsonDocumentOptions Options = new()

@@ -4,7 +4,7 @@ namespace Hibari.Signaling.Messages;
 
 /// <summary>
 /// Sora's id format for connection_id / session_id / webhook id: a random UUIDv4 (128 bits) in Base32 with the
-/// Crockford alphabet, upper case, no padding = 26 characters (sora-protocol.md §0). The 130 character bits carry
+/// Crockford alphabet, upper case, no padding = 26 characters (docs/protocol-notes.md, "Identifiers and terms"). The 130 character bits carry
 /// the 128 id bits first, so the last character's two low bits are zero, as in the doc examples
 /// (WCJC78EWK935N7P7Z8FYAKFW9M ends in M = 20).
 /// </summary>

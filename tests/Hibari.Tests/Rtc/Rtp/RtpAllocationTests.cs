@@ -2,7 +2,7 @@ using Hibari.Rtc.Rtp;
 
 namespace Hibari.Tests.Rtc.Rtp;
 
-/// <summary>DESIGN.md §2 "Hot path without allocation": the per-packet parse and rewrite paths allocate nothing.</summary>
+/// <summary>docs/protocol-notes.md, "House rules", hot path without allocation: the per-packet parse and rewrite paths allocate nothing.</summary>
 public sealed class RtpAllocationTests
 {
     [Fact]

@@ -56,7 +56,7 @@ public sealed class ClientMessageTests
     [Fact]
     public void Js_sdk_candidate_carries_mid_index_and_ufrag()
     {
-        // real-clients.md §3.4
+        // the candidate sora-js-sdk trickles: docs/protocol-notes.md, "What an SFU must answer"
         var c = Assert.IsType<ClientMessage.Candidate>(Accept("""{"candidate":"candidate:3172596439 1 udp 2122194687 192.0.2.2 35540 typ host generation 0 ufrag ppvc network-id 1","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":"ppvc","type":"candidate"}"""));
         Assert.StartsWith("candidate:3172596439", c.Line);
         Assert.Equal("0", c.SdpMid);

@@ -22,7 +22,7 @@ public sealed class ConnectParserTests
         return error;
     }
 
-    /// <summary>What sora-js-sdk 2026.1.0 sent in real-clients.md §3.2 (SDP shortened).</summary>
+    /// <summary>What sora-js-sdk 2026.1.0 sent (docs/protocol-notes.md, "What sora-js-sdk sends"; SDP shortened).</summary>
     private const string JsConnect =
         """{"audio":true,"channel_id":"sora-test","environment":"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36","role":"sendrecv","sdp":"v=0\r\no=- 7344615889136722201 2 IN IP4 127.0.0.1\r\n","sora_client":"Sora JavaScript SDK 2026.1.0","type":"connect","video":true,"metadata":{"token":"abc"}}""";
 

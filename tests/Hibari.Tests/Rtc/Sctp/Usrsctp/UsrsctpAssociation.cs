@@ -34,7 +34,7 @@ public sealed class UsrsctpOptions
 /// <para><see cref="Tick"/> drives the GLOBAL timers (<c>usrsctp_handle_timers</c>) by the time elapsed since the last
 /// Tick of any instance, so all instances of a process must share one clock (calling Tick on each with the same time
 /// is fine; a clock that goes backwards is taken as a new time base).</para>
-/// Behaviour worth knowing (see shared/docs/media-stack.md §3.1): <c>Start(false)</c> still calls usrsctp_connect
+/// Behaviour worth knowing (see docs/protocol-notes.md, "usrsctp behaviour"): <c>Start(false)</c> still calls usrsctp_connect
 /// (an INIT reaching an unconnected socket is ABORTed) but swallows our own INIT until the first packet from the
 /// peer, so the peer sees a passive open (INIT → INIT-ACK …); a Receive before Start starts passively. Partial sends
 /// are queued and finished in order; partially delivered messages are reassembled until MSG_EOR. When the peer resets

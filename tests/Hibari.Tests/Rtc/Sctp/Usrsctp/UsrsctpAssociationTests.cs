@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 
 namespace Hibari.Tests.Rtc.Sctp.Usrsctp;
 
-/// <summary>Two usrsctp associations in one process through <see cref="SctpTestPipe"/> (shared/docs/media-stack.md §3.1).</summary>
+/// <summary>Two usrsctp associations in one process through <see cref="SctpTestPipe"/> (docs/protocol-notes.md, "usrsctp behaviour").</summary>
 [Collection(UsrsctpCollection.Name)]
 public sealed class UsrsctpAssociationTests : IDisposable
 {
