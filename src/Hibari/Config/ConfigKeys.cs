@@ -4,7 +4,7 @@ using static Hibari.Config.ConfigValues;
 namespace Hibari.Config;
 
 /// <summary>
-/// The keys of hibari.conf (cluster-spec §2), each declared once: name, value syntax, option it sets.
+/// The keys of hibari.conf (docs/requirements.md, section 2), each declared once: name, value syntax, option it sets.
 /// Rules that involve several keys are in <see cref="ConfigRules"/>.
 /// </summary>
 internal static class ConfigKeys

@@ -2,7 +2,7 @@ namespace Hibari.Config;
 
 /// <summary>
 /// Builds <see cref="HibariOptions"/> from hibari.conf and `--set` overrides, validating every key and the rules
-/// between keys (cluster-spec §2). Never throws: bad input gives <see cref="ConfigResult.Error"/>, one line that
+/// between keys (docs/requirements.md, section 2). Never throws: bad input gives <see cref="ConfigResult.Error"/>, one line that
 /// names the key, the value and what is allowed.
 /// </summary>
 public static class ConfigLoader

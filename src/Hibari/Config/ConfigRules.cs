@@ -1,6 +1,6 @@
 namespace Hibari.Config;
 
-/// <summary>Rules that involve several keys, checked once every key is applied (cluster-spec §2).</summary>
+/// <summary>Rules that involve several keys, checked once every key is applied (docs/requirements.md, section 2).</summary>
 internal static class ConfigRules
 {
     /// <summary>The first rule <paramref name="o"/> breaks, as a one-line error, or null when it is valid.</summary>

@@ -2,7 +2,7 @@ using System.Net;
 
 namespace Hibari.Config;
 
-/// <summary>Licence kinds. Relay, affinity, temporary nodes and takeover need <see cref="MaxNodes"/> (cluster-spec §2).</summary>
+/// <summary>Licence kinds. Relay, affinity, temporary nodes and takeover need <see cref="MaxNodes"/> (docs/requirements.md, section 2).</summary>
 public enum LicenseType { MaxNodes, Standard }
 
 /// <summary>
@@ -11,7 +11,7 @@ public enum LicenseType { MaxNodes, Standard }
 /// </summary>
 public sealed record HibariOptions
 {
-    // --- cluster (cluster-spec §2) ---
+    // --- cluster (docs/requirements.md, section 2) ---
     /// <summary>`cluster` (false). C-CONF-1.</summary>
     public bool Cluster { get; init; }
     /// <summary>`node_name`: `[0-9A-Za-z_-]+@HOST`, required with cluster. C-CONF-2.</summary>
@@ -80,11 +80,11 @@ public sealed record HibariOptions
     public string DefaultVideoCodecType { get; init; } = "VP9";
     /// <summary>`default_video_bit_rate` (1000 kbps): bitrate advertised to publishers (REMB) when connect names none.</summary>
     public int DefaultVideoBitRate { get; init; } = 1000;
-    /// <summary>`data_channel_signaling` (false): default when neither connect nor the auth webhook says (sora-protocol.md §6.2).</summary>
+    /// <summary>`data_channel_signaling` (false): default when neither connect nor the auth webhook says (docs/protocol-notes.md, "Data-channel signaling").</summary>
     public bool DataChannelSignaling { get; init; }
     /// <summary>`ignore_disconnect_websocket` (false): default of the same name; true lets a client drop its WebSocket after `switched`.</summary>
     public bool IgnoreDisconnectWebsocket { get; init; }
-    /// <summary>`data_channel_messaging` (false): whether `#` labels (messaging, §6.3) are allowed at all.</summary>
+    /// <summary>`data_channel_messaging` (false): whether `#` labels (messaging, docs/protocol-notes.md, "Messaging") are allowed at all.</summary>
     public bool DataChannelMessaging { get; init; }
     /// <summary>`data_channel_signaling_close_message` (true; Sora's default is unconfirmed, D-27): send `{"type":"close",code,reason}` on DC signaling before the server closes a switched connection.</summary>
     public bool DataChannelSignalingCloseMessage { get; init; } = true;
@@ -93,7 +93,7 @@ public sealed record HibariOptions
     /// <summary>`demo_dir` (web): folder of the demo page served at http://HOST:signaling_port/ (not served when the folder has no index.html).</summary>
     public string DemoDir { get; init; } = "web";
 
-    // --- licence (modelled as configuration, cluster-spec §2) ---
+    // --- licence (modelled as configuration, docs/requirements.md, section 2) ---
     /// <summary>`license_max_connections` (1000): this node's capacity.</summary>
     public int LicenseMaxConnections { get; init; } = 1000;
     /// <summary>`license_max_nodes` (10): largest cluster allowed. C-MEM-8.</summary>

@@ -11,7 +11,7 @@ using Microsoft.Extensions.Logging;
 namespace Hibari.Node;
 
 /// <summary>
-/// The relay (cluster-spec §6): a session that has clients on several nodes is shared between them over the node
+/// The relay (docs/requirements.md, section 6): a session that has clients on several nodes is shared between them over the node
 /// links. Each node sends only what is its own — its connections (ConnectionUp/Down), its tracks (TrackUp, then every
 /// RTP packet, decrypted once and sent once per other node), its clients' messages — to every other node of the
 /// session ("joined" peers); each node fans what it receives out to its own clients, answers their NACKs from its own

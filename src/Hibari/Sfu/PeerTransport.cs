@@ -238,7 +238,7 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
     }
 
     /// <summary>
-    /// Chrome sends no a=ssrc for simulcast and drops MID after our first receiver report (media-stack.md §5): an
+    /// Chrome sends no a=ssrc for simulcast and drops MID after our first receiver report (docs/protocol-notes.md, "RTP forwarding with Chrome"): an
     /// unknown SSRC is bound to a publication by its MID header extension, once.
     /// </summary>
     private bool TryLatch(ReadOnlySpan<byte> packet, in RtpHeader header, out Publication publication)
@@ -315,7 +315,7 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
 
     /// <summary>
     /// Once a second: a receiver report + REMB for what this peer publishes (REMB lets Chrome's bitrate ramp up to
-    /// the configured rate; media-stack.md §7 item 8), and a sender report per forwarded track (lip sync).
+    /// the configured rate; docs/protocol-notes.md, "Chrome interop checklist" 8), and a sender report per forwarded track (lip sync).
     /// </summary>
     private void SendReports(long now)
     {

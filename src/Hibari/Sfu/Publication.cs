@@ -61,7 +61,7 @@ internal sealed class Publication
     public string? RemoteNode { get; }
     /// <summary>The session of a local track: while it is relayed to other nodes (<see cref="Session.Relay"/>), packets also go there.</summary>
     public Session? LocalSession { get; init; }
-    /// <summary>The publisher's connection id: the msid stream id subscribers see (sora-protocol.md §1.5 item 11).</summary>
+    /// <summary>The publisher's connection id: the msid stream id subscribers see (docs/protocol-notes.md, "Connect sequence" 11).</summary>
     public string ConnectionId { get; }
     /// <summary>The mid of the publisher's own sending m-line.</summary>
     public string Mid { get; }

@@ -96,7 +96,7 @@ public sealed class SfuEngine : IDisposable
     {
         Directory.CreateDirectory(_options.DataDir);
         _certificate = DtlsCertificate.LoadOrCreate(_options.DataDir);
-        var warm = DtlsWarmup.Run(); // media-stack.md §1.3 pitfall 7: the first handshake pays the JIT
+        var warm = DtlsWarmup.Run(); // docs/protocol-notes.md, "DTLS pitfalls" 7: the first handshake pays the JIT
         _log.LogInformation("DTLS warm-up handshake took {Ms} ms", (int)warm.TotalMilliseconds);
         _candidateAddress = _options.RtcPublicAddress ?? _options.ListenAddress;
         if (_candidateAddress.Equals(IPAddress.Any) || _candidateAddress.Equals(IPAddress.IPv6Any))
@@ -439,7 +439,7 @@ public sealed class SfuEngine : IDisposable
         }
     }
 
-    /// <summary>Whether two connections exchange media: not themselves, not the same bundle_id (sora-protocol.md §0).</summary>
+    /// <summary>Whether two connections exchange media: not themselves, not the same bundle_id (docs/protocol-notes.md, "Identifiers and terms").</summary>
     private static bool SeesEachOther(Connection a, Connection b) => a != b && a.Info.BundleId != b.Info.BundleId;
 
     /// <summary>Sends a re-offer if the connection's layout changed, or remembers to once the pending re-answer arrives.</summary>

@@ -6,7 +6,7 @@ namespace Hibari.Sfu;
 /// <summary>
 /// One publication forwarded to one subscriber (mediasoup's Consumer): the subscriber's own SSRC (and RTX SSRC), the
 /// sequence-number and timestamp rewrite, and a plaintext cache for NACK repair. Sequence numbers are offset once, at
-/// the first forwarded packet, so every outgoing (SSRC, index) carries exactly one payload (docs/architecture.md).
+/// the first forwarded packet, so every outgoing (SSRC, index) carries exactly one payload (docs/protocol-notes.md, "SRTP rules").
 /// Owned by the subscriber's media worker (<see cref="PeerTransport.Worker"/>), which may differ from the publication's.
 /// </summary>
 internal sealed class Subscription
