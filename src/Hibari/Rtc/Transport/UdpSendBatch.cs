@@ -66,7 +66,7 @@ public sealed unsafe class UdpSendBatch
     private readonly SocketAddress _scratch = new(AddressFamily.InterNetworkV6, SockaddrMax);
     private bool _native, _gso;
     private int _count;
-    private long _sent, _bytes, _syscalls, _errors, _gsoMessages;
+    private long _sent, _bytes, _syscalls, _errors, _messagesSent, _gsoMessages;
 
     /// <param name="socket">A bound UDP socket; the batch does not own it.</param>
     /// <param name="capacity">Datagrams per batch (1–1024); <see cref="Commit"/> flushes when it is reached.</param>
@@ -123,6 +123,8 @@ public sealed unsafe class UdpSendBatch
     public long SystemCalls => Volatile.Read(ref _syscalls);
     /// <summary>Datagrams not sent: refused by the kernel, dropped when the send buffer stayed full, socket closed.</summary>
     public long Errors => Volatile.Read(ref _errors);
+    /// <summary>Messages the kernel accepted: one per datagram, or one per GSO run.</summary>
+    public long MessagesSent => Volatile.Read(ref _messagesSent);
     /// <summary>Messages sent with a UDP_SEGMENT control message (two datagrams or more each).</summary>
     public long GsoMessages => Volatile.Read(ref _gsoMessages);
 
@@ -213,6 +215,7 @@ public sealed unsafe class UdpSendBatch
                     {
                         _sent += _messageSegments[k];
                         _bytes += _msgBase[k].Length;
+                        _messagesSent++;
                         if (_messageSegments[k] > 1) _gsoMessages++;
                     }
                     m += sent;
@@ -284,6 +287,7 @@ public sealed unsafe class UdpSendBatch
             {
                 _socket.SendTo(new ReadOnlySpan<byte>(_slotBase + (nint)slot * SlotSize, length), SocketFlags.None, _scratch);
                 _sent++;
+                _messagesSent++;
                 _bytes += length;
             }
             catch (SocketException)
