@@ -200,6 +200,7 @@ public sealed unsafe class UdpSendBatch
                 int sent;
                 try
                 {
+                    if (SimulateMissingEntryPoint) throw new EntryPointNotFoundException("simulated (test)");
                     sent = SendMMsg(fd, _msgBase + m, (uint)(messages - m), 0);
                 }
                 catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
@@ -263,11 +264,14 @@ public sealed unsafe class UdpSendBatch
         catch (Exception e) when (e is SocketException or ObjectDisposedException) { return false; }
     }
 
+    /// <summary>Tests: the next sendmmsg fails as if libc had no such entry point (this batch only, not process-wide).</summary>
+    internal bool SimulateMissingEntryPoint { get; set; }
+
     private void SwitchToPortable(string why)
     {
         _native = false;
         _gso = false;
-        Volatile.Write(ref s_nativeBroken, 1);
+        if (!SimulateMissingEntryPoint) Volatile.Write(ref s_nativeBroken, 1);
         if (Interlocked.Exchange(ref s_loggedFallback, 1) == 0)
             _log.LogWarning("UDP send batch: sendmmsg unavailable ({Reason}); sending one datagram per sendto", why);
     }

@@ -77,12 +77,13 @@ public sealed class UdpBatchTests
         return got;
     }
 
-    private static void RoundTrip(IPAddress loopback, bool portableSend, bool portableReceive)
+    private static void RoundTrip(IPAddress loopback, bool portableSend, bool portableReceive, bool gso = false)
     {
         using var sender = Udp(loopback);
         using var receiver = Udp(loopback);
-        var send = new UdpSendBatch(sender, capacity: 64, portable: portableSend);
+        var send = new UdpSendBatch(sender, capacity: 64, gso: gso, portable: portableSend);
         var receive = new UdpReceiveBatch(receiver, capacity: 32, portable: portableReceive);
+        Assert.Equal(gso && send.IsNative, send.GsoEnabled);
         Assert.Equal(!portableSend && OperatingSystem.IsLinux(), send.IsNative);
         Assert.Equal(!portableReceive && OperatingSystem.IsLinux(), receive.IsNative);
         var to = AddressOf(receiver);
@@ -111,15 +112,19 @@ public sealed class UdpBatchTests
     }
 
     [Theory]
-    [InlineData(false, false)]
-    [InlineData(true, true)]
-    [InlineData(false, true)]
-    [InlineData(true, false)]
-    public void Every_datagram_arrives_intact_with_its_source_over_IPv4(bool portableSend, bool portableReceive) =>
-        RoundTrip(IPAddress.Loopback, portableSend, portableReceive);
+    [InlineData(false, false, false)]
+    [InlineData(true, true, false)]
+    [InlineData(false, true, false)]
+    [InlineData(true, false, false)]
+    [InlineData(false, false, true)]
+    public void Every_datagram_arrives_intact_with_its_source_over_IPv4(bool portableSend, bool portableReceive, bool gso) =>
+        RoundTrip(IPAddress.Loopback, portableSend, portableReceive, gso);
 
     [IPv6LoopbackFact]
     public void Every_datagram_arrives_intact_with_its_source_over_IPv6() => RoundTrip(IPAddress.IPv6Loopback, false, false);
+
+    [IPv6LoopbackFact]
+    public void Every_datagram_arrives_intact_with_its_source_over_IPv6_with_gso() => RoundTrip(IPAddress.IPv6Loopback, false, false, gso: true);
 
     [IPv6LoopbackFact]
     public void Every_datagram_arrives_intact_with_its_source_over_IPv6_portable() => RoundTrip(IPAddress.IPv6Loopback, true, true);
@@ -300,6 +305,26 @@ public sealed class UdpBatchTests
         sender.Dispose();
         Assert.Equal(0, send.Flush());
         Assert.Equal(4, send.Errors);
+    }
+
+    [Fact]
+    public void A_missing_sendmmsg_switches_the_batch_to_sendto_and_loses_nothing()
+    {
+        using var sender = Udp(IPAddress.Loopback);
+        using var receiver = Udp(IPAddress.Loopback);
+        var send = new UdpSendBatch(sender, capacity: 8, gso: true);
+        if (!send.IsNative) return; // not Linux: the portable path is all there is (covered above)
+        send.SimulateMissingEntryPoint = true;
+        var to = AddressOf(receiver);
+        for (var i = 0; i < 20; i++) Write(send, Payload(i, 1100), to);
+        send.Flush();
+        Assert.False(send.IsNative);
+        Assert.False(send.GsoEnabled);
+        Assert.Equal(20, send.DatagramsSent);
+        Assert.Equal(0, send.Errors);
+        Assert.Equal(20, send.SystemCalls); // every datagram went by sendto (the failed attempt is not a system call)
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => Payload(i, 1100)), ReceiveAll(new UdpReceiveBatch(receiver), 20).Select(g => g.Data));
+        Assert.True(new UdpSendBatch(sender).IsNative); // a simulated failure does not switch the process
     }
 
     [Theory]
