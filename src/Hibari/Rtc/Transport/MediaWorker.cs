@@ -45,6 +45,9 @@ public sealed class MediaWorker : IDisposable
     public static readonly TimeSpan ConsentTimeout = TimeSpan.FromSeconds(30);
     /// <summary>Most workers a node runs (the pending-wake set is one 64-bit mask).</summary>
     public const int MaxWorkers = 64;
+    private const int ReceiveBatchSize = 64;
+    private const int SendBatchSize = 256;
+    private const int MaxReceiveRounds = 4;
 
     private readonly IPAddress _address;
     private readonly int _port;
@@ -60,9 +63,12 @@ public sealed class MediaWorker : IDisposable
     private PacketRing?[] _inbound = [];
     private ulong _pendingWakes;
     private Socket? _socket;
+    // Owner thread only: datagrams in with recvmmsg, out with sendmmsg (flushed once per loop iteration).
+    private UdpReceiveBatch? _receive;
+    private UdpSendBatch? _send;
     private Thread? _thread;
     private volatile bool _stopping;
-    private long _received, _receivedBytes, _sent, _sentBytes, _unknownSource, _garbage, _sendErrors, _handedOff;
+    private long _sent, _sentBytes, _unknownSource, _garbage, _sendErrors, _handedOff;
 
     public MediaWorker(IPAddress address, int port, ILogger? log = null, TimeProvider? time = null, int index = 0)
     {
@@ -80,15 +86,20 @@ public sealed class MediaWorker : IDisposable
     /// <summary>The bound local address (the port is known after <see cref="Start"/>, also when 0 was asked for).</summary>
     public IPEndPoint LocalEndPoint => (IPEndPoint)(_socket?.LocalEndPoint ?? throw new InvalidOperationException("not started"));
 
-    public long DatagramsReceived => Interlocked.Read(ref _received);
-    public long BytesReceived => Interlocked.Read(ref _receivedBytes);
-    public long DatagramsSent => Interlocked.Read(ref _sent);
-    public long BytesSent => Interlocked.Read(ref _sentBytes);
+    public long DatagramsReceived => _receive?.DatagramsReceived ?? 0;
+    public long BytesReceived => _receive?.BytesReceived ?? 0;
+    /// <summary>Datagrams sent: the worker's batches plus what other threads (DTLS handshakes) sent directly.</summary>
+    public long DatagramsSent => Interlocked.Read(ref _sent) + (_send?.DatagramsSent ?? 0);
+    public long BytesSent => Interlocked.Read(ref _sentBytes) + (_send?.BytesSent ?? 0);
+    /// <summary>System calls that sent the worker's own datagrams (sendmmsg batches or sendto).</summary>
+    public long SendSystemCalls => _send?.SystemCalls ?? 0;
+    /// <summary>System calls that received datagrams (recvmmsg or recvfrom).</summary>
+    public long ReceiveSystemCalls => _receive?.SystemCalls ?? 0;
     /// <summary>DTLS/SRTP datagrams from addresses no peer authenticated: dropped.</summary>
     public long UnknownSource => Interlocked.Read(ref _unknownSource);
     /// <summary>Datagrams that are neither STUN, DTLS nor RTP/RTCP, or STUN the responder dropped.</summary>
     public long Garbage => Interlocked.Read(ref _garbage) + _responder.Dropped;
-    public long SendErrors => Interlocked.Read(ref _sendErrors);
+    public long SendErrors => Interlocked.Read(ref _sendErrors) + (_send?.Errors ?? 0);
     /// <summary>Packets this worker handed to other workers.</summary>
     public long HandedOff => Interlocked.Read(ref _handedOff);
     /// <summary>Packets other workers could not hand to this one because its ring from them was full.</summary>
@@ -129,6 +140,8 @@ public sealed class MediaWorker : IDisposable
             throw;
         }
         _socket = socket;
+        _receive = new UdpReceiveBatch(socket, ReceiveBatchSize, log: _log);
+        _send = new UdpSendBatch(socket, SendBatchSize, log: _log);
         // A second, private loopback socket only wakes the thread when something is posted while it waits.
         _wake = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         _wake.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -183,7 +196,7 @@ public sealed class MediaWorker : IDisposable
         if (!_posted.IsEmpty || InboundPending())
         {
             Volatile.Write(ref _waiting, 0);
-            return socket.Available > 0;
+            return true; // look for datagrams too: a non-blocking recvmmsg costs what asking would
         }
         bool readable, woken;
         if (_pollFds is { } fds)
@@ -194,7 +207,7 @@ public sealed class MediaWorker : IDisposable
             if (n < 0)
             {
                 Volatile.Write(ref _waiting, 0);
-                return socket.Available > 0;
+                return true;
             }
             readable = (fds[0].Revents & PollIn) != 0;
             woken = (fds[1].Revents & PollIn) != 0;
@@ -241,11 +254,19 @@ public sealed class MediaWorker : IDisposable
     /// <summary>Peers registered on this worker (owner thread; approximate elsewhere).</summary>
     public int PeerCount => _byUfrag.Count;
 
-    /// <summary>Sends one datagram; thread-safe (DTLS handshake threads and the worker both send).</summary>
+    /// <summary>
+    /// Sends one datagram; thread-safe. On the worker's own thread it joins the worker's batch (sent with the others
+    /// at the end of the loop iteration, or when the batch is full); other threads (DTLS handshakes) send at once.
+    /// </summary>
     public void Send(ReadOnlySpan<byte> datagram, SocketAddress remote)
     {
         var socket = _socket;
         if (socket is null) return;
+        if (_send is { } batch && Thread.CurrentThread == _thread)
+        {
+            batch.Add(datagram, remote);
+            return;
+        }
         try
         {
             socket.SendTo(datagram, SocketFlags.None, remote);
@@ -291,8 +312,8 @@ public sealed class MediaWorker : IDisposable
                 _pollFds = null; // Socket.Select instead
             }
         }
-        var buffer = GC.AllocateArray<byte>(2048, pinned: true);
-        var from = new SocketAddress(socket.AddressFamily);
+        var receive = _receive!;
+        var send = _send!;
         var tickMicros = (long)TickInterval.TotalMicroseconds;
         var nextTick = NowMicros() + tickMicros;
         var sink = new HandoffSink();
@@ -303,23 +324,12 @@ public sealed class MediaWorker : IDisposable
                 var wait = (int)Math.Clamp((nextTick - NowMicros() + 999) / 1000, 0, (long)TickInterval.TotalMilliseconds);
                 if (Wait(socket, wait))
                 {
-                    // Drain a bounded batch, so posted actions, hand-offs and timers run under load too.
-                    for (var i = 0; i < 256; i++)
+                    // A bounded number of recvmmsg batches, so posted actions, hand-offs and timers run under load too.
+                    for (var round = 0; round < MaxReceiveRounds; round++)
                     {
-                        int n;
-                        try
-                        {
-                            n = socket.ReceiveFrom(buffer, SocketFlags.None, from);
-                        }
-                        catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionRefused or SocketError.MessageSize)
-                        {
-                            if (socket.Available == 0) break;
-                            continue;
-                        }
-                        Interlocked.Increment(ref _received);
-                        Interlocked.Add(ref _receivedBytes, n);
-                        Dispatch(buffer.AsSpan(0, n), from);
-                        if (socket.Available == 0) break;
+                        var n = receive.Receive();
+                        for (var i = 0; i < n; i++) Dispatch(receive.Datagram(i), receive.Source(i));
+                        if (n < receive.Capacity) break;
                     }
                 }
                 foreach (var ring in _inbound) ring?.Drain(ref sink, 1024);
@@ -330,6 +340,8 @@ public sealed class MediaWorker : IDisposable
                     nextTick = now + tickMicros;
                     Tick(now);
                 }
+                // What this iteration produced leaves in a few sendmmsg calls; then the workers it handed packets to wake.
+                send.Flush();
                 WakeReceivers();
             }
             catch (ObjectDisposedException) when (_stopping)
