@@ -14,7 +14,8 @@ start_node() {
   local name=$1 ip=$2 api=$3 sig=$4 rtc=$5
   shift 5
   mkdir -p "$BENCH_DIR/$name"
-  dotnet src/Hibari.Server/bin/Release/net10.0/Hibari.Server.dll --set listen_address="$ip" --set api_port="$api" \
+  # NODE_CPUS=0 pins the node to those cores (taskset), e.g. to measure one core's worth of forwarding.
+  ${NODE_CPUS:+taskset -c "$NODE_CPUS"} dotnet src/Hibari.Server/bin/Release/net10.0/Hibari.Server.dll --set listen_address="$ip" --set api_port="$api" \
     --set signaling_port="$sig" --set rtc_udp_port="$rtc" --set data_dir="$BENCH_DIR/$name/data" \
     --set log_dir="$BENCH_DIR/$name/log" --set log_level=warning "$@" >"$BENCH_DIR/$name.log" 2>&1 &
   BENCH_PIDS+=($!)

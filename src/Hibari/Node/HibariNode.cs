@@ -160,6 +160,20 @@ public sealed class HibariNode : IAsyncDisposable
         Gauge("hibari_srtp_sent_total", m.SentSrtp, "SRTP packets sent.");
         Gauge("hibari_srtp_unprotect_failures_total", m.SrtpUnprotectFailures, "SRTP/SRTCP packets that failed authentication.");
         Gauge("hibari_media_garbage_datagrams_total", Sfu.Workers.Garbage, "Datagrams on the media port that were not STUN, DTLS or RTP/RTCP.");
+        void PerWorker(string name, string help, Func<Rtc.Transport.MediaWorker, double> value)
+        {
+            sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
+            sb.Append("# TYPE ").Append(name).Append(" gauge\n");
+            foreach (var w in Sfu.Workers.All)
+                sb.Append(name).Append("{worker=\"").Append(w.Index).Append("\"} ").Append(value(w).ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+        PerWorker("hibari_media_worker_datagrams_received_total", "Datagrams a media worker received.", w => w.DatagramsReceived);
+        PerWorker("hibari_media_worker_datagrams_sent_total", "Datagrams a media worker sent.", w => w.DatagramsSent);
+        PerWorker("hibari_media_worker_receive_syscalls_total", "System calls a media worker made to receive (recvmmsg).", w => w.ReceiveSystemCalls);
+        PerWorker("hibari_media_worker_send_syscalls_total", "System calls a media worker made to send its batches (sendmmsg).", w => w.SendSystemCalls);
+        PerWorker("hibari_media_worker_handed_off_total", "Packets a media worker handed to other workers.", w => w.HandedOff);
+        PerWorker("hibari_media_worker_handoff_dropped_total", "Packets other workers could not hand to this one (ring full).", w => w.HandoffDropped);
+        PerWorker("hibari_media_worker_peers", "Peers (connections) registered on a media worker.", w => w.PeerCount);
         if (_options.Cluster)
         {
             Gauge("hibari_cluster_raft_term", Cluster.RaftTerm, "Raft term.");
