@@ -66,6 +66,9 @@ internal sealed class PeerDataChannels : IDisposable
         Drain(); // a SACK may have made room
     }
 
+    /// <summary>When <see cref="Tick"/> next has work (0: now, a backlog waits for room; long.MaxValue: nothing armed).</summary>
+    public long NextTickMicros => _backlog.Count > 0 ? 0 : _sctp.NextTimerMicros;
+
     public void Tick(long nowMicros)
     {
         _sctp.Tick(nowMicros);

@@ -19,6 +19,8 @@ namespace Hibari.Sfu;
 internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
 {
     private const long ReportIntervalMicros = 1_000_000;
+    /// <summary>How often NACKs toward a publisher are considered while its video flows (the worker's tick).</summary>
+    private const long NackCadenceMicros = 20_000;
     private const int MaxPacket = 1500 + 64;
 
     private readonly MediaWorker _socket;
@@ -36,6 +38,9 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
     private long _nextReport;
     private uint _rembBitrate;
     private long _unknownSsrcPackets, _unknownPtPackets;
+    // Timers: what this transport last asked the worker for, and when media last came from the publisher (NACK cadence).
+    private long _scheduledDue = long.MaxValue;
+    private long _lastMediaMicros = long.MinValue / 2;
 
     public PeerTransport(string connectionId, MediaWorker socket, DtlsCertificate certificate, SfuCounters counters, ILogger log,
         uint rtcpSsrc, uint rembBitrate)
@@ -86,13 +91,16 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
             if (Closed) return;
             DataChannels = new PeerDataChannels(ConnectionId, SendSctp, NowMicros(), _log);
             DataChannelsCreated?.Invoke(DataChannels);
+            WakeTimerAt(NowMicros());
         });
         dtls.ApplicationData = data =>
         {
             var copy = data.ToArray();
             _socket.Post(() =>
             {
-                if (!Closed) DataChannels?.Receive(copy);
+                if (Closed || DataChannels is not { } dc) return;
+                dc.Receive(copy);
+                WakeTimerAt(NowMicros()); // SCTP may have armed a timer (delayed SACK, T3)
             });
         };
         _socket.AddPeer(LocalUfrag, LocalPassword, remoteUfrag, this);
@@ -108,6 +116,7 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
                     if (Closed) { send.Dispose(); receive.Dispose(); return; }
                     _send = send;
                     _receive = receive;
+                    WakeTimerAt(NowMicros()); // reports and NACKs from now on
                     Connected?.Invoke(this, null);
                 });
             }
@@ -132,6 +141,18 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
             return;
         }
         if (dtls.SendApplicationData(packet.Span)) _counters.SctpPacketsSent++;
+        WakeTimerAt(NowMicros()); // sending DATA/INIT/RECONFIG arms SCTP timers
+    }
+
+    /// <summary>
+    /// Owner thread: asks the worker for an <see cref="OnTick"/> by <paramref name="dueMicros"/> when that is earlier than
+    /// what this transport last asked for (a comparison on the hot path, a queue insert only when it changes).
+    /// </summary>
+    private void WakeTimerAt(long dueMicros)
+    {
+        if (dueMicros >= _scheduledDue) return;
+        _scheduledDue = dueMicros;
+        if (_socket.IsOwnerThread) _socket.Schedule(LocalUfrag, dueMicros);
     }
 
     private void SendDtls(ReadOnlySpan<byte> datagram)
@@ -217,6 +238,12 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
             return;
         }
         var now = NowMicros();
+        if (publication.Nacks is not null)
+        {
+            // While video comes in, the NACK generator is polled every tick.
+            _lastMediaMicros = now;
+            WakeTimerAt(now + NackCadenceMicros);
+        }
         if (header.Ssrc == publication.RtxSsrc && publication.RtxSsrc != 0)
         {
             // RTX from the publisher (answering a NACK): unwrap to the original packet and forward it as such.
@@ -302,15 +329,32 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
         }
     }
 
-    public void OnTick(long nowMicros)
+    /// <summary>
+    /// Timers (worker): SCTP, key-frame requests left by other threads, NACKs toward publishers while their video flows,
+    /// reports once a second. Returns when there is next something to do, so an idle connection costs one call a second.
+    /// </summary>
+    public long OnTick(long nowMicros)
     {
-        DataChannels?.Tick(nowMicros);
+        var due = nowMicros + ReportIntervalMicros;
+        if (DataChannels is { } dc)
+        {
+            dc.Tick(nowMicros);
+            due = Math.Min(due, dc.NextTickMicros);
+        }
         foreach (var p in _publications) p.TakeKeyFrameRequest(nowMicros);
-        if (_send is null || _remote is null) return;
-        SendNacks(nowMicros);
-        if (nowMicros < _nextReport) return;
-        _nextReport = nowMicros + ReportIntervalMicros;
-        SendReports(nowMicros);
+        if (_send is not null && _remote is not null)
+        {
+            SendNacks(nowMicros);
+            if (nowMicros - _lastMediaMicros < ReportIntervalMicros) due = Math.Min(due, nowMicros + NackCadenceMicros);
+            if (nowMicros >= _nextReport)
+            {
+                _nextReport = nowMicros + ReportIntervalMicros;
+                SendReports(nowMicros);
+            }
+            due = Math.Min(due, _nextReport);
+        }
+        _scheduledDue = Math.Max(due, nowMicros + NackCadenceMicros);
+        return due;
     }
 
     /// <summary>

@@ -148,6 +148,26 @@ public sealed class SctpAssociation : ISctpAssociation
         Flush();
     }
 
+    /// <summary>
+    /// When <see cref="Tick"/> next has work (the earliest armed timer, on the caller's clock), long.MaxValue when no
+    /// timer is armed, or the last tick's time when something is due now. Lets an owner tick the association only
+    /// when needed instead of polling it; any Receive/Send/Reset may arm an earlier timer, so ask again after those.
+    /// </summary>
+    public long NextTimerMicros
+    {
+        get
+        {
+            if (_terminated || !_clockKnown) return _terminated ? long.MaxValue : 0;
+            var next = long.MaxValue;
+            foreach (var t in (ReadOnlySpan<long>)[_t1, _t2, _t3, _reconfigTimer, _delayedAck])
+                if (t != 0 && t < next) next = t;
+            if (IsEstablishedish && _o.HeartbeatInterval > TimeSpan.Zero)
+                next = Math.Min(next, _nextHeartbeat == 0 ? _now : _nextHeartbeat);
+            if (_prMessages > 0 || _sackNow) next = Math.Min(next, _now);
+            return next == long.MaxValue ? long.MaxValue : _clockBase + next;
+        }
+    }
+
     public bool Send(ushort streamId, uint ppid, ReadOnlySpan<byte> message, SctpSendOptions options)
     {
         if (_terminated || State != SctpState.Established) return false;

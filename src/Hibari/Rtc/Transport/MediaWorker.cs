@@ -21,8 +21,13 @@ public interface IMediaPeer
     void OnSrtpDatagram(Span<byte> datagram);
     /// <summary>ICE selected (or re-selected) the address media goes to.</summary>
     void OnSelected(SocketAddress remote);
-    /// <summary>Called about every <see cref="MediaWorker.TickInterval"/> for timers (RTCP reports, key-frame requests).</summary>
-    void OnTick(long nowMicroseconds);
+    /// <summary>
+    /// The peer's timers (RTCP reports, NACKs, SCTP), called when the time it asked for has come (at the worker's tick
+    /// granularity, <see cref="MediaWorker.TickInterval"/>) and at least once per <see cref="MediaWorker.MaxTimerInterval"/>.
+    /// Returns when it next wants to be called (µs on the same clock; anything not later than now means "next tick").
+    /// Something that needs an earlier call meanwhile asks with <see cref="MediaWorker.Schedule"/>.
+    /// </summary>
+    long OnTick(long nowMicroseconds);
     /// <summary>No authenticated STUN request for <see cref="MediaWorker.ConsentTimeout"/> (RFC 7675): the peer is gone.</summary>
     void OnConsentExpired();
 }
@@ -42,6 +47,10 @@ public interface IHandoffTarget
 public sealed class MediaWorker : IDisposable
 {
     public static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(20);
+    /// <summary>Every peer's timers run at least this often, whatever it asked for.</summary>
+    public static readonly TimeSpan MaxTimerInterval = TimeSpan.FromSeconds(1);
+    /// <summary>Consent (RFC 7675) is checked for all peers in one sweep this often.</summary>
+    private static readonly TimeSpan ConsentSweepInterval = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan ConsentTimeout = TimeSpan.FromSeconds(30);
     /// <summary>Most workers a node runs (the pending-wake set is one 64-bit mask).</summary>
     public const int MaxWorkers = 64;
@@ -59,6 +68,10 @@ public sealed class MediaWorker : IDisposable
     private readonly Dictionary<string, Entry> _byUfrag = new(StringComparer.Ordinal);
     private readonly Dictionary<EndpointKey, Entry> _byEndpoint = new();
     private readonly List<Entry> _expired = [];
+    // One timer queue for all peers of the worker (earliest due first; stale entries skipped when popped): a peer costs
+    // nothing between the times it asked for — nothing per connection polls.
+    private readonly PriorityQueue<Entry, long> _timers = new();
+    private long _timerCalls;
     private MediaWorker[] _all = [];
     private PacketRing?[] _inbound = [];
     private ulong _pendingWakes;
@@ -241,15 +254,38 @@ public sealed class MediaWorker : IDisposable
     /// Registers a peer by the ICE credentials of its offer/answer: STUN requests with USERNAME
     /// `localUfrag:remoteUfrag` authenticated by <paramref name="localPassword"/> latch addresses to it.
     /// </summary>
-    public void AddPeer(string localUfrag, string localPassword, string remoteUfrag, IMediaPeer peer) =>
-        Post(() => _byUfrag[localUfrag] = new Entry(localUfrag, new IceCredentials(localPassword, remoteUfrag), peer, NowMicros()));
+    public void AddPeer(string localUfrag, string localPassword, string remoteUfrag, IMediaPeer peer) => Post(() =>
+    {
+        var now = NowMicros();
+        var entry = new Entry(localUfrag, new IceCredentials(localPassword, remoteUfrag), peer, now) { Due = now };
+        if (_byUfrag.Remove(localUfrag, out var old)) old.Removed = true;
+        _byUfrag[localUfrag] = entry;
+        _timers.Enqueue(entry, now);
+    });
 
     public void RemovePeer(string localUfrag) => Post(() =>
     {
         if (!_byUfrag.Remove(localUfrag, out var entry)) return;
+        entry.Removed = true;
         foreach (var key in entry.Keys) _byEndpoint.Remove(key);
         _responder.Forget(localUfrag);
     });
+
+    /// <summary>
+    /// Owner thread: the peer registered as <paramref name="localUfrag"/> wants its <see cref="IMediaPeer.OnTick"/> by
+    /// <paramref name="dueMicros"/> (at the next tick if that has passed). Only an earlier time than the one it has
+    /// changes anything.
+    /// </summary>
+    public void Schedule(string localUfrag, long dueMicros)
+    {
+        AssertOwner();
+        if (!_byUfrag.TryGetValue(localUfrag, out var entry) || dueMicros >= entry.Due) return;
+        entry.Due = dueMicros;
+        _timers.Enqueue(entry, dueMicros);
+    }
+
+    /// <summary>Calls of peers' <see cref="IMediaPeer.OnTick"/> so far (how much timer work the worker does).</summary>
+    public long TimerCalls => Interlocked.Read(ref _timerCalls);
 
     /// <summary>Peers registered on this worker (owner thread; approximate elsewhere).</summary>
     public int PeerCount => _byUfrag.Count;
@@ -316,12 +352,16 @@ public sealed class MediaWorker : IDisposable
         var send = _send!;
         var tickMicros = (long)TickInterval.TotalMicroseconds;
         var nextTick = NowMicros() + tickMicros;
+        var nextSweep = NowMicros() + (long)ConsentSweepInterval.TotalMicroseconds;
         var sink = new HandoffSink();
         while (!_stopping)
         {
             try
             {
-                var wait = (int)Math.Clamp((nextTick - NowMicros() + 999) / 1000, 0, (long)TickInterval.TotalMilliseconds);
+                // Sleep until the earliest peer timer (on the tick grid) or the consent sweep, whichever is first.
+                var wake = nextSweep;
+                if (_timers.TryPeek(out _, out var due)) wake = Math.Min(wake, Math.Max(due, nextTick));
+                var wait = (int)Math.Clamp((wake - NowMicros() + 999) / 1000, 0, (long)MaxTimerInterval.TotalMilliseconds);
                 if (Wait(socket, wait))
                 {
                     // A bounded number of recvmmsg batches, so posted actions, hand-offs and timers run under load too.
@@ -338,7 +378,12 @@ public sealed class MediaWorker : IDisposable
                 if (now >= nextTick)
                 {
                     nextTick = now + tickMicros;
-                    Tick(now);
+                    RunTimers(now);
+                }
+                if (now >= nextSweep)
+                {
+                    nextSweep = now + (long)ConsentSweepInterval.TotalMicroseconds;
+                    SweepConsent(now);
                 }
                 // What this iteration produced leaves in a few sendmmsg calls; then the workers it handed packets to wake.
                 send.Flush();
@@ -426,17 +471,31 @@ public sealed class MediaWorker : IDisposable
         }
     }
 
-    private void Tick(long now)
+    /// <summary>Calls the peers whose time has come; each says when it wants the next call (at most <see cref="MaxTimerInterval"/> away).</summary>
+    private void RunTimers(long now)
+    {
+        var tick = (long)TickInterval.TotalMicroseconds;
+        var max = (long)MaxTimerInterval.TotalMicroseconds;
+        while (_timers.TryPeek(out var entry, out var due) && due <= now)
+        {
+            _timers.Dequeue();
+            if (entry.Removed || due != entry.Due) continue; // replaced by an earlier schedule, or gone
+            _timerCalls++;
+            var next = entry.Peer.OnTick(now);
+            entry.Due = Math.Clamp(next, now + tick, now + max);
+            _timers.Enqueue(entry, entry.Due);
+        }
+    }
+
+    private void SweepConsent(long now)
     {
         var consentMicros = (long)ConsentTimeout.TotalMicroseconds;
         foreach (var entry in _byUfrag.Values)
-        {
-            entry.Peer.OnTick(now);
             if (entry.Selected is not null && now - entry.LastConsent > consentMicros) _expired.Add(entry);
-        }
         foreach (var entry in _expired)
         {
             _byUfrag.Remove(entry.LocalUfrag);
+            entry.Removed = true;
             foreach (var k in entry.Keys) _byEndpoint.Remove(k);
             _responder.Forget(entry.LocalUfrag);
             entry.Peer.OnConsentExpired();
@@ -487,6 +546,9 @@ public sealed class MediaWorker : IDisposable
         public List<EndpointKey> Keys { get; } = [];
         public EndpointKey SelectedKey { get; set; }
         public SocketAddress? Selected { get; set; }
+        /// <summary>When the peer's next timer call is due (its one valid place in the timer queue).</summary>
+        public long Due { get; set; }
+        public bool Removed { get; set; }
     }
 }
 
