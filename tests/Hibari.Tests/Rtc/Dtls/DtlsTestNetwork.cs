@@ -64,12 +64,21 @@ internal sealed class TestLink(int seed = 1, double loss = 0, double duplicate =
     }
 }
 
-/// <summary>A DTLS server and client wired to each other through two <see cref="TestLink"/>s.</summary>
+/// <summary>
+/// A DTLS server and client wired to each other through two <see cref="TestLink"/>s. Links deliver synchronously, so
+/// after the handshake a record sent is decrypted and handed to the peer's handler before the send returns.
+/// </summary>
 internal sealed class DtlsPair : IDisposable
 {
     public static readonly DtlsCertificate ServerCertificate = DtlsCertificate.Generate();
     public static readonly DtlsCertificate ClientCertificate = DtlsCertificate.Generate();
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Clients of all tests run their handshakes here, servers on the default pool: a client holds its thread while it
+    /// waits for its server, so one pool shared by both ends could fill with clients (DtlsHandshakePool remarks).
+    /// </summary>
+    public static readonly DtlsHandshakePool ClientPool = new(8, "DTLS test client");
 
     public DtlsPair(DtlsOptions? serverOptions = null, DtlsOptions? clientOptions = null,
         string? serverExpects = null, string? clientExpects = null, TestLink? toServer = null, TestLink? toClient = null)
@@ -77,7 +86,8 @@ internal sealed class DtlsPair : IDisposable
         ToServer = toServer ?? new TestLink();
         ToClient = toClient ?? new TestLink();
         Server = new DtlsServerEndpoint(ServerCertificate, serverExpects ?? ClientCertificate.Fingerprint, ToClient.Send, serverOptions);
-        Client = new DtlsClientEndpoint(ClientCertificate, clientExpects ?? ServerCertificate.Fingerprint, ToServer.Send, clientOptions);
+        Client = new DtlsClientEndpoint(ClientCertificate, clientExpects ?? ServerCertificate.Fingerprint, ToServer.Send,
+            clientOptions?.HandshakePool is not null ? clientOptions : WithPool(clientOptions, ClientPool));
         ToServer.Receiver = Server;
         ToClient.Receiver = Client;
     }
@@ -104,6 +114,31 @@ internal sealed class DtlsPair : IDisposable
     /// <summary>Waits for a handshake task to fail, returning its exception (fails the test if it succeeds).</summary>
     public static async Task<DtlsHandshakeException> FailureOf(Task<DtlsHandshakeResult> handshake, TimeSpan? within = null) =>
         await Assert.ThrowsAsync<DtlsHandshakeException>(() => handshake.WaitAsync(within ?? Patience));
+
+    /// <summary>A copy of <paramref name="options"/> (or the defaults) running its handshakes on <paramref name="pool"/>.</summary>
+    public static DtlsOptions WithPool(DtlsOptions? options, DtlsHandshakePool pool)
+    {
+        options ??= DtlsOptions.Default;
+        return new DtlsOptions
+        {
+            HandshakeTimeout = options.HandshakeTimeout,
+            RetransmitTimeout = options.RetransmitTimeout,
+            SrtpProfiles = options.SrtpProfiles,
+            ReceiveQueueCapacity = options.ReceiveQueueCapacity,
+            HandshakePool = pool,
+        };
+    }
+
+    /// <summary>Polls <paramref name="condition"/> until it holds or <see cref="Patience"/> runs out (then fails with <paramref name="what"/>).</summary>
+    public static async Task Eventually(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"not within {Patience}: {what}");
+            await Task.Delay(10);
+        }
+    }
 
     public void Dispose()
     {
