@@ -59,7 +59,9 @@ internal sealed class ManagedRecordLayer : IDisposable
     private readonly byte[] _sendBuffer = new byte[DatagramLimit];
     private long _writeSequence;
     private int _sendBusy;
+    private int _sendOwner; // managed thread id of the last sender (who holds _sendBusy, while it is set)
     private volatile bool _sendClosed;
+    private int _closing;
     private long _dropped;
     private long _sendErrors;
     // RFC 6347 §4.1.2.6: the highest authenticated sequence number and a bitmap of the 64 below it (bit i = highest - i).
@@ -263,6 +265,7 @@ internal sealed class ManagedRecordLayer : IDisposable
         if (Interlocked.CompareExchange(ref _sendBusy, 1, 0) != 0) return false;
         try
         {
+            _sendOwner = Environment.CurrentManagedThreadId;
             return !_sendClosed && SendLocked(type, data, send);
         }
         finally
@@ -324,10 +327,13 @@ internal sealed class ManagedRecordLayer : IDisposable
     public void CloseSending(DtlsSend send, ReadOnlySpan<byte> finalAlert = default)
     {
         _sendClosed = true;
+        if (Interlocked.Exchange(ref _closing, 1) == 1) return;
         var deadline = Environment.TickCount64 + (long)CloseWait.TotalMilliseconds;
         var spin = new SpinWait();
         while (Interlocked.CompareExchange(ref _sendBusy, 1, 0) != 0)
         {
+            // Called from inside our own send (its DtlsSend callback): waiting would wait for ourselves.
+            if (Volatile.Read(ref _sendOwner) == Environment.CurrentManagedThreadId) return;
             if (Environment.TickCount64 > deadline) return; // the sender sees _sendClosed next time; the GC frees its cipher
             spin.SpinOnce();
         }

@@ -27,11 +27,23 @@ internal sealed class TestLink(int seed = 1, double loss = 0, double duplicate =
 
     public bool Blocked { get; set; }
 
+    /// <summary>Datagrams for which this returns true are lost (after capture), counted in <see cref="Filtered"/>.</summary>
+    public Func<byte[], bool>? Drop { get; set; }
+
+    public int Filtered => Volatile.Read(ref _filtered);
+
+    private int _filtered;
+
     public void Send(ReadOnlySpan<byte> datagram)
     {
         var copy = datagram.ToArray();
         Captured.Enqueue(copy);
         if (Blocked || Receiver is not { } receiver) return;
+        if (Drop?.Invoke(copy) == true)
+        {
+            Interlocked.Increment(ref _filtered);
+            return;
+        }
         List<byte[]> deliver = [];
         lock (_gate)
         {
