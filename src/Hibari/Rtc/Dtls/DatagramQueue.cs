@@ -11,7 +11,7 @@ internal sealed class DatagramQueueClosedException() : IOException("the DTLS end
 /// BouncyCastle's <see cref="DatagramTransport"/> without a socket, for the handshake only: the SFU's socket thread
 /// demultiplexes (RFC 7983) and <see cref="Deliver"/>s copies here; the handshake job on a <see cref="DtlsHandshakePool"/>
 /// thread takes them in <see cref="Receive(Span{byte}, int)"/>, blocking for as long as BouncyCastle asks (no polling:
-/// media-stack.md §1.3 pitfall 4). Sends go straight to the caller's <see cref="DtlsSend"/>. Once the handshake is
+/// docs/dtls.md, pitfall 4). Sends go straight to the caller's <see cref="DtlsSend"/>. Once the handshake is
 /// done the endpoint takes what is left with <see cref="TryTake"/> and closes it (docs/dtls.md).
 /// </summary>
 internal sealed class DatagramQueue(DtlsSend send, int capacity) : DatagramTransport

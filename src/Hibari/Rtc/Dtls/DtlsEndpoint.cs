@@ -13,7 +13,7 @@ namespace Hibari.Rtc.Dtls;
 /// the <see cref="DtlsSend"/> it was given. No thread belongs to an endpoint (docs/dtls.md):
 /// <list type="bullet">
 /// <item>the handshake (BouncyCastle, blocking) runs as a job on a <see cref="DtlsHandshakePool"/>: a server's once
-/// the first datagram has arrived, a client's at <see cref="Start"/>;</item>
+/// the first handshake datagram has arrived, a client's at <see cref="Start"/>;</item>
 /// <item>after it, a managed record layer (<see cref="ManagedRecordLayer"/>) decrypts in <see cref="Deliver"/> on the
 /// caller's thread and encrypts in <see cref="SendApplicationData"/> on the caller's thread.</item>
 /// </list>
@@ -69,6 +69,7 @@ public abstract class DtlsEndpoint : IDisposable
     private long _deliverFailures;
     private volatile Thread? _jobThread;
     private volatile bool _disposed;
+    private volatile bool _handshakeSeen; // a datagram that begins with an epoch-0 handshake record has been queued
 
     private protected DtlsEndpoint(bool isServer, DtlsCertificate certificate, string remoteFingerprint, DtlsSend send,
         DtlsOptions? options, ILogger? logger)
@@ -134,15 +135,14 @@ public abstract class DtlsEndpoint : IDisposable
         _queue.Dropped + (_records?.Dropped ?? 0) + Interlocked.Read(ref _droppedAfterClose);
 
     /// <summary>
-    /// Hands in one datagram from the socket. During the handshake it is copied for the handshake job (which is queued on
-    /// a server's first datagram); after it, it is decrypted here and <see cref="ApplicationData"/> is raised on this
+    /// Hands in one datagram from the socket. During the handshake it is copied for the handshake job (a server's job is
+    /// queued on its first handshake datagram); after it, it is decrypted here and <see cref="ApplicationData"/> is raised on this
     /// thread before this returns. Never throws for any content.
     /// </summary>
     public void Deliver(ReadOnlySpan<byte> datagram)
     {
         try
         {
-            bool queued;
             lock (_receiveGate)
             {
                 if (_records is { } records)
@@ -151,9 +151,15 @@ public abstract class DtlsEndpoint : IDisposable
                     else Interlocked.Increment(ref _droppedAfterClose);
                     return;
                 }
-                queued = _queue.Deliver(datagram);
+                if (!_queue.Deliver(datagram)) return;
             }
-            if (queued && Volatile.Read(ref _job) == JobAwaitingDatagram) QueueJob();
+            // A server's job waits for something that can start a handshake, so a peer that sends one stray datagram
+            // and falls silent does not hold a pool thread until the timeout.
+            if (!_handshakeSeen && StartsHandshake(datagram))
+            {
+                _handshakeSeen = true;
+                if (Volatile.Read(ref _job) == JobAwaitingDatagram) QueueJob();
+            }
         }
         catch (Exception)
         {
@@ -163,8 +169,9 @@ public abstract class DtlsEndpoint : IDisposable
     }
 
     /// <summary>
-    /// Starts the handshake: a client's job is queued on the handshake pool now, a server's when its first datagram
-    /// arrives. <see cref="DtlsOptions.HandshakeTimeout"/> counts from here.
+    /// Starts the handshake: a client's job is queued on the handshake pool now, a server's when the first datagram
+    /// that begins with a handshake record (the ClientHello) arrives. <see cref="DtlsOptions.HandshakeTimeout"/> counts
+    /// from here.
     /// </summary>
     public void Start()
     {
@@ -178,7 +185,7 @@ public abstract class DtlsEndpoint : IDisposable
             // Fails a handshake that never got (or is still waiting for) a pool thread; a running one has BouncyCastle's timeout.
             _deadline = new Timer(static s => ((DtlsEndpoint)s!).OnDeadline(), this, timeout, Timeout.InfiniteTimeSpan);
             Volatile.Write(ref _job, JobAwaitingDatagram);
-            if (!_isServer || !_queue.IsEmpty) QueueJob();
+            if (!_isServer || _handshakeSeen) QueueJob();
         }
     }
 
@@ -250,6 +257,10 @@ public abstract class DtlsEndpoint : IDisposable
     }
 
     private protected abstract DtlsTransport Connect(BcTlsCrypto crypto, HandshakeOutcome outcome, DatagramTransport transport);
+
+    private static bool StartsHandshake(ReadOnlySpan<byte> datagram) =>
+        datagram.Length > ManagedRecordLayer.HeaderLength && datagram[0] == ManagedRecordLayer.HandshakeType
+        && datagram[1] == 0xFE && datagram[3] == 0 && datagram[4] == 0;
 
     private bool TryMove(DtlsState from, DtlsState to) =>
         Interlocked.CompareExchange(ref _state, (int)to, (int)from) == (int)from;
@@ -477,7 +488,7 @@ public abstract class DtlsEndpoint : IDisposable
         new(DtlsHandshakeFailure.Closed, "the DTLS endpoint was disposed before the handshake finished", null, inner);
 }
 
-/// <summary>The SFU's end of DTLS-SRTP: always the DTLS server (it answers <c>a=setup:passive</c>, media-stack.md §7 item 1).</summary>
+/// <summary>The SFU's end of DTLS-SRTP: always the DTLS server (it answers <c>a=setup:passive</c>, docs/dtls.md).</summary>
 public sealed class DtlsServerEndpoint(DtlsCertificate certificate, string remoteFingerprint, DtlsSend send,
     DtlsOptions? options = null, ILogger? logger = null)
     : DtlsEndpoint(isServer: true, certificate, remoteFingerprint, send, options, logger)

@@ -8,7 +8,7 @@ public sealed class DtlsOptions
     /// <summary>
     /// The whole handshake must finish within this time, counted from Start (time queued for a
     /// <see cref="DtlsHandshakePool"/> thread included). BouncyCastle's default is to wait forever, which would pin a
-    /// pool thread per vanished browser (media-stack.md §1.3 pitfall 3).
+    /// pool thread per vanished browser (docs/dtls.md, pitfall 3).
     /// </summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

@@ -4,7 +4,7 @@ namespace Hibari.Rtc.Dtls;
 
 /// <summary>
 /// One in-memory client↔server handshake at start-up, so the first browser does not wait for BouncyCastle's JIT
-/// (~150–300 ms cold; Chrome retransmits meanwhile: media-stack.md §1.3 pitfall 7).
+/// (~150–300 ms cold; Chrome retransmits meanwhile: docs/dtls.md, pitfall 7).
 /// </summary>
 public static class DtlsWarmup
 {

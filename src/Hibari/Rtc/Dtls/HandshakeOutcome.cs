@@ -11,12 +11,12 @@ namespace Hibari.Rtc.Dtls;
 /// <summary>
 /// What both roles decide the same way during a handshake: the suites and versions they accept, the peer's
 /// certificate against the SDP fingerprint, the SRTP profile, and the exported keys. BouncyCastle calls into it
-/// from the endpoint's thread only.
+/// from the handshake job's pool thread only; the endpoint reads it there once Accept/Connect has returned.
 /// </summary>
 internal sealed class HandshakeOutcome
 {
     // ECDHE_ECDSA only: our certificate is ECDSA, and DefaultTlsServer's own list has none (pitfall 2).
-    // AES-128-GCM first: what Chrome negotiates (media-stack.md §1.1).
+    // AES-128-GCM first: what Chrome negotiates (docs/dtls.md).
     private static readonly int[] PreferredCipherSuites =
     [
         CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,

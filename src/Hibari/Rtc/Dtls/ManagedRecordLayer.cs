@@ -37,7 +37,7 @@ internal sealed class ManagedRecordLayer : IDisposable
 {
     public const int HeaderLength = 13;
     public const int TagLength = 16;
-    /// <summary>Every datagram we send fits this (media-stack.md §1.3 pitfall 8), as BouncyCastle's handshake did.</summary>
+    /// <summary>Every datagram we send fits this (docs/dtls.md, pitfall 8), as BouncyCastle's handshake did.</summary>
     public const int DatagramLimit = DatagramQueue.SendLimit;
     /// <summary>The largest datagram taken in; RFC 6347 lets a record be larger, a path MTU does not.</summary>
     public const int ReceiveLimit = DatagramQueue.ReceiveLimit;
