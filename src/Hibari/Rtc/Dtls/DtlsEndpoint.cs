@@ -82,7 +82,7 @@ public abstract class DtlsEndpoint : IDisposable
         _outcome = new HandshakeOutcome(_crypto, certificate, remoteFingerprint, options);
         _send = send;
         _queue = new DatagramQueue(SendDuringHandshake, options.ReceiveQueueCapacity);
-        _pool = options.HandshakePool ?? DtlsHandshakePool.Default;
+        _pool = options.HandshakePool ?? (isServer ? DtlsHandshakePool.Default : DtlsHandshakePool.DefaultClient);
         _logger = logger ?? NullLogger.Instance;
         _isServer = isServer;
         _role = isServer ? "server" : "client";

@@ -10,13 +10,14 @@ namespace Hibari.Rtc.Dtls;
 /// </summary>
 /// <remarks>
 /// Do not run both ends of one handshake on one pool that can fill up with clients: a client holds its thread while it
-/// waits for the server, so a pool full of clients starves their servers until the timeout (tests give each side its own
-/// pool; <see cref="DtlsWarmup"/> does too).
+/// waits for the server, so a pool full of clients starves their servers until the timeout. The defaults keep them
+/// apart (<see cref="Default"/> for servers, <see cref="DefaultClient"/> for clients); so do tests that make their own.
 /// </remarks>
 public sealed class DtlsHandshakePool : IDisposable
 {
     private static readonly Lock s_defaultGate = new();
     private static DtlsHandshakePool? s_default;
+    private static DtlsHandshakePool? s_defaultClient;
     private static int s_defaultThreadCount = 8;
 
     private readonly object _gate = new(); // Monitor.Wait/Pulse: workers sleep on it
@@ -41,8 +42,8 @@ public sealed class DtlsHandshakePool : IDisposable
     }
 
     /// <summary>
-    /// The pool endpoints use when their <see cref="DtlsOptions.HandshakePool"/> is null; created on first use with
-    /// <see cref="DefaultThreadCount"/> threads and never disposed.
+    /// The pool server endpoints (the SFU's) use when their <see cref="DtlsOptions.HandshakePool"/> is null; created on
+    /// first use with <see cref="DefaultThreadCount"/> threads and never disposed.
     /// </summary>
     public static DtlsHandshakePool Default
     {
@@ -52,7 +53,23 @@ public sealed class DtlsHandshakePool : IDisposable
         }
     }
 
-    /// <summary>Threads of <see cref="Default"/> (8 unless set); settable only before <see cref="Default"/> is first used.</summary>
+    /// <summary>
+    /// The pool client endpoints (load tool, tests) use when their <see cref="DtlsOptions.HandshakePool"/> is null, so
+    /// that clients and servers in one process never wait for each other's threads (see the remarks of the class).
+    /// Created on first use (a process that only serves never starts it), with <see cref="DefaultThreadCount"/> threads.
+    /// </summary>
+    public static DtlsHandshakePool DefaultClient
+    {
+        get
+        {
+            lock (s_defaultGate) return s_defaultClient ??= new DtlsHandshakePool(s_defaultThreadCount, "DTLS client handshake");
+        }
+    }
+
+    /// <summary>
+    /// Threads of <see cref="Default"/> and <see cref="DefaultClient"/> (8 unless set); settable only before either is
+    /// first used.
+    /// </summary>
     public static int DefaultThreadCount
     {
         get
@@ -65,7 +82,7 @@ public sealed class DtlsHandshakePool : IDisposable
             ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 1024);
             lock (s_defaultGate)
             {
-                if (s_default is not null && value != s_defaultThreadCount)
+                if ((s_default is not null || s_defaultClient is not null) && value != s_defaultThreadCount)
                     throw new InvalidOperationException("the default DTLS handshake pool already runs; set its size before the first handshake");
                 s_defaultThreadCount = value;
             }

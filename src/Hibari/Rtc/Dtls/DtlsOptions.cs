@@ -27,7 +27,10 @@ public sealed class DtlsOptions
     /// </summary>
     public int ReceiveQueueCapacity { get; init; } = 256;
 
-    /// <summary>Where the handshake runs; null: <see cref="DtlsHandshakePool.Default"/> (docs/dtls.md).</summary>
+    /// <summary>
+    /// Where the handshake runs; null: <see cref="DtlsHandshakePool.Default"/> for a server,
+    /// <see cref="DtlsHandshakePool.DefaultClient"/> for a client (docs/dtls.md).
+    /// </summary>
     public DtlsHandshakePool? HandshakePool { get; init; }
 
     public static DtlsOptions Default { get; } = new();

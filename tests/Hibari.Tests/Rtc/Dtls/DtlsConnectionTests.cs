@@ -194,8 +194,7 @@ public sealed class DtlsConnectionTests
         DtlsServerEndpoint? server = null;
         // Links that hand the span straight to the peer: anything allocated is the endpoints'.
         server = new DtlsServerEndpoint(DtlsPair.ServerCertificate, DtlsPair.ClientCertificate.Fingerprint, d => client!.Deliver(d));
-        client = new DtlsClientEndpoint(DtlsPair.ClientCertificate, DtlsPair.ServerCertificate.Fingerprint, d => server.Deliver(d),
-            DtlsPair.WithPool(null, DtlsPair.ClientPool));
+        client = new DtlsClientEndpoint(DtlsPair.ClientCertificate, DtlsPair.ServerCertificate.Fingerprint, d => server.Deliver(d));
         using var s = server;
         using var c = client;
         long atServer = 0, atClient = 0;

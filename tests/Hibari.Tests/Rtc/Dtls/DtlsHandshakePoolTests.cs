@@ -139,9 +139,11 @@ public sealed class DtlsHandshakePoolTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void The_default_pool_has_eight_threads_unless_configured_and_pools_refuse_silly_sizes()
+    public void The_default_pools_for_servers_and_clients_are_apart_with_eight_threads_each_and_pools_refuse_silly_sizes()
     {
         Assert.Equal(DtlsHandshakePool.DefaultThreadCount, DtlsHandshakePool.Default.ThreadCount);
+        Assert.Equal(DtlsHandshakePool.DefaultThreadCount, DtlsHandshakePool.DefaultClient.ThreadCount);
+        Assert.NotSame(DtlsHandshakePool.Default, DtlsHandshakePool.DefaultClient);
         Assert.Equal(8, DtlsHandshakePool.DefaultThreadCount);
         Assert.Throws<InvalidOperationException>(() => DtlsHandshakePool.DefaultThreadCount = 3);
         Assert.Throws<ArgumentOutOfRangeException>(() => new DtlsHandshakePool(0));

@@ -164,8 +164,7 @@ public sealed class DtlsInteropTests
     {
         Assert.True(ManagedRecordLayer.IsSupported(suite), $"suite 0x{suite:X4} is not supported on this platform");
         BcPeer? peer = null;
-        using var client = new DtlsClientEndpoint(DtlsPair.ClientCertificate, DtlsPair.ServerCertificate.Fingerprint, d => peer!.Inbound.Deliver(d),
-            DtlsPair.WithPool(null, DtlsPair.ClientPool));
+        using var client = new DtlsClientEndpoint(DtlsPair.ClientCertificate, DtlsPair.ServerCertificate.Fingerprint, d => peer!.Inbound.Deliver(d));
         using (peer = new BcPeer(server: true, suite, client))
         {
             client.Start();

@@ -86,20 +86,13 @@ internal sealed class DtlsPair : IDisposable
     public static readonly DtlsCertificate ClientCertificate = DtlsCertificate.Generate();
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
-    /// <summary>
-    /// Clients of all tests run their handshakes here, servers on the default pool: a client holds its thread while it
-    /// waits for its server, so one pool shared by both ends could fill with clients (DtlsHandshakePool remarks).
-    /// </summary>
-    public static readonly DtlsHandshakePool ClientPool = new(8, "DTLS test client");
-
     public DtlsPair(DtlsOptions? serverOptions = null, DtlsOptions? clientOptions = null,
         string? serverExpects = null, string? clientExpects = null, TestLink? toServer = null, TestLink? toClient = null)
     {
         ToServer = toServer ?? new TestLink();
         ToClient = toClient ?? new TestLink();
         Server = new DtlsServerEndpoint(ServerCertificate, serverExpects ?? ClientCertificate.Fingerprint, ToClient.Send, serverOptions);
-        Client = new DtlsClientEndpoint(ClientCertificate, clientExpects ?? ServerCertificate.Fingerprint, ToServer.Send,
-            clientOptions?.HandshakePool is not null ? clientOptions : WithPool(clientOptions, ClientPool));
+        Client = new DtlsClientEndpoint(ClientCertificate, clientExpects ?? ServerCertificate.Fingerprint, ToServer.Send, clientOptions);
         ToServer.Receiver = Server;
         ToClient.Receiver = Client;
     }
