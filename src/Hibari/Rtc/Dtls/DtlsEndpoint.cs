@@ -69,7 +69,7 @@ public abstract class DtlsEndpoint : IDisposable
     private long _deliverFailures;
     private volatile Thread? _jobThread;
     private volatile bool _disposed;
-    private volatile bool _handshakeSeen; // a datagram that begins with an epoch-0 handshake record has been queued
+    private int _handshakeSeen; // 1: a datagram that begins with an epoch-0 handshake record has been queued
 
     private protected DtlsEndpoint(bool isServer, DtlsCertificate certificate, string remoteFingerprint, DtlsSend send,
         DtlsOptions? options, ILogger? logger)
@@ -155,9 +155,10 @@ public abstract class DtlsEndpoint : IDisposable
             }
             // A server's job waits for something that can start a handshake, so a peer that sends one stray datagram
             // and falls silent does not hold a pool thread until the timeout.
-            if (!_handshakeSeen && StartsHandshake(datagram))
+            if (Volatile.Read(ref _handshakeSeen) == 0 && StartsHandshake(datagram))
             {
-                _handshakeSeen = true;
+                // Interlocked on both sides (here and in Start): one of the two sees the other's write.
+                Interlocked.Exchange(ref _handshakeSeen, 1);
                 if (Volatile.Read(ref _job) == JobAwaitingDatagram) QueueJob();
             }
         }
@@ -184,8 +185,8 @@ public abstract class DtlsEndpoint : IDisposable
             _outcome.Deadline = _started + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
             // Fails a handshake that never got (or is still waiting for) a pool thread; a running one has BouncyCastle's timeout.
             _deadline = new Timer(static s => ((DtlsEndpoint)s!).OnDeadline(), this, timeout, Timeout.InfiniteTimeSpan);
-            Volatile.Write(ref _job, JobAwaitingDatagram);
-            if (!_isServer || _handshakeSeen) QueueJob();
+            Interlocked.Exchange(ref _job, JobAwaitingDatagram);
+            if (!_isServer || Volatile.Read(ref _handshakeSeen) == 1) QueueJob();
         }
     }
 
@@ -307,9 +308,15 @@ public abstract class DtlsEndpoint : IDisposable
             else if (Stopwatch.GetTimestamp() >= _outcome.Deadline) FailHandshake(TimedOut());
             else RunHandshake();
         }
+        catch (Exception e) when (!_handshake.Task.IsCompleted)
+        {
+            // A bug of ours before the hand-over (after it, Deliver's rules apply and nothing here throws).
+            FailHandshake(new DtlsHandshakeException(DtlsHandshakeFailure.ProtocolError, $"the handshake failed: {e.Message}", null, e));
+        }
         catch (Exception e)
         {
-            FailHandshake(new DtlsHandshakeException(DtlsHandshakeFailure.ProtocolError, $"the handshake failed: {e.Message}", null, e));
+            Interlocked.Increment(ref _deliverFailures);
+            DtlsLog.HandlerThrew(_logger, _role, _name, e);
         }
         finally
         {
