@@ -216,10 +216,9 @@ public abstract class DtlsEndpoint : IDisposable
             _disposed = true;
         }
         GC.SuppressFinalize(this);
-        var records = _records;
         if (TryMove(DtlsState.Connected, DtlsState.Closed))
         {
-            records!.CloseSending(_send, CloseNotify);
+            _records!.CloseSending(_send, CloseNotify); // set before the state became Connected
             DtlsLog.ConnectionEnded(_logger, _role, _name, DtlsState.Closed, "disposed");
         }
         else
@@ -239,7 +238,7 @@ public abstract class DtlsEndpoint : IDisposable
         }
         _queue.Close();
         _deadline?.Dispose();
-        if (records is not null)
+        if (_records is { } records)
         {
             records.CloseSending(_send); // idempotent; frees the send cipher if the peer had closed first
             if (_receiveGate.TryEnter(ReceiveDisposeWait))
