@@ -8,10 +8,11 @@ namespace Hibari.Rtc.Dtls;
 internal sealed class DatagramQueueClosedException() : IOException("the DTLS endpoint's datagram queue is closed");
 
 /// <summary>
-/// BouncyCastle's <see cref="DatagramTransport"/> without a socket: the SFU's socket thread demultiplexes (RFC 7983)
-/// and <see cref="Deliver"/>s copies here; the endpoint's own thread takes them in <see cref="Receive(Span{byte}, int)"/>,
-/// blocking for as long as BouncyCastle asks (no polling: media-stack.md §1.3 pitfall 4). Sends go straight to
-/// the caller's <see cref="DtlsSend"/>.
+/// BouncyCastle's <see cref="DatagramTransport"/> without a socket, for the handshake only: the SFU's socket thread
+/// demultiplexes (RFC 7983) and <see cref="Deliver"/>s copies here; the handshake job on a <see cref="DtlsHandshakePool"/>
+/// thread takes them in <see cref="Receive(Span{byte}, int)"/>, blocking for as long as BouncyCastle asks (no polling:
+/// docs/dtls.md, pitfall 4). Sends go straight to the caller's <see cref="DtlsSend"/>. Once the handshake is
+/// done the endpoint takes what is left with <see cref="TryTake"/> and closes it (docs/dtls.md).
 /// </summary>
 internal sealed class DatagramQueue(DtlsSend send, int capacity) : DatagramTransport
 {
@@ -31,6 +32,8 @@ internal sealed class DatagramQueue(DtlsSend send, int capacity) : DatagramTrans
     public long SendErrors => Interlocked.Read(ref _sendErrors);
 
     public bool IsClosed => _closed;
+
+    public bool IsEmpty => Volatile.Read(ref _count) == 0;
 
     /// <summary>Queues a copy; never blocks. False (and counted) when full, closed, empty or oversized.</summary>
     public bool Deliver(ReadOnlySpan<byte> datagram)
@@ -82,6 +85,32 @@ internal sealed class DatagramQueue(DtlsSend send, int capacity) : DatagramTrans
         {
             ArrayPool<byte>.Shared.Return(item.Buffer);
         }
+    }
+
+    /// <summary>Takes one queued datagram without waiting; false when none is left (or it does not fit, then dropped).</summary>
+    public bool TryTake(Span<byte> buffer, out int length)
+    {
+        length = 0;
+        while (_queue.TryDequeue(out var item))
+        {
+            Interlocked.Decrement(ref _count);
+            try
+            {
+                if (item.Length > buffer.Length)
+                {
+                    Interlocked.Increment(ref _dropped);
+                    continue;
+                }
+                item.Buffer.AsSpan(0, item.Length).CopyTo(buffer);
+                length = item.Length;
+                return true;
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(item.Buffer);
+            }
+        }
+        return false;
     }
 
     public void Send(byte[] buf, int off, int len) => Send(buf.AsSpan(off, len));

@@ -8,7 +8,7 @@ using BcCertificate = Org.BouncyCastle.Tls.Certificate;
 namespace Hibari.Rtc.Dtls;
 
 /// <summary>
-/// The SFU's self-signed ECDSA P-256 certificate for DTLS (media-stack.md §1.2, §7 item 2). Made with the BCL and
+/// The SFU's self-signed ECDSA P-256 certificate for DTLS (docs/dtls.md). Made with the BCL and
 /// handed to BouncyCastle as DER + PKCS#8. Browsers pin it by <see cref="Fingerprint"/>, so nothing checks the
 /// subject or the validity; a long-lived node keeps one across restarts with <see cref="LoadOrCreate(string)"/>.
 /// </summary>

@@ -6,8 +6,9 @@ namespace Hibari.Rtc.Dtls;
 public sealed class DtlsOptions
 {
     /// <summary>
-    /// The whole handshake must finish within this time. BouncyCastle's default is to wait forever, which pins a
-    /// thread per vanished browser (media-stack.md §1.3 pitfall 3).
+    /// The whole handshake must finish within this time, counted from Start (time queued for a
+    /// <see cref="DtlsHandshakePool"/> thread included). BouncyCastle's default is to wait forever, which would pin a
+    /// pool thread per vanished browser (docs/dtls.md, pitfall 3).
     /// </summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -20,8 +21,17 @@ public sealed class DtlsOptions
     /// </summary>
     public IReadOnlyList<SrtpProfile> SrtpProfiles { get; init; } = [SrtpProfile.AeadAes128Gcm, SrtpProfile.AesCm128HmacSha1_80];
 
-    /// <summary>Datagrams held for the endpoint's thread; more are dropped (and counted) rather than block the socket thread.</summary>
+    /// <summary>
+    /// Datagrams held for the handshake job until it reads them; more are dropped (and counted) rather than block the
+    /// socket thread. Unused after the handshake (records are decrypted in Deliver).
+    /// </summary>
     public int ReceiveQueueCapacity { get; init; } = 256;
+
+    /// <summary>
+    /// Where the handshake runs; null: <see cref="DtlsHandshakePool.Default"/> for a server,
+    /// <see cref="DtlsHandshakePool.DefaultClient"/> for a client (docs/dtls.md).
+    /// </summary>
+    public DtlsHandshakePool? HandshakePool { get; init; }
 
     public static DtlsOptions Default { get; } = new();
 

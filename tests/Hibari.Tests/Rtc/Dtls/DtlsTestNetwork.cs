@@ -27,11 +27,23 @@ internal sealed class TestLink(int seed = 1, double loss = 0, double duplicate =
 
     public bool Blocked { get; set; }
 
+    /// <summary>Datagrams for which this returns true are lost (after capture), counted in <see cref="Filtered"/>.</summary>
+    public Func<byte[], bool>? Drop { get; set; }
+
+    public int Filtered => Volatile.Read(ref _filtered);
+
+    private int _filtered;
+
     public void Send(ReadOnlySpan<byte> datagram)
     {
         var copy = datagram.ToArray();
         Captured.Enqueue(copy);
         if (Blocked || Receiver is not { } receiver) return;
+        if (Drop?.Invoke(copy) == true)
+        {
+            Interlocked.Increment(ref _filtered);
+            return;
+        }
         List<byte[]> deliver = [];
         lock (_gate)
         {
@@ -64,7 +76,10 @@ internal sealed class TestLink(int seed = 1, double loss = 0, double duplicate =
     }
 }
 
-/// <summary>A DTLS server and client wired to each other through two <see cref="TestLink"/>s.</summary>
+/// <summary>
+/// A DTLS server and client wired to each other through two <see cref="TestLink"/>s. Links deliver synchronously, so
+/// after the handshake a record sent is decrypted and handed to the peer's handler before the send returns.
+/// </summary>
 internal sealed class DtlsPair : IDisposable
 {
     public static readonly DtlsCertificate ServerCertificate = DtlsCertificate.Generate();
@@ -104,6 +119,31 @@ internal sealed class DtlsPair : IDisposable
     /// <summary>Waits for a handshake task to fail, returning its exception (fails the test if it succeeds).</summary>
     public static async Task<DtlsHandshakeException> FailureOf(Task<DtlsHandshakeResult> handshake, TimeSpan? within = null) =>
         await Assert.ThrowsAsync<DtlsHandshakeException>(() => handshake.WaitAsync(within ?? Patience));
+
+    /// <summary>A copy of <paramref name="options"/> (or the defaults) running its handshakes on <paramref name="pool"/>.</summary>
+    public static DtlsOptions WithPool(DtlsOptions? options, DtlsHandshakePool pool)
+    {
+        options ??= DtlsOptions.Default;
+        return new DtlsOptions
+        {
+            HandshakeTimeout = options.HandshakeTimeout,
+            RetransmitTimeout = options.RetransmitTimeout,
+            SrtpProfiles = options.SrtpProfiles,
+            ReceiveQueueCapacity = options.ReceiveQueueCapacity,
+            HandshakePool = pool,
+        };
+    }
+
+    /// <summary>Polls <paramref name="condition"/> until it holds or <see cref="Patience"/> runs out (then fails with <paramref name="what"/>).</summary>
+    public static async Task Eventually(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"not within {Patience}: {what}");
+            await Task.Delay(10);
+        }
+    }
 
     public void Dispose()
     {
