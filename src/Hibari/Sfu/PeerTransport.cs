@@ -93,15 +93,17 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
             DataChannelsCreated?.Invoke(DataChannels);
             WakeTimerAt(NowMicros());
         });
+        // After the handshake the record layer decrypts on the thread that delivers datagrams — this worker — so SCTP
+        // packets go straight in; only records that arrived during the hand-over come from a DTLS pool thread (docs/dtls.md).
         dtls.ApplicationData = data =>
         {
-            var copy = data.ToArray();
-            _socket.Post(() =>
+            if (_socket.IsOwnerThread)
             {
-                if (Closed || DataChannels is not { } dc) return;
-                dc.Receive(copy);
-                WakeTimerAt(NowMicros()); // SCTP may have armed a timer (delayed SACK, T3)
-            });
+                ReceiveSctp(data.Span);
+                return;
+            }
+            var copy = data.ToArray();
+            _socket.Post(() => ReceiveSctp(copy));
         };
         _socket.AddPeer(LocalUfrag, LocalPassword, remoteUfrag, this);
         dtls.Start();
@@ -130,6 +132,13 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
         {
             if (dtls.Handshake.IsCompletedSuccessfully && !Closed) DtlsClosed?.Invoke(this);
         }, TaskScheduler.Default);
+    }
+
+    private void ReceiveSctp(ReadOnlySpan<byte> packet)
+    {
+        if (Closed || DataChannels is not { } dc) return;
+        dc.Receive(packet);
+        WakeTimerAt(NowMicros()); // SCTP may have armed a timer (delayed SACK, T3)
     }
 
     private void SendSctp(ReadOnlyMemory<byte> packet)
