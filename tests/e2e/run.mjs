@@ -548,6 +548,35 @@ async function waitTracksGone(h, cid, who) {
   }, { detail: async () => { const s = await h.summary(); return { removed: s.removed, live: s.liveTracks, remote: s.remoteConnectionIds }; } });
 }
 
+// Two media workers (docs/decisions.md D-29): four sendrecv clients spread over both workers' ports; each decodes the
+// other three, so every stream crossed from its publisher's worker to subscribers on the other one.
+scenario('media_workers_2', async ctx => {
+  const node = await ctx.node('n1', { media_workers: 2 });
+  const channel = channelName('mw');
+  const page = await harnessPage(ctx, 'page');
+  const cs = [];
+  for (const n of ['A', 'B', 'C', 'D']) {
+    const h = await client(ctx, page, n, node, { channel, role: 'sendrecv' });
+    mustConnect(h.first);
+    cs.push(h);
+  }
+  const ids = cs.map(h => h.first.connectionId);
+  check(new Set(ids).size === 4, `connection ids not distinct: ${ids}`);
+  const peers = async () => [...(await node.metrics()).matchAll(/^hibari_media_worker_peers\{worker="(\d)"\} (\d+)$/gm)].map(m => Number(m[2]));
+  await until('both workers have two peers', async () => { const p = await peers(); return p.length === 2 && p[0] === 2 && p[1] === 2; });
+  for (const h of cs) await waitMediaFrom(h, ids.filter(id => id !== h.first.connectionId));
+  const metrics = await node.metrics();
+  const handed = [...metrics.matchAll(/^hibari_media_worker_handed_off_total\{worker="\d"\} (\d+)$/gm)].map(m => Number(m[1]));
+  check(handed.length === 2 && handed.every(n => n > 0), `each worker handed packets to the other: ${handed}`);
+  // Decoding goes on: frames keep increasing on every client for every remote stream.
+  const before = await Promise.all(cs.map(h => h.summary()));
+  await until('every client keeps decoding every remote stream', async () => {
+    const now = await Promise.all(cs.map(h => h.summary()));
+    return now.every((s, i) => ids.filter(id => id !== cs[i].first.connectionId)
+      .every(id => (s.inbound[id]?.framesDecoded ?? 0) > (before[i].inbound[id]?.framesDecoded ?? 0) + 20));
+  });
+});
+
 scenario('leave', async ctx => {
   const { cs, ids } = await threeClients(ctx, 'leave');
   const [a, b, c] = cs, cid = ids[2];

@@ -25,6 +25,12 @@ var warmup = TimeSpan.FromSeconds(double.Parse(a.GetValueOrDefault("warmup", "3"
 int? serverPid = a.TryGetValue("server-pid", out var pidText) ? int.Parse(pidText, CultureInfo.InvariantCulture) : null;
 
 var certificate = DtlsCertificate.Generate();
+// --storm N: N recvonly clients connect at once (no media); reports how many reached `connected` and connect → connected.
+if (a.TryGetValue("storm", out var stormText))
+    return await StormAsync(url, channel, int.Parse(stormText, CultureInfo.InvariantCulture), serverPid, certificate,
+        double.Parse(a.GetValueOrDefault("hold", "0"), CultureInfo.InvariantCulture));
+// --connect-parallel K: subscribers connect K at a time (default 1, one after another).
+var connectParallel = int.Parse(a.GetValueOrDefault("connect-parallel", "1"), CultureInfo.InvariantCulture);
 if (a.TryGetValue("messaging", out var messageSizeText))
     return await MessagingRunAsync(url, channel, int.Parse(messageSizeText, CultureInfo.InvariantCulture), duration, warmup, serverPid, certificate,
         int.Parse(a.GetValueOrDefault("rate", "0"), CultureInfo.InvariantCulture));
@@ -34,12 +40,13 @@ try
 {
     var setup = Stopwatch.StartNew();
     var offerTimes = new List<double>();
-    for (var i = 0; i < subscribers; i++)
+    for (var i = 0; i < subscribers; i += connectParallel)
     {
-        var s = new SyntheticClient(subscriberUrl, channel, new SyntheticClientOptions { Role = "recvonly", Certificate = certificate });
-        await s.ConnectAsync();
-        offerTimes.Add(s.ConnectToOffer.TotalMilliseconds);
-        subs.Add(s);
+        var batch = Enumerable.Range(0, Math.Min(connectParallel, subscribers - i))
+            .Select(_ => new SyntheticClient(subscriberUrl, channel, new SyntheticClientOptions { Role = "recvonly", Certificate = certificate })).ToList();
+        subs.AddRange(batch);
+        await Task.WhenAll(batch.Select(s => s.ConnectAsync()));
+        offerTimes.AddRange(batch.Select(s => s.ConnectToOffer.TotalMilliseconds));
     }
     for (var i = 0; i < publishers; i++)
     {
@@ -84,6 +91,8 @@ try
         server_us_per_forwarded_packet = serverPid is null || received == 0 ? (double?)null : Math.Round(cpu.TotalMicroseconds / received, 2),
         forwarded_pps_per_core = serverPid is null || cpu == TimeSpan.Zero ? (double?)null : Math.Round(received / cpu.TotalSeconds),
         decrypt_failures = subs.Sum(s => s.DecryptFailures),
+        server_threads = serverPid is { } tp ? ServerStatus(tp, "Threads:") : null,
+        server_rss_mib = serverPid is { } rp ? ServerStatus(rp, "VmRSS:") / 1024 : null,
         server_us_per_sent_packet = serverPid is null || sent == 0 ? (double?)null : Math.Round(cpu.TotalMicroseconds / sent, 2),
         subscriber_node_cpu_cores = subscriberPid is null ? (double?)null : Math.Round(subCpu.TotalSeconds / elapsed, 3),
         subscriber_node_us_per_sent_packet = subscriberPid is null || sent == 0 ? (double?)null : Math.Round(subCpu.TotalMicroseconds / sent, 2),
@@ -180,6 +189,55 @@ static TimeSpan ServerCpu(int pid)
     var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
     var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
     return TimeSpan.FromMilliseconds(ticks * 10);
+}
+
+/// <summary>A number from /proc/PID/status (Threads:, VmRSS: in kB).</summary>
+static long? ServerStatus(int pid, string field)
+{
+    foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+        if (line.StartsWith(field, StringComparison.Ordinal))
+            return long.Parse(line[field.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+    return null;
+}
+
+// Connect storm: N recvonly clients start connecting at the same moment; each times WebSocket open → `connected` (ICE,
+// DTLS and the node's own connection.created notify). --hold S keeps them connected S seconds and samples the node.
+static async Task<int> StormAsync(Uri url, string channel, int n, int? serverPid, DtlsCertificate certificate, double holdSeconds)
+{
+    var clients = Enumerable.Range(0, n)
+        .Select(_ => new SyntheticClient(url, channel, new SyntheticClientOptions { Role = "recvonly", Certificate = certificate, Timeout = TimeSpan.FromSeconds(60) }))
+        .ToList();
+    try
+    {
+        var clock = Stopwatch.StartNew();
+        var results = await Task.WhenAll(clients.Select(async c =>
+        {
+            try { await c.ConnectAsync(); return (Ok: true, Error: (string?)null); }
+            catch (Exception e) { return (Ok: false, Error: e.Message); }
+        }));
+        var all = clock.Elapsed.TotalSeconds;
+        var times = clients.Zip(results).Where(x => x.Second.Ok).Select(x => x.First.ConnectToConnected.TotalMilliseconds).Order().ToArray();
+        double P(double q) => times.Length == 0 ? 0 : Math.Round(times[Math.Min(times.Length - 1, (int)Math.Ceiling(times.Length * q / 100) - 1)], 1);
+        if (holdSeconds > 0) await Task.Delay(TimeSpan.FromSeconds(holdSeconds));
+        var cpu0 = serverPid is { } pid0 ? ServerCpu(pid0) : TimeSpan.Zero;
+        if (holdSeconds > 0) await Task.Delay(TimeSpan.FromSeconds(holdSeconds));
+        var idleCores = serverPid is { } pid1 && holdSeconds > 0 ? Math.Round((ServerCpu(pid1) - cpu0).TotalSeconds / holdSeconds, 4) : (double?)null;
+        var result = new
+        {
+            storm = n, connected = times.Length, failed = n - times.Length, seconds_until_all = Math.Round(all, 2),
+            connect_to_connected_ms_p50 = P(50), connect_to_connected_ms_p99 = P(99), connect_to_connected_ms_max = times.Length > 0 ? Math.Round(times[^1], 1) : 0,
+            first_error = results.FirstOrDefault(r => !r.Ok).Error,
+            server_threads = serverPid is { } tp ? ServerStatus(tp, "Threads:") : null,
+            server_rss_mib = serverPid is { } rp ? ServerStatus(rp, "VmRSS:") / 1024 : null,
+            server_idle_cores = idleCores,
+        };
+        Console.WriteLine(JsonSerializer.Serialize(result));
+        return times.Length == n ? 0 : 1;
+    }
+    finally
+    {
+        foreach (var c in clients) await c.DisposeAsync();
+    }
 }
 
 static Dictionary<string, string> ParseArgs(string[] args)

@@ -768,6 +768,10 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
     /// <summary>Queues a relay frame to a peer; false when the link is down or its queue is full.</summary>
     public bool SendRelay(string peer, ReadOnlyMemory<byte> frame) => _links?.Send(peer, RelayChannel, frame) ?? false;
 
+    /// <summary>A relay frame of <paramref name="length"/> bytes that <paramref name="write"/> encodes straight into the link's send buffer.</summary>
+    public bool SendRelay<TState>(string peer, int length, scoped ref TState state, MessageBodyWriter<TState> write) where TState : allows ref struct =>
+        _links?.Send(peer, RelayChannel, length, ref state, write) ?? false;
+
     /// <summary>Peers with a live link now.</summary>
     public IReadOnlyCollection<string> LinkedPeers => _links?.ConnectedPeers.ToList() ?? [];
 

@@ -24,7 +24,7 @@ internal interface IRelayFanout
 /// or the worker a relayed track was placed on), except the immutable identity, <see cref="RequestKeyFrame"/> (any
 /// thread) and the per-worker fan-out groups (each owned by its worker). docs/threads.md.
 /// </summary>
-internal sealed class Publication
+internal sealed class Publication : IHandoffTarget
 {
     /// <summary>Key-frame requests toward the publisher are rate-limited: a storm of PLIs helps nobody.</summary>
     private const long KeyFrameRequestIntervalMicros = 300_000;
@@ -155,6 +155,16 @@ internal sealed class Publication
         foreach (var s in _subscribers) s.Forward(packet, header, keyFrame, nowMicros);
         foreach (var g in _handoffs) Worker.Handoff(g.Worker, g, packet, nowMicros);
         LocalSession?.Relay?.Relay(this, packet);
+    }
+
+    /// <summary>
+    /// A relayed packet a link reader handed to this track's worker through a ring (<see cref="MediaWorker.AddExternalRing"/>):
+    /// fanned out like a local publisher's. <paramref name="stamp"/> is when it arrived (media clock, µs).
+    /// </summary>
+    public void OnHandoff(Span<byte> packet, long stamp)
+    {
+        if (Closed || !RtpHeader.TryParse(packet, out var header)) return;
+        OnRtp(packet, header, stamp);
     }
 
     /// <summary>The publisher's sender report (owner thread).</summary>

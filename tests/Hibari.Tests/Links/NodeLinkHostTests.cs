@@ -131,6 +131,52 @@ public class NodeLinkHostTests(ITestOutputHelper output)
         Assert.Equal(1, a.Host.Counters.RequestsTimedOut);
     }
 
+    private ref struct BodyState(ReadOnlySpan<byte> prefix, int index)
+    {
+        public ReadOnlySpan<byte> Prefix = prefix;
+        public int Index = index;
+    }
+
+    [Fact]
+    public async Task Messages_written_straight_into_the_send_buffer_arrive_like_copied_ones_and_allocate_no_body_array()
+    {
+        await using var a = TestNode.Start("a@127.0.0.1");
+        await using var b = TestNode.Start("b@127.0.0.1");
+        await LinkTestKit.ConnectPair(a, b);
+        const int count = 2000;
+        var prefix = "rtp:"u8.ToArray();
+        for (int i = 0; i < count; i++)
+        {
+            var state = new BodyState(prefix, i);
+            var length = prefix.Length + 4 + i % 700;
+            Assert.True(a.Host.Send(b.Name, 2, length, ref state, static (Span<byte> body, scoped ref BodyState s) =>
+            {
+                s.Prefix.CopyTo(body);
+                BinaryPrimitives.WriteInt32BigEndian(body[s.Prefix.Length..], s.Index);
+                body[(s.Prefix.Length + 4)..].Fill((byte)s.Index);
+            }), $"message {i} was not queued");
+        }
+        await LinkTestKit.Until(() => b.Handler.Messages.Count == count, $"{count} messages arrived");
+        var received = b.Handler.Messages.ToArray();
+        for (int i = 0; i < count; i++)
+        {
+            Assert.Equal(2, received[i].Channel);
+            var body = received[i].Payload;
+            Assert.Equal(prefix.Length + 4 + i % 700, body.Length);
+            Assert.True(body.AsSpan(0, prefix.Length).SequenceEqual(prefix));
+            Assert.Equal(i, BinaryPrimitives.ReadInt32BigEndian(body.AsSpan(prefix.Length)));
+            Assert.All(body[(prefix.Length + 4)..], x => Assert.Equal((byte)i, x));
+        }
+        Assert.Equal(count, a.Host.Counters.MessagesSent);
+        var none = new BodyState(prefix, 0);
+        Assert.False(a.Host.Send("nobody@127.0.0.1", 2, 4, ref none, static (Span<byte> body, scoped ref BodyState s) => { }));
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+        {
+            var s = new BodyState([], 0);
+            a.Host.Send(b.Name, 2, -1, ref s, static (Span<byte> body, scoped ref BodyState st) => { });
+        });
+    }
+
     [Fact]
     public async Task One_way_messages_arrive_complete_and_in_order_with_their_channel()
     {

@@ -151,6 +151,31 @@ internal sealed class NodeLink
         return result;
     }
 
+    /// <summary>
+    /// Queues a Message whose body <paramref name="write"/> encodes straight into the pooled send buffer (no array per
+    /// message, no second copy of the body: the relay's RTP path). The writer must fill exactly
+    /// <paramref name="bodyLength"/> bytes.
+    /// </summary>
+    public SendResult TrySend<TState>(byte channel, int bodyLength, scoped ref TState state, MessageBodyWriter<TState> write)
+        where TState : allows ref struct
+    {
+        var size = NodeLinkFrameCodec.HeaderSize + NodeLinkFrameCodec.MessageOverhead + bodyLength;
+        long queued = Volatile.Read(ref _queuedBytes);
+        if (queued > 0 && queued + size > _services.Options.SendQueueLimitBytes) return IsOpen ? SendResult.QueueFull : SendResult.Closed;
+        var buffer = ArrayPool<byte>.Shared.Rent(size);
+        NodeLinkFrameCodec.WriteMessageHeader(buffer, channel, bodyLength);
+        write(buffer.AsSpan(NodeLinkFrameCodec.HeaderSize + NodeLinkFrameCodec.MessageOverhead, bodyLength), ref state);
+        Interlocked.Add(ref _queuedBytes, size);
+        if (!_outbox.Writer.TryWrite(new OutboundFrame(buffer, size, pooled: true)))
+        {
+            Interlocked.Add(ref _queuedBytes, -size);
+            ArrayPool<byte>.Shared.Return(buffer);
+            return SendResult.Closed;
+        }
+        _services.Counters.MessageSent();
+        return SendResult.Sent;
+    }
+
     public async Task<byte[]> RequestAsync(ReadOnlyMemory<byte> payload, TimeSpan timeout, CancellationToken cancellationToken)
     {
         ulong id = (ulong)Interlocked.Increment(ref _nextRequestId);

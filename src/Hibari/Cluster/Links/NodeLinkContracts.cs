@@ -52,3 +52,6 @@ public interface INodeLinkHandler
 
 /// <summary>A request over a node link failed: not connected, timed out, refused, or the peer's handler failed.</summary>
 public sealed class NodeLinkException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>Writes a message body of a known length into the link's send buffer (see <see cref="NodeLinkHost.Send{TState}"/>).</summary>
+public delegate void MessageBodyWriter<TState>(Span<byte> body, scoped ref TState state) where TState : allows ref struct;

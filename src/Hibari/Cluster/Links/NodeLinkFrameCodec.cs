@@ -286,6 +286,20 @@ internal static class NodeLinkFrameCodec
         return HeaderSize + payloadLength;
     }
 
+    /// <summary>
+    /// Writes the header of a Message frame whose body (<paramref name="bodyLength"/> bytes) the caller writes right
+    /// after it, at <see cref="HeaderSize"/> + <see cref="MessageOverhead"/>: lets a sender encode a body straight into
+    /// the send buffer. Returns the whole frame's length.
+    /// </summary>
+    public static int WriteMessageHeader(Span<byte> destination, byte channel, int bodyLength)
+    {
+        destination[0] = Version;
+        destination[1] = (byte)FrameType.Message;
+        BinaryPrimitives.WriteUInt32BigEndian(destination[2..], (uint)(MessageOverhead + bodyLength));
+        destination[HeaderSize] = channel;
+        return HeaderSize + MessageOverhead + bodyLength;
+    }
+
     /// <summary>Encodes into a new array (handshake frames, tests).</summary>
     public static byte[] EncodeToArray(in Frame frame)
     {

@@ -133,6 +133,28 @@ public sealed class NodeLinkHost : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Like <see cref="Send(string, byte, ReadOnlyMemory{byte})"/>, but <paramref name="write"/> encodes the body of
+    /// <paramref name="bodyLength"/> bytes straight into the link's pooled send buffer.
+    /// </summary>
+    public bool Send<TState>(string peer, byte channel, int bodyLength, scoped ref TState state, MessageBodyWriter<TState> write)
+        where TState : allows ref struct
+    {
+        if (bodyLength < 0 || bodyLength > _options.MaxFrameBytes - NodeLinkFrameCodec.MessageOverhead)
+            throw new ArgumentOutOfRangeException(nameof(bodyLength), bodyLength, $"A message must fit MaxFrameBytes ({_options.MaxFrameBytes}).");
+        if (AliveLink(peer) is not { } link) return false;
+        switch (link.TrySend(channel, bodyLength, ref state, write))
+        {
+            case SendResult.Sent:
+                return true;
+            case SendResult.QueueFull:
+                Counters.MessageDropped();
+                return false;
+            default:
+                return false;
+        }
+    }
+
     /// <summary>Asks <paramref name="peer"/> over its mesh link.</summary>
     /// <exception cref="NodeLinkException">Not connected, timed out, the link closed, or the peer's handler failed (its message is carried).</exception>
     public async Task<byte[]> RequestAsync(string peer, ReadOnlyMemory<byte> payload, TimeSpan timeout, CancellationToken ct)

@@ -74,6 +74,8 @@ public sealed class MediaWorker : IDisposable
     private long _timerCalls;
     private MediaWorker[] _all = [];
     private PacketRing?[] _inbound = [];
+    // Rings from producers outside the workers (relay link readers), one per producer; owner thread's copy-on-write list.
+    private PacketRing[] _external = [];
     private ulong _pendingWakes;
     private Socket? _socket;
     // Owner thread only: datagrams in with recvmmsg, out with sendmmsg (flushed once per loop iteration).
@@ -247,8 +249,40 @@ public sealed class MediaWorker : IDisposable
     {
         foreach (var ring in _inbound)
             if (ring is not null && !ring.IsEmpty) return true;
+        foreach (var ring in _external)
+            if (!ring.IsEmpty) return true;
         return false;
     }
+
+    /// <summary>
+    /// A ring into this worker for one producer outside the workers (a relay link's reader): the producer enqueues
+    /// packets with an <see cref="IHandoffTarget"/> and calls <see cref="Wake"/>; the worker drains it like the rings of
+    /// other workers. Any thread; the ring is in use once the worker has run the registration (packets enqueued before
+    /// that wait in it).
+    /// </summary>
+    public PacketRing AddExternalRing(int capacity = 4096)
+    {
+        var ring = new PacketRing(capacity);
+        Post(() =>
+        {
+            var next = new PacketRing[_external.Length + 1];
+            _external.CopyTo(next, 0);
+            next[^1] = ring;
+            _external = next;
+        });
+        return ring;
+    }
+
+    /// <summary>Stops draining <paramref name="ring"/> (its producer is gone); what is still in it is handed over first.</summary>
+    public void RemoveExternalRing(PacketRing ring) => Post(() =>
+    {
+        var sink = new HandoffSink();
+        ring.Drain(ref sink, int.MaxValue);
+        _external = _external.Where(r => r != ring).ToArray();
+    });
+
+    /// <summary>Packets external producers could not hand to this worker (ring full).</summary>
+    public long ExternalDropped => _external.Sum(r => r.Dropped);
 
     /// <summary>
     /// Registers a peer by the ICE credentials of its offer/answer: STUN requests with USERNAME
@@ -373,6 +407,7 @@ public sealed class MediaWorker : IDisposable
                     }
                 }
                 foreach (var ring in _inbound) ring?.Drain(ref sink, 1024);
+                foreach (var ring in _external) ring.Drain(ref sink, 1024);
                 while (_posted.TryDequeue(out var action)) action();
                 var now = NowMicros();
                 if (now >= nextTick)
