@@ -3,6 +3,7 @@ using System.Text;
 using Hibari.Api;
 using Hibari.Cluster;
 using Hibari.Cluster.Placement;
+using Hibari.Cluster.Relay;
 using Hibari.Config;
 using Hibari.Sfu;
 using Hibari.Signaling;

@@ -1,6 +1,7 @@
 using Hibari.Api;
 using Hibari.Api.Contracts;
 using Hibari.Cluster;
+using Hibari.Cluster.Relay;
 using Hibari.Cluster.State;
 using Hibari.Config;
 

@@ -2,13 +2,12 @@ using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using Hibari.Cluster;
-using Hibari.Cluster.Relay;
 using Hibari.Sdp;
 using Hibari.Sfu;
 using Hibari.Sfu.Messaging;
 using Microsoft.Extensions.Logging;
 
-namespace Hibari.Node;
+namespace Hibari.Cluster.Relay;
 
 /// <summary>
 /// The relay (docs/requirements.md, section 6): a session that has clients on several nodes is shared between them over the node
@@ -23,7 +22,10 @@ namespace Hibari.Node;
 /// while other nodes still have clients (SfuEngine keeps a session with remote connections).</item>
 /// <item>A dead link drops everything relayed from that node (its clients' notifies and tracks go, re-offers follow).</item>
 /// </list>
-/// Frames: docs/relay-frames.md; versions are negotiated per link by Hello.
+/// Frames: docs/relay-frames.md; versions are negotiated per link by Hello. Threads (docs/threads.md): frames arrive on
+/// node-link reader threads, the reconcile loop runs on the pool, local packets and messages come from media workers;
+/// its own state is concurrent maps and atomics, control frames go to <see cref="SfuEngine"/> (its topology lock) and
+/// relayed RTP/SR are posted to the worker that owns the track.
 /// </summary>
 internal sealed class RelayService : IMessageRelay, IAsyncDisposable
 {
@@ -62,7 +64,7 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
     /// <summary>Per peer node: the negotiated version and the counters GetStatsReport and /metrics show.</summary>
     public IReadOnlyCollection<RelayPeer> Peers => _peers.Values.ToList();
 
-    private RelayPeer Peer(string name) => _peers.GetOrAdd(name, n => new RelayPeer(n));
+    internal RelayPeer Peer(string name) => _peers.GetOrAdd(name, n => new RelayPeer(n));
 
     // ------------------------------------------------------------------ links
 
@@ -92,10 +94,10 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
     private bool Send(RelayPeer p, byte[] frame, bool isRtp) => Send(p, frame.AsMemory(), isRtp);
 
     /// <summary>Stamps, encodes in the link's negotiated version and sends a control frame; false before the Hellos.</summary>
-    private bool SendFrame(RelayPeer p, RelayFrame frame) =>
+    internal bool SendFrame(RelayPeer p, RelayFrame frame) =>
         p.Version is { } v && Send(p, RelayFrames.Encode(frame with { SentAtMicros = RelayProtocol.NowMicros() }, v), isRtp: false);
 
-    private bool Send(RelayPeer p, ReadOnlyMemory<byte> frame, bool isRtp)
+    internal bool Send(RelayPeer p, ReadOnlyMemory<byte> frame, bool isRtp)
     {
         if (!_cluster.SendRelay(p.Name, frame))
         {
@@ -329,7 +331,7 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
             c.PayloadType, c.Fmtp, c.Feedback, c.RtxPayloadType == 0 ? null : c.RtxPayloadType);
     }
 
-    private static RelayTrackCodec FrameCodec(RtpCodec c) =>
+    internal static RelayTrackCodec FrameCodec(RtpCodec c) =>
         new(c.Name, (byte)c.PayloadType, (uint)c.ClockRate, (byte)(c.Channels ?? 0), c.Parameters, (byte)(c.RtxPayloadType ?? 0), c.Feedback);
 
     /// <summary>Key-frame requests of this node's subscribers for a relayed track go to the publisher's node.</summary>
@@ -338,159 +340,9 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
         public void SendPli(uint mediaSsrc) => relay.SendFrame(peer, new RelayKeyFrameRequest(sessionId, mediaSsrc));
     }
 
-    /// <summary>
-    /// A session this node has a part of, and the peers it is relayed with. As the session's <see cref="IRelayFanout"/>
-    /// it sends each local packet once per joined peer (media thread), announcing a track (TrackUp) before its first packet
-    /// and only after its connection was announced to that peer.
-    /// </summary>
-    private sealed class RelayedSession(RelayService relay, string channelId, string sessionId) : IRelayFanout
-    {
-        private readonly Lock _gate = new();
-        private string[] _joined = [];
-        private readonly byte[] _id16 = Id16(sessionId);
-        private readonly ConcurrentDictionary<(string Peer, string Connection), bool> _announcedConnections = new();
-        private readonly ConcurrentDictionary<(string Peer, string Track), uint> _announcedTracks = new();
-
-        public string ChannelId { get; } = channelId;
-        public string SessionId { get; } = sessionId;
-        public ConcurrentDictionary<string, DateTime> LastJoinSent { get; } = new(StringComparer.Ordinal);
-        public string[] JoinedPeers => Volatile.Read(ref _joined);
-
-        public bool IsJoined(string peer) => Array.IndexOf(JoinedPeers, peer) >= 0;
-
-        public bool Join(string peer)
-        {
-            lock (_gate)
-            {
-                if (Array.IndexOf(_joined, peer) >= 0) return false;
-                _joined = [.. _joined, peer];
-                return true;
-            }
-        }
-
-        public void Unjoin(string peer)
-        {
-            lock (_gate) _joined = _joined.Where(p => p != peer).ToArray();
-            foreach (var k in _announcedConnections.Keys.Where(k => k.Peer == peer).ToList()) _announcedConnections.TryRemove(k, out _);
-            foreach (var k in _announcedTracks.Keys.Where(k => k.Peer == peer).ToList()) _announcedTracks.TryRemove(k, out _);
-            LastJoinSent.TryRemove(peer, out _);
-        }
-
-        public void ConnectionAnnounced(string peer, string connectionId) => _announcedConnections[(peer, connectionId)] = true;
-
-        public void ForgetConnection(string peer, string connectionId)
-        {
-            _announcedConnections.TryRemove((peer, connectionId), out _);
-            foreach (var k in _announcedTracks.Keys.Where(k => k.Peer == peer && k.Track.StartsWith(connectionId, StringComparison.Ordinal)).ToList())
-                _announcedTracks.TryRemove(k, out _);
-        }
-
-        /// <summary>The publisher's sender report, to every joined peer that takes them and already knows the track.</summary>
-        public void SenderReport(Publication publication, ulong ntp, uint rtp)
-        {
-            foreach (var peer in JoinedPeers)
-            {
-                var p = relay.Peer(peer);
-                if ((p.Shared & RelayCapabilities.SenderReports) == 0) continue;
-                if (!_announcedTracks.TryGetValue((peer, publication.TrackId), out var announced) || announced != publication.Ssrc) continue;
-                relay.SendFrame(p, new RelaySenderReport(SessionId, publication.Ssrc, ntp, rtp));
-            }
-        }
-
-        public void Relay(Publication publication, ReadOnlySpan<byte> packet)
-        {
-            var joined = JoinedPeers;
-            if (joined.Length == 0 || publication.Ssrc == 0) return;
-            var now = RelayProtocol.NowMicros();
-            foreach (var peer in joined)
-            {
-                var p = relay.Peer(peer);
-                if (p.Version is not { } v || !_announcedConnections.ContainsKey((peer, publication.ConnectionId))) continue;
-                if (!_announcedTracks.TryGetValue((peer, publication.TrackId), out var announced) || announced != publication.Ssrc)
-                {
-                    var up = new RelayTrackUp(SessionId, publication.ConnectionId, publication.TrackId, publication.Kind == MediaKind.Audio ? (byte)0 : (byte)1,
-                        publication.Ssrc, publication.RtxSsrc, FrameCodec(publication.Codec));
-                    if (!relay.SendFrame(p, up)) continue;
-                    _announcedTracks[(peer, publication.TrackId)] = publication.Ssrc;
-                }
-                var frame = new byte[RelayFrames.RtpOverhead + packet.Length];
-                var n = RelayFrames.WriteRtp(frame, _id16, publication.Ssrc, now, packet, v);
-                if (n > 0) relay.Send(p, frame.AsMemory(0, n), isRtp: true);
-            }
-        }
-
-        private static byte[] Id16(string sessionId)
-        {
-            var b = new byte[16];
-            Signaling.Messages.SoraId.TryDecode(sessionId, b);
-            return b;
-        }
-    }
-
     public async ValueTask DisposeAsync()
     {
         _stop.Cancel();
         if (_loop is not null) { try { await _loop.ConfigureAwait(false); } catch (OperationCanceledException) { } }
-    }
-}
-
-/// <summary>Relay counters of one peer node (GetStatsReport `cluster_relay`, /metrics).</summary>
-internal sealed class RelayPeer(string name)
-{
-    public string Name { get; } = name;
-    public volatile bool HelloSent;
-    /// <summary>Optional features both sides announced (RelayProtocol.Shared).</summary>
-    public RelayCapabilities Shared { get => (RelayCapabilities)Interlocked.Read(ref _shared); set => Interlocked.Exchange(ref _shared, (long)value); }
-    private long _shared;
-    private int _version = -1;
-    public byte? Version
-    {
-        get => Volatile.Read(ref _version) is var v and >= 0 ? (byte)v : null;
-        set => Volatile.Write(ref _version, value ?? -1);
-    }
-    public long FramesSent, BytesSent, FramesReceived, BytesReceived, RtpSent, RtpReceived, MessagesSent, MessagesReceived;
-    /// <summary>Frames the link would not take (down, or its queue full): relay loss on our side.</summary>
-    public long SendFailures;
-    /// <summary>Frames refused (malformed, unknown version/type, before the Hello), and RTP of tracks never announced.</summary>
-    public long Refused, RtpUnknownTrack;
-    /// <summary>One-way time of frames from this peer (its send time in the frame; the nodes' clocks must agree: NTP, or one host).</summary>
-    public LatencyHistogram Latency { get; } = new();
-}
-
-/// <summary>A fixed-bucket histogram of microsecond latencies (lock-free adds; percentiles from the buckets).</summary>
-internal sealed class LatencyHistogram
-{
-    /// <summary>Upper bounds (µs) of the buckets; the last one takes everything above.</summary>
-    public static readonly long[] Bounds = [100, 250, 500, 1_000, 2_000, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000, long.MaxValue];
-    private readonly long[] _counts = new long[Bounds.Length];
-    private long _sum;
-
-    public void Add(long micros)
-    {
-        if (micros < 0) micros = 0;
-        var i = 0;
-        while (micros > Bounds[i]) i++;
-        Interlocked.Increment(ref _counts[i]);
-        Interlocked.Add(ref _sum, micros);
-    }
-
-    public long[] Counts => _counts.Select(c => Interlocked.Read(ref c)).ToArray();
-    public long Count => _counts.Sum(c => Interlocked.Read(ref c));
-    public long SumMicros => Interlocked.Read(ref _sum);
-
-    /// <summary>The bucket bound at or below which <paramref name="percent"/> % of the samples fall (0 with no samples).</summary>
-    public long Percentile(double percent)
-    {
-        var counts = Counts;
-        var total = counts.Sum();
-        if (total == 0) return 0;
-        var want = (long)Math.Ceiling(total * percent / 100);
-        long seen = 0;
-        for (var i = 0; i < counts.Length; i++)
-        {
-            seen += counts[i];
-            if (seen >= want) return Bounds[i];
-        }
-        return Bounds[^1];
     }
 }

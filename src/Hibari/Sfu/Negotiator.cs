@@ -1,0 +1,179 @@
+using Hibari.Sdp;
+
+namespace Hibari.Sfu;
+
+/// <summary>
+/// Offers and answers: keeps each connection's m-line layout in step with what it may receive (creating and removing
+/// its subscriptions), writes offers, applies answers and re-answers (creating publications, activating
+/// subscriptions) and sends re-offers. Owned by the topology lock (<see cref="SfuContext.Gate"/>, docs/threads.md):
+/// every method runs under it; media-plane changes are posted to the connection's worker.
+/// </summary>
+internal sealed class Negotiator(SfuContext ctx)
+{
+    private static readonly TimeSpan DtlsHandshakeTimeout = TimeSpan.FromSeconds(20);
+
+    private readonly object _gate = ctx.Gate;
+    // The last offer sent to each connection (under the lock): its answer is read against it.
+    private readonly Dictionary<Connection, OfferSpec> _lastOffer = [];
+    private readonly Random _random = new();
+    private readonly ulong _sdpSessionBase = (ulong)Random.Shared.NextInt64(1, long.MaxValue / 2);
+
+    /// <summary>Applies the client's answer: learns its SSRCs and fingerprint, starts ICE and the DTLS server.</summary>
+    public string? ApplyAnswer(Connection connection, string sdp)
+    {
+        lock (_gate)
+        {
+            if (connection.State != ConnectionState.Offered) return "answer in the wrong state";
+            var offer = _lastOffer[connection];
+            var read = SdpAnswerReader.Read(sdp, offer);
+            if (!read.IsOk) return read.Error;
+            var answer = read.Value!;
+            if (!answer.Fingerprint.Algorithm.Equals("sha-256", StringComparison.OrdinalIgnoreCase))
+                return $"fingerprint algorithm {answer.Fingerprint.Algorithm} is not supported (sha-256 expected)";
+            connection.State = ConnectionState.Answered;
+            CreatePublications(connection, answer);
+            ActivateSubscriptions(connection, answer);
+            connection.Transport.StartDtls(answer.IceUfrag, answer.Fingerprint.Value, DtlsHandshakeTimeout);
+            return null;
+        }
+    }
+
+    /// <summary>Applies a re-answer: activates the m-lines it accepted, then sends the next re-offer if changes piled up.</summary>
+    public string? ApplyReAnswer(Connection connection, string sdp)
+    {
+        lock (_gate)
+        {
+            if (connection.State != ConnectionState.Connected || !connection.AwaitingReAnswer) return null; // stale: ignore
+            var read = SdpAnswerReader.Read(sdp, _lastOffer[connection]);
+            if (!read.IsOk) return read.Error;
+            connection.AwaitingReAnswer = false;
+            ActivateSubscriptions(connection, read.Value!);
+            if (connection.Dirty) Renegotiate(connection);
+            return null;
+        }
+    }
+
+    /// <summary>The connection left: its last offer goes. Under the lock.</summary>
+    public void Forget(Connection c) => _lastOffer.Remove(c);
+
+    private void CreatePublications(Connection c, AnswerInfo answer)
+    {
+        foreach (var (section, codec) in new[] { (c.AudioSection, c.AudioCodec), (c.VideoSection, c.VideoCodec) })
+        {
+            if (section is null || codec is null) continue;
+            var answered = answer.Section(section.Mid);
+            if (answered is null || answered.Rejected || answered.Direction is MediaDirection.Inactive or MediaDirection.RecvOnly) continue;
+            var p = new Publication(c.Transport, c.Transport.Worker, c.ConnectionId, section.Mid, section.Kind, codec,
+                $"{c.ConnectionId}-{section.Kind.Name()}", workerCount: ctx.Workers.Count)
+            {
+                LocalSession = c.Session,
+                BitrateKbps = section.Kind == MediaKind.Video ? c.Info.VideoBitRate ?? ctx.Options.DefaultVideoBitRate : c.Info.AudioBitRate ?? 64,
+            };
+            if (answered.Ssrcs.Count > 0)
+            {
+                p.LatchSsrc(answered.Ssrcs[0].Media);
+                if (answered.Ssrcs[0].Rtx is { } rtx) p.RtxSsrc = rtx;
+            }
+            c.Publications.Add(p);
+            c.Transport.Worker.Post(() => c.Transport.AddPublication(p));
+        }
+    }
+
+    private static void ActivateSubscriptions(Connection c, AnswerInfo answer)
+    {
+        foreach (var s in c.Layout.Sections)
+        {
+            if (s.Subscription is not { } sub) continue;
+            var answered = answer.Section(s.Mid);
+            if (answered is null || answered.Rejected) continue;
+            var rtx = sub.Publication.Codec.RtxPayloadType is { } pt && answered.PayloadTypes.Contains(pt);
+            c.Transport.Worker.Post(() =>
+            {
+                sub.RtxAccepted = rtx;
+                if (sub.Active) return;
+                sub.Active = true;
+                sub.Publication.RequestKeyFrame(MediaClock.NowMicros());
+            });
+        }
+    }
+
+    /// <summary>Whether two connections exchange media: not themselves, not the same bundle_id (docs/protocol-notes.md, "Identifiers and terms").</summary>
+    public static bool SeesEachOther(Connection a, Connection b) => a != b && a.Info.BundleId != b.Info.BundleId;
+
+    /// <summary>Sends a re-offer if the connection's layout changed, or remembers to once the pending re-answer arrives. Under the lock.</summary>
+    public void Renegotiate(Connection c)
+    {
+        if (c.State != ConnectionState.Connected || !c.Info.Receives) return;
+        if (c.AwaitingReAnswer)
+        {
+            c.Dirty = true;
+            return;
+        }
+        c.Dirty = false;
+        if (!SyncLayout(c)) return;
+        c.AwaitingReAnswer = true;
+        c.Signaling.SendReOffer(WriteOffer(c));
+    }
+
+    /// <summary>
+    /// Brings the connection's layout in step with the tracks it may receive (local publishers and relayed tracks of
+    /// other bundles), creating and removing subscriptions on its worker; true if the layout changed. Under the lock.
+    /// </summary>
+    public bool SyncLayout(Connection c)
+    {
+        var wanted = c.Session.Connected.Where(o => SeesEachOther(c, o)).SelectMany(o => o.Publications)
+            .Concat(c.Session.Remote.Values.Where(r => r.Info.BundleId != c.Info.BundleId).SelectMany(r => r.Publications)).ToList();
+        return c.Layout.Sync(wanted,
+            (p, mid) =>
+            {
+                var sub = new Subscription(p, c.Transport, mid, SfuIds.Ssrc(), p.Codec.RtxPayloadType is null ? 0 : SfuIds.Ssrc(), _random);
+                c.Transport.Worker.Post(() => c.Transport.AddSubscription(sub));
+                return sub;
+            },
+            sub => c.Transport.Worker.Post(() => c.Transport.RemoveSubscription(sub)));
+    }
+
+    /// <summary>Writes the connection's offer from its layout and remembers it for the answer. Under the lock.</summary>
+    public string WriteOffer(Connection c)
+    {
+        var sections = new List<OfferSection>();
+        foreach (var s in c.Layout.Sections)
+        {
+            switch (s.Use)
+            {
+                case SectionUse.Application:
+                    sections.Add(new OfferSection { Mid = s.Mid, Kind = MediaKind.Application, Direction = MediaDirection.SendRecv });
+                    break;
+                case SectionUse.ClientSend:
+                    var codec = s.Kind == MediaKind.Audio ? c.AudioCodec! : c.VideoCodec!;
+                    sections.Add(new OfferSection { Mid = s.Mid, Kind = s.Kind, Direction = MediaDirection.RecvOnly, Codecs = [codec] });
+                    break;
+                case SectionUse.ServerSend when s.Subscription is { } sub:
+                    sections.Add(new OfferSection
+                    {
+                        Mid = s.Mid, Kind = s.Kind, Direction = MediaDirection.SendOnly, Codecs = [sub.Publication.Codec],
+                        Stream = new OfferedStream(sub.Ssrc, sub.RtxSsrc == 0 ? null : sub.RtxSsrc, sub.Publication.ConnectionId,
+                            sub.Publication.ConnectionId, sub.Publication.TrackId),
+                    });
+                    break;
+                default:
+                    sections.Add(new OfferSection { Mid = s.Mid, Kind = s.Kind, Direction = MediaDirection.Inactive, Rejected = true,
+                        Codecs = [s.LastCodec ?? (s.Kind == MediaKind.Audio ? CodecCatalog.Opus : CodecCatalog.Vp8)] });
+                    break;
+            }
+        }
+        var spec = new OfferSpec
+        {
+            SessionId = _sdpSessionBase + (ulong)(uint)c.ConnectionId.GetHashCode(),
+            SessionVersion = (ulong)c.Layout.Version,
+            IceUfrag = c.Transport.LocalUfrag,
+            IcePwd = c.Transport.LocalPassword,
+            Fingerprint = new SdpFingerprint("sha-256", ctx.Certificate!.Fingerprint),
+            CandidateAddress = ctx.CandidateAddress,
+            CandidatePort = c.Transport.Worker.LocalEndPoint.Port,
+            Sections = sections,
+        };
+        _lastOffer[c] = spec;
+        return SfuOffer.Write(spec);
+    }
+}

@@ -1,0 +1,144 @@
+using System.Collections.Concurrent;
+using Hibari.Sdp;
+
+namespace Hibari.Sfu;
+
+/// <summary>
+/// The relay's side of the SFU (issue 6): a session's connections and tracks on other nodes, as the relay reports
+/// them, and the relayed packets of those tracks. Threads (docs/threads.md): remote connections and tracks change under
+/// the topology lock (<see cref="SfuContext.Gate"/>); the relayed-track map is written under it and read without it by
+/// relay link readers, which post packets and sender reports to the worker that owns the track.
+/// </summary>
+internal sealed class RemoteConnections(SfuContext ctx, SessionRegistry sessions, Negotiator negotiator, Messaging.MessageRouter messages)
+{
+    private readonly object _gate = ctx.Gate;
+    // Relayed tracks by (session, publisher SSRC): written under the lock, read by relay link readers without it.
+    private readonly ConcurrentDictionary<(UInt128, uint), Publication> _relayed = new();
+
+    /// <summary>A connection of the session on <paramref name="node"/> (connection.created for the local ones).</summary>
+    public void AddRemoteConnection(string node, string sessionId, ConnectionInfo info)
+    {
+        List<Connection> notify;
+        ChannelCounts counts;
+        lock (_gate)
+        {
+            if (sessions.ById.GetValueOrDefault(sessionId) is not { } session || session.Remote.ContainsKey(info.ConnectionId)) return;
+            if (session.Connections.Any(c => c.ConnectionId == info.ConnectionId)) return;
+            session.Remote[info.ConnectionId] = new RemoteConnection(info with { SessionId = sessionId }, node);
+            session.PendingDestroy?.Cancel();
+            session.PendingDestroy = null;
+            counts = session.Counts();
+            notify = session.Connected.ToList();
+        }
+        foreach (var c in notify)
+            if (c.Info.SignalingNotify) c.Signaling.SendConnectionCreated(info, counts, null, 0);
+    }
+
+    /// <summary>A connection of the session on another node left: its tracks go (re-offers), connection.destroyed here.</summary>
+    public void RemoveRemoteConnection(string sessionId, string connectionId, int minutes)
+    {
+        RemoteConnection? gone;
+        List<Connection> notify;
+        ChannelCounts counts;
+        lock (_gate)
+        {
+            if (sessions.ById.GetValueOrDefault(sessionId) is not { } session || !session.Remote.Remove(connectionId, out gone)) return;
+            RemoveRemoteTracks(session, gone, gone.Publications.ToList());
+            counts = session.Counts();
+            notify = session.Connected.ToList();
+            if (session.Connections.Count == 0 && session.Remote.Count == 0 && session.PendingDestroy is null) sessions.ScheduleDestroy(session);
+        }
+        foreach (var c in notify)
+            if (c.Info.SignalingNotify) c.Signaling.SendConnectionDestroyed(gone.Info, counts, minutes);
+    }
+
+    /// <summary>Everything relayed from a node that went away (its link died, or it left the session).</summary>
+    public void DropRemoteNode(string node, string? sessionId = null)
+    {
+        List<(string Session, string Connection)> gone;
+        lock (_gate)
+            gone = sessions.ById.Values.Where(s => sessionId is null || s.SessionId == sessionId)
+                .SelectMany(s => s.Remote.Values.Where(r => r.Node == node).Select(r => (s.SessionId, r.Info.ConnectionId))).ToList();
+        foreach (var (session, connection) in gone) RemoveRemoteConnection(session, connection, 0);
+    }
+
+    /// <summary>A track of a remote connection: local receivers get it by re-offer, like a local publisher's.</summary>
+    public void AddRemoteTrack(string sessionId, string connectionId, string trackId, MediaKind kind, uint ssrc, RtpCodec codec, IKeyFrameTarget keyFrames)
+    {
+        lock (_gate)
+        {
+            if (sessions.ById.GetValueOrDefault(sessionId) is not { } session || !session.Remote.TryGetValue(connectionId, out var remote)) return;
+            var existing = remote.Publications.Where(p => p.TrackId == trackId).ToList();
+            if (existing.Count == 1 && existing[0].Ssrc == ssrc && existing[0].Codec == codec) return;
+            RemoveRemoteTracks(session, remote, existing);
+            // A relayed track lives on a worker like a local publisher's: the one with the fewest connections.
+            var p = new Publication(keyFrames, ctx.LeastLoadedWorker(), connectionId, "", kind, codec, trackId, remote.Node, ctx.Workers.Count);
+            p.LatchSsrc(ssrc);
+            remote.Publications.Add(p);
+            _relayed[(session.Key, ssrc)] = p;
+            foreach (var c in session.Connected)
+                if (c.Info.BundleId != remote.Info.BundleId) negotiator.Renegotiate(c);
+        }
+    }
+
+    public void RemoveRemoteTrack(string sessionId, string connectionId, string trackId)
+    {
+        lock (_gate)
+        {
+            if (sessions.ById.GetValueOrDefault(sessionId) is not { } session || !session.Remote.TryGetValue(connectionId, out var remote)) return;
+            RemoveRemoteTracks(session, remote, remote.Publications.Where(p => p.TrackId == trackId).ToList());
+        }
+    }
+
+    // Under the lock.
+    private void RemoveRemoteTracks(Session session, RemoteConnection remote, List<Publication> tracks)
+    {
+        if (tracks.Count == 0) return;
+        foreach (var p in tracks)
+        {
+            remote.Publications.Remove(p);
+            _relayed.TryRemove(new KeyValuePair<(UInt128, uint), Publication>((session.Key, p.Ssrc), p));
+            p.Worker.Post(p.Close);
+        }
+        foreach (var c in session.Connected)
+            if (c.Info.BundleId != remote.Info.BundleId) negotiator.Renegotiate(c);
+    }
+
+    /// <summary>
+    /// A relayed RTP packet (a link reader's thread): handed to the worker that owns the relayed track, which fans it out
+    /// to local subscribers like a local publisher's. False: unknown track.
+    /// </summary>
+    public bool PostRelayedRtp(UInt128 session, uint ssrc, byte[] rtp)
+    {
+        if (!_relayed.TryGetValue((session, ssrc), out var p) || p.Closed) return false;
+        p.Worker.Post(() =>
+        {
+            if (!p.Closed && Rtc.Rtp.RtpHeader.TryParse(rtp, out var header)) p.OnRtp(rtp, header, MediaClock.NowMicros());
+        });
+        return true;
+    }
+
+    /// <summary>A relayed track's sender report (a link reader's thread): its subscribers here get their own sender reports from it.</summary>
+    public void PostRelayedSenderReport(UInt128 session, uint ssrc, ulong ntp, uint rtp)
+    {
+        if (_relayed.TryGetValue((session, ssrc), out var p) && !p.Closed)
+            p.Worker.Post(() => { if (!p.Closed) p.OnSenderReport(ntp, rtp, MediaClock.NowMicros()); });
+    }
+
+    /// <summary>A subscriber on another node needs a key frame of a local track (rate-limited per publication).</summary>
+    public void RequestKeyFrame(string sessionId, uint ssrc)
+    {
+        Publication? p;
+        lock (_gate)
+            p = sessions.ById.GetValueOrDefault(sessionId)?.Connections.SelectMany(c => c.Publications).FirstOrDefault(x => x.Ssrc == ssrc);
+        p?.RequestKeyFrame(MediaClock.NowMicros()); // thread-safe: posted to the publication's worker
+    }
+
+    /// <summary>A messaging message relayed from another node: local receivers get it (media thread).</summary>
+    public void DeliverRelayedMessage(Messaging.MessagingMessage m)
+    {
+        var session = sessions.SessionById(m.SessionId);
+        if (session is null) return;
+        ctx.Workers[0].Post(() => messages.DeliverLocal(session, m)); // receivers on other workers get it posted there
+    }
+}

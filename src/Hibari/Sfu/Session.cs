@@ -1,0 +1,58 @@
+namespace Hibari.Sfu;
+
+/// <summary>
+/// A channel's session on this node: its id and its connections (docs/protocol-notes.md, "Identifiers and terms").
+/// Owned by the SFU's topology lock (<c>SfuEngine._gate</c>); the media workers read only <see cref="ConnectedSnapshot"/>
+/// and <see cref="Relay"/>, without the lock (docs/threads.md).
+/// </summary>
+internal sealed class Session(string channelId, string sessionId, DateTimeOffset createdAt)
+{
+    public string ChannelId { get; } = channelId;
+    public string SessionId { get; } = sessionId;
+    public DateTimeOffset CreatedAt { get; } = createdAt;
+    public List<Connection> Connections { get; } = [];
+    /// <summary>The connected connections, replaced (under the engine's lock) on every change: read by the media thread without a lock.</summary>
+    public volatile Connection[] ConnectedSnapshot = [];
+    /// <summary>The session's id as 16 bytes (relay frames carry it so).</summary>
+    public UInt128 Key { get; } = KeyOf(sessionId);
+    /// <summary>Connections of this session on other nodes, by connection id (what the relay reported; all connected).</summary>
+    public Dictionary<string, RemoteConnection> Remote { get; } = new(StringComparer.Ordinal);
+    /// <summary>Where local tracks' packets also go while the session spans nodes (set by the relay; read on the media thread).</summary>
+    public volatile IRelayFanout? Relay;
+
+    public static UInt128 KeyOf(string sessionId)
+    {
+        Span<byte> b = stackalloc byte[16];
+        return Signaling.Messages.SoraId.TryDecode(sessionId, b) ? System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(b) : UInt128.Zero;
+    }
+
+    /// <summary>Pending destroy after the last connection left (session_destroy_delay_ms); cancelled by a new connect.</summary>
+    public CancellationTokenSource? PendingDestroy { get; set; }
+    public int MaxConnections { get; set; }
+    public long TotalConnections { get; set; }
+
+    public IEnumerable<Connection> Connected => Connections.Where(c => c.State == ConnectionState.Connected);
+
+    public ChannelCounts Counts()
+    {
+        int all = 0, sr = 0, so = 0, ro = 0;
+        foreach (var c in Connections)
+        {
+            if (c.State != ConnectionState.Connected) continue;
+            Count(c.Info.Role);
+        }
+        foreach (var r in Remote.Values) Count(r.Info.Role);
+        return new ChannelCounts(all, sr, so, ro);
+
+        void Count(ConnectionRole role)
+        {
+            all++;
+            switch (role)
+            {
+                case ConnectionRole.SendRecv: sr++; break;
+                case ConnectionRole.SendOnly: so++; break;
+                default: ro++; break;
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+namespace Hibari.Sfu;
+
+/// <summary>
+/// The HTTP API's and the cluster's view of the SFU: listing connections, counts per channel, server-side disconnect
+/// and push. Holds no state of its own: it reads the <see cref="SessionRegistry"/> under the topology lock
+/// (<see cref="SfuContext.Gate"/>) and acts outside it (docs/threads.md).
+/// </summary>
+internal sealed class SfuApiView(SfuContext ctx, SessionRegistry sessions, Action<string, string> leave)
+{
+    private readonly object _gate = ctx.Gate;
+
+    /// <summary>Connections per channel on this node (for the cluster's load reports).</summary>
+    public Dictionary<string, int> ChannelConnectionCounts()
+    {
+        lock (_gate)
+        {
+            var d = new Dictionary<string, int>(sessions.ByChannel.Count, StringComparer.Ordinal);
+            foreach (var (channel, session) in sessions.ByChannel) d[channel] = session.Connections.Count;
+            return d;
+        }
+    }
+
+    public ChannelCounts CountsOf(string channelId)
+    {
+        lock (_gate) return sessions.ByChannel.GetValueOrDefault(channelId)?.Counts() ?? default;
+    }
+
+    public IReadOnlyList<ConnectionInfo> ListConnections(string? channelId = null)
+    {
+        lock (_gate)
+            return sessions.Connections.Values.Where(c => c.State == ConnectionState.Connected && (channelId is null || c.Info.ChannelId == channelId))
+                .OrderBy(c => c.Info.CreatedAt).Select(c => c.Info).ToList();
+    }
+
+    /// <summary>The connected connections matching the filter (channel, and optionally connection or client id).</summary>
+    private List<Connection> Select(string channelId, string? connectionId, string? clientId)
+    {
+        lock (_gate)
+            return sessions.Connections.Values.Where(c => c.State == ConnectionState.Connected && c.Info.ChannelId == channelId
+                && (connectionId is null || c.ConnectionId == connectionId) && (clientId is null || c.Info.ClientId == clientId)).ToList();
+    }
+
+    /// <summary>Server-side disconnect (DisconnectChannel/Connection/Client); returns how many were closed.</summary>
+    public int Disconnect(string channelId, string? connectionId, string? clientId, string reason)
+    {
+        var targets = Select(channelId, connectionId, clientId);
+        foreach (var c in targets)
+        {
+            if (!c.Signaling.Disconnect(reason)) leave(c.ConnectionId, reason);
+        }
+        return targets.Count;
+    }
+
+    /// <summary>PushChannel/Connection/Client: `{"type":"push","data":...}` to the matching connections.</summary>
+    public int Push(string channelId, string? connectionId, string? clientId, System.Text.Json.JsonElement data)
+    {
+        var targets = Select(channelId, connectionId, clientId);
+        foreach (var c in targets) c.Signaling.SendPush(data);
+        return targets.Count;
+    }
+
+    /// <summary>Closes every connection (node unavailable or shutting down).</summary>
+    public void DisconnectAll(string reason)
+    {
+        List<Connection> all;
+        lock (_gate) all = sessions.Connections.Values.ToList();
+        foreach (var c in all)
+        {
+            c.Signaling.Disconnect(reason);
+            leave(c.ConnectionId, reason);
+        }
+    }
+}
