@@ -57,6 +57,7 @@ internal sealed class ConnectionLifecycle(SfuContext ctx, SessionRegistry sessio
             connection.Layout.AddApplication();
             if (info.Receives) negotiator.SyncLayout(connection);
             session.Connections.Add(connection);
+            session.MembersSnapshot = session.Connections.ToArray();
             session.TotalConnections++;
             session.MaxConnections = Math.Max(session.MaxConnections, session.Connections.Count);
             sessions.Connections[info.ConnectionId] = connection;
@@ -90,7 +91,6 @@ internal sealed class ConnectionLifecycle(SfuContext ctx, SessionRegistry sessio
             c.State = ConnectionState.Connected;
             c.ConnectedAt = ctx.Time.GetUtcNow();
             var session = c.Session;
-            session.ConnectedSnapshot = session.Connected.ToArray();
             counts = session.Counts();
             present = session.Connected.Where(o => o != c).Select(o => o.Info).ToList();
             foreach (var other in session.Connected)
@@ -126,7 +126,7 @@ internal sealed class ConnectionLifecycle(SfuContext ctx, SessionRegistry sessio
             c.DisconnectReason = reason;
             session = c.Session;
             session.Connections.Remove(c);
-            session.ConnectedSnapshot = session.Connected.ToArray();
+            session.MembersSnapshot = session.Connections.ToArray();
             foreach (var p in c.Publications) p.Worker.Post(p.Close);
             ctx.WorkerLoad[c.Transport.Worker.Index]--;
             foreach (var other in session.Connected)

@@ -105,16 +105,14 @@ internal sealed class RemoteConnections(SfuContext ctx, SessionRegistry sessions
     }
 
     /// <summary>
-    /// A relayed RTP packet (a link reader's thread): handed to the worker that owns the relayed track, which fans it out
-    /// to local subscribers like a local publisher's. False: unknown track.
+    /// A relayed RTP packet (a link reader's thread): copied once into the ring from this link to the worker that owns the
+    /// relayed track, which fans it out like a local publisher's packet (no array, no closure per packet). False: unknown
+    /// track. A full ring drops the packet (counted in <see cref="ExternalRings.Dropped"/>).
     /// </summary>
-    public bool PostRelayedRtp(UInt128 session, uint ssrc, byte[] rtp)
+    public bool HandRelayedRtp(Rtc.Transport.ExternalRings rings, UInt128 session, uint ssrc, ReadOnlySpan<byte> rtp)
     {
         if (!_relayed.TryGetValue((session, ssrc), out var p) || p.Closed) return false;
-        p.Worker.Post(() =>
-        {
-            if (!p.Closed && Rtc.Rtp.RtpHeader.TryParse(rtp, out var header)) p.OnRtp(rtp, header, MediaClock.NowMicros());
-        });
+        rings.Hand(p.Worker, p, rtp, MediaClock.NowMicros());
         return true;
     }
 

@@ -2,7 +2,7 @@ namespace Hibari.Sfu;
 
 /// <summary>
 /// A channel's session on this node: its id and its connections (docs/protocol-notes.md, "Identifiers and terms").
-/// Owned by the SFU's topology lock (<c>SfuEngine._gate</c>); the media workers read only <see cref="ConnectedSnapshot"/>
+/// Owned by the SFU's topology lock (<c>SfuEngine._gate</c>); the media workers read only <see cref="MembersSnapshot"/>
 /// and <see cref="Relay"/>, without the lock (docs/threads.md).
 /// </summary>
 internal sealed class Session(string channelId, string sessionId, DateTimeOffset createdAt)
@@ -11,8 +11,13 @@ internal sealed class Session(string channelId, string sessionId, DateTimeOffset
     public string SessionId { get; } = sessionId;
     public DateTimeOffset CreatedAt { get; } = createdAt;
     public List<Connection> Connections { get; } = [];
-    /// <summary>The connected connections, replaced (under the engine's lock) on every change: read by the media thread without a lock.</summary>
-    public volatile Connection[] ConnectedSnapshot = [];
+    /// <summary>
+    /// This node's connections of the session from join to leave, replaced (under the engine's lock) on every change and
+    /// read by the media workers without a lock: messaging delivers to those whose data channel for the label is open.
+    /// Not only the ones the control context has marked connected: a receiver whose channel is open gets messages even
+    /// if its connected fact is still queued (the channel opening proves DTLS and SCTP are up).
+    /// </summary>
+    public volatile Connection[] MembersSnapshot = [];
     /// <summary>The session's id as 16 bytes (relay frames carry it so).</summary>
     public UInt128 Key { get; } = KeyOf(sessionId);
     /// <summary>Connections of this session on other nodes, by connection id (what the relay reported; all connected).</summary>

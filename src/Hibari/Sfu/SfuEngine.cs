@@ -174,8 +174,9 @@ public sealed class SfuEngine : IDisposable
 
     internal void RemoveRemoteTrack(string sessionId, string connectionId, string trackId) => _remote.RemoveRemoteTrack(sessionId, connectionId, trackId);
 
-    /// <inheritdoc cref="RemoteConnections.PostRelayedRtp"/>
-    internal bool PostRelayedRtp(UInt128 session, uint ssrc, byte[] rtp) => _remote.PostRelayedRtp(session, ssrc, rtp);
+    /// <inheritdoc cref="RemoteConnections.HandRelayedRtp"/>
+    internal bool HandRelayedRtp(Rtc.Transport.ExternalRings rings, UInt128 session, uint ssrc, ReadOnlySpan<byte> rtp) =>
+        _remote.HandRelayedRtp(rings, session, ssrc, rtp);
 
     /// <inheritdoc cref="RemoteConnections.PostRelayedSenderReport"/>
     internal void PostRelayedSenderReport(UInt128 session, uint ssrc, ulong ntp, uint rtp) => _remote.PostRelayedSenderReport(session, ssrc, ntp, rtp);

@@ -24,4 +24,6 @@ internal sealed class RelayPeer(string name)
     public long Refused, RtpUnknownTrack;
     /// <summary>One-way time of frames from this peer (its send time in the frame; the nodes' clocks must agree: NTP, or one host).</summary>
     public LatencyHistogram Latency { get; } = new();
+    /// <summary>Relayed RTP from this peer on its way to the media workers that own the tracks (the link reader produces).</summary>
+    public Rtc.Transport.ExternalRings Rings { get; } = new();
 }

@@ -110,6 +110,36 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
         return true;
     }
 
+    /// <summary>
+    /// One relayed RTP packet to <paramref name="p"/> (a media worker's thread): the relay frame is written once, straight
+    /// into the link's pooled send buffer — no array, no closure per packet (docs/relay-frames.md, "Rtp").
+    /// </summary>
+    internal bool SendRtp(RelayPeer p, ReadOnlySpan<byte> sessionId16, uint ssrc, long sentAtMicros, ReadOnlySpan<byte> rtp, byte version)
+    {
+        if (rtp.Length < RelayFrames.MinRtpBytes || rtp[0] >> 6 != 2 || rtp.Length > RelayFrames.MaxRtpBytes) return false;
+        var state = new RtpWrite(sessionId16, ssrc, sentAtMicros, rtp, version);
+        var length = RelayFrames.RtpOverhead + rtp.Length;
+        if (!_cluster.SendRelay(p.Name, length, ref state, static (Span<byte> body, scoped ref RtpWrite w) =>
+                RelayFrames.WriteRtp(body, w.SessionId16, w.Ssrc, w.SentAtMicros, w.Rtp, w.Version)))
+        {
+            Interlocked.Increment(ref p.SendFailures);
+            return false;
+        }
+        Interlocked.Increment(ref p.FramesSent);
+        Interlocked.Add(ref p.BytesSent, length);
+        Interlocked.Increment(ref p.RtpSent);
+        return true;
+    }
+
+    private ref struct RtpWrite(ReadOnlySpan<byte> sessionId16, uint ssrc, long sentAtMicros, ReadOnlySpan<byte> rtp, byte version)
+    {
+        public ReadOnlySpan<byte> SessionId16 = sessionId16;
+        public uint Ssrc = ssrc;
+        public long SentAtMicros = sentAtMicros;
+        public ReadOnlySpan<byte> Rtp = rtp;
+        public byte Version = version;
+    }
+
     private async Task LoopAsync(CancellationToken ct)
     {
         using var timer = new PeriodicTimer(ReconcileInterval);
@@ -231,8 +261,7 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
             Interlocked.Increment(ref p.RtpReceived);
             p.Latency.Add(RelayProtocol.NowMicros() - view.SentAtMicros);
             var key = System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(view.SessionId16);
-            var ssrc = view.Ssrc;
-            if (!_sfu.PostRelayedRtp(key, ssrc, view.Rtp.ToArray())) Interlocked.Increment(ref p.RtpUnknownTrack);
+            if (!_sfu.HandRelayedRtp(p.Rings, key, view.Ssrc, view.Rtp)) Interlocked.Increment(ref p.RtpUnknownTrack);
             return;
         }
         if (!RelayFrames.TryDecode(payload, out var frame, out var why)) { Refuse(p, why); return; }

@@ -79,9 +79,7 @@ internal sealed class RelayedSession(RelayService relay, string channelId, strin
                 if (!relay.SendFrame(p, up)) continue;
                 _announcedTracks[(peer, publication.TrackId)] = publication.Ssrc;
             }
-            var frame = new byte[RelayFrames.RtpOverhead + packet.Length];
-            var n = RelayFrames.WriteRtp(frame, _id16, publication.Ssrc, now, packet, v);
-            if (n > 0) relay.Send(p, frame.AsMemory(0, n), isRtp: true);
+            relay.SendRtp(p, _id16, publication.Ssrc, now, packet, v);
         }
     }
 

@@ -260,7 +260,7 @@ public sealed class MediaWorker : IDisposable
     /// other workers. Any thread; the ring is in use once the worker has run the registration (packets enqueued before
     /// that wait in it).
     /// </summary>
-    public PacketRing AddExternalRing(int capacity = 4096)
+    public PacketRing AddExternalRing(int capacity = PacketRing.DefaultCapacity)
     {
         var ring = new PacketRing(capacity);
         Post(() =>
@@ -597,7 +597,7 @@ public sealed class MediaWorkers : IDisposable
     private readonly MediaWorker[] _workers;
 
     public MediaWorkers(IPAddress address, int firstPort, int count, ILoggerFactory? loggers = null, TimeProvider? time = null,
-        int ringCapacity = 4096)
+        int ringCapacity = PacketRing.DefaultCapacity)
     {
         if (count < 1 || count > MediaWorker.MaxWorkers)
             throw new ArgumentOutOfRangeException(nameof(count), count, $"1..{MediaWorker.MaxWorkers} media workers");

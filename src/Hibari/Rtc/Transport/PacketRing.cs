@@ -8,13 +8,16 @@ namespace Hibari.Rtc.Transport;
 /// track, and that worker rewrites and encrypts it for its own subscribers. No locks: the producer alone writes the
 /// tail, the consumer alone writes the head; each slot is published by the release-store of the tail and freed by the
 /// release-store of the head. A full ring drops the packet and counts it (the receiver's NACKs repair video).
-/// Nothing allocates after construction.
+/// The slot buffer is allocated by the producer at its first packet (a pair of workers that never hand anything over
+/// costs a few hundred bytes); nothing allocates after that.
 /// </summary>
 public sealed class PacketRing
 {
     public const int SlotSize = 1600;
+    /// <summary>1,024 slots: 1.6 MB once used.</summary>
+    public const int DefaultCapacity = 1024;
 
-    private readonly byte[] _data;
+    private byte[]? _data;
     private readonly int[] _lengths;
     private readonly object?[] _targets;
     private readonly long[] _stamps;
@@ -23,12 +26,11 @@ public sealed class PacketRing
     private long _dropped;
 
     /// <param name="capacity">Slots, a power of two.</param>
-    public PacketRing(int capacity = 1024)
+    public PacketRing(int capacity = DefaultCapacity)
     {
         if (capacity < 2 || (capacity & (capacity - 1)) != 0)
             throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "a power of two ≥ 2");
         _mask = capacity - 1;
-        _data = GC.AllocateUninitializedArray<byte>(capacity * SlotSize, pinned: true);
         _lengths = new int[capacity];
         _targets = new object?[capacity];
         _stamps = new long[capacity];
@@ -51,7 +53,9 @@ public sealed class PacketRing
             return false;
         }
         var slot = (int)(tail & _mask);
-        packet.CopyTo(_data.AsSpan(slot * SlotSize, SlotSize));
+        // Published to the consumer by the release-store of the tail below.
+        var data = _data ??= GC.AllocateUninitializedArray<byte>((_mask + 1) * SlotSize, pinned: true);
+        packet.CopyTo(data.AsSpan(slot * SlotSize, SlotSize));
         _lengths[slot] = packet.Length;
         _targets[slot] = target;
         _stamps[slot] = stamp;
@@ -68,12 +72,13 @@ public sealed class PacketRing
         var head = _indexes.Head;
         var available = Volatile.Read(ref _indexes.Tail) - head;
         var n = (int)Math.Min(available, max);
+        var data = _data;
         for (var i = 0; i < n; i++)
         {
             var slot = (int)((head + i) & _mask);
             var target = _targets[slot]!;
             _targets[slot] = null;
-            sink.OnPacket(target, _data.AsSpan(slot * SlotSize, _lengths[slot]), _stamps[slot]);
+            sink.OnPacket(target, data!.AsSpan(slot * SlotSize, _lengths[slot]), _stamps[slot]);
         }
         if (n > 0) Volatile.Write(ref _indexes.Head, head + n);
         return n;

@@ -59,7 +59,7 @@ internal sealed class MessageRouter(SfuCounters counters, ILogger log)
     internal void DeliverLocal(Session session, MessagingMessage m)
     {
         byte[]? plain = null, headed = null, plainZ = null, headedZ = null;
-        foreach (var r in session.ConnectedSnapshot)
+        foreach (var r in session.MembersSnapshot)
         {
             if (r.ConnectionId == m.SenderConnectionId || r.Info.BundleId == m.SenderBundleId) continue;
             var spec = r.Info.DataChannel(m.Label);
