@@ -29,6 +29,10 @@ var certificate = DtlsCertificate.Generate();
 if (a.TryGetValue("storm", out var stormText))
     return await StormAsync(url, channel, int.Parse(stormText, CultureInfo.InvariantCulture), serverPid, certificate,
         double.Parse(a.GetValueOrDefault("hold", "0"), CultureInfo.InvariantCulture));
+// --soak SECONDS: N subscribers and one publisher for SECONDS, one subscriber replaced every second (leave + join); every
+// 10 s one line with the node's RSS and threads and the forwarded rate (bench/soak.sh).
+if (a.TryGetValue("soak", out var soakText))
+    return await SoakAsync(url, channel, subscribers, bitrate, packetSize, double.Parse(soakText, CultureInfo.InvariantCulture), serverPid, certificate);
 // --connect-parallel K: subscribers connect K at a time (default 1, one after another).
 var connectParallel = int.Parse(a.GetValueOrDefault("connect-parallel", "1"), CultureInfo.InvariantCulture);
 if (a.TryGetValue("messaging", out var messageSizeText))
@@ -237,6 +241,76 @@ static async Task<int> StormAsync(Uri url, string channel, int n, int? serverPid
     finally
     {
         foreach (var c in clients) await c.DisposeAsync();
+    }
+}
+
+static async Task<int> SoakAsync(Uri url, string channel, int n, int bitrate, int packetSize, double seconds, int? serverPid, DtlsCertificate certificate)
+{
+    SyntheticClient Subscriber() => new(url, channel, new SyntheticClientOptions { Role = "recvonly", Certificate = certificate });
+    var subs = new List<SyntheticClient>();
+    long receivedByGone = 0, churned = 0, churnFailures = 0;
+    await using var pub = new SyntheticClient(url, channel, new SyntheticClientOptions { Role = "sendonly", Certificate = certificate });
+    try
+    {
+        for (var i = 0; i < n; i += 10)
+        {
+            var batch = Enumerable.Range(0, Math.Min(10, n - i)).Select(_ => Subscriber()).ToList();
+            subs.AddRange(batch);
+            await Task.WhenAll(batch.Select(s => s.ConnectAsync()));
+        }
+        await pub.ConnectAsync();
+        using var stop = new CancellationTokenSource();
+        var publishing = pub.PublishAsync(bitrate, packetSize, stop.Token);
+        var clock = Stopwatch.StartNew();
+        var samples = new List<(double T, long Rss, long Threads)>();
+        long lastReceived = 0;
+        var lastSample = 0.0;
+        var nextSample = 10.0;
+        Console.WriteLine("t_s,rss_mib,threads,forwarded_pps,subscribers,churned,churn_failures");
+        while (clock.Elapsed.TotalSeconds < seconds)
+        {
+            await Task.Delay(1000);
+            // Churn: the oldest subscriber leaves, a new one joins.
+            var gone = subs[0];
+            subs.RemoveAt(0);
+            receivedByGone += gone.PacketsReceived;
+            await gone.DisposeAsync();
+            var fresh = Subscriber();
+            try { await fresh.ConnectAsync(); subs.Add(fresh); churned++; }
+            catch (Exception) { churnFailures++; receivedByGone += fresh.PacketsReceived; await fresh.DisposeAsync(); }
+            var t = clock.Elapsed.TotalSeconds;
+            if (t < nextSample) continue;
+            nextSample += 10;
+            var received = receivedByGone + subs.Sum(s => s.PacketsReceived);
+            var pps = (received - lastReceived) / (t - lastSample);
+            lastReceived = received;
+            lastSample = t;
+            long rss = serverPid is { } p1 ? (ServerStatus(p1, "VmRSS:") ?? 0) / 1024 : 0, threads = serverPid is { } p2 ? ServerStatus(p2, "Threads:") ?? 0 : 0;
+            samples.Add((t, rss, threads));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{t:F0},{rss},{threads},{pps:F0},{subs.Count},{churned},{churnFailures}"));
+        }
+        await stop.CancelAsync();
+        await publishing.ContinueWith(_ => { });
+        // Flat after warm-up: every sample from the second minute on within ±10 % of their median.
+        var steady = samples.Where(x => x.T >= 60).ToList();
+        if (steady.Count == 0) steady = samples;
+        double Median(IEnumerable<long> v) { var a = v.Order().ToArray(); return a.Length == 0 ? 0 : a[a.Length / 2]; }
+        var rssMedian = Median(steady.Select(x => x.Rss));
+        var threadMedian = Median(steady.Select(x => x.Threads));
+        bool Flat(IEnumerable<long> v, double median) => median == 0 || v.All(x => Math.Abs(x - median) <= 0.1 * median);
+        var summary = new
+        {
+            soak_seconds = Math.Round(clock.Elapsed.TotalSeconds), subscribers = n, churned, churn_failures = churnFailures,
+            rss_mib_median = rssMedian, rss_mib_min = steady.Count > 0 ? steady.Min(x => x.Rss) : 0, rss_mib_max = steady.Count > 0 ? steady.Max(x => x.Rss) : 0,
+            threads_median = threadMedian, threads_min = steady.Count > 0 ? steady.Min(x => x.Threads) : 0, threads_max = steady.Count > 0 ? steady.Max(x => x.Threads) : 0,
+            rss_flat = Flat(steady.Select(x => x.Rss), rssMedian), threads_flat = Flat(steady.Select(x => x.Threads), threadMedian),
+        };
+        Console.WriteLine(JsonSerializer.Serialize(summary));
+        return summary.rss_flat && summary.threads_flat && churnFailures == 0 ? 0 : 1;
+    }
+    finally
+    {
+        foreach (var s in subs) await s.DisposeAsync();
     }
 }
 
