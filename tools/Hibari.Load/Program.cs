@@ -28,7 +28,8 @@ var certificate = DtlsCertificate.Generate();
 // --storm N: N recvonly clients connect at once (no media); reports how many reached `connected` and connect → connected.
 if (a.TryGetValue("storm", out var stormText))
     return await StormAsync(url, channel, int.Parse(stormText, CultureInfo.InvariantCulture), serverPid, certificate,
-        double.Parse(a.GetValueOrDefault("hold", "0"), CultureInfo.InvariantCulture));
+        double.Parse(a.GetValueOrDefault("hold", "0"), CultureInfo.InvariantCulture),
+        int.Parse(a.GetValueOrDefault("channels", "1"), CultureInfo.InvariantCulture));
 // --soak SECONDS: N subscribers and one publisher for SECONDS, one subscriber replaced every second (leave + join); every
 // 10 s one line with the node's RSS and threads and the forwarded rate (bench/soak.sh).
 if (a.TryGetValue("soak", out var soakText))
@@ -206,10 +207,11 @@ static long? ServerStatus(int pid, string field)
 
 // Connect storm: N recvonly clients start connecting at the same moment; each times WebSocket open → `connected` (ICE,
 // DTLS and the node's own connection.created notify). --hold S keeps them connected S seconds and samples the node.
-static async Task<int> StormAsync(Uri url, string channel, int n, int? serverPid, DtlsCertificate certificate, double holdSeconds)
+// --channels K spreads them over K channels (one channel: every connect also notifies all the others, N² notifies).
+static async Task<int> StormAsync(Uri url, string channel, int n, int? serverPid, DtlsCertificate certificate, double holdSeconds, int channels)
 {
     var clients = Enumerable.Range(0, n)
-        .Select(_ => new SyntheticClient(url, channel, new SyntheticClientOptions { Role = "recvonly", Certificate = certificate, Timeout = TimeSpan.FromSeconds(60) }))
+        .Select(i => new SyntheticClient(url, channels <= 1 ? channel : $"{channel}-{i % channels}", new SyntheticClientOptions { Role = "recvonly", Certificate = certificate, Timeout = TimeSpan.FromSeconds(60) }))
         .ToList();
     try
     {
@@ -228,7 +230,7 @@ static async Task<int> StormAsync(Uri url, string channel, int n, int? serverPid
         var idleCores = serverPid is { } pid1 && holdSeconds > 0 ? Math.Round((ServerCpu(pid1) - cpu0).TotalSeconds / holdSeconds, 4) : (double?)null;
         var result = new
         {
-            storm = n, connected = times.Length, failed = n - times.Length, seconds_until_all = Math.Round(all, 2),
+            storm = n, channels = Math.Max(1, channels), connected = times.Length, failed = n - times.Length, seconds_until_all = Math.Round(all, 2),
             connect_to_connected_ms_p50 = P(50), connect_to_connected_ms_p99 = P(99), connect_to_connected_ms_max = times.Length > 0 ? Math.Round(times[^1], 1) : 0,
             first_error = results.FirstOrDefault(r => !r.Ok).Error,
             server_threads = serverPid is { } tp ? ServerStatus(tp, "Threads:") : null,

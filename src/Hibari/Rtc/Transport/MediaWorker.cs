@@ -363,6 +363,9 @@ public sealed class MediaWorker : IDisposable
 
     private long NowMicros() => _time.GetTimestamp() * 1_000_000 / _time.TimestampFrequency;
 
+    // Fully optimised from the start: the loop runs once for the worker's life, so tiered compilation would leave it at
+    // tier 0 (only on-stack replacement would lift it).
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Run()
     {
         var socket = _socket!;
