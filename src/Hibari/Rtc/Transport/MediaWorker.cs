@@ -160,7 +160,7 @@ public sealed class MediaWorker : IDisposable
         // A second, private loopback socket only wakes the thread when something is posted while it waits.
         _wake = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         _wake.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        _wakeEndPoint = _wake.LocalEndPoint!;
+        _wakeAddress = _wake.LocalEndPoint!.Serialize();
         _thread = new Thread(Run) { Name = $"hibari-media-{Index}", IsBackground = true };
         _thread.Start();
     }
@@ -177,7 +177,7 @@ public sealed class MediaWorker : IDisposable
     {
         if (Volatile.Read(ref _waiting) == 1 && Interlocked.Exchange(ref _waiting, 0) == 1)
         {
-            try { _wake?.SendTo(WakeByte, SocketFlags.None, _wakeEndPoint!); }
+            try { _wake?.SendTo(WakeByte, SocketFlags.None, _wakeAddress!); } // the SocketAddress overload: no allocation
             catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
         }
     }
@@ -194,12 +194,14 @@ public sealed class MediaWorker : IDisposable
         if (!ring.TryEnqueue(target, packet, stamp)) return false;
         _handedOff++;
         _pendingWakes |= 1UL << to.Index;
+        // A long iteration (a burst to many local subscribers) must not leave the receiver idle until its end.
+        if ((ring.Count & 63) == 0) to.Wake();
         return true;
     }
 
     private static readonly byte[] WakeByte = [0];
     private Socket? _wake;
-    private EndPoint? _wakeEndPoint;
+    private SocketAddress? _wakeAddress;
     private int _waiting;
     private readonly List<Socket> _readable = new(2);
     private PollFd[]? _pollFds;
