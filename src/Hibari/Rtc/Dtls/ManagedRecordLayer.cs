@@ -48,7 +48,6 @@ internal sealed class ManagedRecordLayer : IDisposable
     public const byte ApplicationDataType = 23;
     private const ushort Dtls12 = 0xFEFD;
     private const long MaxSequence = (1L << 48) - 1;
-    private const int ReplayWindowBits = 64;
     private static readonly TimeSpan CloseWait = TimeSpan.FromMilliseconds(200);
 
     private readonly AesGcm? _gcmWrite, _gcmRead;
@@ -65,8 +64,7 @@ internal sealed class ManagedRecordLayer : IDisposable
     private long _dropped;
     private long _sendErrors;
     // RFC 6347 §4.1.2.6: the highest authenticated sequence number and a bitmap of the 64 below it (bit i = highest - i).
-    private long _readHighest = -1;
-    private ulong _readWindow;
+    private Srtp.ReplayWindow _replay;
 
     /// <param name="cipherSuite">One of the suites <see cref="IsSupported"/> accepts.</param>
     /// <param name="keyBlock">RFC 5246 §6.3 key block: client key, server key, client IV, server IV (AEAD: no MAC keys).</param>
@@ -233,26 +231,10 @@ internal sealed class ManagedRecordLayer : IDisposable
         return Drop();
     }
 
-    private bool IsFresh(long sequence)
-    {
-        if (sequence > _readHighest) return true;
-        var behind = _readHighest - sequence;
-        return behind < ReplayWindowBits && (_readWindow & (1UL << (int)behind)) == 0;
-    }
+    // The same 64-record sliding window as SRTP's (RFC 6347 §4.1.2.6 and RFC 3711 §3.3.2 describe one algorithm).
+    private bool IsFresh(long sequence) => _replay.Check((ulong)sequence) == Srtp.SrtpResult.Ok;
 
-    private void MarkSeen(long sequence)
-    {
-        if (sequence > _readHighest)
-        {
-            var ahead = sequence - _readHighest;
-            _readWindow = ahead >= ReplayWindowBits ? 1UL : (_readWindow << (int)ahead) | 1UL;
-            _readHighest = sequence;
-        }
-        else
-        {
-            _readWindow |= 1UL << (int)(_readHighest - sequence);
-        }
-    }
+    private void MarkSeen(long sequence) => _replay.Accept((ulong)sequence);
 
     /// <summary>
     /// Encrypts one record of <paramref name="type"/> (epoch 1, the next sequence number) and hands it to

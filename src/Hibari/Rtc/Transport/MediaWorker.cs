@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using Hibari.Rtc.Ice;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -204,7 +203,7 @@ public sealed class MediaWorker : IDisposable
     private SocketAddress? _wakeAddress;
     private int _waiting;
     private readonly List<Socket> _readable = new(2);
-    private PollFd[]? _pollFds;
+    private UdpNative.PollFd[]? _pollFds;
 
     /// <summary>Waits up to <paramref name="timeoutMs"/> for a datagram, a post or a hand-off; true when the media socket is readable.</summary>
     private bool Wait(Socket socket, int timeoutMs)
@@ -220,14 +219,14 @@ public sealed class MediaWorker : IDisposable
         {
             fds[0].Revents = 0;
             fds[1].Revents = 0;
-            var n = Poll(fds, 2, timeoutMs);
+            var n = UdpNative.Poll(fds, 2, timeoutMs);
             if (n < 0)
             {
                 Volatile.Write(ref _waiting, 0);
                 return true;
             }
-            readable = (fds[0].Revents & PollIn) != 0;
-            woken = (fds[1].Revents & PollIn) != 0;
+            readable = (fds[0].Revents & UdpNative.POLLIN) != 0;
+            woken = (fds[1].Revents & UdpNative.POLLIN) != 0;
         }
         else
         {
@@ -375,12 +374,12 @@ public sealed class MediaWorker : IDisposable
         {
             _pollFds =
             [
-                new PollFd { Fd = (int)socket.SafeHandle.DangerousGetHandle(), Events = PollIn },
-                new PollFd { Fd = (int)_wake!.SafeHandle.DangerousGetHandle(), Events = PollIn },
+                new UdpNative.PollFd { Fd = (int)socket.SafeHandle.DangerousGetHandle(), Events = UdpNative.POLLIN },
+                new UdpNative.PollFd { Fd = (int)_wake!.SafeHandle.DangerousGetHandle(), Events = UdpNative.POLLIN },
             ];
             try
             {
-                Poll(_pollFds, 2, 0);
+                UdpNative.Poll(_pollFds, 2, 0);
             }
             catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
             {
@@ -563,19 +562,6 @@ public sealed class MediaWorker : IDisposable
             catch (Exception e) { _log.LogWarning(e, "Media worker {Index}: a posted action failed at shutdown", Index); }
         }
     }
-
-    private const short PollIn = 1;
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct PollFd
-    {
-        public int Fd;
-        public short Events;
-        public short Revents;
-    }
-
-    [DllImport("libc", EntryPoint = "poll", SetLastError = true)]
-    private static extern int Poll([In, Out] PollFd[] fds, nuint count, int timeoutMs);
 
     private sealed class Entry(string localUfrag, IceCredentials credentials, IMediaPeer peer, long registered)
     {

@@ -77,6 +77,26 @@ internal static unsafe partial class UdpNative
         public int Type;
     }
 
+    public const short POLLIN = 1;
+
+    /// <summary>struct pollfd.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
+    public static partial int Poll(PollFd* fds, nuint count, int timeoutMs);
+
+    /// <summary>poll(2) on a managed array (pinned for the call).</summary>
+    public static int Poll(PollFd[] fds, int count, int timeoutMs)
+    {
+        fixed (PollFd* p = fds) return Poll(p, (nuint)count, timeoutMs);
+    }
+
     [LibraryImport("libc", EntryPoint = "sendmmsg", SetLastError = true)]
     public static partial int SendMMsg(int fd, MMsgHdr* messages, uint count, int flags);
 
