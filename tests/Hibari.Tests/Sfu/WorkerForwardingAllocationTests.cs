@@ -100,13 +100,15 @@ public sealed class WorkerForwardingAllocationTests
             return GC.GetAllocatedBytesForCurrentThread() - before;
         }
         // Each round waits until worker 1 has forwarded it, so no ring ever fills (a full ring drops, by design).
+        // Returns the smallest allocation of a round: the runtime itself allocates on a thread now and then (tiering,
+        // OSR), a per-packet allocation shows in every round (as in Allocations.Min).
         async Task<long> Publish(int rounds)
         {
-            long total = 0;
+            long total = long.MaxValue;
             for (var r = 0; r < rounds; r++)
             {
                 var expected = s1.PacketsSent + packets.Length;
-                total += await On(w0, PublishOnce);
+                total = Math.Min(total, await On(w0, PublishOnce));
                 var until = DateTime.UtcNow.AddSeconds(20);
                 while (s1.PacketsSent < expected)
                 {
@@ -130,9 +132,9 @@ public sealed class WorkerForwardingAllocationTests
         var onOtherWorker = await On(w1, () => GC.GetAllocatedBytesForCurrentThread()) - w1Before;
 
         Assert.Equal(0, onPublisherWorker);
-        // Worker 1's thread ran its drains, forwards and sendmmsg flushes for 6,400 packets (and the bodies of the two
-        // posted reads, which allocate nothing): a per-packet allocation would show as at least 6,400 × 24 bytes.
-        Assert.True(onOtherWorker < 1024, $"worker 1 allocated {onOtherWorker} bytes for 6,400 forwarded packets");
+        // Worker 1's thread ran its drains, forwards and sendmmsg flushes for 6,400 packets: one object per packet would
+        // be at least 6,400 × 24 bytes; the runtime's own occasional allocations on the thread stay far below 8 per packet.
+        Assert.True(onOtherWorker < 6400 * 8, $"worker 1 allocated {onOtherWorker} bytes for 6,400 forwarded packets");
         Assert.True(s0.PacketsSent >= 6400 + 20 * 64 - 64);
         Assert.True(w0.SendSystemCalls > 0 && w1.SendSystemCalls > 0);
         Assert.True(w0.DatagramsSent > w0.SendSystemCalls * 4, $"{w0.DatagramsSent} datagrams in {w0.SendSystemCalls} sendmmsg calls");

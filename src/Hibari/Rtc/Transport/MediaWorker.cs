@@ -174,6 +174,9 @@ public sealed class MediaWorker : IDisposable
     /// <summary>Wakes the thread if it is waiting (one datagram on the private wake socket). Any thread.</summary>
     public void Wake()
     {
+        // Full fence: the caller's publication (a ring's tail, a queue item) must be visible before _waiting is read,
+        // and the worker announces _waiting with a full fence before it looks for work (no lost wake-up either way).
+        Interlocked.MemoryBarrier();
         if (Volatile.Read(ref _waiting) == 1 && Interlocked.Exchange(ref _waiting, 0) == 1)
         {
             try { _wake?.SendTo(WakeByte, SocketFlags.None, _wakeAddress!); } // the SocketAddress overload: no allocation
@@ -208,7 +211,7 @@ public sealed class MediaWorker : IDisposable
     /// <summary>Waits up to <paramref name="timeoutMs"/> for a datagram, a post or a hand-off; true when the media socket is readable.</summary>
     private bool Wait(Socket socket, int timeoutMs)
     {
-        Volatile.Write(ref _waiting, 1);
+        Interlocked.Exchange(ref _waiting, 1); // a full fence before the look at the queues (see Wake)
         if (!_posted.IsEmpty || InboundPending())
         {
             Volatile.Write(ref _waiting, 0);

@@ -63,7 +63,10 @@ public sealed class MediaWorkerTests
         // Removing the ring hands over what is still in it, then stops draining it.
         Assert.True(ring.TryEnqueue(target, [99], 99));
         worker.RemoveExternalRing(ring);
-        await Until(() => target.Got.Count == 51, "the last packet handed over at removal");
+        var removed = 0;
+        worker.Post(() => removed = 1); // posts run in order: after this one, the removal has run
+        await Until(() => Volatile.Read(ref removed) == 1, "the removal ran");
+        Assert.Equal(51, target.Got.Count);
         Assert.True(ring.TryEnqueue(target, [100], 100));
         // The worker drains its rings before it runs posted actions in each loop: once this post has run, a ring still
         // registered would have been drained.
