@@ -483,6 +483,10 @@ scenario('sendrecv_recvonly', async ctx => {
   const sb = await waitMediaFrom(b, [a.first.connectionId], `A (${a.first.connectionId})`);
   check(sb.tracks.some(t => t.streamId === a.first.connectionId && t.kind === 'video') && sb.tracks.some(t => t.streamId === a.first.connectionId && t.kind === 'audio'),
     `B's tracks are not keyed by A's connection id: ${short(sb.tracks)}`);
+  // The node sends B a sender report per forwarded track once a second (lip sync; the same timer sends A's receiver
+  // reports and REMB). It once stopped on hosts up more than 2.56 h (a µs clock overflow, MediaClock.ToMicros).
+  await until('B to get sender reports for A\'s tracks', async () => ((await b.summary()).inbound[a.first.connectionId]?.senderReports ?? 0) > 0,
+    { detail: async () => (await b.summary()).inbound });
   // connected fires only after A's own connection.created notify arrived (docs/protocol-notes.md, "Connect sequence" 10).
   await until('A `connected` callback', async () => (await a.summary()).connectedCallback);
   const sa = await a.summary();

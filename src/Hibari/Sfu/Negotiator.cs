@@ -1,3 +1,4 @@
+using Hibari.Rtc;
 using Hibari.Sdp;
 
 namespace Hibari.Sfu;

@@ -1,3 +1,4 @@
+using Hibari.Rtc;
 using Hibari.Sdp;
 using Hibari.Rtc.Rtp;
 using Hibari.Rtc.Transport;

@@ -1,3 +1,4 @@
+using Hibari.Rtc;
 using System.Collections.Concurrent;
 using Hibari.Sdp;
 

@@ -1,3 +1,4 @@
+using Hibari.Rtc;
 using System.Net;
 using System.Net.Sockets;
 using System.Reflection;

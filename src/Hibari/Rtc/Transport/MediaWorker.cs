@@ -365,7 +365,7 @@ public sealed class MediaWorker : IDisposable
         return false;
     }
 
-    private long NowMicros() => _time.GetTimestamp() * 1_000_000 / _time.TimestampFrequency;
+    private long NowMicros() => MediaClock.ToMicros(_time.GetTimestamp(), _time.TimestampFrequency);
 
     // Fully optimised from the start: the loop runs once for the worker's life, so tiered compilation would leave it at
     // tier 0 (only on-stack replacement would lift it).
