@@ -33,6 +33,14 @@ internal sealed class ControlQueue : IDisposable
     /// <summary>Queues <paramref name="item"/>; any thread, never blocks. Dropped after <see cref="Dispose"/>.</summary>
     public void Post(Action item) => _items.Writer.TryWrite(item);
 
+    /// <summary>Completes once everything posted before this call has run (tests; shutdown).</summary>
+    public Task DrainedAsync()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_items.Writer.TryWrite(() => done.TrySetResult())) done.TrySetResult();
+        return done.Task;
+    }
+
     private async Task RunAsync()
     {
         await foreach (var item in _items.Reader.ReadAllAsync().ConfigureAwait(false))

@@ -56,6 +56,14 @@ public sealed class SfuEngine : IDisposable
         set => _messages.Relay = value;
     }
 
+    /// <summary>
+    /// Queues work on the SFU's control context (docs/threads.md): one item at a time, in order, never on the caller's
+    /// thread. Node-link readers post the relay's control frames here instead of changing the topology themselves.
+    /// </summary>
+    public void PostControl(Action item) => _ctx.Control.Post(item);
+
+    internal ControlQueue Control => _ctx.Control;
+
     /// <summary>Counters kept off the media workers (DTLS failures, messaging, client stats); see <see cref="CountersSnapshot"/> for the node's totals.</summary>
     public SfuCounters Counters { get; } = new();
     public MediaWorkers Workers => _ctx.Workers;

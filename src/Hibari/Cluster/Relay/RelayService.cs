@@ -23,9 +23,10 @@ namespace Hibari.Cluster.Relay;
 /// <item>A dead link drops everything relayed from that node (its clients' notifies and tracks go, re-offers follow).</item>
 /// </list>
 /// Frames: docs/relay-frames.md; versions are negotiated per link by Hello. Threads (docs/threads.md): frames arrive on
-/// node-link reader threads, the reconcile loop runs on the pool, local packets and messages come from media workers;
-/// its own state is concurrent maps and atomics, control frames go to <see cref="SfuEngine"/> (its topology lock) and
-/// relayed RTP/SR are posted to the worker that owns the track.
+/// node-link reader threads, which only decode: a Hello sets the link's version there, relayed RTP goes through a ring to
+/// the worker that owns the track, every other frame is applied on the SFU's control context in arrival order (a dead
+/// link's clean-up is queued behind them). The reconcile loop runs on the pool, local packets and messages come from
+/// media workers; the service's own state is concurrent maps and atomics.
 /// </summary>
 internal sealed class RelayService : IMessageRelay, IAsyncDisposable
 {
@@ -80,8 +81,12 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
         var p = Peer(peer);
         p.Version = null;
         p.HelloSent = false;
-        foreach (var s in _sessions.Values) s.Unjoin(peer);
-        _sfu.DropRemoteNode(peer);
+        // Behind whatever this peer's frames already queued on the control context, so none of them re-adds what goes here.
+        _sfu.PostControl(() =>
+        {
+            foreach (var s in _sessions.Values) s.Unjoin(peer);
+            _sfu.DropRemoteNode(peer);
+        });
     }
 
     private void SendHello(RelayPeer p)
@@ -267,19 +272,40 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
         if (!RelayFrames.TryDecode(payload, out var frame, out var why)) { Refuse(p, why); return; }
         if (frame is not RelayHello && p.Version is null) { Refuse(p, "frame before the Hello"); return; }
         if (frame!.SentAtMicros > 0) p.Latency.Add(RelayProtocol.NowMicros() - frame.SentAtMicros);
+        if (frame is RelayHello hello) { OnHello(p, hello); return; }
+        // The link reader only decodes: what the frame changes happens on the SFU's control context, in arrival order
+        // (docs/threads.md), so a slow negotiation never holds up the relayed RTP behind it on this link.
+        _sfu.PostControl(() =>
+        {
+            try { Apply(p, frame); }
+            catch (Exception e)
+            {
+                Interlocked.Increment(ref p.Refused);
+                _log.LogWarning(e, "Relay: a {Type} frame from {Peer} could not be applied", frame.GetType().Name, p.Name);
+            }
+        });
+    }
+
+    /// <summary>Link reader: the peer's Hello fixes the link's version before any later frame of it is decoded.</summary>
+    private void OnHello(RelayPeer p, RelayHello hello)
+    {
+        var local = RelayProtocol.LocalHello(_cluster.NodeName, Capabilities);
+        p.Shared = RelayProtocol.Shared(local, hello);
+        p.Version = RelayProtocol.Negotiate(local, hello);
+        if (p.Version is null)
+            _log.LogError("Relay: {Peer} speaks relay versions {Min}..{Max}, this node {OurMin}..{OurMax}: no relay with it",
+                p.Name, hello.MinVersion, hello.MaxVersion, RelayProtocol.MinVersion, RelayProtocol.MaxVersion);
+        else
+            _log.LogInformation("Relay with {Peer}: version {Version}", p.Name, p.Version);
+        if (!p.HelloSent) SendHello(p);
+    }
+
+    /// <summary>Control context: a decoded control frame of a peer changes the SFU's topology.</summary>
+    private void Apply(RelayPeer p, RelayFrame frame)
+    {
+        _sfu.Control.AssertCurrent();
         switch (frame)
         {
-            case RelayHello hello:
-                var local = RelayProtocol.LocalHello(_cluster.NodeName, Capabilities);
-                p.Shared = RelayProtocol.Shared(local, hello);
-                p.Version = RelayProtocol.Negotiate(local, hello);
-                if (p.Version is null)
-                    _log.LogError("Relay: {Peer} speaks relay versions {Min}..{Max}, this node {OurMin}..{OurMax}: no relay with it",
-                        p.Name, hello.MinVersion, hello.MaxVersion, RelayProtocol.MinVersion, RelayProtocol.MaxVersion);
-                else
-                    _log.LogInformation("Relay with {Peer}: version {Version}", p.Name, p.Version);
-                if (!p.HelloSent) SendHello(p);
-                break;
             case RelaySessionJoin join:
                 OnJoin(p, join);
                 break;

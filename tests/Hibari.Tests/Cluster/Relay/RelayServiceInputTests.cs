@@ -39,7 +39,7 @@ public sealed class RelayServiceInputTests : IAsyncLifetime
     private void Feed(byte[] frame) => _links.OnMessage(Peer, 2, frame); // must not throw
 
     [Fact]
-    public void Garbage_truncated_and_out_of_order_frames_are_refused_and_counted()
+    public async Task Garbage_truncated_and_out_of_order_frames_are_refused_and_counted()
     {
         var random = new Random(17);
         var valid = RelaySamples.All().Select(s => RelayFrames.Encode(s.Frame)).ToList();
@@ -78,6 +78,7 @@ public sealed class RelayServiceInputTests : IAsyncLifetime
         {
             var refused = PeerStats.Refused;
             Feed(RelayFrames.Encode(frame));
+            await _node.Sfu.Control.DrainedAsync(); // control frames are applied on the SFU's control context
             Assert.True(refused == PeerStats.Refused, $"the valid frame '{name}' was refused");
         }
         Assert.Empty(_node.Sfu.ListConnections()); // nothing of an unknown session became a connection here
