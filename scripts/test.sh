@@ -21,13 +21,21 @@ dotnet build Hibari.slnx -c Release -nologo -v quiet
 export HIBARI_SERVER_DLL="$PWD/src/Hibari.Server/bin/Release/net10.0/Hibari.Server.dll"
 log=$(mktemp)
 e2e_log=$(mktemp)
-trap 'rm -f "$log" "$e2e_log"' EXIT
+trap 'rm -f "$log" "$e2e_log" "${debug_log:-}"' EXIT
 set +e
 dotnet test tests/Hibari.Tests/Hibari.Tests.csproj -c Release --no-build -nologo \
   --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 # End-to-end: headless Debian Chromium + sora-js-sdk against real nodes (tests/e2e/README.md), and the harness's
 # own self-tests against its stub node.
+# The SFU's in-process tests again in a Debug build, where the owner checks (docs/threads.md) are compiled in and each
+# test's node fails its dispose if any state was touched off its owner's thread.
+debug_log=$(mktemp)
+dotnet build tests/Hibari.Tests/Hibari.Tests.csproj -c Debug -nologo -v quiet && \
+  dotnet test tests/Hibari.Tests/Hibari.Tests.csproj -c Debug --no-build -nologo \
+    --filter "FullyQualifiedName~Hibari.Tests.Sfu|FullyQualifiedName~Hibari.Tests.Cluster.Relay" 2>&1 | tee "$debug_log"
+debug_status=${PIPESTATUS[0]}
+[ "$debug_status" -ne 0 ] && status=1
 node tests/e2e/run.mjs --selftest 2>&1 | tee "$e2e_log"; e2e_self=${PIPESTATUS[0]}
 node tests/e2e/run.mjs 2>&1 | tee -a "$e2e_log"; e2e_sfu=${PIPESTATUS[0]}
 set -e
@@ -35,6 +43,9 @@ if [ "$e2e_self" -ne 0 ] || [ "$e2e_sfu" -ne 0 ]; then status=1; fi
 # One plain closing line: "N passed, N failed" (xunit + e2e).
 passed=$(grep -oE 'Passed: +[0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
 failed=$(grep -oE 'Failed: +[0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
+debug_passed=$(grep -oE 'Passed: +[0-9]+' "$debug_log" | tail -1 | grep -oE '[0-9]+' || echo 0)
+debug_failed=$(grep -oE 'Failed: +[0-9]+' "$debug_log" | tail -1 | grep -oE '[0-9]+' || echo 0)
+[ "$debug_status" -ne 0 ] && [ "$debug_failed" -eq 0 ] && debug_failed=1 # the Debug build itself failed
 read -r e2e_passed e2e_failed < <(awk '/^e2e: [0-9]+ passed, [0-9]+ failed$/ {p += $2; f += $4} END {print p + 0, f + 0}' "$e2e_log")
-echo "$((passed + e2e_passed)) passed, $((failed + e2e_failed)) failed"
+echo "$((passed + debug_passed + e2e_passed)) passed, $((failed + debug_failed + e2e_failed)) failed"
 exit "$status"

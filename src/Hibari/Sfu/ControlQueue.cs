@@ -28,7 +28,7 @@ internal sealed class ControlQueue : IDisposable
     public bool IsCurrent => t_running == this;
 
     [Conditional("DEBUG")]
-    public void AssertCurrent() => Debug.Assert(IsCurrent, "SFU control state touched outside the control context");
+    public void AssertCurrent() => OwnerChecks.Check(IsCurrent, "SFU control state touched outside the control context");
 
     /// <summary>Queues <paramref name="item"/>; any thread, never blocks. Dropped after <see cref="Dispose"/>.</summary>
     public void Post(Action item) => _items.Writer.TryWrite(item);

@@ -55,7 +55,11 @@ internal sealed class Negotiator(SfuContext ctx)
     }
 
     /// <summary>The connection left: its last offer goes. Under the lock.</summary>
-    public void Forget(Connection c) => _lastOffer.Remove(c);
+    public void Forget(Connection c)
+    {
+        ctx.AssertOwner();
+        _lastOffer.Remove(c);
+    }
 
     private void CreatePublications(Connection c, AnswerInfo answer)
     {
@@ -104,6 +108,7 @@ internal sealed class Negotiator(SfuContext ctx)
     /// <summary>Sends a re-offer if the connection's layout changed, or remembers to once the pending re-answer arrives. Under the lock.</summary>
     public void Renegotiate(Connection c)
     {
+        ctx.AssertOwner();
         if (c.State != ConnectionState.Connected || !c.Info.Receives) return;
         if (c.AwaitingReAnswer)
         {
@@ -122,6 +127,7 @@ internal sealed class Negotiator(SfuContext ctx)
     /// </summary>
     public bool SyncLayout(Connection c)
     {
+        ctx.AssertOwner();
         var wanted = c.Session.Connected.Where(o => SeesEachOther(c, o)).SelectMany(o => o.Publications)
             .Concat(c.Session.Remote.Values.Where(r => r.Info.BundleId != c.Info.BundleId).SelectMany(r => r.Publications)).ToList();
         return c.Layout.Sync(wanted,
@@ -137,6 +143,7 @@ internal sealed class Negotiator(SfuContext ctx)
     /// <summary>Writes the connection's offer from its layout and remembers it for the answer. Under the lock.</summary>
     public string WriteOffer(Connection c)
     {
+        ctx.AssertOwner();
         var sections = new List<OfferSection>();
         foreach (var s in c.Layout.Sections)
         {

@@ -94,6 +94,7 @@ internal sealed class RemoteConnections(SfuContext ctx, SessionRegistry sessions
     // Under the lock.
     private void RemoveRemoteTracks(Session session, RemoteConnection remote, List<Publication> tracks)
     {
+        ctx.AssertOwner();
         if (tracks.Count == 0) return;
         foreach (var p in tracks)
         {

@@ -99,6 +99,7 @@ internal sealed class SessionRegistry(SfuContext ctx, ISessionStore store, Func<
     /// <summary>Ends the session after the destroy delay unless a connection comes back. Under the lock.</summary>
     public void ScheduleDestroy(Session session)
     {
+        ctx.AssertOwner();
         var cts = new CancellationTokenSource();
         session.PendingDestroy = cts;
         _ = DestroyLaterAsync(session, cts.Token);

@@ -26,6 +26,13 @@ internal sealed class SfuContext
 
     /// <summary>The topology lock: sessions, connections, offers and remote connections change only under it.</summary>
     public object Gate { get; }
+
+    /// <summary>
+    /// Debug builds: the caller is in the control context — it holds <see cref="Gate"/> (docs/threads.md, D-32). Every
+    /// method documented "under the lock" checks it on entry.
+    /// </summary>
+    [System.Diagnostics.Conditional("DEBUG")]
+    public void AssertOwner() => OwnerChecks.Check(Monitor.IsEntered(Gate), "SFU topology touched outside the control context (SfuContext.Gate)");
     public HibariOptions Options { get; }
     public TimeProvider Time { get; }
     public ILogger Log { get; }
@@ -49,6 +56,7 @@ internal sealed class SfuContext
     /// <summary>The worker with the fewest connections (D-29). Under the lock.</summary>
     public MediaWorker LeastLoadedWorker()
     {
+        AssertOwner();
         var best = 0;
         for (var i = 1; i < WorkerLoad.Length; i++)
             if (WorkerLoad[i] < WorkerLoad[best]) best = i;

@@ -107,6 +107,8 @@ public sealed class InProcessNode : IAsyncDisposable
     {
         await Node.DisposeAsync();
         _http.Dispose();
+        // Debug builds: no state was touched off its owner's thread during the test (docs/threads.md).
+        Assert.Equal(0, OwnerChecks.Violations);
         try { Directory.Delete(Path.GetDirectoryName(Options.DataDir)!, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

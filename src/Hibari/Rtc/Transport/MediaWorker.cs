@@ -125,7 +125,10 @@ public sealed class MediaWorker : IDisposable
 
     /// <summary>Debug builds: fails when called off this worker's thread (every entry point of worker-owned state calls it).</summary>
     [Conditional("DEBUG")]
-    public void AssertOwner() => Debug.Assert(IsOwnerThread, $"media worker {Index} state touched from thread '{Thread.CurrentThread.Name}'");
+    public void AssertOwner()
+    {
+        if (!IsOwnerThread) OwnerChecks.Check(false, $"media worker {Index} state touched from thread '{Thread.CurrentThread.Name}'");
+    }
 
     /// <summary>
     /// Joins the node's workers: one ring from every other worker into this one (single producer each). Called once,

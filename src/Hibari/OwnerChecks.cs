@@ -1,0 +1,24 @@
+using System.Diagnostics;
+
+namespace Hibari;
+
+/// <summary>
+/// Debug builds' checks that state is touched by its owner (docs/threads.md): a media worker's state on its thread, the
+/// SFU's topology in the control context. A failed check asserts and is also counted, because it may fire on a worker
+/// or in a queued work item whose loop logs errors and carries on: tests read <see cref="Violations"/> at the end.
+/// </summary>
+public static class OwnerChecks
+{
+    private static int _violations;
+
+    /// <summary>Failed checks since the process started (always 0 in Release builds: the checks are compiled out).</summary>
+    public static int Violations => Volatile.Read(ref _violations);
+
+    [Conditional("DEBUG")]
+    public static void Check(bool owner, string what)
+    {
+        if (owner) return;
+        Interlocked.Increment(ref _violations);
+        Debug.Fail(what);
+    }
+}
