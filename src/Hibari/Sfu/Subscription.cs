@@ -35,13 +35,24 @@ internal sealed class Subscription
         _seqOffset = (ushort)random.Next(1 << 16);
         _timestampOffset = (uint)random.NextInt64(1L << 32);
         _rtxSeq = (ushort)random.Next(1 << 16);
-        if (publication.Kind == MediaKind.Video) _cache = new RtpPacketCache(CacheSlots(publication.BitrateKbps));
+        if (publication.Kind == MediaKind.Video)
+            _cache = new RtpPacketCache(CacheSlots(publication.BitrateKbps), ringBytes: CacheBytes(publication.BitrateKbps));
+    }
+
+    /// <summary>
+    /// Bytes of the retransmission cache: <see cref="CacheMillis"/> of the track at <paramref name="bitrateKbps"/>, twice
+    /// over for bursts, as a power of two in 64 KiB..1 MiB (pooled, returned on close).
+    /// </summary>
+    public static int CacheBytes(int bitrateKbps)
+    {
+        var bytes = (long)Math.Max(bitrateKbps, 1) * 1000 / 8 * CacheMillis / 1000 * 2;
+        return (int)Math.Clamp(System.Numerics.BitOperations.RoundUpToPowerOf2((ulong)bytes), 64 * 1024, 1024 * 1024);
     }
 
     /// <summary>
     /// Slots for <see cref="CacheMillis"/> of a track at <paramref name="bitrateKbps"/> in ~1,000-byte packets, twice
-    /// over for bursts (key frames), as a power of two in 128..1024 (the cache's buffer is slots × 1,500 bytes, pooled,
-    /// returned on close).
+    /// over for bursts (key frames), as a power of two in 128..1024: how many sequence numbers back a NACK may reach
+    /// (the bytes are <see cref="CacheBytes"/>).
     /// </summary>
     public static int CacheSlots(int bitrateKbps)
     {
@@ -51,6 +62,9 @@ internal sealed class Subscription
 
     /// <summary>Slots of the retransmission cache (0 for audio).</summary>
     public int CacheCapacity => _cache?.Capacity ?? 0;
+
+    /// <summary>Bytes of the retransmission cache (0 for audio).</summary>
+    public int CacheRingBytes => _cache?.RingBytes ?? 0;
 
     public Publication Publication { get; }
     public PeerTransport Subscriber { get; }

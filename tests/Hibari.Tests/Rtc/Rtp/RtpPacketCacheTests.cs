@@ -104,4 +104,41 @@ public sealed class RtpPacketCacheTests
         Assert.False(cache.TryGet(1, out _));
         Assert.False(cache.Store(2, Packet(2)));
     }
+
+    [Fact]
+    public void Packets_of_any_size_come_back_intact_and_old_bytes_give_way_to_new()
+    {
+        // 4 KiB of bytes for 64 slots of packets of up to 1,000 bytes: the bytes, not the slots, bound what is kept.
+        using var cache = new RtpPacketCache(64, 1000, ringBytes: 4096);
+        Assert.Equal(4096, cache.RingBytes);
+        var random = new Random(5);
+        var stored = new List<(ushort Seq, byte[] Bytes)>();
+        for (ushort s = 0; s < 2000; s++)
+        {
+            var bytes = new byte[random.Next(12, 1001)];
+            random.NextBytes(bytes);
+            Assert.True(cache.Store(s, bytes));
+            stored.Add((s, bytes));
+            // The newest packets whose bytes (with the ones after them) fit in 4096 − 1000 are certainly still there,
+            // and whatever is returned is exactly what was stored under that number.
+            var behind = 0;
+            for (var i = stored.Count - 1; i >= 0 && stored.Count - i <= 64; i--)
+            {
+                behind += stored[i].Bytes.Length;
+                var found = cache.TryGet(stored[i].Seq, out var p);
+                if (found) Assert.Equal(stored[i].Bytes, p.ToArray());
+                if (behind <= 4096 - 1000) Assert.True(found, $"packet {stored[i].Seq} ({behind} bytes back) is missing");
+            }
+            Assert.False(cache.TryGet((ushort)(s - 64), out _)); // out of the slot window
+        }
+    }
+
+    [Fact]
+    public void The_default_ring_holds_every_slot_at_the_longest_packet()
+    {
+        using var cache = new RtpPacketCache(16, 100);
+        Assert.True(cache.RingBytes >= 16 * 100);
+        for (ushort s = 0; s < 16; s++) Assert.True(cache.Store(s, new byte[100]));
+        for (ushort s = 0; s < 16; s++) Assert.True(cache.TryGet(s, out _));
+    }
 }
