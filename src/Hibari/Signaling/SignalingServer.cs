@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Hibari.Signaling;
@@ -58,10 +59,14 @@ public sealed class SignalingServer : IAsyncDisposable
 
     public async Task StartAsync(CancellationToken ct)
     {
-        var builder = WebApplication.CreateSlimBuilder();
+        // The empty builder reads no environment, command line or appsettings (and so watches no file: one thread less,
+        // docs/threads.md): nothing but these options decides where the listener binds.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(_loggerFactory);
-        builder.WebHost.ConfigureKestrel(k =>
+        builder.Services.AddRoutingCore();
+        builder.Services.AddSingleton<IHostLifetime, Api.EmbeddedHostLifetime>();
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
             k.Listen(_address, _port);

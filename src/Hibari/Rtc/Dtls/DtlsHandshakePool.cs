@@ -5,8 +5,9 @@ namespace Hibari.Rtc.Dtls;
 /// <c>DtlsClientProtocol.Connect</c> block until the handshake ends, so each running handshake holds one of these
 /// threads; handshakes beyond <see cref="ThreadCount"/> wait in a queue (their <see cref="DtlsOptions.HandshakeTimeout"/>
 /// counts from <see cref="DtlsEndpoint.Start"/>, so the wait is part of it). After the handshake no thread belongs to a
-/// connection (docs/dtls.md). Threads are started on demand, up to <see cref="ThreadCount"/>, and live until
-/// <see cref="Dispose"/>.
+/// connection (docs/dtls.md). Threads are started on demand, up to <see cref="ThreadCount"/> alive at once, and end
+/// after <see cref="IdleTimeout"/> without work (or at <see cref="Dispose"/>): a node that is not taking connects keeps
+/// none of them.
 /// </summary>
 /// <remarks>
 /// Do not run both ends of one handshake on one pool that can fill up with clients: a client holds its thread while it
@@ -25,7 +26,7 @@ public sealed class DtlsHandshakePool : IDisposable
     private readonly string _name;
     private int _threads; // alive
     private int _threadsStarted; // ever
-    private int _idle;
+    private int _idle; // waiting in Work (counted until they hold the lock again)
     private int _running;
     private int _peakRunning;
     private long _completed;
@@ -33,13 +34,19 @@ public sealed class DtlsHandshakePool : IDisposable
 
     /// <param name="threadCount">How many handshakes run at once (1–1024).</param>
     /// <param name="name">Prefix of the threads' names ("DTLS handshake 3").</param>
-    public DtlsHandshakePool(int threadCount, string name = "DTLS handshake")
+    /// <param name="idleTimeout">How long a thread waits for work before it ends (default 10 s).</param>
+    public DtlsHandshakePool(int threadCount, string name = "DTLS handshake", TimeSpan? idleTimeout = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threadCount, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(threadCount, 1024);
         ThreadCount = threadCount;
         _name = name;
+        IdleTimeout = idleTimeout ?? TimeSpan.FromSeconds(10);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(IdleTimeout, TimeSpan.Zero);
     }
+
+    /// <summary>How long a thread waits for a job before it ends.</summary>
+    public TimeSpan IdleTimeout { get; }
 
     /// <summary>
     /// The pool server endpoints (the SFU's) use when their <see cref="DtlsOptions.HandshakePool"/> is null; created on
@@ -89,13 +96,19 @@ public sealed class DtlsHandshakePool : IDisposable
         }
     }
 
-    /// <summary>The most handshakes that run at once, and the most threads this pool ever starts.</summary>
+    /// <summary>The most handshakes that run at once, and the most threads alive at once.</summary>
     public int ThreadCount { get; }
 
-    /// <summary>Threads started so far (never more than <see cref="ThreadCount"/>).</summary>
+    /// <summary>Threads started so far (idle ones end, and later work starts new ones).</summary>
     public int ThreadsStarted
     {
         get { lock (_gate) return _threadsStarted; }
+    }
+
+    /// <summary>Threads alive now (never more than <see cref="ThreadCount"/>).</summary>
+    public int ThreadsAlive
+    {
+        get { lock (_gate) return _threads; }
     }
 
     /// <summary>Handshakes waiting for a thread.</summary>
@@ -129,12 +142,10 @@ public sealed class DtlsHandshakePool : IDisposable
         {
             if (_disposed) return false;
             _jobs.Enqueue(job);
-            if (_idle > 0)
-            {
-                _idle--; // this waiter is claimed: a second job before it wakes must not count on it
-                Monitor.Pulse(_gate);
-            }
-            else if (_threadsStarted < ThreadCount)
+            if (_idle > 0) Monitor.Pulse(_gate);
+            // More jobs waiting than idle threads to take them (a pulsed thread counts as idle until it holds the lock
+            // again, so a burst is not left to one waker): one more thread, up to the limit.
+            if (_jobs.Count > _idle && _threads < ThreadCount)
             {
                 _threads++;
                 _threadsStarted++;
@@ -160,7 +171,15 @@ public sealed class DtlsHandshakePool : IDisposable
                         return;
                     }
                     _idle++;
-                    Monitor.Wait(_gate); // the pulser took this thread out of _idle (after Dispose it no longer matters)
+                    var pulsed = Monitor.Wait(_gate, IdleTimeout);
+                    _idle--;
+                    // Idle for the whole timeout and still nothing to do: end. A job queued while this thread timed out
+                    // is seen here (the loop re-checks), so none is left without a thread.
+                    if (!pulsed && _jobs.Count == 0 && !_disposed)
+                    {
+                        _threads--;
+                        return;
+                    }
                 }
                 job = _jobs.Dequeue();
                 _running++;

@@ -148,4 +148,40 @@ public sealed class DtlsHandshakePoolTests(ITestOutputHelper output)
         Assert.Throws<InvalidOperationException>(() => DtlsHandshakePool.DefaultThreadCount = 3);
         Assert.Throws<ArgumentOutOfRangeException>(() => new DtlsHandshakePool(0));
     }
+
+    [Fact]
+    public async Task Idle_threads_end_after_the_idle_timeout_and_later_work_starts_new_ones()
+    {
+        using var pool = new DtlsHandshakePool(4, "test idle", TimeSpan.FromMilliseconds(200));
+        using var release = new ManualResetEventSlim();
+        var done = 0;
+        // A burst of four blocking jobs runs at once: each gets its own thread (none waits for a busy one).
+        for (var i = 0; i < 4; i++) Assert.True(pool.TryQueue(() => { release.Wait(DtlsPair.Patience); Interlocked.Increment(ref done); }));
+        await DtlsPair.Eventually(() => pool.Running == 4, "four jobs run at once");
+        Assert.Equal(4, pool.ThreadsAlive);
+        release.Set();
+        await DtlsPair.Eventually(() => Volatile.Read(ref done) == 4, "the jobs end");
+        await DtlsPair.Eventually(() => pool.ThreadsAlive == 0, "idle threads end");
+        // Work after that is still done, on a new thread.
+        using var ran = new ManualResetEventSlim();
+        Assert.True(pool.TryQueue(ran.Set));
+        Assert.True(ran.Wait(DtlsPair.Patience), "a job queued after the threads ended never ran");
+        Assert.True(pool.ThreadsStarted >= 5);
+        Assert.InRange(pool.ThreadsAlive, 0, 1);
+    }
+
+    [Fact]
+    public async Task Jobs_queued_while_threads_time_out_are_never_stranded()
+    {
+        // An idle timeout so short that threads keep ending while jobs arrive: every job must still run.
+        using var pool = new DtlsHandshakePool(2, "test race", TimeSpan.FromMilliseconds(1));
+        var ran = 0;
+        for (var round = 0; round < 200; round++)
+        {
+            Assert.True(pool.TryQueue(() => Interlocked.Increment(ref ran)));
+            if (round % 10 == 0) await Task.Delay(2);
+        }
+        await DtlsPair.Eventually(() => Volatile.Read(ref ran) == 200, "all 200 jobs ran");
+        Assert.InRange(pool.ThreadsAlive, 0, 2);
+    }
 }
