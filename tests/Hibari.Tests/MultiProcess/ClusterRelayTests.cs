@@ -86,6 +86,18 @@ public sealed class ClusterRelayTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(sentTo2 >= pub.PacketsSent / 2, $"n1 relayed only {sentTo2} of {pub.PacketsSent} packets to n2");
         Assert.True(sub2a.PacketsReceived + sub2b.PacketsReceived > sentTo2, "n2 fanned one relayed copy out to both of its subscribers");
         Assert.Equal(0, Long(await RelayStatsAsync(_n1, _n2), "total_send_failures"));
+        // D-31: with cluster_relay_udp on (the default) the RTP went in datagrams between the media workers (the first
+        // packets may take the link while a route is being confirmed), every datagram arrived and none was refused.
+        foreach (var peer in new[] { _n2, _n3 })
+        {
+            var sent = await RelayStatsAsync(_n1, peer);
+            var received = await RelayStatsAsync(peer, _n1);
+            output.WriteLine($"n1 → {peer.Name}: {sent?["rtp_transport"]}, {Long(sent, "total_sent_rtp_udp")} of {Long(sent, "total_sent_rtp")} RTP in datagrams");
+            Assert.Equal("udp", (string?)sent?["rtp_transport"]);
+            Assert.True(Long(sent, "total_sent_rtp_udp") > Long(sent, "total_sent_rtp") / 2, $"only {Long(sent, "total_sent_rtp_udp")} of {Long(sent, "total_sent_rtp")} went over UDP");
+            Assert.Equal(Long(sent, "total_sent_rtp_udp"), Long(received, "total_received_rtp_udp"));
+            Assert.Equal(0, Long(received, "total_refused_udp") + Long(received, "total_replayed_udp") + Long(received, "total_refused"));
+        }
         // n1's publisher got key-frame requests from the remote subscribers (PLI relayed back).
         Assert.True(pub.PliReceived > 0);
         AssertNodeTrafficStaysInTheClusterPortRange();
@@ -125,6 +137,52 @@ public sealed class ClusterRelayTests(ITestOutputHelper output) : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// D-31: a node with <c>cluster_relay_udp = false</c> offers no UDP in its Hellos, so its links carry RTP as before (over
+    /// TCP, both ways), while the other pairs still use datagrams; every packet arrives either way.
+    /// </summary>
+    [Fact]
+    public async Task With_cluster_relay_udp_off_on_one_node_its_relayed_media_stays_on_the_node_link_and_the_others_use_udp()
+    {
+        string[] common = ["default_cluster_affinity=false", "session_destroy_delay_ms=500"];
+        _n1 = _h.Add("n1", 1, settings: common);
+        _n2 = _h.Add("n2", 2, settings: [.. common, "cluster_relay_udp=false"]);
+        _n3 = _h.Add("n3", 3, settings: common);
+        await _h.StartAllAsync(_n1, _n2, _n3);
+        await ClusterHarness.InitClusterAsync(_n1, _n1, _n2, _n3);
+        foreach (var n in new[] { _n1, _n2, _n3 })
+            await _h.EventuallyAsync($"{n.Name} serves", async () =>
+                (await Signaling.ConnectAndWaitForCloseAsync(n, n.SignalingPort)).Reason == Signaling.Served, TimeSpan.FromSeconds(30));
+        const string ch = "relay-udp-off";
+        var pub = await ConnectAsync(_n1, ch, "sendonly");
+        var sub2 = await ConnectAsync(_n2, ch, "recvonly");
+        var sub3 = await ConnectAsync(_n3, ch, "recvonly");
+        using var stop = new CancellationTokenSource();
+        var publishing = pub.PublishAsync(500, 1000, stop.Token);
+        await _h.EventuallyAsync("both subscribers receive relayed packets",
+            () => Task.FromResult(sub2.PacketsReceived > 200 && sub3.PacketsReceived > 200), TimeSpan.FromSeconds(30));
+        await stop.CancelAsync();
+        await publishing.ContinueWith(_ => { });
+        await _h.EventuallyAsync("relay counters settle", async () =>
+        {
+            var to2 = await RelayStatsAsync(_n1, _n2);
+            var to3 = await RelayStatsAsync(_n1, _n3);
+            return Long(to2, "total_sent_rtp") > 0 && Long(to2, "total_sent_rtp") == Long(await RelayStatsAsync(_n2, _n1), "total_received_rtp")
+                && Long(to3, "total_sent_rtp") > 0 && Long(to3, "total_sent_rtp") == Long(await RelayStatsAsync(_n3, _n1), "total_received_rtp");
+        }, TimeSpan.FromSeconds(20));
+        var toTcp = await RelayStatsAsync(_n1, _n2);
+        var toUdp = await RelayStatsAsync(_n1, _n3);
+        output.WriteLine($"n1 → n2: {toTcp?.ToJsonString()}\nn1 → n3: {toUdp?.ToJsonString()}");
+        Assert.Equal("tcp", (string?)toTcp?["rtp_transport"]);
+        Assert.Equal(0, Long(toTcp, "total_sent_rtp_udp"));
+        Assert.Equal(0, Long(await RelayStatsAsync(_n2, _n1), "total_received_rtp_udp"));
+        Assert.Equal("tcp", (string?)(await RelayStatsAsync(_n2, _n1))?["rtp_transport"]);
+        Assert.Equal("udp", (string?)toUdp?["rtp_transport"]);
+        Assert.True(Long(toUdp, "total_sent_rtp_udp") > 0);
+        Assert.True(Long(toTcp, "total_sent_rtp") >= pub.PacketsSent / 2, $"n1 relayed only {Long(toTcp, "total_sent_rtp")} of {pub.PacketsSent} packets to n2");
+        foreach (var s in new[] { sub2, sub3 }) Assert.Equal(0, s.DecryptFailures);
+    }
+
     [Fact]
     public async Task A_session_on_one_node_sends_nothing_over_the_relay_C_RELAY_1()
     {
@@ -143,7 +201,8 @@ public sealed class ClusterRelayTests(ITestOutputHelper output) : IAsyncLifetime
             output.WriteLine($"n1 → {peer.Name}: {s?.ToJsonString()}");
             Assert.Equal(0, Long(s, "total_sent_rtp"));
             Assert.Equal(0, Long(s, "total_sent_messages"));
-            Assert.True(Long(s, "total_sent") <= 2, $"n1 sent {Long(s, "total_sent")} relay frames to {peer.Name}: only its Hello(s) were expected");
+            // Link set-up only: the Hello, the UdpEndpoint and the UdpConfirm answering the peer's probe(s) (one a second until answered).
+            Assert.True(Long(s, "total_sent") <= 5, $"n1 sent {Long(s, "total_sent")} relay frames to {peer.Name}: only link set-up frames were expected");
         }
     }
 
