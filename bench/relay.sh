@@ -44,7 +44,8 @@ def pct(p):
         seen += c
         if seen >= total * p / 100: return bound
 print(json.dumps({"hop_frames": total, "hop_latency_us_p50_bucket": pct(50), "hop_latency_us_p90_bucket": pct(90), "hop_latency_us_p99_bucket": pct(99),
-  "rtp_transport": b.get("rtp_transport"), "hop_rtp_udp": b.get("total_received_rtp_udp", 0) - a.get("total_received_rtp_udp", 0)}))' "$1" "$2"; }
+  "rtp_transport": b.get("rtp_transport"), "hop_rtp_udp": b.get("total_received_rtp_udp", 0) - a.get("total_received_rtp_udp", 0),
+  "hop_share_within_us": {str(bound): round(sum(counts[:i + 1]) / max(total, 1), 4) for i, bound in enumerate(bounds[:7])}}))' "$1" "$2"; }
 for rate in $RATES; do
   # One publisher sends at most ~4,000 packets/s at 30 frames/s (the load tool's pacing): more publishers for more.
   publishers=$(( (rate + 3999) / 4000 ))

@@ -380,6 +380,16 @@ public sealed class MediaWorker : IDisposable
         catch (ObjectDisposedException) { }
     }
 
+    /// <summary>
+    /// Owner thread: sends what the worker's batch holds now instead of at the end of the loop iteration (the relay does
+    /// so every few datagrams, so a relayed packet does not wait for a whole burst to be processed: D-31).
+    /// </summary>
+    public void FlushSends()
+    {
+        AssertOwner();
+        _send?.Flush();
+    }
+
     private bool Lookup(string localUfrag, out IceCredentials credentials)
     {
         if (_byUfrag.TryGetValue(localUfrag, out var e))

@@ -12,6 +12,8 @@ namespace Hibari.Cluster.Relay.Udp;
 /// </summary>
 internal sealed class RelayUdpSendRoute
 {
+    /// <summary>Relay datagrams a worker's batch holds at most before it is flushed early.</summary>
+    internal const int FlushEvery = 8;
     private readonly byte[] _key;
     private readonly Lane?[] _lanes = new Lane?[RelayDatagram.MaxLanes];
     private volatile bool _retired;
@@ -54,6 +56,16 @@ internal sealed class RelayUdpSendRoute
         var n = RelayDatagram.WriteRtp(lane.Buffer, lane.Auth, RouteId, (byte)worker.Index, ++lane.Sequence, sessionId16, ssrc, sentAtMicros, rtp);
         if (n == 0) return 0;
         worker.Send(lane.Buffer.AsSpan(0, n), Address);
+        // The batch goes out at the end of the worker's loop iteration, which under a burst (a video frame: ~100 packets)
+        // is a millisecond or more away: flush once FlushEvery relay datagrams wait in it (docs/benchmarks.md, D-31).
+        var calls = worker.SendSystemCalls;
+        if (calls != lane.FlushMark) { lane.FlushMark = calls; lane.Pending = 0; } // the worker flushed meanwhile
+        if (++lane.Pending >= FlushEvery)
+        {
+            worker.FlushSends();
+            lane.Pending = 0;
+            lane.FlushMark = worker.SendSystemCalls;
+        }
         return n;
     }
 
@@ -108,5 +120,7 @@ internal sealed class RelayUdpSendRoute
         public readonly RelayDatagramAuth Auth = new(key);
         public readonly byte[] Buffer = new byte[RelayDatagram.MaxDatagramBytes];
         public ulong Sequence;
+        public int Pending;
+        public long FlushMark;
     }
 }
