@@ -32,6 +32,8 @@ internal sealed class RelayPeer(string name)
     public volatile Udp.RelayUdpSendRoute? UdpSend;
     /// <summary>The way in this node announced to the peer (its datagrams to us).</summary>
     public volatile Udp.RelayUdpReceiveRoute? UdpReceive;
+    /// <summary>The peer's UdpEndpoint, kept when it arrived before this node's media workers ran (applied by the reconcile loop).</summary>
+    public volatile RelayUdpEndpoint? UdpPendingEndpoint;
     /// <summary>A UdpEndpoint is owed to the peer (its Hello offered UDP; sent as soon as this node's workers run).</summary>
     public volatile bool UdpAnnounceWanted;
     /// <summary>Serialises announcing and retiring routes (link reader, reconcile loop, link down).</summary>

@@ -66,7 +66,7 @@ internal sealed class RelayUdp : IRelayUdpTarget
         if (address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any)) address = _hostAddress ?? address;
         var receiver = new RelayUdpReceiver(this, worker);
         worker.SetDatagramHandler(RelayDatagram.Marker, receiver);
-        _workers = workers;
+        Volatile.Write(ref _workers, workers);
         Volatile.Write(ref _receiver, receiver);
         if (address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any))
         {
@@ -84,6 +84,7 @@ internal sealed class RelayUdp : IRelayUdpTarget
     public void OnHello(RelayPeer p)
     {
         if (!Enabled) return;
+        p.UdpPendingEndpoint = null; // a new link: its own UdpEndpoint follows this Hello
         if ((p.Shared & RelayCapabilities.UdpMedia) == 0)
         {
             lock (p.UdpGate)
@@ -144,7 +145,11 @@ internal sealed class RelayUdp : IRelayUdpTarget
     public void OnEndpoint(RelayPeer p, RelayUdpEndpoint e)
     {
         if (!Enabled || (p.Shared & RelayCapabilities.UdpMedia) == 0) return; // not offered by us: ignored
-        if (_workers is not { } workers) return; // not serving media yet: the link carries RTP (the peer re-announces on a new link)
+        if (Volatile.Read(ref _workers) is not { } workers)
+        {
+            p.UdpPendingEndpoint = e; // links come up before the media workers: applied once they run (Reconcile)
+            return;
+        }
         var local = workers[0].LocalEndPoint.AddressFamily;
         if (e.Address.AddressFamily != local)
         {
@@ -193,6 +198,11 @@ internal sealed class RelayUdp : IRelayUdpTarget
     {
         if (!Enabled) return;
         if (p.UdpAnnounceWanted) TryAnnounce(p);
+        if (p.UdpPendingEndpoint is { } pending && Volatile.Read(ref _workers) is not null)
+        {
+            p.UdpPendingEndpoint = null;
+            OnEndpoint(p, pending);
+        }
         if (p.UdpSend is { Confirmed: false, Retired: false } route && _workers is { } workers)
         {
             Probe(route, workers);
@@ -211,6 +221,7 @@ internal sealed class RelayUdp : IRelayUdpTarget
         lock (p.UdpGate)
         {
             p.UdpAnnounceWanted = false;
+            p.UdpPendingEndpoint = null;
             CloseReceive(p);
             RetireSend(p);
         }
