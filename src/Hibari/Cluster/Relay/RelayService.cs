@@ -25,7 +25,9 @@ namespace Hibari.Cluster.Relay;
 /// Frames: docs/relay-frames.md; versions are negotiated per link by Hello. Threads (docs/threads.md): frames arrive on
 /// node-link reader threads, which only decode: a Hello sets the link's version there, relayed RTP goes through a ring to
 /// the worker that owns the track, every other frame is applied on the SFU's control context in arrival order (a dead
-/// link's clean-up is queued behind them). The reconcile loop runs on the pool, local packets and messages come from
+/// link's clean-up is queued behind them). With UDP on both sides (docs/decisions.md D-31, <see cref="Udp.RelayUdp"/>)
+/// relayed RTP leaves from the publication's worker in datagrams and arrives on media worker 0, which hands it on the
+/// same way; the link then carries only control frames. The reconcile loop runs on the pool, local packets and messages come from
 /// media workers; the service's own state is concurrent maps and atomics.
 /// </summary>
 internal sealed class RelayService : IMessageRelay, IAsyncDisposable
