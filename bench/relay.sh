@@ -6,25 +6,27 @@
 # against the local run (one local subscriber). Prints one JSON line per run.
 #   bench/relay.sh                       # rates (packets/s) 1000 10000 50000, 10 s each, 1000-byte packets
 #   RATES="1000" DURATION=5 bench/relay.sh
+#   RELAY_UDP=true bench/relay.sh        # relayed RTP in UDP datagrams between the media workers instead of the TCP node link (cluster_relay_udp, D-31)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RATES=${RATES:-"1000 10000 50000"}
 DURATION=${DURATION:-10}
 SIZE=${SIZE:-1000}
+RELAY_UDP=${RELAY_UDP:-false}
 source bench/lib.sh
 bench_init
 for n in "n1 127.0.0.1" "n2 127.0.0.2"; do
   set -- $n
   start_node "$1" "$2" 39120 39121 39122 --set license_max_connections=5000 --set cluster=true --set cluster_secret=bench-secret \
     --set node_name="$1@$2" --set default_cluster_affinity=false --set external_signaling_url="ws://$2:39121/signaling" \
-    --set external_api_url="http://$2:39120/"
+    --set external_api_url="http://$2:39120/" --set cluster_relay_udp="$RELAY_UDP"
   wait_api "$2" 39120
 done
 curl -s -X POST -H 'x-sora-target: Sora_20221221.InitCluster' -d '{"node_name_list":["n1@127.0.0.1","n2@127.0.0.2"]}' http://127.0.0.1:39120/ >/dev/null
 for ip in 127.0.0.1 127.0.0.2; do
   for _ in $(seq 300); do curl -s "http://$ip:39120/metrics" | grep -q '^hibari_available 1' && break; sleep 0.1; done
 done
-stamp "nproc $(nproc)"
+stamp "nproc $(nproc) cluster_relay_udp=$RELAY_UDP"
 load() { dotnet tools/Hibari.Load/bin/Release/net10.0/Hibari.Load.dll --url ws://127.0.0.1:39121/signaling --subscribers 1 \
   --packet-size "$SIZE" --duration "$DURATION" --server-pid "${BENCH_PIDS[0]}" --subscriber-pid "${BENCH_PIDS[1]}" "$@" | tail -1; }
 # n2's view of the link from n1: the histogram of frame send time → arrival (µs), as GetStatsReport gives it.
@@ -41,7 +43,9 @@ def pct(p):
     for c, bound in zip(counts, bounds):
         seen += c
         if seen >= total * p / 100: return bound
-print(json.dumps({"hop_frames": total, "hop_latency_us_p50_bucket": pct(50), "hop_latency_us_p90_bucket": pct(90), "hop_latency_us_p99_bucket": pct(99)}))' "$1" "$2"; }
+print(json.dumps({"hop_frames": total, "hop_latency_us_p50_bucket": pct(50), "hop_latency_us_p90_bucket": pct(90), "hop_latency_us_p99_bucket": pct(99),
+  "rtp_transport": b.get("rtp_transport"), "hop_rtp_udp": b.get("total_received_rtp_udp", 0) - a.get("total_received_rtp_udp", 0),
+  "hop_share_within_us": {str(bound): round(sum(counts[:i + 1]) / max(total, 1), 4) for i, bound in enumerate(bounds[:7])}}))' "$1" "$2"; }
 for rate in $RATES; do
   # One publisher sends at most ~4,000 packets/s at 30 frames/s (the load tool's pacing): more publishers for more.
   publishers=$(( (rate + 3999) / 4000 ))

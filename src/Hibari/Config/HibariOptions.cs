@@ -22,6 +22,11 @@ public sealed record HibariOptions
     public string? ExternalApiUrl { get; init; }
     /// <summary>`cluster_relay` (true). C-CONF-5.</summary>
     public bool ClusterRelay { get; init; } = true;
+    /// <summary>
+    /// `cluster_relay_udp` (false): relayed RTP goes between the nodes' media workers in authenticated UDP datagrams when
+    /// both nodes turn it on (false: it stays on the TCP node link in the cluster port range, C-RELAY-5). docs/decisions.md D-31.
+    /// </summary>
+    public bool ClusterRelayUdp { get; init; }
     /// <summary>`default_cluster_affinity` (true). C-CONF-6.</summary>
     public bool DefaultClusterAffinity { get; init; } = true;
     /// <summary>`cluster_affinity_threshold` (20). C-CONF-7.</summary>

@@ -36,7 +36,7 @@ public sealed class HibariNode : IAsyncDisposable
         Sfu = new SfuEngine(options, () => api!.Mode, loggerFactory, sessions: store);
         // Relay (C-CONF-5): only in a cluster whose licence allows it.
         if (options.Cluster && options.ClusterRelay && options.MaxNodesLicence)
-            Relay = new RelayService(Cluster, Sessions, Sfu, loggerFactory.CreateLogger("Hibari.Relay"));
+            Relay = new RelayService(Cluster, Sessions, Sfu, loggerFactory.CreateLogger("Hibari.Relay"), options);
         _nodeApi = api = new NodeApi(options, Cluster, Sessions, Counters) { Sfu = Sfu, Webhooks = Webhooks, Relay = Relay };
         WireEvents();
         Cluster.LocalLoad = () => new Cluster.Load.LoadReport(Sfu.ConnectionCount, Sfu.ChannelConnectionCounts());
@@ -202,6 +202,17 @@ public sealed class HibariNode : IAsyncDisposable
             PerPeer("hibari_cluster_relay_refused_total", "Relay frames from the peer refused as malformed.", p => Interlocked.Read(ref p.Refused));
             PerPeer("hibari_cluster_relay_latency_us_p50", "One-way relay latency from the peer: p50 bucket bound (us).", p => p.Latency.Percentile(50));
             PerPeer("hibari_cluster_relay_latency_us_p99", "One-way relay latency from the peer: p99 bucket bound (us).", p => p.Latency.Percentile(99));
+            PerPeer("hibari_cluster_relay_udp_rtp_sent_total", "RTP packets relayed to the peer in UDP datagrams (D-31).", p => Interlocked.Read(ref p.UdpRtpSent));
+            PerPeer("hibari_cluster_relay_udp_rtp_received_total", "RTP packets relayed from the peer in UDP datagrams.", p => Interlocked.Read(ref p.UdpRtpReceived));
+            PerPeer("hibari_cluster_relay_udp_refused_total", "Datagrams on the peer's route refused: bad tag.", p => Interlocked.Read(ref p.UdpRefused));
+            PerPeer("hibari_cluster_relay_udp_replayed_total", "Datagrams on the peer's route refused: replayed or too old.", p => Interlocked.Read(ref p.UdpReplayed));
+            PerPeer("hibari_cluster_relay_udp_active", "1 when RTP to the peer goes in UDP datagrams (route confirmed).", p => p.RtpTransport == "udp" ? 1 : 0);
+            if (Relay?.Udp.Receiver is { } udp)
+            {
+                Gauge("hibari_cluster_relay_udp_malformed_total", udp.Malformed, "Relay datagrams refused as malformed (no route known).");
+                Gauge("hibari_cluster_relay_udp_unknown_route_total", udp.UnknownRoute, "Relay datagrams for a route this node did not give (or took back).");
+                Gauge("hibari_cluster_relay_udp_ring_dropped_total", udp.Rings.Dropped, "Relayed datagrams dropped: the ring to the owning worker was full.");
+            }
         }
         return sb.ToString();
     }

@@ -125,6 +125,11 @@ internal sealed class NodeApi(HibariOptions options, ClusterService cluster, Ses
             LatencyBucketsUs = LatencyHistogram.Bounds.Select(b => b == long.MaxValue ? -1 : b).ToArray(),
             LatencyBucketCounts = p.Latency.Counts,
             Version = p.Version,
+            RtpTransport = p.RtpTransport,
+            TotalSentRtpUdp = Interlocked.Read(ref p.UdpRtpSent),
+            TotalReceivedRtpUdp = Interlocked.Read(ref p.UdpRtpReceived),
+            TotalRefusedUdp = Interlocked.Read(ref p.UdpRefused),
+            TotalReplayedUdp = Interlocked.Read(ref p.UdpReplayed),
         }).ToArray(),
         Cluster = options.Cluster
             ? new ClusterStatsBody { RaftState = cluster.RaftStateName, RaftTerm = cluster.RaftTerm, RaftCommitIndex = cluster.RaftCommitIndex }

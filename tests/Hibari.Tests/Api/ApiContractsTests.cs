@@ -111,7 +111,8 @@ public sealed class ApiContractsTests
         // Sora's fields (as sora_exporter reads them) first, then Hibari's own.
         Assert.StartsWith("""{"node_name":"n1","total_received_byte_size":11,"total_sent_byte_size":12,"total_received":13,"total_sent":14,""", entry);
         foreach (var name in new[] { "total_sent_rtp", "total_received_rtp", "total_sent_messages", "total_received_messages", "total_send_failures",
-            "total_refused", "latency_us_p50", "latency_us_p99", "latency_buckets_us", "latency_bucket_counts", "version" })
+            "total_refused", "latency_us_p50", "latency_us_p99", "latency_buckets_us", "latency_bucket_counts", "version",
+            "rtp_transport", "total_sent_rtp_udp", "total_received_rtp_udp", "total_refused_udp", "total_replayed_udp" })
             Assert.Contains($"\"{name}\":", entry);
     }
 

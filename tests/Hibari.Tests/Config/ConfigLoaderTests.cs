@@ -55,6 +55,7 @@ public class ConfigLoaderTests
         Assert.False(o.Cluster);
         Assert.Null(o.NodeName);
         Assert.True(o.ClusterRelay);
+        Assert.False(o.ClusterRelayUdp);
         Assert.True(o.DefaultClusterAffinity);
         Assert.Equal(20, o.ClusterAffinityThreshold);
         Assert.Equal((49010, 49020), (o.ClusterListenMinPort, o.ClusterListenMaxPort));
@@ -64,6 +65,16 @@ public class ConfigLoaderTests
         Assert.Equal("info", o.LogLevel);
         Assert.Equal(LicenseType.MaxNodes, o.LicenseType);
         Assert.Equal("2099-12", o.LicenseExpiredAt);
+    }
+
+    [Fact]
+    public void Cluster_relay_udp_defaults_to_false_and_true_turns_it_on_in_a_file_or_an_override()
+    {
+        Assert.False(Load(ClusterConfWithout("cluster_relay_udp")).ClusterRelayUdp);
+        Assert.True(Load(ClusterConfWithout("cluster_relay_udp") + "\ncluster_relay_udp = true\n").ClusterRelayUdp);
+        Assert.False(Load(ClusterConfWithout("cluster_relay_udp") + "\ncluster_relay_udp = false\n").ClusterRelayUdp);
+        Assert.True(Load(ClusterConfWithout("cluster_relay_udp"), ("cluster_relay_udp", "TRUE")).ClusterRelayUdp);
+        Assert.False(Load(null, ("cluster_relay_udp", "false")).ClusterRelayUdp);
     }
 
     [Theory]
@@ -113,7 +124,7 @@ public class ConfigLoaderTests
     public static TheoryData<string, string> NonDefaultValues => new()
     {
         { "cluster", "TRUE" }, { "node_name", "n_1@node.example.com" }, { "external_signaling_url", "ws://192.0.2.5:5000/signaling" },
-        { "external_api_url", "http://192.0.2.5:3000/" }, { "cluster_relay", "false" }, { "default_cluster_affinity", "False" },
+        { "external_api_url", "http://192.0.2.5:3000/" }, { "cluster_relay", "false" }, { "cluster_relay_udp", "true" }, { "default_cluster_affinity", "False" },
         { "cluster_affinity_threshold", "1" }, { "cluster_listen_min_port", "40000" }, { "cluster_listen_max_port", "60000" },
         { "cluster_temporary_node", "true" }, { "cluster_secret", "12345678" }, { "listen_address", "::1" },
         { "api_port", "3001" }, { "signaling_port", "5001" }, { "rtc_udp_port", "3000" }, { "data_dir", "/var/lib/hibari" },
@@ -381,6 +392,7 @@ public class ConfigLoaderTests
     [Theory]
     [InlineData("cluster", "yes")]
     [InlineData("cluster_relay", "1")]
+    [InlineData("cluster_relay_udp", "off")]
     [InlineData("default_cluster_affinity", "")]
     [InlineData("cluster_temporary_node", "truee")]
     public void Boolean_other_than_true_or_false_is_rejected(string key, string value) =>

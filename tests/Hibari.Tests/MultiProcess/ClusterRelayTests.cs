@@ -86,6 +86,14 @@ public sealed class ClusterRelayTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(sentTo2 >= pub.PacketsSent / 2, $"n1 relayed only {sentTo2} of {pub.PacketsSent} packets to n2");
         Assert.True(sub2a.PacketsReceived + sub2b.PacketsReceived > sentTo2, "n2 fanned one relayed copy out to both of its subscribers");
         Assert.Equal(0, Long(await RelayStatsAsync(_n1, _n2), "total_send_failures"));
+        // C-RELAY-5, D-31: by default (cluster_relay_udp = false) the RTP rode the node links, none went in datagrams.
+        foreach (var peer in new[] { _n2, _n3 })
+        {
+            var sent = await RelayStatsAsync(_n1, peer);
+            Assert.Equal("tcp", (string?)sent?["rtp_transport"]);
+            Assert.Equal(0, Long(sent, "total_sent_rtp_udp"));
+            Assert.Equal(0, Long(await RelayStatsAsync(peer, _n1), "total_received_rtp_udp"));
+        }
         // n1's publisher got key-frame requests from the remote subscribers (PLI relayed back).
         Assert.True(pub.PliReceived > 0);
         AssertNodeTrafficStaysInTheClusterPortRange();
@@ -125,6 +133,58 @@ public sealed class ClusterRelayTests(ITestOutputHelper output) : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// D-31: nodes with <c>cluster_relay_udp = true</c> carry relayed RTP between them in datagrams (every datagram arrives,
+    /// none refused); a node without it (the default) offers no UDP in its Hellos, so its links carry RTP as before (over
+    /// TCP, both ways); every packet arrives either way.
+    /// </summary>
+    [Fact]
+    public async Task With_cluster_relay_udp_on_two_nodes_their_relayed_media_goes_in_datagrams_and_a_node_without_it_stays_on_the_node_link()
+    {
+        string[] common = ["default_cluster_affinity=false", "session_destroy_delay_ms=500"];
+        _n1 = _h.Add("n1", 1, settings: [.. common, "cluster_relay_udp=true"]);
+        _n2 = _h.Add("n2", 2, settings: common);
+        _n3 = _h.Add("n3", 3, settings: [.. common, "cluster_relay_udp=true"]);
+        await _h.StartAllAsync(_n1, _n2, _n3);
+        await ClusterHarness.InitClusterAsync(_n1, _n1, _n2, _n3);
+        foreach (var n in new[] { _n1, _n2, _n3 })
+            await _h.EventuallyAsync($"{n.Name} serves", async () =>
+                (await Signaling.ConnectAndWaitForCloseAsync(n, n.SignalingPort)).Reason == Signaling.Served, TimeSpan.FromSeconds(30));
+        const string ch = "relay-udp-off";
+        var pub = await ConnectAsync(_n1, ch, "sendonly");
+        var sub2 = await ConnectAsync(_n2, ch, "recvonly");
+        var sub3 = await ConnectAsync(_n3, ch, "recvonly");
+        using var stop = new CancellationTokenSource();
+        var publishing = pub.PublishAsync(500, 1000, stop.Token);
+        await _h.EventuallyAsync("both subscribers receive relayed packets",
+            () => Task.FromResult(sub2.PacketsReceived > 200 && sub3.PacketsReceived > 200), TimeSpan.FromSeconds(30));
+        await stop.CancelAsync();
+        await publishing.ContinueWith(_ => { });
+        await _h.EventuallyAsync("relay counters settle", async () =>
+        {
+            var to2 = await RelayStatsAsync(_n1, _n2);
+            var to3 = await RelayStatsAsync(_n1, _n3);
+            return Long(to2, "total_sent_rtp") > 0 && Long(to2, "total_sent_rtp") == Long(await RelayStatsAsync(_n2, _n1), "total_received_rtp")
+                && Long(to3, "total_sent_rtp") > 0 && Long(to3, "total_sent_rtp") == Long(await RelayStatsAsync(_n3, _n1), "total_received_rtp");
+        }, TimeSpan.FromSeconds(20));
+        var toTcp = await RelayStatsAsync(_n1, _n2);
+        var toUdp = await RelayStatsAsync(_n1, _n3);
+        output.WriteLine($"n1 → n2: {toTcp?.ToJsonString()}\nn1 → n3: {toUdp?.ToJsonString()}");
+        Assert.Equal("tcp", (string?)toTcp?["rtp_transport"]);
+        Assert.Equal(0, Long(toTcp, "total_sent_rtp_udp"));
+        Assert.Equal(0, Long(await RelayStatsAsync(_n2, _n1), "total_received_rtp_udp"));
+        Assert.Equal("tcp", (string?)(await RelayStatsAsync(_n2, _n1))?["rtp_transport"]);
+        Assert.Equal("udp", (string?)toUdp?["rtp_transport"]);
+        // The first packets may take the link while the route is being confirmed; then datagrams, all of them arriving.
+        Assert.True(Long(toUdp, "total_sent_rtp_udp") > Long(toUdp, "total_sent_rtp") / 2,
+            $"only {Long(toUdp, "total_sent_rtp_udp")} of {Long(toUdp, "total_sent_rtp")} went over UDP");
+        var atUdp = await RelayStatsAsync(_n3, _n1);
+        Assert.Equal(Long(toUdp, "total_sent_rtp_udp"), Long(atUdp, "total_received_rtp_udp"));
+        Assert.Equal(0, Long(atUdp, "total_refused_udp") + Long(atUdp, "total_replayed_udp") + Long(atUdp, "total_refused"));
+        Assert.True(Long(toTcp, "total_sent_rtp") >= pub.PacketsSent / 2, $"n1 relayed only {Long(toTcp, "total_sent_rtp")} of {pub.PacketsSent} packets to n2");
+        foreach (var s in new[] { sub2, sub3 }) Assert.Equal(0, s.DecryptFailures);
+    }
+
     [Fact]
     public async Task A_session_on_one_node_sends_nothing_over_the_relay_C_RELAY_1()
     {
@@ -143,7 +203,8 @@ public sealed class ClusterRelayTests(ITestOutputHelper output) : IAsyncLifetime
             output.WriteLine($"n1 → {peer.Name}: {s?.ToJsonString()}");
             Assert.Equal(0, Long(s, "total_sent_rtp"));
             Assert.Equal(0, Long(s, "total_sent_messages"));
-            Assert.True(Long(s, "total_sent") <= 2, $"n1 sent {Long(s, "total_sent")} relay frames to {peer.Name}: only its Hello(s) were expected");
+            // Link set-up only: the Hello, the UdpEndpoint and the UdpConfirm answering the peer's probe(s) (one a second until answered).
+            Assert.True(Long(s, "total_sent") <= 5, $"n1 sent {Long(s, "total_sent")} relay frames to {peer.Name}: only link set-up frames were expected");
         }
     }
 

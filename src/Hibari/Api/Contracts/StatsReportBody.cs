@@ -77,4 +77,14 @@ public sealed record ClusterRelayStatsBody
     public long[] LatencyBucketCounts { get; init; } = [];
     /// <summary>Hibari: the relay version negotiated with the peer (null: no Hello yet, or no common version).</summary>
     public byte? Version { get; init; }
+    /// <summary>
+    /// Hibari (docs/decisions.md D-31): how RTP goes to the peer — `udp`, `udp-probing` (announced, not confirmed yet: on the
+    /// link meanwhile) or `tcp`; RTP packets sent and received in UDP datagrams (also in total_sent_rtp / total_received_rtp);
+    /// datagrams of the peer refused for a bad tag, and as replayed or too old.
+    /// </summary>
+    public string RtpTransport { get; init; } = "tcp";
+    public long TotalSentRtpUdp { get; init; }
+    public long TotalReceivedRtpUdp { get; init; }
+    public long TotalRefusedUdp { get; init; }
+    public long TotalReplayedUdp { get; init; }
 }

@@ -26,4 +26,23 @@ internal sealed class RelayPeer(string name)
     public LatencyHistogram Latency { get; } = new();
     /// <summary>Relayed RTP from this peer on its way to the media workers that own the tracks (the link reader produces).</summary>
     public Rtc.Transport.ExternalRings Rings { get; } = new();
+
+    // --- RTP over UDP (docs/decisions.md D-31; Udp/RelayUdp.cs) ---
+    /// <summary>Where RTP to this peer goes over UDP (its UdpEndpoint); used once confirmed. Null: over the node link.</summary>
+    public volatile Udp.RelayUdpSendRoute? UdpSend;
+    /// <summary>The way in this node announced to the peer (its datagrams to us).</summary>
+    public volatile Udp.RelayUdpReceiveRoute? UdpReceive;
+    /// <summary>The peer's UdpEndpoint, kept when it arrived before this node's media workers ran (applied by the reconcile loop).</summary>
+    public volatile RelayUdpEndpoint? UdpPendingEndpoint;
+    /// <summary>A UdpEndpoint is owed to the peer (its Hello offered UDP; sent as soon as this node's workers run).</summary>
+    public volatile bool UdpAnnounceWanted;
+    /// <summary>Serialises announcing and retiring routes (link reader, reconcile loop, link down).</summary>
+    public readonly Lock UdpGate = new();
+    /// <summary>RTP packets sent / received in datagrams (also counted in RtpSent / RtpReceived and the frame totals).</summary>
+    public long UdpRtpSent, UdpRtpReceived;
+    /// <summary>Datagrams of this peer's route refused: a bad tag (forged, corrupted, another key), or replayed/too old.</summary>
+    public long UdpRefused, UdpReplayed;
+
+    /// <summary>How RTP goes to this peer now: "udp" (confirmed route), "udp-probing" (route not confirmed yet: the link), "tcp".</summary>
+    public string RtpTransport => UdpSend is { } r ? (r.Confirmed ? "udp" : "udp-probing") : "tcp";
 }

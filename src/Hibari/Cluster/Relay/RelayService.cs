@@ -25,14 +25,16 @@ namespace Hibari.Cluster.Relay;
 /// Frames: docs/relay-frames.md; versions are negotiated per link by Hello. Threads (docs/threads.md): frames arrive on
 /// node-link reader threads, which only decode: a Hello sets the link's version there, relayed RTP goes through a ring to
 /// the worker that owns the track, every other frame is applied on the SFU's control context in arrival order (a dead
-/// link's clean-up is queued behind them). The reconcile loop runs on the pool, local packets and messages come from
+/// link's clean-up is queued behind them). With UDP on both sides (docs/decisions.md D-31, <see cref="Udp.RelayUdp"/>)
+/// relayed RTP leaves from the publication's worker in datagrams and arrives on media worker 0, which hands it on the
+/// same way; the link then carries only control frames. The reconcile loop runs on the pool, local packets and messages come from
 /// media workers; the service's own state is concurrent maps and atomics.
 /// </summary>
 internal sealed class RelayService : IMessageRelay, IAsyncDisposable
 {
     private static readonly TimeSpan ReconcileInterval = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan JoinRetry = TimeSpan.FromSeconds(1);
-    private const RelayCapabilities Capabilities = RelayCapabilities.Media | RelayCapabilities.Messages | RelayCapabilities.Signaling
+    private const RelayCapabilities BaseCapabilities = RelayCapabilities.Media | RelayCapabilities.Messages | RelayCapabilities.Signaling
         | RelayCapabilities.SenderReports;
 
     private readonly ClusterService _cluster;
@@ -42,14 +44,21 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
     private readonly ConcurrentDictionary<string, RelayPeer> _peers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, RelayedSession> _sessions = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
+    private readonly Udp.RelayUdp _udp;
     private Task? _loop;
 
-    public RelayService(ClusterService cluster, SessionDirectory directory, SfuEngine sfu, ILogger log)
+    public RelayService(ClusterService cluster, SessionDirectory directory, SfuEngine sfu, ILogger log, Config.HibariOptions? options = null)
     {
         _cluster = cluster;
         _directory = directory;
         _sfu = sfu;
         _log = log;
+        options ??= new Config.HibariOptions();
+        // Relayed RTP over UDP between media workers (D-31): announced with worker 0's address, or node_name's host when
+        // the workers listen on a wildcard address.
+        _udp = new Udp.RelayUdp(this, sfu, cluster.NodeName, options.ClusterSecret ?? "", options.ClusterRelayUdp,
+            System.Net.IPAddress.TryParse(options.NodeHost, out var host) ? host : null, log);
+        Capabilities = BaseCapabilities | (_udp.Enabled ? RelayCapabilities.UdpMedia : 0);
         cluster.RelayFrame += OnFrame;
         cluster.PeerUp += OnPeerUp;
         cluster.PeerDown += OnPeerDown;
@@ -60,7 +69,18 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
         sfu.MessageRelay = this;
     }
 
-    public void Start() => _loop = Task.Run(() => LoopAsync(_stop.Token));
+    /// <summary>After the SFU started (its media workers run): the reconcile loop, and worker 0 takes relay datagrams.</summary>
+    public void Start()
+    {
+        _udp.Start(_sfu.Workers);
+        _loop = Task.Run(() => LoopAsync(_stop.Token));
+    }
+
+    /// <summary>What this node offers in its Hellos.</summary>
+    private RelayCapabilities Capabilities { get; }
+
+    /// <summary>Relayed RTP over UDP (D-31): the announced endpoint and the receiver's node-wide counters.</summary>
+    internal Udp.RelayUdp Udp => _udp;
 
     /// <summary>Per peer node: the negotiated version and the counters GetStatsReport and /metrics show.</summary>
     public IReadOnlyCollection<RelayPeer> Peers => _peers.Values.ToList();
@@ -81,6 +101,7 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
         var p = Peer(peer);
         p.Version = null;
         p.HelloSent = false;
+        _udp.OnPeerDown(p);
         // Behind whatever this peer's frames already queued on the control context, so none of them re-adds what goes here.
         _sfu.PostControl(() =>
         {
@@ -116,12 +137,27 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
     }
 
     /// <summary>
-    /// One relayed RTP packet to <paramref name="p"/> (a media worker's thread): the relay frame is written once, straight
-    /// into the link's pooled send buffer — no array, no closure per packet (docs/relay-frames.md, "Rtp").
+    /// One relayed RTP packet to <paramref name="p"/> on <paramref name="worker"/>'s thread (the publication's): in a
+    /// datagram into the worker's send batch when the peer's UDP route is confirmed (D-31), otherwise as a relay frame
+    /// written once, straight into the link's pooled send buffer — no array, no closure per packet either way
+    /// (docs/relay-frames.md, "Rtp" and "Relay RTP datagrams").
     /// </summary>
-    internal bool SendRtp(RelayPeer p, ReadOnlySpan<byte> sessionId16, uint ssrc, long sentAtMicros, ReadOnlySpan<byte> rtp, byte version)
+    internal bool SendRtp(RelayPeer p, Rtc.Transport.MediaWorker? worker, ReadOnlySpan<byte> sessionId16, uint ssrc, long sentAtMicros,
+        ReadOnlySpan<byte> rtp, byte version)
     {
         if (rtp.Length < RelayFrames.MinRtpBytes || rtp[0] >> 6 != 2 || rtp.Length > RelayFrames.MaxRtpBytes) return false;
+        if (worker is not null && p.UdpSend is { Confirmed: true } udp)
+        {
+            var sent = udp.TrySendRtp(worker, sessionId16, ssrc, sentAtMicros, rtp);
+            if (sent > 0)
+            {
+                Interlocked.Increment(ref p.FramesSent);
+                Interlocked.Add(ref p.BytesSent, sent);
+                Interlocked.Increment(ref p.RtpSent);
+                Interlocked.Increment(ref p.UdpRtpSent);
+                return true;
+            }
+        }
         var state = new RtpWrite(sessionId16, ssrc, sentAtMicros, rtp, version);
         var length = RelayFrames.RtpOverhead + rtp.Length;
         if (!_cluster.SendRelay(p.Name, length, ref state, static (Span<byte> body, scoped ref RtpWrite w) =>
@@ -167,6 +203,7 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
             var p = Peer(peer);
             if (!p.HelloSent) SendHello(p);
         }
+        foreach (var p in _peers.Values) _udp.Reconcile(p);
         foreach (var s in _sessions.Values) JoinOwners(s);
     }
 
@@ -273,6 +310,9 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
         if (frame is not RelayHello && p.Version is null) { Refuse(p, "frame before the Hello"); return; }
         if (frame!.SentAtMicros > 0) p.Latency.Add(RelayProtocol.NowMicros() - frame.SentAtMicros);
         if (frame is RelayHello hello) { OnHello(p, hello); return; }
+        // UDP routes are relay state, not SFU topology: set here, in link order (D-31).
+        if (frame is RelayUdpEndpoint endpoint) { _udp.OnEndpoint(p, endpoint); return; }
+        if (frame is RelayUdpConfirm confirm) { _udp.OnConfirm(p, confirm); return; }
         // The link reader only decodes: what the frame changes happens on the SFU's control context, in arrival order
         // (docs/threads.md), so a slow negotiation never holds up the relayed RTP behind it on this link.
         _sfu.PostControl(() =>
@@ -298,6 +338,7 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
         else
             _log.LogInformation("Relay with {Peer}: version {Version}", p.Name, p.Version);
         if (!p.HelloSent) SendHello(p);
+        if (p.Version is not null) _udp.OnHello(p); // after our Hello: the peer reads the UdpEndpoint with the link's version
     }
 
     /// <summary>Control context: a decoded control frame of a peer changes the SFU's topology.</summary>

@@ -79,7 +79,7 @@ internal sealed class RelayedSession(RelayService relay, string channelId, strin
                 if (!relay.SendFrame(p, up)) continue;
                 _announcedTracks[(peer, publication.TrackId)] = publication.Ssrc;
             }
-            relay.SendRtp(p, _id16, publication.Ssrc, now, packet, v);
+            relay.SendRtp(p, publication.Worker, _id16, publication.Ssrc, now, packet, v);
         }
     }
 

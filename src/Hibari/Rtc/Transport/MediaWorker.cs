@@ -31,6 +31,16 @@ public interface IMediaPeer
     void OnConsentExpired();
 }
 
+/// <summary>
+/// Datagrams of one first byte outside the RFC 7983 ranges the worker demultiplexes itself (STUN 0–3, DTLS 20–63,
+/// RTP/RTCP 128–191), e.g. the relay's node-to-node datagrams (docs/relay-frames.md, "Relay RTP datagrams"). Called on
+/// the worker's thread with the receive buffer; must not throw.
+/// </summary>
+public interface IWorkerDatagramHandler
+{
+    void OnDatagram(Span<byte> datagram, SocketAddress from);
+}
+
 /// <summary>A packet another worker handed to this one (<see cref="MediaWorker.Handoff"/>): runs on the receiving worker.</summary>
 public interface IHandoffTarget
 {
@@ -83,6 +93,9 @@ public sealed class MediaWorker : IDisposable
     private Thread? _thread;
     private volatile bool _stopping;
     private long _sent, _sentBytes, _unknownSource, _garbage, _sendErrors, _handedOff;
+    // A handler for one extra first byte (the relay's datagrams), set once before traffic or while it runs.
+    private volatile IWorkerDatagramHandler? _extra;
+    private int _extraFirstByte = -1;
 
     public MediaWorker(IPAddress address, int port, ILogger? log = null, TimeProvider? time = null, int index = 0)
     {
@@ -328,6 +341,19 @@ public sealed class MediaWorker : IDisposable
     /// <summary>Calls of peers' <see cref="IMediaPeer.OnTick"/> so far (how much timer work the worker does).</summary>
     public long TimerCalls => Interlocked.Read(ref _timerCalls);
 
+    /// <summary>
+    /// Sends datagrams whose first byte is <paramref name="firstByte"/> to <paramref name="handler"/> (on this worker's
+    /// thread) instead of counting them as garbage. The byte must lie outside STUN, DTLS and RTP/RTCP (RFC 7983). Any thread.
+    /// </summary>
+    public void SetDatagramHandler(byte firstByte, IWorkerDatagramHandler handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        if (firstByte <= 3 || firstByte is >= 20 and <= 63 || firstByte is >= 128 and <= 191)
+            throw new ArgumentException($"first byte {firstByte} is STUN, DTLS or RTP/RTCP (RFC 7983)", nameof(firstByte));
+        Volatile.Write(ref _extraFirstByte, firstByte);
+        _extra = handler;
+    }
+
     /// <summary>Peers registered on this worker (owner thread; approximate elsewhere).</summary>
     public int PeerCount => _byUfrag.Count;
 
@@ -355,6 +381,16 @@ public sealed class MediaWorker : IDisposable
             Interlocked.Increment(ref _sendErrors);
         }
         catch (ObjectDisposedException) { }
+    }
+
+    /// <summary>
+    /// Owner thread: sends what the worker's batch holds now instead of at the end of the loop iteration (the relay does
+    /// so every few datagrams, so a relayed packet does not wait for a whole burst to be processed: D-31).
+    /// </summary>
+    public void FlushSends()
+    {
+        AssertOwner();
+        _send?.Flush();
     }
 
     private bool Lookup(string localUfrag, out IceCredentials credentials)
@@ -482,6 +518,11 @@ public sealed class MediaWorker : IDisposable
         var isRtp = first is >= 128 and <= 191;
         if (!isDtls && !isRtp)
         {
+            if (first == _extraFirstByte && _extra is { } extra)
+            {
+                extra.OnDatagram(datagram, from);
+                return;
+            }
             Interlocked.Increment(ref _garbage);
             return;
         }

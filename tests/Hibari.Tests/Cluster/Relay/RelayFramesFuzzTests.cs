@@ -124,9 +124,10 @@ public sealed class RelayFramesFuzzTests
             return s.ToString().Length == 0 && min > 0 ? "a" : s.ToString();
         }
         byte[] Bytes(int max) { var b = new byte[rng.Next(max + 1)]; rng.NextBytes(b); return b; }
+        byte[] RandomBytes(int n) { var b = new byte[n]; rng.NextBytes(b); return b; }
         long Long() => rng.NextInt64(long.MinValue, long.MaxValue);
         uint UInt() => (uint)rng.NextInt64(0, 1L << 32);
-        RelayFrame Next() => rng.Next(10) switch
+        RelayFrame Next() => rng.Next(12) switch
         {
             0 => new RelayHello((byte)rng.Next(1, 3), (byte)rng.Next(3, 256), (RelayCapabilities)(ulong)Long(), Str(1, 255)),
             1 => new RelaySessionJoin(Str(1, 255), Id()),
@@ -141,6 +142,9 @@ public sealed class RelayFramesFuzzTests
             6 => new RelayTrackDown(Id(), Id(), Str(1, 255)),
             7 => new RelayKeyFrameRequest(Id(), UInt()),
             8 => new RelaySenderReport(Id(), UInt(), (ulong)Long(), UInt()),
+            9 => new RelayUdpEndpoint(new System.Net.IPAddress(rng.Next(2) == 0 ? RandomBytes(4) : RandomBytes(16)),
+                (ushort)rng.Next(1, 65536), (uint)rng.NextInt64(1, 1L << 32), new UInt128((ulong)Long(), (ulong)Long())),
+            10 => new RelayUdpConfirm((uint)rng.NextInt64(1, 1L << 32)),
             _ => new RelayMessage(Id(), Id(), Str(0, 255), Str(0, 255), rng.Next(2) == 0, Bytes(rng.Next(10) == 0 ? 70_000 : 300)),
         };
         for (var i = 0; i < Math.Max(1, Iterations / 5); i++)

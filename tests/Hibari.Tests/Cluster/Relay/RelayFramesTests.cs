@@ -133,6 +133,46 @@ public sealed class RelayFramesTests
     }
 
     [Fact]
+    public void Udp_endpoint_and_confirm_encode_to_their_layouts()
+    {
+        byte[] endpoint =
+        [
+            0x01, 0x0C, 0, 0, 0, 0, 0, 0, 0, 0x0C, // header: version 1, type 12 (UdpEndpoint), SentAtMicros 12
+            0x04, 10, 0, 0, 2, // address: length 4, 10.0.0.2
+            0xC3, 0x50, // port 50000
+            0x01, 0x02, 0x03, 0x04, // route id
+            0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1A, 0x1B, 0x1C, 0x1D, 0x1E, 0x1F, // salt
+        ];
+        Assert.Equal(endpoint, RelayFrames.Encode(Sample("udp endpoint")));
+        Assert.Equal(Sample("udp endpoint"), Decode(endpoint));
+        byte[] confirm = [0x01, 0x0D, 0, 0, 0, 0, 0, 0, 0, 0x0D, 0x01, 0x02, 0x03, 0x04];
+        Assert.Equal(confirm, RelayFrames.Encode(Sample("udp confirm")));
+        Assert.Equal(Sample("udp confirm"), Decode(confirm));
+        Assert.Equal(1 + 16 + 2 + 4 + 16, RelayFrames.Encode(Sample("udp endpoint ipv6")).Length - RelayFrames.HeaderBytes);
+    }
+
+    [Fact]
+    public void Udp_endpoint_with_a_bad_address_length_port_or_route_is_refused()
+    {
+        var good = RelayFrames.Encode(Sample("udp endpoint"));
+        byte[] Set(int at, byte value) { var b = (byte[])good.Clone(); b[at] = value; return b; }
+        Assert.Equal(RelayFrameErrors.InvalidValue, Refusal(Set(10, 5))); // address length neither 4 nor 16
+        Assert.Equal(RelayFrameErrors.InvalidValue, Refusal(Set(10, 0)));
+        Assert.Equal(RelayFrameErrors.Truncated, Refusal(Set(10, 16))); // claims IPv6: runs past the end
+        var noPort = Set(15, 0);
+        noPort[16] = 0;
+        Assert.Equal(RelayFrameErrors.InvalidValue, Refusal(noPort));
+        var noRoute = (byte[])good.Clone();
+        noRoute.AsSpan(17, 4).Clear();
+        Assert.Equal(RelayFrameErrors.InvalidValue, Refusal(noRoute));
+        Assert.Equal(RelayFrameErrors.InvalidValue, Refusal([0x01, 0x0D, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])); // confirm of route 0
+        Assert.Equal(RelayFrameErrors.TrailingBytes, Refusal([.. good, 0]));
+        Assert.Throws<ArgumentException>(() => RelayFrames.Encode(new RelayUdpEndpoint(System.Net.IPAddress.Loopback, 0, 1, 0)));
+        Assert.Throws<ArgumentException>(() => RelayFrames.Encode(new RelayUdpEndpoint(System.Net.IPAddress.Loopback, 1, 0, 0)));
+        Assert.Throws<ArgumentException>(() => RelayFrames.Encode(new RelayUdpConfirm(0)));
+    }
+
+    [Fact]
     public void Key_frame_request_and_message_encode_to_their_layouts()
     {
         var id = Session16.Select(b => b).ToArray();
@@ -293,7 +333,7 @@ public sealed class RelayFramesTests
     [Fact]
     public void Unknown_types_are_refused()
     {
-        foreach (byte type in new byte[] { 0, 12, 13, 128, 255 })
+        foreach (byte type in new byte[] { 0, 14, 15, 128, 255 })
         {
             var bytes = RelayFrames.Encode(Sample("join"));
             bytes[1] = type;

@@ -47,6 +47,10 @@ internal static class RelaySamples
         yield return ("track down", new RelayTrackDown(Session, Conn, "track-a") { SentAtMicros = 9 });
         yield return ("key frame request", new RelayKeyFrameRequest(Session, 0xDEADBEEF) { SentAtMicros = 3 });
         yield return ("sender report", new RelaySenderReport(Session, 0xDEADBEEF, 0xE8C1_2345_6789_ABCD, 0x0102_0304) { SentAtMicros = 4 });
+        yield return ("udp endpoint", new RelayUdpEndpoint(System.Net.IPAddress.Parse("10.0.0.2"), 50000, 0x01020304,
+            new UInt128(0x1011121314151617, 0x18191A1B1C1D1E1F)) { SentAtMicros = 12 });
+        yield return ("udp endpoint ipv6", new RelayUdpEndpoint(System.Net.IPAddress.Parse("2001:db8::5"), 65535, uint.MaxValue, UInt128.MaxValue));
+        yield return ("udp confirm", new RelayUdpConfirm(0x01020304) { SentAtMicros = 13 });
         yield return ("message text", new RelayMessage(Session, Conn, "bundle-1", "#chat", false, "hello"u8.ToArray()) { SentAtMicros = 11 });
         yield return ("message empty", new RelayMessage(Session, Conn, "", "", true, []));
         yield return ("message max", new RelayMessage(Session, Conn2, Utf8Of(255), Utf8Of(255), true,

@@ -68,7 +68,10 @@ public sealed class RelayServiceInputTests : IAsyncLifetime
         Assert.Equal(fed, PeerStats.FramesReceived);
         Assert.True(PeerStats.Refused > fed / 2, $"only {PeerStats.Refused} of {fed} bad frames were refused");
 
-        // Valid frames before the peer's Hello are refused too; after it, frames of unknown sessions are ignored.
+        // Valid frames before the peer's Hello are refused too; after it, frames of unknown sessions are ignored. (A mutated
+        // Hello among the garbage may have been a valid one: a Hello with no common version puts the peer back before it.)
+        Feed(RelayFrames.Encode(new RelayHello(5, 9, RelayCapabilities.Media, Peer)));
+        Assert.Null(PeerStats.Version);
         var before = PeerStats.Refused;
         Feed(RelayFrames.Encode(new RelaySessionJoin("c", RelaySamples.Session)));
         Assert.Equal(before + 1, PeerStats.Refused);

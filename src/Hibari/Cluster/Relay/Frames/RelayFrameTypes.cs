@@ -17,6 +17,11 @@ public enum RelayCapabilities : ulong
     Signaling = 4,
     /// <summary>Publishers' RTCP sender reports (SenderReport): lip-sync mapping for relayed tracks. Added after Media; only sent to peers that announce it.</summary>
     SenderReports = 8,
+    /// <summary>
+    /// Relayed RTP in authenticated UDP datagrams between the nodes' media workers (UdpEndpoint, UdpConfirm; docs/decisions.md
+    /// D-31). Offered only with <c>cluster_relay_udp = true</c>; without it on both sides RTP stays on the node link.
+    /// </summary>
+    UdpMedia = 16,
 }
 
 /// <summary>The type byte of a relay frame (the second header byte). Values are never reused.</summary>
@@ -34,6 +39,10 @@ public enum RelayFrameType : byte
     Message = 10,
     /// <summary>Needs <see cref="RelayCapabilities.SenderReports"/> on both sides.</summary>
     SenderReport = 11,
+    /// <summary>Needs <see cref="RelayCapabilities.UdpMedia"/> on both sides.</summary>
+    UdpEndpoint = 12,
+    /// <summary>Needs <see cref="RelayCapabilities.UdpMedia"/> on both sides.</summary>
+    UdpConfirm = 13,
 }
 
 /// <summary>
@@ -150,3 +159,17 @@ public readonly ref struct RelayRtpView
 /// whose Hellos both carry <see cref="RelayCapabilities.SenderReports"/>.
 /// </summary>
 public sealed record RelaySenderReport(string SessionId, uint Ssrc, ulong NtpTimestamp, uint RtpTimestamp) : RelayFrame;
+
+/// <summary>
+/// Where the sender takes relayed RTP datagrams (its media worker 0's UDP endpoint) and how to address and key them:
+/// <paramref name="RouteId"/> is what the peer puts in each datagram (non-zero, chosen by the sender of this frame, the
+/// receiver of the datagrams), <paramref name="Salt"/> is new with each announcement and goes into the key derivation
+/// (RelayDatagramKeys.Derive). Sent once per link after the Hellos, when both offer <see cref="RelayCapabilities.UdpMedia"/>.
+/// </summary>
+public sealed record RelayUdpEndpoint(System.Net.IPAddress Address, ushort Port, uint RouteId, UInt128 Salt) : RelayFrame;
+
+/// <summary>
+/// The sender received an authenticated probe datagram on route <paramref name="RouteId"/>: its peer's datagrams reach
+/// it, so the peer may carry RTP over UDP from now on (until then it stays on the node link).
+/// </summary>
+public sealed record RelayUdpConfirm(uint RouteId) : RelayFrame;

@@ -111,6 +111,21 @@ public static class RelayFrames
                 w.UInt64(sr.NtpTimestamp);
                 w.UInt32(sr.RtpTimestamp);
                 break;
+            case RelayUdpEndpoint e:
+                var address = (e.Address ?? throw new ArgumentException("Address is null", nameof(frame))).GetAddressBytes();
+                if (e.Port == 0) throw new ArgumentException("Port 0", nameof(frame));
+                if (e.RouteId == 0) throw new ArgumentException("RouteId 0", nameof(frame));
+                w.Byte((byte)address.Length);
+                w.Raw(address);
+                w.UInt16(e.Port);
+                w.UInt32(e.RouteId);
+                w.UInt64((ulong)(e.Salt >> 64));
+                w.UInt64((ulong)e.Salt);
+                break;
+            case RelayUdpConfirm c:
+                if (c.RouteId == 0) throw new ArgumentException("RouteId 0", nameof(frame));
+                w.UInt32(c.RouteId);
+                break;
             case RelayMessage m:
                 w.Id(m.SessionId, nameof(m.SessionId));
                 w.Id(m.SenderConnectionId, nameof(m.SenderConnectionId));
@@ -134,6 +149,8 @@ public static class RelayFrames
         RelayKeyFrameRequest => RelayFrameType.KeyFrameRequest,
         RelayMessage => RelayFrameType.Message,
         RelaySenderReport => RelayFrameType.SenderReport,
+        RelayUdpEndpoint => RelayFrameType.UdpEndpoint,
+        RelayUdpConfirm => RelayFrameType.UdpConfirm,
         _ => throw new ArgumentException($"{frame.GetType().Name} is not a relay frame this build writes", nameof(frame)),
     };
 
@@ -221,7 +238,7 @@ public static class RelayFrames
         // The Hello is frozen: (HelloVersion, Hello) is read by every build, whatever versions it speaks.
         var hello = v == RelayProtocol.HelloVersion && t == (byte)RelayFrameType.Hello;
         if (!hello && !RelayProtocol.Speaks(v)) { error = RelayFrameErrors.UnsupportedVersion; return false; }
-        if (t is < (byte)RelayFrameType.Hello or > (byte)RelayFrameType.SenderReport) { error = RelayFrameErrors.UnknownType; return false; }
+        if (t is < (byte)RelayFrameType.Hello or > (byte)RelayFrameType.UdpConfirm) { error = RelayFrameErrors.UnknownType; return false; }
         version = v;
         type = (RelayFrameType)t;
         sentAt = BinaryPrimitives.ReadInt64BigEndian(frame[2..]);
@@ -264,6 +281,8 @@ public static class RelayFrames
             RelayFrameType.KeyFrameRequest => ReadKeyFrameRequest(ref r),
             RelayFrameType.Message => ReadMessage(ref r),
             RelayFrameType.SenderReport => ReadSenderReport(ref r),
+            RelayFrameType.UdpEndpoint => ReadUdpEndpoint(ref r),
+            RelayFrameType.UdpConfirm => ReadUdpConfirm(ref r),
             _ => null,
         };
         if (body is null) { error = r.Error ?? RelayFrameErrors.UnknownType; return false; }
@@ -338,6 +357,24 @@ public static class RelayFrames
     private static RelayFrame? ReadSenderReport(ref RelayReader r) =>
         r.Id(out var session) && r.UInt32(out var ssrc) && r.UInt64(out var ntp) && r.UInt32(out var rtp)
             ? new RelaySenderReport(session, ssrc, ntp, rtp) : null;
+
+    private static RelayFrame? ReadUdpEndpoint(ref RelayReader r)
+    {
+        if (!r.Byte(out var length)) return null;
+        if (length is not (4 or 16)) { r.Fail(RelayFrameErrors.InvalidValue); return null; }
+        if (!r.Raw(length, out var address) || !r.UInt16(out var port) || !r.UInt32(out var route) || !r.UInt64(out var high)
+            || !r.UInt64(out var low))
+            return null;
+        if (port == 0 || route == 0) { r.Fail(RelayFrameErrors.InvalidValue); return null; }
+        return new RelayUdpEndpoint(new System.Net.IPAddress(address), port, route, new UInt128(high, low));
+    }
+
+    private static RelayFrame? ReadUdpConfirm(ref RelayReader r)
+    {
+        if (!r.UInt32(out var route)) return null;
+        if (route == 0) { r.Fail(RelayFrameErrors.InvalidValue); return null; }
+        return new RelayUdpConfirm(route);
+    }
 
     private static RelayFrame? ReadKeyFrameRequest(ref RelayReader r) =>
         r.Id(out var session) && r.UInt32(out var ssrc) ? new RelayKeyFrameRequest(session, ssrc) : null;

@@ -174,6 +174,16 @@ internal ref struct RelayReader(ReadOnlySpan<byte> data, int start)
         return ok;
     }
 
+    /// <summary><paramref name="n"/> raw bytes: a span into the frame (not copied).</summary>
+    public bool Raw(int n, out ReadOnlySpan<byte> value)
+    {
+        value = default;
+        if (n > Remaining) return Fail(RelayFrameErrors.Truncated);
+        value = _data.Slice(_pos, n);
+        _pos += n;
+        return true;
+    }
+
     /// <summary>A Sora id from 16 raw bytes (any 16 bytes are one).</summary>
     public bool Id(out string id)
     {
