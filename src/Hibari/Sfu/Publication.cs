@@ -201,7 +201,15 @@ internal sealed class Publication : IHandoffTarget
 
     private void RequestKeyFrameNow(long nowMicros)
     {
-        if (Closed || Ssrc == 0 || nowMicros - _lastKeyFrameRequest < KeyFrameRequestIntervalMicros) return;
+        if (Closed) return;
+        if (Ssrc == 0)
+        {
+            // Asked before the publisher's first packet (a subscriber activated first): the PLI needs the SSRC, so the
+            // request waits and goes out on that packet (OnRtp takes it) instead of being lost.
+            Interlocked.Exchange(ref _keyFrameWanted, 1);
+            return;
+        }
+        if (nowMicros - _lastKeyFrameRequest < KeyFrameRequestIntervalMicros) return;
         Interlocked.Exchange(ref _lastKeyFrameRequest, nowMicros);
         KeyFrameRequests++;
         Publisher.SendPli(Ssrc);
