@@ -33,6 +33,9 @@ internal sealed class GcmCipher : IDisposable
         else _platform = new AesGcm(key, TagSize);
     }
 
+    /// <summary>Whether new ciphers built with <see cref="ManagedByDefault"/> work on this machine.</summary>
+    public static bool IsSupported => (ManagedByDefault && AesGcmIntrinsics.IsSupported) || AesGcm.IsSupported;
+
     /// <summary>Whether this instance runs <see cref="AesGcmIntrinsics"/>.</summary>
     public bool IsManaged => _managed is not null;
 
