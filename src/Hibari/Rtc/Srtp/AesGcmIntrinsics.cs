@@ -21,10 +21,10 @@ namespace Hibari.Rtc.Srtp;
 /// returns false when the tag does not verify and then <b>zeroes the plaintext output</b> (which in place destroys the
 /// ciphertext): no unauthenticated plaintext is left behind, as with <see cref="System.Security.Cryptography.AesGcm"/>.
 /// Callers must still treat a false return as "drop the data".</para>
-/// <para>Constant time in the key and data: AESENC and PCLMULQDQ have no data-dependent timing, there are no table
+/// <para>Constant time in the key and the data (not the lengths): AESENC and PCLMULQDQ have no data-dependent timing, there are no table
 /// look-ups, and the tag is compared in one vector operation without early exit.</para>
 /// <para>GHASH follows Gueron and Kounavis, "Intel Carry-Less Multiplication Instruction and its Usage for Computing
-/// the GCM Mode" (rev. 2.02, algorithm 5): operands are byte-reflected, multiplied with four carry-less products, the
+/// the GCM Mode" (its shift-based reduction): operands are byte-reflected, multiplied with four carry-less products, the
 /// 256-bit product shifted left one bit and reduced modulo x¹²⁸ + x⁷ + x² + x + 1 with shifts. Shift and reduction are
 /// linear, so eight products are summed before one reduction.</para>
 /// </remarks>
@@ -379,7 +379,7 @@ internal sealed class AesGcmIntrinsics : IDisposable
 
     /// <summary>
     /// The 256-bit product hi·2¹²⁸ ⊕ mid·2⁶⁴ ⊕ lo of two byte-reflected operands, shifted left one bit (the bit
-    /// reflection of GCM's field elements) and reduced modulo x¹²⁸ + x⁷ + x² + x + 1 (Gueron–Kounavis algorithm 5).
+    /// reflection of GCM's field elements) and reduced modulo x¹²⁸ + x⁷ + x² + x + 1 (Gueron–Kounavis).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<ulong> Reduce(Vector128<ulong> lo, Vector128<ulong> mid, Vector128<ulong> hi)
