@@ -21,8 +21,8 @@ namespace Hibari.Rtc.Srtp;
 /// returns false when the tag does not verify and then <b>zeroes the plaintext output</b> (which in place destroys the
 /// ciphertext): no unauthenticated plaintext is left behind, as with <see cref="System.Security.Cryptography.AesGcm"/>.
 /// Callers must still treat a false return as "drop the data".</para>
-/// <para>Constant time in the key and the data (not the lengths): AESENC and PCLMULQDQ have no data-dependent timing, there are no table
-/// look-ups, and the tag is compared in one vector operation without early exit.</para>
+/// <para>Constant time in the key and the data (not the lengths): AESENC and PCLMULQDQ have no data-dependent timing,
+/// there are no table look-ups, and the tag is compared in one vector operation without early exit.</para>
 /// <para>GHASH follows Gueron and Kounavis, "Intel Carry-Less Multiplication Instruction and its Usage for Computing
 /// the GCM Mode" (its shift-based reduction): operands are byte-reflected, multiplied with four carry-less products, the
 /// 256-bit product shifted left one bit and reduced modulo x¹²⁸ + x⁷ + x² + x + 1 with shifts. Shift and reduction are
