@@ -22,8 +22,9 @@ internal enum RecordKind
 
 /// <summary>
 /// The DTLS 1.2 record layer of epoch 1 for the three AEAD suites <see cref="HandshakeOutcome"/> offers, after
-/// BouncyCastle has done the handshake (docs/dtls.md). Records follow RFC 6347 §4.1 (13-byte header: type, version,
-/// epoch(2) + sequence number(6), length); AES-GCM per RFC 5288 (nonce = 4-byte implicit salt + 8-byte explicit nonce
+/// BouncyCastle has done the handshake (docs/dtls.md). AES-GCM runs on <see cref="Srtp.GcmCipher"/> (managed AES-NI and
+/// PCLMULQDQ where the CPU has them, the BCL's AesGcm otherwise; docs/decisions.md, D-33), ChaCha20-Poly1305 on the
+/// BCL's. Records follow RFC 6347 §4.1 (13-byte header: type, version, epoch(2) + sequence number(6), length); AES-GCM per RFC 5288 (nonce = 4-byte implicit salt + 8-byte explicit nonce
 /// carried in the record, which we set to epoch + sequence number), ChaCha20-Poly1305 per RFC 7905 (nonce = 12-byte IV
 /// XOR the zero-padded epoch + sequence number, nothing explicit). The additional data of both is RFC 5246 §6.2.3.3
 /// with DTLS's seq_num: epoch(2) + sequence number(6), type, version, plaintext length.
@@ -50,7 +51,7 @@ internal sealed class ManagedRecordLayer : IDisposable
     private const long MaxSequence = (1L << 48) - 1;
     private static readonly TimeSpan CloseWait = TimeSpan.FromMilliseconds(200);
 
-    private readonly AesGcm? _gcmWrite, _gcmRead;
+    private readonly Srtp.GcmCipher? _gcmWrite, _gcmRead;
     private readonly ChaCha20Poly1305? _chachaWrite, _chachaRead;
     private readonly byte[] _writeIv;
     private readonly byte[] _readIv;
@@ -71,6 +72,10 @@ internal sealed class ManagedRecordLayer : IDisposable
     /// <param name="isServer">Which halves of the key block are ours.</param>
     /// <param name="firstWriteSequence">Our first epoch-1 sequence number (above every one BouncyCastle used).</param>
     public ManagedRecordLayer(int cipherSuite, ReadOnlySpan<byte> keyBlock, bool isServer, long firstWriteSequence)
+        : this(cipherSuite, keyBlock, isServer, firstWriteSequence, Srtp.GcmCipher.ManagedByDefault) { }
+
+    /// <param name="managedGcm">False forces the BCL's AesGcm for the AES-GCM suites (tests run both paths).</param>
+    internal ManagedRecordLayer(int cipherSuite, ReadOnlySpan<byte> keyBlock, bool isServer, long firstWriteSequence, bool managedGcm)
     {
         var (keyLength, ivLength, chacha) = Parameters(cipherSuite);
         if (keyBlock.Length != 2 * (keyLength + ivLength))
@@ -91,8 +96,8 @@ internal sealed class ManagedRecordLayer : IDisposable
         }
         else
         {
-            _gcmWrite = new AesGcm(writeKey, TagLength);
-            _gcmRead = new AesGcm(readKey, TagLength);
+            _gcmWrite = new Srtp.GcmCipher(writeKey, managedGcm);
+            _gcmRead = new Srtp.GcmCipher(readKey, managedGcm);
             _explicitNonceLength = 8;
         }
         CipherSuite = cipherSuite;
@@ -123,7 +128,7 @@ internal sealed class ManagedRecordLayer : IDisposable
     public static bool IsSupported(int cipherSuite) => cipherSuite switch
     {
         Org.BouncyCastle.Tls.CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
-            or Org.BouncyCastle.Tls.CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 => AesGcm.IsSupported,
+            or Org.BouncyCastle.Tls.CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 => Srtp.GcmCipher.IsSupported,
         Org.BouncyCastle.Tls.CipherSuite.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 => ChaCha20Poly1305.IsSupported,
         _ => false,
     };
@@ -191,23 +196,23 @@ internal sealed class ManagedRecordLayer : IDisposable
         var ciphertext = fragment.Slice(_explicitNonceLength, plaintextLength);
         var tag = fragment[^TagLength..];
         var plaintext = Plaintext.AsSpan(0, plaintextLength);
-        try
+        if (_chachaRead is { } chacha)
         {
-            if (_chachaRead is { } chacha)
+            ChaChaNonce(_readIv, rest[3..11], nonce);
+            try
             {
-                ChaChaNonce(_readIv, rest[3..11], nonce);
                 chacha.Decrypt(nonce, ciphertext, tag, plaintext, aad);
             }
-            else
+            catch (CryptographicException)
             {
-                _readIv.CopyTo(nonce);
-                fragment[..8].CopyTo(nonce[4..]);
-                _gcmRead!.Decrypt(nonce, ciphertext, tag, plaintext, aad);
+                return Drop(); // forged, corrupted, or under other keys (the slow path: the runtime throws)
             }
         }
-        catch (CryptographicException)
+        else
         {
-            return Drop(); // forged, corrupted, or under other keys (the slow path: the runtime throws)
+            _readIv.CopyTo(nonce);
+            fragment[..8].CopyTo(nonce[4..]);
+            if (!_gcmRead!.TryDecrypt(nonce, ciphertext, tag, plaintext, aad)) return Drop(); // forged, corrupted, other keys
         }
         MarkSeen(sequence);
         length = plaintextLength;

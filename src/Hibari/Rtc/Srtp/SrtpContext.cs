@@ -36,6 +36,11 @@ public sealed class SrtpContext : IDisposable
     /// <summary>Derives the session keys from the DTLS-SRTP master key and salt (RFC 3711 §4.3, kdr 0).</summary>
     /// <exception cref="ArgumentException">Key or salt length does not fit the profile (configuration, not a packet).</exception>
     public SrtpContext(SrtpProfile profile, ReadOnlySpan<byte> masterKey, ReadOnlySpan<byte> masterSalt)
+        : this(profile, masterKey, masterSalt, GcmCipher.ManagedByDefault) { }
+
+    /// <param name="managedGcm">False forces <see cref="System.Security.Cryptography.AesGcm"/> for the GCM profile
+    /// (tests run both paths); true uses <see cref="AesGcmIntrinsics"/> where the CPU supports it.</param>
+    internal SrtpContext(SrtpProfile profile, ReadOnlySpan<byte> masterKey, ReadOnlySpan<byte> masterSalt, bool managedGcm)
     {
         var keyLength = SrtpProfileInfo.MasterKeyLength(profile);
         var saltLength = SrtpProfileInfo.MasterSaltLength(profile);
@@ -45,9 +50,9 @@ public sealed class SrtpContext : IDisposable
         _tagLength = SrtpProfileInfo.TagLength(profile);
         var gcm = profile == SrtpProfile.AeadAes128Gcm;
         _rtp = SessionKeys.Derive(masterKey, masterSalt, keyLength, saltLength, gcm ? 0 : 20,
-            SrtpLabel.RtpEncryption, SrtpLabel.RtpAuthentication, SrtpLabel.RtpSalt);
+            SrtpLabel.RtpEncryption, SrtpLabel.RtpAuthentication, SrtpLabel.RtpSalt, managedGcm);
         _rtcp = SessionKeys.Derive(masterKey, masterSalt, keyLength, saltLength, gcm ? 0 : 20,
-            SrtpLabel.RtcpEncryption, SrtpLabel.RtcpAuthentication, SrtpLabel.RtcpSalt);
+            SrtpLabel.RtcpEncryption, SrtpLabel.RtcpAuthentication, SrtpLabel.RtcpSalt, managedGcm);
     }
 
     private SrtpContext(SrtpProfile profile, SessionKeys rtp, SessionKeys rtcp)
@@ -59,8 +64,12 @@ public sealed class SrtpContext : IDisposable
     }
 
     /// <summary>Test seam: session keys given directly, as RFC 7714 §16–17 state their vectors.</summary>
-    internal static SrtpContext FromSessionKeys(SrtpProfile profile, ReadOnlySpan<byte> key, ReadOnlySpan<byte> salt, ReadOnlySpan<byte> authKey)
-        => new(profile, SessionKeys.Create(key, salt, authKey), SessionKeys.Create(key, salt, authKey));
+    internal static SrtpContext FromSessionKeys(SrtpProfile profile, ReadOnlySpan<byte> key, ReadOnlySpan<byte> salt, ReadOnlySpan<byte> authKey,
+        bool managedGcm = true)
+        => new(profile, SessionKeys.Create(key, salt, authKey, managedGcm), SessionKeys.Create(key, salt, authKey, managedGcm));
+
+    /// <summary>Whether GCM runs in managed code (<see cref="AesGcmIntrinsics"/>) rather than through AesGcm; false for AES-CM.</summary>
+    internal bool ManagedGcm => _rtp.Gcm?.IsManaged ?? false;
 
     public SrtpProfile Profile => _profile;
 
@@ -196,7 +205,7 @@ public sealed class SrtpContext : IDisposable
             Span<byte> nonce = stackalloc byte[12];
             RtpGcmNonce(_rtp.Salt, ssrc, roc, seq, nonce);
             var payload = rtp[headerLength..];
-            if (!GcmDecrypt(_rtp.Gcm!, nonce, payload, tag, rtp[..headerLength])) return SrtpResult.AuthenticationFailed;
+            if (!_rtp.Gcm!.TryDecrypt(nonce, payload, tag, payload, rtp[..headerLength])) return SrtpResult.AuthenticationFailed;
         }
         else
         {
@@ -289,7 +298,7 @@ public sealed class SrtpContext : IDisposable
                 rtcp[..RtcpHeaderLength].CopyTo(aad);
                 BinaryPrimitives.WriteUInt32BigEndian(aad[RtcpHeaderLength..], word);
                 var body = rtcp[RtcpHeaderLength..];
-                if (!GcmDecrypt(_rtcp.Gcm!, nonce, body, tag, aad)) return SrtpResult.AuthenticationFailed;
+                if (!_rtcp.Gcm!.TryDecrypt(nonce, body, tag, body, aad)) return SrtpResult.AuthenticationFailed;
             }
             else
             {
@@ -298,7 +307,7 @@ public sealed class SrtpContext : IDisposable
                 Span<byte> saved = stackalloc byte[16];
                 tag.CopyTo(saved);
                 BinaryPrimitives.WriteUInt32BigEndian(packet[length..], word);
-                var ok = GcmDecrypt(_rtcp.Gcm!, nonce, Span<byte>.Empty, saved, packet[..(length + SrtcpIndexLength)]);
+                var ok = _rtcp.Gcm!.TryDecrypt(nonce, ReadOnlySpan<byte>.Empty, saved, Span<byte>.Empty, packet[..(length + SrtcpIndexLength)]);
                 saved.CopyTo(packet[length..]);
                 BinaryPrimitives.WriteUInt32BigEndian(packet[wordOffset..], word);
                 if (!ok) return SrtpResult.AuthenticationFailed;
@@ -410,33 +419,16 @@ public sealed class SrtpContext : IDisposable
         digest[..10].CopyTo(tag);
     }
 
-    /// <summary>
-    /// AesGcm reports a bad tag only by throwing; this is the one place that turns it into a value. A forged packet
-    /// therefore costs an exception (~µs); replay and header checks run first so only tag forgeries reach it.
-    /// </summary>
-    private static bool GcmDecrypt(AesGcm gcm, ReadOnlySpan<byte> nonce, Span<byte> data, ReadOnlySpan<byte> tag, ReadOnlySpan<byte> aad)
-    {
-        try
-        {
-            gcm.Decrypt(nonce, data, tag, data, aad);
-            return true;
-        }
-        catch (AuthenticationTagMismatchException)
-        {
-            return false;
-        }
-    }
-
     /// <summary>Session keys and the cipher objects built from them, for RTP or for RTCP.</summary>
     private sealed class SessionKeys : IDisposable
     {
         public required byte[] Salt { get; init; }
         public AesCounterMode? Ctr { get; init; }
         public IncrementalHash? Hmac { get; init; }
-        public AesGcm? Gcm { get; init; }
+        public GcmCipher? Gcm { get; init; }
 
         public static SessionKeys Derive(ReadOnlySpan<byte> masterKey, ReadOnlySpan<byte> masterSalt, int keyLength,
-            int saltLength, int authLength, SrtpLabel encryption, SrtpLabel authentication, SrtpLabel salt)
+            int saltLength, int authLength, SrtpLabel encryption, SrtpLabel authentication, SrtpLabel salt, bool managedGcm)
         {
             Span<byte> key = stackalloc byte[keyLength];
             Span<byte> sessionSalt = stackalloc byte[saltLength];
@@ -446,7 +438,7 @@ public sealed class SrtpContext : IDisposable
             if (authLength > 0) SrtpKeyDerivation.Derive(masterKey, masterSalt, authentication, auth);
             try
             {
-                return Create(key, sessionSalt, auth);
+                return Create(key, sessionSalt, auth, managedGcm);
             }
             finally
             {
@@ -456,10 +448,10 @@ public sealed class SrtpContext : IDisposable
         }
 
         /// <summary>GCM when there is no authentication key; AES-CM with HMAC-SHA1 otherwise.</summary>
-        public static SessionKeys Create(ReadOnlySpan<byte> key, ReadOnlySpan<byte> salt, ReadOnlySpan<byte> authKey)
+        public static SessionKeys Create(ReadOnlySpan<byte> key, ReadOnlySpan<byte> salt, ReadOnlySpan<byte> authKey, bool managedGcm)
         {
             if (authKey.IsEmpty)
-                return new SessionKeys { Salt = salt.ToArray(), Gcm = new AesGcm(key, 16) };
+                return new SessionKeys { Salt = salt.ToArray(), Gcm = new GcmCipher(key, managedGcm) };
             var padded = new byte[14];
             salt.CopyTo(padded);
             return new SessionKeys

@@ -106,6 +106,40 @@ public sealed class ManagedRecordLayerTests
         Assert.Equal([1, 0], records[2].Plaintext);
     }
 
+    [Theory]
+    [InlineData(CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)]
+    [InlineData(CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384)]
+    public void Aes_gcm_records_are_byte_identical_and_cross_between_the_managed_and_the_AesGcm_path(int suite)
+    {
+        if (!Hibari.Rtc.Srtp.AesGcmIntrinsics.IsSupported) return; // one path only on this CPU (AesGcm)
+        var keyBlock = new byte[ManagedRecordLayer.KeyBlockLength(suite)];
+        new Random(suite).NextBytes(keyBlock);
+        using var managedClient = new ManagedRecordLayer(suite, keyBlock, isServer: false, 0, managedGcm: true);
+        using var platformClient = new ManagedRecordLayer(suite, keyBlock, isServer: false, 0, managedGcm: false);
+        using var managedServer = new ManagedRecordLayer(suite, keyBlock, isServer: true, 0, managedGcm: true);
+        using var platformServer = new ManagedRecordLayer(suite, keyBlock, isServer: true, 0, managedGcm: false);
+        var rng = new Random(7);
+        for (var i = 0; i < 300; i++)
+        {
+            var data = new byte[i == 0 ? 0 : rng.Next(0, managedClient.MaxPlaintextLength + 1)];
+            rng.NextBytes(data);
+            var viaManaged = Seal(managedClient, data);
+            var viaPlatform = Seal(platformClient, data);
+            Assert.Equal(viaPlatform, viaManaged);
+            Assert.Equal(ManagedRecordLayer.ApplicationDataType, viaManaged[0]);
+
+            // Each server opens the other path's record; a flipped bit is dropped by both.
+            var forged = (byte[])viaManaged.Clone();
+            forged[rng.Next(ManagedRecordLayer.HeaderLength, forged.Length)] ^= (byte)(1 << rng.Next(8));
+            Assert.Equal(RecordKind.Dropped, Open(platformServer, forged)[0].Kind);
+            Assert.Equal(RecordKind.Dropped, Open(managedServer, forged)[0].Kind);
+            AssertRecords([(RecordKind.ApplicationData, data)], Open(platformServer, viaManaged));
+            AssertRecords([(RecordKind.ApplicationData, data)], Open(managedServer, viaPlatform));
+        }
+        Assert.Equal(300, platformServer.Dropped);
+        Assert.Equal(300, managedServer.Dropped);
+    }
+
     [Fact]
     public void The_replay_window_takes_reordered_records_once_and_drops_duplicates_and_records_too_old_RFC_6347_4_1_2_6()
     {

@@ -5,18 +5,29 @@ namespace Hibari.Tests.Rtc.Srtp;
 
 public sealed class SrtpContextTests
 {
-    public static TheoryData<SrtpProfile> Profiles => new() { SrtpProfile.AesCm128HmacSha1_80, SrtpProfile.AeadAes128Gcm };
+    /// <summary>
+    /// Every profile, and GCM both in managed code (<see cref="AesGcmIntrinsics"/>, where the CPU has it) and through
+    /// AesGcm: the second value is <c>managedGcm</c>.
+    /// </summary>
+    public static TheoryData<SrtpProfile, bool> Profiles => new()
+    {
+        { SrtpProfile.AesCm128HmacSha1_80, true },
+        { SrtpProfile.AeadAes128Gcm, true },
+        { SrtpProfile.AeadAes128Gcm, false },
+    };
 
     private const uint Ssrc = 0x11223344;
 
-    internal static (SrtpContext Sender, SrtpContext Receiver) Pair(SrtpProfile profile, int seed = 1)
+    internal static (SrtpContext Sender, SrtpContext Receiver) Pair(SrtpProfile profile, bool managedGcm = true, int seed = 1)
     {
         var rng = new Random(seed);
         var key = new byte[16];
         var salt = new byte[profile == SrtpProfile.AeadAes128Gcm ? 12 : 14];
         rng.NextBytes(key);
         rng.NextBytes(salt);
-        return (new SrtpContext(profile, key, salt), new SrtpContext(profile, key, salt));
+        var pair = (new SrtpContext(profile, key, salt, managedGcm), new SrtpContext(profile, key, salt, managedGcm));
+        Assert.Equal(profile == SrtpProfile.AeadAes128Gcm && managedGcm && AesGcmIntrinsics.IsSupported, pair.Item1.ManagedGcm);
+        return pair;
     }
 
     /// <summary>An RTP packet with 2 CSRCs and a one-byte-header extension, in a buffer with room for the tag.</summary>
@@ -50,9 +61,9 @@ public sealed class SrtpContextTests
     }
 
     [Theory, MemberData(nameof(Profiles))]
-    public void Rtp_round_trips_with_csrcs_and_extension_for_every_payload_size(SrtpProfile profile)
+    public void Rtp_round_trips_with_csrcs_and_extension_for_every_payload_size(SrtpProfile profile, bool managedGcm)
     {
-        var (sender, receiver) = Pair(profile);
+        var (sender, receiver) = Pair(profile, managedGcm);
         using var _ = sender; using var __ = receiver;
         for (var size = 0; size <= 1300; size += 7)
         {
@@ -68,11 +79,11 @@ public sealed class SrtpContextTests
     }
 
     [Theory, MemberData(nameof(Profiles))]
-    public void Header_is_authenticated_including_csrcs_and_extension(SrtpProfile profile)
+    public void Header_is_authenticated_including_csrcs_and_extension(SrtpProfile profile, bool managedGcm)
     {
         foreach (var offset in new[] { 1, 5, 13, 26, 31 })
         {
-            var (sender, receiver) = Pair(profile);
+            var (sender, receiver) = Pair(profile, managedGcm);
             var packet = Rtp(7, 50);
             Assert.Equal(SrtpResult.Ok, sender.ProtectRtp(packet, RtpLength(50), out var n));
             packet[offset] ^= 0x01;
@@ -81,9 +92,9 @@ public sealed class SrtpContextTests
     }
 
     [Theory, MemberData(nameof(Profiles))]
-    public void Tampered_payload_or_tag_is_rejected_and_does_not_move_the_window(SrtpProfile profile)
+    public void Tampered_payload_or_tag_is_rejected_and_does_not_move_the_window(SrtpProfile profile, bool managedGcm)
     {
-        var (sender, receiver) = Pair(profile);
+        var (sender, receiver) = Pair(profile, managedGcm);
         var packet = Rtp(1000, 80);
         Assert.Equal(SrtpResult.Ok, sender.ProtectRtp(packet, RtpLength(80), out var n));
         var original = packet[..n];
@@ -98,19 +109,19 @@ public sealed class SrtpContextTests
     }
 
     [Theory, MemberData(nameof(Profiles))]
-    public void Wrong_key_is_rejected(SrtpProfile profile)
+    public void Wrong_key_is_rejected(SrtpProfile profile, bool managedGcm)
     {
-        var (sender, _) = Pair(profile, seed: 1);
-        var (_, receiver) = Pair(profile, seed: 2);
+        var (sender, _) = Pair(profile, managedGcm, seed: 1);
+        var (_, receiver) = Pair(profile, managedGcm, seed: 2);
         var packet = Rtp(1, 40);
         Assert.Equal(SrtpResult.Ok, sender.ProtectRtp(packet, RtpLength(40), out var n));
         Assert.Equal(SrtpResult.AuthenticationFailed, receiver.UnprotectRtp(packet.AsSpan(0, n), out _));
     }
 
     [Theory, MemberData(nameof(Profiles))]
-    public void Roc_rolls_over_across_sequence_65535_to_0(SrtpProfile profile)
+    public void Roc_rolls_over_across_sequence_65535_to_0(SrtpProfile profile, bool managedGcm)
     {
-        var (sender, receiver) = Pair(profile);
+        var (sender, receiver) = Pair(profile, managedGcm);
         for (var i = 0; i < 200; i++)
         {
             var seq = (ushort)(65435 + i); // 65435 .. 65535, 0 .. 98
@@ -120,9 +131,9 @@ public sealed class SrtpContextTests
     }
 
     [Theory, MemberData(nameof(Profiles))]
-    public void Late_packet_from_before_the_wrap_uses_the_previous_roc(SrtpProfile profile)
+    public void Late_packet_from_before_the_wrap_uses_the_previous_roc(SrtpProfile profile, bool managedGcm)
     {
-        var (sender, receiver) = Pair(profile);
+        var (sender, receiver) = Pair(profile, managedGcm);
         var late = Rtp(65530, 60);
         Assert.Equal(SrtpResult.Ok, SendAndReceive(sender, receiver, 65529));
         Assert.Equal(SrtpResult.Ok, sender.ProtectRtp(late, RtpLength(60), out var lateLength)); // ROC 0
@@ -135,11 +146,11 @@ public sealed class SrtpContextTests
     }
 
     [Theory, MemberData(nameof(Profiles))]
-    public void Receiver_that_missed_a_whole_cycle_guesses_the_old_roc_and_fails_authentication(SrtpProfile profile)
+    public void Receiver_that_missed_a_whole_cycle_guesses_the_old_roc_and_fails_authentication(SrtpProfile profile, bool managedGcm)
     {
         // The ROC is only in the tag (RFC 3711 §3.3.1): after losing 2^16 packets the receiver's guess is one
         // cycle behind, and the packet must fail rather than decrypt to garbage.
-        var (sender, receiver) = Pair(profile);
+        var (sender, receiver) = Pair(profile, managedGcm);
         Assert.Equal(SrtpResult.Ok, SendAndReceive(sender, receiver, 100));
         foreach (var seq in new[] { 20000, 40000, 60000, 14000 }) // the sender wraps to ROC 1 unseen
         {
@@ -153,9 +164,9 @@ public sealed class SrtpContextTests
     }
 
     [Theory, MemberData(nameof(Profiles))]
-    public void Replay_window_rejects_duplicates_and_too_old_and_accepts_reordered(SrtpProfile profile)
+    public void Replay_window_rejects_duplicates_and_too_old_and_accepts_reordered(SrtpProfile profile, bool managedGcm)
     {
-        var (sender, receiver) = Pair(profile);
+        var (sender, receiver) = Pair(profile, managedGcm);
         var packets = new Dictionary<ushort, byte[]>();
         for (ushort seq = 1; seq <= 200; seq++)
         {
@@ -179,10 +190,10 @@ public sealed class SrtpContextTests
     }
 
     [Theory, MemberData(nameof(Profiles))]
-    public void Each_ssrc_keeps_its_own_roc_and_replay_window_under_one_key(SrtpProfile profile)
+    public void Each_ssrc_keeps_its_own_roc_and_replay_window_under_one_key(SrtpProfile profile, bool managedGcm)
     {
         // Audio and video of one peer share the DTLS-SRTP key but not their sequence spaces (RFC 3711 §3.2.3).
-        var (sender, receiver) = Pair(profile);
+        var (sender, receiver) = Pair(profile, managedGcm);
         for (var i = 0; i < 300; i++)
         {
             Assert.Equal(SrtpResult.Ok, SendAndReceive(sender, receiver, (ushort)(65400 + i), ssrc: 0x11));
@@ -195,10 +206,10 @@ public sealed class SrtpContextTests
     }
 
     [Theory, MemberData(nameof(Profiles))]
-    public void A_packet_that_fails_authentication_creates_no_stream_state(SrtpProfile profile)
+    public void A_packet_that_fails_authentication_creates_no_stream_state(SrtpProfile profile, bool managedGcm)
     {
-        var (_, receiver) = Pair(profile);
-        var (stranger, _) = Pair(profile, seed: 2);
+        var (_, receiver) = Pair(profile, managedGcm);
+        var (stranger, _) = Pair(profile, managedGcm, seed: 2);
         var p = Rtp(5, 10, ssrc: 0x99);
         Assert.Equal(SrtpResult.Ok, stranger.ProtectRtp(p, RtpLength(10), out var n));
         Assert.Equal(SrtpResult.AuthenticationFailed, receiver.UnprotectRtp(p.AsSpan(0, n), out _));
@@ -206,9 +217,9 @@ public sealed class SrtpContextTests
     }
 
     [Theory, MemberData(nameof(Profiles))]
-    public void Protect_needs_room_for_the_tag(SrtpProfile profile)
+    public void Protect_needs_room_for_the_tag(SrtpProfile profile, bool managedGcm)
     {
-        var (sender, _) = Pair(profile);
+        var (sender, _) = Pair(profile, managedGcm);
         var packet = Rtp(1, 10, room: sender.RtpOverhead - 1);
         Assert.Equal(SrtpResult.BufferTooSmall, sender.ProtectRtp(packet, RtpLength(10), out _));
         Assert.Equal(SrtpResult.BufferTooSmall, sender.ProtectRtp(packet, packet.Length + 1, out _));
@@ -226,9 +237,9 @@ public sealed class SrtpContextTests
     }
 
     [Theory, MemberData(nameof(Profiles))]
-    public void Srtcp_round_trips_with_E_flag_and_increasing_index(SrtpProfile profile)
+    public void Srtcp_round_trips_with_E_flag_and_increasing_index(SrtpProfile profile, bool managedGcm)
     {
-        var (sender, receiver) = Pair(profile);
+        var (sender, receiver) = Pair(profile, managedGcm);
         for (var i = 0; i < 50; i++)
         {
             var body = 4 * (i % 20);
@@ -245,9 +256,9 @@ public sealed class SrtpContextTests
     }
 
     [Theory, MemberData(nameof(Profiles))]
-    public void Srtcp_rejects_replay_tampering_and_flipped_E_flag(SrtpProfile profile)
+    public void Srtcp_rejects_replay_tampering_and_flipped_E_flag(SrtpProfile profile, bool managedGcm)
     {
-        var (sender, receiver) = Pair(profile);
+        var (sender, receiver) = Pair(profile, managedGcm);
         var packet = Rtcp(24);
         Assert.Equal(SrtpResult.Ok, sender.ProtectRtcp(packet, 32, out var n));
         var original = packet[..n];
@@ -264,9 +275,9 @@ public sealed class SrtpContextTests
     }
 
     [Theory, MemberData(nameof(Profiles))]
-    public void Srtcp_index_exhaustion_demands_rekeying(SrtpProfile profile)
+    public void Srtcp_index_exhaustion_demands_rekeying(SrtpProfile profile, bool managedGcm)
     {
-        var (sender, _) = Pair(profile);
+        var (sender, _) = Pair(profile, managedGcm);
         sender.NextSrtcpIndex = 0x7FFF_FFFF;
         var packet = Rtcp(8);
         Assert.Equal(SrtpResult.Ok, sender.ProtectRtcp(packet, 16, out _));
@@ -283,9 +294,9 @@ public sealed class SrtpContextTests
     }
 
     [Theory, MemberData(nameof(Profiles))]
-    public void Steady_state_protect_and_unprotect_allocate_nothing(SrtpProfile profile)
+    public void Steady_state_protect_and_unprotect_allocate_nothing(SrtpProfile profile, bool managedGcm)
     {
-        var (sender, receiver) = Pair(profile);
+        var (sender, receiver) = Pair(profile, managedGcm);
         var packet = Rtp(0, 1200);
         var rtcp = Rtcp(40);
         void Once(ushort seq)

@@ -8,12 +8,12 @@ namespace Hibari.Tests.Rtc.Srtp;
 /// </summary>
 public sealed class SrtpFuzzTests
 {
-    public static TheoryData<SrtpProfile> Profiles => SrtpContextTests.Profiles;
+    public static TheoryData<SrtpProfile, bool> Profiles => SrtpContextTests.Profiles;
 
     [Theory, MemberData(nameof(Profiles)), Trait("Category", "Fuzz")]
-    public void Random_garbage_is_rejected_without_exceptions(SrtpProfile profile)
+    public void Random_garbage_is_rejected_without_exceptions(SrtpProfile profile, bool managedGcm)
     {
-        var (sender, receiver) = SrtpContextTests.Pair(profile, seed: 3);
+        var (sender, receiver) = SrtpContextTests.Pair(profile, managedGcm, seed: 3);
         var rng = new Random(20261202);
         var buffer = new byte[400];
         var accepted = 0;
@@ -38,9 +38,9 @@ public sealed class SrtpFuzzTests
     }
 
     [Theory, MemberData(nameof(Profiles)), Trait("Category", "Fuzz")]
-    public void Mutated_genuine_packets_are_never_accepted(SrtpProfile profile)
+    public void Mutated_genuine_packets_are_never_accepted(SrtpProfile profile, bool managedGcm)
     {
-        var (sender, receiver) = SrtpContextTests.Pair(profile, seed: 4);
+        var (sender, receiver) = SrtpContextTests.Pair(profile, managedGcm, seed: 4);
         var rng = new Random(42);
         var rtp = new List<byte[]>();
         var rtcp = new List<byte[]>();

@@ -70,13 +70,13 @@ public sealed class SrtpVectorTests
         "deadbeefdeadbeefdeadbeefdeadbeefdeadbeef841dd9683dd78ec92ae58790" +
         "125f62b3000005d4";
 
-    private static SrtpContext Gcm() =>
-        SrtpContext.FromSessionKeys(SrtpProfile.AeadAes128Gcm, Hex(GcmKey), Hex(GcmSalt), ReadOnlySpan<byte>.Empty);
+    private static SrtpContext Gcm(bool managed) =>
+        SrtpContext.FromSessionKeys(SrtpProfile.AeadAes128Gcm, Hex(GcmKey), Hex(GcmSalt), ReadOnlySpan<byte>.Empty, managed);
 
-    [Fact]
-    public void Gcm_rtp_protect_matches_RFC_7714_16_1_1()
+    [Theory, InlineData(true), InlineData(false)]
+    public void Gcm_rtp_protect_matches_RFC_7714_16_1_1(bool managed)
     {
-        using var ctx = Gcm();
+        using var ctx = Gcm(managed);
         var plain = Hex(Rfc7714Rtp);
         var buffer = new byte[plain.Length + ctx.RtpOverhead];
         plain.CopyTo(buffer, 0);
@@ -85,19 +85,19 @@ public sealed class SrtpVectorTests
         Assert.Equal(Hex(Rfc7714Srtp), buffer[..n]);
     }
 
-    [Fact]
-    public void Gcm_rtp_unprotect_matches_RFC_7714_16_1_2()
+    [Theory, InlineData(true), InlineData(false)]
+    public void Gcm_rtp_unprotect_matches_RFC_7714_16_1_2(bool managed)
     {
-        using var ctx = Gcm();
+        using var ctx = Gcm(managed);
         var packet = Hex(Rfc7714Srtp);
         Assert.Equal(SrtpResult.Ok, ctx.UnprotectRtp(packet, out var n));
         Assert.Equal(Hex(Rfc7714Rtp), packet[..n]);
     }
 
-    [Fact]
-    public void Gcm_srtcp_protect_matches_RFC_7714_17_1()
+    [Theory, InlineData(true), InlineData(false)]
+    public void Gcm_srtcp_protect_matches_RFC_7714_17_1(bool managed)
     {
-        using var ctx = Gcm();
+        using var ctx = Gcm(managed);
         ctx.NextSrtcpIndex = 0x5d4;
         var plain = Hex(Rfc7714Rtcp);
         var buffer = new byte[plain.Length + ctx.RtcpOverhead];
@@ -108,24 +108,24 @@ public sealed class SrtpVectorTests
         Assert.Equal(0x5d5u, ctx.NextSrtcpIndex);
     }
 
-    [Fact]
-    public void Gcm_srtcp_unprotect_matches_RFC_7714_17_2()
+    [Theory, InlineData(true), InlineData(false)]
+    public void Gcm_srtcp_unprotect_matches_RFC_7714_17_2(bool managed)
     {
-        using var ctx = Gcm();
+        using var ctx = Gcm(managed);
         var packet = Hex(Rfc7714Srtcp);
         Assert.Equal(SrtpResult.Ok, ctx.UnprotectRtcp(packet, out var n));
         Assert.Equal(Hex(Rfc7714Rtcp), packet[..n]);
     }
 
-    [Fact]
-    public void Gcm_srtcp_without_E_flag_is_authenticated_only_RFC_7714_17_3()
+    [Theory, InlineData(true), InlineData(false)]
+    public void Gcm_srtcp_without_E_flag_is_authenticated_only_RFC_7714_17_3(bool managed)
     {
-        using var ctx = Gcm();
+        using var ctx = Gcm(managed);
         var packet = Hex(Rfc7714SrtcpTagOnly);
         Assert.Equal(SrtpResult.Ok, ctx.UnprotectRtcp(packet, out var n));
         Assert.Equal(Hex(Rfc7714Rtcp), packet[..n]);
 
-        using var other = Gcm();
+        using var other = Gcm(managed);
         var tampered = Hex(Rfc7714SrtcpTagOnly);
         tampered[20] ^= 1;
         Assert.Equal(SrtpResult.AuthenticationFailed, other.UnprotectRtcp(tampered, out _));
