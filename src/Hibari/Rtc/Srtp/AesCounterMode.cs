@@ -2,7 +2,6 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Security.Cryptography;
 using X86Aes = System.Runtime.Intrinsics.X86.Aes;
-using X86Sse2 = System.Runtime.Intrinsics.X86.Sse2;
 
 namespace Hibari.Rtc.Srtp;
 
@@ -25,7 +24,7 @@ internal sealed class AesCounterMode : IDisposable
     internal AesCounterMode(ReadOnlySpan<byte> key, bool useAesNi)
     {
         if (key.Length != 16) throw new ArgumentException("AES-128 key must be 16 bytes", nameof(key));
-        if (useAesNi && X86Aes.IsSupported) _roundKeys = ExpandKey(key);
+        if (useAesNi && X86Aes.IsSupported) _roundKeys = AesNi.ExpandKey128(key);
         else
         {
             _aes = Aes.Create();
@@ -55,7 +54,7 @@ internal sealed class AesCounterMode : IDisposable
             var c1 = Counter(counter, block + 1);
             var c2 = Counter(counter, block + 2);
             var c3 = Counter(counter, block + 3);
-            Encrypt4(rk, ref c0, ref c1, ref c2, ref c3);
+            AesNi.Encrypt4(rk, ref c0, ref c1, ref c2, ref c3);
             var d = data.Slice(i, 64);
             (Vector128.Create((ReadOnlySpan<byte>)d) ^ c0).CopyTo(d);
             (Vector128.Create((ReadOnlySpan<byte>)d[16..]) ^ c1).CopyTo(d[16..]);
@@ -65,7 +64,7 @@ internal sealed class AesCounterMode : IDisposable
         Span<byte> ks = stackalloc byte[16];
         for (; i < data.Length; i += 16, block++)
         {
-            var k = EncryptBlock(rk, Counter(counter, block));
+            var k = AesNi.EncryptBlock(rk, Counter(counter, block));
             var n = Math.Min(16, data.Length - i);
             if (n == 16)
             {
@@ -86,59 +85,6 @@ internal sealed class AesCounterMode : IDisposable
         counter[14] = (byte)(block >> 8);
         counter[15] = (byte)block;
         return Vector128.Create((ReadOnlySpan<byte>)counter);
-    }
-
-    private static Vector128<byte> EncryptBlock(Vector128<byte>[] rk, Vector128<byte> x)
-    {
-        x ^= rk[0];
-        for (var r = 1; r < 10; r++) x = X86Aes.Encrypt(x, rk[r]);
-        return X86Aes.EncryptLast(x, rk[10]);
-    }
-
-    private static void Encrypt4(Vector128<byte>[] rk, ref Vector128<byte> a, ref Vector128<byte> b, ref Vector128<byte> c, ref Vector128<byte> d)
-    {
-        var k = rk[0];
-        a ^= k; b ^= k; c ^= k; d ^= k;
-        for (var r = 1; r < 10; r++)
-        {
-            k = rk[r];
-            a = X86Aes.Encrypt(a, k);
-            b = X86Aes.Encrypt(b, k);
-            c = X86Aes.Encrypt(c, k);
-            d = X86Aes.Encrypt(d, k);
-        }
-        k = rk[10];
-        a = X86Aes.EncryptLast(a, k);
-        b = X86Aes.EncryptLast(b, k);
-        c = X86Aes.EncryptLast(c, k);
-        d = X86Aes.EncryptLast(d, k);
-    }
-
-    /// <summary>FIPS-197 AES-128 key schedule via AESKEYGENASSIST (the round constant must be an immediate).</summary>
-    private static Vector128<byte>[] ExpandKey(ReadOnlySpan<byte> key)
-    {
-        var rk = new Vector128<byte>[11];
-        rk[0] = Vector128.Create(key);
-        rk[1] = Step(rk[0], X86Aes.KeygenAssist(rk[0], 0x01));
-        rk[2] = Step(rk[1], X86Aes.KeygenAssist(rk[1], 0x02));
-        rk[3] = Step(rk[2], X86Aes.KeygenAssist(rk[2], 0x04));
-        rk[4] = Step(rk[3], X86Aes.KeygenAssist(rk[3], 0x08));
-        rk[5] = Step(rk[4], X86Aes.KeygenAssist(rk[4], 0x10));
-        rk[6] = Step(rk[5], X86Aes.KeygenAssist(rk[5], 0x20));
-        rk[7] = Step(rk[6], X86Aes.KeygenAssist(rk[6], 0x40));
-        rk[8] = Step(rk[7], X86Aes.KeygenAssist(rk[7], 0x80));
-        rk[9] = Step(rk[8], X86Aes.KeygenAssist(rk[8], 0x1B));
-        rk[10] = Step(rk[9], X86Aes.KeygenAssist(rk[9], 0x36));
-        return rk;
-
-        static Vector128<byte> Step(Vector128<byte> k, Vector128<byte> assist)
-        {
-            assist = X86Sse2.Shuffle(assist.AsUInt32(), 0xFF).AsByte();
-            k ^= X86Sse2.ShiftLeftLogical128BitLane(k, 4);
-            k ^= X86Sse2.ShiftLeftLogical128BitLane(k, 4);
-            k ^= X86Sse2.ShiftLeftLogical128BitLane(k, 4);
-            return k ^ assist;
-        }
     }
 
     private void TransformEcb(ReadOnlySpan<byte> iv, Span<byte> data)

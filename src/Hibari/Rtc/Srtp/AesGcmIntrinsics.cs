@@ -50,12 +50,12 @@ internal sealed class AesGcmIntrinsics : IDisposable
         if (!IsSupported) throw new PlatformNotSupportedException("AES-GCM intrinsics need AES-NI, PCLMULQDQ and SSSE3");
         _roundKeys = key.Length switch
         {
-            16 => ExpandKey128(key),
-            32 => ExpandKey256(key),
+            16 => AesNi.ExpandKey128(key),
+            32 => AesNi.ExpandKey256(key),
             _ => throw new ArgumentException("AES-GCM key must be 16 or 32 bytes", nameof(key)),
         };
         _h = new Vector128<ulong>[Wide];
-        var h = Reflect(EncryptBlock(_roundKeys, Vector128<byte>.Zero)).AsUInt64();
+        var h = Reflect(AesNi.EncryptBlock(_roundKeys, Vector128<byte>.Zero)).AsUInt64();
         _h[0] = h;
         for (var i = 1; i < Wide; i++) _h[i] = Multiply(_h[i - 1], h);
     }
@@ -267,7 +267,7 @@ internal sealed class AesGcmIntrinsics : IDisposable
             var c1 = Block(ctr, (uint)j + 2);
             var c2 = Block(ctr, (uint)j + 3);
             var c3 = Block(ctr, (uint)j + 4);
-            Encrypt4(rk, ref c0, ref c1, ref c2, ref c3);
+            AesNi.Encrypt4(rk, ref c0, ref c1, ref c2, ref c3);
             var at = (nuint)(16 * j);
             (Vector128.LoadUnsafe(ref b, at) ^ c0).StoreUnsafe(ref b, at);
             (Vector128.LoadUnsafe(ref b, at + 16) ^ c1).StoreUnsafe(ref b, at + 16);
@@ -291,7 +291,7 @@ internal sealed class AesGcmIntrinsics : IDisposable
         // The length block reflected: its low half is len(C) in bits, its high half len(A).
         var lengths = Vector128.Create((ulong)textLength * 8, (ulong)aadLength * 8);
         y = Multiply(y ^ lengths, h[0]);
-        return EncryptBlock(rk, Ssse3.Shuffle(j0.AsByte(), CounterSwap)) ^ Reflect(y.AsByte());
+        return AesNi.EncryptBlock(rk, Ssse3.Shuffle(j0.AsByte(), CounterSwap)) ^ Reflect(y.AsByte());
     }
 
     /// <summary>GHASH of <paramref name="data"/> zero-padded to whole blocks (the AAD), from state <paramref name="y"/>.</summary>
@@ -406,91 +406,5 @@ internal sealed class AesGcmIntrinsics : IDisposable
         var t2 = Sse2.ShiftRightLogical(l, 1) ^ Sse2.ShiftRightLogical(l, 2) ^ Sse2.ShiftRightLogical(l, 7) ^ t8;
         l ^= t2;
         return (u ^ l).AsUInt64();
-    }
-
-    private static Vector128<byte> EncryptBlock(ReadOnlySpan<Vector128<byte>> rk, Vector128<byte> x)
-    {
-        var last = rk.Length - 1;
-        x ^= rk[0];
-        for (var r = 1; r < last; r++) x = X86Aes.Encrypt(x, rk[r]);
-        return X86Aes.EncryptLast(x, rk[last]);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Encrypt4(ReadOnlySpan<Vector128<byte>> rk, ref Vector128<byte> a, ref Vector128<byte> b,
-        ref Vector128<byte> c, ref Vector128<byte> d)
-    {
-        var last = rk.Length - 1;
-        var k = rk[0];
-        a ^= k; b ^= k; c ^= k; d ^= k;
-        for (var r = 1; r < last; r++)
-        {
-            k = rk[r];
-            a = X86Aes.Encrypt(a, k);
-            b = X86Aes.Encrypt(b, k);
-            c = X86Aes.Encrypt(c, k);
-            d = X86Aes.Encrypt(d, k);
-        }
-        k = rk[last];
-        a = X86Aes.EncryptLast(a, k);
-        b = X86Aes.EncryptLast(b, k);
-        c = X86Aes.EncryptLast(c, k);
-        d = X86Aes.EncryptLast(d, k);
-    }
-
-    /// <summary>FIPS-197 AES-128 key schedule via AESKEYGENASSIST (the round constant must be an immediate).</summary>
-    private static Vector128<byte>[] ExpandKey128(ReadOnlySpan<byte> key)
-    {
-        var rk = new Vector128<byte>[11];
-        rk[0] = Vector128.Create(key);
-        rk[1] = Step(rk[0], Word3(X86Aes.KeygenAssist(rk[0], 0x01)));
-        rk[2] = Step(rk[1], Word3(X86Aes.KeygenAssist(rk[1], 0x02)));
-        rk[3] = Step(rk[2], Word3(X86Aes.KeygenAssist(rk[2], 0x04)));
-        rk[4] = Step(rk[3], Word3(X86Aes.KeygenAssist(rk[3], 0x08)));
-        rk[5] = Step(rk[4], Word3(X86Aes.KeygenAssist(rk[4], 0x10)));
-        rk[6] = Step(rk[5], Word3(X86Aes.KeygenAssist(rk[5], 0x20)));
-        rk[7] = Step(rk[6], Word3(X86Aes.KeygenAssist(rk[6], 0x40)));
-        rk[8] = Step(rk[7], Word3(X86Aes.KeygenAssist(rk[7], 0x80)));
-        rk[9] = Step(rk[8], Word3(X86Aes.KeygenAssist(rk[8], 0x1B)));
-        rk[10] = Step(rk[9], Word3(X86Aes.KeygenAssist(rk[9], 0x36)));
-        return rk;
-    }
-
-    /// <summary>
-    /// FIPS-197 AES-256 key schedule: even round keys take RotWord(SubWord(w)) ⊕ Rcon of the previous odd one
-    /// (word 3 of AESKEYGENASSIST), odd ones SubWord(w) of the previous even one (word 2, Rcon 0).
-    /// </summary>
-    private static Vector128<byte>[] ExpandKey256(ReadOnlySpan<byte> key)
-    {
-        var rk = new Vector128<byte>[15];
-        rk[0] = Vector128.Create(key[..16]);
-        rk[1] = Vector128.Create(key[16..]);
-        rk[2] = Step(rk[0], Word3(X86Aes.KeygenAssist(rk[1], 0x01)));
-        rk[3] = Step(rk[1], Word2(X86Aes.KeygenAssist(rk[2], 0x00)));
-        rk[4] = Step(rk[2], Word3(X86Aes.KeygenAssist(rk[3], 0x02)));
-        rk[5] = Step(rk[3], Word2(X86Aes.KeygenAssist(rk[4], 0x00)));
-        rk[6] = Step(rk[4], Word3(X86Aes.KeygenAssist(rk[5], 0x04)));
-        rk[7] = Step(rk[5], Word2(X86Aes.KeygenAssist(rk[6], 0x00)));
-        rk[8] = Step(rk[6], Word3(X86Aes.KeygenAssist(rk[7], 0x08)));
-        rk[9] = Step(rk[7], Word2(X86Aes.KeygenAssist(rk[8], 0x00)));
-        rk[10] = Step(rk[8], Word3(X86Aes.KeygenAssist(rk[9], 0x10)));
-        rk[11] = Step(rk[9], Word2(X86Aes.KeygenAssist(rk[10], 0x00)));
-        rk[12] = Step(rk[10], Word3(X86Aes.KeygenAssist(rk[11], 0x20)));
-        rk[13] = Step(rk[11], Word2(X86Aes.KeygenAssist(rk[12], 0x00)));
-        rk[14] = Step(rk[12], Word3(X86Aes.KeygenAssist(rk[13], 0x40)));
-        return rk;
-    }
-
-    private static Vector128<byte> Word3(Vector128<byte> assist) => Sse2.Shuffle(assist.AsUInt32(), 0xFF).AsByte();
-
-    private static Vector128<byte> Word2(Vector128<byte> assist) => Sse2.Shuffle(assist.AsUInt32(), 0xAA).AsByte();
-
-    /// <summary>w[i] = w[i−Nk] ⊕ w[i−1] for the four words of a round key, then ⊕ the broadcast temp word.</summary>
-    private static Vector128<byte> Step(Vector128<byte> k, Vector128<byte> temp)
-    {
-        k ^= Sse2.ShiftLeftLogical128BitLane(k, 4);
-        k ^= Sse2.ShiftLeftLogical128BitLane(k, 4);
-        k ^= Sse2.ShiftLeftLogical128BitLane(k, 4);
-        return k ^ temp;
     }
 }
