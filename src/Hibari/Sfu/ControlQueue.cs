@@ -33,7 +33,7 @@ internal sealed class ControlQueue : IDisposable
     /// <summary>Queues <paramref name="item"/>; any thread, never blocks. Dropped after <see cref="Dispose"/>.</summary>
     public void Post(Action item) => _items.Writer.TryWrite(item);
 
-    /// <summary>Completes once everything posted before this call has run (tests; shutdown).</summary>
+    /// <summary>Completes once everything posted before this call has run (tests wait for posted work with it).</summary>
     public Task DrainedAsync()
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
