@@ -70,7 +70,11 @@ internal sealed class SignalingSession : IConnectionSignaling
         catch (WebSocketException) { }
         finally
         {
-            if (_connection is not null) _sfu.Leave(_connectionId, reason);
+            if (_connection is not null)
+            {
+                _log.LogInformation("Connection {Id} ends: {Reason}", _connectionId, reason);
+                _sfu.Leave(_connectionId, reason);
+            }
             _outbox.Writer.TryComplete();
             await writer.ConfigureAwait(false);
         }
@@ -426,8 +430,10 @@ internal sealed class SignalingSession : IConnectionSignaling
     public void DataChannelsOpen()
     {
         if (_connection is not { } c || !c.Info.DataChannelSignaling || _switched) return;
-        Send(ServerMessages.Switched(c.Info.IgnoreDisconnectWebsocket));
+        // The flag first: the client closes its WebSocket as soon as it reads `switched`, and the session loop must
+        // already see the switch when that close arrives (else it ends the connection with the WebSocket).
         _switched = true;
+        Send(ServerMessages.Switched(c.Info.IgnoreDisconnectWebsocket));
         _log.LogDebug("Connection {Id}: switched to data-channel signaling", _connectionId);
     }
 
