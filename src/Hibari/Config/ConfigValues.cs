@@ -170,5 +170,11 @@ internal static class ConfigValues
             ? Parsed<string>.Ok(text)
             : Parsed<string>.Fail("expected YYYY-MM with month 01..12 (e.g. 2099-12)");
 
+    /// <summary>An H.264 profile-level-id (RFC 6184 §8.1): six hex digits, kept lower-case.</summary>
+    public static Parsed<string> ProfileLevelId(string text) =>
+        Hibari.Sdp.VideoCodecParams.IsProfileLevelId(text)
+            ? Parsed<string>.Ok(text.ToLowerInvariant())
+            : Parsed<string>.Fail("expected six hex digits (e.g. 42e01f)");
+
     private static readonly System.Buffers.SearchValues<char> Digits = System.Buffers.SearchValues.Create("0123456789");
 }

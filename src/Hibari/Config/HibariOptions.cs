@@ -85,6 +85,20 @@ public sealed record HibariOptions
     public string DefaultVideoCodecType { get; init; } = "VP9";
     /// <summary>`default_video_bit_rate` (1000 kbps): bitrate advertised to publishers (REMB) when connect names none.</summary>
     public int DefaultVideoBitRate { get; init; } = 1000;
+    /// <summary>`signaling_vp9_params` (true in Hibari, D-34): whether connect may carry video.vp9_params.</summary>
+    public bool SignalingVp9Params { get; init; } = true;
+    /// <summary>`signaling_av1_params` (true in Hibari, D-34).</summary>
+    public bool SignalingAv1Params { get; init; } = true;
+    /// <summary>`signaling_h264_params` (true in Hibari, D-34).</summary>
+    public bool SignalingH264Params { get; init; } = true;
+    /// <summary>`signaling_h265_params` (true in Hibari, D-34).</summary>
+    public bool SignalingH265Params { get; init; } = true;
+    /// <summary>`h264_b_frame` (false): whether h264_params.b_frame may be true.</summary>
+    public bool H264BFrame { get; init; }
+    /// <summary>`h265_b_frame` (false): whether h265_params.b_frame may be true.</summary>
+    public bool H265BFrame { get; init; }
+    /// <summary>`default_h264_profile_level_id` (none: the first H.264 profile the client can do, constrained baseline first).</summary>
+    public string? DefaultH264ProfileLevelId { get; init; }
     /// <summary>`data_channel_signaling` (false): default when neither connect nor the auth webhook says (docs/protocol-notes.md, "Data-channel signaling").</summary>
     public bool DataChannelSignaling { get; init; }
     /// <summary>`ignore_disconnect_websocket` (false): default of the same name; true lets a client drop its WebSocket after `switched`.</summary>

@@ -52,6 +52,9 @@ public sealed class ClientCapabilities
                 case "AV1":
                     if ((c.Parameter("profile") ?? "0") != (ours.GetValueOrDefault("profile") ?? "0")) continue;
                     return true;
+                case "H265":
+                    if ((c.Parameter("profile-id") ?? "1") != (ours.GetValueOrDefault("profile-id") ?? "1")) continue;
+                    return true;
                 default:
                     return true;
             }

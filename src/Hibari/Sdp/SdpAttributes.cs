@@ -126,6 +126,19 @@ public sealed record Fmtp(int PayloadType, string Text)
     }
 
     public string Format() => $"{PayloadType} {Text}";
+
+    /// <summary>
+    /// "k=v;…" with <paramref name="key"/> set to <paramref name="value"/>: replaced in place when present (key compared
+    /// case-insensitively), appended otherwise; the other parameters keep their order and text.
+    /// </summary>
+    public static string Set(string? text, string key, string value)
+    {
+        var parts = (text ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+        var at = parts.FindIndex(p => string.Equals((p.IndexOf('=') is var eq and >= 0 ? p[..eq] : p).Trim(), key, StringComparison.OrdinalIgnoreCase));
+        if (at >= 0) parts[at] = $"{key}={value}";
+        else parts.Add($"{key}={value}");
+        return string.Join(';', parts);
+    }
 }
 
 /// <summary>a=rtcp-fb:&lt;pt|*&gt; &lt;type&gt; [&lt;parameter&gt;]; <see cref="PayloadType"/> is -1 for "*".</summary>

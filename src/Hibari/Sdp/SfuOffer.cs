@@ -28,6 +28,10 @@ public sealed record OfferSection
     /// <summary>Null: <see cref="CodecCatalog.ExtensionsFor"/> the kind.</summary>
     public IReadOnlyList<ExtMap>? HeaderExtensions { get; init; }
     public bool Rejected { get; init; }
+    /// <summary>The client's send limit on its own publishing section: b=AS in kbps (video_bit_rate, D-34), else none.</summary>
+    public int? MaxBitrateKbps { get; init; }
+    /// <summary>a=ptime in ms on the client's own audio section (opus_params.ptime, D-34), else none.</summary>
+    public int? Ptime { get; init; }
     public int SctpPort { get; init; } = 5000;
     public long MaxMessageSize { get; init; } = 262144;
 
@@ -36,7 +40,7 @@ public sealed record OfferSection
     public bool Equals(OfferSection? o) =>
         o is not null && Mid == o.Mid && Kind == o.Kind && Direction == o.Direction && Codecs.SequenceEqual(o.Codecs) &&
         Stream == o.Stream && RecvRids.SequenceEqual(o.RecvRids) && EffectiveExtensions.SequenceEqual(o.EffectiveExtensions) &&
-        Rejected == o.Rejected && SctpPort == o.SctpPort && MaxMessageSize == o.MaxMessageSize;
+        Rejected == o.Rejected && MaxBitrateKbps == o.MaxBitrateKbps && Ptime == o.Ptime && SctpPort == o.SctpPort && MaxMessageSize == o.MaxMessageSize;
 
     public override int GetHashCode() => HashCode.Combine(Mid, Kind, Direction, Rejected);
 }
@@ -93,6 +97,7 @@ public static class SfuOffer
             if (s.Stream is { } st && (!IsToken(st.Cname) || !IsToken(st.StreamId) || !IsToken(st.TrackId)))
                 return $"section {s.Mid}: cname, stream id and track id must be tokens";
             foreach (var rid in s.RecvRids) if (!Rid.IsRidId(rid)) return $"section {s.Mid}: bad rid \"{rid}\"";
+            if (s.MaxBitrateKbps is <= 0 || s.Ptime is <= 0) return $"section {s.Mid}: b=AS and ptime must be positive";
         }
         return null;
     }
@@ -141,6 +146,8 @@ public static class SfuOffer
                 if (c.RtxPayloadType is { } rtx) m.Formats.Add(rtx.ToString(CultureInfo.InvariantCulture));
             }
         m.Connection = "IN IP4 0.0.0.0";
+        if (!s.Rejected && s.MaxBitrateKbps is { } kbps)
+            SdpDocument.SetLine(m.Lines, 'b', "AS:" + kbps.ToString(CultureInfo.InvariantCulture), SdpDocument.MediaRank);
 
         // Transport attributes in every section, rejected ones too: libwebrtc checks ufrag/pwd per non-bundled
         // m-section, and a port-0 section is outside the BUNDLE group. Candidates only where media can flow.
@@ -179,6 +186,7 @@ public static class SfuOffer
             }
         }
         if (s.Rejected) return m;
+        if (s.Ptime is { } ptime) m.Add("ptime", ptime.ToString(CultureInfo.InvariantCulture));
 
         if (s.RecvRids.Count > 0)
         {

@@ -19,6 +19,10 @@ public sealed record ConnectionInfo
     public int? AudioBitRate { get; init; }
     public string? VideoCodecType { get; init; }
     public int? VideoBitRate { get; init; }
+    /// <summary>Effective opus_params (connect, or the auth webhook's audio_opus_params), written into the offer (D-34).</summary>
+    public Hibari.Sdp.OpusParams? OpusParams { get; init; }
+    /// <summary>Effective vp9/av1/h264/h265 params (connect, or the auth webhook's video_*_params / h264_profile_level_id).</summary>
+    public Hibari.Sdp.VideoCodecParams? VideoParams { get; init; }
     public bool Simulcast { get; init; }
     public bool Spotlight { get; init; }
     /// <summary>`signaling_notify_metadata` , shown to others in notifies.</summary>

@@ -27,13 +27,14 @@ internal sealed class ConnectionLifecycle(SfuContext ctx, SessionRegistry sessio
         RtpCodec? audioCodec = null, videoCodec = null;
         if (requested.Publishes && requested.Audio)
         {
-            var a = CodecCatalog.Select(requested.AudioCodecType ?? "OPUS", client);
+            var a = CodecCatalog.SelectAudio(requested.AudioCodecType ?? "OPUS", requested.OpusParams, requested.AudioBitRate, client);
             if (!a.IsOk) return JoinResult.Fail(a.Error!);
             audioCodec = a.Value;
         }
         if (requested.Publishes && requested.Video)
         {
-            var v = CodecCatalog.Select(requested.VideoCodecType ?? ctx.Options.DefaultVideoCodecType, client);
+            var v = CodecCatalog.SelectVideo(requested.VideoCodecType ?? ctx.Options.DefaultVideoCodecType, requested.VideoParams, client,
+                ctx.Options.DefaultH264ProfileLevelId);
             if (!v.IsOk) return JoinResult.Fail(v.Error!);
             videoCodec = v.Value;
         }

@@ -140,6 +140,25 @@ internal sealed class Negotiator(SfuContext ctx)
             sub => c.Transport.Worker.Post(() => c.Transport.RemoveSubscription(sub)));
     }
 
+    /// <summary>
+    /// A forwarded codec as this connection's offer writes it. libwebrtc refuses a BUNDLE in which one payload type
+    /// carries two different fmtp ("codec collision"), so within one connection a payload type always has one fmtp: the
+    /// connection's own (its publishing codec of that payload type, with its opus_params, bit rate or level), else the
+    /// catalog's. The fmtp of a section the SFU sends on does not configure the browser's decoder, which follows its own
+    /// answer, so the publisher's parameters need not reach the subscriber's SDP (D-34).
+    /// </summary>
+    internal static RtpCodec InBundle(Connection c, RtpCodec forwarded) => InBundle(c.AudioCodec, c.VideoCodec, forwarded);
+
+    internal static RtpCodec InBundle(RtpCodec? ownAudio, RtpCodec? ownVideo, RtpCodec forwarded)
+    {
+        foreach (var own in new[] { ownAudio, ownVideo })
+            if (own is not null && own.PayloadType == forwarded.PayloadType && string.Equals(own.Name, forwarded.Name, StringComparison.OrdinalIgnoreCase))
+                return forwarded with { Parameters = own.Parameters };
+        return CodecCatalog.ByPayloadType(forwarded.PayloadType, forwarded.Name) is { } known
+            ? forwarded with { Parameters = known.Parameters }
+            : forwarded;
+    }
+
     /// <summary>Writes the connection's offer from its layout and remembers it for the answer. Under the lock.</summary>
     public string WriteOffer(Connection c)
     {
@@ -154,19 +173,25 @@ internal sealed class Negotiator(SfuContext ctx)
                     break;
                 case SectionUse.ClientSend:
                     var codec = s.Kind == MediaKind.Audio ? c.AudioCodec! : c.VideoCodec!;
-                    sections.Add(new OfferSection { Mid = s.Mid, Kind = s.Kind, Direction = MediaDirection.RecvOnly, Codecs = [codec] });
+                    sections.Add(new OfferSection
+                    {
+                        Mid = s.Mid, Kind = s.Kind, Direction = MediaDirection.RecvOnly, Codecs = [codec],
+                        // D-34: the browser's send limits for this connection: b=AS for video_bit_rate, a=ptime for opus_params.ptime.
+                        MaxBitrateKbps = s.Kind == MediaKind.Video ? c.Info.VideoBitRate : null,
+                        Ptime = s.Kind == MediaKind.Audio ? c.Info.OpusParams?.Ptime : null,
+                    });
                     break;
                 case SectionUse.ServerSend when s.Subscription is { } sub:
                     sections.Add(new OfferSection
                     {
-                        Mid = s.Mid, Kind = s.Kind, Direction = MediaDirection.SendOnly, Codecs = [sub.Publication.Codec],
+                        Mid = s.Mid, Kind = s.Kind, Direction = MediaDirection.SendOnly, Codecs = [InBundle(c, sub.Publication.Codec)],
                         Stream = new OfferedStream(sub.Ssrc, sub.RtxSsrc == 0 ? null : sub.RtxSsrc, sub.Publication.ConnectionId,
                             sub.Publication.ConnectionId, sub.Publication.TrackId),
                     });
                     break;
                 default:
                     sections.Add(new OfferSection { Mid = s.Mid, Kind = s.Kind, Direction = MediaDirection.Inactive, Rejected = true,
-                        Codecs = [s.LastCodec ?? (s.Kind == MediaKind.Audio ? CodecCatalog.Opus : CodecCatalog.Vp8)] });
+                        Codecs = [InBundle(c, s.LastCodec ?? (s.Kind == MediaKind.Audio ? CodecCatalog.Opus : CodecCatalog.Vp8))] });
                     break;
             }
         }

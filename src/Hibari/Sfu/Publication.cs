@@ -221,6 +221,7 @@ internal sealed class Publication : IHandoffTarget
         "VP9" => VideoCodecKind.Vp9,
         "H264" => VideoCodecKind.H264,
         "AV1" => VideoCodecKind.Av1,
+        "H265" => VideoCodecKind.H265,
         _ => VideoCodecKind.Vp8,
     };
 }

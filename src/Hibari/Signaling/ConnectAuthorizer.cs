@@ -42,6 +42,11 @@ internal sealed class ConnectAuthorizer(HibariOptions options, AuthWebhook webho
                 return new AuthDecision(null, f.ToClose());
             case AuthOutcome.Allowed a:
                 var info = Effective(connect, connectionId, a.Overrides);
+                if (CodecParamsAllowed(info) is { } notAllowed)
+                {
+                    log.LogInformation("Connect {Id} to {Channel} refused: {Reason}", connectionId, connect.ChannelId, notAllowed.Reason);
+                    return new AuthDecision(null, notAllowed);
+                }
                 if (DataChannels(connect, a.Overrides, info.DataChannelSignaling, out var specs) is { } invalid)
                 {
                     log.LogInformation("Connect {Id} to {Channel} refused: {Reason}", connectionId, connect.ChannelId, invalid.Reason);
@@ -71,6 +76,23 @@ internal sealed class ConnectAuthorizer(HibariOptions options, AuthWebhook webho
         return null;
     }
 
+    /// <summary>
+    /// The video *_params need their sora.conf switch (signaling_vp9_params …, on by default in Hibari) and b_frame: true
+    /// needs h264_b_frame / h265_b_frame, as Sora validates them (docs/decisions.md D-34).
+    /// </summary>
+    private SignalingClose? CodecParamsAllowed(ConnectionInfo info)
+    {
+        if (info.VideoParams is not { } p) return null;
+        string? why = null;
+        if (p.HasVp9 && !options.SignalingVp9Params) why = "vp9_params needs signaling_vp9_params = true";
+        else if (p.HasAv1 && !options.SignalingAv1Params) why = "av1_params needs signaling_av1_params = true";
+        else if (p.HasH264 && !options.SignalingH264Params) why = "h264_params needs signaling_h264_params = true";
+        else if (p.HasH265 && !options.SignalingH265Params) why = "h265_params needs signaling_h265_params = true";
+        else if (p.H264BFrame == true && !options.H264BFrame) why = "h264_params.b_frame needs h264_b_frame = true";
+        else if (p.H265BFrame == true && !options.H265BFrame) why = "h265_params.b_frame needs h265_b_frame = true";
+        return why is null ? null : SignalingCloses.WithDetail(SignalingCloses.InvalidVideo, why);
+    }
+
     private ConnectionInfo Effective(ConnectRequest c, string connectionId, AuthOverrides o)
     {
         var audio = o.Audio ?? c.Audio;
@@ -88,6 +110,10 @@ internal sealed class ConnectAuthorizer(HibariOptions options, AuthWebhook webho
             Video = video.Enabled,
             VideoCodecType = o.VideoCodecType ?? video.CodecType ?? options.DefaultVideoCodecType,
             VideoBitRate = o.VideoBitRate ?? video.BitRate,
+            OpusParams = o.Opus ?? audio.Opus,
+            VideoParams = o.H264ProfileLevelId is { } pli
+                ? (o.VideoParams ?? video.Params ?? new Hibari.Sdp.VideoCodecParams()) with { H264ProfileLevelId = pli }
+                : o.VideoParams ?? video.Params,
             Simulcast = c.Simulcast,
             Spotlight = c.Spotlight,
             NotifyMetadata = o.SignalingNotifyMetadata ?? c.SignalingNotifyMetadata,

@@ -134,7 +134,7 @@ internal sealed class SignalingSession : IConnectionSignaling
         }
         if (join.Connection is not { } connection)
         {
-            Close(join.NoSession ? SignalingCloses.SessionNodeUnavailable : SignalingCloses.UnsupportedCodecType);
+            Close(join.NoSession ? SignalingCloses.SessionNodeUnavailable : SignalingCloses.WithDetail(SignalingCloses.UnsupportedCodecType, join.Error ?? ""));
             _log.LogInformation("Connect refused: {Error}", join.Error);
             return null;
         }

@@ -70,6 +70,26 @@ internal static class AuthAnswerParser
         if (!TryReadBitRate(a, field, MediaCodecs.MinVideoBitRate, MediaCodecs.MaxVideoBitRate, out var videoBitRate)) return false;
         field = "audio_opus_params";
         if (!TryReadKind(a, field, JsonValueKind.Object, out var opus)) return false;
+        Hibari.Sdp.OpusParams? opusTyped = null;
+        if (opus is { } rawOpus)
+        {
+            if (!Hibari.Sdp.OpusParams.TryParse(rawOpus, out var parsedOpus, out var why)) { field += $" ({why})"; return false; }
+            opusTyped = parsedOpus;
+        }
+        // The flat names of video.*_params (the rule audio.opus_params → audio_opus_params applied to video, D-34).
+        field = "video_vp9_params";
+        if (!TryReadKind(a, field, JsonValueKind.Object, out var vp9)) return false;
+        field = "video_av1_params";
+        if (!TryReadKind(a, field, JsonValueKind.Object, out var av1)) return false;
+        field = "video_h264_params";
+        if (!TryReadKind(a, field, JsonValueKind.Object, out var h264)) return false;
+        field = "video_h265_params";
+        if (!TryReadKind(a, field, JsonValueKind.Object, out var h265)) return false;
+        field = "video_*_params";
+        if (!MediaJson.TryReadVideoParams(vp9, av1, h264, h265, out var videoParams, out var videoWhy)) { field += $" ({videoWhy})"; return false; }
+        field = "h264_profile_level_id";
+        if (!SignalingJson.TryGetOptionalString(a, field, out var h264Pli)) return false;
+        if (h264Pli is not null && !Hibari.Sdp.VideoCodecParams.IsProfileLevelId(h264Pli)) return false;
 
         field = "signaling_notify";
         if (!SignalingJson.TryGetOptionalBool(a, field, out var notify)) return false;
@@ -93,6 +113,9 @@ internal static class AuthAnswerParser
             AudioCodecType = audioCodec,
             AudioBitRate = audioBitRate,
             AudioOpusParams = opus,
+            Opus = opusTyped,
+            VideoParams = videoParams,
+            H264ProfileLevelId = h264Pli?.ToLowerInvariant(),
             VideoCodecType = videoCodec,
             VideoBitRate = videoBitRate,
             SignalingNotify = notify,

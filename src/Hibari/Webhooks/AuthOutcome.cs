@@ -23,6 +23,12 @@ public sealed record AuthOverrides
     public string? AudioCodecType { get; init; }
     public int? AudioBitRate { get; init; }
     public JsonElement? AudioOpusParams { get; init; }
+    /// <summary><see cref="AudioOpusParams"/> validated: replaces the connect's opus_params as a whole.</summary>
+    public Hibari.Sdp.OpusParams? Opus { get; init; }
+    /// <summary>`video_vp9_params` / `video_av1_params` / `video_h264_params` / `video_h265_params`, validated and merged: replace the connect's.</summary>
+    public Hibari.Sdp.VideoCodecParams? VideoParams { get; init; }
+    /// <summary>`h264_profile_level_id`: overrides the H.264 profile-level-id alone.</summary>
+    public string? H264ProfileLevelId { get; init; }
     public string? VideoCodecType { get; init; }
     public int? VideoBitRate { get; init; }
     public bool? SignalingNotify { get; init; }

@@ -86,7 +86,7 @@ public sealed class CodecSelectionTests
         Assert.Equal(expected, CodecCatalog.Select(given).Value!.CodecType);
 
     [Theory]
-    [InlineData("H265")]
+    [InlineData("H266")]
     [InlineData("")]
     [InlineData(null)]
     public void Unknown_codec_type_is_an_error(string? codecType)
@@ -103,7 +103,7 @@ public sealed class CodecSelectionTests
         Assert.Equal(pts.Count, pts.Distinct().Count());
         var ext = CodecCatalog.AudioExtensions.Concat(CodecCatalog.VideoExtensions).DistinctBy(e => (e.Id, e.Uri)).ToList();
         Assert.Equal(ext.Count, ext.Select(e => e.Id).Distinct().Count());
-        Assert.Equal("minptime=10;useinbandfec=1", CodecCatalog.Opus.Parameters);
+        Assert.Equal("minptime=10;useinbandfec=1;stereo=1;sprop-stereo=1", CodecCatalog.Opus.Parameters);
         Assert.Equal("1", CodecCatalog.H264.ParameterMap["level-asymmetry-allowed"]);
     }
 

@@ -45,7 +45,7 @@ public sealed class SfuOfferTests
         var audio = doc.Media[0];
         Assert.Equal(MediaDirection.RecvOnly, audio.Direction());
         Assert.Equal(["111"], audio.Formats);
-        Assert.Equal("111 minptime=10;useinbandfec=1", audio.Get("fmtp"));
+        Assert.Equal("111 minptime=10;useinbandfec=1;stereo=1;sprop-stereo=1", audio.Get("fmtp"));
         Assert.Equal([1, 4, 5], audio.ExtMaps().Select(e => e.Id));
         var video = doc.Media[1];
         Assert.Equal(["96", "97"], video.Formats);

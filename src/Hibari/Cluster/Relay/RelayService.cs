@@ -421,8 +421,9 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
     private static RtpCodec CodecOf(RelayTrackUp t)
     {
         var c = t.Codec;
-        foreach (var known in CodecCatalog.All)
-            if (known.PayloadType == c.PayloadType && string.Equals(known.Name, c.Name, StringComparison.OrdinalIgnoreCase)) return known;
+        // The publisher's codec exactly, its own fmtp included (opus_params, level: D-34); the catalog's instance when equal.
+        if (CodecCatalog.ByPayloadType(c.PayloadType, c.Name) is { } known && known.Parameters == c.Fmtp
+            && known.Feedback.SequenceEqual(c.Feedback) && (known.RtxPayloadType ?? 0) == c.RtxPayloadType) return known;
         return new RtpCodec(t.Kind == 0 ? MediaKind.Audio : MediaKind.Video, c.Name, (int)c.ClockRate, c.Channels == 0 ? null : c.Channels,
             c.PayloadType, c.Fmtp, c.Feedback, c.RtxPayloadType == 0 ? null : c.RtxPayloadType);
     }

@@ -1,6 +1,6 @@
 namespace Hibari.Rtc.Rtp;
 
-public enum VideoCodecKind { Vp8, Vp9, H264, Av1 }
+public enum VideoCodecKind { Vp8, Vp9, H264, Av1, H265 }
 
 /// <summary>
 /// Whether an RTP payload starts a key frame, from the payload descriptor alone (no decoding). Used to end NACK
@@ -14,6 +14,7 @@ public static class KeyFrameDetector
         VideoCodecKind.Vp9 => IsVp9KeyFrame(payload),
         VideoCodecKind.H264 => IsH264KeyFrame(payload),
         VideoCodecKind.Av1 => IsAv1KeyFrame(payload),
+        VideoCodecKind.H265 => IsH265KeyFrame(payload),
         _ => false,
     };
 
@@ -117,6 +118,37 @@ public static class KeyFrameDetector
         }
         return false;
     }
+
+    /// <summary>
+    /// RFC 7798 §4.4: an IRAP picture (NAL unit types 16..23: BLA, IDR, CRA) or a VPS/SPS (32/33) as a single NAL unit,
+    /// inside an aggregation packet (48: [size:16][NAL]…, without DONL since sprop-max-don-diff is not offered), or
+    /// starting a fragmentation unit (49: FU header S|E|type). The type is bits 1–6 of the two-byte NAL header.
+    /// </summary>
+    public static bool IsH265KeyFrame(ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length < 2) return false;
+        var type = (payload[0] >> 1) & 0x3F;
+        switch (type)
+        {
+            case 48:
+                var offset = 2;
+                while (offset + 2 < payload.Length)
+                {
+                    var size = (payload[offset] << 8) | payload[offset + 1];
+                    offset += 2;
+                    if (size < 2 || size > payload.Length - offset) return false;
+                    if (IsH265KeyNal((payload[offset] >> 1) & 0x3F)) return true;
+                    offset += size;
+                }
+                return false;
+            case 49:
+                return payload.Length >= 3 && (payload[2] & 0x80) != 0 && IsH265KeyNal(payload[2] & 0x3F);
+            default:
+                return IsH265KeyNal(type);
+        }
+    }
+
+    private static bool IsH265KeyNal(int type) => type is (>= 16 and <= 23) or 32 or 33;
 
     private static bool IsH264KeyNal(int type) => type is 5 or 7;
 

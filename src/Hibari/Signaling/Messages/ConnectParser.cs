@@ -43,18 +43,18 @@ public static class ConnectParser
         var audio = AudioRequest.On;
         if (m.TryGetProperty("audio", out var a) && a.ValueKind != JsonValueKind.Null)
         {
-            switch (MediaJson.TryReadAudio(a, out audio))
+            switch (MediaJson.TryReadAudio(a, out audio, out var why))
             {
-                case MediaError.Invalid: return Fail(SignalingCloses.InvalidAudio, out error);
+                case MediaError.Invalid: return Fail(why.Length == 0 ? SignalingCloses.InvalidAudio : SignalingCloses.WithDetail(SignalingCloses.InvalidAudio, why), out error);
                 case MediaError.UnsupportedCodec: return Fail(SignalingCloses.UnsupportedCodecType, out error);
             }
         }
         var video = VideoRequest.On;
         if (m.TryGetProperty("video", out var v) && v.ValueKind != JsonValueKind.Null)
         {
-            switch (MediaJson.TryReadVideo(v, out video))
+            switch (MediaJson.TryReadVideo(v, out video, out var why))
             {
-                case MediaError.Invalid: return Fail(SignalingCloses.InvalidVideo, out error);
+                case MediaError.Invalid: return Fail(why.Length == 0 ? SignalingCloses.InvalidVideo : SignalingCloses.WithDetail(SignalingCloses.InvalidVideo, why), out error);
                 case MediaError.UnsupportedCodec: return Fail(SignalingCloses.UnsupportedCodecType, out error);
             }
         }

@@ -33,6 +33,9 @@ public static class Roles
 /// </summary>
 public sealed record AudioRequest(bool Enabled, string? CodecType = null, int? BitRate = null, JsonElement? OpusParams = null)
 {
+    /// <summary><see cref="OpusParams"/> validated (null when absent).</summary>
+    public Hibari.Sdp.OpusParams? Opus { get; init; }
+
     public static readonly AudioRequest On = new(true);
     public static readonly AudioRequest Off = new(false);
 }
@@ -45,6 +48,9 @@ public sealed record VideoRequest(
     bool Enabled, string? CodecType = null, int? BitRate = null,
     JsonElement? Vp9Params = null, JsonElement? Av1Params = null, JsonElement? H264Params = null, JsonElement? H265Params = null)
 {
+    /// <summary>The *_params validated and merged (null when none was given).</summary>
+    public Hibari.Sdp.VideoCodecParams? Params { get; init; }
+
     public static readonly VideoRequest On = new(true);
     public static readonly VideoRequest Off = new(false);
 }

@@ -124,9 +124,13 @@ internal enum MediaError { None, Invalid, UnsupportedCodec }
 /// <summary>`audio` / `video` as bool or object, shared by connect and the auth webhook overrides.</summary>
 internal static class MediaJson
 {
-    public static MediaError TryReadAudio(JsonElement e, out AudioRequest audio)
+    public static MediaError TryReadAudio(JsonElement e, out AudioRequest audio) => TryReadAudio(e, out audio, out _);
+
+    /// <summary><paramref name="detail"/>: what is wrong, for the close reason (empty when nothing is).</summary>
+    public static MediaError TryReadAudio(JsonElement e, out AudioRequest audio, out string detail)
     {
         audio = AudioRequest.On;
+        detail = "";
         switch (e.ValueKind)
         {
             case JsonValueKind.True: audio = AudioRequest.On; return MediaError.None;
@@ -136,15 +140,28 @@ internal static class MediaJson
         }
         var codec = ReadCodec(e, MediaCodecs.IsAudioCodec, out var codecType);
         if (codec != MediaError.None) return codec;
-        if (!TryReadBitRate(e, MediaCodecs.MinAudioBitRate, MediaCodecs.MaxAudioBitRate, out var bitRate)) return MediaError.Invalid;
-        if (!TryReadParams(e, "opus_params", out var opus)) return MediaError.Invalid;
-        audio = new AudioRequest(true, codecType, bitRate, opus);
+        if (!TryReadBitRate(e, MediaCodecs.MinAudioBitRate, MediaCodecs.MaxAudioBitRate, out var bitRate))
+        {
+            detail = $"bit_rate must be an integer in {MediaCodecs.MinAudioBitRate}..{MediaCodecs.MaxAudioBitRate}";
+            return MediaError.Invalid;
+        }
+        if (!TryReadParams(e, "opus_params", out var opus)) { detail = "opus_params must be an object"; return MediaError.Invalid; }
+        Hibari.Sdp.OpusParams? typed = null;
+        if (opus is { } raw)
+        {
+            if (!Hibari.Sdp.OpusParams.TryParse(raw, out var parsed, out detail)) return MediaError.Invalid;
+            typed = parsed;
+        }
+        audio = new AudioRequest(true, codecType, bitRate, opus) { Opus = typed };
         return MediaError.None;
     }
 
-    public static MediaError TryReadVideo(JsonElement e, out VideoRequest video)
+    public static MediaError TryReadVideo(JsonElement e, out VideoRequest video) => TryReadVideo(e, out video, out _);
+
+    public static MediaError TryReadVideo(JsonElement e, out VideoRequest video, out string detail)
     {
         video = VideoRequest.On;
+        detail = "";
         switch (e.ValueKind)
         {
             case JsonValueKind.True: video = VideoRequest.On; return MediaError.None;
@@ -154,12 +171,36 @@ internal static class MediaJson
         }
         var codec = ReadCodec(e, MediaCodecs.IsVideoCodec, out var codecType);
         if (codec != MediaError.None) return codec;
-        if (!TryReadBitRate(e, MediaCodecs.MinVideoBitRate, MediaCodecs.MaxVideoBitRate, out var bitRate)) return MediaError.Invalid;
+        if (!TryReadBitRate(e, MediaCodecs.MinVideoBitRate, MediaCodecs.MaxVideoBitRate, out var bitRate))
+        {
+            detail = $"bit_rate must be an integer in {MediaCodecs.MinVideoBitRate}..{MediaCodecs.MaxVideoBitRate}";
+            return MediaError.Invalid;
+        }
         if (!TryReadParams(e, "vp9_params", out var vp9) || !TryReadParams(e, "av1_params", out var av1)
             || !TryReadParams(e, "h264_params", out var h264) || !TryReadParams(e, "h265_params", out var h265))
+        {
+            detail = "*_params must be objects";
             return MediaError.Invalid;
-        video = new VideoRequest(true, codecType, bitRate, vp9, av1, h264, h265);
+        }
+        if (!TryReadVideoParams(vp9, av1, h264, h265, out var typed, out detail)) return MediaError.Invalid;
+        video = new VideoRequest(true, codecType, bitRate, vp9, av1, h264, h265) { Params = typed };
         return MediaError.None;
+    }
+
+    /// <summary>The four *_params objects (each optional) validated into one <see cref="Hibari.Sdp.VideoCodecParams"/>; null when none.</summary>
+    public static bool TryReadVideoParams(JsonElement? vp9, JsonElement? av1, JsonElement? h264, JsonElement? h265,
+        out Hibari.Sdp.VideoCodecParams? typed, out string detail)
+    {
+        typed = null;
+        detail = "";
+        if (vp9 is null && av1 is null && h264 is null && h265 is null) return true;
+        var p = new Hibari.Sdp.VideoCodecParams();
+        if (vp9 is { } a && !Hibari.Sdp.VideoCodecParams.TryParseVp9(a, p, out p, out detail)) return false;
+        if (av1 is { } b && !Hibari.Sdp.VideoCodecParams.TryParseAv1(b, p, out p, out detail)) return false;
+        if (h264 is { } c && !Hibari.Sdp.VideoCodecParams.TryParseH264(c, p, out p, out detail)) return false;
+        if (h265 is { } d && !Hibari.Sdp.VideoCodecParams.TryParseH265(d, p, out p, out detail)) return false;
+        typed = p;
+        return true;
     }
 
     private static MediaError ReadCodec(JsonElement obj, Func<string, bool> known, out string? codecType)
