@@ -435,14 +435,17 @@ async function harnessPage(ctx, label) {
 
 /** A sora-js-sdk client in `page`. Returns a handle with helpers; `start` resolves once connect() settled. */
 /** `node` may be an array of nodes: the SDK is then given all their URLs (C-CLIENT-1). */
-async function client(ctx, page, name, node, { channel, role = 'sendrecv', metadata = null, options = {} }) {
+async function client(ctx, page, name, node, { channel, role = 'sendrecv', metadata = null, options = {}, source = {} }) {
   const url = Array.isArray(node) ? node.map(signalingUrlOf) : signalingUrlOf(node);
   const s = await page.evaluate(([n, o]) => window.harness.start(n, o),
-    [name, { url, channel, role, metadata, options, timeoutMs: opt.timeoutMs }]);
+    [name, { url, channel, role, metadata, options, timeoutMs: opt.timeoutMs, source }]);
   const h = {
     name, page, first: s,
     summary: () => page.evaluate(n => window.harness.summary(n), name),
     stop: () => page.evaluate(n => window.harness.stop(n), name),
+    outbound: () => page.evaluate(n => window.harness.outbound(n), name),
+    inboundCodecs: from => page.evaluate(([n, f]) => window.harness.inboundCodecs(n, f), [name, from]),
+    listen: from => page.evaluate(([n, f]) => window.harness.listen(n, f), [name, from]),
   };
   ctx.clients.push(h);
   return h;
@@ -515,6 +518,92 @@ scenario('codecs', async ctx => {
     await a.stop(); await b.stop();
   }
   check(tried.length >= 3, `fewer than 3 codecs tried: ${tried} (browser can encode ${canSend})`);
+});
+
+// Issue 17 (docs/decisions.md D-34): the codec parameters a client asks for reach the browser's encoder, and what it
+// sends arrives as sent. Each check has a control where "as asked" could also happen by default.
+scenario('codec_params', async ctx => {
+  const node = await ctx.node('n1');
+  const page = await harnessPage(ctx, 'page');
+
+  // 1. audio.bit_rate: every value sora-js-sdk's own e2e test picks becomes the sender's Opus targetBitrate (Chrome's
+  //    default without one is 64 kbps for the stereo-capable default fmtp, so 64 is a control of the others).
+  const senders = [];
+  for (const kbps of [32, 64, 128, 256, 384]) {
+    const h = await client(ctx, page, `S${kbps}`, node, { channel: channelName(`abr${kbps}`), role: 'sendonly',
+      options: { video: false, audioBitRate: kbps }, source: { video: false } });
+    mustConnect(h.first);
+    senders.push([kbps, h]);
+  }
+  for (const [kbps, h] of senders) {
+    const o = await until(`S${kbps} to send Opus`, async () => { const a = (await h.outbound()).audio; return a?.bytesSent > 0 && a.targetBitrate && a; },
+      { detail: () => h.outbound() });
+    check(o.targetBitrate === kbps * 1000, `S${kbps}: targetBitrate ${o.targetBitrate}, want ${kbps * 1000} (fmtp ${o.sdpFmtpLine})`);
+    await h.stop();
+  }
+
+  // 2. A stereo source arrives in stereo at a receiver that asks for stereo output (sora-js-sdk's forceStereoOutput),
+  //    without any opus_params; a mono source stays mono there; opus_params.stereo: false makes a stereo source mono.
+  const tone = (hz, lo, hi) => hz >= lo && hz <= hi;
+  for (const [tag, audio, options, stereo] of [['stereo', 'stereo', {}, true], ['mono', 'mono', {}, false],
+    ['forced-mono', 'stereo', { audioOpusParamsStereo: false }, false]]) {
+    const channel = channelName(`st-${tag}`);
+    const r = await client(ctx, page, `R-${tag}`, node, { channel, role: 'recvonly', options: { forceStereoOutput: true } });
+    mustConnect(r.first);
+    const p = await client(ctx, page, `P-${tag}`, node, { channel, role: 'sendonly', options: { video: false, ...options }, source: { audio, video: false } });
+    mustConnect(p.first);
+    let last = null;
+    // Mono: both channels carry the same signal (440 Hz, or the 440 + 660 Hz downmix whose peak may be either tone).
+    await until(`R-${tag} to hear P-${tag} ${stereo ? 'in stereo (440 Hz left, 660 Hz right)' : 'in mono (one signal in both channels)'}`, async () => {
+      last = await r.listen(p.first.connectionId);
+      if (!last) return false;
+      if (stereo) return tone(last.left.hz, 400, 480) && tone(last.right.hz, 600, 700);
+      return (tone(last.left.hz, 400, 480) || (audio === 'stereo' && tone(last.left.hz, 600, 700))) && Math.abs(last.left.hz - last.right.hz) < 12;
+    }, { detail: async () => last });
+    await p.stop(); await r.stop();
+  }
+
+  // 3. video.bit_rate caps the sender's targetBitrate (b=AS); the control without it goes above the cap.
+  const cam = { video: { width: 640, height: 480, frameRate: 30 } };
+  const capped = await client(ctx, page, 'V200', node, { channel: channelName('vbr'), role: 'sendonly', options: { audio: false, videoBitRate: 200 }, source: { audio: false, ...cam } });
+  const free = await client(ctx, page, 'Vfree', node, { channel: channelName('vfree'), role: 'sendonly', options: { audio: false }, source: { audio: false, ...cam } });
+  mustConnect(capped.first, free.first);
+  const maxTarget = { V200: 0, Vfree: 0 };
+  await until('Vfree to target more than 200 kbps while V200 stays at or under 200 kbps', async () => {
+    for (const h of [capped, free]) maxTarget[h.name] = Math.max(maxTarget[h.name], (await h.outbound()).video?.targetBitrate ?? 0);
+    check(maxTarget.V200 <= 200_000, `V200 targetBitrate ${maxTarget.V200} > 200000`);
+    return maxTarget.V200 > 0 && maxTarget.Vfree > 200_000;
+  }, { detail: async () => maxTarget });
+  await capped.stop(); await free.stop();
+
+  // 4. Profiles: the sender encodes the profile asked for and the receiver decodes it under the same fmtp profile.
+  const canSend = await page.evaluate(() => window.harness.sendCodecs());
+  for (const [tag, options, mime, fmtp] of [
+    ['vp9p2', { videoCodecType: 'VP9', videoVP9Params: { profile_id: 2 } }, 'video/VP9', /profile-id=2/],
+    ['vp9p0', { videoCodecType: 'VP9', videoVP9Params: { profile_id: 0 } }, 'video/VP9', /profile-id=0/],
+    ['av1', { videoCodecType: 'AV1', videoAV1Params: { profile: 0 } }, 'video/AV1', /profile=0/],
+    ['h264main', { videoCodecType: 'H264', videoH264Params: { profile_level_id: '4d001f' } }, 'video/H264', /profile-level-id=4d001f/],
+    ['h264cb', { videoCodecType: 'H264', videoH264Params: { profile_level_id: '42e01f' } }, 'video/H264', /profile-level-id=42e01f/],
+  ]) {
+    if (!canSend.includes(mime.split('/')[1])) { console.log(`    codec_params: this Chromium cannot encode ${mime}; ${tag} not tried`); continue; }
+    const channel = channelName(tag);
+    const pub = await client(ctx, page, `P-${tag}`, node, { channel, role: 'sendonly', options });
+    const sub = await client(ctx, page, `R-${tag}`, node, { channel, role: 'recvonly' });
+    mustConnect(pub.first, sub.first);
+    await waitMediaFrom(sub, [pub.first.connectionId], `P-${tag}`);
+    const out = (await pub.outbound()).video;
+    check(out?.mimeType === mime && fmtp.test(out.sdpFmtpLine ?? ''), `P-${tag} sends ${out?.mimeType} "${out?.sdpFmtpLine}", want ${mime} ${fmtp}`);
+    const got = (await sub.inboundCodecs(pub.first.connectionId)).video;
+    check(got?.mimeType === mime && fmtp.test(got.sdpFmtpLine ?? ''), `R-${tag} receives ${got?.mimeType} "${got?.sdpFmtpLine}", want ${mime} ${fmtp}`);
+    await pub.stop(); await sub.stop();
+  }
+
+  // 5. H.265: negotiated where the browser can encode it; this Debian Chromium cannot, so the connect is refused clearly.
+  if (!canSend.includes('H265')) {
+    const h = await client(ctx, page, 'P-h265', node, { channel: channelName('h265'), role: 'sendonly', options: { videoCodecType: 'H265' } });
+    check(h.first.state === 'failed' && h.first.error?.code === 4407 && /^UNSUPPORTED-CODEC-TYPE: the client does not support H265/.test(h.first.error.reason ?? ''),
+      `H265 connect from a Chromium without H.265: ${short(h.first.error)}, want 4407 UNSUPPORTED-CODEC-TYPE: the client does not support H265`);
+  } else console.log('    codec_params: this Chromium encodes H.265: not covered by this scenario yet');
 });
 
 async function threeClients(ctx, tag) {
@@ -827,6 +916,30 @@ scenario('cluster_affinity_off', async ctx => {
 // Relay (issue 6, C-RELAY-1..4, C-REL-1): three nodes, affinity off so clients stay where they connect. A sendrecv on
 // n1, B sendrecv on n2, C recvonly on n3 see and hear each other, #chat crosses nodes, notifies and counters include
 // every node; B leaves; then a second B on n2 and SIGKILL of n2: A → C media goes on, B's departure is seen in ≤ 5 s.
+// Issue 17 across a relay: a stereo VP9 profile 2 publisher on n1, a receiver on n2 gets both exactly as sent.
+scenario('cluster_codec_params', async ctx => {
+  const [n1, n2] = await ctx.cluster({ default_cluster_affinity: false });
+  const channel = channelName('relay-codec');
+  const page = await harnessPage(ctx, 'page');
+  const canSend = await page.evaluate(() => window.harness.sendCodecs());
+  const options = canSend.includes('VP9') ? { videoCodecType: 'VP9', videoVP9Params: { profile_id: 2 } } : {};
+  const p = await client(ctx, page, 'P', n1, { channel, role: 'sendonly', options, source: { audio: 'stereo' } });
+  mustConnect(p.first);
+  const r = await client(ctx, page, 'R', n2, { channel, role: 'recvonly', options: { forceStereoOutput: true } });
+  mustConnect(r.first);
+  servedBy(p.first, n1, n1); servedBy(r.first, n2, n2);
+  await waitMediaFrom(r, [p.first.connectionId], 'P (relayed n1 → n2)');
+  let last = null;
+  await until('R to hear P in stereo across the relay (440 Hz left, 660 Hz right)', async () => {
+    last = await r.listen(p.first.connectionId);
+    return last && last.left.hz >= 400 && last.left.hz <= 480 && last.right.hz >= 600 && last.right.hz <= 700;
+  }, { detail: async () => last });
+  if (options.videoCodecType) {
+    const got = (await r.inboundCodecs(p.first.connectionId)).video;
+    check(got?.mimeType === 'video/VP9' && /profile-id=2/.test(got.sdpFmtpLine ?? ''), `R receives ${got?.mimeType} "${got?.sdpFmtpLine}" across the relay, want VP9 profile-id=2`);
+  }
+});
+
 scenario('cluster_relay', async ctx => {
   const [n1, n2, n3] = await ctx.cluster({ default_cluster_affinity: false, data_channel_messaging: true });
   const channel = channelName('relay');
