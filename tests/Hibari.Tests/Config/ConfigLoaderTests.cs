@@ -45,6 +45,23 @@ public class ConfigLoaderTests
         return error;
     }
 
+    [Fact]
+    public void Codec_param_switches_and_the_default_h264_profile_level_id_are_read_D_34()
+    {
+        var d = Load(null);
+        Assert.True(d.SignalingVp9Params && d.SignalingAv1Params && d.SignalingH264Params && d.SignalingH265Params);
+        Assert.False(d.H264BFrame || d.H265BFrame);
+        Assert.Null(d.DefaultH264ProfileLevelId);
+        var o = Load("signaling_vp9_params = false\nsignaling_h265_params = false\nh264_b_frame = true\ndefault_h264_profile_level_id = 4D001F\ndefault_video_codec_type = H265\n");
+        Assert.False(o.SignalingVp9Params);
+        Assert.True(o.SignalingAv1Params);
+        Assert.False(o.SignalingH265Params);
+        Assert.True(o.H264BFrame);
+        Assert.Equal("4d001f", o.DefaultH264ProfileLevelId);
+        Assert.Equal("H265", o.DefaultVideoCodecType);
+        Assert.Contains("expected six hex digits", InvalidValue("default_h264_profile_level_id", "42e0"));
+    }
+
     // --- defaults ---
 
     [Fact]

@@ -183,6 +183,26 @@ public sealed class SfuEdgeTests
     }
 
     [Fact]
+    public async Task Video_params_need_their_sora_conf_switch_and_b_frame_its_own()
+    {
+        await using var node = await InProcessNode.StartAsync(o => o with { SignalingVp9Params = false });
+        var vp9 = new JsonObject { ["video"] = new JsonObject { ["codec_type"] = "VP9", ["vp9_params"] = new JsonObject { ["profile_id"] = 0 } } };
+        await using var refused = new SyntheticClient(node.SignalingUrl, "switch",
+            new SyntheticClientOptions { Role = "sendonly", Certificate = Certificate, ConnectExtra = vp9 });
+        var e = await Assert.ThrowsAnyAsync<Exception>(() => refused.ConnectAsync());
+        Assert.Contains("INVALID-VIDEO: vp9_params needs signaling_vp9_params = true", e.Message);
+        var bFrame = new JsonObject { ["video"] = new JsonObject { ["codec_type"] = "H264", ["h264_params"] = new JsonObject { ["b_frame"] = true } } };
+        await using var noBFrames = new SyntheticClient(node.SignalingUrl, "switch",
+            new SyntheticClientOptions { Role = "sendonly", Certificate = Certificate, ConnectExtra = bFrame });
+        e = await Assert.ThrowsAnyAsync<Exception>(() => noBFrames.ConnectAsync());
+        Assert.Contains("INVALID-VIDEO: h264_params.b_frame needs h264_b_frame = true", e.Message);
+        // Without params the same node serves VP9.
+        await using var plain = new SyntheticClient(node.SignalingUrl, "switch",
+            new SyntheticClientOptions { Role = "sendonly", VideoCodecType = "VP9", Certificate = Certificate });
+        await plain.ConnectAsync();
+    }
+
+    [Fact]
     public async Task A_codec_the_clients_own_offer_lacks_is_refused_with_a_reason()
     {
         await using var node = await InProcessNode.StartAsync();

@@ -98,6 +98,20 @@ public sealed class AuthWebhookTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Codec_params_of_the_answer_are_validated_and_override_the_connects()
+    {
+        _server.Handler = ctx => WebhookTestServer.Answer(ctx, 200, """
+            {"allowed":true,"audio_opus_params":{"usedtx":true,"maxplaybackrate":24000},"video_vp9_params":{"profile_id":2},
+             "video_av1_params":{"profile":0,"level_idx":8},"h264_profile_level_id":"4D0032"}
+            """);
+        await using var client = Client();
+        var o = Assert.IsType<AuthOutcome.Allowed>(await client.Auth.CallAsync(Request(), CancellationToken.None)).Overrides;
+        Assert.Equal(new Hibari.Sdp.OpusParams { UseDtx = true, MaxPlaybackRate = 24000 }, o.Opus);
+        Assert.Equal(new Hibari.Sdp.VideoCodecParams { Vp9ProfileId = 2, Av1Profile = 0, Av1LevelIdx = 8 }, o.VideoParams);
+        Assert.Equal("4d0032", o.H264ProfileLevelId);
+    }
+
+    [Fact]
     public void Denied_reason_that_is_not_short_ascii_falls_back_to_AUTH_WEBHOOK_DENIED()
     {
         Assert.Equal(SignalingCloses.AuthWebhookDenied, new AuthOutcome.Denied(null).ToClose());
@@ -124,6 +138,10 @@ public sealed class AuthWebhookTests : IAsyncLifetime
     [InlineData(200, """{"allowed":true,"signaling_notify":"no"}""", "invalid signaling_notify")]
     [InlineData(200, """{"allowed":true,"data_channels":{}}""", "invalid data_channels")]
     [InlineData(200, """{"allowed":true,"cluster_affinity":1}""", "invalid cluster_affinity")]
+    [InlineData(200, """{"allowed":true,"audio_opus_params":{"stereo":"yes"}}""", "invalid audio_opus_params (stereo must be a boolean)")]
+    [InlineData(200, """{"allowed":true,"video_vp9_params":{"profile_id":7}}""", "invalid video_*_params (profile_id must be an integer in 0..3)")]
+    [InlineData(200, """{"allowed":true,"video_h264_params":[]}""", "invalid video_h264_params")]
+    [InlineData(200, """{"allowed":true,"h264_profile_level_id":"high"}""", "invalid h264_profile_level_id")]
     public async Task Anything_but_a_valid_2xx_answer_fails_closed(int status, string body, string why)
     {
         _server.Handler = ctx => WebhookTestServer.Answer(ctx, status, body);

@@ -222,6 +222,31 @@ public sealed class ConnectParserTests
     };
 
     [Theory]
+    [InlineData("""{"audio":{"opus_params":{"stereo":"1"}}}""", "INVALID-AUDIO: stereo must be a boolean")]
+    [InlineData("""{"audio":{"opus_params":{"clock_rate":16000}}}""", "INVALID-AUDIO: opus_params: unknown key \"clock_rate\"")]
+    [InlineData("""{"audio":{"bit_rate":511}}""", "INVALID-AUDIO: bit_rate must be an integer in 6..510")]
+    [InlineData("""{"video":{"vp9_params":{"profile_id":4}}}""", "INVALID-VIDEO: profile_id must be an integer in 0..3")]
+    [InlineData("""{"video":{"h264_params":{"profile_level_id":"4d00"}}}""", "INVALID-VIDEO: h264_params.profile_level_id must be six hex digits")]
+    [InlineData("""{"video":{"h265_params":{"tx_mode":"XYZ"}}}""", "INVALID-VIDEO: h265_params.tx_mode must be")]
+    public void Invalid_codec_params_are_refused_with_what_is_wrong(string media, string reason)
+    {
+        var json = """{"type":"connect","role":"sendrecv","channel_id":"c",""" + media[1..];
+        Assert.StartsWith(reason, Refuse(json).Reason);
+    }
+
+    [Fact]
+    public void Valid_codec_params_are_kept_typed()
+    {
+        Assert.True(ConnectParser.TryParse(System.Text.Encoding.UTF8.GetBytes("""
+            {"type":"connect","role":"sendonly","channel_id":"c","audio":{"bit_rate":384,"opus_params":{"stereo":true,"ptime":40}},
+             "video":{"codec_type":"H264","bit_rate":300,"h264_params":{"profile_level_id":"42E01F"},"vp9_params":{"profile_id":2}}}
+            """), out var c, out var error), error.Reason);
+        Assert.Equal(new Hibari.Sdp.OpusParams { Stereo = true, Ptime = 40 }, c!.Audio.Opus);
+        Assert.Equal(384, c.Audio.BitRate);
+        Assert.Equal(new Hibari.Sdp.VideoCodecParams { H264ProfileLevelId = "42e01f", Vp9ProfileId = 2 }, c.Video.Params);
+    }
+
+    [Theory]
     [MemberData(nameof(Refusals))]
     public void Invalid_connect_is_refused_with_its_close_reason(string json, string reason)
     {
