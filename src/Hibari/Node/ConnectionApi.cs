@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Hibari.Api;
 using Hibari.Api.Contracts;
 using Hibari.Config;
@@ -162,16 +163,49 @@ internal sealed class ConnectionApi(HibariOptions options, SfuEngine sfu, Channe
         CreatedTimestamp = c.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture),
         NodeName = options.NodeName,
         EventMetadata = c.EventMetadata,
-        Audio = Media(c.Audio, c.AudioCodecType ?? "OPUS", c.AudioBitRate),
-        Video = Media(c.Video, c.VideoCodecType ?? options.DefaultVideoCodecType, c.VideoBitRate ?? options.DefaultVideoBitRate),
+        Audio = Audio(c),
+        Video = Video(c, c.VideoCodecType ?? options.DefaultVideoCodecType, c.VideoBitRate ?? options.DefaultVideoBitRate),
     };
 
-    private static JsonElement Media(bool enabled, string codecType, int? bitRate)
+    /// <summary>`audio`: false, or {codec_type, bit_rate?, opus_params?} with the effective parameters (D-34).</summary>
+    private static JsonElement Audio(ConnectionInfo c)
     {
-        var json = !enabled ? "false" : bitRate is { } b
-            ? $$"""{"codec_type":"{{codecType}}","bit_rate":{{b.ToString(CultureInfo.InvariantCulture)}}}"""
-            : $$"""{"codec_type":"{{codecType}}"}""";
-        using var doc = JsonDocument.Parse(json);
-        return doc.RootElement.Clone();
+        if (!c.Audio) return JsonSerializer.SerializeToElement(false);
+        var o = new JsonObject { ["codec_type"] = c.AudioCodecType ?? "OPUS" };
+        if (c.AudioBitRate is { } b) o["bit_rate"] = b;
+        if (c.OpusParams is { } p)
+            o["opus_params"] = Compact(new JsonObject
+            {
+                ["channels"] = p.Channels, ["maxplaybackrate"] = p.MaxPlaybackRate, ["minptime"] = p.MinPtime, ["ptime"] = p.Ptime,
+                ["stereo"] = p.Stereo, ["sprop_stereo"] = p.SpropStereo, ["useinbandfec"] = p.UseInbandFec, ["usedtx"] = p.UseDtx,
+            });
+        return JsonSerializer.SerializeToElement(o);
+    }
+
+    /// <summary>`video`: false, or {codec_type, bit_rate, vp9_params? / av1_params? / h264_params? / h265_params?} (D-34).</summary>
+    private static JsonElement Video(ConnectionInfo c, string codecType, int bitRate)
+    {
+        if (!c.Video) return JsonSerializer.SerializeToElement(false);
+        var o = new JsonObject { ["codec_type"] = codecType, ["bit_rate"] = bitRate };
+        if (c.VideoParams is { } p)
+        {
+            if (p.HasVp9) o["vp9_params"] = Compact(new JsonObject { ["profile_id"] = p.Vp9ProfileId });
+            if (p.HasAv1) o["av1_params"] = Compact(new JsonObject { ["profile"] = p.Av1Profile, ["level_idx"] = p.Av1LevelIdx, ["tier"] = p.Av1Tier });
+            if (p.HasH264) o["h264_params"] = Compact(new JsonObject { ["profile_level_id"] = p.H264ProfileLevelId, ["b_frame"] = p.H264BFrame });
+            if (p.HasH265)
+                o["h265_params"] = Compact(new JsonObject
+                {
+                    ["level_id"] = p.H265LevelId, ["profile_id"] = p.H265ProfileId, ["tier_flag"] = p.H265TierFlag, ["tx_mode"] = p.H265TxMode,
+                    ["b_frame"] = p.H265BFrame,
+                });
+        }
+        return JsonSerializer.SerializeToElement(o);
+    }
+
+    /// <summary>The object without its null members (fields the client did not give).</summary>
+    private static JsonObject Compact(JsonObject o)
+    {
+        foreach (var key in o.Where(kv => kv.Value is null).Select(kv => kv.Key).ToList()) o.Remove(key);
+        return o;
     }
 }

@@ -183,6 +183,43 @@ public sealed class SfuEdgeTests
     }
 
     [Fact]
+    public async Task Codec_params_shape_the_publishers_offer_and_each_bundle_keeps_one_fmtp_per_payload_type_D_34()
+    {
+        await using var node = await InProcessNode.StartAsync();
+        var pubExtra = new JsonObject
+        {
+            ["audio"] = new JsonObject { ["bit_rate"] = 128, ["opus_params"] = new JsonObject { ["usedtx"] = true, ["ptime"] = 40 } },
+            ["video"] = new JsonObject { ["codec_type"] = "H264", ["bit_rate"] = 300, ["h264_params"] = new JsonObject { ["profile_level_id"] = "4d0032" } },
+        };
+        await using var pub = new SyntheticClient(node.SignalingUrl, "params", new SyntheticClientOptions { Role = "sendrecv", Certificate = Certificate, ConnectExtra = pubExtra });
+        await pub.ConnectAsync();
+        var offer = (string)pub.Messages.First(m => (string?)m["type"] == "offer")["sdp"]!;
+        Assert.Contains("a=fmtp:111 minptime=10;useinbandfec=1;stereo=1;sprop-stereo=1;usedtx=1;maxaveragebitrate=128000\r\n", offer);
+        Assert.Contains("a=ptime:40\r\n", offer);
+        Assert.Contains("a=fmtp:104 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=4d0032\r\n", offer);
+        Assert.Contains("b=AS:300\r\n", offer);
+
+        // A second publisher with other opus_params: in its BUNDLE, the first one's audio section carries its own Opus fmtp.
+        var otherExtra = new JsonObject { ["audio"] = new JsonObject { ["opus_params"] = new JsonObject { ["stereo"] = false } } };
+        await using var other = new SyntheticClient(node.SignalingUrl, "params", new SyntheticClientOptions { Role = "sendrecv", Certificate = Certificate, ConnectExtra = otherExtra });
+        await other.ConnectAsync();
+        // The publisher's tracks arrive in the offer or a re-offer.
+        var reOffer = await other.WaitForMessageAsync(m => (string?)m["type"] is "offer" or "re-offer" && ((string)m["sdp"]!).Contains(pub.ConnectionId!), TimeSpan.FromSeconds(10));
+        var fmtps = ((string)reOffer["sdp"]!).Split("\r\n").Where(l => l.StartsWith("a=fmtp:111 ", StringComparison.Ordinal)).Distinct().ToList();
+        Assert.Equal(["a=fmtp:111 minptime=10;useinbandfec=1;stereo=0;sprop-stereo=1"], fmtps);
+        // The H.264 main section it receives is the catalog's entry (the publisher's level stays in the publisher's own offer).
+        Assert.Contains("a=fmtp:104 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=4d001f\r\n", (string)reOffer["sdp"]!);
+
+        // The API shows the effective parameters.
+        await InProcessNode.EventuallyAsync("both listed", () =>
+            node.ApiAsync("Sora_20201013.ListChannelConnections", """{"channel_id":"params"}""").Result.Body!.AsArray().Count == 2);
+        var row = (await node.ApiAsync("Sora_20201013.ListChannelConnections", """{"channel_id":"params"}""")).Body!.AsArray()
+            .Single(r => (string?)r!["connection_id"] == pub.ConnectionId)!;
+        Assert.Equal("""{"codec_type":"OPUS","bit_rate":128,"opus_params":{"ptime":40,"usedtx":true}}""", row["audio"]!.ToJsonString());
+        Assert.Equal("""{"codec_type":"H264","bit_rate":300,"h264_params":{"profile_level_id":"4d0032"}}""", row["video"]!.ToJsonString());
+    }
+
+    [Fact]
     public async Task Video_params_need_their_sora_conf_switch_and_b_frame_its_own()
     {
         await using var node = await InProcessNode.StartAsync(o => o with { SignalingVp9Params = false });
