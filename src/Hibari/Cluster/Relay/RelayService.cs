@@ -418,7 +418,7 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
         };
     }
 
-    private static RtpCodec CodecOf(RelayTrackUp t)
+    internal static RtpCodec CodecOf(RelayTrackUp t)
     {
         var c = t.Codec;
         // The publisher's codec exactly, its own fmtp included (opus_params, level: D-34); the catalog's instance when equal.

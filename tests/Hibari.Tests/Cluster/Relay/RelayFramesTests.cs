@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Hibari.Cluster.Relay;
+using Hibari.Sdp;
 using Hibari.Signaling.Messages;
 using static Hibari.Tests.Cluster.Relay.RelaySamples;
 
@@ -392,6 +393,29 @@ public sealed class RelayFramesTests
         var noFeedback = RelayFrames.Encode(new RelayTrackUp(Session, Conn, "t", 0, 1, 0, codec));
         noFeedback[^1] = RelayFrames.MaxFeedbackEntries + 1;
         Assert.Equal(RelayFrameErrors.OutOfBounds, Refusal([.. noFeedback, .. Enumerable.Repeat<byte[]>([1, (byte)'x'], 33).SelectMany(b => b)]));
+    }
+
+    [Fact]
+    public void A_relayed_track_keeps_its_publishers_codec_parameters_D_34()
+    {
+        foreach (var codec in new[]
+                 {
+                     CodecCatalog.SelectAudio("OPUS", new OpusParams { Stereo = false, UseDtx = true }, 256).Value!,
+                     CodecCatalog.SelectVideo("VP9", new VideoCodecParams { Vp9ProfileId = 2 }).Value!,
+                     CodecCatalog.SelectVideo("H264", new VideoCodecParams { H264ProfileLevelId = "4d0032" }).Value!,
+                     CodecCatalog.SelectVideo("H265", new VideoCodecParams { H265LevelId = 120 }).Value!,
+                 })
+        {
+            var bytes = RelayFrames.Encode(new RelayTrackUp(Session, Conn, "t", (byte)(codec.Kind == MediaKind.Audio ? 0 : 1), 1, 2,
+                RelayService.FrameCodec(codec)));
+            Assert.True(RelayFrames.TryDecode(bytes, out var frame, out var error), error);
+            var back = RelayService.CodecOf((RelayTrackUp)frame!);
+            Assert.Equal(codec, back);
+        }
+        // The catalog's own entry comes back as that instance.
+        var plain = RelayFrames.Encode(new RelayTrackUp(Session, Conn, "t", 1, 1, 2, RelayService.FrameCodec(CodecCatalog.Vp9Profile2)));
+        Assert.True(RelayFrames.TryDecode(plain, out var f2, out _));
+        Assert.Same(CodecCatalog.Vp9Profile2, RelayService.CodecOf((RelayTrackUp)f2!));
     }
 
     [Fact]
