@@ -563,6 +563,20 @@ scenario('codec_params', async ctx => {
     await p.stop(); await r.stop();
   }
 
+  // 2b. opus_params.usedtx: a silent source with DTX sends a packet every 400 ms or so instead of every 20 ms (control: no DTX).
+  const dtxChannel = channelName('dtx');
+  const dtx = await client(ctx, page, 'DTX', node, { channel: dtxChannel, role: 'sendonly', options: { video: false, audioOpusParamsUsedtx: true }, source: { audio: 'silence', video: false } });
+  const noDtx = await client(ctx, page, 'NoDTX', node, { channel: dtxChannel, role: 'sendonly', options: { video: false }, source: { audio: 'silence', video: false } });
+  mustConnect(dtx.first, noDtx.first);
+  const sent = async h => (await h.outbound()).audio?.packetsSent ?? 0;
+  await until('both silent senders to send', async () => (await sent(dtx)) > 0 && (await sent(noDtx)) > 0);
+  const [d0, n0, t0] = [await sent(dtx), await sent(noDtx), Date.now()];
+  await until('3 s of silence', async () => Date.now() - t0 >= 3000, { every: 500 });
+  const [dRate, nRate] = [((await sent(dtx)) - d0) / ((Date.now() - t0) / 1000), ((await sent(noDtx)) - n0) / ((Date.now() - t0) / 1000)];
+  console.log(`    codec_params: silent Opus senders: ${dRate.toFixed(1)} packets/s with usedtx, ${nRate.toFixed(1)} without`);
+  check(nRate > 40 && dRate < 10, `silent senders: ${dRate.toFixed(1)} packets/s with usedtx, ${nRate.toFixed(1)} without; want < 10 and > 40`);
+  await dtx.stop(); await noDtx.stop();
+
   // 3. video.bit_rate caps the sender's targetBitrate (b=AS); the control without it goes above the cap.
   const cam = { video: { width: 640, height: 480, frameRate: 30 } };
   const capped = await client(ctx, page, 'V200', node, { channel: channelName('vbr'), role: 'sendonly', options: { audio: false, videoBitRate: 200 }, source: { audio: false, ...cam } });
