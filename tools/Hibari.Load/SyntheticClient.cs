@@ -64,6 +64,7 @@ public sealed class SyntheticClient : IAsyncDisposable
     private IPEndPoint? _server;
     private string _serverUfrag = "", _serverPwd = "", _serverFingerprint = "";
     private byte _videoPayloadType;
+    private string _videoCodec = "VP8";
     private volatile bool _keyFrameRequested = true;
     private long _decryptFailures, _rtcpReceived, _pliReceived, _sent;
     private readonly LatencyRecorder _latency = new();
@@ -238,6 +239,9 @@ public sealed class SyntheticClient : IAsyncDisposable
             for (var i = 0; i < perFrame; i++)
             {
                 var n = WriteVp8Payload(payload, first: i == 0, keyFrame);
+                // H.264 / H.265: one NAL unit per packet, an IDR on a key frame's first packet (RFC 6184 / RFC 7798 headers).
+                if (_videoCodec == "H264") payload[0] = i == 0 && keyFrame ? (byte)0x65 : (byte)0x41;
+                else if (_videoCodec == "H265") (payload[0], payload[1]) = i == 0 && keyFrame ? ((byte)(19 << 1), (byte)1) : ((byte)(1 << 1), (byte)1);
                 var w = new RtpPacketWriter(buffer, _videoPayloadType, seq++, ts, _videoSsrc, marker: i == perFrame - 1);
                 if (!w.TryFinish(payload.AsSpan(0, n), out var length)) continue;
                 SendRtp(buffer, length);
@@ -319,6 +323,7 @@ public sealed class SyntheticClient : IAsyncDisposable
         {
             var m = offer.Media.First(x => x.Get("mid") == video.Mid);
             _videoPayloadType = byte.Parse(m.Formats[0], System.Globalization.CultureInfo.InvariantCulture);
+            _videoCodec = m.RtpMaps().FirstOrDefault(r => r.PayloadType == _videoPayloadType)?.EncodingName.ToUpperInvariant() ?? "VP8";
         }
         return answer;
     }

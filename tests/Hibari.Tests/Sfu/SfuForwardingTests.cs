@@ -220,6 +220,31 @@ public sealed class SfuEdgeTests
     }
 
     [Fact]
+    public async Task H265_is_negotiated_and_forwarded_for_a_client_that_asks_for_it_D_34()
+    {
+        await using var node = await InProcessNode.StartAsync();
+        // No `sdp` in connect (as the C++ SDK): the node trusts the request and offers H.265 main with the client's level.
+        var extra = new JsonObject { ["video"] = new JsonObject { ["codec_type"] = "H265", ["h265_params"] = new JsonObject { ["level_id"] = 120 } } };
+        await using var sub = new SyntheticClient(node.SignalingUrl, "h265", new SyntheticClientOptions { Certificate = Certificate });
+        await sub.ConnectAsync();
+        await using var pub = new SyntheticClient(node.SignalingUrl, "h265",
+            new SyntheticClientOptions { Role = "sendonly", Certificate = Certificate, ConnectExtra = extra });
+        await pub.ConnectAsync();
+        var offer = (string)pub.Messages.First(m => (string?)m["type"] == "offer")["sdp"]!;
+        Assert.Contains("a=rtpmap:49 H265/90000\r\n", offer);
+        Assert.Contains("a=fmtp:49 level-id=120;profile-id=1;tier-flag=0;tx-mode=SRST\r\n", offer);
+        Assert.Contains("a=fmtp:50 apt=49\r\n", offer);
+        using var stop = new CancellationTokenSource();
+        var publishing = pub.PublishAsync(300, 800, stop.Token);
+        await InProcessNode.EventuallyAsync("the subscriber receives the H.265 stream", () => sub.PacketsReceived > 50);
+        await stop.CancelAsync();
+        await publishing.ContinueWith(_ => { });
+        Assert.Equal(0, sub.DecryptFailures);
+        var reOffer = sub.Messages.Last(m => (string?)m["type"] is "offer" or "re-offer" && ((string)m["sdp"]!).Contains("H265"));
+        Assert.Contains("a=fmtp:49 level-id=93;profile-id=1;tier-flag=0;tx-mode=SRST\r\n", (string)reOffer["sdp"]!);
+    }
+
+    [Fact]
     public async Task Video_params_need_their_sora_conf_switch_and_b_frame_its_own()
     {
         await using var node = await InProcessNode.StartAsync(o => o with { SignalingVp9Params = false });
