@@ -620,6 +620,51 @@ scenario('codec_params', async ctx => {
   } else console.log('    codec_params: this Chromium encodes H.265: not covered by this scenario yet');
 });
 
+// Issue 12 (docs/decisions.md D-35): a simulcast publisher's layers reach each receiver as the layer it asked for,
+// and RequestSimulcastRid switches a receiver without a freeze.
+scenario('simulcast', async ctx => {
+  const node = await ctx.node('n1');
+  const page = await harnessPage(ctx, 'page');
+  const channel = channelName('simulcast');
+  const p = await client(ctx, page, 'P', node, { channel, role: 'sendonly',
+    options: { simulcast: true, videoCodecType: 'VP8', videoBitRate: 3000 }, source: { video: { width: 1280, height: 720, frameRate: 30 } } });
+  mustConnect(p.first);
+  const low = await client(ctx, page, 'R0', node, { channel, role: 'recvonly', options: { simulcastRid: 'r0' } });
+  const high = await client(ctx, page, 'R2', node, { channel, role: 'recvonly', options: { simulcastRid: 'r2' } });
+  mustConnect(low.first, high.first);
+  const pid = p.first.connectionId;
+  await waitMediaFrom(low, [pid], 'P (r0)');
+  await waitMediaFrom(high, [pid], 'P (r2)');
+  // The sender encodes r0 at a quarter of r2's width (Sora's default encodings); each receiver decodes its layer: R0
+  // the sender's r0, R2 the widest layer the sender sends (r2 once its bandwidth allows, r1 until then).
+  let layers = null;
+  const widths = await until('R0 to decode the sender\'s r0 and R2 a wider layer the sender sends', async () => {
+    layers = (await p.outbound()).videoLayers ?? null;
+    const lo = (await low.inboundCodecs(pid)).video, hi = (await high.inboundCodecs(pid)).video;
+    if (!layers?.r0?.frameWidth || !lo?.frameWidth || !hi?.frameWidth) return false;
+    const sent = Object.values(layers).filter(l => l.bytesSent > 0 && l.frameWidth).map(l => l.frameWidth);
+    return lo.frameWidth === layers.r0.frameWidth && hi.frameWidth > lo.frameWidth && sent.includes(hi.frameWidth) && { lo, hi };
+  }, { detail: async () => ({ layers, r0: (await low.inboundCodecs(pid)).video, r2: (await high.inboundCodecs(pid)).video }) });
+  console.log(`    simulcast: sender layers ${JSON.stringify(layers)}; R0 decodes ${widths.lo.frameWidth}x${widths.lo.frameHeight}, R2 ${widths.hi.frameWidth}x${widths.hi.frameHeight}`);
+  // RequestSimulcastRid: R0 → r2; its decoded width becomes R2's, without a freeze.
+  const before = (await low.inboundCodecs(pid)).video;
+  const t0 = Date.now();
+  const res = await node.api('Sora_20251217.RequestSimulcastRid', { channel_id: channel, receiver_connection_id: low.first.connectionId, rid: 'r2' });
+  check(res.status === 200 && res.json?.rid === 'r2', `RequestSimulcastRid → ${res.status} ${short(res.text)}`);
+  const after = await until('R0 to decode R2\'s layer after RequestSimulcastRid', async () => {
+    const lo = (await low.inboundCodecs(pid)).video, hi = (await high.inboundCodecs(pid)).video;
+    return lo?.frameWidth === hi?.frameWidth && lo.framesDecoded > before.framesDecoded && lo;
+  }, { detail: async () => ({ r0: (await low.inboundCodecs(pid)).video, r2: (await high.inboundCodecs(pid)).video }) });
+  console.log(`    simulcast: R0 switched to ${after.frameWidth}x${after.frameHeight} ${Date.now() - t0} ms after the call; freezeCount ${before.freezeCount} → ${after.freezeCount}, framesDropped ${before.framesDropped} → ${after.framesDropped}`);
+  check(after.freezeCount === before.freezeCount, `R0 froze across the switch: freezeCount ${before.freezeCount} → ${after.freezeCount}`);
+  // And back down with the older API.
+  const down = await node.api('Sora_20201005.RequestRtpStream', { channel_id: channel, recv_connection_id: low.first.connectionId, send_connection_id: pid, rid: 'r0' });
+  check(down.status === 200, `RequestRtpStream → ${down.status} ${short(down.text)}`);
+  await until('R0 back on r0', async () => (await low.inboundCodecs(pid)).video?.frameWidth === layers.r0.frameWidth);
+  const missing = await node.api('Sora_20251217.RequestSimulcastRid', { channel_id: channel, receiver_connection_id: 'NOPE', rid: 'r1' });
+  check(missing.status === 404, `RequestSimulcastRid for an unknown receiver → ${missing.status}`);
+});
+
 async function threeClients(ctx, tag) {
   const node = await ctx.node('n1');
   const channel = channelName(tag);

@@ -40,6 +40,12 @@ internal sealed class ConnectionApi(HibariOptions options, SfuEngine sfu, Channe
         Channel(router, "Sora_20160711.PushChannel", (ApiRequest r, out string? c) => PushLocal(r, Target.Channel, out c), Target.Channel);
         Channel(router, "Sora_20160711.PushConnection", (ApiRequest r, out string? c) => PushLocal(r, Target.Connection, out c), Target.Connection);
         Channel(router, "Sora_20160711.PushClient", (ApiRequest r, out string? c) => PushLocal(r, Target.Client, out c), Target.Client);
+        // Simulcast layer of a receiver (issue 12, docs/decisions.md D-35): the current name under both dates Sora's
+        // documents and tools use, and the older RequestRtpStream / ResetRtpStream.
+        foreach (var target in new[] { "Sora_20251217.RequestSimulcastRid", "Sora_20251210.RequestSimulcastRid" })
+            Channel(router, target, (ApiRequest r, out string? c) => SimulcastRidLocal(r, "receiver_connection_id", "sender_connection_id", reset: false, out c), Target.Connection);
+        Channel(router, "Sora_20201005.RequestRtpStream", (ApiRequest r, out string? c) => SimulcastRidLocal(r, "recv_connection_id", "send_connection_id", reset: false, out c), Target.Connection);
+        Channel(router, "Sora_20201005.ResetRtpStream", (ApiRequest r, out string? c) => SimulcastRidLocal(r, "recv_connection_id", "send_connection_id", reset: true, out c), Target.Connection);
         router.Register("Sora_20201013.ListConnections", (_, _) => new(List(sfu.ListConnections())));
     }
 
@@ -136,6 +142,40 @@ internal sealed class ConnectionApi(HibariOptions options, SfuEngine sfu, Channe
         var n = sfu.Push(body.ChannelId, target == Target.Connection ? body.ConnectionId : null,
             target == Target.Client ? body.ClientId : null, body.Data);
         return n == 0 && target != Target.Channel ? NotFound(target) : ApiResult.Json(new EmptyBody(), ApiJsonContext.Default.EmptyBody);
+    }
+
+    /// <summary>
+    /// {channel_id, receiver (recv_connection_id / receiver_connection_id), sender?, rid} → the receiver's layer; the
+    /// answer echoes the request as Sora's does. `auto` asks for the best layer that flows (r2 first) until bandwidth
+    /// estimation chooses (D-35).
+    /// </summary>
+    private ApiResult SimulcastRidLocal(ApiRequest request, string receiverField, string senderField, bool reset, out string? channelId)
+    {
+        channelId = null;
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(request.Body); }
+        catch (JsonException) { return ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "the body is not JSON"); }
+        using (doc)
+        {
+            var e = doc.RootElement;
+            string? Str(string name) => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+            var channel = Str("channel_id");
+            var receiver = Str(receiverField);
+            var sender = Str(senderField);
+            var rid = Str("rid");
+            if (string.IsNullOrEmpty(channel)) return ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "channel_id is required");
+            if (string.IsNullOrEmpty(receiver)) return ApiResult.BadRequest(ApiErrorTypes.InvalidBody, $"{receiverField} is required");
+            var allowed = receiverField == "receiver_connection_id" ? new[] { "none", "r0", "r1", "r2", "auto" } : ["r0", "r1", "r2"];
+            if (!reset && (rid is null || !allowed.Contains(rid)))
+                return ApiResult.BadRequest(ApiErrorTypes.InvalidBody, $"rid must be one of {string.Join(", ", allowed)}");
+            channelId = channel;
+            if (!sfu.RequestSimulcastRid(channel, receiver, sender, reset ? null : rid == "auto" ? "r2" : rid))
+                return NotFound(Target.Connection);
+            var echo = new JsonObject { ["channel_id"] = channel, [receiverField] = receiver };
+            if (!reset) echo["rid"] = rid;
+            if (sender is not null) echo[senderField] = sender;
+            return new ApiResult.JsonResult(JsonSerializer.SerializeToUtf8Bytes(echo));
+        }
     }
 
     private static ApiResult? MissingTarget(Target target, string? connectionId, string? clientId) => target switch

@@ -25,6 +25,8 @@ public sealed record OfferSection
     public OfferedStream? Stream { get; init; }
     /// <summary>Simulcast layers the SFU wants from the client on a recvonly video section (a=rid:x recv).</summary>
     public IReadOnlyList<string> RecvRids { get; init; } = [];
+    /// <summary>Of <see cref="RecvRids"/>, those offered paused ("~rid" in a=simulcast, RFC 8853 §5.1): inactive encodings.</summary>
+    public IReadOnlyList<string> PausedRids { get; init; } = [];
     /// <summary>Null: <see cref="CodecCatalog.ExtensionsFor"/> the kind.</summary>
     public IReadOnlyList<ExtMap>? HeaderExtensions { get; init; }
     public bool Rejected { get; init; }
@@ -39,7 +41,7 @@ public sealed record OfferSection
 
     public bool Equals(OfferSection? o) =>
         o is not null && Mid == o.Mid && Kind == o.Kind && Direction == o.Direction && Codecs.SequenceEqual(o.Codecs) &&
-        Stream == o.Stream && RecvRids.SequenceEqual(o.RecvRids) && EffectiveExtensions.SequenceEqual(o.EffectiveExtensions) &&
+        Stream == o.Stream && RecvRids.SequenceEqual(o.RecvRids) && PausedRids.SequenceEqual(o.PausedRids) && EffectiveExtensions.SequenceEqual(o.EffectiveExtensions) &&
         Rejected == o.Rejected && MaxBitrateKbps == o.MaxBitrateKbps && Ptime == o.Ptime && SctpPort == o.SctpPort && MaxMessageSize == o.MaxMessageSize;
 
     public override int GetHashCode() => HashCode.Combine(Mid, Kind, Direction, Rejected);
@@ -191,7 +193,7 @@ public static class SfuOffer
         if (s.RecvRids.Count > 0)
         {
             foreach (var rid in s.RecvRids) m.Add("rid", $"{rid} recv");
-            m.Add("simulcast", "recv " + string.Join(';', s.RecvRids));
+            m.Add("simulcast", "recv " + string.Join(';', s.RecvRids.Select(r => s.PausedRids.Contains(r) ? "~" + r : r)));
         }
         if (s.Stream is { } stream)
         {

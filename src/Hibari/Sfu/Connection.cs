@@ -34,6 +34,23 @@ public sealed class Connection
     internal LayoutSection? AudioSection { get; set; }
     internal LayoutSection? VideoSection { get; set; }
     internal List<Publication> Publications { get; } = [];
+
+    /// <summary>
+    /// The simulcast layer this receiver asked for: per sender (RequestSimulcastRid with sender_connection_id), else for
+    /// every sender (connect's simulcast_request_rid / simulcast_rid, the API without a sender), else null (r0). Control context.
+    /// </summary>
+    internal string? SimulcastRid { get; set; }
+    internal Dictionary<string, string> SimulcastRidBySender { get; } = [];
+
+    internal string? SimulcastRidFor(string senderConnectionId) =>
+        SimulcastRidBySender.GetValueOrDefault(senderConnectionId) ?? SimulcastRid ?? Info.SimulcastRid;
+
+    /// <summary>Whether this connection publishes its video as simulcast layers (issue 12): `simulcast` and a video section.</summary>
+    public bool SimulcastPublishing => Info.Simulcast && VideoCodec is not null;
+
+    /// <summary>The offer's `encodings` for a simulcast publisher (the auth webhook's or Sora's default), else null.</summary>
+    public System.Text.Json.JsonElement? Encodings =>
+        SimulcastPublishing ? Info.SimulcastEncodings ?? Hibari.Signaling.Messages.SimulcastEncodings.Default : null;
     internal ConnectionState State { get; set; } = ConnectionState.Offered;
     /// <summary>A re-offer is out and its re-answer has not come back; changes meanwhile set <see cref="Dirty"/>.</summary>
     internal bool AwaitingReAnswer { get; set; }

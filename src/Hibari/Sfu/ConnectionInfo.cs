@@ -24,6 +24,10 @@ public sealed record ConnectionInfo
     /// <summary>Effective vp9/av1/h264/h265 params (connect, or the auth webhook's video_*_params / h264_profile_level_id).</summary>
     public Hibari.Sdp.VideoCodecParams? VideoParams { get; init; }
     public bool Simulcast { get; init; }
+    /// <summary>The simulcast layer this connection receives by default ("none", "r0".."r2"; null = r0): issue 12.</summary>
+    public string? SimulcastRid { get; init; }
+    /// <summary>The auth webhook's `simulcast_encodings` (an array of RTCRtpEncodingParameters), sent in the offer as is.</summary>
+    public System.Text.Json.JsonElement? SimulcastEncodings { get; init; }
     public bool Spotlight { get; init; }
     /// <summary>`signaling_notify_metadata` , shown to others in notifies.</summary>
     public JsonElement? NotifyMetadata { get; init; }

@@ -74,6 +74,25 @@ internal sealed class Negotiator(SfuContext ctx)
                 LocalSession = c.Session,
                 BitrateKbps = section.Kind == MediaKind.Video ? c.Info.VideoBitRate ?? ctx.Options.DefaultVideoBitRate : c.Info.AudioBitRate ?? 64,
             };
+            // Issue 12 (D-35): a simulcast video section the client answered with send rids is one publication per layer
+            // (SSRCs learnt from the rid header extensions); the connection lists layer 0, the track subscribers attach to.
+            var rids = section.Kind == MediaKind.Video && c.SimulcastPublishing ? answered.Rids.Select(r => r.Id).ToList() : [];
+            if (rids.Count > 1)
+            {
+                var layers = new Publication[rids.Count];
+                for (var i = 0; i < rids.Count; i++)
+                    layers[i] = i == 0
+                        ? new Publication(c.Transport, c.Transport.Worker, c.ConnectionId, section.Mid, section.Kind, codec,
+                            $"{c.ConnectionId}-{section.Kind.Name()}", workerCount: ctx.Workers.Count)
+                        { LocalSession = c.Session, BitrateKbps = p.BitrateKbps, Rid = rids[i], LayerIndex = 0 }
+                        : new Publication(c.Transport, c.Transport.Worker, c.ConnectionId, section.Mid, section.Kind, codec,
+                            $"{c.ConnectionId}-{section.Kind.Name()}-{rids[i]}", workerCount: ctx.Workers.Count)
+                        { BitrateKbps = p.BitrateKbps, Rid = rids[i], LayerIndex = i };
+                foreach (var layer in layers) layer.Layers = layers;
+                c.Publications.Add(layers[0]);
+                c.Transport.Worker.Post(() => { foreach (var layer in layers) c.Transport.AddPublication(layer); });
+                continue;
+            }
             if (answered.Ssrcs.Count > 0)
             {
                 p.LatchSsrc(answered.Ssrcs[0].Media);
@@ -133,7 +152,8 @@ internal sealed class Negotiator(SfuContext ctx)
         return c.Layout.Sync(wanted,
             (p, mid) =>
             {
-                var sub = new Subscription(p, c.Transport, mid, SfuIds.Ssrc(), p.Codec.RtxPayloadType is null ? 0 : SfuIds.Ssrc(), _random);
+                var sub = new Subscription(p, c.Transport, mid, SfuIds.Ssrc(), p.Codec.RtxPayloadType is null ? 0 : SfuIds.Ssrc(), _random,
+                    c.SimulcastRidFor(p.ConnectionId));
                 c.Transport.Worker.Post(() => c.Transport.AddSubscription(sub));
                 return sub;
             },
@@ -179,6 +199,11 @@ internal sealed class Negotiator(SfuContext ctx)
                         // D-34: the browser's send limits for this connection: b=AS for video_bit_rate, a=ptime for opus_params.ptime.
                         MaxBitrateKbps = s.Kind == MediaKind.Video ? c.Info.VideoBitRate : null,
                         Ptime = s.Kind == MediaKind.Audio ? c.Info.OpusParams?.Ptime : null,
+                        // Issue 12: a simulcast publisher's layers, by rid; inactive encodings offered paused.
+                        RecvRids = s.Kind == MediaKind.Video && c.Encodings is { } enc
+                            ? Hibari.Signaling.Messages.SimulcastEncodings.Layers(enc).Select(l => l.Rid).ToList() : [],
+                        PausedRids = s.Kind == MediaKind.Video && c.Encodings is { } enc2
+                            ? Hibari.Signaling.Messages.SimulcastEncodings.Layers(enc2).Where(l => !l.Active).Select(l => l.Rid).ToList() : [],
                     });
                     break;
                 case SectionUse.ServerSend when s.Subscription is { } sub:

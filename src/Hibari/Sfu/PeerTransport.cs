@@ -196,7 +196,7 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
         _outbound[s.Ssrc] = s;
         if (s.RtxSsrc != 0) _outbound[s.RtxSsrc] = s;
         _subscriptions.Add(s);
-        s.Publication.Add(s);
+        foreach (var layer in s.Publication.LayersOrSelf) layer.Add(s);
     }
 
     public void RemoveSubscription(Subscription s)
@@ -204,7 +204,7 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
         _outbound.Remove(s.Ssrc);
         if (s.RtxSsrc != 0) _outbound.Remove(s.RtxSsrc);
         _subscriptions.Remove(s);
-        s.Publication.Remove(s);
+        foreach (var layer in s.Publication.LayersOrSelf) layer.Remove(s);
         s.Close();
     }
 
@@ -282,10 +282,21 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
     {
         publication = null!;
         if (!header.HasExtension || !RtpHeaderExtensions.TryFind(packet, header, SfuCodecs.MidExtensionId, out var mid)) return false;
-        foreach (var p in _publications)
+        foreach (var track in _publications)
         {
-            if (!mid.SequenceEqual(System.Text.Encoding.ASCII.GetBytes(p.Mid))) continue;
+            if (track.LayerIndex != 0 || !mid.SequenceEqual(System.Text.Encoding.ASCII.GetBytes(track.Mid))) continue;
+            var p = track;
             var isRtx = p.Codec.RtxPayloadType is { } rtxPt && header.PayloadType == rtxPt;
+            if (track.Layers is { } layers)
+            {
+                // Simulcast: the layer by its rid (RTX by its repaired rid), RFC 8852.
+                if (!RtpHeaderExtensions.TryFind(packet, header, isRtx ? SfuCodecs.RepairedRidExtensionId : SfuCodecs.RidExtensionId, out var rid)) return false;
+                Publication? layer = null;
+                foreach (var l in layers)
+                    if (l.Rid is { } r && rid.SequenceEqual(System.Text.Encoding.ASCII.GetBytes(r))) layer = l;
+                if (layer is null) return false;
+                p = layer;
+            }
             if (isRtx) { if (p.RtxSsrc != 0) return false; p.RtxSsrc = header.Ssrc; }
             else { if (p.Ssrc != 0) return false; p.LatchSsrc(header.Ssrc); }
             _inbound[header.Ssrc] = p;
@@ -313,7 +324,7 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
                     if (PictureLossIndication.TryParse(rtcp, out _, out var media) && _outbound.TryGetValue(media, out var target))
                     {
                         _counters.KeyFrameRequestsReceived++;
-                        target.Publication.RequestKeyFrame(now);
+                        target.RequestKeyFrame(now);
                     }
                     break;
                 case RtcpPacketType.PayloadFeedback when rtcp.Format == RtcpPacketType.FirFormat:
@@ -323,7 +334,7 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
                         {
                             if (!_outbound.TryGetValue(fir[i].Ssrc, out var firTarget)) continue;
                             _counters.KeyFrameRequestsReceived++;
-                            firTarget.Publication.RequestKeyFrame(now);
+                            firTarget.RequestKeyFrame(now);
                         }
                     }
                     break;
@@ -458,9 +469,9 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
     {
         if (!_log.IsEnabled(LogLevel.Information)) return;
         var published = string.Join(", ", _publications.Select(p =>
-            $"{p.Kind.Name()} ssrc={p.Ssrc} packets={p.PacketsReceived} key-frame-requests={p.KeyFrameRequests} nacked={p.NacksSent}"));
+            $"{p.Kind.Name()}{(p.Rid is { } rid ? "/" + rid : "")} ssrc={p.Ssrc} packets={p.PacketsReceived} key-frames={p.KeyFrames} key-frame-requests={p.KeyFrameRequests} nacked={p.NacksSent}"));
         var forwarded = string.Join(", ", _subscriptions.Select(s =>
-            $"{s.Publication.ConnectionId}/{s.Publication.Kind.Name()} packets={s.PacketsSent} rtx={s.Retransmitted} active={s.Active}"));
+            $"{s.Publication.ConnectionId}/{s.Publication.Kind.Name()}{(s.CurrentRid is { } rid ? "/" + rid : "")} packets={s.PacketsSent} rtx={s.Retransmitted} active={s.Active}{(s.LayerSwitches > 0 ? $" layer-switches={s.LayerSwitches}" : "")}"));
         _log.LogInformation("Connection {Id} media: published [{Published}] forwarded to it [{Forwarded}]", ConnectionId, published, forwarded);
     }
 

@@ -36,12 +36,14 @@ internal sealed class Publication : IHandoffTarget
     private readonly WorkerFanout?[] _groups;
     private WorkerFanout[] _handoffs = [];
     private long _lastKeyFrameRequest = long.MinValue / 2;
+    private NewestSequence _newest;
     private int _keyFrameWanted;
     private volatile SenderReportSnapshot? _senderReport;
 
     public Publication(IKeyFrameTarget publisher, MediaWorker worker, string connectionId, string mid, MediaKind kind, RtpCodec codec,
         string trackId, string? remoteNode = null, int workerCount = 1)
     {
+        _self = this;
         Publisher = publisher;
         Worker = worker;
         _groups = new WorkerFanout?[Math.Max(workerCount, worker.Index + 1)];
@@ -54,6 +56,23 @@ internal sealed class Publication : IHandoffTarget
         // A relayed track arrives over a reliable link: nothing to NACK there (subscribers' NACKs are answered here).
         if (kind == MediaKind.Video && codec.RtxPayloadType is not null && remoteNode is null) Nacks = new NackGenerator();
     }
+
+    /// <summary>
+    /// Simulcast (issue 12, docs/decisions.md D-35): this layer's rid ("r0" lowest .. "r2"), null for a plain track. A
+    /// simulcast track is one publication per layer, all on the publisher's worker, sharing <see cref="Layers"/> (index =
+    /// <see cref="LayerIndex"/>); the connection lists only layer 0, which subscribers are created for and which is relayed.
+    /// </summary>
+    public string? Rid { get; init; }
+    public int LayerIndex { get; init; }
+    public Publication[]? Layers { get; set; }
+
+    /// <summary>When this layer last got a packet (media clock, µs; 0 = never): receivers fall back from a layer that stopped.</summary>
+    public long LastPacketMicros => Volatile.Read(ref _lastPacketMicros);
+    private long _lastPacketMicros;
+
+    /// <summary>The layers a subscription attaches to: the simulcast layers, or this track alone.</summary>
+    public ReadOnlySpan<Publication> LayersOrSelf => Layers is { } l ? l : new ReadOnlySpan<Publication>(in _self);
+    private readonly Publication _self;
 
     public IKeyFrameTarget Publisher { get; }
     /// <summary>The media worker that owns this track (its packets arrive there).</summary>
@@ -85,6 +104,8 @@ internal sealed class Publication : IHandoffTarget
     public long PacketsReceived { get; private set; }
     public long BytesReceived { get; private set; }
     public long KeyFrameRequests { get; private set; }
+    /// <summary>Key frames seen (video).</summary>
+    public long KeyFrames { get; private set; }
 
     /// <summary>The subscribers on the owner worker (owner thread).</summary>
     public ReadOnlySpan<Subscription> Subscribers => _subscribers;
@@ -150,12 +171,19 @@ internal sealed class Publication : IHandoffTarget
         if (_keyFrameWanted != 0) TakeKeyFrameRequest(nowMicros);
         PacketsReceived++;
         BytesReceived += packet.Length;
+        Volatile.Write(ref _lastPacketMicros, nowMicros);
         Statistics?.OnPacket(header.SequenceNumber, header.Timestamp, nowMicros);
-        var keyFrame = Kind == MediaKind.Video && KeyFrameDetector.IsKeyFrame(CodecKind, header.GetPayload(packet));
+        // Only a packet newer than all before can start a key frame: Chrome resends old packets as RTX (NACK answers and
+        // bandwidth probes: the first packet of a key frame many times over), and a subscriber that started or switched
+        // layers on such a copy would hand its decoder a stream that begins in the past.
+        var keyFrame = Kind == MediaKind.Video && _newest.IsNewest(header.SequenceNumber)
+            && KeyFrameDetector.IsKeyFrame(CodecKind, header.GetPayload(packet));
+        if (keyFrame) KeyFrames++;
         Nacks?.OnPacket(header.SequenceNumber, keyFrame, nowMicros);
-        foreach (var s in _subscribers) s.Forward(packet, header, keyFrame, nowMicros);
+        foreach (var s in _subscribers) s.Forward(this, packet, header, keyFrame, nowMicros);
         foreach (var g in _handoffs) Worker.Handoff(g.Worker, g, packet, nowMicros);
-        LocalSession?.Relay?.Relay(this, packet);
+        // A simulcast track is relayed as its layer 0 (r0) for now (D-35).
+        if (LayerIndex == 0) LocalSession?.Relay?.Relay(this, packet);
     }
 
     /// <summary>
@@ -174,7 +202,7 @@ internal sealed class Publication : IHandoffTarget
         Worker.AssertOwner();
         _senderReport = new SenderReportSnapshot(ntp, rtp, nowMicros);
         Statistics?.OnSenderReport(ntp, nowMicros);
-        LocalSession?.Relay?.SenderReport(this, ntp, rtp);
+        if (LayerIndex == 0) LocalSession?.Relay?.SenderReport(this, ntp, rtp);
     }
 
     /// <summary>
@@ -226,6 +254,21 @@ internal sealed class Publication : IHandoffTarget
     };
 }
 
+/// <summary>Whether each RTP sequence number is ahead of every one before it (a repeat or a late packet is not).</summary>
+internal struct NewestSequence
+{
+    private SequenceUnwrapper _unwrap;
+    private long _highest;
+
+    public bool IsNewest(ushort sequenceNumber)
+    {
+        var ext = _unwrap.Unwrap(sequenceNumber);
+        if (ext <= _highest) return false;
+        _highest = ext;
+        return true;
+    }
+}
+
 /// <summary>A publisher's sender report as it arrived: NTP time, RTP time, and when (media clock, µs).</summary>
 internal sealed record SenderReportSnapshot(ulong Ntp, uint Rtp, long ArrivalMicros);
 
@@ -237,6 +280,7 @@ internal sealed record SenderReportSnapshot(ulong Ntp, uint Rtp, long ArrivalMic
 internal sealed class WorkerFanout(Publication publication, MediaWorker worker) : IHandoffTarget
 {
     private Subscription[] _subscribers = [];
+    private NewestSequence _newest;
 
     public Publication Publication { get; } = publication;
     public MediaWorker Worker { get; } = worker;
@@ -263,8 +307,9 @@ internal sealed class WorkerFanout(Publication publication, MediaWorker worker) 
         Worker.AssertOwner();
         if (_subscribers.Length == 0 || !RtpHeader.TryParse(packet, out var header)) return;
         var p = Publication;
-        var keyFrame = p.Kind == MediaKind.Video && KeyFrameDetector.IsKeyFrame(p.CodecKind, header.GetPayload(packet));
-        foreach (var s in _subscribers) s.Forward(packet, header, keyFrame, stamp);
+        var keyFrame = p.Kind == MediaKind.Video && _newest.IsNewest(header.SequenceNumber)
+            && KeyFrameDetector.IsKeyFrame(p.CodecKind, header.GetPayload(packet));
+        foreach (var s in _subscribers) s.Forward(p, packet, header, keyFrame, stamp);
     }
 }
 

@@ -59,6 +59,33 @@ internal sealed class SfuApiView(SfuContext ctx, SessionRegistry sessions, Actio
         return targets.Count;
     }
 
+    /// <summary>
+    /// RequestSimulcastRid / RequestRtpStream (issue 12): the simulcast layer <paramref name="receiverId"/> gets from
+    /// <paramref name="senderId"/> (every sender when null; a null <paramref name="rid"/> resets to the connect's choice).
+    /// False when the receiver is not connected here. The subscriptions change on their worker at the next key frame.
+    /// </summary>
+    public bool RequestSimulcastRid(string channelId, string receiverId, string? senderId, string? rid)
+    {
+        List<(Subscription Sub, string Rid)> changes = [];
+        lock (_gate)
+        {
+            if (!sessions.Connections.TryGetValue(receiverId, out var c) || c.Info.ChannelId != channelId || c.State != ConnectionState.Connected)
+                return false;
+            if (senderId is null)
+            {
+                c.SimulcastRid = rid;
+                c.SimulcastRidBySender.Clear();
+            }
+            else if (rid is null) c.SimulcastRidBySender.Remove(senderId);
+            else c.SimulcastRidBySender[senderId] = rid;
+            foreach (var section in c.Layout.Sections)
+                if (section.Subscription is { } sub && (senderId is null || sub.Publication.ConnectionId == senderId))
+                    changes.Add((sub, c.SimulcastRidFor(sub.Publication.ConnectionId) ?? "r0"));
+        }
+        foreach (var (sub, r) in changes) sub.Subscriber.Worker.Post(() => sub.RequestedRid = r);
+        return true;
+    }
+
     /// <summary>Closes every connection (node unavailable or shutting down).</summary>
     public void DisconnectAll(string reason)
     {

@@ -210,6 +210,10 @@ public sealed class SfuEngine : IDisposable
     /// <inheritdoc cref="SfuApiView.Push"/>
     public int Push(string channelId, string? connectionId, string? clientId, System.Text.Json.JsonElement data) => _api.Push(channelId, connectionId, clientId, data);
 
+    /// <inheritdoc cref="SfuApiView.RequestSimulcastRid"/>
+    public bool RequestSimulcastRid(string channelId, string receiverId, string? senderId, string? rid) =>
+        _api.RequestSimulcastRid(channelId, receiverId, senderId, rid);
+
     /// <inheritdoc cref="SfuApiView.DisconnectAll"/>
     public void DisconnectAll(string reason) => _api.DisconnectAll(reason);
 

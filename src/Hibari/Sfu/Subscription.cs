@@ -25,8 +25,16 @@ internal sealed class Subscription
     /// <summary>How long a video packet stays answerable to a NACK: the cache holds about this much of the track.</summary>
     public const int CacheMillis = 1000;
 
-    public Subscription(Publication publication, PeerTransport subscriber, string mid, uint ssrc, uint rtxSsrc, Random random)
+    // Simulcast (issue 12, docs/decisions.md D-35): the layer the receiver asked for (-1 = none), the layer being
+    // forwarded (null before the first key frame), and what keeps the outgoing stream continuous across switches.
+    private int _requestedLayer;
+    private Publication? _source;
+    private PayloadIdRewriter _ids;
+
+    public Subscription(Publication publication, PeerTransport subscriber, string mid, uint ssrc, uint rtxSsrc, Random random,
+        string? requestedRid = null)
     {
+        _requestedLayer = LayerOf(requestedRid);
         Publication = publication;
         Subscriber = subscriber;
         Mid = mid;
@@ -87,15 +95,64 @@ internal sealed class Subscription
     /// <summary>Ends forwarding and gives the retransmission cache's buffer back (owner thread).</summary>
     public void Close()
     {
+        if (Closed) return; // a simulcast subscription is closed by each of its layers
         Closed = true;
         _cache?.Dispose();
     }
 
-    public void Forward(ReadOnlySpan<byte> packet, in RtpHeader header, bool keyFrame, long nowMicros)
+    /// <summary>"none" → -1, "r1" → 1, "r2" → 2, anything else (null, "r0") → 0: Sora's default layer is r0.</summary>
+    public static int LayerOf(string? rid) => rid switch { "none" => -1, "r1" => 1, "r2" => 2, _ => 0 };
+
+    /// <summary>The rid the receiver asked for ("none", "r0".."r2"); set on the subscriber's worker (API, rpc).</summary>
+    public string RequestedRid
+    {
+        get => _requestedLayer switch { -1 => "none", 1 => "r1", 2 => "r2", _ => "r0" };
+        set
+        {
+            Subscriber.Worker.AssertOwner();
+            _requestedLayer = LayerOf(value);
+        }
+    }
+
+    /// <summary>The rid of the layer being forwarded (null: none yet, or not simulcast).</summary>
+    public string? CurrentRid => _source?.Rid;
+    /// <summary>How many times the forwarded layer changed.</summary>
+    public long LayerSwitches { get; private set; }
+
+    /// <summary>
+    /// The layer to forward now: the requested one while it flows, else the best lower one that flows, else the lowest
+    /// higher one (a publisher's uplink drops r2 first); -1 for "none". A layer flows if a packet came in the last second.
+    /// </summary>
+    private int TargetLayer(Publication[] layers, long nowMicros)
+    {
+        var want = Math.Min(_requestedLayer, layers.Length - 1);
+        if (want < 0) return -1;
+        if (Flows(layers[want], nowMicros)) return want;
+        for (var i = want - 1; i >= 0; i--) if (Flows(layers[i], nowMicros)) return i;
+        for (var i = want + 1; i < layers.Length; i++) if (Flows(layers[i], nowMicros)) return i;
+        return want;
+    }
+
+    private static bool Flows(Publication layer, long nowMicros) =>
+        layer.LastPacketMicros is var at && at != 0 && nowMicros - at < 1_000_000;
+
+    /// <summary>A key-frame request of the receiver (PLI/FIR): to the layer it gets, or the one it is switching to.</summary>
+    public void RequestKeyFrame(long nowMicros)
+    {
+        if (Publication.Layers is { } layers && TargetLayer(layers, nowMicros) is var t and >= 0 && layers[t] != _source)
+            layers[t].RequestKeyFrame(nowMicros);
+        else (_source ?? Publication).RequestKeyFrame(nowMicros);
+    }
+
+    public void Forward(Publication from, ReadOnlySpan<byte> packet, in RtpHeader header, bool keyFrame, long nowMicros)
     {
         Subscriber.Worker.AssertOwner();
         if (!Active || Closed || !Subscriber.CanSend) return;
-        if (!_started)
+        if (Publication.Layers is { } layers)
+        {
+            if (!Select(layers, from, header, keyFrame, nowMicros)) return;
+        }
+        else if (!_started)
         {
             // Video starts on a key frame: frames before it cannot be decoded and only make the receiver ask again.
             if (Publication.Kind == MediaKind.Video && !keyFrame)
@@ -119,6 +176,7 @@ internal sealed class Subscription
         RtpHeader.SetSsrc(span, Ssrc);
         RtpHeader.SetSequenceNumber(span, outSeq);
         RtpHeader.SetTimestamp(span, outTs);
+        if (Publication.Layers is not null) _ids.Rewrite(Publication.CodecKind, span[header.HeaderLength..(length - header.PaddingLength)]);
         // The publisher's mid/rid elements name ITS m-line; the subscriber's m-line is another one (Chrome routes by MID).
         if (header.HasExtension) RtpHeaderExtensions.RemapExtensionIds(span, header, SfuCodecs.ForwardedExtensionMap);
         if ((short)(outSeq - _highestOutSeq) > 0 || PacketsSent == 0) _highestOutSeq = outSeq;
@@ -128,6 +186,50 @@ internal sealed class Subscription
         LastRtpTimestamp = outTs;
         LastSentMicros = nowMicros;
         Subscriber.SendRtp(buffer, length);
+    }
+
+    /// <summary>
+    /// Simulcast: whether a packet of layer <paramref name="from"/> goes out. The layer being forwarded goes on until the
+    /// target layer's next key frame (asked for with a PLI); then the stream switches with sequence numbers, timestamps
+    /// and picture ids continuing where they were, so the receiver's decoder sees one stream.
+    /// </summary>
+    private bool Select(Publication[] layers, Publication from, in RtpHeader header, bool keyFrame, long nowMicros)
+    {
+        var target = TargetLayer(layers, nowMicros);
+        if (target < 0) return false;
+        if (from == _source)
+        {
+            if (target != from.LayerIndex) layers[target].RequestKeyFrame(nowMicros);
+        }
+        else
+        {
+            if (from.LayerIndex != target) return false;
+            if (!keyFrame)
+            {
+                from.RequestKeyFrame(nowMicros);
+                return false;
+            }
+            SwitchTo(from, header, nowMicros);
+        }
+        return _inSeq.Unwrap(header.SequenceNumber) >= _startSeq;
+    }
+
+    private void SwitchTo(Publication layer, in RtpHeader header, long nowMicros)
+    {
+        if (_source is not null)
+        {
+            // Continue the outgoing numbering: the next sequence number, and the timestamp advanced by the time since
+            // the last packet sent (the layers' RTP clocks have unrelated offsets).
+            _seqOffset = (ushort)(_highestOutSeq + 1 - header.SequenceNumber);
+            var elapsed = Math.Max(1, (nowMicros - LastSentMicros) * Publication.Codec.ClockRate / 1_000_000);
+            _timestampOffset = LastRtpTimestamp + (uint)elapsed - header.Timestamp;
+            LayerSwitches++;
+        }
+        _source = layer;
+        _inSeq = default;
+        _startSeq = _inSeq.Unwrap(header.SequenceNumber);
+        _started = true;
+        _ids.StartNewSource();
     }
 
     /// <summary>Answers a NACK of the subscriber from the cache, as RTX on the RTX SSRC (RFC 4588).</summary>
@@ -147,7 +249,7 @@ internal sealed class Subscription
     {
         ntp = 0;
         rtp = 0;
-        var p = Publication;
+        var p = _source ?? Publication;
         if (p.SenderReport is not { } sr || !HasSent) return false;
         var elapsed = nowMicros - sr.ArrivalMicros;
         ntp = sr.Ntp + (ulong)(elapsed * 4294.967296); // 2^32 / 10^6 NTP fraction units per µs

@@ -114,7 +114,9 @@ internal sealed class ConnectAuthorizer(HibariOptions options, AuthWebhook webho
             VideoParams = o.H264ProfileLevelId is { } pli
                 ? (o.VideoParams ?? video.Params ?? new Hibari.Sdp.VideoCodecParams()) with { H264ProfileLevelId = pli }
                 : o.VideoParams ?? video.Params,
-            Simulcast = c.Simulcast,
+            Simulcast = o.Simulcast ?? c.Simulcast,
+            SimulcastRid = o.SimulcastRid ?? c.SimulcastRid,
+            SimulcastEncodings = o.SimulcastEncodings,
             Spotlight = c.Spotlight,
             NotifyMetadata = o.SignalingNotifyMetadata ?? c.SignalingNotifyMetadata,
             AuthzMetadata = o.Metadata,

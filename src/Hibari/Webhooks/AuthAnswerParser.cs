@@ -91,6 +91,16 @@ internal static class AuthAnswerParser
         if (!SignalingJson.TryGetOptionalString(a, field, out var h264Pli)) return false;
         if (h264Pli is not null && !Hibari.Sdp.VideoCodecParams.IsProfileLevelId(h264Pli)) return false;
 
+        field = "simulcast";
+        if (!SignalingJson.TryGetOptionalBool(a, field, out var simulcast)) return false;
+        field = "simulcast_rid";
+        if (!SignalingJson.TryGetOptionalString(a, field, out var simulcastRid) || simulcastRid is not (null or "r0" or "r1" or "r2")) return false;
+        field = "simulcast_request_rid";
+        if (!SignalingJson.TryGetOptionalString(a, field, out var requestRid) || requestRid is not (null or "none" or "r0" or "r1" or "r2")) return false;
+        field = "simulcast_encodings";
+        if (!TryReadKind(a, field, JsonValueKind.Array, out var encodings)) return false;
+        if (encodings is { } enc && !SimulcastEncodings.Valid(enc, out var encWhy)) { field += $" ({encWhy})"; return false; }
+
         field = "signaling_notify";
         if (!SignalingJson.TryGetOptionalBool(a, field, out var notify)) return false;
         field = "data_channel_signaling";
@@ -114,6 +124,9 @@ internal static class AuthAnswerParser
             AudioBitRate = audioBitRate,
             AudioOpusParams = opus,
             Opus = opusTyped,
+            Simulcast = simulcast,
+            SimulcastRid = requestRid ?? simulcastRid,
+            SimulcastEncodings = encodings,
             VideoParams = videoParams,
             H264ProfileLevelId = h264Pli?.ToLowerInvariant(),
             VideoCodecType = videoCodec,

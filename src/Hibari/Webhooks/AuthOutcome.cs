@@ -29,6 +29,12 @@ public sealed record AuthOverrides
     public Hibari.Sdp.VideoCodecParams? VideoParams { get; init; }
     /// <summary>`h264_profile_level_id`: overrides the H.264 profile-level-id alone.</summary>
     public string? H264ProfileLevelId { get; init; }
+    /// <summary>`simulcast`: overrides the connect's.</summary>
+    public bool? Simulcast { get; init; }
+    /// <summary>`simulcast_request_rid` / `simulcast_rid`: the layer this connection receives.</summary>
+    public string? SimulcastRid { get; init; }
+    /// <summary>`simulcast_encodings`, validated (<see cref="SimulcastEncodings"/>): the offer's `encodings`.</summary>
+    public JsonElement? SimulcastEncodings { get; init; }
     public string? VideoCodecType { get; init; }
     public int? VideoBitRate { get; init; }
     public bool? SignalingNotify { get; init; }

@@ -22,10 +22,12 @@ public sealed class ClusterHarness : IAsyncDisposable
     {
         _root = Path.Combine(Path.GetTempPath(), "hibari-test-" + Guid.NewGuid().ToString("n")[..10]);
         Directory.CreateDirectory(_root);
-        // Each harness gets its own API/signaling ports, so a socket of a previous test in TIME_WAIT never matters.
+        // Each harness gets its own API/signaling ports, so a socket of a previous test in TIME_WAIT never matters; both
+        // below Linux's ephemeral range (32768–60999), where an outgoing connection of anything on the host could hold
+        // the port (a signaling port of 33018 once was: "address already in use").
         var slot = Interlocked.Increment(ref _slot) % 200;
         _apiPort = 31000 + slot;
-        _signalingPort = 33000 + slot;
+        _signalingPort = 29000 + slot;
     }
 
     public List<NodeProcess> Nodes { get; } = [];

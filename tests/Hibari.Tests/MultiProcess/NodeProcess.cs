@@ -35,7 +35,7 @@ public sealed class NodeProcess : IAsyncDisposable
             "--set", $"api_port={apiPort}",
             "--set", $"signaling_port={signalingPort}",
             // Eight UDP ports per node (media worker k takes rtc_udp_port + k), distinct for every signaling port the tests use.
-            "--set", $"rtc_udp_port={20000 + signalingPort * 8 % 20000}",
+            "--set", $"rtc_udp_port={20000 + (signalingPort + 4000) * 8 % 20000}",
             "--set", $"data_dir={dataDir}",
             "--set", $"log_dir={Path.Combine(dataDir, "log")}",
             "--set", $"node_name={NodeName}",

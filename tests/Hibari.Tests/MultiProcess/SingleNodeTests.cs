@@ -60,8 +60,8 @@ public sealed class SameHostPortTests : IAsyncLifetime
     public async Task Two_nodes_on_one_ip_take_distinct_ports_from_the_range_C_CONF_8()
     {
         string[] common = ["cluster=true", $"cluster_secret={ClusterHarness.Secret}", "cluster_listen_min_port=49100", "cluster_listen_max_port=49104"];
-        var a = new NodeProcess("pa", "127.0.0.1", Path.Combine(_dir, "pa"), 31400, 33400, common);
-        var b = new NodeProcess("pb", "127.0.0.1", Path.Combine(_dir, "pb"), 31401, 33401, common);
+        var a = new NodeProcess("pa", "127.0.0.1", Path.Combine(_dir, "pa"), 31400, 29400, common);
+        var b = new NodeProcess("pb", "127.0.0.1", Path.Combine(_dir, "pb"), 31401, 29401, common);
         _nodes.AddRange([a, b]);
         a.Start();
         b.Start();

@@ -63,6 +63,11 @@ public static class ConnectParser
         if (multistream == false) return Fail(SignalingCloses.MultistreamRequired, out error);
 
         if (!TryReadSimulcast(m, out var simulcast)) return false;
+        // The layer a receiver starts on: simulcast_request_rid (sora-js-sdk 2025.2+, may be "none"), else the older simulcast_rid.
+        if (!SignalingJson.TryGetOptionalString(m, "simulcast_request_rid", out var requestRid)
+            || !SignalingJson.TryGetOptionalString(m, "simulcast_rid", out var legacyRid)) return false;
+        if (requestRid is not (null or "none" or "r0" or "r1" or "r2") || legacyRid is not (null or "r0" or "r1" or "r2"))
+            return Fail(SignalingCloses.WithDetail(SignalingCloses.InvalidMessage, "simulcast_request_rid / simulcast_rid must be r0, r1 or r2 (or none)"), out error);
         if (!SignalingJson.TryGetOptionalBool(m, "spotlight", out var spotlight)) return false;
         if (!SignalingJson.TryGetOptionalBool(m, "data_channel_signaling", out var dcSignaling)) return false;
         if (!SignalingJson.TryGetOptionalBool(m, "ignore_disconnect_websocket", out var ignoreWs)) return false;
@@ -82,6 +87,7 @@ public static class ConnectParser
 
         request = new ConnectRequest
         {
+            SimulcastRid = requestRid ?? legacyRid,
             Role = role,
             ChannelId = channelId,
             ClientId = clientId,

@@ -76,6 +76,8 @@ public sealed record ConnectRequest
     /// <summary>The client's throw-away offer (capabilities only). Absent from C++ SDK connects (Appendix D).</summary>
     public string? Sdp { get; init; }
     public bool Simulcast { get; init; }
+    /// <summary>The layer a receiver asks for: `simulcast_request_rid` ("none", "r0".."r2") or else `simulcast_rid`; null: Sora's default r0.</summary>
+    public string? SimulcastRid { get; init; }
     public bool Spotlight { get; init; }
     public bool? DataChannelSignaling { get; init; }
     public bool? IgnoreDisconnectWebsocket { get; init; }
