@@ -112,6 +112,19 @@ public sealed class AuthWebhookTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Simulcast_fields_of_the_answer_override_the_connects()
+    {
+        _server.Handler = ctx => WebhookTestServer.Answer(ctx, 200, """
+            {"allowed":true,"simulcast":true,"simulcast_request_rid":"r1","simulcast_encodings":[{"rid":"r0","active":true},{"rid":"r1","active":false}]}
+            """);
+        await using var client = Client();
+        var o = Assert.IsType<AuthOutcome.Allowed>(await client.Auth.CallAsync(Request(), CancellationToken.None)).Overrides;
+        Assert.True(o.Simulcast);
+        Assert.Equal("r1", o.SimulcastRid);
+        Assert.Equal([("r0", true), ("r1", false)], SimulcastEncodings.Layers(o.SimulcastEncodings!.Value));
+    }
+
+    [Fact]
     public void Denied_reason_that_is_not_short_ascii_falls_back_to_AUTH_WEBHOOK_DENIED()
     {
         Assert.Equal(SignalingCloses.AuthWebhookDenied, new AuthOutcome.Denied(null).ToClose());
@@ -142,6 +155,9 @@ public sealed class AuthWebhookTests : IAsyncLifetime
     [InlineData(200, """{"allowed":true,"video_vp9_params":{"profile_id":7}}""", "invalid video_*_params (profile_id must be an integer in 0..3)")]
     [InlineData(200, """{"allowed":true,"video_h264_params":[]}""", "invalid video_h264_params")]
     [InlineData(200, """{"allowed":true,"h264_profile_level_id":"high"}""", "invalid h264_profile_level_id")]
+    [InlineData(200, """{"allowed":true,"simulcast_rid":"r5"}""", "invalid simulcast_rid")]
+    [InlineData(200, """{"allowed":true,"simulcast":"yes"}""", "invalid simulcast")]
+    [InlineData(200, """{"allowed":true,"simulcast_encodings":[{"rid":"r1"}]}""", "invalid simulcast_encodings ([0].rid must be \"r0\" (r0, r1, r2 in order))")]
     public async Task Anything_but_a_valid_2xx_answer_fails_closed(int status, string body, string why)
     {
         _server.Handler = ctx => WebhookTestServer.Answer(ctx, status, body);
