@@ -663,6 +663,11 @@ scenario('simulcast', async ctx => {
   await until('R0 back on r0', async () => (await low.inboundCodecs(pid)).video?.frameWidth === layers.r0.frameWidth);
   const missing = await node.api('Sora_20251217.RequestSimulcastRid', { channel_id: channel, receiver_connection_id: 'NOPE', rid: 'r1' });
   check(missing.status === 404, `RequestSimulcastRid for an unknown receiver → ${missing.status}`);
+  // The node's per-layer totals: every layer received, key frames on each, R0's two switches (and R2's fallbacks, if any).
+  const stats = (await node.api('Sora_20171010.GetStatsReport', {})).json?.simulcast;
+  check(stats && ['r0', 'r1', 'r2'].every(r => stats[r].total_received_rtp > 0 && stats[r].total_received_key_frame > 0) && stats.total_switched >= 2,
+    `GetStatsReport simulcast: ${short(stats)}`);
+  check(/^hibari_simulcast_rtp_received_total\{rid="r2"\} [1-9]/m.test(await node.metrics()), '/metrics has no hibari_simulcast_rtp_received_total for r2');
 });
 
 async function threeClients(ctx, tag) {

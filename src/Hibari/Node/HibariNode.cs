@@ -161,6 +161,17 @@ public sealed class HibariNode : IAsyncDisposable
         Gauge("hibari_srtp_sent_total", m.SentSrtp, "SRTP packets sent.");
         Gauge("hibari_srtp_unprotect_failures_total", m.SrtpUnprotectFailures, "SRTP/SRTCP packets that failed authentication.");
         Gauge("hibari_media_garbage_datagrams_total", Sfu.Workers.Garbage, "Datagrams on the media port that were not STUN, DTLS or RTP/RTCP.");
+        void PerRid(string name, string help, long[] values)
+        {
+            sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
+            sb.Append("# TYPE ").Append(name).Append(" gauge\n");
+            for (var i = 0; i < values.Length; i++)
+                sb.Append(name).Append("{rid=\"r").Append(i).Append("\"} ").Append(values[i].ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
+        PerRid("hibari_simulcast_rtp_received_total", "RTP packets of simulcast layers received from publishers, per rid.", m.SimulcastPackets);
+        PerRid("hibari_simulcast_rtp_received_bytes_total", "Bytes of simulcast layers received from publishers, per rid.", m.SimulcastBytes);
+        PerRid("hibari_simulcast_key_frames_total", "Key frames of simulcast layers received from publishers, per rid.", m.SimulcastKeyFrames);
+        Gauge("hibari_simulcast_layer_switches_total", m.SimulcastLayerSwitches, "Times a receiver's forwarded simulcast layer changed.");
         void PerWorker(string name, string help, Func<Rtc.Transport.MediaWorker, double> value)
         {
             sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');

@@ -100,6 +100,10 @@ internal sealed class NodeApi(HibariOptions options, ClusterService cluster, Ses
         TotalSentMessageByteSize = m?.MessagesSentBytes ?? 0,
         TotalDroppedMessages = m?.MessagesDropped ?? 0,
         TotalReceivedClientStats = m is null ? 0 : Interlocked.Read(ref m.ClientStatsReports),
+        Simulcast = m is null ? new() : new SimulcastStatsBody
+        {
+            R0 = Layer(m, 0), R1 = Layer(m, 1), R2 = Layer(m, 2), TotalSwitched = m.SimulcastLayerSwitches,
+        },
         TotalConnectionCreated = counters.ConnectionsCreated,
         TotalConnectionDestroyed = counters.ConnectionsDestroyed,
         TotalFailedConnections = counters.ConnectionsFailed,
@@ -136,6 +140,11 @@ internal sealed class NodeApi(HibariOptions options, ClusterService cluster, Ses
             : null,
     }, ApiJsonContext.Default.StatsReportBody));
     }
+
+    private static SimulcastLayerStatsBody Layer(Sfu.SfuCounters m, int i) => new()
+    {
+        TotalReceivedRtp = m.SimulcastPackets[i], TotalReceivedRtpByteSize = m.SimulcastBytes[i], TotalReceivedKeyFrame = m.SimulcastKeyFrames[i],
+    };
 
     private async ValueTask<ApiResult> InitCluster(ApiRequest request, CancellationToken ct)
     {

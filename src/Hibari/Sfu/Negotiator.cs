@@ -84,10 +84,10 @@ internal sealed class Negotiator(SfuContext ctx)
                     layers[i] = i == 0
                         ? new Publication(c.Transport, c.Transport.Worker, c.ConnectionId, section.Mid, section.Kind, codec,
                             $"{c.ConnectionId}-{section.Kind.Name()}", workerCount: ctx.Workers.Count)
-                        { LocalSession = c.Session, BitrateKbps = p.BitrateKbps, Rid = rids[i], LayerIndex = 0 }
+                        { LocalSession = c.Session, BitrateKbps = p.BitrateKbps, Rid = rids[i], LayerIndex = 0, Counters = c.Transport.Counters }
                         : new Publication(c.Transport, c.Transport.Worker, c.ConnectionId, section.Mid, section.Kind, codec,
                             $"{c.ConnectionId}-{section.Kind.Name()}-{rids[i]}", workerCount: ctx.Workers.Count)
-                        { BitrateKbps = p.BitrateKbps, Rid = rids[i], LayerIndex = i };
+                        { BitrateKbps = p.BitrateKbps, Rid = rids[i], LayerIndex = i, Counters = c.Transport.Counters };
                 foreach (var layer in layers) layer.Layers = layers;
                 c.Publications.Add(layers[0]);
                 c.Transport.Worker.Post(() => { foreach (var layer in layers) c.Transport.AddPublication(layer); });

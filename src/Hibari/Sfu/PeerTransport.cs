@@ -190,6 +190,9 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
 
     public IReadOnlyList<Publication> Publications => _publications;
 
+    /// <summary>The owner worker's counters (written on that worker only).</summary>
+    internal SfuCounters Counters => _counters;
+
     public void AddSubscription(Subscription s)
     {
         _socket.AssertOwner();

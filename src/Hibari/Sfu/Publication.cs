@@ -63,6 +63,8 @@ internal sealed class Publication : IHandoffTarget
     /// <see cref="LayerIndex"/>); the connection lists only layer 0, which subscribers are created for and which is relayed.
     /// </summary>
     public string? Rid { get; init; }
+    /// <summary>The owner worker's counters, for the per-layer totals (GetStatsReport `simulcast`, /metrics).</summary>
+    public SfuCounters? Counters { get; init; }
     public int LayerIndex { get; init; }
     public Publication[]? Layers { get; set; }
 
@@ -179,6 +181,12 @@ internal sealed class Publication : IHandoffTarget
         var keyFrame = Kind == MediaKind.Video && _newest.IsNewest(header.SequenceNumber)
             && KeyFrameDetector.IsKeyFrame(CodecKind, header.GetPayload(packet));
         if (keyFrame) KeyFrames++;
+        if (Rid is not null && Counters is { } counters && LayerIndex < 3)
+        {
+            counters.SimulcastPackets[LayerIndex]++;
+            counters.SimulcastBytes[LayerIndex] += packet.Length;
+            if (keyFrame) counters.SimulcastKeyFrames[LayerIndex]++;
+        }
         Nacks?.OnPacket(header.SequenceNumber, keyFrame, nowMicros);
         foreach (var s in _subscribers) s.Forward(this, packet, header, keyFrame, nowMicros);
         foreach (var g in _handoffs) Worker.Handoff(g.Worker, g, packet, nowMicros);

@@ -15,6 +15,9 @@ public sealed class SfuCounters
     // Data channels (media thread): SCTP packets sent over DTLS, messaging messages in/out/dropped.
     public long SctpPacketsSent, SctpPacketsDropped, MessagesReceived, MessagesReceivedBytes, MessagesSent, MessagesSentBytes, MessagesDropped;
     public long ClientStatsReports;
+    // Simulcast (issue 12): per layer r0..r2, what publishers sent (RTP packets, bytes, key frames); layer switches of receivers.
+    public readonly long[] SimulcastPackets = new long[3], SimulcastBytes = new long[3], SimulcastKeyFrames = new long[3];
+    public long SimulcastLayerSwitches;
 
     /// <summary>Adds every counter of <paramref name="o"/> to this one (for totals).</summary>
     public void Add(SfuCounters o)
@@ -30,5 +33,12 @@ public sealed class SfuCounters
         MessagesSent += Interlocked.Read(ref o.MessagesSent); MessagesSentBytes += Interlocked.Read(ref o.MessagesSentBytes);
         MessagesDropped += Interlocked.Read(ref o.MessagesDropped);
         ClientStatsReports += Interlocked.Read(ref o.ClientStatsReports);
+        for (var i = 0; i < 3; i++)
+        {
+            SimulcastPackets[i] += o.SimulcastPackets[i];
+            SimulcastBytes[i] += o.SimulcastBytes[i];
+            SimulcastKeyFrames[i] += o.SimulcastKeyFrames[i];
+        }
+        SimulcastLayerSwitches += o.SimulcastLayerSwitches;
     }
 }

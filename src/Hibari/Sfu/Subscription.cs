@@ -224,6 +224,7 @@ internal sealed class Subscription
             var elapsed = Math.Max(1, (nowMicros - LastSentMicros) * Publication.Codec.ClockRate / 1_000_000);
             _timestampOffset = LastRtpTimestamp + (uint)elapsed - header.Timestamp;
             LayerSwitches++;
+            Subscriber.Counters.SimulcastLayerSwitches++;
         }
         _source = layer;
         _inSeq = default;

@@ -43,6 +43,8 @@ public sealed record StatsReportBody
     public long TotalDroppedMessages { get; init; }
     /// <summary>`stats` answers clients sent on DC:stats to the node's `req-stats`.</summary>
     public long TotalReceivedClientStats { get; init; }
+    /// <summary>Hibari (issue 12): simulcast layers received from publishers, per rid, and receivers' layer switches.</summary>
+    public SimulcastStatsBody Simulcast { get; init; } = new();
     public ClusterStatsBody? Cluster { get; init; }
     public ClusterRelayStatsBody[] ClusterRelay { get; init; } = [];
 }
@@ -87,4 +89,20 @@ public sealed record ClusterRelayStatsBody
     public long TotalReceivedRtpUdp { get; init; }
     public long TotalRefusedUdp { get; init; }
     public long TotalReplayedUdp { get; init; }
+}
+
+/// <summary>`simulcast` of GetStatsReport: per layer, as Sora's per-connection stats name them (`simulcast.rN.rtp`).</summary>
+public sealed class SimulcastStatsBody
+{
+    public SimulcastLayerStatsBody R0 { get; init; } = new();
+    public SimulcastLayerStatsBody R1 { get; init; } = new();
+    public SimulcastLayerStatsBody R2 { get; init; } = new();
+    public long TotalSwitched { get; init; }
+}
+
+public sealed class SimulcastLayerStatsBody
+{
+    public long TotalReceivedRtp { get; init; }
+    public long TotalReceivedRtpByteSize { get; init; }
+    public long TotalReceivedKeyFrame { get; init; }
 }
