@@ -623,7 +623,7 @@ scenario('codec_params', async ctx => {
 // Issue 12 (docs/decisions.md D-35): a simulcast publisher's layers reach each receiver as the layer it asked for,
 // and RequestSimulcastRid switches a receiver without a freeze.
 scenario('simulcast', async ctx => {
-  const node = await ctx.node('n1');
+  const node = await ctx.node('n1', process.env.HIBARI_E2E_LOG_LEVEL ? { log_level: process.env.HIBARI_E2E_LOG_LEVEL } : {});
   const page = await harnessPage(ctx, 'page');
   const channel = channelName('simulcast');
   const p = await client(ctx, page, 'P', node, { channel, role: 'sendonly',
@@ -646,7 +646,9 @@ scenario('simulcast', async ctx => {
     return lo.frameWidth === layers.r0.frameWidth && hi.frameWidth > lo.frameWidth && sent.includes(hi.frameWidth) && { lo, hi };
   }, { detail: async () => ({ layers, r0: (await low.inboundCodecs(pid)).video, r2: (await high.inboundCodecs(pid)).video }) });
   console.log(`    simulcast: sender layers ${JSON.stringify(layers)}; R0 decodes ${widths.lo.frameWidth}x${widths.lo.frameHeight}, R2 ${widths.hi.frameWidth}x${widths.hi.frameHeight}`);
-  // RequestSimulcastRid: R0 → r2; its decoded width becomes R2's, without a freeze.
+  // RequestSimulcastRid: R0 → r2; its decoded width becomes R2's, without a freeze. First 5 s of steady r0 (an
+  // application switches a running stream; the first seconds of a new one have key frames and rate changes of their own).
+  await until('R0 to decode 150 frames', async () => ((await low.inboundCodecs(pid)).video?.framesDecoded ?? 0) >= 150);
   const before = (await low.inboundCodecs(pid)).video;
   const t0 = Date.now();
   const res = await node.api('Sora_20251217.RequestSimulcastRid', { channel_id: channel, receiver_connection_id: low.first.connectionId, rid: 'r2' });

@@ -190,6 +190,8 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
 
     public IReadOnlyList<Publication> Publications => _publications;
 
+    internal ILogger Log => _log;
+
     /// <summary>The owner worker's counters (written on that worker only).</summary>
     internal SfuCounters Counters => _counters;
 

@@ -1,5 +1,6 @@
 using Hibari.Sdp;
 using Hibari.Rtc.Rtp;
+using Microsoft.Extensions.Logging;
 
 namespace Hibari.Sfu;
 
@@ -150,9 +151,10 @@ internal sealed class Subscription
         if (!Active || Closed || !Subscriber.CanSend) return;
         if (Publication.Layers is { } layers)
         {
-            if (!Select(layers, from, header, keyFrame, nowMicros)) return;
+            ForwardLayer(layers, from, packet, header, keyFrame, nowMicros);
+            return;
         }
-        else if (!_started)
+        if (!_started)
         {
             // Video starts on a key frame: frames before it cannot be decoded and only make the receiver ask again.
             if (Publication.Kind == MediaKind.Video && !keyFrame)
@@ -167,6 +169,12 @@ internal sealed class Subscription
         {
             return; // older than the first forwarded packet: the subscriber never had a place for it
         }
+        Emit(packet, header, nowMicros);
+    }
+
+    /// <summary>Rewrites one packet into the subscriber's stream (SSRC, sequence number, timestamp, ids, extensions) and sends it.</summary>
+    private void Emit(ReadOnlySpan<byte> packet, in RtpHeader header, long nowMicros)
+    {
         var outSeq = (ushort)(header.SequenceNumber + _seqOffset);
         var outTs = header.Timestamp + _timestampOffset;
         var buffer = Subscriber.Scratch;
@@ -179,40 +187,107 @@ internal sealed class Subscription
         if (Publication.Layers is not null) _ids.Rewrite(Publication.CodecKind, span[header.HeaderLength..(length - header.PaddingLength)]);
         // The publisher's mid/rid elements name ITS m-line; the subscriber's m-line is another one (Chrome routes by MID).
         if (header.HasExtension) RtpHeaderExtensions.RemapExtensionIds(span, header, SfuCodecs.ForwardedExtensionMap);
-        if ((short)(outSeq - _highestOutSeq) > 0 || PacketsSent == 0) _highestOutSeq = outSeq;
+        if ((short)(outSeq - _highestOutSeq) > 0 || PacketsSent == 0)
+        {
+            // The newest packet's timestamp, not a repair's or a probe's (resent old packets): a layer switch continues from it.
+            _highestOutSeq = outSeq;
+            LastRtpTimestamp = outTs;
+            LastSentMicros = nowMicros;
+        }
         _cache?.Store(outSeq, span);
         PacketsSent++;
         OctetsSent += header.PayloadLength;
-        LastRtpTimestamp = outTs;
-        LastSentMicros = nowMicros;
         Subscriber.SendRtp(buffer, length);
     }
 
     /// <summary>
-    /// Simulcast: whether a packet of layer <paramref name="from"/> goes out. The layer being forwarded goes on until the
-    /// target layer's next key frame (asked for with a PLI); then the stream switches with sequence numbers, timestamps
-    /// and picture ids continuing where they were, so the receiver's decoder sees one stream.
+    /// Simulcast: a packet of layer <paramref name="from"/>. The layer being forwarded goes on until the target layer's
+    /// next key frame (asked for with a PLI) has arrived whole — gathered meanwhile, so the receiver's picture does not
+    /// stop while a large key frame trickles in — and then the stream switches, the gathered frame first, with sequence
+    /// numbers, timestamps and picture ids continuing where they were: the receiver's decoder sees one stream.
     /// </summary>
-    private bool Select(Publication[] layers, Publication from, in RtpHeader header, bool keyFrame, long nowMicros)
+    private void ForwardLayer(Publication[] layers, Publication from, ReadOnlySpan<byte> packet, in RtpHeader header, bool keyFrame, long nowMicros)
     {
         var target = TargetLayer(layers, nowMicros);
-        if (target < 0) return false;
+        if (target < 0)
+        {
+            _pending = null;
+            return;
+        }
         if (from == _source)
         {
             if (target != from.LayerIndex) layers[target].RequestKeyFrame(nowMicros);
+            else _pending = null; // the target is the current layer again
+            if (_inSeq.Unwrap(header.SequenceNumber) >= _startSeq) Emit(packet, header, nowMicros);
+            return;
         }
-        else
+        if (from.LayerIndex != target) return;
+        if (_source is null)
         {
-            if (from.LayerIndex != target) return false;
+            // The first layer: nothing flows to the receiver yet, start at once on a key frame.
             if (!keyFrame)
             {
                 from.RequestKeyFrame(nowMicros);
-                return false;
+                return;
             }
             SwitchTo(from, header, nowMicros);
+            Emit(packet, header, nowMicros);
+            return;
         }
-        return _inSeq.Unwrap(header.SequenceNumber) >= _startSeq;
+        if (_pending is null || _pending.Layer != from)
+        {
+            if (!keyFrame)
+            {
+                from.RequestKeyFrame(nowMicros);
+                return;
+            }
+            _pending = new PendingKeyFrame(from, header.Timestamp, header.SequenceNumber);
+        }
+        else if ((short)(header.SequenceNumber - _pending.FirstSequenceNumber) < 0)
+        {
+            return; // older than the key frame (Chrome's RTX probes resend old packets): not part of the new stream
+        }
+        else if (header.Timestamp != _pending.Timestamp)
+        {
+            // A later frame began before the key frame's marker bit was seen (lost): switch with what was gathered.
+            FlushPending(nowMicros);
+            if (_inSeq.Unwrap(header.SequenceNumber) >= _startSeq) Emit(packet, header, nowMicros);
+            return;
+        }
+        _pending.Packets.Add(packet.ToArray());
+        if (header.Marker || _pending.Packets.Count >= PendingKeyFrame.MaxPackets) FlushPending(nowMicros);
     }
+
+    /// <summary>Switches to the gathered key frame's layer and sends its packets in sequence order.</summary>
+    private void FlushPending(long nowMicros)
+    {
+        var pending = _pending!;
+        _pending = null;
+        var packets = pending.Packets;
+        if (!RtpHeader.TryParse(packets[0], out var first)) return;
+        var base0 = first.SequenceNumber;
+        packets.Sort((a, b) => (short)(Seq(a) - base0) - (short)(Seq(b) - base0));
+        if (!RtpHeader.TryParse(packets[0], out first)) return;
+        SwitchTo(pending.Layer, first, nowMicros);
+        foreach (var p in packets)
+            if (RtpHeader.TryParse(p, out var h) && _inSeq.Unwrap(h.SequenceNumber) >= _startSeq) Emit(p, h, nowMicros);
+    }
+
+    private static ushort Seq(byte[] packet) => System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(packet.AsSpan(2));
+
+    /// <summary>The packets of the target layer's key frame, gathered until its last one (marker bit).</summary>
+    private sealed class PendingKeyFrame(Publication layer, uint timestamp, ushort firstSequenceNumber)
+    {
+        public ushort FirstSequenceNumber { get; } = firstSequenceNumber;
+        /// <summary>A key frame is at most this many packets (~600 KB); more, and the switch goes ahead with what came.</summary>
+        public const int MaxPackets = 512;
+
+        public Publication Layer { get; } = layer;
+        public uint Timestamp { get; } = timestamp;
+        public List<byte[]> Packets { get; } = [];
+    }
+
+    private PendingKeyFrame? _pending;
 
     private void SwitchTo(Publication layer, in RtpHeader header, long nowMicros)
     {
@@ -226,6 +301,9 @@ internal sealed class Subscription
             LayerSwitches++;
             Subscriber.Counters.SimulcastLayerSwitches++;
         }
+        if (Subscriber.Log.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug))
+            Subscriber.Log.LogDebug("Connection {Id}: {Publisher} video layer {From} -> {To} (asked {Asked}) at seq {Seq}",
+                Subscriber.ConnectionId, Publication.ConnectionId, _source?.Rid ?? "-", layer.Rid, RequestedRid, header.SequenceNumber);
         _source = layer;
         _inSeq = default;
         _startSeq = _inSeq.Unwrap(header.SequenceNumber);
