@@ -28,7 +28,7 @@ public sealed class DtlsHandshakePool : IDisposable
     private int _threadsStarted; // ever
     private int _idle; // waiting in Work (counted until they hold the lock again)
     private int _running;
-    private int _peakRunning;
+    private int _peakRunning, _peakQueued;
     private long _completed;
     private bool _disposed;
 
@@ -117,6 +117,12 @@ public sealed class DtlsHandshakePool : IDisposable
         get { lock (_gate) return _jobs.Count; }
     }
 
+    /// <summary>The most handshakes that waited for a thread at once since the pool was created.</summary>
+    public int PeakQueued
+    {
+        get { lock (_gate) return _peakQueued; }
+    }
+
     /// <summary>Handshakes running now.</summary>
     public int Running
     {
@@ -142,6 +148,7 @@ public sealed class DtlsHandshakePool : IDisposable
         {
             if (_disposed) return false;
             _jobs.Enqueue(job);
+            if (_jobs.Count > _peakQueued) _peakQueued = _jobs.Count;
             if (_idle > 0) Monitor.Pulse(_gate);
             // More jobs waiting than idle threads to take them (a pulsed thread counts as idle until it holds the lock
             // again, so a burst is not left to one waker): one more thread, up to the limit.
