@@ -659,6 +659,11 @@ scenario('simulcast', async ctx => {
   }, { detail: async () => ({ r0: (await low.inboundCodecs(pid)).video, r2: (await high.inboundCodecs(pid)).video }) });
   console.log(`    simulcast: R0 switched to ${after.frameWidth}x${after.frameHeight} ${Date.now() - t0} ms after the call; freezeCount ${before.freezeCount} → ${after.freezeCount}, framesDropped ${before.framesDropped} → ${after.framesDropped}`);
   check(after.freezeCount === before.freezeCount, `R0 froze across the switch: freezeCount ${before.freezeCount} → ${after.freezeCount}`);
+  // R0 is told (notify simulcast.switched, sora-js-sdk's SignalingNotifySimulcastSwitched).
+  const told = await until('R0 notified simulcast.switched r0 → r2', async () => (await low.summary()).notifies.find(n =>
+    n.event_type === 'simulcast.switched' && n.sender_connection_id === pid && n.previous_rid === 'r0' && n.current_rid === 'r2'),
+    { detail: async () => (await low.summary()).notifies.filter(n => n.event_type !== 'connection.created') });
+  check(told.request_rid === 'r2' && told.trigger === 'receiver' && told.priority === 'higher', `simulcast.switched ${short(told)}`);
   // And back down with the older API.
   const down = await node.api('Sora_20201005.RequestRtpStream', { channel_id: channel, recv_connection_id: low.first.connectionId, send_connection_id: pid, rid: 'r0' });
   check(down.status === 200, `RequestRtpStream → ${down.status} ${short(down.text)}`);

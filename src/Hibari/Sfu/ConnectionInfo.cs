@@ -78,6 +78,8 @@ public interface IConnectionSignaling
     void SendConnectionCreated(ConnectionInfo who, ChannelCounts counts, IReadOnlyList<ConnectionInfo>? present, int minutes);
     void SendConnectionDestroyed(ConnectionInfo who, ChannelCounts counts, int minutes);
     void SendPush(JsonElement data);
+    /// <summary>`notify` simulcast.switched: the layer this receiver gets from <paramref name="senderConnectionId"/> changed (D-35).</summary>
+    void SendSimulcastSwitched(string senderConnectionId, string requestRid, string currentRid, string previousRid, bool byReceiver);
     /// <summary>
     /// The server ends the connection (API disconnect, node shutdown): close 1000 with this reason. True when the
     /// signaling ends the connection itself (after `close` on DC:signaling and the client's channel closes); false

@@ -69,6 +69,13 @@ internal sealed class ConnectionLifecycle(SfuContext ctx, SessionRegistry sessio
         connection.Transport.Lost += t => ctx.Control.Post(() => Leave(t.ConnectionId, "ICE-CONSENT-EXPIRED"));
         connection.Transport.DtlsClosed += t => ctx.Control.Post(() => Leave(t.ConnectionId, "DTLS-CLOSED"));
         connection.Transport.DataChannelsCreated = dc => dataChannels.AttachDataChannels(connection, dc);
+        // Simulcast layer changes are told to the receiver (notify simulcast.switched), from the control context.
+        connection.Transport.LayerSwitched += (s, previous, current) =>
+        {
+            var requested = s.RequestedRid;
+            var sender = s.Publication.ConnectionId;
+            ctx.Control.Post(() => connection.Signaling.SendSimulcastSwitched(sender, requested, current, previous, byReceiver: requested == current));
+        };
         return new JoinResult(connection, sdp, null);
     }
 

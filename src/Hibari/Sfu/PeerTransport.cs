@@ -192,6 +192,11 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
 
     internal ILogger Log => _log;
 
+    /// <summary>A subscription of this peer switched simulcast layers (worker thread): (subscription, previous rid, new rid).</summary>
+    public event Action<Subscription, string, string>? LayerSwitched;
+
+    internal void OnLayerSwitched(Subscription s, string previous, string current) => LayerSwitched?.Invoke(s, previous, current);
+
     /// <summary>The owner worker's counters (written on that worker only).</summary>
     internal SfuCounters Counters => _counters;
 

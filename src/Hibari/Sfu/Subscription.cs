@@ -304,7 +304,9 @@ internal sealed class Subscription
         if (Subscriber.Log.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug))
             Subscriber.Log.LogDebug("Connection {Id}: {Publisher} video layer {From} -> {To} (asked {Asked}) at seq {Seq}",
                 Subscriber.ConnectionId, Publication.ConnectionId, _source?.Rid ?? "-", layer.Rid, RequestedRid, header.SequenceNumber);
+        var previous = _source;
         _source = layer;
+        if (previous?.Rid is { } from && layer.Rid is { } to) Subscriber.OnLayerSwitched(this, from, to);
         _inSeq = default;
         _startSeq = _inSeq.Unwrap(header.SequenceNumber);
         _started = true;

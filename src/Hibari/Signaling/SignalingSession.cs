@@ -422,6 +422,12 @@ internal sealed class SignalingSession : IConnectionSignaling
 
     public void SendPush(JsonElement data) => SendOn(DataChannelLabels.Push, ServerMessages.Push(data));
 
+    public void SendSimulcastSwitched(string senderConnectionId, string requestRid, string currentRid, string previousRid, bool byReceiver)
+    {
+        if (_connection is { Info.SignalingNotify: true })
+            SendOn(DataChannelLabels.Notify, ServerMessages.SimulcastSwitched(DateTimeOffset.UtcNow, senderConnectionId, requestRid, currentRid, previousRid, byReceiver));
+    }
+
     /// <summary>Ends the session with <paramref name="close"/> (node unavailable: 4502), through the one writer.</summary>
     public void Terminate(SignalingClose close) => End(close);
 

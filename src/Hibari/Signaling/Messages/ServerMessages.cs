@@ -161,6 +161,25 @@ public static class ServerMessages
     });
 
     /// <summary>`{"type":"push","data"}`; <paramref name="data"/> is any JSON from the Push* APIs.</summary>
+    /// <summary>
+    /// `notify` simulcast.switched (sora-js-sdk's SignalingNotifySimulcastSwitched): the layer a receiver gets from a
+    /// sender changed. `priority` says whether it went up or down; `trigger` is "receiver" (its request) or "sender"
+    /// (the layer it asked for stopped or came back). D-35.
+    /// </summary>
+    public static byte[] SimulcastSwitched(DateTimeOffset at, string senderConnectionId, string requestRid, string currentRid, string previousRid,
+        bool byReceiver) => Write(w =>
+    {
+        w.WriteString("type", "notify");
+        w.WriteString("event_type", "simulcast.switched");
+        w.WriteString("timestamp", SoraTimestamp.Format(at));
+        w.WriteString("sender_connection_id", senderConnectionId);
+        w.WriteString("priority", string.CompareOrdinal(currentRid, previousRid) > 0 ? "higher" : "lower");
+        w.WriteString("trigger", byReceiver ? "receiver" : "sender");
+        w.WriteString("request_rid", requestRid);
+        w.WriteString("current_rid", currentRid);
+        w.WriteString("previous_rid", previousRid);
+    });
+
     public static byte[] Push(JsonElement data) => Write(w =>
     {
         w.WriteString("type", "push");

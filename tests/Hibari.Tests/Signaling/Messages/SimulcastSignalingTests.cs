@@ -64,6 +64,21 @@ public sealed class SimulcastSignalingTests
     }
 
     [Fact]
+    public void Simulcast_switched_notify_has_sora_js_sdks_fields()
+    {
+        var at = new DateTimeOffset(2026, 12, 7, 5, 0, 0, TimeSpan.Zero);
+        using var up = JsonDocument.Parse(ServerMessages.SimulcastSwitched(at, "SENDER", "r2", "r2", "r0", byReceiver: true));
+        var n = up.RootElement;
+        Assert.Equal(("notify", "simulcast.switched", "SENDER"), (n.GetProperty("type").GetString(), n.GetProperty("event_type").GetString(),
+            n.GetProperty("sender_connection_id").GetString()));
+        Assert.Equal(("higher", "receiver", "r2", "r2", "r0"), (n.GetProperty("priority").GetString(), n.GetProperty("trigger").GetString(),
+            n.GetProperty("request_rid").GetString(), n.GetProperty("current_rid").GetString(), n.GetProperty("previous_rid").GetString()));
+        Assert.StartsWith("2026-12-07T05:00:00", n.GetProperty("timestamp").GetString());
+        using var down = JsonDocument.Parse(ServerMessages.SimulcastSwitched(at, "SENDER", "r2", "r1", "r2", byReceiver: false));
+        Assert.Equal(("lower", "sender"), (down.RootElement.GetProperty("priority").GetString(), down.RootElement.GetProperty("trigger").GetString()));
+    }
+
+    [Fact]
     public void The_publishers_video_section_asks_for_the_rids_with_inactive_ones_paused()
     {
         var spec = Hibari.Tests.Sdp.SdpFixtures.SoraStyleOffer();
