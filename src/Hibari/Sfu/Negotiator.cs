@@ -68,31 +68,31 @@ internal sealed class Negotiator(SfuContext ctx)
             if (section is null || codec is null) continue;
             var answered = answer.Section(section.Mid);
             if (answered is null || answered.Rejected || answered.Direction is MediaDirection.Inactive or MediaDirection.RecvOnly) continue;
-            var p = new Publication(c.Transport, c.Transport.Worker, c.ConnectionId, section.Mid, section.Kind, codec,
-                $"{c.ConnectionId}-{section.Kind.Name()}", workerCount: ctx.Workers.Count)
-            {
-                LocalSession = c.Session,
-                BitrateKbps = section.Kind == MediaKind.Video ? c.Info.VideoBitRate ?? ctx.Options.DefaultVideoBitRate : c.Info.AudioBitRate ?? 64,
-            };
+            var bitrate = section.Kind == MediaKind.Video ? c.Info.VideoBitRate ?? ctx.Options.DefaultVideoBitRate : c.Info.AudioBitRate ?? 64;
             // Issue 12 (D-35): a simulcast video section the client answered with send rids is one publication per layer
-            // (SSRCs learnt from the rid header extensions); the connection lists layer 0, the track subscribers attach to.
+            // (SSRCs learnt from the rid header extensions), sharing Layers; the connection lists layer 0, the track
+            // subscribers attach to and the one relayed.
             var rids = section.Kind == MediaKind.Video && c.SimulcastPublishing ? answered.Rids.Select(r => r.Id).ToList() : [];
             if (rids.Count > 1)
             {
                 var layers = new Publication[rids.Count];
                 for (var i = 0; i < rids.Count; i++)
-                    layers[i] = i == 0
-                        ? new Publication(c.Transport, c.Transport.Worker, c.ConnectionId, section.Mid, section.Kind, codec,
-                            $"{c.ConnectionId}-{section.Kind.Name()}", workerCount: ctx.Workers.Count)
-                        { LocalSession = c.Session, BitrateKbps = p.BitrateKbps, Rid = rids[i], LayerIndex = 0, Counters = c.Transport.Counters }
-                        : new Publication(c.Transport, c.Transport.Worker, c.ConnectionId, section.Mid, section.Kind, codec,
-                            $"{c.ConnectionId}-{section.Kind.Name()}-{rids[i]}", workerCount: ctx.Workers.Count)
-                        { BitrateKbps = p.BitrateKbps, Rid = rids[i], LayerIndex = i, Counters = c.Transport.Counters };
+                    layers[i] = new Publication(c.Transport, c.Transport.Worker, c.ConnectionId, section.Mid, section.Kind, codec,
+                        i == 0 ? $"{c.ConnectionId}-{section.Kind.Name()}" : $"{c.ConnectionId}-{section.Kind.Name()}-{rids[i]}", workerCount: ctx.Workers.Count)
+                    {
+                        LocalSession = i == 0 ? c.Session : null, BitrateKbps = bitrate, Rid = rids[i], LayerIndex = i, Counters = c.Transport.Counters,
+                    };
                 foreach (var layer in layers) layer.Layers = layers;
                 c.Publications.Add(layers[0]);
                 c.Transport.Worker.Post(() => { foreach (var layer in layers) c.Transport.AddPublication(layer); });
                 continue;
             }
+            var p = new Publication(c.Transport, c.Transport.Worker, c.ConnectionId, section.Mid, section.Kind, codec,
+                $"{c.ConnectionId}-{section.Kind.Name()}", workerCount: ctx.Workers.Count)
+            {
+                LocalSession = c.Session,
+                BitrateKbps = bitrate,
+            };
             if (answered.Ssrcs.Count > 0)
             {
                 p.LatchSsrc(answered.Ssrcs[0].Media);
