@@ -675,6 +675,27 @@ scenario('simulcast', async ctx => {
   check(stats && ['r0', 'r1', 'r2'].every(r => stats[r].total_received_rtp > 0 && stats[r].total_received_key_frame > 0) && stats.total_switched >= 2,
     `GetStatsReport simulcast: ${short(stats)}`);
   check(/^hibari_simulcast_rtp_received_total\{rid="r2"\} [1-9]/m.test(await node.metrics()), '/metrics has no hibari_simulcast_rtp_received_total for r2');
+  await p.stop(); await low.stop(); await high.stop();
+
+  // H.264 simulcast (no picture ids to continue): an r0 receiver switched to r2 decodes the full width.
+  const canSend = await page.evaluate(() => window.harness.sendCodecs());
+  if (!canSend.includes('H264')) { console.log('    simulcast: this Chromium cannot encode H.264; the H.264 part not tried'); return; }
+  const ch264 = channelName('simulcast-h264');
+  const hp = await client(ctx, page, 'HP', node, { channel: ch264, role: 'sendonly',
+    options: { simulcast: true, videoCodecType: 'H264', videoBitRate: 3000 }, source: { video: { width: 1280, height: 720, frameRate: 30 } } });
+  const hr = await client(ctx, page, 'HR', node, { channel: ch264, role: 'recvonly', options: { simulcastRid: 'r0' } });
+  mustConnect(hp.first, hr.first);
+  const hid = hp.first.connectionId;
+  await until('HR to decode 90 frames of H.264 r0', async () => ((await hr.inboundCodecs(hid)).video?.framesDecoded ?? 0) >= 90);
+  const h0 = (await hr.inboundCodecs(hid)).video;
+  check(h0.mimeType === 'video/H264', `HR decodes ${h0.mimeType}`);
+  const hres = await node.api('Sora_20251217.RequestSimulcastRid', { channel_id: ch264, receiver_connection_id: hr.first.connectionId, sender_connection_id: hid, rid: 'r2' });
+  check(hres.status === 200, `RequestSimulcastRid (H.264) → ${hres.status} ${short(hres.text)}`);
+  const h2 = await until('HR to decode a wider H.264 layer after RequestSimulcastRid', async () => {
+    const v = (await hr.inboundCodecs(hid)).video;
+    return v?.frameWidth > h0.frameWidth && v.framesDecoded > h0.framesDecoded && v;
+  }, { detail: async () => ({ before: h0, now: (await hr.inboundCodecs(hid)).video, sender: (await hp.outbound()).videoLayers }) });
+  console.log(`    simulcast: H.264 receiver ${h0.frameWidth}x${h0.frameHeight} → ${h2.frameWidth}x${h2.frameHeight}; freezeCount ${h0.freezeCount} → ${h2.freezeCount}`);
 });
 
 async function threeClients(ctx, tag) {
