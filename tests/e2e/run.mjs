@@ -675,6 +675,17 @@ scenario('simulcast', async ctx => {
   check(stats && ['r0', 'r1', 'r2'].every(r => stats[r].total_received_rtp > 0 && stats[r].total_received_key_frame > 0) && stats.total_switched >= 2,
     `GetStatsReport simulcast: ${short(stats)}`);
   check(/^hibari_simulcast_rtp_received_total\{rid="r2"\} [1-9]/m.test(await node.metrics()), '/metrics has no hibari_simulcast_rtp_received_total for r2');
+  // The sender stops r2 (as an uplink that drops it): R2 falls back to r1, and returns to r2 when the sender resumes it.
+  const setR2 = active => page.evaluate(([n, r, a]) => window.harness.setLayerActive(n, r, a), ['P', 'r2', active]);
+  check(await setR2(false), 'P has no r2 encoding to turn off');
+  await until('R2 to fall back to the sender\'s r1 when r2 stops', async () => (await high.inboundCodecs(pid)).video?.frameWidth === layers.r1.frameWidth,
+    { detail: async () => ({ r2: (await high.inboundCodecs(pid)).video, sender: (await p.outbound()).videoLayers }) });
+  const fell = await until('R2 notified of the fallback', async () => (await high.summary()).notifies.find(n =>
+    n.event_type === 'simulcast.switched' && n.previous_rid === 'r2' && n.current_rid === 'r1'));
+  check(fell.trigger === 'sender' && fell.priority === 'lower' && fell.request_rid === 'r2', `fallback notify ${short(fell)}`);
+  check(await setR2(true), 'P has no r2 encoding to turn on');
+  await until('R2 back on r2 when the sender resumes it', async () => (await high.inboundCodecs(pid)).video?.frameWidth === layers.r2.frameWidth,
+    { detail: async () => ({ r2: (await high.inboundCodecs(pid)).video, sender: (await p.outbound()).videoLayers }) });
   await p.stop(); await low.stop(); await high.stop();
 
   // H.264 simulcast (no picture ids to continue): an r0 receiver switched to r2 decodes the full width.
