@@ -290,7 +290,10 @@ const httpServer = http.createServer((req, res) => {
     req.on('end', () => {
       let json = null; try { json = JSON.parse(body); } catch { /* recorded as text */ }
       authCalls.push({ path: u.pathname, headers: req.headers, body: json ?? body });
-      const answer = u.pathname === '/auth/deny' ? { allowed: false, reason: 'TEST-DENIED' } : { allowed: true };
+      // /auth/rpc hands out rpc_methods (the rpc data channel, D-36), one of them unknown to Hibari.
+      const answer = u.pathname === '/auth/deny' ? { allowed: false, reason: 'TEST-DENIED' }
+        : u.pathname === '/auth/rpc' ? { allowed: true, rpc_methods: ['2025.2.0/RequestSimulcastRid', '2099.1.0/NoSuchMethod'] }
+        : { allowed: true };
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
     });
     return;
@@ -446,6 +449,7 @@ async function client(ctx, page, name, node, { channel, role = 'sendrecv', metad
     outbound: () => page.evaluate(n => window.harness.outbound(n), name),
     inboundCodecs: from => page.evaluate(([n, f]) => window.harness.inboundCodecs(n, f), [name, from]),
     listen: from => page.evaluate(([n, f]) => window.harness.listen(n, f), [name, from]),
+    rpc: (method, params, options) => page.evaluate(([n, m, p, o]) => window.harness.rpc(n, m, p, o), [name, method, params, options]),
   };
   ctx.clients.push(h);
   return h;
@@ -707,6 +711,41 @@ scenario('simulcast', async ctx => {
     return v?.frameWidth > h0.frameWidth && v.framesDecoded > h0.framesDecoded && v;
   }, { detail: async () => ({ before: h0, now: (await hr.inboundCodecs(hid)).video, sender: (await hp.outbound()).videoLayers }) });
   console.log(`    simulcast: H.264 receiver ${h0.frameWidth}x${h0.frameHeight} → ${h2.frameWidth}x${h2.frameHeight}; freezeCount ${h0.freezeCount} → ${h2.freezeCount}`);
+});
+
+// The rpc data channel (D-36): a receiver with data-channel signaling, given rpc_methods by the auth webhook, switches
+// its simulcast layer with sora-js-sdk's rpc('2025.2.0/RequestSimulcastRid') and its decoded resolution follows.
+scenario('simulcast_rpc', async ctx => {
+  const node = await ctx.node('n1', { auth_webhook_url: `${HTTP}/auth/rpc` });
+  const page = await harnessPage(ctx, 'page');
+  const channel = channelName('simulcast-rpc');
+  const p = await client(ctx, page, 'P', node, { channel, role: 'sendonly',
+    options: { simulcast: true, videoCodecType: 'VP8', videoBitRate: 3000 }, source: { video: { width: 1280, height: 720, frameRate: 30 } } });
+  const r = await client(ctx, page, 'R', node, { channel, role: 'recvonly', options: { simulcastRid: 'r0', dataChannelSignaling: true } });
+  mustConnect(p.first, r.first);
+  const pid = p.first.connectionId;
+  await until('R to decode 90 frames of r0', async () => ((await r.inboundCodecs(pid)).video?.framesDecoded ?? 0) >= 90);
+  const before = (await r.inboundCodecs(pid)).video;
+  const t0 = Date.now();
+  const call = await r.rpc('2025.2.0/RequestSimulcastRid', { rid: 'r2', sender_connection_id: pid });
+  check(JSON.stringify(call.methods) === JSON.stringify(['2025.2.0/RequestSimulcastRid']), `offer rpc_methods ${short(call.methods)}`);
+  check(call.result?.rid === 'r2' && call.result?.receiver_connection_id === r.first.connectionId && call.result?.sender_connection_id === pid
+    && call.result?.channel_id === channel, `rpc RequestSimulcastRid → ${short(call)}`);
+  const after = await until('R to decode a wider layer after the rpc call', async () => {
+    const v = (await r.inboundCodecs(pid)).video;
+    return v?.frameWidth > before.frameWidth && v.framesDecoded > before.framesDecoded && v;
+  }, { detail: async () => ({ before, now: (await r.inboundCodecs(pid)).video, sender: (await p.outbound()).videoLayers }) });
+  console.log(`    simulcast_rpc: ${before.frameWidth}x${before.frameHeight} → ${after.frameWidth}x${after.frameHeight} ${Date.now() - t0} ms after rpc(); freezeCount ${before.freezeCount} → ${after.freezeCount}`);
+  check(after.freezeCount === before.freezeCount, `R froze across the rpc switch: freezeCount ${before.freezeCount} → ${after.freezeCount}`);
+  // Errors come back as JSON-RPC errors: bad params, a method not handed out; a notification gets no answer but acts.
+  const bad = await r.rpc('2025.2.0/RequestSimulcastRid', { rid: 'r9' });
+  check(bad.error && bad.raw[0]?.error?.code === -32602, `bad rid → ${short(bad)}`);
+  const unknown = await r.rpc('2099.1.0/NoSuchMethod', {});
+  check(unknown.error && unknown.raw[0]?.error?.code === -32601, `unknown method → ${short(unknown)}`);
+  const note = await r.rpc('2025.2.0/RequestSimulcastRid', { rid: 'r0' }, { notification: true });
+  check(!note.error, `notification → ${short(note)}`);
+  await until('R back on r0 after the notification', async () => (await r.inboundCodecs(pid)).video?.frameWidth === before.frameWidth);
+  check(/^hibari_rpc_requests_total [1-9]/m.test(await node.metrics()), '/metrics hibari_rpc_requests_total did not count the calls');
 });
 
 async function threeClients(ctx, tag) {

@@ -61,6 +61,7 @@ internal static class ConfigKeys
         ConfigKey.Of("data_channel_signaling", Boolean, (o, v) => o with { DataChannelSignaling = v }),
         ConfigKey.Of("ignore_disconnect_websocket", Boolean, (o, v) => o with { IgnoreDisconnectWebsocket = v }),
         ConfigKey.Of("data_channel_messaging", Boolean, (o, v) => o with { DataChannelMessaging = v }),
+        ConfigKey.Of("data_channel_rpc", Boolean, (o, v) => o with { DataChannelRpc = v }),
         ConfigKey.Of("data_channel_signaling_close_message", Boolean, (o, v) => o with { DataChannelSignalingCloseMessage = v }),
         ConfigKey.Of("signaling_ping_interval_ms", Integer(500, 600000), (o, v) => o with { SignalingPingIntervalMs = v }),
         ConfigKey.Of("demo_dir", Text("a directory path"), (o, v) => o with { DemoDir = v }),

@@ -105,6 +105,11 @@ public sealed record HibariOptions
     public bool IgnoreDisconnectWebsocket { get; init; }
     /// <summary>`data_channel_messaging` (false): whether `#` labels (messaging, docs/protocol-notes.md, "Messaging") are allowed at all.</summary>
     public bool DataChannelMessaging { get; init; }
+    /// <summary>
+    /// `data_channel_rpc` (true): the `rpc` data channel (JSON-RPC 2.0 from the client, D-36) is offered to a connection
+    /// that signals over data channels and was given `rpc_methods` by the auth webhook.
+    /// </summary>
+    public bool DataChannelRpc { get; init; } = true;
     /// <summary>`data_channel_signaling_close_message` (true; Sora's default is unconfirmed, D-27): send `{"type":"close",code,reason}` on DC signaling before the server closes a switched connection.</summary>
     public bool DataChannelSignalingCloseMessage { get; init; } = true;
     /// <summary>`signaling_ping_interval_ms` (5000): interval of `ping` messages on the WebSocket.</summary>

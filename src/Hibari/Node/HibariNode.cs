@@ -172,6 +172,7 @@ public sealed class HibariNode : IAsyncDisposable
         PerRid("hibari_simulcast_rtp_received_bytes_total", "Bytes of simulcast layers received from publishers, per rid.", m.SimulcastBytes);
         PerRid("hibari_simulcast_key_frames_total", "Key frames of simulcast layers received from publishers, per rid.", m.SimulcastKeyFrames);
         Gauge("hibari_simulcast_layer_switches_total", m.SimulcastLayerSwitches, "Times a receiver's forwarded simulcast layer changed.");
+        Gauge("hibari_rpc_requests_total", m.RpcRequests, "Requests received on rpc data channels (JSON-RPC 2.0, D-36).");
         void PerWorker(string name, string help, Func<Rtc.Transport.MediaWorker, double> value)
         {
             sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');

@@ -49,6 +49,11 @@ public sealed record ConnectionInfo
     public bool DataChannelSignaling { get; init; }
     /// <summary>After `switched`, the WebSocket's loss does not end the connection.</summary>
     public bool IgnoreDisconnectWebsocket { get; init; }
+    /// <summary>
+    /// The `rpc` data-channel methods this connection may call (D-36): the auth webhook's `rpc_methods` that Hibari
+    /// implements, when signaling goes over data channels and `data_channel_rpc` is on; empty = no `rpc` channel.
+    /// </summary>
+    public IReadOnlyList<string> RpcMethods { get; init; } = [];
     /// <summary>Effective `data_channels`: system-label settings (compress) and messaging labels.</summary>
     public IReadOnlyList<DataChannelSpec> DataChannels { get; init; } = [];
 

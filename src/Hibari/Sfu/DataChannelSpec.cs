@@ -32,10 +32,17 @@ public static class DataChannelLabels
     public const string Notify = "notify";
     public const string Push = "push";
     public const string Stats = "stats";
+    /// <summary>JSON-RPC 2.0 requests of the client (D-36); opened only for a connection with `rpc_methods`.</summary>
+    public const string Rpc = "rpc";
+    /// <summary>The labels every data-channel-signaling connection gets (rpc comes on top when it has methods).</summary>
     public static readonly IReadOnlyList<string> System = [Signaling, Notify, Push, Stats];
     /// <summary>Longest label accepted (DCEP carries 16 bits; Sora's limit is unconfirmed, docs/decisions.md).</summary>
     public const int MaxLabelBytes = 255;
 
-    public static bool IsSystem(string label) => label is Signaling or Notify or Push or Stats;
+    public static bool IsSystem(string label) => label is Signaling or Notify or Push or Stats or Rpc;
+
+    /// <summary>The system labels of a connection: the four of data-channel signaling, and rpc when it has methods.</summary>
+    public static IEnumerable<string> SystemOf(bool dataChannelSignaling, bool rpc) =>
+        !dataChannelSignaling ? [] : rpc ? [.. System, Rpc] : System;
     public static bool IsMessaging(string label) => label.Length > 1 && label[0] == '#';
 }

@@ -54,7 +54,7 @@ internal sealed class DataChannelWiring(SfuContext ctx, Messaging.MessageRouter 
     {
         var list = new List<(string, Rtc.DataChannels.DataChannelOptions)>();
         if (info.DataChannelSignaling)
-            foreach (var label in DataChannelLabels.System) list.Add((label, new Rtc.DataChannels.DataChannelOptions()));
+            foreach (var label in DataChannelLabels.SystemOf(true, info.RpcMethods.Count > 0)) list.Add((label, new Rtc.DataChannels.DataChannelOptions()));
         foreach (var d in info.DataChannels)
         {
             if (!d.IsMessaging) continue;

@@ -15,6 +15,8 @@ public sealed class SfuCounters
     // Data channels (media thread): SCTP packets sent over DTLS, messaging messages in/out/dropped.
     public long SctpPacketsSent, SctpPacketsDropped, MessagesReceived, MessagesReceivedBytes, MessagesSent, MessagesSentBytes, MessagesDropped;
     public long ClientStatsReports;
+    /// <summary>Requests on `rpc` data channels (D-36), answered or not.</summary>
+    public long RpcRequests;
     // Simulcast (issue 12): per layer r0..r2, what publishers sent (RTP packets, bytes, key frames); layer switches of receivers.
     public readonly long[] SimulcastPackets = new long[3], SimulcastBytes = new long[3], SimulcastKeyFrames = new long[3];
     public long SimulcastLayerSwitches;
@@ -33,6 +35,7 @@ public sealed class SfuCounters
         MessagesSent += Interlocked.Read(ref o.MessagesSent); MessagesSentBytes += Interlocked.Read(ref o.MessagesSentBytes);
         MessagesDropped += Interlocked.Read(ref o.MessagesDropped);
         ClientStatsReports += Interlocked.Read(ref o.ClientStatsReports);
+        RpcRequests += Interlocked.Read(ref o.RpcRequests);
         for (var i = 0; i < 3; i++)
         {
             SimulcastPackets[i] += o.SimulcastPackets[i];

@@ -97,6 +97,7 @@ internal sealed class ConnectAuthorizer(HibariOptions options, AuthWebhook webho
     {
         var audio = o.Audio ?? c.Audio;
         var video = o.Video ?? c.Video;
+        var dcSignaling = o.DataChannelSignaling ?? c.DataChannelSignaling ?? options.DataChannelSignaling;
         return new ConnectionInfo
         {
             ConnectionId = connectionId,
@@ -125,7 +126,8 @@ internal sealed class ConnectAuthorizer(HibariOptions options, AuthWebhook webho
             ClusterAffinity = o.ClusterAffinity,
             SoraClient = c.SoraClient,
             ClientSdp = c.Sdp,
-            DataChannelSignaling = o.DataChannelSignaling ?? c.DataChannelSignaling ?? options.DataChannelSignaling,
+            DataChannelSignaling = dcSignaling,
+            RpcMethods = dcSignaling && options.DataChannelRpc ? Rpc.RpcMethods.Allowed(o.RpcMethods, log, connectionId) : [],
             IgnoreDisconnectWebsocket = o.IgnoreDisconnectWebsocket ?? c.IgnoreDisconnectWebsocket ?? options.IgnoreDisconnectWebsocket,
         };
     }

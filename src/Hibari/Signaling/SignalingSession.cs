@@ -159,7 +159,8 @@ internal sealed class SignalingSession : IConnectionSignaling
             DataChannelSignaling = info.DataChannelSignaling,
             IgnoreDisconnectWebsocket = info.IgnoreDisconnectWebsocket,
             DataChannels = info.DataChannelSignaling || info.DataChannels.Count > 0
-                ? ServerMessages.OfferDataChannels(info.DataChannelSignaling, info.DataChannels) : null,
+                ? ServerMessages.OfferDataChannels(info.DataChannelSignaling, info.DataChannels, info.RpcMethods.Count > 0) : null,
+            RpcMethods = info.RpcMethods,
             Audio = info.Audio,
             AudioCodecType = info.AudioCodecType ?? "OPUS",
             AudioBitRate = info.AudioBitRate,
@@ -201,6 +202,9 @@ internal sealed class SignalingSession : IConnectionSignaling
                         continue;
                     }
                     return null;
+                case Inbound.Rpc r:
+                    HandleRpc(connection, r.Utf8);
+                    break;
                 case Inbound.Ended e:
                     if (e.Graceful) await _sfu.CloseDataChannelsAsync(connection, TimeSpan.FromSeconds(1.5)).ConfigureAwait(false);
                     return e.Reason;
@@ -241,6 +245,16 @@ internal sealed class SignalingSession : IConnectionSignaling
         }
     }
 
+    /// <summary>Answers a request of the `rpc` data channel on it (the connection's loop: the SFU calls may take its gate).</summary>
+    private void HandleRpc(Connection connection, byte[] utf8)
+    {
+        Interlocked.Increment(ref _sfu.Counters.RpcRequests);
+        var response = Rpc.JsonRpc.TryParse(utf8, out var request, out var error)
+            ? Rpc.RpcMethods.Handle(request, connection.Info, _sfu)
+            : error;
+        if (response is not null) _sfu.SendOnDataChannel(connection, DataChannelLabels.Rpc, response);
+    }
+
     private static TimeSpan Max(TimeSpan t) => t > TimeSpan.Zero ? t : TimeSpan.Zero;
 
     /// <summary>Reads the WebSocket into the inbox until it closes (or a message is too large).</summary>
@@ -267,6 +281,8 @@ internal sealed class SignalingSession : IConnectionSignaling
     {
         public sealed record Message(byte[] Utf8, bool FromDataChannel) : Inbound;
         public sealed record WebSocketEnded(SignalingClose? Close) : Inbound;
+        /// <summary>A JSON-RPC request on the `rpc` data channel (D-36).</summary>
+        public sealed record Rpc(byte[] Utf8) : Inbound;
         /// <summary>The connection ends; <paramref name="Graceful"/>: let the client close its data channels first.</summary>
         public sealed record Ended(string Reason, bool Graceful = false) : Inbound;
     }
@@ -449,6 +465,8 @@ internal sealed class SignalingSession : IConnectionSignaling
     {
         if (label is DataChannelLabels.Signaling or DataChannelLabels.Stats)
             _inbox.Writer.TryWrite(new Inbound.Message(utf8, true));
+        else if (label is DataChannelLabels.Rpc)
+            _inbox.Writer.TryWrite(new Inbound.Rpc(utf8));
     }
 
     /// <summary>The SFU ended the connection (DTLS closed or failed, ICE consent lost, data channels gone).</summary>

@@ -112,6 +112,19 @@ internal static class AuthAnswerParser
         field = "data_channels";
         if (!TryReadKind(a, field, JsonValueKind.Array, out var dataChannels)) return false;
 
+        field = "rpc_methods";
+        if (!TryReadKind(a, field, JsonValueKind.Array, out var rpc)) return false;
+        List<string>? rpcMethods = null;
+        if (rpc is { } rpcArray)
+        {
+            rpcMethods = [];
+            foreach (var m in rpcArray.EnumerateArray())
+            {
+                if (m.ValueKind != JsonValueKind.String) return false;
+                rpcMethods.Add(m.GetString()!);
+            }
+        }
+
         overrides = new AuthOverrides
         {
             ClientId = clientId,
@@ -137,6 +150,7 @@ internal static class AuthAnswerParser
             IgnoreDisconnectWebsocket = ignoreWs,
             DataChannels = dataChannels,
             ClusterAffinity = affinity,
+            RpcMethods = rpcMethods,
         };
         field = "";
         return true;

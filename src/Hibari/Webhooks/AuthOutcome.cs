@@ -45,6 +45,8 @@ public sealed record AuthOverrides
     public JsonElement? DataChannels { get; init; }
     /// <summary>Hibari extension kept for placement: whether this connection follows cluster affinity (UNCONFIRMED in Sora).</summary>
     public bool? ClusterAffinity { get; init; }
+    /// <summary>`rpc_methods`: the methods the client may call on the `rpc` data channel (D-36); null when absent.</summary>
+    public IReadOnlyList<string>? RpcMethods { get; init; }
 }
 
 /// <summary>Result of the auth webhook. Fail closed: anything but a valid 2xx answer is <see cref="Failed"/>.</summary>

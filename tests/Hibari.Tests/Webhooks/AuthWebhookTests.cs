@@ -125,6 +125,15 @@ public sealed class AuthWebhookTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Rpc_methods_of_the_answer_are_read()
+    {
+        _server.Handler = ctx => WebhookTestServer.Answer(ctx, 200, """{"allowed":true,"rpc_methods":["2025.2.0/RequestSimulcastRid","x"]}""");
+        await using var client = Client();
+        var o = Assert.IsType<AuthOutcome.Allowed>(await client.Auth.CallAsync(Request(), CancellationToken.None)).Overrides;
+        Assert.Equal(["2025.2.0/RequestSimulcastRid", "x"], o.RpcMethods);
+    }
+
+    [Fact]
     public void Denied_reason_that_is_not_short_ascii_falls_back_to_AUTH_WEBHOOK_DENIED()
     {
         Assert.Equal(SignalingCloses.AuthWebhookDenied, new AuthOutcome.Denied(null).ToClose());
@@ -157,6 +166,8 @@ public sealed class AuthWebhookTests : IAsyncLifetime
     [InlineData(200, """{"allowed":true,"h264_profile_level_id":"high"}""", "invalid h264_profile_level_id")]
     [InlineData(200, """{"allowed":true,"simulcast_rid":"r5"}""", "invalid simulcast_rid")]
     [InlineData(200, """{"allowed":true,"simulcast":"yes"}""", "invalid simulcast")]
+    [InlineData(200, """{"allowed":true,"rpc_methods":"2025.2.0/RequestSimulcastRid"}""", "invalid rpc_methods")]
+    [InlineData(200, """{"allowed":true,"rpc_methods":[1]}""", "invalid rpc_methods")]
     [InlineData(200, """{"allowed":true,"simulcast_encodings":[{"rid":"r1"}]}""", "invalid simulcast_encodings ([0].rid must be \"r0\" (r0, r1, r2 in order))")]
     public async Task Anything_but_a_valid_2xx_answer_fails_closed(int status, string body, string why)
     {

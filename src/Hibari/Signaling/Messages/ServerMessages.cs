@@ -26,6 +26,8 @@ public sealed record OfferMessage
     public JsonElement? DataChannels { get; init; }
     /// <summary>Simulcast sender `encodings`, raw; omitted when null.</summary>
     public JsonElement? Encodings { get; init; }
+    /// <summary>`rpc_methods`: what the client may call on the `rpc` data channel (D-36); omitted when empty.</summary>
+    public IReadOnlyList<string> RpcMethods { get; init; } = [];
     public bool Audio { get; init; } = true;
     public string AudioCodecType { get; init; } = "OPUS";
     public int? AudioBitRate { get; init; }
@@ -106,6 +108,12 @@ public static class ServerMessages
         w.WriteBoolean("data_channel_signaling", o.DataChannelSignaling);
         w.WriteBoolean("ignore_disconnect_websocket", o.IgnoreDisconnectWebsocket);
         if (o.DataChannels is { } dcs) { w.WritePropertyName("data_channels"); dcs.WriteTo(w); }
+        if (o.RpcMethods.Count > 0)
+        {
+            w.WriteStartArray("rpc_methods");
+            foreach (var m in o.RpcMethods) w.WriteStringValue(m);
+            w.WriteEndArray();
+        }
         w.WriteBoolean("audio", o.Audio);
         w.WriteString("audio_codec_type", o.AudioCodecType);
         if (o.AudioBitRate is { } abr) w.WriteNumber("audio_bit_rate", abr);
@@ -220,15 +228,14 @@ public static class ServerMessages
     /// The offer's `data_channels`: the system labels when signaling moves to data channels (direction sendrecv,
     /// compress as the client asked), then every messaging label as it is in effect.
     /// </summary>
-    public static JsonElement OfferDataChannels(bool dataChannelSignaling, IReadOnlyList<Sfu.DataChannelSpec> specs)
+    public static JsonElement OfferDataChannels(bool dataChannelSignaling, IReadOnlyList<Sfu.DataChannelSpec> specs, bool rpc = false)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var w = new Utf8JsonWriter(buffer, WriterOptions))
         {
             w.WriteStartArray();
-            if (dataChannelSignaling)
             {
-                foreach (var label in Sfu.DataChannelLabels.System)
+                foreach (var label in Sfu.DataChannelLabels.SystemOf(dataChannelSignaling, rpc))
                 {
                     w.WriteStartObject();
                     w.WriteString("label", label);

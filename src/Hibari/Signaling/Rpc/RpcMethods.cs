@@ -1,0 +1,73 @@
+using System.Text.Json;
+using Hibari.Sfu;
+using Microsoft.Extensions.Logging;
+
+namespace Hibari.Signaling.Rpc;
+
+/// <summary>
+/// The methods of the `rpc` data channel (D-36), with the names the Sora SDKs call (`2025.2.0/…`). A connection may call
+/// those the auth webhook listed in `rpc_methods`; the offer repeats that list. Calls act on the caller as receiver.
+/// </summary>
+internal static class RpcMethods
+{
+    public const string RequestSimulcastRid = "2025.2.0/RequestSimulcastRid";
+
+    /// <summary>What Hibari implements; other names in `rpc_methods` are left out of the offer (logged once).</summary>
+    public static readonly IReadOnlyList<string> Implemented = [RequestSimulcastRid];
+
+    private static readonly string[] SimulcastRids = ["none", "r0", "r1", "r2", "auto"];
+
+    /// <summary>The auth webhook's `rpc_methods` that Hibari implements, in their order, without repeats.</summary>
+    public static IReadOnlyList<string> Allowed(IReadOnlyList<string>? fromAuth, ILogger log, string connectionId)
+    {
+        if (fromAuth is null || fromAuth.Count == 0) return [];
+        var allowed = fromAuth.Where(Implemented.Contains).Distinct().ToList();
+        var unknown = fromAuth.Where(m => !Implemented.Contains(m)).Distinct().ToList();
+        if (unknown.Count > 0)
+            log.LogInformation("Connection {Id}: rpc_methods not implemented by Hibari, not offered: {Methods}", connectionId, string.Join(", ", unknown));
+        return allowed;
+    }
+
+    /// <summary>Runs one request of <paramref name="caller"/>; the response to send, or null for a notification.</summary>
+    public static byte[]? Handle(RpcRequest request, ConnectionInfo caller, SfuEngine sfu)
+    {
+        byte[] response;
+        if (!caller.RpcMethods.Contains(request.Method))
+            response = JsonRpc.Error(request.Id, RpcErrors.MethodNotFound, $"Method not found: {request.Method}");
+        else response = request.Method switch
+        {
+            RequestSimulcastRid => SimulcastRid(request, caller, sfu),
+            _ => JsonRpc.Error(request.Id, RpcErrors.MethodNotFound, $"Method not found: {request.Method}"),
+        };
+        return request.IsNotification ? null : response;
+    }
+
+    /// <summary>
+    /// `{rid, sender_connection_id?}` → the caller's simulcast layer (from that sender, or every sender), as the
+    /// RequestSimulcastRid API does; the result is the API's answer: channel_id, receiver_connection_id, rid, sender.
+    /// </summary>
+    private static byte[] SimulcastRid(RpcRequest r, ConnectionInfo caller, SfuEngine sfu)
+    {
+        if (r.Params is not { ValueKind: JsonValueKind.Object } p)
+            return JsonRpc.Error(r.Id, RpcErrors.InvalidParams, "Invalid params: an object with rid is required");
+        var rid = Str(p, "rid");
+        // sora-devtools sent send_connection_id in one version; the SDKs send sender_connection_id.
+        var sender = Str(p, "sender_connection_id") ?? Str(p, "send_connection_id");
+        if (rid is null || !SimulcastRids.Contains(rid))
+            return JsonRpc.Error(r.Id, RpcErrors.InvalidParams, $"Invalid params: rid must be one of {string.Join(", ", SimulcastRids)}");
+        if (!sfu.RequestSimulcastRid(caller.ChannelId, caller.ConnectionId, sender, rid == "auto" ? "r2" : rid))
+            return JsonRpc.Error(r.Id, RpcErrors.InternalError, "the connection is not connected");
+        return JsonRpc.Result(r.Id, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("channel_id", caller.ChannelId);
+            w.WriteString("receiver_connection_id", caller.ConnectionId);
+            w.WriteString("rid", rid);
+            if (sender is not null) w.WriteString("sender_connection_id", sender);
+            w.WriteEndObject();
+        });
+    }
+
+    private static string? Str(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+}
