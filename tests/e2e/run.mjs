@@ -449,6 +449,7 @@ async function client(ctx, page, name, node, { channel, role = 'sendrecv', metad
     outbound: () => page.evaluate(n => window.harness.outbound(n), name),
     inboundCodecs: from => page.evaluate(([n, f]) => window.harness.inboundCodecs(n, f), [name, from]),
     listen: from => page.evaluate(([n, f]) => window.harness.listen(n, f), [name, from]),
+    setTrackEnabled: (kind, enabled) => page.evaluate(([n, k, e]) => window.harness.setTrackEnabled(n, k, e), [name, kind, enabled]),
     rpc: (method, params, options) => page.evaluate(([n, m, p, o]) => window.harness.rpc(n, m, p, o), [name, method, params, options]),
   };
   ctx.clients.push(h);
@@ -746,6 +747,86 @@ scenario('simulcast_rpc', async ctx => {
   check(!note.error, `notification → ${short(note)}`);
   await until('R back on r0 after the notification', async () => (await r.inboundCodecs(pid)).video?.frameWidth === before.frameWidth);
   check(/^hibari_rpc_requests_total [1-9]/m.test(await node.metrics()), '/metrics hibari_rpc_requests_total did not count the calls');
+});
+
+// Spotlight (D-37) on one node: four publishers with spotlight_number 1, a receiver whose unfocused senders are not
+// forwarded at all (spotlight_unfocus_rid none). Focus follows the loudest speaker (silence vs a 440 Hz tone, switched by
+// MediaStreamTrack.enabled), the receiver gets only the focused sender's audio and video, and the spotlight APIs act.
+scenario('spotlight', async ctx => {
+  const node = await ctx.node('n1', process.env.HIBARI_E2E_LOG_LEVEL ? { log_level: process.env.HIBARI_E2E_LOG_LEVEL } : {});
+  const page = await harnessPage(ctx, 'page');
+  const channel = channelName('spotlight');
+  const spot = { spotlight: true, spotlightNumber: 1 };
+  const r = await client(ctx, page, 'R', node, { channel, role: 'recvonly', options: { ...spot, spotlightFocusRid: 'r0', spotlightUnfocusRid: 'none' } });
+  mustConnect(r.first);
+  const notifies = async type => (await r.summary()).notifies.filter(n => n.event_type === type);
+  const focusedNow = async () => {
+    // The last focused/unfocused notify per connection says who is focused now.
+    const state = new Map();
+    for (const n of (await r.summary()).notifies) {
+      if (n.event_type === 'spotlight.focused') state.set(n.connection_id, true);
+      if (n.event_type === 'spotlight.unfocused') state.set(n.connection_id, false);
+    }
+    return [...state].filter(([, f]) => f).map(([id]) => id);
+  };
+  const pub = async (name, audio) => {
+    const h = await client(ctx, page, name, node, { channel, role: 'sendonly', options: spot, source: { audio } });
+    mustConnect(h.first);
+    return h;
+  };
+  // P2 (silent) first: the one sender takes the free focus.
+  const p2 = await pub('P2', 'silence');
+  const id2 = p2.first.connectionId;
+  await until('R told that P2 (alone) is focused', async () => JSON.stringify(await focusedNow()) === JSON.stringify([id2]));
+  await waitMediaFrom(r, [id2], 'P2 (focused)');
+  // P3 speaks but is muted; P1 speaks: P1 takes the focus from P2.
+  const p3 = await pub('P3', 'mono');
+  check(await p3.setTrackEnabled('audio', false) === 1, 'P3 has no audio track to mute');
+  const p1 = await pub('P1', 'mono');
+  const id1 = p1.first.connectionId, id3 = p3.first.connectionId;
+  const t0 = Date.now();
+  await until('the focus to move to P1, the loud one', async () => JSON.stringify(await focusedNow()) === JSON.stringify([id1]),
+    { detail: async () => (await r.summary()).notifies.filter(n => n.event_type.startsWith('spotlight')) });
+  console.log(`    spotlight: P1 focused ${Date.now() - t0} ms after it joined`);
+  const changed = (await notifies('spotlight.changed')).find(n => n.connection_id === id1);
+  check(changed && changed.spotlight_id === '0' && changed.fixed === false && changed.audio === true && changed.video === true, `spotlight.changed for P1: ${short(changed)}`);
+  await waitMediaFrom(r, [id1], 'P1 (focused)');
+  // Only the focused sender reaches R: P2's audio stops, P1's flows.
+  const flow = async () => { const s = (await r.summary()).inbound; return { p1: s[id1]?.audioPackets ?? 0, p2: s[id2]?.audioPackets ?? 0, p3: s[id3]?.audioPackets ?? 0 }; };
+  const a = await flow();
+  await until('P1\'s audio to keep flowing to R', async () => (await flow()).p1 > a.p1 + 50);
+  const b = await flow();
+  check(b.p2 - a.p2 <= 5 && b.p3 === 0, `unfocused senders' audio reached R: ${short(a)} → ${short(b)}`);
+  // P1 stops speaking, P3 starts: the focus moves to P3.
+  await p1.setTrackEnabled('audio', false);
+  await p3.setTrackEnabled('audio', true);
+  const t1 = Date.now();
+  await until('the focus to move to P3 when it speaks and P1 stops', async () => JSON.stringify(await focusedNow()) === JSON.stringify([id3]));
+  console.log(`    spotlight: P3 focused ${Date.now() - t1} ms after it started speaking`);
+  await waitMediaFrom(r, [id3], 'P3 (focused)');
+  // FocusSpotlightFixed on silent P2 keeps it focused while P3 speaks; UnfocusSpotlight gives the focus back to P3.
+  const fx = await node.api('Sora_20200807.FocusSpotlightFixed', { channel_id: channel, connection_id: id2 });
+  check(fx.status === 200 && fx.json?.connection_id === id2, `FocusSpotlightFixed → ${fx.status} ${short(fx.text)}`);
+  await until('P2 focused (fixed) after FocusSpotlightFixed', async () => JSON.stringify(await focusedNow()) === JSON.stringify([id2]));
+  check((await notifies('spotlight.focused')).filter(n => n.connection_id === id2).at(-1)?.fixed === true, 'the fixed focus notify does not say fixed');
+  await new Promise(res => setTimeout(res, 4000));
+  check(JSON.stringify(await focusedNow()) === JSON.stringify([id2]), `a fixed focus moved while P3 spoke: ${short(await focusedNow())}`);
+  const un = await node.api('Sora_20200807.UnfocusSpotlight', { channel_id: channel, connection_id: id2 });
+  check(un.status === 200, `UnfocusSpotlight → ${un.status} ${short(un.text)}`);
+  await until('P3 focused again after UnfocusSpotlight', async () => JSON.stringify(await focusedNow()) === JSON.stringify([id3]));
+  // Two focuses: P3 and the most active other (or first come) get them; R then receives two senders' audio.
+  const num = await node.api('Sora_20200807.ChangeSpotlightNumber', { channel_id: channel, spotlight_number: 2 });
+  check(num.status === 200, `ChangeSpotlightNumber → ${num.status} ${short(num.text)}`);
+  await until('two senders focused after ChangeSpotlightNumber 2', async () => (await focusedNow()).length === 2);
+  check((await node.api('Sora_20200807.ChangeSpotlightNumber', { channel_id: channel, spotlight_number: 9 })).status === 400, 'spotlight_number 9 accepted');
+  check((await node.api('Sora_20200807.FocusSpotlight', { channel_id: 'nope', connection_id: id2 })).status === 404, 'FocusSpotlight on an unknown channel is not 404');
+  // RequestSpotlightRid: R now also wants unfocused senders (r0): an unfocused sender's video reaches R again.
+  const rr = await node.api('Sora_20211215.RequestSpotlightRid', { channel_id: channel, recv_connection_id: r.first.connectionId, spotlight_focus_rid: 'r0', spotlight_unfocus_rid: 'r0' });
+  check(rr.status === 200, `RequestSpotlightRid → ${rr.status} ${short(rr.text)}`);
+  const now = await focusedNow();
+  const other = [id1, id2, id3].find(id => !now.includes(id));
+  const before = (await r.summary()).inbound[other]?.framesDecoded ?? 0;
+  await until('an unfocused sender\'s video to reach R after RequestSpotlightRid unfocus r0', async () => ((await r.summary()).inbound[other]?.framesDecoded ?? 0) > before + 10);
 });
 
 async function threeClients(ctx, tag) {

@@ -5,6 +5,7 @@ using Hibari.Api;
 using Hibari.Api.Contracts;
 using Hibari.Config;
 using Hibari.Sfu;
+using Hibari.Sfu.Spotlight;
 using Hibari.Signaling;
 using Hibari.Signaling.Messages;
 using Microsoft.Extensions.Logging;
@@ -46,6 +47,14 @@ internal sealed class ConnectionApi(HibariOptions options, SfuEngine sfu, Channe
             Channel(router, target, (ApiRequest r, out string? c) => SimulcastRidLocal(r, "receiver_connection_id", "sender_connection_id", reset: false, out c), Target.Connection);
         Channel(router, "Sora_20201005.RequestRtpStream", (ApiRequest r, out string? c) => SimulcastRidLocal(r, "recv_connection_id", "send_connection_id", reset: false, out c), Target.Connection);
         Channel(router, "Sora_20201005.ResetRtpStream", (ApiRequest r, out string? c) => SimulcastRidLocal(r, "recv_connection_id", "send_connection_id", reset: true, out c), Target.Connection);
+        // Spotlight (docs/decisions.md D-37): focus by API, the number of focused senders, a receiver's spotlight rids.
+        Channel(router, "Sora_20200807.FocusSpotlight", (ApiRequest r, out string? c) => SpotlightLocal(r, SpotlightOp.Focus, out c), Target.Connection);
+        Channel(router, "Sora_20200807.FocusSpotlightFixed", (ApiRequest r, out string? c) => SpotlightLocal(r, SpotlightOp.FocusFixed, out c), Target.Connection);
+        Channel(router, "Sora_20200807.UnfocusSpotlight", (ApiRequest r, out string? c) => SpotlightLocal(r, SpotlightOp.Unfocus, out c), Target.Connection);
+        Channel(router, "Sora_20200807.ChangeSpotlightNumber", (ApiRequest r, out string? c) => SpotlightLocal(r, SpotlightOp.Number, out c), Target.Channel);
+        Channel(router, "Sora_20211215.RequestSpotlightRid", (ApiRequest r, out string? c) => SpotlightLocal(r, SpotlightOp.RequestRid, out c), Target.Connection);
+        Channel(router, "Sora_20211215.ResetSpotlightRid", (ApiRequest r, out string? c) => SpotlightLocal(r, SpotlightOp.ResetRid, out c), Target.Connection);
+        Channel(router, "Sora_20211215.BatchRequestSpotlightRid", (ApiRequest r, out string? c) => SpotlightLocal(r, SpotlightOp.Batch, out c), Target.Channel);
         router.Register("Sora_20201013.ListConnections", (_, _) => new(List(sfu.ListConnections())));
     }
 
@@ -176,6 +185,93 @@ internal sealed class ConnectionApi(HibariOptions options, SfuEngine sfu, Channe
             if (sender is not null) echo[senderField] = sender;
             return new ApiResult.JsonResult(JsonSerializer.SerializeToUtf8Bytes(echo));
         }
+    }
+
+    private enum SpotlightOp { Focus, FocusFixed, Unfocus, Number, RequestRid, ResetRid, Batch }
+
+    private static readonly string[] SpotlightRids = ["none", "r0", "r1", "r2"];
+
+    /// <summary>
+    /// The spotlight APIs (D-37): `{channel_id, connection_id}` for the focus calls, `{channel_id, spotlight_number}`,
+    /// `{channel_id, recv_connection_id, send_connection_id?, spotlight_focus_rid, spotlight_unfocus_rid}` (Reset without the
+    /// rids), `{channel_id, item_list: [...]}`; answered with the request's body, as Sora's are. 404 when the channel has no
+    /// spotlight session here or the connection is not in it.
+    /// </summary>
+    private ApiResult SpotlightLocal(ApiRequest request, SpotlightOp op, out string? channelId)
+    {
+        channelId = null;
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(request.Body); }
+        catch (JsonException) { return ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "the body is not JSON"); }
+        using (doc)
+        {
+            var e = doc.RootElement;
+            if (e.ValueKind != JsonValueKind.Object) return ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "the body is not a JSON object");
+            static string? Str(JsonElement o, string name) => o.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+            var channel = Str(e, "channel_id");
+            if (string.IsNullOrEmpty(channel)) return ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "channel_id is required");
+            SpotlightResult result;
+            switch (op)
+            {
+                case SpotlightOp.Focus or SpotlightOp.FocusFixed or SpotlightOp.Unfocus:
+                {
+                    var connection = Str(e, "connection_id");
+                    if (string.IsNullOrEmpty(connection)) return ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "connection_id is required");
+                    result = op == SpotlightOp.Unfocus ? sfu.UnfocusSpotlight(channel, connection) : sfu.FocusSpotlight(channel, connection, op == SpotlightOp.FocusFixed);
+                    break;
+                }
+                case SpotlightOp.Number:
+                    if (!e.TryGetProperty("spotlight_number", out var n) || n.ValueKind != JsonValueKind.Number || !n.TryGetInt32(out var number)
+                        || number < 1 || number > SpotlightSelector.MaxSpotlightNumber)
+                        return ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "spotlight_number must be an integer in 1..8");
+                    result = sfu.ChangeSpotlightNumber(channel, number);
+                    break;
+                case SpotlightOp.RequestRid or SpotlightOp.ResetRid:
+                    if (SpotlightRidItem(e, op == SpotlightOp.ResetRid, out var receiver, out var sender, out var focus, out var unfocus) is { } bad) return bad;
+                    result = sfu.RequestSpotlightRid(channel, receiver, sender, focus, unfocus);
+                    break;
+                default:
+                {
+                    if (!e.TryGetProperty("item_list", out var items) || items.ValueKind != JsonValueKind.Array || items.GetArrayLength() == 0)
+                        return ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "item_list must be a non-empty array");
+                    var parsed = new List<(string, string?, string?, string?)>();
+                    foreach (var item in items.EnumerateArray())
+                    {
+                        if (item.ValueKind != JsonValueKind.Object) return ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "item_list entries must be objects");
+                        if (SpotlightRidItem(item, reset: false, out var r, out var s, out var f, out var u) is { } badItem) return badItem;
+                        parsed.Add((r, s, f, u));
+                    }
+                    // Items of receivers on other nodes are theirs (the call fans out): one found here is enough.
+                    var outcomes = parsed.Select(i => sfu.RequestSpotlightRid(channel, i.Item1, i.Item2, i.Item3, i.Item4)).ToList();
+                    result = outcomes.Contains(SpotlightResult.Ok) ? SpotlightResult.Ok
+                        : outcomes.All(o => o == SpotlightResult.NoChannel) ? SpotlightResult.NoChannel
+                        : SpotlightResult.NoConnection;
+                    break;
+                }
+            }
+            channelId = channel;
+            return result switch
+            {
+                SpotlightResult.Ok => new ApiResult.JsonResult(request.Body.ToArray()),
+                SpotlightResult.NoChannel => ApiResult.Error(404, "ChannelNotFound", "the channel has no spotlight session here"),
+                SpotlightResult.Refused => ApiResult.Error(409, "SpotlightFull", "every focus of the channel is fixed"),
+                _ => NotFound(Target.Connection),
+            };
+        }
+    }
+
+    /// <summary>recv_connection_id, send_connection_id? and (unless a reset) the two spotlight rids of one request or item.</summary>
+    private static ApiResult? SpotlightRidItem(JsonElement e, bool reset, out string receiver, out string? sender, out string? focus, out string? unfocus)
+    {
+        static string? Str(JsonElement o, string name) => o.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        receiver = Str(e, "recv_connection_id") ?? "";
+        sender = Str(e, "send_connection_id");
+        focus = reset ? null : Str(e, "spotlight_focus_rid");
+        unfocus = reset ? null : Str(e, "spotlight_unfocus_rid");
+        if (receiver.Length == 0) return ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "recv_connection_id is required");
+        if (!reset && (focus is null || !SpotlightRids.Contains(focus) || unfocus is null || !SpotlightRids.Contains(unfocus)))
+            return ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "spotlight_focus_rid and spotlight_unfocus_rid must be none, r0, r1 or r2");
+        return null;
     }
 
     private static ApiResult? MissingTarget(Target target, string? connectionId, string? clientId) => target switch

@@ -20,6 +20,8 @@ public sealed class Connection
         Transport = transport;
         AudioCodec = audioCodec;
         VideoCodec = videoCodec;
+        SpotlightFocusRid = info.SpotlightFocusRid;
+        SpotlightUnfocusRid = info.SpotlightUnfocusRid;
     }
 
     public ConnectionInfo Info { get; internal set; }
@@ -44,6 +46,40 @@ public sealed class Connection
 
     internal string? SimulcastRidFor(string senderConnectionId) =>
         SimulcastRidBySender.GetValueOrDefault(senderConnectionId) ?? SimulcastRid ?? Info.SimulcastRid;
+
+    /// <summary>Spotlight rids this receiver gets (RequestSpotlightRid changes them, ResetSpotlightRid restores the connect's; D-37).</summary>
+    internal string SpotlightFocusRid { get; set; }
+    internal string SpotlightUnfocusRid { get; set; }
+    /// <summary>Per-sender spotlight rids (BatchRequestSpotlightRid, RequestSpotlightRid with send_connection_id).</summary>
+    internal Dictionary<string, (string Focus, string Unfocus)> SpotlightRidsBySender { get; } = [];
+
+    /// <summary>
+    /// What this receiver's subscription to <paramref name="p"/> should forward, as a rid ("none" pauses it). In a
+    /// spotlight session: a focused sender's video at the focus rid and audio, an unfocused one's video at the unfocus rid
+    /// and no audio (D-37); otherwise audio always and video at the simulcast rid asked for. Control context.
+    /// </summary>
+    internal string DesiredRidFor(Publication p)
+    {
+        if (Info.Spotlight && Session.Spotlight is { } room)
+        {
+            var focused = room.IsFocused(p.ConnectionId);
+            if (p.Kind == Sdp.MediaKind.Audio) return focused ? "r0" : "none";
+            var (f, u) = SpotlightRidsBySender.TryGetValue(p.ConnectionId, out var pair) ? pair : (SpotlightFocusRid, SpotlightUnfocusRid);
+            return focused ? f : u;
+        }
+        return p.Kind == Sdp.MediaKind.Audio ? "r0" : SimulcastRidFor(p.ConnectionId) ?? "r0";
+    }
+
+    /// <summary>Posts <see cref="DesiredRidFor"/> to the subscriptions of <paramref name="senderId"/> (every sender when null). Control context.</summary>
+    internal void ApplyDesiredRids(string? senderId = null)
+    {
+        foreach (var section in Layout.Sections)
+        {
+            if (section.Subscription is not { } sub || (senderId is not null && sub.Publication.ConnectionId != senderId)) continue;
+            var rid = DesiredRidFor(sub.Publication);
+            sub.Subscriber.Worker.Post(() => sub.RequestedRid = rid);
+        }
+    }
 
     /// <summary>Whether this connection publishes its video as simulcast layers (issue 12): `simulcast` and a video section.</summary>
     public bool SimulcastPublishing => Info.Simulcast && VideoCodec is not null;

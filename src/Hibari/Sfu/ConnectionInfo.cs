@@ -28,7 +28,13 @@ public sealed record ConnectionInfo
     public string? SimulcastRid { get; init; }
     /// <summary>The auth webhook's `simulcast_encodings` (an array of RTCRtpEncodingParameters), sent in the offer as is.</summary>
     public System.Text.Json.JsonElement? SimulcastEncodings { get; init; }
+    /// <summary>Spotlight (D-37): the channel forwards focused senders' video at the focus rid, the others' at the unfocus rid.</summary>
     public bool Spotlight { get; init; }
+    /// <summary>`spotlight_number` the connection asked for (the channel's number is set by its first spotlight connection).</summary>
+    public int? SpotlightNumber { get; init; }
+    /// <summary>The rid this receiver gets from focused senders (default r1) and from the others (default r0; "none" = nothing).</summary>
+    public string SpotlightFocusRid { get; init; } = "r1";
+    public string SpotlightUnfocusRid { get; init; } = "r0";
     /// <summary>`signaling_notify_metadata` , shown to others in notifies.</summary>
     public JsonElement? NotifyMetadata { get; init; }
     /// <summary>The auth webhook's `metadata` , sent back in the offer.</summary>
@@ -85,6 +91,8 @@ public interface IConnectionSignaling
     void SendPush(JsonElement data);
     /// <summary>`notify` simulcast.switched: the layer this receiver gets from <paramref name="senderConnectionId"/> changed (D-35).</summary>
     void SendSimulcastSwitched(string senderConnectionId, string requestRid, string currentRid, string previousRid, bool byReceiver);
+    /// <summary>`notify` spotlight.focused / unfocused / changed about <paramref name="who"/> (D-37); <paramref name="slot"/> only for changed.</summary>
+    void SendSpotlight(string eventType, ConnectionInfo who, bool fixedFocus, int? slot);
     /// <summary>
     /// The server ends the connection (API disconnect, node shutdown): close 1000 with this reason. True when the
     /// signaling ends the connection itself (after `close` on DC:signaling and the client's channel closes); false

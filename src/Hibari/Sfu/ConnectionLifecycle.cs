@@ -9,7 +9,8 @@ namespace Hibari.Sfu;
 /// Threads (docs/threads.md): topology changes under the lock (<see cref="SfuContext.Gate"/>); the transport's facts
 /// (connected, lost, DTLS closed) arrive from its worker or the DTLS pool and are handled on the control queue.
 /// </summary>
-internal sealed class ConnectionLifecycle(SfuContext ctx, SessionRegistry sessions, Negotiator negotiator, DataChannelWiring dataChannels)
+internal sealed class ConnectionLifecycle(SfuContext ctx, SessionRegistry sessions, Negotiator negotiator, DataChannelWiring dataChannels,
+    Spotlight.SpotlightService spotlight)
 {
     private readonly object _gate = ctx.Gate;
     private readonly ILogger _log = ctx.Log;
@@ -56,6 +57,7 @@ internal sealed class ConnectionLifecycle(SfuContext ctx, SessionRegistry sessio
             if (audioCodec is not null) connection.AudioSection = connection.Layout.AddClientSend(MediaKind.Audio);
             if (videoCodec is not null) connection.VideoSection = connection.Layout.AddClientSend(MediaKind.Video);
             connection.Layout.AddApplication();
+            spotlight.Joined(connection);
             if (info.Receives) negotiator.SyncLayout(connection);
             session.Connections.Add(connection);
             session.MembersSnapshot = session.Connections.ToArray();

@@ -153,7 +153,7 @@ internal sealed class Negotiator(SfuContext ctx)
             (p, mid) =>
             {
                 var sub = new Subscription(p, c.Transport, mid, SfuIds.Ssrc(), p.Codec.RtxPayloadType is null ? 0 : SfuIds.Ssrc(), _random,
-                    c.SimulcastRidFor(p.ConnectionId));
+                    c.DesiredRidFor(p));
                 c.Transport.Worker.Post(() => c.Transport.AddSubscription(sub));
                 return sub;
             },

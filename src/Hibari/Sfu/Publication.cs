@@ -103,6 +103,20 @@ internal sealed class Publication : IHandoffTarget
     /// </summary>
     public SenderReportSnapshot? SenderReport => _senderReport;
 
+    // The newest packet's RFC 6464 audio level (level | voice << 7), -1 before any: written here, read by the spotlight (D-37).
+    private int _audioLevel = -1;
+
+    /// <summary>
+    /// The audio level of the newest packet (dBov 0 loud .. 127 silent, and the voice-activity bit), or null when the
+    /// track has none or sent nothing in the last 200 ms. Any thread (one atomic read; the owner writes it per packet).
+    /// </summary>
+    public (int Level, bool Voice)? AudioLevelSample(long nowMicros)
+    {
+        var v = Volatile.Read(ref _audioLevel);
+        if (v < 0 || nowMicros - LastPacketMicros > 200_000) return null;
+        return (v & 0x7F, (v & 0x80) != 0);
+    }
+
     public long PacketsReceived { get; private set; }
     public long BytesReceived { get; private set; }
     public long KeyFrameRequests { get; private set; }
@@ -178,6 +192,10 @@ internal sealed class Publication : IHandoffTarget
         // Only a packet newer than all before can start a key frame: Chrome resends old packets as RTX (NACK answers and
         // bandwidth probes: the first packet of a key frame many times over), and a subscriber that started or switched
         // layers on such a copy would hand its decoder a stream that begins in the past.
+        if (Kind == MediaKind.Audio && header.HasExtension
+            && RtpHeaderExtensions.TryFind(packet, header, SfuCodecs.AudioLevelExtensionId, out var level)
+            && AudioLevel.TryRead(level, out var dbov, out var voice))
+            Volatile.Write(ref _audioLevel, dbov | (voice ? 0x80 : 0));
         var keyFrame = Kind == MediaKind.Video && _newest.IsNewest(header.SequenceNumber)
             && KeyFrameDetector.IsKeyFrame(CodecKind, header.GetPayload(packet));
         if (keyFrame) KeyFrames++;

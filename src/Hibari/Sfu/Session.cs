@@ -31,6 +31,9 @@ internal sealed class Session(string channelId, string sessionId, DateTimeOffset
         return Signaling.Messages.SoraId.TryDecode(sessionId, b) ? System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(b) : UInt128.Zero;
     }
 
+    /// <summary>The spotlight state while the session has spotlight connections (D-37); control context.</summary>
+    public Spotlight.SpotlightRoom? Spotlight { get; set; }
+
     /// <summary>Pending destroy after the last connection left (session_destroy_delay_ms); cancelled by a new connect.</summary>
     public CancellationTokenSource? PendingDestroy { get; set; }
     public int MaxConnections { get; set; }

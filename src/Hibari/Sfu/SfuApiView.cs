@@ -66,7 +66,6 @@ internal sealed class SfuApiView(SfuContext ctx, SessionRegistry sessions, Actio
     /// </summary>
     public bool RequestSimulcastRid(string channelId, string receiverId, string? senderId, string? rid)
     {
-        List<(Subscription Sub, string Rid)> changes = [];
         lock (_gate)
         {
             if (!sessions.Connections.TryGetValue(receiverId, out var c) || c.Info.ChannelId != channelId || c.State != ConnectionState.Connected)
@@ -78,11 +77,8 @@ internal sealed class SfuApiView(SfuContext ctx, SessionRegistry sessions, Actio
             }
             else if (rid is null) c.SimulcastRidBySender.Remove(senderId);
             else c.SimulcastRidBySender[senderId] = rid;
-            foreach (var section in c.Layout.Sections)
-                if (section.Subscription is { } sub && (senderId is null || sub.Publication.ConnectionId == senderId))
-                    changes.Add((sub, c.SimulcastRidFor(sub.Publication.ConnectionId) ?? "r0"));
+            c.ApplyDesiredRids(senderId);
         }
-        foreach (var (sub, r) in changes) sub.Subscriber.Worker.Post(() => sub.RequestedRid = r);
         return true;
     }
 

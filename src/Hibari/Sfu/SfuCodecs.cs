@@ -6,6 +6,8 @@ internal static class SfuCodecs
     public const int MidExtensionId = 1;
     public const int RidExtensionId = 2;
     public const int RepairedRidExtensionId = 3;
+    /// <summary>RFC 6464 client-to-mixer audio level of audio m-lines (spotlight, D-37).</summary>
+    public const int AudioLevelExtensionId = 5;
 
     /// <summary>
     /// Extension id map for forwarded packets: MID and RID elements name the publisher's m-line, not the subscriber's,

@@ -34,6 +34,7 @@ public sealed class SfuEngine : IDisposable
     private readonly RemoteConnections _remote;
     private readonly DataChannelWiring _dataChannels;
     private readonly SfuApiView _api;
+    private readonly Spotlight.SpotlightService _spotlight;
 
     public SfuEngine(HibariOptions options, Func<string> mode, ILoggerFactory loggerFactory, TimeProvider? time = null,
         ISessionStore? sessions = null)
@@ -44,7 +45,8 @@ public sealed class SfuEngine : IDisposable
         _sessions = new SessionRegistry(_ctx, sessions ?? LocalSessionStore.Instance, mode);
         _negotiator = new Negotiator(_ctx);
         _dataChannels = new DataChannelWiring(_ctx, _messages, (id, reason) => Leave(id, reason));
-        _lifecycle = new ConnectionLifecycle(_ctx, _sessions, _negotiator, _dataChannels);
+        _spotlight = new Spotlight.SpotlightService(_ctx);
+        _lifecycle = new ConnectionLifecycle(_ctx, _sessions, _negotiator, _dataChannels, _spotlight);
         _remote = new RemoteConnections(_ctx, _sessions, _negotiator, _messages);
         _api = new SfuApiView(_ctx, _sessions, (id, reason) => Leave(id, reason));
     }
@@ -217,9 +219,26 @@ public sealed class SfuEngine : IDisposable
     /// <inheritdoc cref="SfuApiView.DisconnectAll"/>
     public void DisconnectAll(string reason) => _api.DisconnectAll(reason);
 
+    // --- spotlight (D-37) ---
+
+    /// <summary>FocusSpotlight / FocusSpotlightFixed.</summary>
+    internal Spotlight.SpotlightResult FocusSpotlight(string channelId, string connectionId, bool @fixed) =>
+        _spotlight.Focus(_sessions, channelId, connectionId, @fixed);
+
+    /// <summary>UnfocusSpotlight.</summary>
+    internal Spotlight.SpotlightResult UnfocusSpotlight(string channelId, string connectionId) => _spotlight.Unfocus(_sessions, channelId, connectionId);
+
+    /// <summary>ChangeSpotlightNumber.</summary>
+    internal Spotlight.SpotlightResult ChangeSpotlightNumber(string channelId, int number) => _spotlight.ChangeNumber(_sessions, channelId, number);
+
+    /// <summary>RequestSpotlightRid / ResetSpotlightRid (null rids) / BatchRequestSpotlightRid items.</summary>
+    internal Spotlight.SpotlightResult RequestSpotlightRid(string channelId, string receiverId, string? senderId, string? focusRid, string? unfocusRid) =>
+        _spotlight.RequestRid(_sessions, channelId, receiverId, senderId, focusRid, unfocusRid);
+
     public void Dispose()
     {
         DisconnectAll("SHUTDOWN");
+        _spotlight.Dispose();
         _ctx.Control.Dispose();
         _ctx.WorkersIfStarted?.Dispose();
     }

@@ -154,6 +154,12 @@ internal sealed class Subscription
             ForwardLayer(layers, from, packet, header, keyFrame, nowMicros);
             return;
         }
+        if (_requestedLayer < 0)
+        {
+            // Paused (spotlight: an unfocused sender's audio, or its video with unfocus rid "none", D-37).
+            _started = false;
+            return;
+        }
         if (!_started)
         {
             // Video starts on a key frame: frames before it cannot be decoded and only make the receiver ask again.
@@ -163,6 +169,9 @@ internal sealed class Subscription
                 return;
             }
             _started = true;
+            // Resuming after a pause: the outgoing numbering continues where it stopped (no gap to NACK, no jump).
+            if (PacketsSent > 0) Rebase(header, nowMicros);
+            _inSeq = default;
             _startSeq = _inSeq.Unwrap(header.SequenceNumber);
         }
         else if (_inSeq.Unwrap(header.SequenceNumber) < _startSeq)
@@ -211,7 +220,9 @@ internal sealed class Subscription
         var target = TargetLayer(layers, nowMicros);
         if (target < 0)
         {
+            // "none": nothing flows; what comes next starts on a key frame, continuing the numbering (SwitchTo).
             _pending = null;
+            _source = null;
             return;
         }
         if (from == _source)
@@ -291,13 +302,9 @@ internal sealed class Subscription
 
     private void SwitchTo(Publication layer, in RtpHeader header, long nowMicros)
     {
+        if (PacketsSent > 0) Rebase(header, nowMicros);
         if (_source is not null)
         {
-            // Continue the outgoing numbering: the next sequence number, and the timestamp advanced by the time since
-            // the last packet sent (the layers' RTP clocks have unrelated offsets).
-            _seqOffset = (ushort)(_highestOutSeq + 1 - header.SequenceNumber);
-            var elapsed = Math.Max(1, (nowMicros - LastSentMicros) * Publication.Codec.ClockRate / 1_000_000);
-            _timestampOffset = LastRtpTimestamp + (uint)elapsed - header.Timestamp;
             LayerSwitches++;
             Subscriber.Counters.SimulcastLayerSwitches++;
         }
@@ -311,6 +318,17 @@ internal sealed class Subscription
         _startSeq = _inSeq.Unwrap(header.SequenceNumber);
         _started = true;
         _ids.StartNewSource();
+    }
+
+    /// <summary>
+    /// Continues the outgoing numbering at <paramref name="header"/>: the next sequence number, and the timestamp advanced
+    /// by the time since the last packet sent (another layer's RTP clock, or the same one after a pause).
+    /// </summary>
+    private void Rebase(in RtpHeader header, long nowMicros)
+    {
+        _seqOffset = (ushort)(_highestOutSeq + 1 - header.SequenceNumber);
+        var elapsed = Math.Max(1, (nowMicros - LastSentMicros) * Publication.Codec.ClockRate / 1_000_000);
+        _timestampOffset = LastRtpTimestamp + (uint)elapsed - header.Timestamp;
     }
 
     /// <summary>Answers a NACK of the subscriber from the cache, as RTX on the RTX SSRC (RFC 4588).</summary>

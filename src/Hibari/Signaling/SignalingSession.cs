@@ -155,7 +155,7 @@ internal sealed class SignalingSession : IConnectionSignaling
             VideoMid = videoMid,
             Simulcast = connection.SimulcastPublishing,
             Encodings = connection.Encodings,
-            Spotlight = false,
+            Spotlight = info.Spotlight,
             DataChannelSignaling = info.DataChannelSignaling,
             IgnoreDisconnectWebsocket = info.IgnoreDisconnectWebsocket,
             DataChannels = info.DataChannelSignaling || info.DataChannels.Count > 0
@@ -443,6 +443,10 @@ internal sealed class SignalingSession : IConnectionSignaling
         if (_connection is { Info.SignalingNotify: true })
             SendOn(DataChannelLabels.Notify, ServerMessages.SimulcastSwitched(DateTimeOffset.UtcNow, senderConnectionId, requestRid, currentRid, previousRid, byReceiver));
     }
+
+    public void SendSpotlight(string eventType, ConnectionInfo who, bool fixedFocus, int? slot) =>
+        SendOn(DataChannelLabels.Notify, ServerMessages.Spotlight(eventType, DateTimeOffset.UtcNow, who.ChannelId, who.ClientId, who.ConnectionId,
+            who.Audio, who.Video, fixedFocus, slot));
 
     /// <summary>Ends the session with <paramref name="close"/> (node unavailable: 4502), through the one writer.</summary>
     public void Terminate(SignalingClose close) => End(close);

@@ -112,6 +112,14 @@ internal static class AuthAnswerParser
         field = "data_channels";
         if (!TryReadKind(a, field, JsonValueKind.Array, out var dataChannels)) return false;
 
+        field = "spotlight";
+        if (!SignalingJson.TryGetOptionalBool(a, field, out var spotlight)) return false;
+        field = "spotlight_number";
+        if (!SignalingJson.TryGetOptionalInt(a, field, 1, Sfu.Spotlight.SpotlightSelector.MaxSpotlightNumber, out var spotlightNumber)) return false;
+        field = "spotlight_focus_rid";
+        if (!SignalingJson.TryGetOptionalSpotlightRid(a, field, out var focusRid)) return false;
+        field = "spotlight_unfocus_rid";
+        if (!SignalingJson.TryGetOptionalSpotlightRid(a, field, out var unfocusRid)) return false;
         field = "rpc_methods";
         if (!TryReadKind(a, field, JsonValueKind.Array, out var rpc)) return false;
         List<string>? rpcMethods = null;
@@ -151,6 +159,10 @@ internal static class AuthAnswerParser
             DataChannels = dataChannels,
             ClusterAffinity = affinity,
             RpcMethods = rpcMethods,
+            Spotlight = spotlight,
+            SpotlightNumber = spotlightNumber,
+            SpotlightFocusRid = focusRid,
+            SpotlightUnfocusRid = unfocusRid,
         };
         field = "";
         return true;

@@ -47,6 +47,11 @@ public sealed record AuthOverrides
     public bool? ClusterAffinity { get; init; }
     /// <summary>`rpc_methods`: the methods the client may call on the `rpc` data channel (D-36); null when absent.</summary>
     public IReadOnlyList<string>? RpcMethods { get; init; }
+    /// <summary>`spotlight`, `spotlight_number`, `spotlight_focus_rid`, `spotlight_unfocus_rid` (D-37); null when absent.</summary>
+    public bool? Spotlight { get; init; }
+    public int? SpotlightNumber { get; init; }
+    public string? SpotlightFocusRid { get; init; }
+    public string? SpotlightUnfocusRid { get; init; }
 }
 
 /// <summary>Result of the auth webhook. Fail closed: anything but a valid 2xx answer is <see cref="Failed"/>.</summary>

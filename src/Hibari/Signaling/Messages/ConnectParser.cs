@@ -69,6 +69,13 @@ public static class ConnectParser
         if (requestRid is not (null or "none" or "r0" or "r1" or "r2") || legacyRid is not (null or "r0" or "r1" or "r2"))
             return Fail(SignalingCloses.WithDetail(SignalingCloses.InvalidMessage, "simulcast_request_rid / simulcast_rid must be r0, r1 or r2 (or none)"), out error);
         if (!SignalingJson.TryGetOptionalBool(m, "spotlight", out var spotlight)) return false;
+        // Spotlight (D-37): the number of focused senders 1–8 (Sora's ChangeSpotlightNumber range), the rids of focused
+        // and unfocused senders' video.
+        if (!SignalingJson.TryGetOptionalInt(m, "spotlight_number", 1, Sfu.Spotlight.SpotlightSelector.MaxSpotlightNumber, out var spotlightNumber))
+            return Fail(SignalingCloses.WithDetail(SignalingCloses.InvalidMessage, "spotlight_number must be an integer in 1..8"), out error);
+        if (!SignalingJson.TryGetOptionalSpotlightRid(m, "spotlight_focus_rid", out var focusRid)
+            || !SignalingJson.TryGetOptionalSpotlightRid(m, "spotlight_unfocus_rid", out var unfocusRid))
+            return Fail(SignalingCloses.WithDetail(SignalingCloses.InvalidMessage, "spotlight_focus_rid / spotlight_unfocus_rid must be none, r0, r1 or r2"), out error);
         if (!SignalingJson.TryGetOptionalBool(m, "data_channel_signaling", out var dcSignaling)) return false;
         if (!SignalingJson.TryGetOptionalBool(m, "ignore_disconnect_websocket", out var ignoreWs)) return false;
         if (!SignalingJson.TryGetOptionalBool(m, "redirect", out var redirect)) return false;
@@ -99,6 +106,9 @@ public static class ConnectParser
             Sdp = sdp,
             Simulcast = simulcast,
             Spotlight = spotlight ?? false,
+            SpotlightNumber = spotlightNumber,
+            SpotlightFocusRid = focusRid,
+            SpotlightUnfocusRid = unfocusRid,
             DataChannelSignaling = dcSignaling,
             IgnoreDisconnectWebsocket = ignoreWs,
             DataChannels = dataChannels,

@@ -79,6 +79,10 @@ public sealed record ConnectRequest
     /// <summary>The layer a receiver asks for: `simulcast_request_rid` ("none", "r0".."r2") or else `simulcast_rid`; null: Sora's default r0.</summary>
     public string? SimulcastRid { get; init; }
     public bool Spotlight { get; init; }
+    /// <summary>`spotlight_number` (1–8), `spotlight_focus_rid`, `spotlight_unfocus_rid` ("none", "r0".."r2"); null when absent (D-37).</summary>
+    public int? SpotlightNumber { get; init; }
+    public string? SpotlightFocusRid { get; init; }
+    public string? SpotlightUnfocusRid { get; init; }
     public bool? DataChannelSignaling { get; init; }
     public bool? IgnoreDisconnectWebsocket { get; init; }
     /// <summary>`data_channels` array, raw (messaging, docs/protocol-notes.md, "Messaging").</summary>

@@ -221,6 +221,26 @@ public static class ServerMessages
         w.WriteString("reason", close.Reason);
     });
 
+    /// <summary>
+    /// `notify` spotlight.focused / spotlight.unfocused / spotlight.changed (sora-js-sdk's SignalingNotifySpotlight*):
+    /// the sender's client and connection ids, whether it sends audio and video, whether the focus is fixed; changed
+    /// also names the slot as `spotlight_id` (D-37).
+    /// </summary>
+    public static byte[] Spotlight(string eventType, DateTimeOffset at, string channelId, string clientId, string connectionId,
+        bool audio, bool video, bool fixedFocus, int? slot) => Write(w =>
+    {
+        w.WriteString("type", "notify");
+        w.WriteString("event_type", eventType);
+        w.WriteString("timestamp", SoraTimestamp.Format(at));
+        w.WriteString("channel_id", channelId);
+        w.WriteString("client_id", clientId);
+        w.WriteString("connection_id", connectionId);
+        if (slot is { } s) w.WriteString("spotlight_id", s.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        w.WriteBoolean("fixed", fixedFocus);
+        w.WriteBoolean("audio", audio);
+        w.WriteBoolean("video", video);
+    });
+
     /// <summary>`{"type":"req-stats"}` on DC:stats.</summary>
     public static byte[] ReqStats() => Write(w => w.WriteString("type", "req-stats"));
 

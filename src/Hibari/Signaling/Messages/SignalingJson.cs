@@ -107,6 +107,20 @@ internal static class SignalingJson
         return false;
     }
 
+    /// <summary>Absent or null → (true, null); an integer in [min, max] → value; anything else → false.</summary>
+    public static bool TryGetOptionalInt(JsonElement obj, string name, int min, int max, out int? value)
+    {
+        value = null;
+        if (!obj.TryGetProperty(name, out var e) || e.ValueKind == JsonValueKind.Null) return true;
+        if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out var i) || i < min || i > max) return false;
+        value = i;
+        return true;
+    }
+
+    /// <summary>A spotlight rid (`spotlight_focus_rid`, `spotlight_unfocus_rid`): absent/null ok, else none, r0, r1 or r2.</summary>
+    public static bool TryGetOptionalSpotlightRid(JsonElement obj, string name, out string? value) =>
+        TryGetOptionalString(obj, name, out value) && value is null or "none" or "r0" or "r1" or "r2";
+
     /// <summary>Absent → null; any value (null included) → a detached copy.</summary>
     public static JsonElement? GetRaw(JsonElement obj, string name) =>
         obj.TryGetProperty(name, out var e) ? e.Clone() : null;

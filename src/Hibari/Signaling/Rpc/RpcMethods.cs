@@ -11,9 +11,12 @@ namespace Hibari.Signaling.Rpc;
 internal static class RpcMethods
 {
     public const string RequestSimulcastRid = "2025.2.0/RequestSimulcastRid";
+    public const string RequestSpotlightRid = "2025.2.0/RequestSpotlightRid";
+    public const string ResetSpotlightRid = "2025.2.0/ResetSpotlightRid";
 
     /// <summary>What Hibari implements; other names in `rpc_methods` are left out of the offer (logged once).</summary>
-    public static readonly IReadOnlyList<string> Implemented = [RequestSimulcastRid];
+    public static readonly IReadOnlyList<string> Implemented = [RequestSimulcastRid, RequestSpotlightRid, ResetSpotlightRid];
+    private static readonly string[] SpotlightRids = ["none", "r0", "r1", "r2"];
 
     private static readonly string[] SimulcastRids = ["none", "r0", "r1", "r2", "auto"];
 
@@ -37,6 +40,8 @@ internal static class RpcMethods
         else response = request.Method switch
         {
             RequestSimulcastRid => SimulcastRid(request, caller, sfu),
+            RequestSpotlightRid => SpotlightRid(request, caller, sfu, reset: false),
+            ResetSpotlightRid => SpotlightRid(request, caller, sfu, reset: true),
             _ => JsonRpc.Error(request.Id, RpcErrors.MethodNotFound, $"Method not found: {request.Method}"),
         };
         return request.IsNotification ? null : response;
@@ -50,6 +55,8 @@ internal static class RpcMethods
     {
         if (r.Params is not { ValueKind: JsonValueKind.Object } p)
             return JsonRpc.Error(r.Id, RpcErrors.InvalidParams, "Invalid params: an object with rid is required");
+        if (Unknown(p, "rid", "sender_connection_id", "send_connection_id") is { } extra)
+            return JsonRpc.Error(r.Id, RpcErrors.InvalidParams, $"Invalid params: unknown {extra}");
         var rid = Str(p, "rid");
         // sora-devtools sent send_connection_id in one version; the SDKs send sender_connection_id.
         var sender = Str(p, "sender_connection_id") ?? Str(p, "send_connection_id");
@@ -66,6 +73,49 @@ internal static class RpcMethods
             if (sender is not null) w.WriteString("sender_connection_id", sender);
             w.WriteEndObject();
         });
+    }
+
+    /// <summary>
+    /// `{spotlight_focus_rid, spotlight_unfocus_rid, send_connection_id?}` (Reset: `{send_connection_id?}`) → the caller's
+    /// spotlight rids, as RequestSpotlightRid / ResetSpotlightRid do; the result is `{channel_id, recv_connection_id}` and,
+    /// for a request, the two rids (Shiguredo's Swift SDK result types).
+    /// </summary>
+    private static byte[] SpotlightRid(RpcRequest r, ConnectionInfo caller, SfuEngine sfu, bool reset)
+    {
+        var p = r.Params is { ValueKind: JsonValueKind.Object } o ? o : default;
+        if (r.Params is { } given && given.ValueKind != JsonValueKind.Object)
+            return JsonRpc.Error(r.Id, RpcErrors.InvalidParams, "Invalid params: an object is required");
+        string[] known = reset ? ["send_connection_id", "recv_connection_id"] : ["spotlight_focus_rid", "spotlight_unfocus_rid", "send_connection_id", "recv_connection_id"];
+        if (p.ValueKind == JsonValueKind.Object && Unknown(p, known) is { } extra)
+            return JsonRpc.Error(r.Id, RpcErrors.InvalidParams, $"Invalid params: unknown {extra}");
+        var focus = p.ValueKind == JsonValueKind.Object ? Str(p, "spotlight_focus_rid") : null;
+        var unfocus = p.ValueKind == JsonValueKind.Object ? Str(p, "spotlight_unfocus_rid") : null;
+        var sender = p.ValueKind == JsonValueKind.Object ? Str(p, "send_connection_id") : null;
+        if (!reset && (focus is null || !SpotlightRids.Contains(focus) || unfocus is null || !SpotlightRids.Contains(unfocus)))
+            return JsonRpc.Error(r.Id, RpcErrors.InvalidParams, "Invalid params: spotlight_focus_rid and spotlight_unfocus_rid must be none, r0, r1 or r2");
+        var result = sfu.RequestSpotlightRid(caller.ChannelId, caller.ConnectionId, string.IsNullOrEmpty(sender) ? null : sender, focus, unfocus);
+        if (result != Sfu.Spotlight.SpotlightResult.Ok)
+            return JsonRpc.Error(r.Id, RpcErrors.InternalError, result == Sfu.Spotlight.SpotlightResult.NoChannel ? "the channel is not a spotlight channel" : "the connection is not connected");
+        return JsonRpc.Result(r.Id, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("channel_id", caller.ChannelId);
+            w.WriteString("recv_connection_id", caller.ConnectionId);
+            if (!reset)
+            {
+                w.WriteString("spotlight_focus_rid", focus);
+                w.WriteString("spotlight_unfocus_rid", unfocus);
+            }
+            w.WriteEndObject();
+        });
+    }
+
+    /// <summary>The first member of <paramref name="p"/> not in <paramref name="known"/> (Sora refuses extra params), or null.</summary>
+    private static string? Unknown(JsonElement p, params string[] known)
+    {
+        foreach (var m in p.EnumerateObject())
+            if (!known.Contains(m.Name)) return m.Name;
+        return null;
     }
 
     private static string? Str(JsonElement e, string name) =>

@@ -1,0 +1,195 @@
+using Hibari.Rtc;
+using Microsoft.Extensions.Logging;
+
+namespace Hibari.Sfu.Spotlight;
+
+/// <summary>
+/// Spotlight on this node (D-37): every 100 ms, on the control context, each spotlight session's audio levels (sampled
+/// from its audio publications, local and relayed) go to its <see cref="SpotlightSelector"/>; a new focus set is applied
+/// to every receiver's subscriptions (<see cref="Connection.DesiredRidFor"/>) and told with `spotlight.*` notifies. The
+/// spotlight APIs act on the same state. The timer runs only while some session has spotlight connections.
+/// </summary>
+internal sealed class SpotlightService : IDisposable
+{
+    public const int TickMillis = 100;
+
+    private readonly SfuContext _ctx;
+    private readonly object _gate;
+    private readonly HashSet<Session> _rooms = [];
+    private Timer? _timer;
+
+    public SpotlightService(SfuContext ctx)
+    {
+        _ctx = ctx;
+        _gate = ctx.Gate;
+    }
+
+    /// <summary>A connection joins (under the lock, before its subscriptions are made): a spotlight one opens the session's room.</summary>
+    public void Joined(Connection c)
+    {
+        _ctx.AssertOwner();
+        if (!c.Info.Spotlight) return;
+        c.Session.Spotlight ??= new SpotlightRoom(c.Info.SpotlightNumber ?? 1);
+        if (_rooms.Add(c.Session) && _timer is null)
+            _timer = new Timer(_ => _ctx.Control.Post(Tick), null, TickMillis, TickMillis);
+    }
+
+    private void Tick()
+    {
+        lock (_gate)
+        {
+            var now = MediaClock.NowMicros();
+            foreach (var session in _rooms.ToList())
+            {
+                if (session.Connections.Count == 0)
+                {
+                    session.Spotlight = null;
+                    _rooms.Remove(session);
+                    continue;
+                }
+                Update(session, now);
+            }
+            if (_rooms.Count == 0)
+            {
+                _timer?.Dispose();
+                _timer = null;
+            }
+        }
+    }
+
+    /// <summary>Senders in, levels in, the selector's decision out. Under the lock.</summary>
+    private void Update(Session session, long now)
+    {
+        var room = session.Spotlight!;
+        var senders = Senders(session).ToDictionary(s => s.Info.ConnectionId, StringComparer.Ordinal);
+        foreach (var id in senders.Keys) room.Selector.AddSender(id, now);
+        foreach (var id in room.Focused.Concat(room.KnownSenders).Where(id => !senders.ContainsKey(id)).ToList())
+            room.Selector.RemoveSender(id);
+        room.KnownSenders.Clear();
+        room.KnownSenders.UnionWith(senders.Keys);
+        foreach (var (id, s) in senders)
+            foreach (var p in s.Publications)
+                if (p.Kind == Sdp.MediaKind.Audio && p.AudioLevelSample(now) is { } level)
+                    room.Selector.OnAudioLevel(id, level.Level, level.Voice, now);
+        Decide(session, now);
+    }
+
+    /// <summary>Evaluates the selector and applies a change. Under the lock.</summary>
+    private void Decide(Session session, long now)
+    {
+        var room = session.Spotlight!;
+        if (!room.Selector.Evaluate(now, out var focused)) return;
+        var (gained, lost) = room.Apply(focused);
+        if (gained.Count == 0 && lost.Count == 0) return;
+        var changed = gained.Select(g => g.Id).Concat(lost).ToList();
+        foreach (var c in session.Connections)
+            if (c.Info.Spotlight)
+                foreach (var id in changed) c.ApplyDesiredRids(id);
+        var infos = Senders(session).ToDictionary(s => s.Info.ConnectionId, s => s.Info, StringComparer.Ordinal);
+        _ctx.Log.LogDebug("Spotlight {Channel}: focused {Focused} (+{Gained} -{Lost})", session.ChannelId,
+            string.Join(",", room.Focused), string.Join(",", gained.Select(g => g.Id)), string.Join(",", lost));
+        foreach (var c in session.Connected)
+        {
+            if (!c.Info.SignalingNotify) continue;
+            foreach (var id in lost)
+                if (infos.TryGetValue(id, out var who)) c.Signaling.SendSpotlight("spotlight.unfocused", who, fixedFocus: false, slot: null);
+            foreach (var (id, slot) in gained)
+            {
+                if (!infos.TryGetValue(id, out var who)) continue;
+                var isFixed = room.Selector.IsFixed(id);
+                c.Signaling.SendSpotlight("spotlight.focused", who, isFixed, slot: null);
+                c.Signaling.SendSpotlight("spotlight.changed", who, isFixed, slot);
+            }
+        }
+    }
+
+    /// <summary>The session's publishers here and on other nodes, with their tracks.</summary>
+    private static IEnumerable<(ConnectionInfo Info, IReadOnlyList<Publication> Publications)> Senders(Session session) =>
+        session.Connected.Where(c => c.Publications.Count > 0).Select(c => (c.Info, (IReadOnlyList<Publication>)c.Publications))
+            .Concat(session.Remote.Values.Where(r => r.Publications.Count > 0).Select(r => (r.Info, (IReadOnlyList<Publication>)r.Publications)));
+
+    // --- the spotlight APIs (D-37); false/null when the channel has no spotlight session or the connection is unknown ---
+
+    private Session? Room(string channelId, SessionRegistry sessions) =>
+        sessions.ByChannel.GetValueOrDefault(channelId) is { Spotlight: not null } s ? s : null;
+
+    /// <summary>FocusSpotlight / FocusSpotlightFixed: the sender takes a focus at once (and keeps it, if fixed).</summary>
+    public SpotlightResult Focus(SessionRegistry sessions, string channelId, string connectionId, bool @fixed)
+    {
+        lock (_gate)
+        {
+            if (Room(channelId, sessions) is not { } s) return SpotlightResult.NoChannel;
+            var now = MediaClock.NowMicros();
+            if (!IsSender(s, connectionId)) return SpotlightResult.NoConnection;
+            s.Spotlight!.Selector.AddSender(connectionId, now);
+            s.Spotlight.KnownSenders.Add(connectionId);
+            if (!s.Spotlight.Selector.Focus(connectionId, @fixed)) return SpotlightResult.Refused;
+            Decide(s, now);
+            return SpotlightResult.Ok;
+        }
+    }
+
+    /// <summary>UnfocusSpotlight: the sender loses its focus (a fixed one too).</summary>
+    public SpotlightResult Unfocus(SessionRegistry sessions, string channelId, string connectionId)
+    {
+        lock (_gate)
+        {
+            if (Room(channelId, sessions) is not { } s) return SpotlightResult.NoChannel;
+            if (!IsSender(s, connectionId)) return SpotlightResult.NoConnection;
+            s.Spotlight!.Selector.Unfocus(connectionId);
+            Decide(s, MediaClock.NowMicros());
+            return SpotlightResult.Ok;
+        }
+    }
+
+    /// <summary>ChangeSpotlightNumber (1–8).</summary>
+    public SpotlightResult ChangeNumber(SessionRegistry sessions, string channelId, int number)
+    {
+        lock (_gate)
+        {
+            if (Room(channelId, sessions) is not { } s) return SpotlightResult.NoChannel;
+            s.Spotlight!.Selector.SpotlightNumber = number;
+            Decide(s, MediaClock.NowMicros());
+            return SpotlightResult.Ok;
+        }
+    }
+
+    /// <summary>
+    /// RequestSpotlightRid / ResetSpotlightRid / BatchRequestSpotlightRid: the rids a receiver gets from focused and
+    /// unfocused senders, for every sender or one (<paramref name="senderId"/>); null rids = back to the connect's.
+    /// </summary>
+    public SpotlightResult RequestRid(SessionRegistry sessions, string channelId, string receiverId, string? senderId, string? focusRid, string? unfocusRid)
+    {
+        lock (_gate)
+        {
+            if (Room(channelId, sessions) is null) return SpotlightResult.NoChannel;
+            if (!sessions.Connections.TryGetValue(receiverId, out var c) || c.Info.ChannelId != channelId || c.State == ConnectionState.Closed)
+                return SpotlightResult.NoConnection;
+            if (senderId is null)
+            {
+                c.SpotlightFocusRid = focusRid ?? c.Info.SpotlightFocusRid;
+                c.SpotlightUnfocusRid = unfocusRid ?? c.Info.SpotlightUnfocusRid;
+                c.SpotlightRidsBySender.Clear();
+            }
+            else if (focusRid is null || unfocusRid is null) c.SpotlightRidsBySender.Remove(senderId);
+            else c.SpotlightRidsBySender[senderId] = (focusRid, unfocusRid);
+            c.ApplyDesiredRids(senderId);
+            return SpotlightResult.Ok;
+        }
+    }
+
+    private static bool IsSender(Session s, string connectionId) =>
+        Senders(s).Any(x => x.Info.ConnectionId == connectionId);
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _timer?.Dispose();
+            _timer = null;
+        }
+    }
+}
+
+/// <summary>What a spotlight API call found.</summary>
+internal enum SpotlightResult { Ok, NoChannel, NoConnection, Refused }
