@@ -6,7 +6,7 @@ namespace Hibari.Sfu.Spotlight;
 /// single-threaded: the caller owns the clock (microseconds) and calls <see cref="Evaluate"/> every 100–200 ms.
 /// </summary>
 /// <remarks>
-/// Sora documents only that the speakers above a certain volume / the most recent speakers get the focus (FACTS.md);
+/// Sora documents only that the speakers above a certain volume / the most recent speakers get the focus (docs/research/spotlight-and-rpc.md);
 /// the timing below is ours. The goal is a focus that follows whoever talks, but never flaps during a quick exchange:
 /// a newcomer must be clearly louder for a while, and a focused sender keeps its slot for a minimum time.
 /// Fixed senders occupy slots (they count toward <see cref="SpotlightNumber"/>) and only <see cref="Unfocus"/> frees them.
