@@ -11,13 +11,16 @@ namespace Hibari.Rtc.Bwe;
 /// </summary>
 public sealed class ProbeController
 {
-    public const long DefaultDurationMicros = 150_000;
+    public const long DefaultDurationMicros = 50_000;
     public const long ResultTimeoutMicros = 1_500_000;
     public const long InitialBackoffMicros = 2_000_000;
     public const long MaxBackoffMicros = 8_000_000;
 
     private long _endMicros, _lastPaddingMicros;
-    private double _budgetBytes;
+    private long _probeBytesSent, _paddingGiven;
+    private double _mediaExpected;
+    private long _holdUntil = long.MinValue;
+    private bool _wired; // probe packets are reported to us: count them instead of trusting mediaBps
     private long _backoffUntil = long.MinValue;
     private int _failures;
 
@@ -42,12 +45,13 @@ public sealed class ProbeController
     public bool RequestProbe(long targetBps, long nowMicros)
     {
         Advance(nowMicros);
-        if (Probing || AwaitingResult || targetBps <= 0 || nowMicros < _backoffUntil) return false;
+        if (Probing || AwaitingResult || targetBps <= 0 || nowMicros < _backoffUntil || nowMicros < _holdUntil) return false;
         ClusterId++;
         TargetBps = targetBps;
         StartMicros = _lastPaddingMicros = nowMicros;
         _endMicros = nowMicros + DurationMicros;
-        _budgetBytes = 0;
+        _probeBytesSent = _paddingGiven = 0;
+        _mediaExpected = 0;
         Probing = AwaitingResult = true;
         return true;
     }
@@ -60,14 +64,31 @@ public sealed class ProbeController
     {
         Advance(nowMicros);
         if (!Probing) return 0;
+        // Bytes the cluster should hold by now, less what it holds: the packets the estimator saw flagged as probe
+        // (media arrives in lumps, so counting it beats assuming its average), or, when nobody reports them, the
+        // padding handed out plus the media the sender's rate implies.
         var elapsed = Math.Max(0, nowMicros - _lastPaddingMicros);
         _lastPaddingMicros = nowMicros;
-        _budgetBytes += Math.Max(0, TargetBps - mediaBps) * (elapsed / 8e6);
-        if (_budgetBytes < 1) return 0;
-        var due = (int)Math.Min(_budgetBytes, int.MaxValue);
-        _budgetBytes -= due;
-        return due;
+        _mediaExpected += Math.Max(0, mediaBps) * (elapsed / 8e6);
+        var should = TargetBps * ((nowMicros - StartMicros) / 8e6);
+        var holds = _wired ? _probeBytesSent : _paddingGiven + _mediaExpected;
+        var due = should - holds;
+        if (due < 1) return 0;
+        var bytes = (int)Math.Min(due, int.MaxValue);
+        _paddingGiven += bytes;
+        return bytes;
     }
+
+    /// <summary>A packet flagged as part of the current cluster was sent (the estimator calls this).</summary>
+    public void OnProbePacketSent(int sizeBytes)
+    {
+        if (!Probing) return;
+        _probeBytesSent += Math.Max(0, sizeBytes);
+        _wired = true;
+    }
+
+    /// <summary>No probe starts before <paramref name="untilMicros"/> (the estimator holds probing off after a cut).</summary>
+    public void HoldOff(long untilMicros) => _holdUntil = Math.Max(_holdUntil, untilMicros);
 
     /// <summary>
     /// The estimator's verdict on cluster <paramref name="clusterId"/>: <paramref name="resultBps"/> is the rate it was

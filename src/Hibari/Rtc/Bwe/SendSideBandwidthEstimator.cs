@@ -45,6 +45,9 @@ public sealed class SendSideBandwidthEstimator
     private bool _hasLoss;
     private double _rttMicros = 100_000;
     private ProbeCluster _probe;
+    private long _probeProtectUntil = long.MinValue;
+    private const long ProbeProtectMicros = 300_000;
+    private const long ProbeHoldOffAfterOveruseMicros = 1_000_000;
 
     public SendSideBandwidthEstimator(long initialBps, long minBps, long maxBps, int history = DefaultHistory)
     {
@@ -96,6 +99,7 @@ public sealed class SendSideBandwidthEstimator
         _size[slot] = Math.Max(0, sizeBytes);
         _state[slot] = Unreported;
         _cluster[slot] = isProbe ? _probe.OnSent(Probe.ClusterId, _size[slot], sendMicros) : 0;
+        if (isProbe) Probe.OnProbePacketSent(_size[slot]);
     }
 
     /// <summary>One transport-cc feedback packet. Returns true when <see cref="EstimateBps"/> changed.</summary>
@@ -118,12 +122,26 @@ public sealed class SendSideBandwidthEstimator
         if (newestSend != long.MinValue && nowMicros >= newestSend)
             _rttMicros = 0.875 * _rttMicros + 0.125 * Math.Min(nowMicros - newestSend, 5_000_000);
 
-        if (_detector.State == BandwidthUsage.Overusing && _probe.Reported > 0) _probe.Overuse = true;
-        _delayBased.Update(_detector.State, AckedBps, (long)_rttMicros + 100_000, nowMicros);
+        var usage = DelayUsage(nowMicros);
+        if (usage == BandwidthUsage.Overusing) Probe.HoldOff(nowMicros + ProbeHoldOffAfterOveruseMicros);
+        _delayBased.Update(usage, AckedBps, (long)_rttMicros + 100_000, nowMicros);
         UpdateLossBased(nowMicros);
         EvaluateProbe(nowMicros);
         EstimateBps = Math.Clamp(Math.Min(_delayBased.RateBps, LossBasedBps), _minBps, _maxBps);
         return EstimateBps != before;
+    }
+
+    // Over-use while a probe cluster is in flight (or just after it) is charged to the probe: the probe fails and the
+    // rate holds instead of being cut, so verifying the next layer never costs the layer the receiver already has.
+    // Congestion that persists is still seen once the window has passed (at most a cluster + feedback + 300 ms later).
+    private BandwidthUsage DelayUsage(long nowMicros)
+    {
+        var usage = _detector.State;
+        if (usage != BandwidthUsage.Overusing) return usage;
+        var inFlight = _probe.Id != 0 && !_probe.Done && (_probe.Reported > 0 || Probe.AwaitingResult);
+        if (!inFlight && nowMicros >= _probeProtectUntil) return usage;
+        if (!_probe.Done) _probe.Overuse = true;
+        return BandwidthUsage.Underusing;
     }
 
     // One status of a sent packet. A status already reported received is a duplicate; "lost" then "received" is a
@@ -191,6 +209,7 @@ public sealed class SendSideBandwidthEstimator
         if (id == 0 || _probe.Done || (Probe.Probing && Probe.ClusterId == id)) return;
         if (_probe.Reported < _probe.Sent) return; // the controller times the cluster out if this never happens
         _probe.Done = true;
+        _probeProtectUntil = nowMicros + ProbeProtectMicros;
         var result = _probe.ResultBps(ProbeMinPackets, ProbeMinReceivedShare);
         var target = Probe.ClusterId == id ? Probe.TargetBps : long.MaxValue;
         var usable = _probe.Overuse ? 0 : Math.Min(result, target);

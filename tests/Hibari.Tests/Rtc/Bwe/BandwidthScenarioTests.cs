@@ -15,7 +15,7 @@ public sealed class BandwidthScenarioTests(ITestOutputHelper output)
     private void Log(NetworkSimulator sim, string what) =>
         output.WriteLine($"{sim.Now / 1e6,7:F3}s {what}: layer r{sim.Layer} est {sim.Estimator.EstimateBps / 1000} kbps " +
             $"(delay {sim.Estimator.DelayBasedBps / 1000}, loss {sim.Estimator.LossBasedBps / 1000}, acked {sim.Estimator.AckedBps / 1000}, " +
-            $"loss {sim.Estimator.LossFraction:P1}, {sim.Estimator.Usage}), queue {sim.QueueDelayMicros / 1000} ms");
+            $"loss {sim.Estimator.LossFraction:P1}, {sim.Estimator.Usage}), queue {sim.QueueDelayMicros / 1000} ms, probe #{sim.Estimator.Probe.ClusterId} last {sim.Estimator.Probe.LastResultBps / 1000} ok={sim.Estimator.Probe.LastSucceeded} fails {sim.Estimator.Probe.Failures}");
 
     private void Trace(NetworkSimulator sim, long every)
     {

@@ -15,7 +15,7 @@ internal sealed class NetworkSimulator
     public static readonly long[] Layers = [150_000, 500_000, 1_700_000];
     public const int MediaPacketBytes = 1_100;
     public const double Headroom = 0.9;       // a layer fits when its bitrate ≤ 0.9 × estimate
-    public const double ProbeMargin = 1.15;    // probe a bit above what the next layer needs
+    public const double ProbeMargin = 1.05;    // probe a bit above what the next layer needs
 
     private readonly Queue<(long At, ushort Seq)> _inFlight = new();
     private readonly Queue<(long At, byte[] Packet)> _feedback = new();
