@@ -79,8 +79,8 @@ public sealed class BandwidthScenarioTests(ITestOutputHelper output)
             $"mean queue {delaySum / total / 1000.0:F1} ms, max queue {maxDelay / 1000.0:F1} ms");
         Assert.True(onR2 <= 1_000, $"r2 for {onR2} ms");
         Assert.True(onR1 >= 0.8 * total, $"r1 only {100.0 * onR1 / total:F1} %");
-        Assert.True(delaySum / total < 100_000, "mean queue delay");
-        Assert.True(maxDelay < 900_000, "max queue delay");
+        Assert.True(delaySum / total < 50_000, "mean queue delay");
+        Assert.True(maxDelay < 300_000, "max queue delay"); // the drop-tail queue alone would allow 800 ms
 
         var lifted = sim.Now;
         sim.CapacityBps = 10_000_000;
