@@ -27,6 +27,8 @@ public sealed class TrendlineDetector
     private long _groupFirstSend, _groupLastSend, _groupArrival;
     private long _prevLastSend, _prevArrival;
 
+    private const int ReorderedResetCount = 3; // libwebrtc InterArrival kReorderedResetThreshold
+    private int _reordered;
     private long _firstArrival = long.MinValue;
     private int _numDeltas;
     private double _accumulated, _smoothed, _trend, _prevTrend;
@@ -42,6 +44,7 @@ public sealed class TrendlineDetector
     public void Reset()
     {
         _hasGroup = _hasPrevious = false;
+        _reordered = 0;
         _head = _count = 0;
         _firstArrival = long.MinValue;
         _numDeltas = 0;
@@ -72,12 +75,18 @@ public sealed class TrendlineDetector
         {
             var sendDelta = _groupLastSend - _prevLastSend;
             var arrivalDelta = _groupArrival - _prevArrival;
+            if (arrivalDelta < 0 && ++_reordered < ReorderedResetCount)
+            {
+                StartGroup(sendMicros, arrivalMicros); // a group overtaken in the network: skip it, keep the fit
+                return false;
+            }
             if (arrivalDelta < 0 || arrivalDelta - sendDelta > MaxArrivalGapMicros || sendDelta > MaxArrivalGapMicros)
             {
                 Reset();
                 StartGroup(sendMicros, arrivalMicros);
                 return false;
             }
+            _reordered = 0;
             Update(sendDelta / 1000.0, arrivalDelta / 1000.0, _groupArrival);
             completed = true;
         }
