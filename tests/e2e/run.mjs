@@ -829,6 +829,60 @@ scenario('spotlight', async ctx => {
   await until('an unfocused sender\'s video to reach R after RequestSpotlightRid unfocus r0', async () => ((await r.summary()).inbound[other]?.framesDecoded ?? 0) > before + 10);
 });
 
+// `tc` on lo (the scenario runs in the runner's private network namespace): htb with a slow class for UDP toward one
+// port, everything else unlimited (netem is not available on this kernel; tbf/htb are).
+function tc(...args) {
+  const r = spawnSync('tc', args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`tc ${args.join(' ')} failed: ${r.stderr.trim()}`);
+}
+function limitUdpPort(port, kbit) {
+  tc('qdisc', 'add', 'dev', 'lo', 'root', 'handle', '1:', 'htb', 'default', '10');
+  tc('class', 'add', 'dev', 'lo', 'parent', '1:', 'classid', '1:10', 'htb', 'rate', '10gbit');
+  tc('class', 'add', 'dev', 'lo', 'parent', '1:', 'classid', '1:20', 'htb', 'rate', `${kbit}kbit`, 'ceil', `${kbit}kbit`, 'burst', '15k');
+  tc('filter', 'add', 'dev', 'lo', 'parent', '1:', 'protocol', 'ip', 'prio', '1', 'u32', 'match', 'ip', 'protocol', '17', '0xff',
+    'match', 'ip', 'dport', String(port), '0xffff', 'flowid', '1:20');
+}
+function unlimit() { spawnSync('tc', ['qdisc', 'del', 'dev', 'lo', 'root'], { stdio: 'ignore' }); }
+
+// Bandwidth adaptation (D-38): two receivers ask for r2; one's downlink is cut to 500 kbit/s with tc: it drops to a
+// lower layer (from its transport-wide feedback) while the other stays on r2, and returns to r2 once the limit goes.
+scenario('simulcast_bandwidth', async ctx => {
+  if (!inNetns) { console.log('    simulcast_bandwidth: not in a private network namespace; tc on lo not tried'); return; }
+  const node = await ctx.node('n1', process.env.HIBARI_E2E_LOG_LEVEL ? { log_level: process.env.HIBARI_E2E_LOG_LEVEL } : {});
+  const page = await harnessPage(ctx, 'page');
+  const channel = channelName('simulcast-bw');
+  const p = await client(ctx, page, 'P', node, { channel, role: 'sendonly',
+    options: { simulcast: true, videoCodecType: 'VP8', videoBitRate: 3000 }, source: { video: { width: 1280, height: 720, frameRate: 30 } } });
+  const a = await client(ctx, page, 'A', node, { channel, role: 'recvonly', options: { simulcastRid: 'r2' } });
+  const b = await client(ctx, page, 'B', node, { channel, role: 'recvonly', options: { simulcastRid: 'r2' } });
+  mustConnect(p.first, a.first, b.first);
+  const pid = p.first.connectionId;
+  const width = async h => (await h.inboundCodecs(pid)).video?.frameWidth ?? 0;
+  let full = 0;
+  await until('A and B to decode the widest layer the sender sends', async () => {
+    const layers = (await p.outbound()).videoLayers ?? {};
+    full = Math.max(0, ...Object.values(layers).filter(l => l.bytesSent > 0 && l.frameWidth).map(l => l.frameWidth));
+    return full >= 1280 && await width(a) === full && await width(b) === full;
+  }, { detail: async () => ({ a: await width(a), b: await width(b), sender: (await p.outbound()).videoLayers }) });
+  const port = await page.evaluate(n => window.harness.localPort(n), 'B');
+  check(port > 0, `B's local port ${port}`);
+  ctx.closers.push(unlimit);
+  limitUdpPort(port, 500);
+  const t0 = Date.now();
+  await until('B to drop below the full width under a 500 kbit/s limit', async () => (await width(b)) > 0 && (await width(b)) < full,
+    { detail: async () => ({ a: await width(a), b: await width(b), metrics: (await node.metrics()).split('\n').filter(l => l.startsWith('hibari_downlink')) }) });
+  const down = Date.now() - t0;
+  const est = (await node.metrics()).split('\n').find(l => l.startsWith(`hibari_downlink_estimate_bps{connection_id="${b.first.connectionId}"}`));
+  console.log(`    simulcast_bandwidth: B down to ${await width(b)} px ${down} ms after the limit; A at ${await width(a)} px; ${est}`);
+  check(await width(a) === full, `A left the full width while only B was limited: ${await width(a)}`);
+  check(est && Number(est.split(' ')[1]) < 1_000_000, `B's estimate under the limit: ${est}`);
+  unlimit();
+  const t1 = Date.now();
+  await until('B back on the full width after the limit is lifted', async () => (await width(b)) === full,
+    { ms: Math.max(opt.timeoutMs, 45000), detail: async () => ({ b: await width(b), metrics: (await node.metrics()).split('\n').filter(l => l.startsWith('hibari_downlink')) }) });
+  console.log(`    simulcast_bandwidth: B back to ${full} px ${Date.now() - t1} ms after the limit was lifted`);
+});
+
 async function threeClients(ctx, tag) {
   const node = await ctx.node('n1');
   const channel = channelName(tag);

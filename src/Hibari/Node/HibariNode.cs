@@ -173,6 +173,13 @@ public sealed class HibariNode : IAsyncDisposable
         PerRid("hibari_simulcast_key_frames_total", "Key frames of simulcast layers received from publishers, per rid.", m.SimulcastKeyFrames);
         Gauge("hibari_simulcast_layer_switches_total", m.SimulcastLayerSwitches, "Times a receiver's forwarded simulcast layer changed.");
         Gauge("hibari_rpc_requests_total", m.RpcRequests, "Requests received on rpc data channels (JSON-RPC 2.0, D-36).");
+        var estimates = Sfu.DownlinkEstimates();
+        if (estimates.Count > 0)
+        {
+            sb.Append("# HELP hibari_downlink_estimate_bps Estimated bandwidth toward each receiver from its transport-wide feedback (D-38).\n# TYPE hibari_downlink_estimate_bps gauge\n");
+            foreach (var (id, bps) in estimates)
+                sb.Append("hibari_downlink_estimate_bps{connection_id=\"").Append(id).Append("\"} ").Append(bps.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
         void PerWorker(string name, string help, Func<Rtc.Transport.MediaWorker, double> value)
         {
             sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');

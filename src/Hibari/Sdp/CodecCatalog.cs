@@ -29,7 +29,8 @@ public sealed record RtpCodec(
 /// </summary>
 public static class CodecCatalog
 {
-    // No transport-cc: it obliges the SFU to send transport-wide feedback (docs/protocol-notes.md, "Chrome interop checklist" 8); REMB until then.
+    // No transport-cc on what clients publish: it would oblige the SFU to send transport-wide feedback (docs/protocol-notes.md,
+    // "Chrome interop checklist" 8); REMB there. What the SFU sends carries it (WithTransportCc, D-38).
     public static IReadOnlyList<string> VideoFeedback { get; } = ["goog-remb", "nack", "nack pli", "ccm fir"];
 
     /// <summary>
@@ -77,6 +78,9 @@ public static class CodecCatalog
     public const string RepairedRidUri = "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id";
     public const string AbsSendTimeUri = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time";
     public const string AudioLevelUri = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
+    public const string TransportCcUri = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
+    /// <summary>The transport-wide sequence number's id, on the sections the SFU sends on only (D-38).</summary>
+    public const int TransportCcExtensionId = 6;
 
     // One id per URI across the whole BUNDLE: Chrome 148+ fails SRD with "RTP extension ID reassignment not supported"
     // when an id changes meaning between sections or re-offers (versatica/mediasoup-client#368).
@@ -89,6 +93,16 @@ public static class CodecCatalog
     {
         MediaKind.Audio => AudioExtensions, MediaKind.Video => VideoExtensions, _ => [],
     };
+
+    private static readonly IReadOnlyList<ExtMap> AudioSendExtensions = [.. AudioExtensions, new(TransportCcExtensionId, TransportCcUri)];
+    private static readonly IReadOnlyList<ExtMap> VideoSendExtensions = [.. VideoExtensions, new(TransportCcExtensionId, TransportCcUri)];
+
+    /// <summary>The extensions of a section the SFU sends on: the kind's and the transport-wide sequence number (D-38).</summary>
+    public static IReadOnlyList<ExtMap> ServerSendExtensionsFor(MediaKind kind) => kind == MediaKind.Audio ? AudioSendExtensions : VideoSendExtensions;
+
+    /// <summary>The codec with `transport-cc` feedback: the receiver sends transport-wide feedback for what the SFU sends (D-38).</summary>
+    public static RtpCodec WithTransportCc(RtpCodec c) =>
+        c.Feedback.Contains("transport-cc") ? c : c with { Feedback = [.. c.Feedback, "transport-cc"] };
 
     /// <summary>
     /// The codec to offer for a Sora codec_type ("VP8", "VP9", "AV1", "H264", "H265", "OPUS"; case-insensitive), the

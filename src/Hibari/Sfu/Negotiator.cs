@@ -111,9 +111,11 @@ internal sealed class Negotiator(SfuContext ctx)
             var answered = answer.Section(s.Mid);
             if (answered is null || answered.Rejected) continue;
             var rtx = sub.Publication.Codec.RtxPayloadType is { } pt && answered.PayloadTypes.Contains(pt);
+            var transportCc = answered.Extensions.Any(e => e.Id == CodecCatalog.TransportCcExtensionId && e.Uri == CodecCatalog.TransportCcUri);
             c.Transport.Worker.Post(() =>
             {
                 sub.RtxAccepted = rtx;
+                sub.TransportCc = transportCc;
                 if (sub.Active) return;
                 sub.Active = true;
                 sub.Publication.RequestKeyFrame(MediaClock.NowMicros());
@@ -209,7 +211,11 @@ internal sealed class Negotiator(SfuContext ctx)
                 case SectionUse.ServerSend when s.Subscription is { } sub:
                     sections.Add(new OfferSection
                     {
-                        Mid = s.Mid, Kind = s.Kind, Direction = MediaDirection.SendOnly, Codecs = [InBundle(c, sub.Publication.Codec)],
+                        Mid = s.Mid, Kind = s.Kind, Direction = MediaDirection.SendOnly,
+                        // D-38: what the SFU sends carries transport-wide sequence numbers; the receiver's feedback drives
+                        // its bandwidth estimate.
+                        Codecs = [s.Kind == MediaKind.Video ? CodecCatalog.WithTransportCc(InBundle(c, sub.Publication.Codec)) : InBundle(c, sub.Publication.Codec)],
+                        HeaderExtensions = s.Kind == MediaKind.Video ? CodecCatalog.ServerSendExtensionsFor(s.Kind) : null,
                         Stream = new OfferedStream(sub.Ssrc, sub.RtxSsrc == 0 ? null : sub.RtxSsrc, sub.Publication.ConnectionId,
                             sub.Publication.ConnectionId, sub.Publication.TrackId),
                     });

@@ -348,6 +348,13 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
                         }
                     }
                     break;
+                case RtcpPacketType.TransportFeedback when rtcp.Format == RtcpPacketType.TransportCcFormat:
+                    if (TransportCcFeedback.TryParse(rtcp, out var feedback))
+                    {
+                        Downlink.OnFeedback(feedback, now);
+                        Volatile.Write(ref _downlinkEstimate, Downlink.EstimateBps);
+                    }
+                    break;
                 case RtcpPacketType.TransportFeedback when rtcp.Format == RtcpPacketType.NackFormat:
                     if (GenericNack.TryParse(rtcp, out var nack) && _outbound.TryGetValue(nack.MediaSsrc, out var sub))
                     {
@@ -383,6 +390,15 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
                 SendReports(nowMicros);
             }
             due = Math.Min(due, _nextReport);
+            due = Math.Min(due, Downlink.OnTick(nowMicros, _subscriptions, SendPadding));
+            if (Downlink.Active && nowMicros >= _nextDownlinkLog && _log.IsEnabled(LogLevel.Debug))
+            {
+                _nextDownlinkLog = nowMicros + 1_000_000;
+                _log.LogDebug("Connection {Id} downlink: estimate {Estimate} kbps acked {Acked} kbps loss {Loss:F3} probes {Probes} (last {Last} kbps {Ok}) padding {Padding} B caps [{Caps}]",
+                    ConnectionId, Downlink.EstimateBps / 1000, Downlink.AckedBps / 1000, Downlink.LossFraction, Downlink.Probes,
+                    Downlink.Probe.LastResultBps / 1000, Downlink.Probe.LastSucceeded, Downlink.PaddingBytes,
+                    string.Join(",", _subscriptions.Where(s => s.Publication.Layers is not null).Select(s => $"{s.RequestedRid}/cap{s.CapLayer}/{s.CurrentRid}")));
+            }
         }
         _scheduledDue = Math.Max(due, nowMicros + NackCadenceMicros);
         return due;
@@ -452,7 +468,8 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
         SendRtcp(_rtcp, n);
     }
 
-    public void SendRtp(byte[] buffer, int length)
+    /// <summary>Protects and sends one RTP packet; <paramref name="transportSeq"/> (≥ 0) is its transport-wide number (D-38).</summary>
+    public void SendRtp(byte[] buffer, int length, int transportSeq = -1, bool padding = false)
     {
         var send = _send;
         var remote = _remote;
@@ -461,6 +478,23 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
         _counters.SentSrtp++;
         _counters.SentSrtpBytes += protectedLength;
         _socket.Send(buffer.AsSpan(0, protectedLength), remote);
+        if (transportSeq >= 0) Downlink.OnSent((ushort)transportSeq, protectedLength, NowMicros(), padding);
+    }
+
+    /// <summary>Bandwidth adaptation toward this peer as a receiver (D-38); media thread.</summary>
+    internal DownlinkBandwidth Downlink { get; } = new();
+
+    /// <summary>The downlink estimate in bits/s (0 until the peer sends transport-wide feedback); any thread.</summary>
+    public long DownlinkEstimateBps => Volatile.Read(ref _downlinkEstimate);
+    private long _downlinkEstimate;
+    private long _nextDownlinkLog;
+
+    /// <summary>Probe padding: RTX of recent packets on the first video subscription that can carry it.</summary>
+    private int SendPadding(int bytes)
+    {
+        foreach (var s in _subscriptions)
+            if (s.Publication.Kind == MediaKind.Video && s.SendPadding(bytes) is var n and > 0) return n;
+        return 0;
     }
 
     private void SendRtcp(byte[] buffer, int length)
@@ -479,7 +513,7 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
     {
         if (!_log.IsEnabled(LogLevel.Information)) return;
         var published = string.Join(", ", _publications.Select(p =>
-            $"{p.Kind.Name()}{(p.Rid is { } rid ? "/" + rid : "")} ssrc={p.Ssrc} packets={p.PacketsReceived} key-frames={p.KeyFrames} key-frame-requests={p.KeyFrameRequests} nacked={p.NacksSent}"));
+            $"{p.Kind.Name()}{(p.Rid is { } rid ? "/" + rid : "")} ssrc={p.Ssrc} packets={p.PacketsReceived} duplicates={p.Duplicates} key-frames={p.KeyFrames} key-frame-requests={p.KeyFrameRequests} nacked={p.NacksSent}"));
         var forwarded = string.Join(", ", _subscriptions.Select(s =>
             $"{s.Publication.ConnectionId}/{s.Publication.Kind.Name()}{(s.CurrentRid is { } rid ? "/" + rid : "")} packets={s.PacketsSent} rtx={s.Retransmitted} active={s.Active}{(s.LayerSwitches > 0 ? $" layer-switches={s.LayerSwitches}" : "")}"));
         _log.LogInformation("Connection {Id} media: published [{Published}] forwarded to it [{Forwarded}]", ConnectionId, published, forwarded);

@@ -117,6 +117,16 @@ internal sealed class Publication : IHandoffTarget
         return (v & 0x7F, (v & 0x80) != 0);
     }
 
+    // Receive rate over windows of about half a second (bits/s), for the receivers' layer allocation (D-38).
+    private long _rateBps, _rateBytes, _rateStart;
+
+    /// <summary>The track's receive rate in bits/s over the last half second (any thread: one atomic read).</summary>
+    public long RateBps => Volatile.Read(ref _rateBps);
+
+    private readonly DuplicateFilter _duplicates = new();
+    /// <summary>Copies of packets already received (RTX probes, late NACK answers), not forwarded.</summary>
+    public long Duplicates { get; private set; }
+
     public long PacketsReceived { get; private set; }
     public long BytesReceived { get; private set; }
     public long KeyFrameRequests { get; private set; }
@@ -185,8 +195,20 @@ internal sealed class Publication : IHandoffTarget
     {
         Worker.AssertOwner();
         if (_keyFrameWanted != 0) TakeKeyFrameRequest(nowMicros);
+        if (_duplicates.IsDuplicate(header.SequenceNumber))
+        {
+            Duplicates++;
+            return;
+        }
         PacketsReceived++;
         BytesReceived += packet.Length;
+        _rateBytes += packet.Length;
+        if (nowMicros - _rateStart >= 500_000)
+        {
+            if (_rateStart != 0) Volatile.Write(ref _rateBps, _rateBytes * 8_000_000 / (nowMicros - _rateStart));
+            _rateStart = nowMicros;
+            _rateBytes = 0;
+        }
         Volatile.Write(ref _lastPacketMicros, nowMicros);
         Statistics?.OnPacket(header.SequenceNumber, header.Timestamp, nowMicros);
         // Only a packet newer than all before can start a key frame: Chrome resends old packets as RTX (NACK answers and
@@ -278,6 +300,31 @@ internal sealed class Publication : IHandoffTarget
         "H265" => VideoCodecKind.H265,
         _ => VideoCodecKind.Vp8,
     };
+}
+
+/// <summary>
+/// Whether an RTP sequence number was seen in the last <see cref="Window"/> numbers: Chrome resends old packets as RTX
+/// (NACK answers it already had, and bandwidth probes that repeat recent packets many times), and forwarding the
+/// copies only costs receivers bandwidth — their SRTP replay check drops them, so they also look lost to the
+/// receiver's transport-wide feedback (D-38). Fixed storage, no allocation per packet.
+/// </summary>
+internal sealed class DuplicateFilter
+{
+    public const int Window = 1024;
+    private readonly long[] _seen = new long[Window];
+    private SequenceUnwrapper _unwrap;
+
+    public DuplicateFilter() => _seen.AsSpan().Fill(-1);
+
+    /// <summary>True when <paramref name="sequenceNumber"/> came before (within the window); records it otherwise.</summary>
+    public bool IsDuplicate(ushort sequenceNumber)
+    {
+        var ext = _unwrap.Unwrap(sequenceNumber);
+        ref var slot = ref _seen[(int)(ext & (Window - 1))];
+        if (slot == ext) return true;
+        slot = ext;
+        return false;
+    }
 }
 
 /// <summary>Whether each RTP sequence number is ahead of every one before it (a repeat or a late packet is not).</summary>

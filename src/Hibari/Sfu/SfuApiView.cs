@@ -82,6 +82,13 @@ internal sealed class SfuApiView(SfuContext ctx, SessionRegistry sessions, Actio
         return true;
     }
 
+    /// <summary>Each connection's downlink estimate in bits/s (those whose receiver sends transport-wide feedback, D-38).</summary>
+    public List<(string ConnectionId, long Bps)> DownlinkEstimates()
+    {
+        lock (_gate)
+            return sessions.Connections.Values.Select(c => (c.ConnectionId, c.Transport.DownlinkEstimateBps)).Where(e => e.DownlinkEstimateBps > 0).ToList();
+    }
+
     /// <summary>Closes every connection (node unavailable or shutting down).</summary>
     public void DisconnectAll(string reason)
     {

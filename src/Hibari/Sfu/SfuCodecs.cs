@@ -13,5 +13,6 @@ internal static class SfuCodecs
     /// Extension id map for forwarded packets: MID and RID elements name the publisher's m-line, not the subscriber's,
     /// and Chrome routes by MID, so they are blanked; the others keep their ids (the same in every offer).
     /// </summary>
-    public static ReadOnlySpan<byte> ForwardedExtensionMap => [0, 0, 0, 0, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+    /// The transport-wide sequence number (id 6) is the SFU's own per receiver (D-38): a publisher's is dropped.
+    public static ReadOnlySpan<byte> ForwardedExtensionMap => [0, 0, 0, 0, 4, 5, 0, 7, 8, 9, 10, 11, 12, 13, 14, 15];
 }

@@ -219,6 +219,9 @@ public sealed class SfuEngine : IDisposable
     /// <inheritdoc cref="SfuApiView.DisconnectAll"/>
     public void DisconnectAll(string reason) => _api.DisconnectAll(reason);
 
+    /// <inheritdoc cref="SfuApiView.DownlinkEstimates"/>
+    public List<(string ConnectionId, long Bps)> DownlinkEstimates() => _api.DownlinkEstimates();
+
     // --- spotlight (D-37) ---
 
     /// <summary>FocusSpotlight / FocusSpotlightFixed.</summary>

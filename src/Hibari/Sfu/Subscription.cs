@@ -115,6 +115,13 @@ internal sealed class Subscription
         }
     }
 
+    /// <summary>The highest layer the receiver's bandwidth allows (<see cref="DownlinkBandwidth"/>, D-38); subscriber's worker.</summary>
+    public int CapLayer { get; set; } = int.MaxValue;
+    /// <summary>Whether packets flow to the receiver now (not paused by "none").</summary>
+    public bool Forwarding => _requestedLayer >= 0 && (_started || _source is not null);
+    /// <summary>Receives the receiver's transport-wide feedback (it answered our transport-cc extension, D-38).</summary>
+    public bool TransportCc { get; set; }
+
     /// <summary>The rid of the layer being forwarded (null: none yet, or not simulcast).</summary>
     public string? CurrentRid => _source?.Rid;
     /// <summary>How many times the forwarded layer changed.</summary>
@@ -126,7 +133,7 @@ internal sealed class Subscription
     /// </summary>
     private int TargetLayer(Publication[] layers, long nowMicros)
     {
-        var want = Math.Min(_requestedLayer, layers.Length - 1);
+        var want = Math.Min(Math.Min(_requestedLayer, CapLayer), layers.Length - 1);
         if (want < 0) return -1;
         if (Flows(layers[want], nowMicros)) return want;
         for (var i = want - 1; i >= 0; i--) if (Flows(layers[i], nowMicros)) return i;
@@ -134,7 +141,7 @@ internal sealed class Subscription
         return want;
     }
 
-    private static bool Flows(Publication layer, long nowMicros) =>
+    internal static bool Flows(Publication layer, long nowMicros) =>
         layer.LastPacketMicros is var at && at != 0 && nowMicros - at < 1_000_000;
 
     /// <summary>A key-frame request of the receiver (PLI/FIR): to the layer it gets, or the one it is switching to.</summary>
@@ -187,15 +194,17 @@ internal sealed class Subscription
         var outSeq = (ushort)(header.SequenceNumber + _seqOffset);
         var outTs = header.Timestamp + _timestampOffset;
         var buffer = Subscriber.Scratch;
-        packet.CopyTo(buffer);
-        var length = packet.Length;
+        // The publisher's mid/rid elements name ITS m-line; the subscriber's m-line is another one (Chrome routes by MID):
+        // dropped. The receiver's own transport-wide sequence number is added (D-38).
+        var transportSeq = TransportCc ? Subscriber.Downlink.Next() : -1;
+        var length = RtpHeaderExtensions.CopyForwarded(packet, header, SfuCodecs.ForwardedExtensionMap,
+            transportSeq >= 0 ? CodecCatalog.TransportCcExtensionId : 0, (ushort)Math.Max(transportSeq, 0), buffer, out var headerLength);
+        if (length == 0) return;
         var span = buffer.AsSpan(0, length);
         RtpHeader.SetSsrc(span, Ssrc);
         RtpHeader.SetSequenceNumber(span, outSeq);
         RtpHeader.SetTimestamp(span, outTs);
-        if (Publication.Layers is not null) _ids.Rewrite(Publication.CodecKind, span[header.HeaderLength..(length - header.PaddingLength)]);
-        // The publisher's mid/rid elements name ITS m-line; the subscriber's m-line is another one (Chrome routes by MID).
-        if (header.HasExtension) RtpHeaderExtensions.RemapExtensionIds(span, header, SfuCodecs.ForwardedExtensionMap);
+        if (Publication.Layers is not null) _ids.Rewrite(Publication.CodecKind, span[headerLength..(length - header.PaddingLength)]);
         if ((short)(outSeq - _highestOutSeq) > 0 || PacketsSent == 0)
         {
             // The newest packet's timestamp, not a repair's or a probe's (resent old packets): a layer switch continues from it.
@@ -206,7 +215,7 @@ internal sealed class Subscription
         _cache?.Store(outSeq, span);
         PacketsSent++;
         OctetsSent += header.PayloadLength;
-        Subscriber.SendRtp(buffer, length);
+        Subscriber.SendRtp(buffer, length, transportSeq);
     }
 
     /// <summary>
@@ -334,13 +343,42 @@ internal sealed class Subscription
     /// <summary>Answers a NACK of the subscriber from the cache, as RTX on the RTX SSRC (RFC 4588).</summary>
     public void Retransmit(ushort sequenceNumber)
     {
-        if (_cache is null || !RtxAccepted || Closed || !Subscriber.CanSend) return;
-        if (!_cache.TryGet(sequenceNumber, out var original)) return;
+        if (SendRtx(sequenceNumber, padding: false) > 0) Retransmitted++;
+    }
+
+    /// <summary>
+    /// Probe padding (D-38): up to <paramref name="bytes"/> of the newest cached packets sent again as RTX (a receiver
+    /// drops the duplicates); bytes sent. Only when the receiver takes RTX and transport-wide feedback.
+    /// </summary>
+    public int SendPadding(int bytes)
+    {
+        if (_cache is null || !RtxAccepted || !TransportCc || Closed || PacketsSent == 0) return 0;
+        var sent = 0;
+        for (var k = 0; k < 64 && sent < bytes; k++)
+        {
+            var n = SendRtx((ushort)(_highestOutSeq - (k & 7)), padding: true);
+            if (n == 0 && k >= 8) break;
+            sent += n;
+        }
+        return sent;
+    }
+
+    /// <summary>One cached packet as RTX on the RTX SSRC (RFC 4588), with a fresh transport-wide number; its size or 0.</summary>
+    private int SendRtx(ushort sequenceNumber, bool padding)
+    {
+        if (_cache is null || !RtxAccepted || Closed || !Subscriber.CanSend) return 0;
+        if (!_cache.TryGet(sequenceNumber, out var original)) return 0;
         var buffer = Subscriber.Scratch;
         if (!RtpHeader.TryParse(original, out var header)
-            || !RtxPacket.TryWrap(original, header, buffer, RtxSsrc, _rtxSeq++, (byte)(Publication.Codec.RtxPayloadType ?? 0), out var length)) return;
-        Retransmitted++;
-        Subscriber.SendRtp(buffer, length);
+            || !RtxPacket.TryWrap(original, header, buffer, RtxSsrc, _rtxSeq++, (byte)(Publication.Codec.RtxPayloadType ?? 0), out var length)) return 0;
+        var transportSeq = -1;
+        if (TransportCc && RtpHeader.TryParse(buffer.AsSpan(0, length), out var wrapped))
+        {
+            transportSeq = Subscriber.Downlink.Next();
+            if (!RtpHeaderExtensions.TrySetUInt16(buffer.AsSpan(0, length), wrapped, CodecCatalog.TransportCcExtensionId, (ushort)transportSeq)) transportSeq = -1;
+        }
+        Subscriber.SendRtp(buffer, length, transportSeq, padding);
+        return length;
     }
 
     /// <summary>The RTP timestamp of "now" on this subscription's clock, from the publisher's last sender report.</summary>
