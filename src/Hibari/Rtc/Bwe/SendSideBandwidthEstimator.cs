@@ -8,7 +8,7 @@ namespace Hibari.Rtc.Bwe;
 /// (<see cref="TrendlineDetector"/> + <see cref="AimdRateControl"/>), a loss-based estimate (draft §6: loss above 10 %
 /// cuts by 1 − 0.5·loss, below 2 % allows growth, in between holds), and probe clusters sent at the rate a
 /// <see cref="ProbeController"/> asks for, which are the only way the estimate climbs above 1.5 × what was actually
-/// received. The estimate is min(delay-based, loss-based) clamped to [min, max]; src/Hibari/Rtc/Bwe/README.md has the
+/// received. The estimate is min(delay-based, loss-based) clamped to [min, max]; docs/decisions.md D-38 has the
 /// constants and their sources.
 /// Sent packets live in a power-of-two ring keyed by the unwrapped transport-wide sequence number, so 16-bit wrap,
 /// reordered or duplicated feedback (a status is used once), statuses for numbers never sent or long forgotten
