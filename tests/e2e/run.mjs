@@ -1293,6 +1293,56 @@ function curl(args) {
   });
 }
 
+// Simulcast across relay (D-39): a publisher on n1, receivers on n2 and n3. n1 relays to n2 only the layers n2's receiver
+// needs (counted per layer in n1's /metrics); a RequestSimulcastRid for the receiver on n2 brings r2 over within a key
+// frame and r0 stops; n3 lacks the SimulcastLayers capability (cluster_relay_simulcast = false: an older node) and gets r0.
+scenario('cluster_simulcast', async ctx => {
+  const [n1, n2, n3] = await ctx.cluster({ default_cluster_affinity: false },
+    ns => ns[2].args.push('--set', 'cluster_relay_simulcast=false'));
+  const channel = channelName('csim');
+  const page = await harnessPage(ctx, 'page');
+  const p = await client(ctx, page, 'P', n1, { channel, role: 'sendonly',
+    options: { simulcast: true, videoCodecType: 'VP8', videoBitRate: 3000 }, source: { video: { width: 1280, height: 720, frameRate: 30 } } });
+  mustConnect(p.first);
+  const r = await client(ctx, page, 'R', n2, { channel, role: 'recvonly', options: { simulcastRid: 'r0' } });
+  const old = await client(ctx, page, 'O', n3, { channel, role: 'recvonly', options: { simulcastRid: 'r2' } });
+  mustConnect(r.first, old.first);
+  servedBy(r.first, n2, n2); servedBy(old.first, n3, n3);
+  const pid = p.first.connectionId;
+  let layers = null;
+  await until('R (n2) and O (n3) to decode the sender\'s r0', async () => {
+    layers = (await p.outbound()).videoLayers ?? null;
+    const w0 = layers?.r0?.frameWidth;
+    return w0 && (await r.inboundCodecs(pid)).video?.frameWidth === w0 && (await old.inboundCodecs(pid)).video?.frameWidth === w0;
+  }, { detail: async () => ({ layers, r: (await r.inboundCodecs(pid)).video, o: (await old.inboundCodecs(pid)).video }) });
+  const sent = async peer => {
+    const m = await n1.metrics();
+    return [0, 1, 2].map(i => Number(new RegExp(`^hibari_cluster_relay_layer_rtp_sent_total\\{peer="${peer.replace('.', '\\.')}",rid="r${i}"\\} (\\d+)$`, 'm').exec(m)?.[1] ?? NaN));
+  };
+  const over = async (peer, ms) => { const a = await sent(peer); await sleep(ms); const b = await sent(peer); return b.map((v, i) => v - a[i]); };
+  const toN2 = await over(n2.nodeName, 3000);
+  console.log(`    cluster_simulcast: layers relayed n1 → n2 in 3 s while R wants r0: ${toN2.join('/')}`);
+  check(toN2[0] > 30 && toN2[1] === 0 && toN2[2] === 0, `n1 relays to n2 layers nobody there needs: r0/r1/r2 ${toN2.join('/')}`);
+  // R asks for r2 (the API on R's node): n2 asks n1 for it, R switches on its key frame, without a freeze.
+  const before = (await r.inboundCodecs(pid)).video;
+  const t0 = Date.now();
+  const res = await n2.api('Sora_20251217.RequestSimulcastRid', { channel_id: channel, receiver_connection_id: r.first.connectionId, rid: 'r2' });
+  check(res.status === 200, `RequestSimulcastRid on n2 → ${res.status} ${short(res.text)}`);
+  const after = await until('R to decode r2 relayed from n1', async () => {
+    const v = (await r.inboundCodecs(pid)).video;
+    return v?.frameWidth === layers.r2.frameWidth && v;
+  }, { detail: async () => ({ r: (await r.inboundCodecs(pid)).video, sent: await sent(n2.nodeName) }) });
+  console.log(`    cluster_simulcast: R on n2 switched to ${after.frameWidth}px ${Date.now() - t0} ms after the call; freezeCount ${before.freezeCount} → ${after.freezeCount}`);
+  check(after.freezeCount === before.freezeCount, `R froze across the relayed switch: ${before.freezeCount} → ${after.freezeCount}`);
+  // r0 is no longer needed on n2: it stops within a few seconds; r2 flows.
+  await until('n1 to stop relaying r0 to n2', async () => { const d = await over(n2.nodeName, 1000); return d[0] === 0 && d[2] > 10 && d; },
+    { ms: 10000, detail: async () => ({ sent: await sent(n2.nodeName) }) });
+  // The node without the capability still gets r0 only, as before D-39.
+  const toN3 = await over(n3.nodeName, 2000);
+  check(toN3[0] > 20 && toN3[1] === 0 && toN3[2] === 0, `n1 → n3 (no SimulcastLayers): r0/r1/r2 ${toN3.join('/')}`);
+  check((await old.inboundCodecs(pid)).video?.frameWidth === layers.r0.frameWidth, 'O on the older node does not decode r0');
+});
+
 scenario('cluster_api_307', async ctx => {
   const [n1, n2] = await ctx.cluster();
   const channel = channelName('api307');
@@ -1593,10 +1643,11 @@ for (const sc of selected) {
   const t0 = Date.now();
   const ctx = { nodes: [], clients: [], closers: [], console: [] };
   ctx.node = async (name, sets) => { const n = await startNode(`${sc.name}-${name}`, sets); ctx.nodes.push(n); return n; };
-  ctx.cluster = async sets => {
+  ctx.cluster = async (sets, adjust = () => {}) => {
     const prefix = sc.name.replace(/^cluster_/, 'c-');
-    // Pushed before they are waited for, so that a failed start still shows their logs and stops them.
-    return startCluster(prefix, sets, ns => ctx.nodes.push(...ns));
+    // Pushed before they are waited for, so that a failed start still shows their logs and stops them. `adjust` may add
+    // per-node `--set`s before they start (the last one of a key wins).
+    return startCluster(prefix, sets, ns => { ctx.nodes.push(...ns); adjust(ns); });
   };
   ctx.stub = async (name, behavior, peerPage) => { const n = await startStubNode(`${sc.name}-${name}`, behavior, peerPage); ctx.nodes.push(n); return n; };
   const traceStart = trace.length;

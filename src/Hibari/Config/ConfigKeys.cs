@@ -18,6 +18,7 @@ internal static class ConfigKeys
         ConfigKey.Of("external_api_url", HttpUrl, (o, v) => o with { ExternalApiUrl = v }),                   // C-CONF-4
         ConfigKey.Of("cluster_relay", Boolean, (o, v) => o with { ClusterRelay = v }),                        // C-CONF-5
         ConfigKey.Of("cluster_relay_udp", Boolean, (o, v) => o with { ClusterRelayUdp = v }),                 // D-31
+        ConfigKey.Of("cluster_relay_simulcast", Boolean, (o, v) => o with { ClusterRelaySimulcast = v }),     // D-39
         ConfigKey.Of("default_cluster_affinity", Boolean, (o, v) => o with { DefaultClusterAffinity = v }),   // C-CONF-6
         ConfigKey.Of("cluster_affinity_threshold", Integer(1), (o, v) => o with { ClusterAffinityThreshold = v }), // C-CONF-7
         ConfigKey.Of("cluster_listen_min_port", Port, (o, v) => o with { ClusterListenMinPort = v }),         // C-CONF-8

@@ -23,6 +23,12 @@ public sealed record HibariOptions
     /// <summary>`cluster_relay` (true). C-CONF-5.</summary>
     public bool ClusterRelay { get; init; } = true;
     /// <summary>
+    /// `cluster_relay_simulcast` (true): offer the relay capability SimulcastLayers (docs/decisions.md D-39): simulcast
+    /// layers relayed one by one, each only while another node needs it. False makes this node behave as one built
+    /// before it (a simulcast track relayed as its first layer), for a mixed-version cluster or a test of one.
+    /// </summary>
+    public bool ClusterRelaySimulcast { get; init; } = true;
+    /// <summary>
     /// `cluster_relay_udp` (false): relayed RTP goes between the nodes' media workers in authenticated UDP datagrams when
     /// both nodes turn it on (false: it stays on the TCP node link in the cluster port range, C-RELAY-5). docs/decisions.md D-31.
     /// </summary>

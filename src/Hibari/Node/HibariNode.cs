@@ -225,6 +225,16 @@ public sealed class HibariNode : IAsyncDisposable
             PerPeer("hibari_cluster_relay_udp_rtp_received_total", "RTP packets relayed from the peer in UDP datagrams.", p => Interlocked.Read(ref p.UdpRtpReceived));
             PerPeer("hibari_cluster_relay_udp_refused_total", "Datagrams on the peer's route refused: bad tag.", p => Interlocked.Read(ref p.UdpRefused));
             PerPeer("hibari_cluster_relay_udp_replayed_total", "Datagrams on the peer's route refused: replayed or too old.", p => Interlocked.Read(ref p.UdpReplayed));
+            if (peers.Count > 0)
+            {
+                const string layerName = "hibari_cluster_relay_layer_rtp_sent_total";
+                sb.Append("# HELP ").Append(layerName).Append(" RTP packets of simulcast layers relayed to the peer, per rid (D-39).\n");
+                sb.Append("# TYPE ").Append(layerName).Append(" gauge\n");
+                foreach (var p in peers)
+                    for (var i = 0; i < p.LayerRtpSent.Length; i++)
+                        sb.Append(layerName).Append("{peer=\"").Append(p.Name).Append("\",rid=\"r").Append(i).Append("\"} ")
+                            .Append(Interlocked.Read(ref p.LayerRtpSent[i]).ToString(CultureInfo.InvariantCulture)).Append('\n');
+            }
             PerPeer("hibari_cluster_relay_udp_active", "1 when RTP to the peer goes in UDP datagrams (route confirmed).", p => p.RtpTransport == "udp" ? 1 : 0);
             if (Relay?.Udp.Receiver is { } udp)
             {

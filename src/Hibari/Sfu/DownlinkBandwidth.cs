@@ -72,6 +72,18 @@ internal sealed class DownlinkBandwidth
         return due;
     }
 
+    /// <summary>Typical rates of Sora's default layers (r0 a quarter, r1 half, r2 full of 720p), for a layer not flowing here.</summary>
+    private static readonly long[] DefaultLayerBps = [150_000, 500_000, 1_500_000];
+
+    /// <summary>
+    /// A layer that can be chosen: one that flows, or one of a relayed track, which the publisher's node starts sending
+    /// once this node asks for it (D-39) — until then it does not flow here.
+    /// </summary>
+    private static bool Usable(Publication layer, long nowMicros) => Subscription.Flows(layer, nowMicros) || layer.RemoteNode is not null;
+
+    private static long RateOf(Publication layer, long nowMicros) =>
+        Subscription.Flows(layer, nowMicros) && layer.RateBps > 0 ? layer.RateBps : DefaultLayerBps[Math.Min(layer.LayerIndex, 2)];
+
     /// <summary>Shares the estimate among the subscriptions; asks for a probe when the next wanted layer does not fit.</summary>
     private void Allocate(IReadOnlyList<Subscription> subscriptions, long nowMicros)
     {
@@ -89,9 +101,9 @@ internal sealed class DownlinkBandwidth
             var want = Math.Min(Subscription.LayerOf(s.RequestedRid), layers.Length - 1);
             if (want < 0) continue;
             var first = 0;
-            while (first < want && !Subscription.Flows(layers[first], nowMicros)) first++;
+            while (first < want && !Usable(layers[first], nowMicros)) first++;
             layered.Add((s, layers, first, want));
-            total += layers[first].RateBps;
+            total += RateOf(layers[first], nowMicros);
         }
         // Round robin, one layer at a time: an upgrade back to (or below) the layer a subscription has now needs only
         // the estimate; a new, higher layer needs UpgradeShare of it.
@@ -103,9 +115,9 @@ internal sealed class DownlinkBandwidth
             {
                 var (s, layers, current, want) = layered[i];
                 var next = current + 1;
-                while (next <= want && !Subscription.Flows(layers[next], nowMicros)) next++;
+                while (next <= want && !Usable(layers[next], nowMicros)) next++;
                 if (next > want) continue;
-                var after = total - layers[current].RateBps + layers[next].RateBps;
+                var after = total - RateOf(layers[current], nowMicros) + RateOf(layers[next], nowMicros);
                 var limit = next <= s.CapLayer ? budget : budget * UpgradeShare;
                 if (after <= limit)
                 {

@@ -67,6 +67,8 @@ internal sealed class Publication : IHandoffTarget
     public SfuCounters? Counters { get; init; }
     public int LayerIndex { get; init; }
     public Publication[]? Layers { get; set; }
+    /// <summary>A relayed simulcast track's layer needs of this node's subscribers (D-39); shared by its layers; else null.</summary>
+    public LayerDemand? Demand { get; init; }
 
     /// <summary>When this layer last got a packet (media clock, µs; 0 = never): receivers fall back from a layer that stopped.</summary>
     public long LastPacketMicros => Volatile.Read(ref _lastPacketMicros);
@@ -230,8 +232,8 @@ internal sealed class Publication : IHandoffTarget
         Nacks?.OnPacket(header.SequenceNumber, keyFrame, nowMicros);
         foreach (var s in _subscribers) s.Forward(this, packet, header, keyFrame, nowMicros);
         foreach (var g in _handoffs) Worker.Handoff(g.Worker, g, packet, nowMicros);
-        // A simulcast track is relayed as its layer 0 (r0) for now (D-35).
-        if (LayerIndex == 0) LocalSession?.Relay?.Relay(this, packet);
+        // A simulcast track's layers are relayed by the relay's choice, per peer (D-39); they share layer 0's session.
+        (Layers is { } all ? all[0].LocalSession : LocalSession)?.Relay?.Relay(this, packet);
     }
 
     /// <summary>
@@ -250,7 +252,7 @@ internal sealed class Publication : IHandoffTarget
         Worker.AssertOwner();
         _senderReport = new SenderReportSnapshot(ntp, rtp, nowMicros);
         Statistics?.OnSenderReport(ntp, nowMicros);
-        if (LayerIndex == 0) LocalSession?.Relay?.SenderReport(this, ntp, rtp);
+        (Layers is { } all ? all[0].LocalSession : LocalSession)?.Relay?.SenderReport(this, ntp, rtp);
     }
 
     /// <summary>

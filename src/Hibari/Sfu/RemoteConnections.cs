@@ -15,6 +15,26 @@ internal sealed class RemoteConnections(SfuContext ctx, SessionRegistry sessions
     private readonly object _gate = ctx.Gate;
     // Relayed tracks by (session, publisher SSRC): written under the lock, read by relay link readers without it.
     private readonly ConcurrentDictionary<(UInt128, uint), Publication> _relayed = new();
+    // Simulcast layers announced (TrackLayers) for a track whose TrackUp follows (D-39); under the lock.
+    private readonly Dictionary<(string Session, string Connection, string Track), IReadOnlyList<(string Rid, uint Ssrc)>> _pendingLayers = [];
+
+    /// <summary>The layers of a relayed simulcast track, announced just before its TrackUp (D-39). Under the lock.</summary>
+    public void AddRemoteLayers(string sessionId, string connectionId, string trackId, IReadOnlyList<(string Rid, uint Ssrc)> layers)
+    {
+        lock (_gate)
+        {
+            if (layers.Count < 2) _pendingLayers.Remove((sessionId, connectionId, trackId));
+            else _pendingLayers[(sessionId, connectionId, trackId)] = layers;
+        }
+    }
+
+    /// <summary>Per relayed simulcast track of this node: (publisher's node, session, layer 0's SSRC, layers needed here).</summary>
+    public List<(string Node, string SessionId, uint Ssrc, byte Mask)> LayerDemands()
+    {
+        lock (_gate)
+            return sessions.ById.Values.SelectMany(s => s.Remote.Values.SelectMany(r => r.Publications
+                .Where(p => p.Demand is not null).Select(p => (r.Node, s.SessionId, p.Ssrc, p.Demand!.Mask)))).ToList();
+    }
 
     /// <summary>A connection of the session on <paramref name="node"/> (connection.created for the local ones).</summary>
     public void AddRemoteConnection(string node, string sessionId, ConnectionInfo info)
@@ -69,12 +89,36 @@ internal sealed class RemoteConnections(SfuContext ctx, SessionRegistry sessions
         lock (_gate)
         {
             if (sessions.ById.GetValueOrDefault(sessionId) is not { } session || !session.Remote.TryGetValue(connectionId, out var remote)) return;
+            _pendingLayers.Remove((sessionId, connectionId, trackId), out var layerInfo);
+            if (layerInfo is not null && (kind != MediaKind.Video || layerInfo[0].Ssrc != ssrc)) layerInfo = null;
             var existing = remote.Publications.Where(p => p.TrackId == trackId).ToList();
-            if (existing.Count == 1 && existing[0].Ssrc == ssrc && existing[0].Codec == codec) return;
+            if (existing.Count == 1 && existing[0].Ssrc == ssrc && existing[0].Codec == codec
+                && (existing[0].Layers?.Length ?? 0) == (layerInfo?.Count ?? 0)) return;
             RemoveRemoteTracks(session, remote, existing);
-            // A relayed track lives on a worker like a local publisher's: the one with the fewest connections.
-            var p = new Publication(keyFrames, ctx.LeastLoadedWorker(), connectionId, "", kind, codec, trackId, remote.Node, ctx.Workers.Count);
+            // A relayed track lives on a worker like a local publisher's: the one with the fewest connections. A simulcast
+            // one (D-39) is a group of layers on that worker, like a local simulcast publisher's, each relayed with its SSRC.
+            var worker = ctx.LeastLoadedWorker();
+            var demand = layerInfo is null ? null : new LayerDemand(layerInfo.Count);
+            var p = new Publication(keyFrames, worker, connectionId, "", kind, codec, trackId, remote.Node, ctx.Workers.Count)
+            {
+                Rid = layerInfo?[0].Rid, Demand = demand,
+            };
             p.LatchSsrc(ssrc);
+            if (layerInfo is not null)
+            {
+                var layers = new Publication[layerInfo.Count];
+                layers[0] = p;
+                for (var i = 1; i < layers.Length; i++)
+                {
+                    layers[i] = new Publication(keyFrames, worker, connectionId, "", kind, codec, $"{trackId}-{layerInfo[i].Rid}", remote.Node, ctx.Workers.Count)
+                    {
+                        Rid = layerInfo[i].Rid, LayerIndex = i, Demand = demand,
+                    };
+                    layers[i].LatchSsrc(layerInfo[i].Ssrc);
+                    _relayed[(session.Key, layerInfo[i].Ssrc)] = layers[i];
+                }
+                foreach (var layer in layers) layer.Layers = layers;
+            }
             remote.Publications.Add(p);
             _relayed[(session.Key, ssrc)] = p;
             foreach (var c in session.Connected)
@@ -99,8 +143,11 @@ internal sealed class RemoteConnections(SfuContext ctx, SessionRegistry sessions
         foreach (var p in tracks)
         {
             remote.Publications.Remove(p);
-            _relayed.TryRemove(new KeyValuePair<(UInt128, uint), Publication>((session.Key, p.Ssrc), p));
-            p.Worker.Post(p.Close);
+            foreach (var layer in p.LayersOrSelf.ToArray())
+            {
+                _relayed.TryRemove(new KeyValuePair<(UInt128, uint), Publication>((session.Key, layer.Ssrc), layer));
+                layer.Worker.Post(layer.Close);
+            }
         }
         foreach (var c in session.Connected)
             if (c.Info.BundleId != remote.Info.BundleId) negotiator.Renegotiate(c);
@@ -130,7 +177,8 @@ internal sealed class RemoteConnections(SfuContext ctx, SessionRegistry sessions
     {
         Publication? p;
         lock (_gate)
-            p = sessions.ById.GetValueOrDefault(sessionId)?.Connections.SelectMany(c => c.Publications).FirstOrDefault(x => x.Ssrc == ssrc);
+            p = sessions.ById.GetValueOrDefault(sessionId)?.Connections.SelectMany(c => c.Publications)
+                .SelectMany(x => x.LayersOrSelf.ToArray()).FirstOrDefault(x => x.Ssrc == ssrc); // a simulcast layer's own SSRC too (D-39)
         p?.RequestKeyFrame(MediaClock.NowMicros()); // thread-safe: posted to the publication's worker
     }
 

@@ -178,6 +178,13 @@ public sealed class SfuEngine : IDisposable
     /// <inheritdoc cref="RemoteConnections.DropRemoteNode"/>
     public void DropRemoteNode(string node, string? sessionId = null) => _remote.DropRemoteNode(node, sessionId);
 
+    /// <inheritdoc cref="RemoteConnections.AddRemoteLayers"/>
+    internal void AddRemoteLayers(string sessionId, string connectionId, string trackId, IReadOnlyList<(string Rid, uint Ssrc)> layers) =>
+        _remote.AddRemoteLayers(sessionId, connectionId, trackId, layers);
+
+    /// <inheritdoc cref="RemoteConnections.LayerDemands"/>
+    internal List<(string Node, string SessionId, uint Ssrc, byte Mask)> RelayedLayerDemands() => _remote.LayerDemands();
+
     /// <inheritdoc cref="RemoteConnections.AddRemoteTrack"/>
     internal void AddRemoteTrack(string sessionId, string connectionId, string trackId, Sdp.MediaKind kind, uint ssrc, Sdp.RtpCodec codec, IKeyFrameTarget keyFrames) =>
         _remote.AddRemoteTrack(sessionId, connectionId, trackId, kind, ssrc, codec, keyFrames);

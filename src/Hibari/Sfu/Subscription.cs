@@ -37,6 +37,7 @@ internal sealed class Subscription
     {
         _requestedLayer = LayerOf(requestedRid);
         Publication = publication;
+        UpdateDemand();
         Subscriber = subscriber;
         Mid = mid;
         Ssrc = ssrc;
@@ -99,6 +100,7 @@ internal sealed class Subscription
         if (Closed) return; // a simulcast subscription is closed by each of its layers
         Closed = true;
         _cache?.Dispose();
+        UpdateDemand();
     }
 
     /// <summary>"none" → -1, "r1" → 1, "r2" → 2, anything else (null, "r0") → 0: Sora's default layer is r0.</summary>
@@ -112,11 +114,44 @@ internal sealed class Subscription
         {
             Subscriber.Worker.AssertOwner();
             _requestedLayer = LayerOf(value);
+            UpdateDemand();
         }
     }
 
+    // This subscription's part of a relayed track's LayerDemand (bit masks; D-39).
+    private int _demandMask;
+
+    /// <summary>
+    /// For a relayed simulcast track: tells the node's <see cref="LayerDemand"/> which layers this subscription needs —
+    /// the one it asks for (capped by its bandwidth) and the one it gets now (until a switch is done).
+    /// </summary>
+    private void UpdateDemand()
+    {
+        if (Publication.Demand is not { } demand || Publication.Layers is not { } layers) return;
+        var mask = 0;
+        if (!Closed)
+        {
+            var want = Math.Min(Math.Min(_requestedLayer, CapLayer), layers.Length - 1);
+            if (want >= 0) mask |= 1 << want;
+            if (_source is { } s) mask |= 1 << s.LayerIndex;
+        }
+        if (mask == _demandMask) return;
+        demand.Change(_demandMask, mask);
+        _demandMask = mask;
+    }
+
     /// <summary>The highest layer the receiver's bandwidth allows (<see cref="DownlinkBandwidth"/>, D-38); subscriber's worker.</summary>
-    public int CapLayer { get; set; } = int.MaxValue;
+    public int CapLayer
+    {
+        get => _capLayer;
+        set
+        {
+            if (_capLayer == value) return;
+            _capLayer = value;
+            UpdateDemand();
+        }
+    }
+    private int _capLayer = int.MaxValue;
     /// <summary>Whether packets flow to the receiver now (not paused by "none").</summary>
     public bool Forwarding => _requestedLayer >= 0 && (_started || _source is not null);
     /// <summary>Receives the receiver's transport-wide feedback (it answered our transport-cc extension, D-38).</summary>
@@ -231,7 +266,11 @@ internal sealed class Subscription
         {
             // "none": nothing flows; what comes next starts on a key frame, continuing the numbering (SwitchTo).
             _pending = null;
-            _source = null;
+            if (_source is not null)
+            {
+                _source = null;
+                UpdateDemand();
+            }
             return;
         }
         if (from == _source)
@@ -322,6 +361,7 @@ internal sealed class Subscription
                 Subscriber.ConnectionId, Publication.ConnectionId, _source?.Rid ?? "-", layer.Rid, RequestedRid, header.SequenceNumber);
         var previous = _source;
         _source = layer;
+        UpdateDemand();
         if (previous?.Rid is { } from && layer.Rid is { } to) Subscriber.OnLayerSwitched(this, from, to);
         _inSeq = default;
         _startSeq = _inSeq.Unwrap(header.SequenceNumber);

@@ -22,6 +22,8 @@ internal sealed class RelayPeer(string name)
     public long SendFailures;
     /// <summary>Frames refused (malformed, unknown version/type, before the Hello), and RTP of tracks never announced.</summary>
     public long Refused, RtpUnknownTrack;
+    /// <summary>Relayed RTP packets of simulcast layers r0..r2 sent to this peer (D-39).</summary>
+    public readonly long[] LayerRtpSent = new long[3];
     /// <summary>One-way time of frames from this peer (its send time in the frame; the nodes' clocks must agree: NTP, or one host).</summary>
     public LatencyHistogram Latency { get; } = new();
     /// <summary>Relayed RTP from this peer on its way to the media workers that own the tracks (the link reader produces).</summary>

@@ -58,7 +58,8 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
         // the workers listen on a wildcard address.
         _udp = new Udp.RelayUdp(this, sfu, cluster.NodeName, options.ClusterSecret ?? "", options.ClusterRelayUdp,
             System.Net.IPAddress.TryParse(options.NodeHost, out var host) ? host : null, log);
-        Capabilities = BaseCapabilities | (_udp.Enabled ? RelayCapabilities.UdpMedia : 0);
+        Capabilities = BaseCapabilities | (_udp.Enabled ? RelayCapabilities.UdpMedia : 0)
+            | (options.ClusterRelaySimulcast ? RelayCapabilities.SimulcastLayers : 0);
         cluster.RelayFrame += OnFrame;
         cluster.PeerUp += OnPeerUp;
         cluster.PeerDown += OnPeerDown;
@@ -205,6 +206,30 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
         }
         foreach (var p in _peers.Values) _udp.Reconcile(p);
         foreach (var s in _sessions.Values) JoinOwners(s);
+        SendLayerDemands();
+    }
+
+    private static readonly TimeSpan DemandRefresh = TimeSpan.FromSeconds(2);
+    private readonly ConcurrentDictionary<(string Node, string Session, uint Ssrc), (byte Mask, DateTime At)> _demandSent = new();
+
+    /// <summary>
+    /// Tells each publisher's node which layers of its simulcast tracks this node's receivers need (D-39): on a change
+    /// (within one reconcile tick, 250 ms), and every 2 s again (a lost link or a restarted peer relearns it).
+    /// </summary>
+    private void SendLayerDemands()
+    {
+        var now = DateTime.UtcNow;
+        var current = new HashSet<(string, string, uint)>();
+        foreach (var (node, session, ssrc, mask) in _sfu.RelayedLayerDemands())
+        {
+            var key = (node, session, ssrc);
+            current.Add(key);
+            if (!_peers.TryGetValue(node, out var p) || (p.Shared & RelayCapabilities.SimulcastLayers) == 0) continue;
+            if (_demandSent.TryGetValue(key, out var last) && last.Mask == mask && now - last.At < DemandRefresh) continue;
+            if (SendFrame(p, new RelayLayerDemand(session, ssrc, mask))) _demandSent[key] = (mask, now);
+        }
+        foreach (var key in _demandSent.Keys)
+            if (!current.Contains(key)) _demandSent.TryRemove(key, out _);
     }
 
     /// <summary>SessionJoin to the session's other owners that have not answered yet (at most once a second each).</summary>
@@ -363,6 +388,12 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
             case RelayTrackUp track:
                 _sfu.AddRemoteTrack(track.SessionId, track.ConnectionId, track.TrackId, track.Kind == 0 ? MediaKind.Audio : MediaKind.Video,
                     track.Ssrc, CodecOf(track), new RemoteKeyFrames(this, p, track.SessionId));
+                break;
+            case RelayTrackLayers layers when (p.Shared & RelayCapabilities.SimulcastLayers) != 0:
+                _sfu.AddRemoteLayers(layers.SessionId, layers.ConnectionId, layers.TrackId, layers.Layers.Select(l => (l.Rid, l.Ssrc)).ToList());
+                break;
+            case RelayLayerDemand demand when (p.Shared & RelayCapabilities.SimulcastLayers) != 0:
+                if (_sessions.TryGetValue(demand.SessionId, out var demanded)) demanded.SetDemand(p.Name, demand.Ssrc, demand.Mask);
                 break;
             case RelayTrackDown gone:
                 _sfu.RemoveRemoteTrack(gone.SessionId, gone.ConnectionId, gone.TrackId);

@@ -16,7 +16,35 @@ internal sealed class RelayedSession(RelayService relay, string channelId, strin
     private readonly byte[] _id16 = Id16(sessionId);
     private readonly ConcurrentDictionary<(string Peer, string Connection), bool> _announcedConnections = new();
     private readonly ConcurrentDictionary<(string Peer, string Track), uint> _announcedTracks = new();
+    // Per peer and simulcast track (layer 0's SSRC): the layers that node needs (LayerDemand, D-39); r0 until it says.
+    private readonly ConcurrentDictionary<(string Peer, uint Ssrc), byte> _demand = new();
 
+    /// <summary>A peer's layer needs for the simulcast track announced with <paramref name="ssrc"/> (control context).</summary>
+    public void SetDemand(string peer, uint ssrc, byte mask) => _demand[(peer, ssrc)] = mask;
+
+    /// <summary>
+    /// Whether layer <paramref name="layer"/> of a simulcast track goes to <paramref name="peer"/>: one of the layers it
+    /// needs, or, for a needed layer that does not flow here, the one a local receiver would fall back to (the best lower
+    /// flowing layer, else the lowest higher one) — the same choice <see cref="Subscription"/> makes (D-35, D-39).
+    /// </summary>
+    private bool Wanted(string peer, Publication layer, long nowMicros)
+    {
+        var layers = layer.Layers!;
+        var mask = _demand.TryGetValue((peer, layers[0].Ssrc), out var m) ? m : (byte)1;
+        for (var want = 0; want < layers.Length; want++)
+        {
+            if ((mask & (1 << want)) == 0) continue;
+            var sent = want;
+            if (!Subscription.Flows(layers[want], nowMicros))
+            {
+                sent = -1;
+                for (var i = want - 1; i >= 0 && sent < 0; i--) if (Subscription.Flows(layers[i], nowMicros)) sent = i;
+                for (var i = want + 1; i < layers.Length && sent < 0; i++) if (Subscription.Flows(layers[i], nowMicros)) sent = i;
+            }
+            if (sent == layer.LayerIndex) return true;
+        }
+        return false;
+    }
     public string ChannelId { get; } = channelId;
     public string SessionId { get; } = sessionId;
     public ConcurrentDictionary<string, DateTime> LastJoinSent { get; } = new(StringComparer.Ordinal);
@@ -58,29 +86,56 @@ internal sealed class RelayedSession(RelayService relay, string channelId, strin
         {
             var p = relay.Peer(peer);
             if ((p.Shared & RelayCapabilities.SenderReports) == 0) continue;
-            if (!_announcedTracks.TryGetValue((peer, publication.TrackId), out var announced) || announced != publication.Ssrc) continue;
+            // A simulcast layer above r0 is relayed (and reported) with its own SSRC only where layers are shared (D-39).
+            var track = publication.Layers is { } layers ? layers[0] : publication;
+            if (publication.LayerIndex > 0 && (p.Shared & RelayCapabilities.SimulcastLayers) == 0) continue;
+            if (!_announcedTracks.TryGetValue((peer, track.TrackId), out var announced) || announced != track.Ssrc) continue;
             relay.SendFrame(p, new RelaySenderReport(SessionId, publication.Ssrc, ntp, rtp));
         }
     }
 
+    /// <summary>
+    /// A local packet (the publication's worker). A simulcast track goes to peers sharing
+    /// <see cref="RelayCapabilities.SimulcastLayers"/> layer by layer, each with its own SSRC and only the layers the peer
+    /// needs (D-39); to the others as its layer 0 only (D-35).
+    /// </summary>
     public void Relay(Publication publication, ReadOnlySpan<byte> packet)
     {
         var joined = JoinedPeers;
         if (joined.Length == 0 || publication.Ssrc == 0) return;
         var now = RelayProtocol.NowMicros();
+        var mediaNow = publication.LastPacketMicros;
+        var track = publication.Layers is { } layers ? layers[0] : publication;
         foreach (var peer in joined)
         {
             var p = relay.Peer(peer);
             if (p.Version is not { } v || !_announcedConnections.ContainsKey((peer, publication.ConnectionId))) continue;
-            if (!_announcedTracks.TryGetValue((peer, publication.TrackId), out var announced) || announced != publication.Ssrc)
+            var layered = publication.Layers is not null && (p.Shared & RelayCapabilities.SimulcastLayers) != 0;
+            if (publication.Layers is not null && (layered ? !Wanted(peer, publication, mediaNow) : publication.LayerIndex != 0)) continue;
+            if (!_announcedTracks.TryGetValue((peer, track.TrackId), out var announced) || announced != track.Ssrc)
             {
-                var up = new RelayTrackUp(SessionId, publication.ConnectionId, publication.TrackId, publication.Kind == MediaKind.Audio ? (byte)0 : (byte)1,
-                    publication.Ssrc, publication.RtxSsrc, RelayService.FrameCodec(publication.Codec));
-                if (!relay.SendFrame(p, up)) continue;
-                _announcedTracks[(peer, publication.TrackId)] = publication.Ssrc;
+                if (track.Ssrc == 0 || !Announce(p, track, layered)) continue;
+                _announcedTracks[(peer, track.TrackId)] = track.Ssrc;
             }
-            relay.SendRtp(p, publication.Worker, _id16, publication.Ssrc, now, packet, v);
+            if (relay.SendRtp(p, publication.Worker, _id16, publication.Ssrc, now, packet, v) && publication.Rid is not null && publication.LayerIndex < 3)
+                Interlocked.Increment(ref p.LayerRtpSent[publication.LayerIndex]);
         }
+    }
+
+    /// <summary>TrackUp for a track (layer 0 of a simulcast one), preceded by its TrackLayers where layers are shared.</summary>
+    private bool Announce(RelayPeer p, Publication track, bool layered)
+    {
+        if (layered)
+        {
+            var layers = track.Layers!;
+            // Every layer must have its SSRC before the other node can map them; until then, wait (r0's packets retry).
+            if (layers.Any(l => l.Ssrc == 0)) return false;
+            var list = layers.Select(l => new RelayLayer(l.Rid ?? "", l.Ssrc, l.RtxSsrc)).ToList();
+            if (!relay.SendFrame(p, new RelayTrackLayers(SessionId, track.ConnectionId, track.TrackId, list))) return false;
+        }
+        var up = new RelayTrackUp(SessionId, track.ConnectionId, track.TrackId, track.Kind == MediaKind.Audio ? (byte)0 : (byte)1,
+            track.Ssrc, track.RtxSsrc, RelayService.FrameCodec(track.Codec));
+        return relay.SendFrame(p, up);
     }
 
     private static byte[] Id16(string sessionId)

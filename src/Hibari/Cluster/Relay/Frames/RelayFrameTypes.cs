@@ -22,6 +22,11 @@ public enum RelayCapabilities : ulong
     /// D-31). Offered only with <c>cluster_relay_udp = true</c>; without it on both sides RTP stays on the node link.
     /// </summary>
     UdpMedia = 16,
+    /// <summary>
+    /// Simulcast layers relayed one by one, each only while the other node needs it (TrackLayers, LayerDemand; issue 12,
+    /// docs/decisions.md D-39). Without it on both sides a simulcast track is relayed as its first layer only.
+    /// </summary>
+    SimulcastLayers = 32,
 }
 
 /// <summary>The type byte of a relay frame (the second header byte). Values are never reused.</summary>
@@ -43,6 +48,10 @@ public enum RelayFrameType : byte
     UdpEndpoint = 12,
     /// <summary>Needs <see cref="RelayCapabilities.UdpMedia"/> on both sides.</summary>
     UdpConfirm = 13,
+    /// <summary>Needs <see cref="RelayCapabilities.SimulcastLayers"/> on both sides.</summary>
+    TrackLayers = 14,
+    /// <summary>Needs <see cref="RelayCapabilities.SimulcastLayers"/> on both sides.</summary>
+    LayerDemand = 15,
 }
 
 /// <summary>
@@ -110,6 +119,29 @@ public sealed record RelayTrackCodec(string Name, byte PayloadType, uint ClockRa
 /// </summary>
 public sealed record RelayTrackUp(string SessionId, string ConnectionId, string TrackId, byte Kind, uint Ssrc, uint RtxSsrc,
     RelayTrackCodec Codec) : RelayFrame;
+
+/// <summary>One simulcast layer of a relayed track: its rid and the SSRCs it is relayed with.</summary>
+public sealed record RelayLayer(string Rid, uint Ssrc, uint RtxSsrc);
+
+/// <summary>
+/// The layers of the simulcast track <paramref name="TrackId"/> (layer 0 first, the one its TrackUp announces), sent just
+/// before that TrackUp on links sharing <see cref="RelayCapabilities.SimulcastLayers"/>: the receiving node makes the
+/// track a group of layers, each relayed with its own SSRC.
+/// </summary>
+public sealed record RelayTrackLayers(string SessionId, string ConnectionId, string TrackId, IReadOnlyList<RelayLayer> Layers) : RelayFrame
+{
+    public bool Equals(RelayTrackLayers? other) =>
+        base.Equals(other) && SessionId == other!.SessionId && ConnectionId == other.ConnectionId && TrackId == other.TrackId
+        && Layers.SequenceEqual(other.Layers);
+
+    public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), SessionId, ConnectionId, TrackId, Layers.Count);
+}
+
+/// <summary>
+/// The layers of the simulcast track announced with <paramref name="Ssrc"/> (its layer 0) that the sender of this frame
+/// needs now: bit i = layer i. Sent toward the publisher's node when it changes, and again every few seconds.
+/// </summary>
+public sealed record RelayLayerDemand(string SessionId, uint Ssrc, byte Mask) : RelayFrame;
 
 /// <summary>A track of the sender ended.</summary>
 public sealed record RelayTrackDown(string SessionId, string ConnectionId, string TrackId) : RelayFrame;

@@ -19,6 +19,8 @@ public static class RelayFrames
     public const int MaxMetadataBytes = 256 * 1024;
     public const int MaxFmtpBytes = 1024;
     public const int MaxFeedbackEntries = 32;
+    /// <summary>Simulcast layers of one track in TrackLayers (Sora's are r0..r2; a little room).</summary>
+    public const int MaxLayers = 4;
     /// <summary>An RTP packet's fixed header.</summary>
     public const int MinRtpBytes = 12;
 
@@ -96,6 +98,25 @@ public static class RelayFrames
                 w.UInt32(t.RtxSsrc);
                 WriteCodec(ref w, t.Codec ?? throw new ArgumentException("Codec is null", nameof(frame)));
                 break;
+            case RelayTrackLayers tl:
+                w.Id(tl.SessionId, nameof(tl.SessionId));
+                w.Id(tl.ConnectionId, nameof(tl.ConnectionId));
+                w.String8(tl.TrackId, nameof(tl.TrackId), min: 1);
+                var layers = tl.Layers ?? throw new ArgumentException("Layers is null", nameof(frame));
+                if (layers.Count is < 1 or > MaxLayers) throw new ArgumentException($"{layers.Count} layers (1..{MaxLayers})", nameof(frame));
+                w.Byte((byte)layers.Count);
+                foreach (var l in layers)
+                {
+                    w.String8(l.Rid, nameof(l.Rid), min: 1);
+                    w.UInt32(l.Ssrc);
+                    w.UInt32(l.RtxSsrc);
+                }
+                break;
+            case RelayLayerDemand ld:
+                w.Id(ld.SessionId, nameof(ld.SessionId));
+                w.UInt32(ld.Ssrc);
+                w.Byte(ld.Mask);
+                break;
             case RelayTrackDown t:
                 w.Id(t.SessionId, nameof(t.SessionId));
                 w.Id(t.ConnectionId, nameof(t.ConnectionId));
@@ -151,6 +172,8 @@ public static class RelayFrames
         RelaySenderReport => RelayFrameType.SenderReport,
         RelayUdpEndpoint => RelayFrameType.UdpEndpoint,
         RelayUdpConfirm => RelayFrameType.UdpConfirm,
+        RelayTrackLayers => RelayFrameType.TrackLayers,
+        RelayLayerDemand => RelayFrameType.LayerDemand,
         _ => throw new ArgumentException($"{frame.GetType().Name} is not a relay frame this build writes", nameof(frame)),
     };
 
@@ -238,7 +261,7 @@ public static class RelayFrames
         // The Hello is frozen: (HelloVersion, Hello) is read by every build, whatever versions it speaks.
         var hello = v == RelayProtocol.HelloVersion && t == (byte)RelayFrameType.Hello;
         if (!hello && !RelayProtocol.Speaks(v)) { error = RelayFrameErrors.UnsupportedVersion; return false; }
-        if (t is < (byte)RelayFrameType.Hello or > (byte)RelayFrameType.UdpConfirm) { error = RelayFrameErrors.UnknownType; return false; }
+        if (t is < (byte)RelayFrameType.Hello or > (byte)RelayFrameType.LayerDemand) { error = RelayFrameErrors.UnknownType; return false; }
         version = v;
         type = (RelayFrameType)t;
         sentAt = BinaryPrimitives.ReadInt64BigEndian(frame[2..]);
@@ -283,6 +306,8 @@ public static class RelayFrames
             RelayFrameType.SenderReport => ReadSenderReport(ref r),
             RelayFrameType.UdpEndpoint => ReadUdpEndpoint(ref r),
             RelayFrameType.UdpConfirm => ReadUdpConfirm(ref r),
+            RelayFrameType.TrackLayers => ReadTrackLayers(ref r),
+            RelayFrameType.LayerDemand => ReadLayerDemand(ref r),
             _ => null,
         };
         if (body is null) { error = r.Error ?? RelayFrameErrors.UnknownType; return false; }
@@ -348,6 +373,22 @@ public static class RelayFrames
             if (!r.String8(out feedback[i], min: 1)) return null;
         return new RelayTrackUp(session, connection, track, kind, ssrc, rtxSsrc, new RelayTrackCodec(name, pt, clockRate, channels, fmtp, rtxPt, feedback));
     }
+
+    private static RelayFrame? ReadTrackLayers(ref RelayReader r)
+    {
+        if (!r.Id(out var session) || !r.Id(out var connection) || !r.String8(out var track, min: 1) || !r.Byte(out var count)) return null;
+        if (count is < 1 or > MaxLayers) { r.Fail(RelayFrameErrors.OutOfBounds); return null; }
+        var layers = new RelayLayer[count];
+        for (var i = 0; i < count; i++)
+        {
+            if (!r.String8(out var rid, min: 1) || !r.UInt32(out var ssrc) || !r.UInt32(out var rtx)) return null;
+            layers[i] = new RelayLayer(rid, ssrc, rtx);
+        }
+        return new RelayTrackLayers(session, connection, track, layers);
+    }
+
+    private static RelayFrame? ReadLayerDemand(ref RelayReader r) =>
+        r.Id(out var session) && r.UInt32(out var ssrc) && r.Byte(out var mask) ? new RelayLayerDemand(session, ssrc, mask) : null;
 
     private static RelayFrame? ReadTrackDown(ref RelayReader r) =>
         r.Id(out var session) && r.Id(out var connection) && r.String8(out var track, min: 1)
