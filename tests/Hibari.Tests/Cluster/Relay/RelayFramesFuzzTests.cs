@@ -127,7 +127,7 @@ public sealed class RelayFramesFuzzTests
         byte[] RandomBytes(int n) { var b = new byte[n]; rng.NextBytes(b); return b; }
         long Long() => rng.NextInt64(long.MinValue, long.MaxValue);
         uint UInt() => (uint)rng.NextInt64(0, 1L << 32);
-        RelayFrame Next() => rng.Next(12) switch
+        RelayFrame Next() => rng.Next(14) switch
         {
             0 => new RelayHello((byte)rng.Next(1, 3), (byte)rng.Next(3, 256), (RelayCapabilities)(ulong)Long(), Str(1, 255)),
             1 => new RelaySessionJoin(Str(1, 255), Id()),
@@ -145,6 +145,9 @@ public sealed class RelayFramesFuzzTests
             9 => new RelayUdpEndpoint(new System.Net.IPAddress(rng.Next(2) == 0 ? RandomBytes(4) : RandomBytes(16)),
                 (ushort)rng.Next(1, 65536), (uint)rng.NextInt64(1, 1L << 32), new UInt128((ulong)Long(), (ulong)Long())),
             10 => new RelayUdpConfirm((uint)rng.NextInt64(1, 1L << 32)),
+            11 => new RelayTrackLayers(Id(), Id(), Str(1, 255),
+                Enumerable.Range(0, rng.Next(1, RelayFrames.MaxLayers + 1)).Select(_ => new RelayLayer(Str(1, 16), UInt(), UInt())).ToList()),
+            12 => new RelayLayerDemand(Id(), UInt(), (byte)rng.Next(256)),
             _ => new RelayMessage(Id(), Id(), Str(0, 255), Str(0, 255), rng.Next(2) == 0, Bytes(rng.Next(10) == 0 ? 70_000 : 300)),
         };
         for (var i = 0; i < Math.Max(1, Iterations / 5); i++)

@@ -51,6 +51,11 @@ internal static class RelaySamples
             new UInt128(0x1011121314151617, 0x18191A1B1C1D1E1F)) { SentAtMicros = 12 });
         yield return ("udp endpoint ipv6", new RelayUdpEndpoint(System.Net.IPAddress.Parse("2001:db8::5"), 65535, uint.MaxValue, UInt128.MaxValue));
         yield return ("udp confirm", new RelayUdpConfirm(0x01020304) { SentAtMicros = 13 });
+        yield return ("track layers", new RelayTrackLayers(Session, Conn, "7b3c1d3e-video",
+            [new RelayLayer("r0", 1, 2), new RelayLayer("r1", 3, 0), new RelayLayer("r2", 0xFFFFFFFF, 4)]) { SentAtMicros = 14 });
+        yield return ("track layers max", new RelayTrackLayers(Session, Conn2, Utf8Of(255),
+            Enumerable.Range(0, RelayFrames.MaxLayers).Select(i => new RelayLayer(Utf8Of(255), (uint)i, (uint)i)).ToList()));
+        yield return ("layer demand", new RelayLayerDemand(Session, 0xDEADBEEF, 0b101) { SentAtMicros = 15 });
         yield return ("message text", new RelayMessage(Session, Conn, "bundle-1", "#chat", false, "hello"u8.ToArray()) { SentAtMicros = 11 });
         yield return ("message empty", new RelayMessage(Session, Conn, "", "", true, []));
         yield return ("message max", new RelayMessage(Session, Conn2, Utf8Of(255), Utf8Of(255), true,
