@@ -1343,6 +1343,74 @@ scenario('cluster_simulcast', async ctx => {
   check((await old.inboundCodecs(pid)).video?.frameWidth === layers.r0.frameWidth, 'O on the older node does not decode r0');
 });
 
+/** Who client `h` was last told is focused (spotlight.focused / unfocused notifies), sorted. */
+async function focusOf(h) {
+  const state = new Map();
+  for (const n of (await h.summary()).notifies) {
+    if (n.event_type === 'spotlight.focused') state.set(n.connection_id, true);
+    if (n.event_type === 'spotlight.unfocused') state.set(n.connection_id, false);
+  }
+  return [...state].filter(([, f]) => f).map(([id]) => id).sort();
+}
+
+// Spotlight across relay (D-40): publishers and receivers spread over three nodes; one node decides the focus from the
+// relayed audio and the others apply it, so receivers on different nodes see the same focus, and it follows the speaker.
+scenario('cluster_spotlight', async ctx => {
+  const [n1, n2, n3] = await ctx.cluster({ default_cluster_affinity: false });
+  const channel = channelName('cspot');
+  const page = await harnessPage(ctx, 'page');
+  const spot = { spotlight: true, spotlightNumber: 1 };
+  const recv = { ...spot, spotlightFocusRid: 'r0', spotlightUnfocusRid: 'none' };
+  const r2 = await client(ctx, page, 'R2', n2, { channel, role: 'recvonly', options: recv });
+  const r3 = await client(ctx, page, 'R3', n3, { channel, role: 'recvonly', options: recv });
+  mustConnect(r2.first, r3.first);
+  const pub = async (name, node, audio) => {
+    const h = await client(ctx, page, name, node, { channel, role: 'sendonly', options: spot, source: { audio } });
+    mustConnect(h.first);
+    servedBy(h.first, node, node);
+    return h;
+  };
+  const p2 = await pub('P2', n1, 'silence');
+  const id2 = p2.first.connectionId;
+  await until('R2 and R3 told that P2 (alone) is focused', async () =>
+    JSON.stringify(await focusOf(r2)) === JSON.stringify([id2]) && JSON.stringify(await focusOf(r3)) === JSON.stringify([id2]));
+  const p3 = await pub('P3', n2, 'mono');
+  check(await p3.setTrackEnabled('audio', false) === 1, 'P3 has no audio track to mute');
+  const p1 = await pub('P1', n3, 'mono');
+  const id1 = p1.first.connectionId, id3 = p3.first.connectionId;
+  // Both receivers see the focus move to P1; the times they learn it differ by less than a second.
+  const seen = async (want) => {
+    const at = {};
+    await until(`R2 and R3 to see ${want === id1 ? 'P1' : 'P3'} focused`, async () => {
+      for (const [k, h] of [['r2', r2], ['r3', r3]])
+        if (at[k] === undefined && JSON.stringify(await focusOf(h)) === JSON.stringify([want])) at[k] = Date.now();
+      return at.r2 !== undefined && at.r3 !== undefined;
+    }, { every: 50, detail: async () => ({ r2: await focusOf(r2), r3: await focusOf(r3), want }) });
+    return at;
+  };
+  const t1 = await seen(id1);
+  console.log(`    cluster_spotlight: P1 (n3) focused; R2 (n2) and R3 (n3) learnt it ${Math.abs(t1.r2 - t1.r3)} ms apart`);
+  check(Math.abs(t1.r2 - t1.r3) < 1000, `receivers learnt the focus ${Math.abs(t1.r2 - t1.r3)} ms apart`);
+  await waitMediaFrom(r2, [id1], 'P1 relayed from n3');
+  // P1 stops, P3 (on n2) speaks: the focus follows on every node.
+  await p1.setTrackEnabled('audio', false);
+  await p3.setTrackEnabled('audio', true);
+  const t3 = await seen(id3);
+  console.log(`    cluster_spotlight: P3 (n2) focused; learnt ${Math.abs(t3.r2 - t3.r3)} ms apart`);
+  check(Math.abs(t3.r2 - t3.r3) < 1000, `receivers learnt the second focus ${Math.abs(t3.r2 - t3.r3)} ms apart`);
+  await waitMediaFrom(r3, [id3], 'P3 relayed from n2');
+  // The API on any node acts through the decider: FocusSpotlightFixed on n3 for P2 (on n1) reaches both receivers.
+  const fx = await n3.api('Sora_20200807.FocusSpotlightFixed', { channel_id: channel, connection_id: id2 });
+  check(fx.status === 200, `FocusSpotlightFixed on n3 → ${fx.status} ${short(fx.text)}`);
+  await seen(id2);
+  // One decider (D-40): n1 has the smallest node name; it decided every change, the others only applied its frames.
+  const count = async (n, name) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(await n.metrics())?.[1] ?? NaN);
+  const [d1, d2, d3] = [await count(n1, 'hibari_spotlight_changes_total'), await count(n2, 'hibari_spotlight_changes_total'), await count(n3, 'hibari_spotlight_changes_total')];
+  const [a2, a3] = [await count(n2, 'hibari_spotlight_remote_focus_total'), await count(n3, 'hibari_spotlight_remote_focus_total')];
+  console.log(`    cluster_spotlight: changes decided n1/n2/n3 ${d1}/${d2}/${d3}; focus frames applied on n2/n3 ${a2}/${a3}`);
+  check(d1 >= 3 && d2 === 0 && d3 === 0 && a2 > 0 && a3 > 0, `decisions n1/n2/n3 ${d1}/${d2}/${d3}, applied n2/n3 ${a2}/${a3}`);
+});
+
 scenario('cluster_api_307', async ctx => {
   const [n1, n2] = await ctx.cluster();
   const channel = channelName('api307');

@@ -172,6 +172,8 @@ public sealed class HibariNode : IAsyncDisposable
         PerRid("hibari_simulcast_rtp_received_bytes_total", "Bytes of simulcast layers received from publishers, per rid.", m.SimulcastBytes);
         PerRid("hibari_simulcast_key_frames_total", "Key frames of simulcast layers received from publishers, per rid.", m.SimulcastKeyFrames);
         Gauge("hibari_simulcast_layer_switches_total", m.SimulcastLayerSwitches, "Times a receiver's forwarded simulcast layer changed.");
+        Gauge("hibari_spotlight_changes_total", m.SpotlightChanges, "Spotlight focus changes this node decided (D-37).");
+        Gauge("hibari_spotlight_remote_focus_total", m.SpotlightRemoteFocus, "Spotlight focus frames of another node's decider applied here (D-40).");
         Gauge("hibari_rpc_requests_total", m.RpcRequests, "Requests received on rpc data channels (JSON-RPC 2.0, D-36).");
         var estimates = Sfu.DownlinkEstimates();
         if (estimates.Count > 0)

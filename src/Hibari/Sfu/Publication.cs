@@ -17,6 +17,13 @@ internal interface IRelayFanout
     void Relay(Publication publication, ReadOnlySpan<byte> packet);
     /// <summary>The publisher's sender report of a local track (media thread).</summary>
     void SenderReport(Publication publication, ulong ntp, uint rtp);
+    /// <summary>
+    /// Whether this node decides the session's spotlight focus (D-40): no other node of the session that shares the
+    /// Spotlight capability has a smaller node name. Any thread.
+    /// </summary>
+    bool DecidesSpotlight { get; }
+    /// <summary>The decider's focus, to the session's other nodes (control context).</summary>
+    void SpotlightFocus(int number, IReadOnlyList<(string ConnectionId, bool Fixed)> focused);
 }
 
 /// <summary>

@@ -17,6 +17,8 @@ public sealed class SfuCounters
     public long ClientStatsReports;
     /// <summary>Requests on `rpc` data channels (D-36), answered or not.</summary>
     public long RpcRequests;
+    /// <summary>Spotlight focus changes decided here, and focus frames of another node's decider applied here (D-37, D-40).</summary>
+    public long SpotlightChanges, SpotlightRemoteFocus;
     // Simulcast (issue 12): per layer r0..r2, what publishers sent (RTP packets, bytes, key frames); layer switches of receivers.
     public readonly long[] SimulcastPackets = new long[3], SimulcastBytes = new long[3], SimulcastKeyFrames = new long[3];
     public long SimulcastLayerSwitches;
@@ -36,6 +38,8 @@ public sealed class SfuCounters
         MessagesDropped += Interlocked.Read(ref o.MessagesDropped);
         ClientStatsReports += Interlocked.Read(ref o.ClientStatsReports);
         RpcRequests += Interlocked.Read(ref o.RpcRequests);
+        SpotlightChanges += Interlocked.Read(ref o.SpotlightChanges);
+        SpotlightRemoteFocus += Interlocked.Read(ref o.SpotlightRemoteFocus);
         for (var i = 0; i < 3; i++)
         {
             SimulcastPackets[i] += o.SimulcastPackets[i];

@@ -45,7 +45,7 @@ public sealed class SfuEngine : IDisposable
         _sessions = new SessionRegistry(_ctx, sessions ?? LocalSessionStore.Instance, mode);
         _negotiator = new Negotiator(_ctx);
         _dataChannels = new DataChannelWiring(_ctx, _messages, (id, reason) => Leave(id, reason));
-        _spotlight = new Spotlight.SpotlightService(_ctx);
+        _spotlight = new Spotlight.SpotlightService(_ctx, Counters);
         _lifecycle = new ConnectionLifecycle(_ctx, _sessions, _negotiator, _dataChannels, _spotlight);
         _remote = new RemoteConnections(_ctx, _sessions, _negotiator, _messages);
         _api = new SfuApiView(_ctx, _sessions, (id, reason) => Leave(id, reason));
@@ -234,6 +234,10 @@ public sealed class SfuEngine : IDisposable
     /// <summary>FocusSpotlight / FocusSpotlightFixed.</summary>
     internal Spotlight.SpotlightResult FocusSpotlight(string channelId, string connectionId, bool @fixed) =>
         _spotlight.Focus(_sessions, channelId, connectionId, @fixed);
+
+    /// <summary>The spotlight decider's focus from another node (D-40).</summary>
+    internal void ApplyRemoteSpotlight(string sessionId, int number, IReadOnlyList<(string ConnectionId, bool Fixed)> focused) =>
+        _spotlight.ApplyRemote(_sessions, sessionId, number, focused);
 
     /// <summary>UnfocusSpotlight.</summary>
     internal Spotlight.SpotlightResult UnfocusSpotlight(string channelId, string connectionId) => _spotlight.Unfocus(_sessions, channelId, connectionId);

@@ -35,7 +35,7 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
     private static readonly TimeSpan ReconcileInterval = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan JoinRetry = TimeSpan.FromSeconds(1);
     private const RelayCapabilities BaseCapabilities = RelayCapabilities.Media | RelayCapabilities.Messages | RelayCapabilities.Signaling
-        | RelayCapabilities.SenderReports;
+        | RelayCapabilities.SenderReports | RelayCapabilities.Spotlight;
 
     private readonly ClusterService _cluster;
     private readonly SessionDirectory _directory;
@@ -76,6 +76,9 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
         _udp.Start(_sfu.Workers);
         _loop = Task.Run(() => LoopAsync(_stop.Token));
     }
+
+    /// <summary>This node's name (the spotlight decider is the smallest, D-40).</summary>
+    internal string NodeName => _cluster.NodeName;
 
     /// <summary>What this node offers in its Hellos.</summary>
     private RelayCapabilities Capabilities { get; }
@@ -394,6 +397,9 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
                 break;
             case RelayLayerDemand demand when (p.Shared & RelayCapabilities.SimulcastLayers) != 0:
                 if (_sessions.TryGetValue(demand.SessionId, out var demanded)) demanded.SetDemand(p.Name, demand.Ssrc, demand.Mask);
+                break;
+            case RelaySpotlightFocus focus when (p.Shared & RelayCapabilities.Spotlight) != 0:
+                _sfu.ApplyRemoteSpotlight(focus.SessionId, focus.Number, focus.Focused.Select(f => (f.ConnectionId, f.Fixed)).ToList());
                 break;
             case RelayTrackDown gone:
                 _sfu.RemoveRemoteTrack(gone.SessionId, gone.ConnectionId, gone.TrackId);

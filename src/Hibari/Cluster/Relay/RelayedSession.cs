@@ -52,6 +52,29 @@ internal sealed class RelayedSession(RelayService relay, string channelId, strin
 
     public bool IsJoined(string peer) => Array.IndexOf(JoinedPeers, peer) >= 0;
 
+    /// <inheritdoc/>
+    public bool DecidesSpotlight
+    {
+        get
+        {
+            foreach (var peer in JoinedPeers)
+                if ((relay.Peer(peer).Shared & RelayCapabilities.Spotlight) != 0 && string.CompareOrdinal(peer, relay.NodeName) < 0) return false;
+            return true;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void SpotlightFocus(int number, IReadOnlyList<(string ConnectionId, bool Fixed)> focused)
+    {
+        var frame = new RelaySpotlightFocus(SessionId, (byte)Math.Clamp(number, 1, RelayFrames.MaxFocus),
+            focused.Take(RelayFrames.MaxFocus).Select(f => new RelayFocus(f.ConnectionId, f.Fixed)).ToList());
+        foreach (var peer in JoinedPeers)
+        {
+            var p = relay.Peer(peer);
+            if ((p.Shared & RelayCapabilities.Spotlight) != 0) relay.SendFrame(p, frame);
+        }
+    }
+
     public bool Join(string peer)
     {
         lock (_gate)

@@ -15,6 +15,8 @@ internal sealed class SpotlightRoom(int spotlightNumber)
     public HashSet<string> Focused { get; } = new(StringComparer.Ordinal);
     /// <summary>The senders the selector was told about (so that the ones gone are removed from it).</summary>
     public HashSet<string> KnownSenders { get; } = new(StringComparer.Ordinal);
+    /// <summary>When the decider last sent its focus to the other nodes (media clock, µs; D-40).</summary>
+    public long LastBroadcastMicros { get; set; }
 
     public bool IsFocused(string connectionId) => Focused.Contains(connectionId);
 

@@ -17,9 +17,11 @@ internal sealed class SpotlightService : IDisposable
     private readonly object _gate;
     private readonly HashSet<Session> _rooms = [];
     private Timer? _timer;
+    private readonly SfuCounters _counters;
 
-    public SpotlightService(SfuContext ctx)
+    public SpotlightService(SfuContext ctx, SfuCounters counters)
     {
+        _counters = counters;
         _ctx = ctx;
         _gate = ctx.Gate;
     }
@@ -71,7 +73,38 @@ internal sealed class SpotlightService : IDisposable
             foreach (var p in s.Publications)
                 if (p.Kind == Sdp.MediaKind.Audio && p.AudioLevelSample(now) is { } level)
                     room.Selector.OnAudioLevel(id, level.Level, level.Voice, now);
+        // Across nodes one node decides (D-40); the others keep their selector fed (to take over) and apply its focus.
+        if (session.Relay is { DecidesSpotlight: false }) return;
         Decide(session, now);
+        if (session.Relay is { } relay && now - room.LastBroadcastMicros >= BroadcastMicros) Broadcast(session, relay, now);
+    }
+
+    /// <summary>The decider repeats its focus this often (a node that joined or missed a frame converges).</summary>
+    public const long BroadcastMicros = 2_000_000;
+
+    private static void Broadcast(Session session, IRelayFanout relay, long now)
+    {
+        var room = session.Spotlight!;
+        room.LastBroadcastMicros = now;
+        relay.SpotlightFocus(room.Selector.SpotlightNumber, room.Slots.Where(id => id is not null).Select(id => (id!, room.Selector.IsFixed(id!))).ToList());
+    }
+
+    /// <summary>
+    /// The decider's focus arrived from another node (D-40): applied here as if decided here. Under the lock (control
+    /// context). Ignored when this node has no spotlight session of that id or decides itself.
+    /// </summary>
+    public void ApplyRemote(SessionRegistry sessions, string sessionId, int number, IReadOnlyList<(string ConnectionId, bool Fixed)> focused)
+    {
+        lock (_gate)
+        {
+            if (sessions.ById.GetValueOrDefault(sessionId) is not { Spotlight: { } room } session) return;
+            if (session.Relay is not { DecidesSpotlight: false }) return;
+            if (number != room.Selector.SpotlightNumber) room.Selector.SpotlightNumber = Math.Clamp(number, 1, SpotlightSelector.MaxSpotlightNumber);
+            var (gained, lost) = room.Apply(focused.Select(f => f.ConnectionId).ToList());
+            Interlocked.Increment(ref _counters.SpotlightRemoteFocus);
+            var fixedIds = focused.Where(f => f.Fixed).Select(f => f.ConnectionId).ToHashSet(StringComparer.Ordinal);
+            Publish(session, gained, lost, id => fixedIds.Contains(id));
+        }
     }
 
     /// <summary>Evaluates the selector and applies a change. Under the lock.</summary>
@@ -81,6 +114,16 @@ internal sealed class SpotlightService : IDisposable
         if (!room.Selector.Evaluate(now, out var focused)) return;
         var (gained, lost) = room.Apply(focused);
         if (gained.Count == 0 && lost.Count == 0) return;
+        Interlocked.Increment(ref _counters.SpotlightChanges);
+        Publish(session, gained, lost, room.Selector.IsFixed);
+        if (session.Relay is { } relay) Broadcast(session, relay, now);
+    }
+
+    /// <summary>A focus change: the receivers' subscriptions follow, and every connection with notifies is told. Under the lock.</summary>
+    private void Publish(Session session, List<(string Id, int Slot)> gained, List<string> lost, Func<string, bool> isFixed)
+    {
+        if (gained.Count == 0 && lost.Count == 0) return;
+        var room = session.Spotlight!;
         var changed = gained.Select(g => g.Id).Concat(lost).ToList();
         foreach (var c in session.Connections)
             if (c.Info.Spotlight)
@@ -96,9 +139,9 @@ internal sealed class SpotlightService : IDisposable
             foreach (var (id, slot) in gained)
             {
                 if (!infos.TryGetValue(id, out var who)) continue;
-                var isFixed = room.Selector.IsFixed(id);
-                c.Signaling.SendSpotlight("spotlight.focused", who, isFixed, slot: null);
-                c.Signaling.SendSpotlight("spotlight.changed", who, isFixed, slot);
+                var fixedFocus = isFixed(id);
+                c.Signaling.SendSpotlight("spotlight.focused", who, fixedFocus, slot: null);
+                c.Signaling.SendSpotlight("spotlight.changed", who, fixedFocus, slot);
             }
         }
     }
@@ -121,6 +164,7 @@ internal sealed class SpotlightService : IDisposable
             if (Room(channelId, sessions) is not { } s) return SpotlightResult.NoChannel;
             var now = MediaClock.NowMicros();
             if (!IsSender(s, connectionId)) return SpotlightResult.NoConnection;
+            if (s.Relay is { DecidesSpotlight: false }) return SpotlightResult.Ok; // the decider acts: the call reaches every owner (D-40)
             s.Spotlight!.Selector.AddSender(connectionId, now);
             s.Spotlight.KnownSenders.Add(connectionId);
             if (!s.Spotlight.Selector.Focus(connectionId, @fixed)) return SpotlightResult.Refused;
@@ -136,6 +180,7 @@ internal sealed class SpotlightService : IDisposable
         {
             if (Room(channelId, sessions) is not { } s) return SpotlightResult.NoChannel;
             if (!IsSender(s, connectionId)) return SpotlightResult.NoConnection;
+            if (s.Relay is { DecidesSpotlight: false }) return SpotlightResult.Ok;
             s.Spotlight!.Selector.Unfocus(connectionId);
             Decide(s, MediaClock.NowMicros());
             return SpotlightResult.Ok;
@@ -148,6 +193,7 @@ internal sealed class SpotlightService : IDisposable
         lock (_gate)
         {
             if (Room(channelId, sessions) is not { } s) return SpotlightResult.NoChannel;
+            if (s.Relay is { DecidesSpotlight: false }) return SpotlightResult.Ok;
             s.Spotlight!.Selector.SpotlightNumber = number;
             Decide(s, MediaClock.NowMicros());
             return SpotlightResult.Ok;

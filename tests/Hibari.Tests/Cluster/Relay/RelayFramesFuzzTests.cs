@@ -127,7 +127,7 @@ public sealed class RelayFramesFuzzTests
         byte[] RandomBytes(int n) { var b = new byte[n]; rng.NextBytes(b); return b; }
         long Long() => rng.NextInt64(long.MinValue, long.MaxValue);
         uint UInt() => (uint)rng.NextInt64(0, 1L << 32);
-        RelayFrame Next() => rng.Next(14) switch
+        RelayFrame Next() => rng.Next(15) switch
         {
             0 => new RelayHello((byte)rng.Next(1, 3), (byte)rng.Next(3, 256), (RelayCapabilities)(ulong)Long(), Str(1, 255)),
             1 => new RelaySessionJoin(Str(1, 255), Id()),
@@ -148,6 +148,8 @@ public sealed class RelayFramesFuzzTests
             11 => new RelayTrackLayers(Id(), Id(), Str(1, 255),
                 Enumerable.Range(0, rng.Next(1, RelayFrames.MaxLayers + 1)).Select(_ => new RelayLayer(Str(1, 16), UInt(), UInt())).ToList()),
             12 => new RelayLayerDemand(Id(), UInt(), (byte)rng.Next(256)),
+            13 => new RelaySpotlightFocus(Id(), (byte)rng.Next(1, RelayFrames.MaxFocus + 1), []) is var sf
+                ? sf with { Focused = Enumerable.Range(0, rng.Next(sf.Number + 1)).Select(_ => new RelayFocus(Id(), rng.Next(2) == 0)).ToList() } : null!,
             _ => new RelayMessage(Id(), Id(), Str(0, 255), Str(0, 255), rng.Next(2) == 0, Bytes(rng.Next(10) == 0 ? 70_000 : 300)),
         };
         for (var i = 0; i < Math.Max(1, Iterations / 5); i++)

@@ -172,6 +172,9 @@ public sealed class RelayFramesTests
         Assert.Throws<ArgumentException>(() => RelayFrames.Encode(new RelayUdpEndpoint(System.Net.IPAddress.Loopback, 1, 0, 0)));
         Assert.Throws<ArgumentException>(() => RelayFrames.Encode(new RelayUdpConfirm(0)));
         Assert.Throws<ArgumentException>(() => RelayFrames.Encode(new RelayTrackLayers(RelaySamples.Session, RelaySamples.Conn, "t", [])));
+        Assert.Throws<ArgumentException>(() => RelayFrames.Encode(new RelaySpotlightFocus(RelaySamples.Session, 0, [])));
+        Assert.Throws<ArgumentException>(() => RelayFrames.Encode(new RelaySpotlightFocus(RelaySamples.Session, 1,
+            [new RelayFocus(RelaySamples.Conn, false), new RelayFocus(RelaySamples.Conn2, false)])));
         Assert.Throws<ArgumentException>(() => RelayFrames.Encode(new RelayTrackLayers(RelaySamples.Session, RelaySamples.Conn, "t",
             Enumerable.Range(0, RelayFrames.MaxLayers + 1).Select(i => new RelayLayer("r", 1, 1)).ToList())));
     }
@@ -337,7 +340,7 @@ public sealed class RelayFramesTests
     [Fact]
     public void Unknown_types_are_refused()
     {
-        foreach (byte type in new byte[] { 0, 16, 17, 128, 255 })
+        foreach (byte type in new byte[] { 0, 17, 18, 128, 255 })
         {
             var bytes = RelayFrames.Encode(Sample("join"));
             bytes[1] = type;

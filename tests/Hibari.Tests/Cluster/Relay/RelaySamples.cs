@@ -55,6 +55,8 @@ internal static class RelaySamples
             [new RelayLayer("r0", 1, 2), new RelayLayer("r1", 3, 0), new RelayLayer("r2", 0xFFFFFFFF, 4)]) { SentAtMicros = 14 });
         yield return ("track layers max", new RelayTrackLayers(Session, Conn2, Utf8Of(255),
             Enumerable.Range(0, RelayFrames.MaxLayers).Select(i => new RelayLayer(Utf8Of(255), (uint)i, (uint)i)).ToList()));
+        yield return ("spotlight focus", new RelaySpotlightFocus(Session, 2, [new RelayFocus(Conn, true), new RelayFocus(Conn2, false)]) { SentAtMicros = 16 });
+        yield return ("spotlight focus none", new RelaySpotlightFocus(Session, 8, []));
         yield return ("layer demand", new RelayLayerDemand(Session, 0xDEADBEEF, 0b101) { SentAtMicros = 15 });
         yield return ("message text", new RelayMessage(Session, Conn, "bundle-1", "#chat", false, "hello"u8.ToArray()) { SentAtMicros = 11 });
         yield return ("message empty", new RelayMessage(Session, Conn, "", "", true, []));

@@ -27,6 +27,8 @@ public enum RelayCapabilities : ulong
     /// docs/decisions.md D-39). Without it on both sides a simulcast track is relayed as its first layer only.
     /// </summary>
     SimulcastLayers = 32,
+    /// <summary>One spotlight decider per session (SpotlightFocus; docs/decisions.md D-40). Without it each node decides alone.</summary>
+    Spotlight = 64,
 }
 
 /// <summary>The type byte of a relay frame (the second header byte). Values are never reused.</summary>
@@ -52,6 +54,8 @@ public enum RelayFrameType : byte
     TrackLayers = 14,
     /// <summary>Needs <see cref="RelayCapabilities.SimulcastLayers"/> on both sides.</summary>
     LayerDemand = 15,
+    /// <summary>Needs <see cref="RelayCapabilities.Spotlight"/> on both sides.</summary>
+    SpotlightFocus = 16,
 }
 
 /// <summary>
@@ -142,6 +146,21 @@ public sealed record RelayTrackLayers(string SessionId, string ConnectionId, str
 /// needs now: bit i = layer i. Sent toward the publisher's node when it changes, and again every few seconds.
 /// </summary>
 public sealed record RelayLayerDemand(string SessionId, uint Ssrc, byte Mask) : RelayFrame;
+
+/// <summary>One focused sender of a spotlight session, and whether its focus is fixed (FocusSpotlightFixed).</summary>
+public sealed record RelayFocus(string ConnectionId, bool Fixed);
+
+/// <summary>
+/// The spotlight focus of a session as its decider (the sender of this frame) has it: the number of focuses and the
+/// focused senders. Sent on every change and every 2 s again (D-40).
+/// </summary>
+public sealed record RelaySpotlightFocus(string SessionId, byte Number, IReadOnlyList<RelayFocus> Focused) : RelayFrame
+{
+    public bool Equals(RelaySpotlightFocus? other) =>
+        base.Equals(other) && SessionId == other!.SessionId && Number == other.Number && Focused.SequenceEqual(other.Focused);
+
+    public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), SessionId, Number, Focused.Count);
+}
 
 /// <summary>A track of the sender ended.</summary>
 public sealed record RelayTrackDown(string SessionId, string ConnectionId, string TrackId) : RelayFrame;

@@ -21,6 +21,8 @@ public static class RelayFrames
     public const int MaxFeedbackEntries = 32;
     /// <summary>Simulcast layers of one track in TrackLayers (Sora's are r0..r2; a little room).</summary>
     public const int MaxLayers = 4;
+    /// <summary>Focuses of a spotlight session (Sora's spotlight_number is 1..8).</summary>
+    public const int MaxFocus = 8;
     /// <summary>An RTP packet's fixed header.</summary>
     public const int MinRtpBytes = 12;
 
@@ -112,6 +114,19 @@ public static class RelayFrames
                     w.UInt32(l.RtxSsrc);
                 }
                 break;
+            case RelaySpotlightFocus sf:
+                w.Id(sf.SessionId, nameof(sf.SessionId));
+                var focused = sf.Focused ?? throw new ArgumentException("Focused is null", nameof(frame));
+                if (sf.Number is < 1 or > MaxFocus || focused.Count > sf.Number)
+                    throw new ArgumentException($"{focused.Count} focused of {sf.Number} (1..{MaxFocus})", nameof(frame));
+                w.Byte(sf.Number);
+                w.Byte((byte)focused.Count);
+                foreach (var f in focused)
+                {
+                    w.Id(f.ConnectionId, nameof(f.ConnectionId));
+                    w.Bool(f.Fixed);
+                }
+                break;
             case RelayLayerDemand ld:
                 w.Id(ld.SessionId, nameof(ld.SessionId));
                 w.UInt32(ld.Ssrc);
@@ -174,6 +189,7 @@ public static class RelayFrames
         RelayUdpConfirm => RelayFrameType.UdpConfirm,
         RelayTrackLayers => RelayFrameType.TrackLayers,
         RelayLayerDemand => RelayFrameType.LayerDemand,
+        RelaySpotlightFocus => RelayFrameType.SpotlightFocus,
         _ => throw new ArgumentException($"{frame.GetType().Name} is not a relay frame this build writes", nameof(frame)),
     };
 
@@ -261,7 +277,7 @@ public static class RelayFrames
         // The Hello is frozen: (HelloVersion, Hello) is read by every build, whatever versions it speaks.
         var hello = v == RelayProtocol.HelloVersion && t == (byte)RelayFrameType.Hello;
         if (!hello && !RelayProtocol.Speaks(v)) { error = RelayFrameErrors.UnsupportedVersion; return false; }
-        if (t is < (byte)RelayFrameType.Hello or > (byte)RelayFrameType.LayerDemand) { error = RelayFrameErrors.UnknownType; return false; }
+        if (t is < (byte)RelayFrameType.Hello or > (byte)RelayFrameType.SpotlightFocus) { error = RelayFrameErrors.UnknownType; return false; }
         version = v;
         type = (RelayFrameType)t;
         sentAt = BinaryPrimitives.ReadInt64BigEndian(frame[2..]);
@@ -308,6 +324,7 @@ public static class RelayFrames
             RelayFrameType.UdpConfirm => ReadUdpConfirm(ref r),
             RelayFrameType.TrackLayers => ReadTrackLayers(ref r),
             RelayFrameType.LayerDemand => ReadLayerDemand(ref r),
+            RelayFrameType.SpotlightFocus => ReadSpotlightFocus(ref r),
             _ => null,
         };
         if (body is null) { error = r.Error ?? RelayFrameErrors.UnknownType; return false; }
@@ -385,6 +402,19 @@ public static class RelayFrames
             layers[i] = new RelayLayer(rid, ssrc, rtx);
         }
         return new RelayTrackLayers(session, connection, track, layers);
+    }
+
+    private static RelayFrame? ReadSpotlightFocus(ref RelayReader r)
+    {
+        if (!r.Id(out var session) || !r.Byte(out var number) || !r.Byte(out var count)) return null;
+        if (number is < 1 or > MaxFocus || count > number) { r.Fail(RelayFrameErrors.OutOfBounds); return null; }
+        var focused = new RelayFocus[count];
+        for (var i = 0; i < count; i++)
+        {
+            if (!r.Id(out var id) || !r.Bool(out var isFixed)) return null;
+            focused[i] = new RelayFocus(id, isFixed);
+        }
+        return new RelaySpotlightFocus(session, number, focused);
     }
 
     private static RelayFrame? ReadLayerDemand(ref RelayReader r) =>

@@ -16,7 +16,8 @@ public static class RelayProtocol
     public const int MaxFrameBytes = 300 * 1024;
     /// <summary>The capability bits this build knows (others are carried, never acted on).</summary>
     public const RelayCapabilities KnownCapabilities = RelayCapabilities.Media | RelayCapabilities.Messages | RelayCapabilities.Signaling
-        | RelayCapabilities.SenderReports | RelayCapabilities.UdpMedia | RelayCapabilities.SimulcastLayers;
+        | RelayCapabilities.SenderReports | RelayCapabilities.UdpMedia | RelayCapabilities.SimulcastLayers
+        | RelayCapabilities.Spotlight;
 
     /// <summary>This build's Hello: its version range, the given features, <see cref="RelayFrame.SentAtMicros"/> = now.</summary>
     public static RelayHello LocalHello(string nodeName, RelayCapabilities caps) =>
