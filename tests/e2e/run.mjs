@@ -839,6 +839,8 @@ function limitUdpPort(port, kbit) {
   tc('qdisc', 'add', 'dev', 'lo', 'root', 'handle', '1:', 'htb', 'default', '10');
   tc('class', 'add', 'dev', 'lo', 'parent', '1:', 'classid', '1:10', 'htb', 'rate', '10gbit');
   tc('class', 'add', 'dev', 'lo', 'parent', '1:', 'classid', '1:20', 'htb', 'rate', `${kbit}kbit`, 'ceil', `${kbit}kbit`, 'burst', '15k');
+  // A link's buffer, not htb's default of 1,000 packets (20 s at 500 kbit/s): about 400 ms at the rate.
+  tc('qdisc', 'add', 'dev', 'lo', 'parent', '1:20', 'handle', '20:', 'bfifo', 'limit', String(Math.max(15000, Math.round(kbit * 1000 / 8 * 0.4))));
   tc('filter', 'add', 'dev', 'lo', 'parent', '1:', 'protocol', 'ip', 'prio', '1', 'u32', 'match', 'ip', 'protocol', '17', '0xff',
     'match', 'ip', 'dport', String(port), '0xffff', 'flowid', '1:20');
 }

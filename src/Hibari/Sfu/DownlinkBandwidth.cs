@@ -24,6 +24,15 @@ internal sealed class DownlinkBandwidth
     public const double UpgradeShare = 0.9;
 
     private readonly SendSideBandwidthEstimator _estimator = new(InitialBps, MinBps, MaxBps);
+
+    /// <summary>
+    /// A probe lasts 200 ms here, not the estimator's 50 ms: its padding is RTX of ~1,100-byte video packets sent on the
+    /// worker's timer (20 ms steps), and a cluster needs at least 5 packets to count — at the rates of r1/r2 that takes
+    /// about 200 ms (found with Chromium: every 50 ms probe came back unusable).
+    /// </summary>
+    public const long ProbeDurationMicros = 200_000;
+
+    public DownlinkBandwidth() => _estimator.Probe.DurationMicros = ProbeDurationMicros;
     private ushort _sequence;
     private long _nextAllocate;
 
