@@ -1343,6 +1343,22 @@ scenario('cluster_simulcast', async ctx => {
   const toN3 = await over(n3.nodeName, 2000);
   check(toN3[0] > 20 && toN3[1] === 0 && toN3[2] === 0, `n1 → n3 (no SimulcastLayers): r0/r1/r2 ${toN3.join('/')}`);
   check((await old.inboundCodecs(pid)).video?.frameWidth === layers.r0.frameWidth, 'O on the older node does not decode r0');
+  // R's downlink (n2 → R) limited: n2's estimate caps R, n2 asks n1 for the lower layer, R drops; back when lifted.
+  if (!inNetns) return;
+  const port = await page.evaluate(n => window.harness.localPort(n), 'R');
+  ctx.closers.push(unlimit);
+  limitUdpPort(port, 500);
+  const tl = Date.now();
+  await until('R (n2) to drop below the full width under a 500 kbit/s limit', async () => {
+    const w = (await r.inboundCodecs(pid)).video?.frameWidth ?? 0;
+    return w > 0 && w < layers.r2.frameWidth;
+  }, { detail: async () => ({ r: (await r.inboundCodecs(pid)).video, sent: await sent(n2.nodeName) }) });
+  console.log(`    cluster_simulcast: R on n2 dropped to ${(await r.inboundCodecs(pid)).video?.frameWidth}px ${Date.now() - tl} ms after its downlink was limited; n1 → n2 layers now ${(await over(n2.nodeName, 1000)).join('/')} per s`);
+  unlimit();
+  const tu = Date.now();
+  await until('R (n2) back on the full width after the limit is lifted', async () => (await r.inboundCodecs(pid)).video?.frameWidth === layers.r2.frameWidth,
+    { ms: Math.max(opt.timeoutMs, 45000), detail: async () => ({ r: (await r.inboundCodecs(pid)).video, sent: await sent(n2.nodeName) }) });
+  console.log(`    cluster_simulcast: R back on ${layers.r2.frameWidth}px ${Date.now() - tu} ms after the limit was lifted`);
 });
 
 /** Who client `h` was last told is focused (spotlight.focused / unfocused notifies), sorted. */
