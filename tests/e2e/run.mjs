@@ -885,6 +885,37 @@ scenario('simulcast_bandwidth', async ctx => {
   console.log(`    simulcast_bandwidth: B back to ${full} px ${Date.now() - t1} ms after the limit was lifted`);
 });
 
+// REMB toward a single-layer publisher follows its strongest receiver (D-38): its only receiver's downlink limited to
+// 500 kbit/s, the publisher's encoder target (outbound-rtp targetBitrate) comes down; lifted, it goes back up.
+scenario('remb_follows_receiver', async ctx => {
+  if (!inNetns) { console.log('    remb_follows_receiver: not in a private network namespace; tc on lo not tried'); return; }
+  const node = await ctx.node('n1');
+  const page = await harnessPage(ctx, 'page');
+  const channel = channelName('remb');
+  const p = await client(ctx, page, 'P', node, { channel, role: 'sendonly',
+    options: { videoCodecType: 'VP8', videoBitRate: 2500 }, source: { video: { width: 1280, height: 720, frameRate: 30 } } });
+  const b = await client(ctx, page, 'B', node, { channel, role: 'recvonly' });
+  mustConnect(p.first, b.first);
+  await waitMediaFrom(b, [p.first.connectionId], 'P');
+  const target = async () => (await p.outbound()).video?.targetBitrate ?? 0;
+  const estimate = async () => Number(new RegExp(`^hibari_downlink_estimate_bps\\{connection_id="${b.first.connectionId}"\\} (\\d+)$`, 'm').exec(await node.metrics())?.[1] ?? NaN);
+  // A condition that holds on 4 samples in a row, 500 ms apart (the encoder's target moves on its own too).
+  const steady = (what, cond, ms) => { let n = 0; return until(what, async () => { n = (await cond()) ? n + 1 : 0; return n >= 4; },
+    { every: 500, ms, detail: async () => ({ target: await target(), estimate: await estimate() }) }); };
+  await steady('P\'s encoder target steadily above 1 Mbit/s', async () => (await target()) > 1_000_000);
+  const port = await page.evaluate(n => window.harness.localPort(n), 'B');
+  ctx.closers.push(unlimit);
+  limitUdpPort(port, 500);
+  const t0 = Date.now();
+  await steady('B\'s estimate under 1 Mbit/s and P\'s encoder target under 800 kbit/s (REMB following B)',
+    async () => (await estimate()) < 1_000_000 && (await target()) < 800_000, 90000);
+  console.log(`    remb_follows_receiver: P's target ${Math.round(await target() / 1000)} kbit/s, B's estimate ${Math.round(await estimate() / 1000)} kbit/s, ${Date.now() - t0} ms after B's downlink was limited`);
+  unlimit();
+  const t1 = Date.now();
+  await steady('P\'s encoder target back above 1 Mbit/s with B\'s estimate', async () => (await estimate()) > 1_000_000 && (await target()) > 1_000_000, 90000);
+  console.log(`    remb_follows_receiver: P's target ${Math.round(await target() / 1000)} kbit/s ${Date.now() - t1} ms after the limit was lifted`);
+});
+
 async function threeClients(ctx, tag) {
   const node = await ctx.node('n1');
   const channel = channelName(tag);

@@ -99,12 +99,16 @@ internal sealed class DownlinkBandwidth
         var budget = (double)_estimator.EstimateBps;
         double total = 0;
         var layered = new List<(Subscription Sub, Publication[] Layers, int Current, int Want)>();
+        // What single-layer video tracks could use: their publishers' configured rate (REMB follows this receiver, so
+        // their rate here is only what the estimate let through; probing up to it is how they recover).
+        double singleWanted = 0;
         foreach (var s in subscriptions)
         {
             if (!s.Active || s.Closed) continue;
             if (s.Publication.Layers is not { } layers)
             {
                 if (s.Forwarding) total += s.Publication.RateBps;
+                if (s.Forwarding && s.Publication.Kind == Sdp.MediaKind.Video) singleWanted += s.Publication.BitrateKbps * 1000.0;
                 continue;
             }
             var want = Math.Min(Subscription.LayerOf(s.RequestedRid), layers.Length - 1);
@@ -138,6 +142,12 @@ internal sealed class DownlinkBandwidth
             }
         }
         foreach (var (s, _, current, _) in layered) s.CapLayer = current;
+        if (singleWanted > 0 && total < singleWanted * UpgradeShare && budget < singleWanted)
+        {
+            // Ramp by probing, at most doubling each time (libwebrtc's probes double too).
+            var single = (long)Math.Min(singleWanted, budget * 2);
+            if (probeFor == 0 || single < probeFor) probeFor = single;
+        }
         if (probeFor > 0 && _estimator.Probe.RequestProbe((long)(probeFor / UpgradeShare * 1.05), nowMicros)) Probes++;
     }
 }

@@ -427,15 +427,52 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
             if (n > 0)
             {
                 length += RtcpWriter.WriteReceiverReport(span[length..], RtcpSsrc, blocks[..n]);
-                length += RtcpWriter.WriteRemb(span[length..], RtcpSsrc, _rembBitrate, ssrcs[..n]);
+                length += RtcpWriter.WriteRemb(span[length..], RtcpSsrc, RembFollowingReceivers(), ssrcs[..n]);
             }
         }
+        // As a receiver: each forwarded single-layer video track gets its share of this peer's downlink estimate, so its
+        // publisher's REMB can follow the strongest receiver (D-38). Without an estimate (no transport-cc): no limit.
+        var videos = 0;
+        foreach (var s in _subscriptions) if (s.Publication.Kind == MediaKind.Video && s.Publication.Layers is null && !s.Closed) videos++;
+        foreach (var s in _subscriptions)
+            if (s.Publication.Kind == MediaKind.Video && s.Publication.Layers is null && !s.Closed)
+                s.Publication.ReportReceiverBps(Downlink.Active && s.TransportCc ? Downlink.EstimateBps / videos : long.MaxValue);
         foreach (var s in _subscriptions)
         {
             if (length > 1000 || !s.TryGetSenderReport(now, out var ntp, out var rtp)) continue;
             length += RtcpWriter.WriteSenderReport(span[length..], s.Ssrc, ntp, rtp, (uint)s.PacketsSent, (uint)s.OctetsSent, []);
         }
         if (length > 0) SendRtcp(_rtcp, length);
+    }
+
+    // The receivers' largest report of the window before the last (reports and REMBs both come once a second, unaligned).
+    private long _previousReceiverMax;
+    private uint _lastRemb;
+
+    /// <summary>
+    /// The REMB toward this publisher (D-38): the configured rate (video_bit_rate + audio, D-16), lowered to what the
+    /// strongest receiver of its single-layer video can take (its downlink share, plus the audio's part) — never above
+    /// the configured rate, never under 100 kbps. A simulcast publisher, a relayed track (receivers on other nodes are
+    /// not seen here) and a track nobody receives keep the configured rate.
+    /// </summary>
+    private uint RembFollowingReceivers()
+    {
+        long strongest = 0;
+        var adapt = false;
+        foreach (var p in _publications)
+        {
+            if (p.Kind != MediaKind.Video || p.Layers is not null || p.LocalSession?.Relay is not null) continue;
+            var now = p.TakeReceiverMaxBps();
+            strongest = Math.Max(now, _previousReceiverMax);
+            _previousReceiverMax = now;
+            adapt = true;
+        }
+        const long audioAllowance = 64_000;
+        var remb = !adapt || strongest == 0 || strongest == long.MaxValue ? _rembBitrate : (uint)Math.Clamp(strongest + audioAllowance, 100_000, _rembBitrate);
+        if (remb != _lastRemb && _log.IsEnabled(LogLevel.Debug))
+            _log.LogDebug("Connection {Id}: REMB {Kbps} kbps (strongest receiver {Strongest})", ConnectionId, remb / 1000, strongest == long.MaxValue ? "unlimited" : $"{strongest / 1000} kbps");
+        _lastRemb = remb;
+        return remb;
     }
 
     /// <summary>Loss from a publisher is repaired hop by hop: NACK what is missing, the publisher resends it as RTX.</summary>

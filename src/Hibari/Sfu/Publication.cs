@@ -126,6 +126,24 @@ internal sealed class Publication : IHandoffTarget
         return (v & 0x7F, (v & 0x80) != 0);
     }
 
+    // The largest share of a receiver's downlink estimate reported for this track since the publisher last looked (D-38).
+    private long _receiverMaxBps;
+
+    /// <summary>A receiver's downlink share for this track (any worker; atomic max). long.MaxValue: a receiver without an estimate.</summary>
+    public void ReportReceiverBps(long bps)
+    {
+        var current = Interlocked.Read(ref _receiverMaxBps);
+        while (bps > current)
+        {
+            var seen = Interlocked.CompareExchange(ref _receiverMaxBps, bps, current);
+            if (seen == current) return;
+            current = seen;
+        }
+    }
+
+    /// <summary>The largest reported since the last call (0: nobody reported); resets it (the publisher's worker).</summary>
+    public long TakeReceiverMaxBps() => Interlocked.Exchange(ref _receiverMaxBps, 0);
+
     // Receive rate over windows of about half a second (bits/s), for the receivers' layer allocation (D-38).
     private long _rateBps, _rateBytes, _rateStart;
 
