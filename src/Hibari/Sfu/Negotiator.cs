@@ -118,7 +118,10 @@ internal sealed class Negotiator(SfuContext ctx)
                 sub.TransportCc = transportCc;
                 if (sub.Active) return;
                 sub.Active = true;
-                sub.Publication.RequestKeyFrame(MediaClock.NowMicros());
+                // A key frame now only if the subscriber can take it; before its DTLS is done the frame would be dropped
+                // and the publication's 300 ms limit would hold back the request that counts (PeerTransport asks for
+                // one when SRTP is ready): late joiners waited ~300 ms more for their first frame (bench/first-frame.mjs).
+                if (sub.Subscriber.CanSend) sub.RequestKeyFrame(MediaClock.NowMicros());
             });
         }
     }

@@ -120,6 +120,9 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
                     _send = send;
                     _receive = receive;
                     WakeTimerAt(NowMicros()); // reports and NACKs from now on
+                    // The first frame of what this peer receives: a key frame, asked for now that it can be sent.
+                    foreach (var s in _subscriptions)
+                        if (s.Active && s.Publication.Kind == MediaKind.Video) s.RequestKeyFrame(NowMicros());
                     Connected?.Invoke(this, null);
                 });
             }

@@ -102,6 +102,10 @@ internal sealed class SpotlightService : IDisposable
             if (number != room.Selector.SpotlightNumber) room.Selector.SpotlightNumber = Math.Clamp(number, 1, SpotlightSelector.MaxSpotlightNumber);
             var (gained, lost) = room.Apply(focused.Select(f => f.ConnectionId).ToList());
             Interlocked.Increment(ref _counters.SpotlightRemoteFocus);
+            // Only senders this node knows with their tracks: one whose ConnectionUp/TrackUp has not arrived yet would be
+            // marked focused without its notifies; the decider repeats its focus every 2 s, so it joins then.
+            var known = Senders(session).Select(s => s.Info.ConnectionId).ToHashSet(StringComparer.Ordinal);
+            focused = focused.Where(f => known.Contains(f.ConnectionId)).ToList();
             var fixedIds = focused.Where(f => f.Fixed).Select(f => f.ConnectionId).ToHashSet(StringComparer.Ordinal);
             Publish(session, gained, lost, id => fixedIds.Contains(id));
         }
