@@ -27,14 +27,18 @@ pid=${BENCH_PIDS[0]}
 wait_api 127.0.0.1 39130
 stamp "nproc $(nproc) N=$N RATE=$RATE DURATION=$DURATION"
 load() { dotnet tools/Hibari.Load/bin/Release/net10.0/Hibari.Load.dll --url ws://127.0.0.1:39131/signaling --subscribers "$N" \
-  --packet-size 1000 --duration "$DURATION" --server-pid "$pid" "$@" | tail -1; }
-for run in $(seq "$RUNS"); do
+  --packet-size 1000 --duration "${DURATION}" --server-pid "$pid" "$@" | tail -1; }
+# Round 0 (WARMUP_DURATION s per case, default 5; 0 skips it) is the JIT's warm-up: printed as "warmup", not counted.
+WARMUP_DURATION=${WARMUP_DURATION:-5}
+rounds=$(seq "$RUNS"); [ "$WARMUP_DURATION" = 0 ] || rounds="0 $rounds"
+for run in $rounds; do
   for c in $CASES; do
     case $c in
       single) args=(--bitrate "$RATE") ;;
       sim-r0) args=(--simulcast --simulcast-bitrates "$RATE,$((RATE * 2)),$((RATE * 4))") ;;
       sim-r2) args=(--simulcast --simulcast-bitrates "$((RATE / 4)),$((RATE / 2)),$RATE" --simulcast-rid r2) ;;
     esac
+    if [ "$run" = 0 ]; then echo "warmup $c $(cut -d' ' -f1-3 /proc/loadavg) $(DURATION=$WARMUP_DURATION load "${args[@]}" | cut -c1-120)"; continue; fi
     echo "$c $run $(cut -d' ' -f1-3 /proc/loadavg) $(load "${args[@]}")"
   done
 done
