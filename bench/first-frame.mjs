@@ -7,8 +7,8 @@
 // connect() resolved:
 //   stats_ms  first getStats() with inbound-rtp framesDecoded > 0 (polled every 10 ms)
 //   rvfc_ms   first requestVideoFrameCallback of a playing <video> of the track (the frame shown)
-//   pc_ms     RTCPeerConnection connectionState 'connected' (ICE + DTLS done), for orientation
-// and connect_ms (connect() called → resolved). Each subscriber leaves before the next joins (500 ms apart).
+// and connect_ms (connect() called → resolved; sora-js-sdk resolves it once RTCPeerConnection.connectionState is
+// 'connected', polled every 10 ms: ICE + DTLS done) and call_to_frame_ms (connect() called → stats_ms). Each subscriber leaves before the next joins (500 ms apart).
 // Cases: single (no simulcast) and simulcast (simulcast: true, Sora's default r0/r1/r2; subscribers get r0) × n1, n2.
 //
 //   tests/e2e/install.sh                                   # once: chromium, node_modules of tests/e2e (and web/)
@@ -138,8 +138,6 @@ async function join(name, url, channel, options) {
   });
   await conn.connect();
   resolvedAt = performance.now();
-  conn.pc.addEventListener('connectionstatechange', () => { if (conn.pc.connectionState === 'connected') r.pc ??= performance.now(); });
-  if (conn.pc.connectionState === 'connected') r.pc ??= resolvedAt;
   // getStats: first framesDecoded > 0 (10 ms polling, from connect() resolving on).
   const deadline = resolvedAt + 15000;
   while (performance.now() < deadline) {
@@ -151,7 +149,8 @@ async function join(name, url, channel, options) {
   }
   await Promise.race([firstFrame, new Promise(res => setTimeout(res, Math.max(0, deadline - performance.now())))]);
   const ms = t => t === undefined || t === null ? null : Math.round(t - resolvedAt);
-  const out = { connect_ms: Math.round(resolvedAt - t0), stats_ms: ms(r.stats), rvfc_ms: ms(r.rvfc), pc_ms: ms(r.pc), track_ms: ms(r.track),
+  const out = { connect_ms: Math.round(resolvedAt - t0), stats_ms: ms(r.stats), rvfc_ms: ms(r.rvfc), track_ms: ms(r.track),
+    call_to_frame_ms: r.stats === undefined ? null : Math.round(r.stats - t0),
     width: r.statsWidth ?? null, rvfc_size: r.rvfcSize ?? null, connection_id: conn.connectionId };
   r.video?.remove();
   await conn.disconnect();
@@ -210,7 +209,7 @@ for (const c of opt.cases) {
   await pubPage.evaluate(() => window.bench.stop('P'));
   const col = key => rows.map(r => r[key]).filter(x => x !== null);
   const s = { case: c, joins: rows.length, decoded: col('stats_ms').length };
-  for (const key of ['stats_ms', 'rvfc_ms', 'pc_ms', 'connect_ms']) s[key] = { p50: pct(col(key), 50), p90: pct(col(key), 90), max: col(key).length ? Math.max(...col(key)) : null };
+  for (const key of ['stats_ms', 'rvfc_ms', 'connect_ms', 'call_to_frame_ms']) s[key] = { p50: pct(col(key), 50), p90: pct(col(key), 90), max: col(key).length ? Math.max(...col(key)) : null };
   summaries.push(s);
   console.log(`# summary ${JSON.stringify(s)}`);
   await sleep(1000);

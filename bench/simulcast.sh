@@ -9,12 +9,14 @@
 # every receiver's estimate stays at its 2.5 Mbps start, so R must stay under 0.9 × 2.5 Mbps for sim-r2 to get r2.
 #   bench/simulcast.sh                         # N=50, R=1600 kbit/s (≈ 210 packets/s of 1000 B), 15 s, 3 rounds
 #   N=20 RATE=800 DURATION=10 RUNS=1 bench/simulcast.sh
+#   PACKET=500 bench/simulcast.sh              # 500-byte packets: twice the packets/s at the same kbit/s
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-50}
 RATE=${RATE:-1600}
 DURATION=${DURATION:-15}
 RUNS=${RUNS:-3}
+PACKET=${PACKET:-1000}
 CASES=${CASES:-"single sim-r0 sim-r2"}
 source bench/lib.sh
 # As bench_init, but builds only the two projects it runs (the machine is shared); SKIP_BUILD=1 skips that too.
@@ -25,9 +27,9 @@ trap 'kill "${BENCH_PIDS[@]}" 2>/dev/null || true; rm -rf "$BENCH_DIR"' EXIT
 start_node node 127.0.0.1 39130 39131 39132 --set license_max_connections=5000 ${WORKERS:+--set media_workers=$WORKERS}
 pid=${BENCH_PIDS[0]}
 wait_api 127.0.0.1 39130
-stamp "nproc $(nproc) N=$N RATE=$RATE DURATION=$DURATION"
+stamp "nproc $(nproc) N=$N RATE=$RATE PACKET=$PACKET DURATION=$DURATION"
 load() { dotnet tools/Hibari.Load/bin/Release/net10.0/Hibari.Load.dll --url ws://127.0.0.1:39131/signaling --subscribers "$N" \
-  --packet-size 1000 --duration "${DURATION}" --server-pid "$pid" "$@" | tail -1; }
+  --packet-size "$PACKET" --duration "${DURATION}" --server-pid "$pid" "$@" | tail -1; }
 # Round 0 (WARMUP_DURATION s per case, default 5; 0 skips it) is the JIT's warm-up: printed as "warmup", not counted.
 WARMUP_DURATION=${WARMUP_DURATION:-5}
 rounds=$(seq "$RUNS"); [ "$WARMUP_DURATION" = 0 ] || rounds="0 $rounds"
