@@ -8,7 +8,9 @@
 //   stats_ms  first getStats() with inbound-rtp framesDecoded > 0 (polled every 10 ms)
 //   rvfc_ms   first requestVideoFrameCallback of a playing <video> of the track (the frame shown)
 // and connect_ms (connect() called → resolved; sora-js-sdk resolves it once RTCPeerConnection.connectionState is
-// 'connected', polled every 10 ms: ICE + DTLS done) and call_to_frame_ms (connect() called → stats_ms). Each subscriber leaves before the next joins (500 ms apart).
+// 'connected', polled every 10 ms: ICE + DTLS done) and call_to_frame_ms (connect() called → stats_ms); with the
+// first decoded frame also the receiver's pliCount and packetsReceived (getStats), and first_packet_ms (the first poll
+// that saw packetsReceived > 0). Each subscriber leaves before the next joins (500 ms apart).
 // Cases: single (no simulcast) and simulcast (simulcast: true, Sora's default r0/r1/r2; subscribers get r0) × n1, n2.
 //
 //   tests/e2e/install.sh                                   # once: chromium, node_modules of tests/e2e (and web/)
@@ -141,15 +143,17 @@ async function join(name, url, channel, options) {
   // getStats: first framesDecoded > 0 (10 ms polling, from connect() resolving on).
   const deadline = resolvedAt + 15000;
   while (performance.now() < deadline) {
-    let decoded = 0, w = null, keyFrames = 0, packets = 0;
-    (await conn.pc.getStats()).forEach(s => { if (s.type === 'inbound-rtp' && s.kind === 'video') { decoded += s.framesDecoded ?? 0; w = s.frameWidth ?? w; keyFrames += s.keyFramesDecoded ?? 0; packets += s.packetsReceived ?? 0; } });
-    if (decoded > 0 && r.stats === undefined) { r.stats = performance.now(); r.statsWidth = w; }
+    let decoded = 0, w = null, plis = 0, packets = 0;
+    (await conn.pc.getStats()).forEach(s => { if (s.type === 'inbound-rtp' && s.kind === 'video') { decoded += s.framesDecoded ?? 0; w = s.frameWidth ?? w; plis += s.pliCount ?? 0; packets += s.packetsReceived ?? 0; } });
+    if (packets > 0 && r.firstPacket === undefined) r.firstPacket = performance.now();
+    if (decoded > 0 && r.stats === undefined) { r.stats = performance.now(); r.statsWidth = w; r.plis = plis; r.packets = packets; }
     if (r.stats !== undefined) break;
     await new Promise(res => setTimeout(res, 10));
   }
   await Promise.race([firstFrame, new Promise(res => setTimeout(res, Math.max(0, deadline - performance.now())))]);
   const ms = t => t === undefined || t === null ? null : Math.round(t - resolvedAt);
   const out = { connect_ms: Math.round(resolvedAt - t0), stats_ms: ms(r.stats), rvfc_ms: ms(r.rvfc), track_ms: ms(r.track),
+    first_packet_ms: ms(r.firstPacket), receiver_plis: r.plis ?? null, packets_at_decode: r.packets ?? null,
     call_to_frame_ms: r.stats === undefined ? null : Math.round(r.stats - t0),
     width: r.statsWidth ?? null, rvfc_size: r.rvfcSize ?? null, connection_id: conn.connectionId };
   r.video?.remove();
