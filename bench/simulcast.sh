@@ -17,6 +17,8 @@ RATE=${RATE:-1600}
 DURATION=${DURATION:-15}
 RUNS=${RUNS:-3}
 PACKET=${PACKET:-1000}
+# IDLE=S: the node's CPU for S s after the joins, before publishing (load tool --idle): the marginal µs per forwarded packet.
+IDLE=${IDLE:-0}
 CASES=${CASES:-"single sim-r0 sim-r2"}
 source bench/lib.sh
 # As bench_init, but builds only the two projects it runs (the machine is shared); SKIP_BUILD=1 skips that too.
@@ -29,7 +31,7 @@ pid=${BENCH_PIDS[0]}
 wait_api 127.0.0.1 39130
 stamp "nproc $(nproc) N=$N RATE=$RATE PACKET=$PACKET DURATION=$DURATION"
 load() { dotnet tools/Hibari.Load/bin/Release/net10.0/Hibari.Load.dll --url ws://127.0.0.1:39131/signaling --subscribers "$N" \
-  --packet-size "$PACKET" --duration "${DURATION}" --server-pid "$pid" "$@" | tail -1; }
+  --packet-size "$PACKET" --duration "${DURATION}" --server-pid "$pid" --idle "$IDLE" "$@" | tail -1; }
 # Round 0 (WARMUP_DURATION s per case, default 5; 0 skips it) is the JIT's warm-up: printed as "warmup", not counted.
 WARMUP_DURATION=${WARMUP_DURATION:-5}
 rounds=$(seq "$RUNS"); [ "$WARMUP_DURATION" = 0 ] || rounds="0 $rounds"
@@ -40,7 +42,7 @@ for run in $rounds; do
       sim-r0) args=(--simulcast --simulcast-bitrates "$RATE,$((RATE * 2)),$((RATE * 4))") ;;
       sim-r2) args=(--simulcast --simulcast-bitrates "$((RATE / 4)),$((RATE / 2)),$RATE" --simulcast-rid r2) ;;
     esac
-    if [ "$run" = 0 ]; then echo "warmup $c $(cut -d' ' -f1-3 /proc/loadavg) $(DURATION=$WARMUP_DURATION load "${args[@]}" | cut -c1-120)"; continue; fi
+    if [ "$run" = 0 ]; then echo "warmup $c $(cut -d' ' -f1-3 /proc/loadavg) $(DURATION=$WARMUP_DURATION IDLE=0 load "${args[@]}" | cut -c1-120)"; continue; fi
     echo "$c $run $(cut -d' ' -f1-3 /proc/loadavg) $(load "${args[@]}")"
   done
 done

@@ -77,6 +77,18 @@ try
         pubs.Add(p);
     }
     Console.WriteLine($"connected {subscribers} subscribers + {publishers} publishers in {setup.Elapsed.TotalSeconds:F1} s");
+    // --idle S: the node's CPU for S seconds with everyone connected and nothing published yet (timers, RTCP,
+    // estimators): server_idle_cores, the baseline that server_marginal_us_per_forwarded_packet takes out.
+    var idleSeconds = double.Parse(a.GetValueOrDefault("idle", "0"), CultureInfo.InvariantCulture);
+    double? idleCores = null;
+    if (idleSeconds > 0 && serverPid is { } idlePid)
+    {
+        await Task.Delay(1000);
+        var i0 = ServerCpu(idlePid);
+        var idleClock = Stopwatch.StartNew();
+        await Task.Delay(TimeSpan.FromSeconds(idleSeconds));
+        idleCores = (ServerCpu(idlePid) - i0).TotalSeconds / idleClock.Elapsed.TotalSeconds;
+    }
     using var stop = new CancellationTokenSource();
     var publishing = pubs.Select(p => simulcast ? p.PublishSimulcastAsync(simulcastBitrates, packetSize, stop.Token) : p.PublishAsync(bitrate, packetSize, stop.Token)).ToList();
     // Subscribers get a re-offer for the new tracks and start on the next key frame: wait for media to flow.
@@ -123,6 +135,8 @@ try
         server_threads = serverPid is { } tp ? ServerStatus(tp, "Threads:") : null,
         server_rss_mib = serverPid is { } rp ? ServerStatus(rp, "VmRSS:") / 1024 : null,
         server_us_per_sent_packet = serverPid is null || sent == 0 ? (double?)null : Math.Round(cpu.TotalMicroseconds / sent, 2),
+        server_idle_cores = idleCores is { } ic ? Math.Round(ic, 4) : (double?)null,
+        server_marginal_us_per_forwarded_packet = idleCores is { } ic2 && received > 0 ? Math.Round((cpu.TotalMicroseconds - ic2 * elapsed * 1e6) / received, 2) : (double?)null,
         subscriber_node_cpu_cores = subscriberPid is null ? (double?)null : Math.Round(subCpu.TotalSeconds / elapsed, 3),
         subscriber_node_us_per_sent_packet = subscriberPid is null || sent == 0 ? (double?)null : Math.Round(subCpu.TotalMicroseconds / sent, 2),
     };
