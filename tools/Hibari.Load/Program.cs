@@ -119,7 +119,7 @@ try
     offerTimes.Sort();
     var result = new
     {
-        subscribers, publishers, bitrate_kbps = bitrate, packet_size = packetSize, seconds = Math.Round(elapsed, 1),
+        subscribers, publishers, bitrate_kbps = simulcast ? (int?)null : bitrate, simulcast_bitrates_kbps = simulcast ? simulcastBitrates : null, packet_size = packetSize, seconds = Math.Round(elapsed, 1),
         sent_pps = Math.Round(sent / elapsed), forwarded_pps = Math.Round(received / elapsed),
         expected_pps = Math.Round(expectedPerSubscriber / elapsed * subscribers),
         simulcast, simulcast_rid = simulcast ? simulcastRid ?? "(default)" : null,
