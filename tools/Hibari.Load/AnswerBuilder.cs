@@ -14,7 +14,7 @@ internal sealed record AnsweredLine(string Mid, string Kind, bool Sending, uint 
 internal static class AnswerBuilder
 {
     public static (string Sdp, List<AnsweredLine> Lines) Build(SdpDocument offer, string ufrag, string pwd, string fingerprint,
-        Func<string, bool> sendKind, Func<string, uint> ssrcFor)
+        Func<string, bool> sendKind, Func<string, uint> ssrcFor, IReadOnlyList<string>? sendRids = null)
     {
         var lines = new List<AnsweredLine>();
         var sb = new StringBuilder();
@@ -53,7 +53,18 @@ internal static class AnswerBuilder
                     sb.Append("a=").Append(a.Name).Append(':').Append(a.Value).Append("\r\n");
             sb.Append("a=rtcp-mux\r\na=rtcp-rsize\r\n");
             var ssrc = sending ? ssrcFor(mid) : 0;
-            if (sending)
+            // Simulcast (as Chrome answers `a=simulcast:recv`): the offered rids mirrored as send, no a=ssrc — the SFU
+            // learns each layer's SSRC from the RID header extension.
+            var rids = sending && m.Kind == "video" && sendRids is { Count: > 0 }
+                ? m.All("rid").Select(a => a.Value?.Split(' ')[0]).Where(r => r is not null && sendRids.Contains(r)).Cast<string>().ToList()
+                : [];
+            if (rids.Count > 0)
+            {
+                foreach (var rid in rids) sb.Append("a=rid:").Append(rid).Append(" send\r\n");
+                sb.Append("a=simulcast:send ").Append(string.Join(';', rids)).Append("\r\n");
+                sb.Append("a=msid:load load-").Append(m.Kind).Append("\r\n");
+            }
+            else if (sending)
             {
                 sb.Append("a=msid:load load-").Append(m.Kind).Append("\r\n");
                 sb.Append("a=ssrc:").Append(ssrc).Append(" cname:hibari-load\r\n");

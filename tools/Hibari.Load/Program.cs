@@ -8,6 +8,11 @@ using Hibari.Rtc.Dtls;
 // Reports forwarded packets/s, loss and added latency; with --server-pid also the server's CPU per forwarded packet.
 //   dotnet tools/Hibari.Load/bin/Release/net10.0/Hibari.Load.dll --url ws://127.0.0.1:5000/signaling --subscribers 50 \
 //     --bitrate 1000 --duration 20 --server-pid 12345
+// Simulcast (issue 12): --simulcast makes the publishers send r0, r1, r2 (`simulcast: true`, a=rid/a=simulcast:send, one
+// SSRC per layer with MID + RID header extensions); --simulcast-bitrates K0,K1,K2 gives each layer's kbit/s (default
+// --bitrate for each); --simulcast-rid rN makes the subscribers ask for that layer (`simulcast_request_rid`; default:
+// none sent, Sora's r0). The result adds each layer's sent packets/s; server_us_per_sent_packet is then per packet the
+// node received from the publishers (all layers), server_us_per_forwarded_packet per packet the subscribers received.
 
 var a = ParseArgs(args);
 var url = new Uri(a.GetValueOrDefault("url", "ws://127.0.0.1:5000/signaling"));
@@ -25,6 +30,10 @@ var warmup = TimeSpan.FromSeconds(double.Parse(a.GetValueOrDefault("warmup", "3"
 int? serverPid = a.TryGetValue("server-pid", out var pidText) ? int.Parse(pidText, CultureInfo.InvariantCulture) : null;
 
 var certificate = DtlsCertificate.Generate();
+var simulcast = a.ContainsKey("simulcast");
+var simulcastBitrates = a.TryGetValue("simulcast-bitrates", out var sbText)
+    ? sbText.Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray() : [bitrate];
+var simulcastRid = a.GetValueOrDefault("simulcast-rid");
 // --storm N: N recvonly clients connect at once (no media); reports how many reached `connected` and connect → connected.
 if (a.TryGetValue("storm", out var stormText))
     return await StormAsync(url, channel, int.Parse(stormText, CultureInfo.InvariantCulture), serverPid, certificate,
@@ -48,27 +57,48 @@ try
     for (var i = 0; i < subscribers; i += connectParallel)
     {
         var batch = Enumerable.Range(0, Math.Min(connectParallel, subscribers - i))
-            .Select(_ => new SyntheticClient(subscriberUrl, channel, new SyntheticClientOptions { Role = "recvonly", Certificate = certificate })).ToList();
+            .Select(_ => new SyntheticClient(subscriberUrl, channel, new SyntheticClientOptions
+            {
+                Role = "recvonly", Certificate = certificate,
+                ConnectExtra = simulcastRid is null ? null : new System.Text.Json.Nodes.JsonObject { ["simulcast_request_rid"] = simulcastRid },
+            })).ToList();
         subs.AddRange(batch);
         await Task.WhenAll(batch.Select(s => s.ConnectAsync()));
         offerTimes.AddRange(batch.Select(s => s.ConnectToOffer.TotalMilliseconds));
     }
     for (var i = 0; i < publishers; i++)
     {
-        var p = new SyntheticClient(url, channel, new SyntheticClientOptions { Role = "sendonly", Certificate = certificate });
+        var p = new SyntheticClient(url, channel, new SyntheticClientOptions
+        {
+            Role = "sendonly", Certificate = certificate, SimulcastRids = simulcast ? ["r0", "r1", "r2"] : null,
+        });
         await p.ConnectAsync();
         offerTimes.Add(p.ConnectToOffer.TotalMilliseconds);
         pubs.Add(p);
     }
     Console.WriteLine($"connected {subscribers} subscribers + {publishers} publishers in {setup.Elapsed.TotalSeconds:F1} s");
+    // --idle S: the node's CPU for S seconds with everyone connected and nothing published yet (timers, RTCP,
+    // estimators): server_idle_cores, the baseline that server_marginal_us_per_forwarded_packet takes out.
+    var idleSeconds = double.Parse(a.GetValueOrDefault("idle", "0"), CultureInfo.InvariantCulture);
+    double? idleCores = null;
+    if (idleSeconds > 0 && serverPid is { } idlePid)
+    {
+        await Task.Delay(1000);
+        var i0 = ServerCpu(idlePid);
+        var idleClock = Stopwatch.StartNew();
+        await Task.Delay(TimeSpan.FromSeconds(idleSeconds));
+        idleCores = (ServerCpu(idlePid) - i0).TotalSeconds / idleClock.Elapsed.TotalSeconds;
+    }
     using var stop = new CancellationTokenSource();
-    var publishing = pubs.Select(p => p.PublishAsync(bitrate, packetSize, stop.Token)).ToList();
+    var publishing = pubs.Select(p => simulcast ? p.PublishSimulcastAsync(simulcastBitrates, packetSize, stop.Token) : p.PublishAsync(bitrate, packetSize, stop.Token)).ToList();
     // Subscribers get a re-offer for the new tracks and start on the next key frame: wait for media to flow.
     await Task.Delay(warmup);
     foreach (var s in subs) s.Latency.Clear();
     var received0 = subs.Sum(s => s.PacketsReceived);
     var lost0 = subs.Sum(s => s.PacketsLost);
     var sent0 = pubs.Sum(p => p.PacketsSent);
+    long[] LayerSent() => simulcast ? Enumerable.Range(0, pubs[0].LayerRids.Count).Select(l => pubs.Sum(p => p.LayerPacketsSent(l))).ToArray() : [];
+    var layerSent0 = LayerSent();
     var cpu0 = serverPid is { } pid0 ? ServerCpu(pid0) : TimeSpan.Zero;
     var subCpu0 = subscriberPid is { } sp0 ? ServerCpu(sp0) : TimeSpan.Zero;
     var clock = Stopwatch.StartNew();
@@ -79,15 +109,21 @@ try
     var received = subs.Sum(s => s.PacketsReceived) - received0;
     var lost = subs.Sum(s => s.PacketsLost) - lost0;
     var sent = pubs.Sum(p => p.PacketsSent) - sent0;
+    var layerSent = LayerSent().Zip(layerSent0, (x, y) => x - y).ToArray();
+    // What each subscriber should get: the sent rate of the layer it asked for (one layer), or of the single layer.
+    var forwardedLayer = simulcast ? Math.Max(0, Array.IndexOf(pubs[0].LayerRids.ToArray(), simulcastRid ?? "r0")) : -1;
+    var expectedPerSubscriber = simulcast && layerSent.Length > 0 ? layerSent[forwardedLayer] : sent;
     await stop.CancelAsync();
     await Task.WhenAll(publishing.Select(t => t.ContinueWith(_ => { })));
     var latency = subs.SelectMany(s => s.Latency.Snapshot()).Order().ToArray();
     offerTimes.Sort();
     var result = new
     {
-        subscribers, publishers, bitrate_kbps = bitrate, packet_size = packetSize, seconds = Math.Round(elapsed, 1),
+        subscribers, publishers, bitrate_kbps = simulcast ? (int?)null : bitrate, simulcast_bitrates_kbps = simulcast ? simulcastBitrates : null, packet_size = packetSize, seconds = Math.Round(elapsed, 1),
         sent_pps = Math.Round(sent / elapsed), forwarded_pps = Math.Round(received / elapsed),
-        expected_pps = Math.Round(sent / elapsed * subscribers),
+        expected_pps = Math.Round(expectedPerSubscriber / elapsed * subscribers),
+        simulcast, simulcast_rid = simulcast ? simulcastRid ?? "(default)" : null,
+        layer_sent_pps = simulcast ? layerSent.Select(x => Math.Round(x / elapsed)).ToArray() : null,
         loss_percent = received + lost == 0 ? 0 : Math.Round(100.0 * lost / (received + lost), 3),
         latency_us_p50 = LatencyRecorder.Percentile(latency, 50), latency_us_p90 = LatencyRecorder.Percentile(latency, 90),
         latency_us_p99 = LatencyRecorder.Percentile(latency, 99), latency_us_max = latency.Length > 0 ? latency[^1] : 0,
@@ -99,6 +135,8 @@ try
         server_threads = serverPid is { } tp ? ServerStatus(tp, "Threads:") : null,
         server_rss_mib = serverPid is { } rp ? ServerStatus(rp, "VmRSS:") / 1024 : null,
         server_us_per_sent_packet = serverPid is null || sent == 0 ? (double?)null : Math.Round(cpu.TotalMicroseconds / sent, 2),
+        server_idle_cores = idleCores is { } ic ? Math.Round(ic, 4) : (double?)null,
+        server_marginal_us_per_forwarded_packet = idleCores is { } ic2 && received > 0 ? Math.Round((cpu.TotalMicroseconds - ic2 * elapsed * 1e6) / received, 2) : (double?)null,
         subscriber_node_cpu_cores = subscriberPid is null ? (double?)null : Math.Round(subCpu.TotalSeconds / elapsed, 3),
         subscriber_node_us_per_sent_packet = subscriberPid is null || sent == 0 ? (double?)null : Math.Round(subCpu.TotalMicroseconds / sent, 2),
     };

@@ -30,6 +30,9 @@ public sealed record SyntheticClientOptions
     public int DropEveryNth { get; init; }
     /// <summary>Run SCTP over DTLS and accept the server's data channels (data-channel signaling, messaging).</summary>
     public bool DataChannels { get; init; }
+    /// <summary>Publish simulcast: connect with `simulcast: true`, answer these offered rids as `a=rid:rN send` +
+    /// `a=simulcast:send`, and send one SSRC per layer, every packet with the MID (id 1) and RID (id 2) extensions.</summary>
+    public IReadOnlyList<string>? SimulcastRids { get; init; }
 }
 
 /// <summary>
@@ -57,6 +60,12 @@ public sealed class SyntheticClient : IAsyncDisposable
     private readonly ConcurrentQueue<JsonObject> _messages = new();
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly uint _videoSsrc = RandomSsrc();
+    // Simulcast publishing: the answered rids, one SSRC, key-frame request and sent counter per layer.
+    private string[] _layerRids = [];
+    private uint[] _layerSsrcs = [];
+    private int[] _layerKeyRequested = [];
+    private long[] _layerSent = [];
+    private string _videoMid = "";
     private Thread? _receiveThread;
     private Task? _signalingLoop;
     private DtlsClientEndpoint? _dtls;
@@ -97,6 +106,10 @@ public sealed class SyntheticClient : IAsyncDisposable
     public TimeSpan ConnectToOffer { get; private set; }
     public TimeSpan ConnectToConnected { get; private set; }
     public long PacketsSent => Interlocked.Read(ref _sent);
+    /// <summary>Simulcast: the rids this client answered (empty: one layer).</summary>
+    public IReadOnlyList<string> LayerRids => _layerRids;
+    /// <summary>Simulcast: packets sent on layer <paramref name="index"/>.</summary>
+    public long LayerPacketsSent(int index) => Interlocked.Read(ref _layerSent[index]);
     public long DecryptFailures => Interlocked.Read(ref _decryptFailures);
     public long RtcpReceived => Interlocked.Read(ref _rtcpReceived);
     public long PliReceived => Interlocked.Read(ref _pliReceived);
@@ -151,6 +164,7 @@ public sealed class SyntheticClient : IAsyncDisposable
             ["video"] = new JsonObject { ["codec_type"] = _options.VideoCodecType },
             ["sora_client"] = "Hibari Load",
         };
+        if (_options.SimulcastRids is { Count: > 0 } && _options.Role != "recvonly") connect["simulcast"] = true;
         if (_options.ConnectExtra is { } extra)
             foreach (var (k, v) in extra) connect[k] = v?.DeepClone();
         await SendJsonAsync(connect, timeout.Token).ConfigureAwait(false);
@@ -220,6 +234,59 @@ public sealed class SyntheticClient : IAsyncDisposable
         if (_videoPayloadType == 0) throw new InvalidOperationException("this client has no sending video m-line");
         return Task.Factory.StartNew(() => PublishLoop(bitrateKbps, Math.Clamp(packetSize, 64, 1200), ct), ct,
             TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
+
+    /// <summary>Publishes every simulcast layer at its own rate (<paramref name="layerKbps"/>, by layer index; the last
+    /// value repeats), 30 frames/s, key frames every 2 s or on a PLI for that layer's SSRC.</summary>
+    public Task PublishSimulcastAsync(IReadOnlyList<int> layerKbps, int packetSize, CancellationToken ct)
+    {
+        if (_videoPayloadType == 0) throw new InvalidOperationException("this client has no sending video m-line");
+        if (_layerRids.Length == 0) throw new InvalidOperationException("the answer has no simulcast layers (did the offer say a=simulcast:recv?)");
+        return Task.Factory.StartNew(() => SimulcastLoop(layerKbps, Math.Clamp(packetSize, 64, 1200), ct), ct,
+            TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
+
+    private void SimulcastLoop(IReadOnlyList<int> layerKbps, int packetSize, CancellationToken ct)
+    {
+        var layers = _layerRids.Length;
+        var perFrame = new int[layers];
+        var seqs = new ushort[layers];
+        var tss = new uint[layers];
+        for (var l = 0; l < layers; l++)
+        {
+            var kbps = layerKbps[Math.Min(l, layerKbps.Count - 1)];
+            perFrame[l] = Math.Max(1, (int)Math.Round(Math.Max(30.0, kbps * 1000.0 / 8 / packetSize) / 30));
+            seqs[l] = (ushort)Random.Shared.Next(1 << 16);
+            tss[l] = (uint)Random.Shared.NextInt64(1L << 32);
+        }
+        var buffer = new byte[1500];
+        var payload = new byte[packetSize];
+        var clock = Stopwatch.StartNew();
+        long frame = 0;
+        while (!ct.IsCancellationRequested && !_stop.IsCancellationRequested)
+        {
+            for (var l = 0; l < layers; l++)
+            {
+                var keyFrame = Interlocked.Exchange(ref _layerKeyRequested[l], 0) != 0 || frame % 60 == 0;
+                for (var i = 0; i < perFrame[l]; i++)
+                {
+                    var n = WriteVp8Payload(payload, first: i == 0, keyFrame);
+                    if (_videoCodec == "H264") payload[0] = i == 0 && keyFrame ? (byte)0x65 : (byte)0x41;
+                    else if (_videoCodec == "H265") (payload[0], payload[1]) = i == 0 && keyFrame ? ((byte)(19 << 1), (byte)1) : ((byte)(1 << 1), (byte)1);
+                    var w = new RtpPacketWriter(buffer, _videoPayloadType, seqs[l]++, tss[l], _layerSsrcs[l], marker: i == perFrame[l] - 1);
+                    w.AddString(1, _videoMid);
+                    w.AddString(2, _layerRids[l]);
+                    if (!w.TryFinish(payload.AsSpan(0, n), out var length)) continue;
+                    SendRtp(buffer, length);
+                    Interlocked.Increment(ref _layerSent[l]);
+                }
+                tss[l] += 3000;
+            }
+            frame++;
+            var due = frame * 1000.0 / 30;
+            var wait = due - clock.Elapsed.TotalMilliseconds;
+            if (wait > 1) Thread.Sleep((int)wait);
+        }
     }
 
     private void PublishLoop(int bitrateKbps, int packetSize, CancellationToken ct)
@@ -318,9 +385,21 @@ public sealed class SyntheticClient : IAsyncDisposable
             _server = new IPEndPoint(IPAddress.Parse(parts[4]), int.Parse(parts[5], System.Globalization.CultureInfo.InvariantCulture));
         }
         var publishes = _options.Role != "recvonly";
-        var (answer, lines) = AnswerBuilder.Build(offer, _ufrag, _pwd, _certificate.Fingerprint, kind => publishes && kind == "video", _ => _videoSsrc);
+        var (answer, lines) = AnswerBuilder.Build(offer, _ufrag, _pwd, _certificate.Fingerprint, kind => publishes && kind == "video", _ => _videoSsrc,
+            publishes ? _options.SimulcastRids : null);
         if (initial && lines.FirstOrDefault(l => l.Sending) is { } video)
         {
+            _videoMid = video.Mid;
+            if (_options.SimulcastRids is { Count: > 0 } && publishes)
+            {
+                // The rids the answer lists (AnswerBuilder kept those the offer asked for, in its order).
+                var rids = answer.Split("\r\n").Where(l => l.StartsWith("a=rid:", StringComparison.Ordinal) && l.EndsWith(" send", StringComparison.Ordinal))
+                    .Select(l => l["a=rid:".Length..^" send".Length]).ToArray();
+                _layerSsrcs = rids.Select((_, i) => i == 0 ? _videoSsrc : RandomSsrc()).ToArray();
+                _layerKeyRequested = new int[rids.Length];
+                _layerSent = new long[rids.Length];
+                _layerRids = rids;
+            }
             var m = offer.Media.First(x => x.Get("mid") == video.Mid);
             _videoPayloadType = byte.Parse(m.Formats[0], System.Globalization.CultureInfo.InvariantCulture);
             _videoCodec = m.RtpMaps().FirstOrDefault(r => r.PayloadType == _videoPayloadType)?.EncodingName.ToUpperInvariant() ?? "VP8";
@@ -384,6 +463,14 @@ public sealed class SyntheticClient : IAsyncDisposable
                 {
                     Interlocked.Increment(ref _pliReceived);
                     _keyFrameRequested = true;
+                    // PLI: media SSRC after the sender's; FIR: in the FCI.
+                    var at = p.Format == RtcpPacketType.PliFormat ? 4 : 8;
+                    if (_layerSsrcs.Length > 0 && p.Body.Length >= at + 4)
+                    {
+                        var media = BinaryPrimitives.ReadUInt32BigEndian(p.Body[at..]);
+                        var layer = Array.IndexOf(_layerSsrcs, media);
+                        if (layer >= 0) Interlocked.Exchange(ref _layerKeyRequested[layer], 1);
+                    }
                 }
             }
             return;
