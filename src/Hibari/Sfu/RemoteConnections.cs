@@ -23,6 +23,19 @@ internal sealed class RemoteConnections(SfuContext ctx, SessionRegistry sessions
     {
         lock (_gate)
         {
+            // Named again for a group that exists (a layer's SSRC became known): latch the new ones in place.
+            if (sessions.ById.GetValueOrDefault(sessionId) is { } session && session.Remote.TryGetValue(connectionId, out var remote)
+                && remote.Publications.FirstOrDefault(p => p.TrackId == trackId) is { Layers: { } group } && group.Length == layers.Count)
+            {
+                for (var i = 1; i < group.Length; i++)
+                {
+                    var (layer, ssrc) = (group[i], layers[i].Ssrc);
+                    if (layer.Ssrc != 0 || ssrc == 0) continue;
+                    _relayed[(session.Key, ssrc)] = layer;
+                    layer.Worker.Post(() => layer.LatchSsrc(ssrc));
+                }
+                return;
+            }
             if (layers.Count < 2) _pendingLayers.Remove((sessionId, connectionId, trackId));
             else _pendingLayers[(sessionId, connectionId, trackId)] = layers;
         }
@@ -114,6 +127,7 @@ internal sealed class RemoteConnections(SfuContext ctx, SessionRegistry sessions
                     {
                         Rid = layerInfo[i].Rid, LayerIndex = i, Demand = demand,
                     };
+                    if (layerInfo[i].Ssrc == 0) continue; // not sent by the publisher yet: named again once it is
                     layers[i].LatchSsrc(layerInfo[i].Ssrc);
                     _relayed[(session.Key, layerInfo[i].Ssrc)] = layers[i];
                 }

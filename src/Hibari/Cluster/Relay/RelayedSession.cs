@@ -18,6 +18,15 @@ internal sealed class RelayedSession(RelayService relay, string channelId, strin
     private readonly ConcurrentDictionary<(string Peer, string Track), uint> _announcedTracks = new();
     // Per peer and simulcast track (layer 0's SSRC): the layers that node needs (LayerDemand, D-39); r0 until it says.
     private readonly ConcurrentDictionary<(string Peer, uint Ssrc), byte> _demand = new();
+    // Per peer and simulcast track: the layer SSRCs its last TrackLayers named (0 = not sent by the publisher yet).
+    private readonly ConcurrentDictionary<(string Peer, string Track), UInt128> _announcedLayers = new();
+
+    private static UInt128 LayerSsrcs(Publication[] layers)
+    {
+        UInt128 key = 0;
+        foreach (var l in layers) key = (key << 32) | l.Ssrc;
+        return key;
+    }
 
     /// <summary>A peer's layer needs for the simulcast track announced with <paramref name="ssrc"/> (control context).</summary>
     public void SetDemand(string peer, uint ssrc, byte mask) => _demand[(peer, ssrc)] = mask;
@@ -90,6 +99,8 @@ internal sealed class RelayedSession(RelayService relay, string channelId, strin
         lock (_gate) _joined = _joined.Where(p => p != peer).ToArray();
         foreach (var k in _announcedConnections.Keys.Where(k => k.Peer == peer).ToList()) _announcedConnections.TryRemove(k, out _);
         foreach (var k in _announcedTracks.Keys.Where(k => k.Peer == peer).ToList()) _announcedTracks.TryRemove(k, out _);
+        foreach (var k in _demand.Keys.Where(k => k.Peer == peer).ToList()) _demand.TryRemove(k, out _);
+        foreach (var k in _announcedLayers.Keys.Where(k => k.Peer == peer).ToList()) _announcedLayers.TryRemove(k, out _);
         LastJoinSent.TryRemove(peer, out _);
     }
 
@@ -134,12 +145,19 @@ internal sealed class RelayedSession(RelayService relay, string channelId, strin
             var p = relay.Peer(peer);
             if (p.Version is not { } v || !_announcedConnections.ContainsKey((peer, publication.ConnectionId))) continue;
             var layered = publication.Layers is not null && (p.Shared & RelayCapabilities.SimulcastLayers) != 0;
-            if (publication.Layers is not null && (layered ? !Wanted(peer, publication, mediaNow) : publication.LayerIndex != 0)) continue;
+            // Announced whatever the peer needs now: it can only say what it needs of a track it knows.
             if (!_announcedTracks.TryGetValue((peer, track.TrackId), out var announced) || announced != track.Ssrc)
             {
                 if (track.Ssrc == 0 || !Announce(p, track, layered)) continue;
                 _announcedTracks[(peer, track.TrackId)] = track.Ssrc;
+                _demand.TryRemove((peer, track.Ssrc), out _); // a new announcement: layer 0 until the peer says again
             }
+            else if (layered && _announcedLayers.TryGetValue((peer, track.TrackId), out var named) && named != LayerSsrcs(track.Layers!))
+            {
+                // A layer the publisher had not sent when the track was announced has its SSRC now: named again.
+                if (!SendLayers(p, track)) continue;
+            }
+            if (publication.Layers is not null && (layered ? !Wanted(peer, publication, mediaNow) : publication.LayerIndex != 0)) continue;
             if (relay.SendRtp(p, publication.Worker, _id16, publication.Ssrc, now, packet, v) && publication.Rid is not null && publication.LayerIndex < 3)
                 Interlocked.Increment(ref p.LayerRtpSent[publication.LayerIndex]);
         }
@@ -148,17 +166,23 @@ internal sealed class RelayedSession(RelayService relay, string channelId, strin
     /// <summary>TrackUp for a track (layer 0 of a simulcast one), preceded by its TrackLayers where layers are shared.</summary>
     private bool Announce(RelayPeer p, Publication track, bool layered)
     {
-        if (layered)
-        {
-            var layers = track.Layers!;
-            // Every layer must have its SSRC before the other node can map them; until then, wait (r0's packets retry).
-            if (layers.Any(l => l.Ssrc == 0)) return false;
-            var list = layers.Select(l => new RelayLayer(l.Rid ?? "", l.Ssrc, l.RtxSsrc)).ToList();
-            if (!relay.SendFrame(p, new RelayTrackLayers(SessionId, track.ConnectionId, track.TrackId, list))) return false;
-        }
+        if (layered && !SendLayers(p, track)) return false;
         var up = new RelayTrackUp(SessionId, track.ConnectionId, track.TrackId, track.Kind == MediaKind.Audio ? (byte)0 : (byte)1,
             track.Ssrc, track.RtxSsrc, RelayService.FrameCodec(track.Codec));
         return relay.SendFrame(p, up);
+    }
+
+    /// <summary>
+    /// TrackLayers: every layer with its SSRC, 0 for one the publisher has not sent yet (a browser starts its top layer
+    /// once its bandwidth allows; sent again when it appears). Remembers what it named.
+    /// </summary>
+    private bool SendLayers(RelayPeer p, Publication track)
+    {
+        var layers = track.Layers!;
+        var list = layers.Select(l => new RelayLayer(l.Rid ?? $"r{l.LayerIndex}", l.Ssrc, l.RtxSsrc)).ToList();
+        if (!relay.SendFrame(p, new RelayTrackLayers(SessionId, track.ConnectionId, track.TrackId, list))) return false;
+        _announcedLayers[(p.Name, track.TrackId)] = LayerSsrcs(layers);
+        return true;
     }
 
     private static byte[] Id16(string sessionId)
