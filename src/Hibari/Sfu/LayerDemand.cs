@@ -6,7 +6,7 @@ namespace Hibari.Sfu;
 /// subscription changes its own contribution atomically from its worker; the relay reads the mask and tells the
 /// publisher's node (LayerDemand), which then sends only those layers.
 /// </summary>
-internal sealed class LayerDemand(int layers)
+internal sealed class LayerDemand(int layers, Action? changed = null)
 {
     private readonly int[] _counts = new int[Math.Clamp(layers, 1, 8)];
 
@@ -28,8 +28,9 @@ internal sealed class LayerDemand(int layers)
         for (var i = 0; i < _counts.Length; i++)
         {
             var bit = 1 << i;
-            if ((before & bit) != 0 && (after & bit) == 0) Interlocked.Decrement(ref _counts[i]);
-            else if ((before & bit) == 0 && (after & bit) != 0) Interlocked.Increment(ref _counts[i]);
+            // The mask changes when a count goes 1 → 0 or 0 → 1: the relay is told at once (it must not wait for its tick).
+            if ((before & bit) != 0 && (after & bit) == 0) { if (Interlocked.Decrement(ref _counts[i]) == 0) changed?.Invoke(); }
+            else if ((before & bit) == 0 && (after & bit) != 0) { if (Interlocked.Increment(ref _counts[i]) == 1) changed?.Invoke(); }
         }
     }
 }

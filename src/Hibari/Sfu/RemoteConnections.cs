@@ -41,6 +41,9 @@ internal sealed class RemoteConnections(SfuContext ctx, SessionRegistry sessions
         }
     }
 
+    /// <summary>Some relayed simulcast track's layer needs changed (any thread; the relay sends LayerDemand without waiting).</summary>
+    public event Action? LayerDemandChanged;
+
     /// <summary>Per relayed simulcast track of this node: (publisher's node, session, layer 0's SSRC, layers needed here).</summary>
     public List<(string Node, string SessionId, uint Ssrc, byte Mask)> LayerDemands()
     {
@@ -111,7 +114,7 @@ internal sealed class RemoteConnections(SfuContext ctx, SessionRegistry sessions
             // A relayed track lives on a worker like a local publisher's: the one with the fewest connections. A simulcast
             // one (D-39) is a group of layers on that worker, like a local simulcast publisher's, each relayed with its SSRC.
             var worker = ctx.LeastLoadedWorker();
-            var demand = layerInfo is null ? null : new LayerDemand(layerInfo.Count);
+            var demand = layerInfo is null ? null : new LayerDemand(layerInfo.Count, () => LayerDemandChanged?.Invoke());
             var p = new Publication(keyFrames, worker, connectionId, "", kind, codec, trackId, remote.Node, ctx.Workers.Count)
             {
                 Rid = layerInfo?[0].Rid, Demand = demand,

@@ -182,6 +182,9 @@ public sealed class SfuEngine : IDisposable
     internal void AddRemoteLayers(string sessionId, string connectionId, string trackId, IReadOnlyList<(string Rid, uint Ssrc)> layers) =>
         _remote.AddRemoteLayers(sessionId, connectionId, trackId, layers);
 
+    /// <inheritdoc cref="RemoteConnections.LayerDemandChanged"/>
+    internal event Action? LayerDemandChanged { add => _remote.LayerDemandChanged += value; remove => _remote.LayerDemandChanged -= value; }
+
     /// <inheritdoc cref="RemoteConnections.LayerDemands"/>
     internal List<(string Node, string SessionId, uint Ssrc, byte Mask)> RelayedLayerDemands() => _remote.LayerDemands();
 

@@ -68,7 +68,20 @@ internal sealed class RelayService : IMessageRelay, IAsyncDisposable
         sfu.ConnectionCreated += OnLocalConnectionCreated;
         sfu.ConnectionDestroyed += OnLocalConnectionDestroyed;
         sfu.MessageRelay = this;
+        // A receiver's layer needs changed (a worker): LayerDemand goes out from the pool now, not at the next tick.
+        sfu.LayerDemandChanged += () =>
+        {
+            if (Interlocked.Exchange(ref _demandQueued, 1) == 0)
+                ThreadPool.QueueUserWorkItem(_ =>
+                {
+                    Volatile.Write(ref _demandQueued, 0);
+                    try { SendLayerDemands(); }
+                    catch (Exception e) { _log.LogWarning(e, "Relay: sending layer demands failed"); }
+                });
+        };
     }
+
+    private int _demandQueued;
 
     /// <summary>After the SFU started (its media workers run): the reconcile loop, and worker 0 takes relay datagrams.</summary>
     public void Start()
