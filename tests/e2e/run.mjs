@@ -871,6 +871,7 @@ scenario('simulcast_bandwidth', async ctx => {
   ctx.closers.push(unlimit);
   limitUdpPort(port, 500);
   const t0 = Date.now();
+  if (process.env.HIBARI_E2E_LOG_LEVEL) console.log(`    simulcast_bandwidth: limit applied at ${new Date(t0).toISOString()}`);
   await until('B to drop below the full width under a 500 kbit/s limit', async () => (await width(b)) > 0 && (await width(b)) < full,
     { detail: async () => ({ a: await width(a), b: await width(b), metrics: (await node.metrics()).split('\n').filter(l => l.startsWith('hibari_downlink')) }) });
   const down = Date.now() - t0;
