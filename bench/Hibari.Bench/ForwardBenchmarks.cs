@@ -13,7 +13,7 @@ namespace Hibari.Bench;
 public class ForwardRewrite
 {
     /// <summary>Copy of the internal Sfu.SfuCodecs.ForwardedExtensionMap: mid/rid/repaired-rid blanked, others kept.</summary>
-    private static readonly byte[] ForwardedExtensionMap = [0, 0, 0, 0, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+    private static readonly byte[] ForwardedExtensionMap = [0, 0, 0, 0, 4, 5, 0, 7, 8, 9, 10, 11, 12, 13, 14, 15];
 
     private byte[] _incoming = null!;
     private byte[] _scratch = null!;
@@ -69,12 +69,12 @@ public class ForwardRewrite
         if (!RtpHeader.TryParse(packet, out var header)) return -1;
         var outSeq = (ushort)(header.SequenceNumber + SeqOffset);
         var outTs = header.Timestamp + TsOffset;
-        packet.CopyTo(_scratch);
-        var span = _scratch.AsSpan(0, packet.Length);
+        // As Subscription.Emit: the copy with the extension block rebuilt (MID/RID dropped, a transport-wide number added).
+        var length = RtpHeaderExtensions.CopyForwarded(packet, header, ForwardedExtensionMap, 6, _seq, _scratch, out _);
+        var span = _scratch.AsSpan(0, length);
         RtpHeader.SetSsrc(span, OutSsrc);
         RtpHeader.SetSequenceNumber(span, outSeq);
         RtpHeader.SetTimestamp(span, outTs);
-        if (header.HasExtension) RtpHeaderExtensions.RemapExtensionIds(span, header, ForwardedExtensionMap);
         _cache.Store(outSeq, span);
         return span.Length;
     }

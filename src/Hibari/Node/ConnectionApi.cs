@@ -161,17 +161,14 @@ internal sealed class ConnectionApi(HibariOptions options, SfuEngine sfu, Channe
     private ApiResult SimulcastRidLocal(ApiRequest request, string receiverField, string senderField, bool reset, out string? channelId)
     {
         channelId = null;
-        JsonDocument doc;
-        try { doc = JsonDocument.Parse(request.Body); }
-        catch (JsonException) { return ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "the body is not JSON"); }
+        if (ParseBody(request, out var doc) is { } notJson) return notJson;
         using (doc)
         {
             var e = doc.RootElement;
-            string? Str(string name) => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-            var channel = Str("channel_id");
-            var receiver = Str(receiverField);
-            var sender = Str(senderField);
-            var rid = Str("rid");
+            var channel = Str(e, "channel_id");
+            var receiver = Str(e, receiverField);
+            var sender = Str(e, senderField);
+            var rid = Str(e, "rid");
             if (string.IsNullOrEmpty(channel)) return ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "channel_id is required");
             if (string.IsNullOrEmpty(receiver)) return ApiResult.BadRequest(ApiErrorTypes.InvalidBody, $"{receiverField} is required");
             var allowed = receiverField == "receiver_connection_id" ? new[] { "none", "r0", "r1", "r2", "auto" } : ["r0", "r1", "r2"];
@@ -187,6 +184,19 @@ internal sealed class ConnectionApi(HibariOptions options, SfuEngine sfu, Channe
         }
     }
 
+    /// <summary>The request's body as JSON, or the 400 to answer.</summary>
+    private static ApiResult? ParseBody(ApiRequest request, out JsonDocument doc)
+    {
+        doc = null!;
+        try { doc = JsonDocument.Parse(request.Body); }
+        catch (JsonException) { return ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "the body is not JSON"); }
+        return null;
+    }
+
+    /// <summary>A string member of an object body, else null (absent, another kind, or the body is no object).</summary>
+    private static string? Str(JsonElement o, string name) =>
+        o.ValueKind == JsonValueKind.Object && o.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
     private enum SpotlightOp { Focus, FocusFixed, Unfocus, Number, RequestRid, ResetRid, Batch }
 
     private static readonly string[] SpotlightRids = ["none", "r0", "r1", "r2"];
@@ -200,14 +210,11 @@ internal sealed class ConnectionApi(HibariOptions options, SfuEngine sfu, Channe
     private ApiResult SpotlightLocal(ApiRequest request, SpotlightOp op, out string? channelId)
     {
         channelId = null;
-        JsonDocument doc;
-        try { doc = JsonDocument.Parse(request.Body); }
-        catch (JsonException) { return ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "the body is not JSON"); }
+        if (ParseBody(request, out var doc) is { } notJson) return notJson;
         using (doc)
         {
             var e = doc.RootElement;
             if (e.ValueKind != JsonValueKind.Object) return ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "the body is not a JSON object");
-            static string? Str(JsonElement o, string name) => o.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
             var channel = Str(e, "channel_id");
             if (string.IsNullOrEmpty(channel)) return ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "channel_id is required");
             SpotlightResult result;
@@ -263,7 +270,6 @@ internal sealed class ConnectionApi(HibariOptions options, SfuEngine sfu, Channe
     /// <summary>recv_connection_id, send_connection_id? and (unless a reset) the two spotlight rids of one request or item.</summary>
     private static ApiResult? SpotlightRidItem(JsonElement e, bool reset, out string receiver, out string? sender, out string? focus, out string? unfocus)
     {
-        static string? Str(JsonElement o, string name) => o.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
         receiver = Str(e, "recv_connection_id") ?? "";
         sender = Str(e, "send_connection_id");
         focus = reset ? null : Str(e, "spotlight_focus_rid");

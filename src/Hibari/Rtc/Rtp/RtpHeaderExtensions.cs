@@ -26,41 +26,6 @@ public static class RtpHeaderExtensions
         return false;
     }
 
-    /// <summary>
-    /// Rewrites element ids in place: <c>map[inId]</c> is the outgoing id, 0 (or an id outside the map, or one the form
-    /// cannot carry) blanks the element into padding bytes, which keeps the packet valid for any receiver.
-    /// False, with the packet untouched, when the extension is malformed or of an unknown profile.
-    /// </summary>
-    public static bool RemapExtensionIds(Span<byte> packet, in RtpHeader header, ReadOnlySpan<byte> map)
-    {
-        if (!header.HasExtension) return true;
-        if (header.ExtensionOffset + header.ExtensionLength > packet.Length) return false;
-        var oneByte = header.IsOneByteExtension;
-        if (!oneByte && !header.IsTwoByteExtension) return false;
-        var elements = packet.Slice(header.ExtensionOffset, header.ExtensionLength);
-
-        // Validate first so a malformed list is never half rewritten.
-        var check = new ElementReader(elements, oneByte, !oneByte);
-        while (check.Next(out _, out _, out _)) { }
-        if (check.Malformed) return false;
-
-        var reader = new ElementReader(elements, oneByte, !oneByte);
-        while (reader.Next(out var id, out var offset, out var length))
-        {
-            var headerSize = oneByte ? 1 : 2;
-            var start = offset - headerSize;
-            var outId = id < map.Length ? map[id] : 0;
-            if (outId == 0 || (oneByte && outId > MaxOneByteId))
-            {
-                elements.Slice(start, headerSize + length).Clear();
-                continue;
-            }
-            if (oneByte) elements[start] = (byte)((outId << 4) | (elements[start] & 0x0F));
-            else elements[start] = (byte)outId;
-        }
-        return true;
-    }
-
     /// <summary>Overwrites the value of the 2-byte element <paramref name="id"/> in place; false when there is none.</summary>
     public static bool TrySetUInt16(Span<byte> packet, in RtpHeader header, int id, ushort value)
     {

@@ -26,7 +26,7 @@ public sealed class RtpAllocationTests
             {
                 if (!RtpHeader.TryParse(packet, out var h)) throw new InvalidOperationException();
                 if (RtpHeaderExtensions.TryFind(packet, h, 1, out var mid)) checksum += mid[0];
-                RtpHeaderExtensions.RemapExtensionIds(packet, h, map);
+                RtpHeaderExtensions.CopyForwarded(packet, h, map, 6, (ushort)i, rtx, out _);
                 RtpHeader.SetSsrc(packet, (uint)i);
                 RtpHeader.SetSequenceNumber(packet, (ushort)i);
                 RtpHeader.SetTimestamp(packet, (uint)i * 3000);

@@ -89,9 +89,12 @@ public sealed class RtpHeaderTests
         byte[] p = [0x90, 0x60, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2, 0xBE, 0xDE, 0, 1, 0x00, 0x00, 0x13, 0x41];
         Assert.True(RtpHeader.TryParse(p, out var h));
         Assert.False(RtpHeaderExtensions.TryFind(p, h, 1, out _));
-        var copy = (byte[])p.Clone();
-        Assert.False(RtpHeaderExtensions.RemapExtensionIds(copy, h, new byte[16]));
-        Assert.Equal(p, copy);
+        // Forwarded, the malformed list is dropped, never copied: no extension, the payload intact.
+        var copy = new byte[64];
+        var n = RtpHeaderExtensions.CopyForwarded(p, h, new byte[16], 0, 0, copy, out _);
+        Assert.True(RtpHeader.TryParse(copy.AsSpan(0, n), out var forwarded));
+        Assert.False(forwarded.HasExtension);
+        Assert.Equal(h.GetPayload(p).ToArray(), forwarded.GetPayload(copy.AsSpan(0, n)).ToArray());
     }
 
     [Fact]
@@ -140,15 +143,16 @@ public sealed class RtpHeaderTests
     }
 
     [Fact]
-    public void Remap_rewrites_one_byte_ids_and_blanks_unmapped_elements_into_padding()
+    public void Forwarding_rewrites_one_byte_ids_and_drops_unmapped_elements()
     {
-        var p = (byte[])Sample.Clone();
-        Assert.True(RtpHeader.TryParse(p, out var h));
+        var input = (byte[])Sample.Clone();
+        Assert.True(RtpHeader.TryParse(input, out var h));
         var map = new byte[16];
-        map[1] = 9; // mid 1 → 9; abs-send-time (2) unmapped → blanked
-        Assert.True(RtpHeaderExtensions.RemapExtensionIds(p, h, map));
-        Assert.Equal(new byte[] { 0x90, 0x41, 0, 0, 0, 0, 0, 0 }, p.AsSpan(20, 8).ToArray());
-        Assert.True(RtpHeader.TryParse(p, out var after));
+        map[1] = 9; // mid 1 → 9; abs-send-time (2) unmapped → dropped
+        var p = new byte[64];
+        var n = RtpHeaderExtensions.CopyForwarded(input, h, map, 0, 0, p, out _);
+        Assert.Equal(new byte[] { 0xBE, 0xDE, 0, 1, 0x90, 0x41, 0, 0 }, p.AsSpan(16, 8).ToArray()); // after the one CSRC
+        Assert.True(RtpHeader.TryParse(p.AsSpan(0, n), out var after));
         Assert.True(RtpHeaderExtensions.TryFind(p, after, 9, out var mid));
         Assert.Equal("A"u8.ToArray(), mid.ToArray());
         Assert.False(RtpHeaderExtensions.TryFind(p, after, 2, out _));
@@ -156,32 +160,37 @@ public sealed class RtpHeaderTests
     }
 
     [Fact]
-    public void Remap_blanks_an_id_the_one_byte_form_cannot_carry()
+    public void Forwarding_drops_an_id_the_one_byte_form_cannot_carry()
     {
-        var p = (byte[])Sample.Clone();
-        Assert.True(RtpHeader.TryParse(p, out var h));
+        var input = (byte[])Sample.Clone();
+        Assert.True(RtpHeader.TryParse(input, out var before));
         var map = new byte[256];
         map[1] = 15;
         map[2] = 2;
-        Assert.True(RtpHeaderExtensions.RemapExtensionIds(p, h, map));
+        var p = new byte[64];
+        var n = RtpHeaderExtensions.CopyForwarded(input, before, map, 0, 0, p, out _);
+        Assert.True(RtpHeader.TryParse(p.AsSpan(0, n), out var h));
         Assert.False(RtpHeaderExtensions.TryFind(p, h, 15, out _));
         Assert.False(RtpHeaderExtensions.TryFind(p, h, 1, out _));
         Assert.True(RtpHeaderExtensions.TryFind(p, h, 2, out _));
     }
 
     [Fact]
-    public void Remap_rewrites_two_byte_ids()
+    public void Forwarding_rewrites_two_byte_ids()
     {
         var buffer = new byte[64];
         var w = new RtpPacketWriter(buffer, 96, 1, 2, 3, twoByteExtensions: true);
         Assert.True(w.AddExtension(200, "xyz"u8));
         Assert.True(w.AddExtension(3, "q"u8));
         Assert.True(w.TryFinish([7], out var n));
-        var p = buffer.AsSpan(0, n).ToArray();
-        Assert.True(RtpHeader.TryParse(p, out var h));
+        var input = buffer.AsSpan(0, n).ToArray();
+        Assert.True(RtpHeader.TryParse(input, out var before));
         var map = new byte[256];
         map[200] = 17;
-        Assert.True(RtpHeaderExtensions.RemapExtensionIds(p, h, map));
+        var p = new byte[64];
+        var m = RtpHeaderExtensions.CopyForwarded(input, before, map, 0, 0, p, out _);
+        Assert.True(RtpHeader.TryParse(p.AsSpan(0, m), out var h));
+        Assert.True(h.IsTwoByteExtension);
         Assert.True(RtpHeaderExtensions.TryFind(p, h, 17, out var v));
         Assert.Equal("xyz"u8.ToArray(), v.ToArray());
         Assert.False(RtpHeaderExtensions.TryFind(p, h, 3, out _));
