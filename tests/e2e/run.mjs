@@ -1423,7 +1423,8 @@ scenario('cluster_spotlight', async ctx => {
   const p2 = await pub('P2', n1, 'silence');
   const id2 = p2.first.connectionId;
   await until('R2 and R3 told that P2 (alone) is focused', async () =>
-    JSON.stringify(await focusOf(r2)) === JSON.stringify([id2]) && JSON.stringify(await focusOf(r3)) === JSON.stringify([id2]));
+    JSON.stringify(await focusOf(r2)) === JSON.stringify([id2]) && JSON.stringify(await focusOf(r3)) === JSON.stringify([id2]),
+    { detail: async () => ({ r2: await focusOf(r2), r3: await focusOf(r3), want: id2 }) });
   const p3 = await pub('P3', n2, 'mono');
   check(await p3.setTrackEnabled('audio', false) === 1, 'P3 has no audio track to mute');
   const p1 = await pub('P1', n3, 'mono');

@@ -100,12 +100,13 @@ internal sealed class SpotlightService : IDisposable
             if (sessions.ById.GetValueOrDefault(sessionId) is not { Spotlight: { } room } session) return;
             if (session.Relay is not { DecidesSpotlight: false }) return;
             if (number != room.Selector.SpotlightNumber) room.Selector.SpotlightNumber = Math.Clamp(number, 1, SpotlightSelector.MaxSpotlightNumber);
-            var (gained, lost) = room.Apply(focused.Select(f => f.ConnectionId).ToList());
-            Interlocked.Increment(ref _counters.SpotlightRemoteFocus);
-            // Only senders this node knows with their tracks: one whose ConnectionUp/TrackUp has not arrived yet would be
-            // marked focused without its notifies; the decider repeats its focus every 2 s, so it joins then.
+            // Only senders this node knows with their tracks, filtered before the room takes the set: one whose
+            // ConnectionUp/TrackUp has not arrived yet would otherwise count as focused without its notifies ever being
+            // sent; left out now, it is gained (and told) when the decider repeats its focus (every 2 s).
             var known = Senders(session).Select(s => s.Info.ConnectionId).ToHashSet(StringComparer.Ordinal);
             focused = focused.Where(f => known.Contains(f.ConnectionId)).ToList();
+            var (gained, lost) = room.Apply(focused.Select(f => f.ConnectionId).ToList());
+            Interlocked.Increment(ref _counters.SpotlightRemoteFocus);
             var fixedIds = focused.Where(f => f.Fixed).Select(f => f.ConnectionId).ToHashSet(StringComparer.Ordinal);
             Publish(session, gained, lost, id => fixedIds.Contains(id));
         }
