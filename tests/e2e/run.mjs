@@ -881,6 +881,7 @@ scenario('simulcast_bandwidth', async ctx => {
   check(est && Number(est.split(' ')[1]) < 1_000_000, `B's estimate under the limit: ${est}`);
   unlimit();
   const t1 = Date.now();
+  if (process.env.HIBARI_E2E_LOG_LEVEL) console.log(`    simulcast_bandwidth: limit lifted at ${new Date(t1).toISOString()} (B is ${b.first.connectionId})`);
   await until('B back on the full width after the limit is lifted', async () => (await width(b)) === full,
     { ms: Math.max(opt.timeoutMs, 45000), detail: async () => ({ b: await width(b), metrics: (await node.metrics()).split('\n').filter(l => l.startsWith('hibari_downlink')) }) });
   console.log(`    simulcast_bandwidth: B back to ${full} px ${Date.now() - t1} ms after the limit was lifted`);

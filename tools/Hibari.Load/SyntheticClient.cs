@@ -33,6 +33,12 @@ public sealed record SyntheticClientOptions
     /// <summary>Publish simulcast: connect with `simulcast: true`, answer these offered rids as `a=rid:rN send` +
     /// `a=simulcast:send`, and send one SSRC per layer, every packet with the MID (id 1) and RID (id 2) extensions.</summary>
     public IReadOnlyList<string>? SimulcastRids { get; init; }
+    /// <summary>Ignore the node's key-frame requests (PLI/FIR): key frames only every 60 frames (2 s), like an encoder
+    /// that is slow to answer them — for tests of what the node does while it waits.</summary>
+    public bool IgnoreKeyFrameRequests { get; init; }
+    /// <summary>Answer without transport-wide congestion control (no transport-cc extension or feedback), like a client
+    /// that does not implement it: the node then has no downlink estimate for this client (D-38).</summary>
+    public bool NoTransportCc { get; init; }
 }
 
 /// <summary>
@@ -387,6 +393,9 @@ public sealed class SyntheticClient : IAsyncDisposable
         var publishes = _options.Role != "recvonly";
         var (answer, lines) = AnswerBuilder.Build(offer, _ufrag, _pwd, _certificate.Fingerprint, kind => publishes && kind == "video", _ => _videoSsrc,
             publishes ? _options.SimulcastRids : null);
+        if (_options.NoTransportCc)
+            answer = string.Join("\r\n", answer.Split("\r\n").Where(l => !l.Contains("transport-wide-cc", StringComparison.Ordinal)
+                && !l.EndsWith(" transport-cc", StringComparison.Ordinal)));
         if (initial && lines.FirstOrDefault(l => l.Sending) is { } video)
         {
             _videoMid = video.Mid;
@@ -459,7 +468,8 @@ public sealed class SyntheticClient : IAsyncDisposable
             var reader = new RtcpReader(datagram[..rl]);
             while (reader.TryReadNext(out var p) == RtcpReadResult.Packet)
             {
-                if (p.Type == RtcpPacketType.PayloadFeedback && p.Format is RtcpPacketType.PliFormat or RtcpPacketType.FirFormat)
+                if (p.Type == RtcpPacketType.PayloadFeedback && p.Format is RtcpPacketType.PliFormat or RtcpPacketType.FirFormat
+                    && !_options.IgnoreKeyFrameRequests)
                 {
                     Interlocked.Increment(ref _pliReceived);
                     _keyFrameRequested = true;

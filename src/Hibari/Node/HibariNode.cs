@@ -172,6 +172,8 @@ public sealed class HibariNode : IAsyncDisposable
         PerRid("hibari_simulcast_rtp_received_bytes_total", "Bytes of simulcast layers received from publishers, per rid.", m.SimulcastBytes);
         PerRid("hibari_simulcast_key_frames_total", "Key frames of simulcast layers received from publishers, per rid.", m.SimulcastKeyFrames);
         Gauge("hibari_simulcast_layer_switches_total", m.SimulcastLayerSwitches, "Times a receiver's forwarded simulcast layer changed.");
+        Gauge("hibari_rtx_sent_total", m.Retransmissions, "RTX packets sent to answer receivers' NACKs.");
+        Gauge("hibari_rtx_skipped_total", m.RetransmissionsSkipped, "NACKed packets not sent again: the receiver's retransmission budget (a share of its estimate) was spent (D-38).");
         Gauge("hibari_spotlight_changes_total", m.SpotlightChanges, "Spotlight focus changes this node decided (D-37).");
         Gauge("hibari_spotlight_remote_focus_total", m.SpotlightRemoteFocus, "Spotlight focus frames of another node's decider applied here (D-40).");
         Gauge("hibari_rpc_requests_total", m.RpcRequests, "Requests received on rpc data channels (JSON-RPC 2.0, D-36).");

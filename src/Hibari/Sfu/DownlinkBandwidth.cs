@@ -46,6 +46,34 @@ internal sealed class DownlinkBandwidth
     public long Probes { get; private set; }
     public long PaddingBytes { get; private set; }
 
+    /// <summary>
+    /// Retransmissions (RTX answers to NACKs) may use this share of the estimate. Nothing paces what the SFU forwards,
+    /// so without a bound a congested receiver's NACKs for every packet the bottleneck dropped were answered in full:
+    /// with Chromium behind a 500 kbit/s limit the node sent 2.4-2.7 Mbit/s, mostly RTX, for two seconds after the
+    /// down-switch, and the new layer's key frame was lost in that queue (replayed in RecordedTraceTests; D-38).
+    /// </summary>
+    public const double RetransmissionShare = 0.3;
+    /// <summary>The retransmission budget holds at most this much time of its rate (a burst of NACKs after one loss).</summary>
+    public const long RetransmissionBurstMicros = 250_000;
+    private double _rtxTokens = -1;
+    private long _rtxRefilled;
+
+    /// <summary>
+    /// Whether a retransmission of <paramref name="bytes"/> fits the budget now (and takes it). Always true until the
+    /// receiver's feedback has produced an estimate (no transport-cc: nothing to go by).
+    /// </summary>
+    public bool TryRetransmit(int bytes, long nowMicros)
+    {
+        if (!Active || AckedBps == 0) return true;
+        var bytesPerSecond = EstimateBps * RetransmissionShare / 8;
+        var cap = bytesPerSecond * RetransmissionBurstMicros / 1e6;
+        _rtxTokens = _rtxTokens < 0 ? cap : Math.Min(cap, _rtxTokens + bytesPerSecond * Math.Max(0, nowMicros - _rtxRefilled) / 1e6);
+        _rtxRefilled = nowMicros;
+        if (_rtxTokens < bytes) return false;
+        _rtxTokens -= bytes;
+        return true;
+    }
+
     /// <summary>The next transport-wide sequence number.</summary>
     public ushort Next()
     {
@@ -53,14 +81,30 @@ internal sealed class DownlinkBandwidth
         return _sequence++;
     }
 
+    /// <summary>
+    /// Where traces of what each receiver's estimate was fed are written (<see cref="BweTrace"/>): the directory named
+    /// by the environment variable HIBARI_BWE_TRACE_DIR, or null (the default: nothing is recorded).
+    /// </summary>
+    public static string? TraceDirectory { get; } = Environment.GetEnvironmentVariable("HIBARI_BWE_TRACE_DIR") is { Length: > 0 } d ? d : null;
+
+    /// <summary>The record of this receiver's packets and feedback, when <see cref="TraceDirectory"/> is set.</summary>
+    public BweTrace? Trace { get; } = TraceDirectory is null ? null : new BweTrace();
+
     /// <summary>A packet with <paramref name="sequence"/> left (its size on the wire, SRTP included).</summary>
     public void OnSent(ushort sequence, int size, long nowMicros, bool padding = false)
     {
         if (padding) PaddingBytes += size;
-        _estimator.OnPacketSent(sequence, size, nowMicros, _estimator.Probe.Probing);
+        var probing = _estimator.Probe.Probing;
+        Trace?.Sent(sequence, size, nowMicros, probing);
+        _estimator.OnPacketSent(sequence, size, nowMicros, probing);
     }
 
-    public void OnFeedback(in TransportCcFeedback feedback, long nowMicros) => _estimator.OnFeedback(feedback, nowMicros);
+    /// <summary>One transport-cc feedback packet (<paramref name="raw"/>: its bytes, for the trace).</summary>
+    public void OnFeedback(in TransportCcFeedback feedback, ReadOnlySpan<byte> raw, long nowMicros)
+    {
+        Trace?.Feedback(raw, nowMicros);
+        _estimator.OnFeedback(feedback, nowMicros);
+    }
 
     /// <summary>
     /// The worker's timer: layer caps every <see cref="AllocateIntervalMicros"/>, padding while a probe runs. Returns

@@ -354,7 +354,7 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
                 case RtcpPacketType.TransportFeedback when rtcp.Format == RtcpPacketType.TransportCcFormat:
                     if (TransportCcFeedback.TryParse(rtcp, out var feedback))
                     {
-                        Downlink.OnFeedback(feedback, now);
+                        Downlink.OnFeedback(feedback, rtcp.Raw, now);
                         Volatile.Write(ref _downlinkEstimate, Downlink.EstimateBps);
                     }
                     break;
@@ -559,6 +559,27 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
         _log.LogInformation("Connection {Id} media: published [{Published}] forwarded to it [{Forwarded}]", ConnectionId, published, forwarded);
     }
 
+    /// <summary>The downlink trace (D-38) goes to its file off the media thread; a failure is logged, nothing else.</summary>
+    private void WriteTrace(Rtc.Bwe.BweTrace trace)
+    {
+        var text = trace.ToString();
+        var path = Path.Combine(DownlinkBandwidth.TraceDirectory!, Rtc.Bwe.BweTrace.FileName(ConnectionId, DateTime.UtcNow));
+        var log = _log;
+        Task.Run(() =>
+        {
+            try
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                File.WriteAllText(path, text);
+                log.LogInformation("Bandwidth trace of {Id} written to {Path}", ConnectionId, path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                log.LogWarning("Bandwidth trace of {Id} not written to {Path}: {Error}", ConnectionId, path, e.Message);
+            }
+        });
+    }
+
     /// <summary>Stops the transport. Safe from any thread; the media-thread parts are posted.</summary>
     public void Dispose()
     {
@@ -578,6 +599,7 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
             _send?.Dispose();
             _receive?.Dispose();
             _send = _receive = null;
+            if (Downlink.Trace is { } trace && Downlink.Active) WriteTrace(trace);
         });
     }
 }

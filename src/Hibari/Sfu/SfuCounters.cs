@@ -22,6 +22,8 @@ public sealed class SfuCounters
     // Simulcast (issue 12): per layer r0..r2, what publishers sent (RTP packets, bytes, key frames); layer switches of receivers.
     public readonly long[] SimulcastPackets = new long[3], SimulcastBytes = new long[3], SimulcastKeyFrames = new long[3];
     public long SimulcastLayerSwitches;
+    /// <summary>RTX answers to NACKs sent, and NACKed packets not sent again because the receiver's estimate had no room (D-38).</summary>
+    public long Retransmissions, RetransmissionsSkipped;
 
     /// <summary>Adds every counter of <paramref name="o"/> to this one (for totals).</summary>
     public void Add(SfuCounters o)
@@ -47,5 +49,6 @@ public sealed class SfuCounters
             SimulcastKeyFrames[i] += o.SimulcastKeyFrames[i];
         }
         SimulcastLayerSwitches += o.SimulcastLayerSwitches;
+        Retransmissions += o.Retransmissions; RetransmissionsSkipped += o.RetransmissionsSkipped;
     }
 }

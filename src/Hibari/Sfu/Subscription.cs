@@ -90,6 +90,8 @@ internal sealed class Subscription
     public long PacketsSent { get; private set; }
     public long OctetsSent { get; private set; }
     public long Retransmitted { get; private set; }
+    /// <summary>NACKed packets not sent again: the receiver's retransmission budget was spent (D-38).</summary>
+    public long RetransmissionsSkipped { get; private set; }
     public uint LastRtpTimestamp { get; private set; }
     public long LastSentMicros { get; private set; }
     public bool HasSent => PacketsSent > 0;
@@ -275,9 +277,46 @@ internal sealed class Subscription
         }
         if (from == _source)
         {
-            if (target != from.LayerIndex) layers[target].RequestKeyFrame(nowMicros);
-            else _pending = null; // the target is the current layer again
-            if (_inSeq.Unwrap(header.SequenceNumber) >= _startSeq) Emit(packet, header, nowMicros);
+            if (target != from.LayerIndex)
+            {
+                layers[target].RequestKeyFrame(nowMicros);
+                // Down because the receiver's link is congested (its cap fell under this layer, D-38): this layer's
+                // frames would only deepen the queue the lower layer's key frame must cross. The frame in flight ends,
+                // later ones are shed until the switch (seen with Chromium: the key frame waited ~1 s behind them).
+                if (target < from.LayerIndex && CapLayer < from.LayerIndex && !_shedding && nowMicros >= _shedAgainAt)
+                {
+                    _shedding = true;
+                    _shedTimestamp = _lastSourceTimestamp;
+                    _shedSince = nowMicros;
+                }
+            }
+            if (target == from.LayerIndex || (_shedding && nowMicros - _shedSince > MaxShedMicros))
+            {
+                // The target is the current layer again, or the lower key frame did not come in time: this layer goes on.
+                if (target == from.LayerIndex) _pending = null;
+                else if (_shedding) _shedAgainAt = nowMicros + 5 * MaxShedMicros; // not again soon: it did not help
+                if (_shedding)
+                {
+                    // Frames were shed: this layer resumes on its own next key frame, or the decoder misses references.
+                    if (!keyFrame)
+                    {
+                        from.RequestKeyFrame(nowMicros);
+                        ShedPackets++;
+                        return;
+                    }
+                    _shedding = false;
+                }
+            }
+            if (_shedding && header.Timestamp != _shedTimestamp)
+            {
+                ShedPackets++;
+                return;
+            }
+            if (_inSeq.Unwrap(header.SequenceNumber) >= _startSeq)
+            {
+                _lastSourceTimestamp = header.Timestamp;
+                Emit(packet, header, nowMicros);
+            }
             return;
         }
         if (from.LayerIndex != target) return;
@@ -347,6 +386,16 @@ internal sealed class Subscription
     }
 
     private PendingKeyFrame? _pending;
+    // A down-switch for bandwidth is waiting for the lower layer's key frame: only the frame with _shedTimestamp (the one
+    // in flight) still goes (D-38). _lastSourceTimestamp: the publisher's timestamp of the last packet forwarded.
+    private bool _shedding;
+    private uint _shedTimestamp, _lastSourceTimestamp;
+    private long _shedSince, _shedAgainAt;
+    /// <summary>Shedding stops after this long without the lower layer's key frame (a publisher that ignores PLIs).</summary>
+    private const long MaxShedMicros = 1_500_000;
+
+    /// <summary>Packets of a layer being left for bandwidth not forwarded while the lower layer's key frame was awaited (D-38).</summary>
+    public long ShedPackets { get; private set; }
 
     private void SwitchTo(Publication layer, in RtpHeader header, long nowMicros)
     {
@@ -361,6 +410,8 @@ internal sealed class Subscription
                 Subscriber.ConnectionId, Publication.ConnectionId, _source?.Rid ?? "-", layer.Rid, RequestedRid, header.SequenceNumber);
         var previous = _source;
         _source = layer;
+        _shedding = false;
+        _lastSourceTimestamp = header.Timestamp;
         UpdateDemand();
         if (previous?.Rid is { } from && layer.Rid is { } to) Subscriber.OnLayerSwitched(this, from, to);
         _inSeq = default;
@@ -383,7 +434,11 @@ internal sealed class Subscription
     /// <summary>Answers a NACK of the subscriber from the cache, as RTX on the RTX SSRC (RFC 4588).</summary>
     public void Retransmit(ushort sequenceNumber)
     {
-        if (SendRtx(sequenceNumber, padding: false) > 0) Retransmitted++;
+        if (SendRtx(sequenceNumber, padding: false) > 0)
+        {
+            Retransmitted++;
+            Subscriber.Counters.Retransmissions++;
+        }
     }
 
     /// <summary>
@@ -408,6 +463,13 @@ internal sealed class Subscription
     {
         if (_cache is null || !RtxAccepted || Closed || !Subscriber.CanSend) return 0;
         if (!_cache.TryGet(sequenceNumber, out var original)) return 0;
+        // A NACK is answered only within the receiver's retransmission budget (D-38); padding is budgeted by its probe.
+        if (!padding && TransportCc && !Subscriber.Downlink.TryRetransmit(original.Length + RtxPacket.OsnLength, Rtc.MediaClock.NowMicros()))
+        {
+            RetransmissionsSkipped++;
+            Subscriber.Counters.RetransmissionsSkipped++;
+            return 0;
+        }
         var buffer = Subscriber.Scratch;
         if (!RtpHeader.TryParse(original, out var header)
             || !RtxPacket.TryWrap(original, header, buffer, RtxSsrc, _rtxSeq++, (byte)(Publication.Codec.RtxPayloadType ?? 0), out var length)) return 0;

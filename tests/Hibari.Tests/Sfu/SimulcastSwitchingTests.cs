@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Hibari.Load;
 using Hibari.Rtc.Dtls;
+using Hibari.Sfu;
 
 namespace Hibari.Tests.Sfu;
 
@@ -76,5 +77,68 @@ public sealed class SimulcastSwitchingTests : IAsyncLifetime
         Assert.Equal(0, sub.PacketsLost); // sequence numbers continued across every switch
         Assert.Equal(0, sub.DecryptFailures);
         Assert.True(_node.Node.Sfu.CountersSnapshot().SimulcastLayerSwitches >= (switches > 0 ? 1 : 0));
+    }
+
+    private static Task<T> On<T>(Action<Action> post, Func<T> read)
+    {
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        post(() =>
+        {
+            try { done.SetResult(read()); }
+            catch (Exception e) { done.SetException(e); }
+        });
+        return done.Task;
+    }
+
+    [Fact]
+    public async Task A_bandwidth_down_switch_sheds_the_higher_layer_until_the_lower_key_frame_and_stays_gapless()
+    {
+        const string channel = "sim-shed";
+        // The publisher ignores PLIs: key frames every 2 s only, so the wait for the lower layer's is long and certain.
+        var pub = await ConnectAsync(channel, new SyntheticClientOptions
+        {
+            Role = "sendonly", Certificate = Certificate, SimulcastRids = ["r0", "r1", "r2"], IgnoreKeyFrameRequests = true,
+        });
+        var sub = await ConnectAsync(channel, new SyntheticClientOptions
+        {
+            // Without transport-cc the node has no estimate for it, and the cap set below stays as set.
+            Role = "recvonly", Certificate = Certificate, ConnectExtra = new JsonObject { ["simulcast_request_rid"] = "r2" }, NoTransportCc = true,
+        });
+        using var stop = new CancellationTokenSource();
+        var publishing = pub.PublishSimulcastAsync([100, 400, 1200], 600, stop.Token);
+        var sfu = _node.Node.Sfu;
+        var sessionId = sfu.SessionIdOf(channel)!;
+        var (subscription, r2) = await On(sfu.PostControl, () =>
+        {
+            var session = sfu.SessionById(sessionId)!;
+            var receiver = session.Connections.Single(c => c.ConnectionId == sub.ConnectionId);
+            var publisher = session.Connections.Single(c => c.ConnectionId == pub.ConnectionId);
+            return (receiver.Transport, publisher.Transport);
+        });
+        var worker = subscription.Worker;
+        Subscription Video() => subscription.Subscriptions.Single(s => s.Publication.Layers is not null);
+        await InProcessNode.EventuallyAsync("the subscriber gets r2", () => On(worker.Post, () => Video().CurrentRid).Result == "r2");
+        // Right after one of r2's key frames (the next is 2 s away), the receiver's bandwidth cap falls to r0 (D-38).
+        var keyFrames = await On(r2.Worker.Post, () => r2.Publications.Single(p => p.Rid == "r2").KeyFrames);
+        await InProcessNode.EventuallyAsync("an r2 key frame", () => On(r2.Worker.Post, () => r2.Publications.Single(p => p.Rid == "r2").KeyFrames).Result > keyFrames);
+        await On(worker.Post, () => Video().CapLayer = 0);
+        var receivedAtCap = sub.BytesReceived;
+        await Task.Delay(1000);
+        // A second later: no r2 frame went out after the one in flight (at 1.2 Mbit/s that would be ~150 KB).
+        var shedBytes = sub.BytesReceived - receivedAtCap;
+        var (rid, shed) = await On(worker.Post, () => (Video().CurrentRid, Video().ShedPackets));
+        Assert.Equal("r2", rid); // still waiting for r0's key frame
+        Assert.True(shed > 20, $"{shed} packets shed");
+        Assert.True(shedBytes < 30_000, $"{shedBytes} bytes reached the receiver while r2 was shed");
+        await InProcessNode.EventuallyAsync("the switch to r0 on its key frame", () => On(worker.Post, () => Video().CurrentRid).Result == "r0",
+            TimeSpan.FromSeconds(10));
+        // Back up: no shedding on the way up, r2 resumes on its key frame.
+        await On(worker.Post, () => Video().CapLayer = int.MaxValue);
+        await InProcessNode.EventuallyAsync("back on r2", () => On(worker.Post, () => Video().CurrentRid).Result == "r2", TimeSpan.FromSeconds(10));
+        await stop.CancelAsync();
+        await publishing.ContinueWith(_ => { });
+        Assert.Single(sub.ReceivedSsrcs);
+        Assert.Equal(0, sub.PacketsLost); // the shed frames left no gap in the sequence numbers
+        Assert.Equal(0, sub.DecryptFailures);
     }
 }

@@ -75,6 +75,9 @@ public sealed class SendSideBandwidthEstimator
     public long AckedBps => _acked.RateBps;
     public double LossFraction { get; private set; }
     public BandwidthUsage Usage => _detector.State;
+    /// <summary>The delay detector's slope of the queuing delay and its adaptive threshold (diagnostics, trace replays).</summary>
+    public double DelayTrend => _detector.Trend;
+    public double DelayThresholdMs => _detector.ThresholdMs;
     public long DelayBasedBps => _delayBased.RateBps;
     public long LossBasedBps { get; private set; }
     /// <summary>Smoothed time from sending a packet to receiving the feedback about it (RTT + feedback interval).</summary>

@@ -11,7 +11,13 @@ public sealed class TrendlineDetector
 {
     public const long BurstMicros = 5_000;
     public const int WindowSize = 20;
+    /// <summary>The fit needs this many points; fewer than <see cref="WindowSize"/> only at a start or at low group rates.</summary>
+    public const int MinSamples = 8;
+    /// <summary>Points older than this (arrival time, before the newest) leave the fit while more than <see cref="MinSamples"/> remain.</summary>
+    public const double MaxWindowMs = 600;
     public const double Smoothing = 0.9;
+    /// <summary>0.9 per 5 ms group, as a time constant: 5 / ln(1 / 0.9).</summary>
+    public const double SmoothingTimeConstantMs = 47.5;
     public const double ThresholdGain = 4.0;
     public const double InitialThresholdMs = 12.5;
     private const double MinThresholdMs = 6, MaxThresholdMs = 600;
@@ -109,14 +115,27 @@ public sealed class TrendlineDetector
         if (_firstArrival == long.MinValue) _firstArrival = arrivalMicros;
         _numDeltas = Math.Min(_numDeltas + 1, 1000);
         _accumulated += arrivalDeltaMs - sendDeltaMs;
-        _smoothed = Smoothing * _smoothed + (1 - Smoothing) * _accumulated;
+        // libwebrtc smooths by 0.9 per group, with groups 5 ms apart behind its pacer: a time constant of ~50 ms. Here a
+        // group is often a whole frame (33-100 ms apart), and 0.9 per group would lag by most of a second; the weight
+        // follows the time between groups instead, never above 0.9 (D-38).
+        var smoothing = Math.Min(Smoothing, Math.Exp(-Math.Max(0, sendDeltaMs) / SmoothingTimeConstantMs));
+        _smoothed = smoothing * _smoothed + (1 - smoothing) * _accumulated;
         var xMs = (arrivalMicros - _firstArrival) / 1000.0;
         var slot = (_head + _count) % WindowSize;
         if (_count == WindowSize) _head = (_head + 1) % WindowSize;
         else _count++;
         _x[slot] = xMs;
         _y[slot] = _smoothed;
-        if (_count == WindowSize && TrySlope(out var slope)) _trend = slope;
+        // An SFU forwards frames as bursts (no pacer), so a group is a frame: at 15 frames/s a window of 20 groups spans
+        // 1.3 s, and waiting for it to fill after a start (or keeping points that old) delays the detection of a new
+        // bottleneck by as much (found replaying Chromium feedback, D-38). The fit starts at MinSamples and drops points
+        // older than MaxWindowMs, keeping at least MinSamples.
+        while (_count > MinSamples && xMs - _x[_head] > MaxWindowMs)
+        {
+            _head = (_head + 1) % WindowSize;
+            _count--;
+        }
+        if (_count >= MinSamples && TrySlope(out var slope)) _trend = slope;
         Detect(sendDeltaMs, xMs);
     }
 
@@ -124,14 +143,20 @@ public sealed class TrendlineDetector
     {
         slope = 0;
         double sx = 0, sy = 0;
-        for (var i = 0; i < _count; i++) { sx += _x[i]; sy += _y[i]; }
+        for (var i = 0; i < _count; i++)
+        {
+            var k = (_head + i) % WindowSize;
+            sx += _x[k];
+            sy += _y[k];
+        }
         var mx = sx / _count;
         var my = sy / _count;
         double num = 0, den = 0;
         for (var i = 0; i < _count; i++)
         {
-            var dx = _x[i] - mx;
-            num += dx * (_y[i] - my);
+            var k = (_head + i) % WindowSize;
+            var dx = _x[k] - mx;
+            num += dx * (_y[k] - my);
             den += dx * dx;
         }
         if (den <= 0 || double.IsNaN(num)) return false;
