@@ -879,6 +879,11 @@ scenario('simulcast_bandwidth', async ctx => {
   console.log(`    simulcast_bandwidth: B down to ${await width(b)} px ${down} ms after the limit; A at ${await width(a)} px; ${est}`);
   check(await width(a) === full, `A left the full width while only B was limited: ${await width(a)}`);
   check(est && Number(est.split(' ')[1]) < 1_000_000, `B's estimate under the limit: ${est}`);
+  // The same in B's per-connection statistics (D-41): its estimate, and the layer it gets under the one it asked for.
+  const st = await node.api('Sora_20170529.GetStatsConnection', { channel_id: channel, connection_id: b.first.connectionId });
+  const video = Object.values(st.json?.hibari?.forwarded ?? {}).find(t => t.kind === 'video');
+  check(st.status === 200 && st.json.hibari.downlink?.estimated_bitrate_bps < 1_000_000 && video?.requested_rid === 'r2'
+    && video.rid !== 'r2' && video.total_layer_switches >= 1, `B's GetStatsConnection: ${st.status} ${short(st.json?.hibari)}`);
   unlimit();
   const t1 = Date.now();
   if (process.env.HIBARI_E2E_LOG_LEVEL) console.log(`    simulcast_bandwidth: limit lifted at ${new Date(t1).toISOString()} (B is ${b.first.connectionId})`);

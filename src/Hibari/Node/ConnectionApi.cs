@@ -19,7 +19,8 @@ namespace Hibari.Node;
 internal sealed record ChannelScope(
     Func<string, string?> OwnerApiUrl,
     Func<string, IReadOnlyList<string>> OtherOwners,
-    Func<string, string, ReadOnlyMemory<byte>, CancellationToken, Task<(int Status, byte[] Body)>> CallPeer);
+    Func<string, string, ReadOnlyMemory<byte>, CancellationToken, Task<(int Status, byte[] Body)>> CallPeer,
+    Func<IReadOnlyCollection<string>> LinkedPeers);
 
 /// <summary>
 /// The connection operations of the HTTP API (docs/protocol-notes.md, "Connection operations"): list, disconnect and push, by channel, connection
@@ -56,6 +57,104 @@ internal sealed class ConnectionApi(HibariOptions options, SfuEngine sfu, Channe
         Channel(router, "Sora_20211215.ResetSpotlightRid", (ApiRequest r, out string? c) => SpotlightLocal(r, SpotlightOp.ResetRid, out c), Target.Connection);
         Channel(router, "Sora_20211215.BatchRequestSpotlightRid", (ApiRequest r, out string? c) => SpotlightLocal(r, SpotlightOp.Batch, out c), Target.Channel);
         router.Register("Sora_20201013.ListConnections", (_, _) => new(List(sfu.ListConnections())));
+        router.Register(StatsConnectionTarget, (request, ct) => new(StatsConnectionAsync(request, ct)));
+        router.Register(StatsAllConnectionsTarget, (request, ct) => new(StatsAllConnectionsAsync(request, ct)));
+    }
+
+    // --- connection statistics (D-41) ---
+
+    public const string StatsConnectionTarget = "Sora_20170529.GetStatsConnection";
+    public const string StatsAllConnectionsTarget = "Sora_20171101.GetStatsAllConnections";
+
+    private static JsonArray StatsRows(IEnumerable<ConnectionStats> stats)
+    {
+        var now = DateTimeOffset.UtcNow;
+        return new JsonArray(stats.Select(s => (JsonNode)ConnectionStatsJson.Build(s, now)).ToArray());
+    }
+
+    private static ApiResult StatsArray(IEnumerable<ConnectionStats> stats) =>
+        new ApiResult.JsonResult(JsonSerializer.SerializeToUtf8Bytes(StatsRows(stats)));
+
+    /// <summary>{channel_id, connection_id} → that connection's statistics here, or the 400/404 to answer.</summary>
+    private async Task<ApiResult> StatsConnectionLocalAsync(ApiRequest request)
+    {
+        if (!request.TryRead(ApiJsonContext.Default.ChannelTargetRequest, out var body, out var error)) return error!;
+        if (MissingTarget(Target.Connection, body.ConnectionId, null) is { } missing) return missing;
+        var found = await sfu.ConnectionStatsAsync(body.ChannelId, body.ConnectionId).ConfigureAwait(false);
+        return found.Count == 0 ? NotFound(Target.Connection)
+            : new ApiResult.JsonResult(JsonSerializer.SerializeToUtf8Bytes(ConnectionStatsJson.Build(found[0], DateTimeOffset.UtcNow)));
+    }
+
+    /// <summary>
+    /// GetStatsConnection from a client: in a cluster, 307 to the channel's holder when this node does not hold it; on a
+    /// holder, the connection's node answers (this one, or another owner asked over the node links; C-API-1).
+    /// </summary>
+    private async Task<ApiResult> StatsConnectionAsync(ApiRequest request, CancellationToken ct)
+    {
+        if (scope is not null && PeekChannel(request) is { } channel && scope.OwnerApiUrl(channel) is { } location)
+            return ApiResult.Redirect(location);
+        var local = await StatsConnectionLocalAsync(request).ConfigureAwait(false);
+        if (scope is null || local is not ApiResult.ErrorResult { Status: 404 } || PeekChannel(request) is not { } ch) return local;
+        foreach (var peer in scope.OtherOwners(ch))
+        {
+            var (status, body) = await CallQuietlyAsync(peer, request, ct).ConfigureAwait(false);
+            if (status == 200) return new ApiResult.JsonResult(body);
+        }
+        return local;
+    }
+
+    /// <summary>
+    /// GetStatsAllConnections: this node's connections; with `"local": false` in a cluster, every linked node's too
+    /// (as sorastats `--global` asks).
+    /// </summary>
+    private async Task<ApiResult> StatsAllConnectionsAsync(ApiRequest request, CancellationToken ct)
+    {
+        var everyNode = false; // Sora's `local` defaults to true: this node only
+        if (!request.Body.Span.Trim(" \t\r\n"u8).IsEmpty)
+        {
+            if (ParseBody(request, out var doc) is { } notJson) return notJson;
+            using (doc)
+            {
+                var e = doc.RootElement;
+                if (e.ValueKind != JsonValueKind.Object) return ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "the body must be a JSON object");
+                if (e.TryGetProperty("local", out var l) && l.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+                    return ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "local must be a boolean");
+                everyNode = l.ValueKind == JsonValueKind.False;
+            }
+        }
+        var rows = StatsRows(await sfu.ConnectionStatsAsync(null, null).ConfigureAwait(false));
+        if (everyNode && scope is not null) await AddOtherNodesAsync(rows, request.Target, ct).ConfigureAwait(false);
+        return new ApiResult.JsonResult(JsonSerializer.SerializeToUtf8Bytes(rows));
+    }
+
+    /// <summary>Every linked node's own connections (asked with an empty body: `local` true there).</summary>
+    private async Task AddOtherNodesAsync(JsonArray rows, string target, CancellationToken ct)
+    {
+        var localOnly = new ApiRequest(target, "{}"u8.ToArray());
+        var answers = await Task.WhenAll(scope!.LinkedPeers().Select(peer => CallQuietlyAsync(peer, localOnly, ct))).ConfigureAwait(false);
+        foreach (var (status, body) in answers)
+        {
+            if (status != 200) continue;
+            try
+            {
+                if (JsonNode.Parse(body) is JsonArray more)
+                    foreach (var row in more) rows.Add(row?.DeepClone());
+            }
+            catch (JsonException e)
+            {
+                log?.LogWarning("{Target}: a node answered something that is not JSON: {Error}", target, e.Message);
+            }
+        }
+    }
+
+    private async Task<(int Status, byte[] Body)> CallQuietlyAsync(string peer, ApiRequest request, CancellationToken ct)
+    {
+        try { return await scope!.CallPeer(peer, request.Target, request.Body, ct).ConfigureAwait(false); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            log?.LogWarning("{Target} on {Peer} failed: {Error}", request.Target, peer, e.Message);
+            return (0, []);
+        }
     }
 
     private void Channel(ApiRouter router, string target, LocalOperation run, Target kind, bool isList = false)
@@ -99,10 +198,17 @@ internal sealed class ConnectionApi(HibariOptions options, SfuEngine sfu, Channe
     }
 
     /// <summary>A channel call from another node of the channel: this node's connections only (no redirect, no fan-out).</summary>
-    public Task<(int Status, byte[] Body)> RunLocalAsync(string target, byte[] body, CancellationToken ct)
+    public async Task<(int Status, byte[] Body)> RunLocalAsync(string target, byte[] body, CancellationToken ct)
     {
-        if (!_channelOps.TryGetValue(target, out var op)) return Task.FromResult((404, Array.Empty<byte>()));
-        return Task.FromResult(Encode(op.Run(new ApiRequest(target, body), out _)));
+        if (target == StatsConnectionTarget) return Encode(await StatsConnectionLocalAsync(new ApiRequest(target, body)).ConfigureAwait(false));
+        if (target == StatsAllConnectionsTarget) return Encode(StatsArray(await sfu.ConnectionStatsAsync(null, null).ConfigureAwait(false)));
+        return RunChannelLocal(target, body);
+    }
+
+    private (int Status, byte[] Body) RunChannelLocal(string target, byte[] body)
+    {
+        if (!_channelOps.TryGetValue(target, out var op)) return (404, Array.Empty<byte>());
+        return Encode(op.Run(new ApiRequest(target, body), out _));
     }
 
     private static (int, byte[]) Encode(ApiResult r) => r switch

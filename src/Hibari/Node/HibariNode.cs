@@ -46,7 +46,7 @@ public sealed class HibariNode : IAsyncDisposable
         var connections = new ConnectionApi(options, Sfu, placement is null ? null : new ChannelScope(
             channel => OwnerApiUrl(placement, channel),
             OtherOwners,
-            (peer, target, body, ct) => Cluster.CallLocalApiAsync(peer, target, body, ct)), loggerFactory.CreateLogger("Hibari.Api"));
+            (peer, target, body, ct) => Cluster.CallLocalApiAsync(peer, target, body, ct), () => Cluster.LinkedPeers), loggerFactory.CreateLogger("Hibari.Api"));
         connections.Register(router);
         Cluster.LocalApi = connections.RunLocalAsync;
         _api = new ApiServer(new ApiServerOptions

@@ -223,6 +223,25 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
 
     public IReadOnlyList<Subscription> Subscriptions => _subscriptions;
 
+    /// <summary>This transport's statistics now (D-41). On its media worker.</summary>
+    internal ConnectionStats TakeStats(ConnectionInfo info)
+    {
+        _socket.AssertOwner();
+        var published = _publications.Select(p => new PublishedTrackStats(p.TrackId, p.Kind.Name(), p.Rid, p.Ssrc, p.Codec.Name,
+            p.PacketsReceived, p.BytesReceived, p.KeyFrames, p.Duplicates, p.NacksSent, p.KeyFrameRequests, p.RateBps)).ToList();
+        var forwarded = _subscriptions.Select(s =>
+        {
+            var layers = s.Publication.Layers;
+            var cap = layers is not null && s.CapLayer < layers.Length ? layers[s.CapLayer].Rid : null;
+            return new ForwardedTrackStats(s.Publication.TrackId, s.Publication.ConnectionId, s.Publication.Kind.Name(), s.CurrentRid,
+                layers is null ? null : s.RequestedRid, cap, s.PacketsSent, s.OctetsSent, s.Retransmitted, s.RetransmissionsSkipped,
+                s.LayerSwitches, s.ShedPackets, s.Forwarding);
+        }).ToList();
+        var d = Downlink;
+        var downlink = d.Active ? new DownlinkStats(d.EstimateBps, d.AckedBps, d.LossFraction, d.Probes, d.PaddingBytes) : null;
+        return new ConnectionStats(info, published, forwarded, downlink);
+    }
+
     // --- IMediaPeer ---
 
     public void OnDtlsDatagram(ReadOnlySpan<byte> datagram) => _dtls?.Deliver(datagram);

@@ -89,6 +89,28 @@ internal sealed class SfuApiView(SfuContext ctx, SessionRegistry sessions, Actio
             return sessions.Connections.Values.Select(c => (c.ConnectionId, c.Transport.DownlinkEstimateBps)).Where(e => e.DownlinkEstimateBps > 0).ToList();
     }
 
+    /// <summary>
+    /// The statistics of this node's connected connections (all, a channel's, or one), each taken on its transport's media
+    /// worker (D-41); a worker that does not answer within <paramref name="timeout"/> leaves its connections out.
+    /// </summary>
+    public async Task<List<ConnectionStats>> StatsAsync(string? channelId, string? connectionId, TimeSpan timeout)
+    {
+        List<Connection> targets;
+        lock (_gate)
+            targets = sessions.Connections.Values.Where(c => c.State == ConnectionState.Connected
+                && (channelId is null || c.Info.ChannelId == channelId) && (connectionId is null || c.ConnectionId == connectionId))
+                .OrderBy(c => c.Info.CreatedAt).ToList();
+        var pending = targets.Select(c =>
+        {
+            var done = new TaskCompletionSource<ConnectionStats?>(TaskCreationOptions.RunContinuationsAsynchronously);
+            c.Transport.Worker.Post(() => done.TrySetResult(c.Transport.Closed ? null : c.Transport.TakeStats(c.Info)));
+            return done.Task;
+        }).ToList();
+        var all = Task.WhenAll(pending);
+        await Task.WhenAny(all, Task.Delay(timeout)).ConfigureAwait(false);
+        return pending.Where(t => t.IsCompletedSuccessfully && t.Result is not null).Select(t => t.Result!).ToList();
+    }
+
     /// <summary>Closes every connection (node unavailable or shutting down).</summary>
     public void DisconnectAll(string reason)
     {

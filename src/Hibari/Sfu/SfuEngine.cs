@@ -232,6 +232,10 @@ public sealed class SfuEngine : IDisposable
     /// <inheritdoc cref="SfuApiView.DownlinkEstimates"/>
     public List<(string ConnectionId, long Bps)> DownlinkEstimates() => _api.DownlinkEstimates();
 
+    /// <summary>Connection statistics (GetStatsConnection, GetStatsAllConnections; D-41), taken on the media workers.</summary>
+    internal Task<List<ConnectionStats>> ConnectionStatsAsync(string? channelId, string? connectionId) =>
+        _api.StatsAsync(channelId, connectionId, TimeSpan.FromSeconds(2));
+
     // --- spotlight (D-37) ---
 
     /// <summary>FocusSpotlight / FocusSpotlightFixed.</summary>

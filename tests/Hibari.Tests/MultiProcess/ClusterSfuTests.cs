@@ -58,6 +58,13 @@ public sealed class ClusterSfuTests(ITestOutputHelper output) : IAsyncLifetime
         using var response = await noFollow.SendAsync(request);
         Assert.Equal(HttpStatusCode.TemporaryRedirect, response.StatusCode);
         Assert.Equal($"http://{_n2.Ip}:{_n2.ApiPort}/", response.Headers.Location?.ToString());
+        using var statsRequest = new HttpRequestMessage(HttpMethod.Post, $"http://{_n1.Ip}:{_n1.ApiPort}/")
+        {
+            Content = new StringContent($$"""{"channel_id":"api-307","connection_id":"{{client.ConnectionId}}"}""", Encoding.UTF8, "application/json"),
+        };
+        statsRequest.Headers.Add("x-sora-target", "Sora_20170529.GetStatsConnection");
+        using var statsResponse = await noFollow.SendAsync(statsRequest);
+        Assert.Equal(HttpStatusCode.TemporaryRedirect, statsResponse.StatusCode); // D-41: a channel call
 
         // curl -L repeats the POST (body and headers) at the Location: the channel is disconnected on n2.
         var curl = Process.Start(new ProcessStartInfo("curl", ["-sS", "-L", "-o", "/dev/null", "-w", "%{http_code} %{num_redirects}",
@@ -228,6 +235,17 @@ public sealed class ClusterSfuTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(200, status);
         Assert.Equal(new[] { a.ConnectionId, b.ConnectionId }.Order(), list!.AsArray().Select(r => (string?)r!["connection_id"]).Order());
         Assert.Contains(list.AsArray(), r => (string?)r!["node_name"] == _n2.NodeName);
+
+        // Statistics (D-41): the connection on the other owner is answered through n1; every node's with local=false.
+        var (sStatus, stats, _) = await _n1.ApiAsync("Sora_20170529.GetStatsConnection", $$"""{"channel_id":"whole","connection_id":"{{b.ConnectionId}}"}""");
+        Assert.Equal(200, sStatus);
+        Assert.Equal(b.ConnectionId, (string?)stats!["connection_id"]);
+        var (aStatus, local, _) = await _n1.ApiAsync("Sora_20171101.GetStatsAllConnections", "{}");
+        Assert.Equal(200, aStatus);
+        Assert.Equal([a.ConnectionId], local!.AsArray().Select(r => (string?)r!["connection_id"]));
+        var (gStatus, global, _) = await _n1.ApiAsync("Sora_20171101.GetStatsAllConnections", """{"local":false}""");
+        Assert.Equal(200, gStatus);
+        Assert.Equal(new[] { a.ConnectionId, b.ConnectionId }.Order(), global!.AsArray().Select(r => (string?)r!["connection_id"]).Order());
 
         Assert.Equal(200, (await _n1.ApiAsync("Sora_20160711.PushChannel", """{"channel_id":"whole","data":{"to":"all"}}""")).Status);
         await b.WaitForMessageAsync(m => (string?)m["type"] == "push", TimeSpan.FromSeconds(10));
