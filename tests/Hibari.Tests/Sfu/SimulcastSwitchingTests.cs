@@ -34,13 +34,18 @@ public sealed class SimulcastSwitchingTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(3)]
-    public async Task Random_switches_keep_one_gapless_stream_and_end_on_the_asked_layer(int seed)
+    [InlineData(1, "VP8")]
+    [InlineData(2, "VP8")]
+    [InlineData(3, "VP8")]
+    [InlineData(4, "H264")]
+    [InlineData(5, "H264")]
+    public async Task Random_switches_keep_one_gapless_stream_and_end_on_the_asked_layer(int seed, string codec)
     {
         var channel = $"sim-switch-{seed}";
-        var pub = await ConnectAsync(channel, new SyntheticClientOptions { Role = "sendonly", Certificate = Certificate, SimulcastRids = ["r0", "r1", "r2"] });
+        var pub = await ConnectAsync(channel, new SyntheticClientOptions
+        {
+            Role = "sendonly", Certificate = Certificate, SimulcastRids = ["r0", "r1", "r2"], VideoCodecType = codec,
+        });
         var sub = await ConnectAsync(channel, new SyntheticClientOptions
         {
             Role = "recvonly", Certificate = Certificate, ConnectExtra = new JsonObject { ["simulcast_request_rid"] = "r0" },
@@ -77,6 +82,13 @@ public sealed class SimulcastSwitchingTests : IAsyncLifetime
         Assert.Equal(0, sub.PacketsLost); // sequence numbers continued across every switch
         Assert.Equal(0, sub.DecryptFailures);
         Assert.True(_node.Node.Sfu.CountersSnapshot().SimulcastLayerSwitches >= (switches > 0 ? 1 : 0));
+        // The layers were of the asked codec (their key frames found by its payload format).
+        var (status, stats) = await _node.ApiAsync("Sora_20170529.GetStatsConnection", $$"""{"channel_id":"{{channel}}","connection_id":"{{pub.ConnectionId}}"}""");
+        Assert.Equal(200, status);
+        var layers = stats!["hibari"]!["published"]!.AsObject().Select(kv => kv.Value!).Where(t => (string?)t["kind"] == "video").ToList();
+        Assert.Equal(3, layers.Count);
+        Assert.All(layers, l => Assert.Equal(codec, ((string?)l["codec"])?.ToUpperInvariant()));
+        Assert.All(layers, l => Assert.True((long)l["total_received_key_frames"]! > 0));
     }
 
     private static Task<T> On<T>(Action<Action> post, Func<T> read)
