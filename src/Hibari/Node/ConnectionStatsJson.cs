@@ -52,6 +52,7 @@ internal static class ConnectionStatsJson
                 ["ssrc"] = p.Ssrc,
                 ["total_received_rtp"] = p.Packets,
                 ["total_received_rtp_byte_size"] = p.Bytes,
+                ["total_received_frames"] = p.Frames,
                 ["total_received_key_frames"] = p.KeyFrames,
                 ["total_received_duplicate_rtp"] = p.Duplicates,
                 ["total_sent_nack"] = p.NacksSent,

@@ -13,7 +13,7 @@ internal sealed record ConnectionStats(
 /// <summary>A track (or one simulcast layer of it) the connection publishes, as the node received it.</summary>
 internal sealed record PublishedTrackStats(
     string TrackId, string Kind, string? Rid, uint Ssrc, string Codec,
-    long Packets, long Bytes, long KeyFrames, long Duplicates, long NacksSent, long KeyFrameRequests, long RateBps);
+    long Packets, long Bytes, long Frames, long KeyFrames, long Duplicates, long NacksSent, long KeyFrameRequests, long RateBps);
 
 /// <summary>A track of another connection forwarded to this one: which layer, how often it changed, what was sent.</summary>
 internal sealed record ForwardedTrackStats(

@@ -228,7 +228,7 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
     {
         _socket.AssertOwner();
         var published = _publications.Select(p => new PublishedTrackStats(p.TrackId, p.Kind.Name(), p.Rid, p.Ssrc, p.Codec.Name,
-            p.PacketsReceived, p.BytesReceived, p.KeyFrames, p.Duplicates, p.NacksSent, p.KeyFrameRequests, p.RateBps)).ToList();
+            p.PacketsReceived, p.BytesReceived, p.Frames, p.KeyFrames, p.Duplicates, p.NacksSent, p.KeyFrameRequests, p.RateBps)).ToList();
         var forwarded = _subscriptions.Select(s =>
         {
             var layers = s.Publication.Layers;

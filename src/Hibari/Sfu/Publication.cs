@@ -159,6 +159,8 @@ internal sealed class Publication : IHandoffTarget
     public long KeyFrameRequests { get; private set; }
     /// <summary>Key frames seen (video).</summary>
     public long KeyFrames { get; private set; }
+    /// <summary>Video frames received (packets with the marker bit; a duplicate is not counted).</summary>
+    public long Frames { get; private set; }
 
     /// <summary>The subscribers on the owner worker (owner thread).</summary>
     public ReadOnlySpan<Subscription> Subscribers => _subscribers;
@@ -248,6 +250,7 @@ internal sealed class Publication : IHandoffTarget
         var keyFrame = Kind == MediaKind.Video && _newest.IsNewest(header.SequenceNumber)
             && KeyFrameDetector.IsKeyFrame(CodecKind, header.GetPayload(packet));
         if (keyFrame) KeyFrames++;
+        if (Kind == MediaKind.Video && header.Marker) Frames++; // a frame's last packet (RFC 7741 / 6184 / AV1 RTP spec)
         if (Rid is not null && Counters is { } counters && LayerIndex < 3)
         {
             counters.SimulcastPackets[LayerIndex]++;

@@ -71,6 +71,9 @@ public sealed class ConnectionStatsApiTests
             var layers = p["hibari"]!["published"]!.AsObject().Select(kv => kv.Value!).Where(t => t["rid"] is not null).ToList();
             Assert.Equal(3, layers.Count);
             Assert.All(layers, l => Assert.True((long)l["total_received_key_frames"]! > 0));
+            // 30 frames/s per layer (the synthetic publisher), each frame's last packet marked.
+            Assert.All(layers, l => Assert.InRange((long)l["total_received_frames"]!, (long)l["total_received_key_frames"]!, (long)l["total_received_rtp"]!));
+            Assert.All(layers, l => Assert.True((long)l["total_received_frames"]! >= 10));
             // The receiver has no transport-cc feedback here: no downlink estimate, and the group is left out (not null).
             var (s2, r) = await node.ApiAsync("Sora_20170529.GetStatsConnection", $$"""{"channel_id":"stats","connection_id":"{{sub.ConnectionId}}"}""");
             Assert.Equal(200, s2);
