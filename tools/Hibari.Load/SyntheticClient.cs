@@ -277,8 +277,7 @@ public sealed class SyntheticClient : IAsyncDisposable
                 for (var i = 0; i < perFrame[l]; i++)
                 {
                     var n = WriteVp8Payload(payload, first: i == 0, keyFrame);
-                    if (_videoCodec == "H264") payload[0] = i == 0 && keyFrame ? (byte)0x65 : (byte)0x41;
-                    else if (_videoCodec == "H265") (payload[0], payload[1]) = i == 0 && keyFrame ? ((byte)(19 << 1), (byte)1) : ((byte)(1 << 1), (byte)1);
+                    ShapePayload(payload, first: i == 0, keyFrame);
                     var w = new RtpPacketWriter(buffer, _videoPayloadType, seqs[l]++, tss[l], _layerSsrcs[l], marker: i == perFrame[l] - 1);
                     w.AddString(1, _videoMid);
                     w.AddString(2, _layerRids[l]);
@@ -312,9 +311,7 @@ public sealed class SyntheticClient : IAsyncDisposable
             for (var i = 0; i < perFrame; i++)
             {
                 var n = WriteVp8Payload(payload, first: i == 0, keyFrame);
-                // H.264 / H.265: one NAL unit per packet, an IDR on a key frame's first packet (RFC 6184 / RFC 7798 headers).
-                if (_videoCodec == "H264") payload[0] = i == 0 && keyFrame ? (byte)0x65 : (byte)0x41;
-                else if (_videoCodec == "H265") (payload[0], payload[1]) = i == 0 && keyFrame ? ((byte)(19 << 1), (byte)1) : ((byte)(1 << 1), (byte)1);
+                ShapePayload(payload, first: i == 0, keyFrame);
                 var w = new RtpPacketWriter(buffer, _videoPayloadType, seq++, ts, _videoSsrc, marker: i == perFrame - 1);
                 if (!w.TryFinish(payload.AsSpan(0, n), out var length)) continue;
                 SendRtp(buffer, length);
@@ -325,6 +322,28 @@ public sealed class SyntheticClient : IAsyncDisposable
             var due = frame * 1000.0 / 30;
             var wait = due - clock.Elapsed.TotalMilliseconds;
             if (wait > 1) Thread.Sleep((int)wait);
+        }
+    }
+
+    /// <summary>
+    /// The first bytes of a synthetic video packet as the negotiated codec's payload format has them, so the node finds
+    /// key frames as in real traffic: VP8 as written; H.264 an IDR or non-IDR NAL header (RFC 6184); H.265 an IRAP or
+    /// TRAIL NAL header (RFC 7798); AV1 an aggregation header (N on a key frame's first packet, Z on continuations, one
+    /// element) and a sequence-header or frame OBU header (AV1 RTP specification §4.4).
+    /// </summary>
+    private void ShapePayload(byte[] payload, bool first, bool keyFrame)
+    {
+        switch (_videoCodec)
+        {
+            case "H264":
+                payload[0] = first && keyFrame ? (byte)0x65 : (byte)0x41;
+                break;
+            case "H265":
+                (payload[0], payload[1]) = first && keyFrame ? ((byte)(19 << 1), (byte)1) : ((byte)(1 << 1), (byte)1);
+                break;
+            case "AV1":
+                (payload[0], payload[1]) = !first ? ((byte)0x90, (byte)(6 << 3)) : keyFrame ? ((byte)0x18, (byte)(1 << 3)) : ((byte)0x10, (byte)(6 << 3));
+                break;
         }
     }
 

@@ -578,10 +578,12 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
         _log.LogInformation("Connection {Id} media: published [{Published}] forwarded to it [{Forwarded}]", ConnectionId, published, forwarded);
     }
 
-    /// <summary>The downlink trace (D-38) goes to its file off the media thread; a failure is logged, nothing else.</summary>
+    /// <summary>
+    /// The downlink trace (D-38) goes to its file off the media thread (the transport is closed: nothing writes to the
+    /// trace any more); a failure is logged, nothing else.
+    /// </summary>
     private void WriteTrace(Rtc.Bwe.BweTrace trace)
     {
-        var text = trace.ToString();
         var path = Path.Combine(DownlinkBandwidth.TraceDirectory!, Rtc.Bwe.BweTrace.FileName(ConnectionId, DateTime.UtcNow));
         var log = _log;
         Task.Run(() =>
@@ -589,7 +591,7 @@ internal sealed class PeerTransport : IMediaPeer, IKeyFrameTarget, IDisposable
             try
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                File.WriteAllText(path, text);
+                File.WriteAllText(path, trace.ToString());
                 log.LogInformation("Bandwidth trace of {Id} written to {Path}", ConnectionId, path);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)

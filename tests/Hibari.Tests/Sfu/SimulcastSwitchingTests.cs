@@ -39,6 +39,7 @@ public sealed class SimulcastSwitchingTests : IAsyncLifetime
     [InlineData(3, "VP8")]
     [InlineData(4, "H264")]
     [InlineData(5, "H264")]
+    [InlineData(6, "AV1")]
     public async Task Random_switches_keep_one_gapless_stream_and_end_on_the_asked_layer(int seed, string codec)
     {
         var channel = $"sim-switch-{seed}";
