@@ -1468,6 +1468,79 @@ scenario('cluster_spotlight', async ctx => {
   check(d1 >= 3 && d2 === 0 && d3 === 0 && a2 > 0 && a3 > 0, `decisions n1/n2/n3 ${d1}/${d2}/${d3}, applied n2/n3 ${a2}/${a3}`);
 });
 
+// Issue 13 part 1 (D-42): a real partition, the Raft leader alone on one side ({L} | {F1, F2}). iptables drops the
+// cluster ports (links, Raft, relay: cluster_listen_min_port..max_port) between L's address and each follower's, both
+// ways; the harness's and the browser's own traffic to the nodes uses other ports and stays. Only a cut by address is
+// real once every node-to-node connection leaves from the node's own address: before D-42 the followers kept hearing
+// the leader's Raft traffic (it left from 127.0.0.1) and never elected another.
+const CLUSTER_PORT_RANGE = '49010:49020';
+function iptables(...args) {
+  const r = spawnSync('iptables', ['-w', ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`iptables ${args.join(' ')} failed: ${(r.stderr || r.error?.message || '').trim()}`);
+}
+function cutClusterPorts(a, b) {
+  for (const [src, dst] of [[a, b], [b, a]])
+    for (const proto of ['tcp', 'udp'])
+      iptables('-I', 'INPUT', '-s', src, '-d', dst, '-p', proto, '-m', 'multiport', '--ports', CLUSTER_PORT_RANGE, '-j', 'DROP');
+}
+function healAll() { spawnSync('iptables', ['-w', '-F', 'INPUT'], { stdio: 'ignore' }); }
+
+scenario('cluster_partition', async ctx => {
+  if (!inNetns) { console.log('    cluster_partition: not in a private network namespace; iptables not tried'); return; }
+  const nodes = await ctx.cluster({ default_cluster_affinity: false });
+  const gauge = async (n, name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await n.metrics().catch(() => ''))?.[1] ?? NaN);
+  const leaderAmong = async set => { const ls = []; for (const n of set) if (await gauge(n, 'hibari_cluster_raft_leader') === 1) ls.push(n); return ls.length === 1 && ls[0]; };
+  const leader = await until('one Raft leader', () => leaderAmong(nodes));
+  const [f1, f2] = nodes.filter(n => n !== leader);
+  const page = await harnessPage(ctx, 'page');
+  // A call on the majority side across relay (P on F1, R on F2), and A alone on the leader.
+  const chY = channelName('part-y');
+  const p = await client(ctx, page, 'P', f1, { channel: chY, role: 'sendonly' });
+  mustConnect(p.first);
+  servedBy(p.first, f1, f1);
+  const r = await client(ctx, page, 'R', f2, { channel: chY, role: 'recvonly' });
+  mustConnect(r.first);
+  servedBy(r.first, f2, f2);
+  const pid = p.first.connectionId;
+  await waitMediaFrom(r, [pid], 'P across relay');
+  const a = await client(ctx, page, 'A', leader, { channel: channelName('part-x'), role: 'sendrecv' });
+  mustConnect(a.first);
+  servedBy(a.first, leader, leader);
+  await until('A `connected` callback', async () => (await a.summary()).connectedCallback);
+
+  ctx.closers.push(healAll);
+  const cutAt = Date.now();
+  cutClusterPorts(leader.ip, f1.ip);
+  cutClusterPorts(leader.ip, f2.ip);
+  // The minority (the old leader alone) closes its clients with 4502 within 3 s (C-MAJ-2).
+  const d = await until('A closed by the minority node', async () => (await a.summary()).disconnects[0], { every: 50 });
+  console.log(`    cluster_partition: ${leader.name} (leader) cut off; A closed ${d.at - cutAt} ms later (${d.code} ${d.reason})`);
+  check(d.at - cutAt <= 3000 && d.code === 4502, `A's disconnect ${short(d)} ${d.at - cutAt} ms after the cut, want 4502 within 3000 ms`);
+  // The majority elects a new leader within the election timeout and keeps committing.
+  const next = await until('a new leader on the majority side', () => leaderAmong([f1, f2]), { every: 100 });
+  console.log(`    cluster_partition: ${next.name} leads the majority ${Date.now() - cutAt} ms after the cut`);
+  const framesBefore = (await r.summary()).inbound[pid].framesDecoded;
+  await until('R to decode 30 more frames of P during the cut', async () => (await r.summary()).inbound[pid].framesDecoded >= framesBefore + 30,
+    { detail: async () => (await r.summary()).inbound[pid] });
+  const chZ = channelName('part-z');
+  const z = await client(ctx, page, 'Z', f2, { channel: chZ, role: 'sendrecv' });
+  mustConnect(z.first); // a new session: replicated through the new leader
+  const x = await client(ctx, page, 'X', leader, { channel: channelName('part-w'), role: 'sendrecv' });
+  check(x.first.state === 'failed' && x.first.error?.code === 4502, `a connect to the cut-off ${leader.name}: ${x.first.state} ${short(x.first.error)}, want 4502`);
+  check(!(await leader.available()), `${leader.name} still reports hibari_available 1 while cut off`);
+
+  // Healed: the old leader serves again without a restart; every node sees one owner set per channel.
+  healAll();
+  const healedAt = Date.now();
+  await waitAvailable([leader]);
+  console.log(`    cluster_partition: ${leader.name} available again ${Date.now() - healedAt} ms after the heal`);
+  const e = await client(ctx, page, 'E', leader, { channel: channelName('part-v'), role: 'sendrecv' });
+  mustConnect(e.first);
+  servedBy(e.first, leader, leader);
+  for (const [ch, want] of [[chY, [f1.nodeName, f2.nodeName].sort()], [chZ, [f2.nodeName]]])
+    for (const n of nodes) await waitOwners(n, ch, want);
+});
+
 scenario('cluster_api_307', async ctx => {
   const [n1, n2] = await ctx.cluster();
   const channel = channelName('api307');

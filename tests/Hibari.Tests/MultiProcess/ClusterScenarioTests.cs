@@ -355,6 +355,42 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output) : IAsyncLifet
         }
     }
 
+    /// <summary>
+    /// Issue 13, D-42: every node-to-node connection leaves from the node's own address. On loopback the kernel would pick
+    /// 127.0.0.1 for all of them; then cutting one node's address (a partition test, a firewall rule) misses its Raft
+    /// traffic. Seen from outside with `ss`: each connection to a node's Raft or cluster-link port comes from another
+    /// node's address, never from the node's own or from 127.0.0.1 on behalf of another node.
+    /// </summary>
+    [Fact]
+    public async Task Node_to_node_connections_leave_from_each_nodes_own_address()
+    {
+        await StartClusterAsync(withTemporary: false);
+        NodeProcess[] nodes = [_n1, _n2, _n3];
+        var ports = nodes.ToDictionary(n => n, n => File.ReadAllLines(Path.Combine(n.DataDir, "cluster-ports"))
+            .Select(l => l.Split('=')).Where(kv => kv.Length == 2 && int.TryParse(kv[1], out _)).ToDictionary(kv => kv[0], kv => int.Parse(kv[1])));
+        Assert.All(ports.Values, p => Assert.True(p.ContainsKey("raft"), $"cluster-ports: {string.Join(",", p.Keys)}"));
+        List<(string Local, string Peer)> connections = [];
+        await _h.EventuallyAsync("Raft connections to every node's Raft port", async () =>
+        {
+            var ss = Process.Start(new ProcessStartInfo("ss", ["-tnH", "state", "established"]) { RedirectStandardOutput = true })!;
+            var text = await ss.StandardOutput.ReadToEndAsync();
+            await ss.WaitForExitAsync();
+            connections = text.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Where(f => f.Length >= 4).Select(f => (f[2], f[3])).ToList();
+            return nodes.All(n => connections.Any(c => c.Peer == $"{n.Ip}:{ports[n]["raft"]}"));
+        });
+        foreach (var n in nodes)
+            foreach (var (name, port) in ports[n])
+            {
+                var others = nodes.Where(o => o != n).Select(o => o.Ip).ToHashSet();
+                foreach (var (local, _) in connections.Where(c => c.Peer == $"{n.Ip}:{port}"))
+                {
+                    output.WriteLine($"{name} port of {n.Name} ({n.Ip}:{port}) <- {local}");
+                    Assert.Contains(local[..local.LastIndexOf(':')], others);
+                }
+            }
+    }
+
     [Fact]
     public async Task Register_beyond_license_max_nodes_is_refused_and_temporary_nodes_cannot_be_initialised_C_MEM_8_C_MEM_7()
     {

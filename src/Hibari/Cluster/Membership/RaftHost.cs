@@ -17,7 +17,8 @@ public sealed record RaftTimings
 }
 
 /// <summary>
-/// One node's Raft voter (regular nodes only): DotNext's RaftCluster over TCP with a write-ahead log in data_dir.
+/// One node's Raft voter (regular nodes only): DotNext's RaftCluster over Hibari's TCP + TLS transport (D-42) with a
+/// write-ahead log in data_dir.
 /// Speaks of commands and members; the rest of Hibari never sees log entries.
 /// </summary>
 internal sealed class RaftHost : IAsyncDisposable
@@ -97,7 +98,10 @@ internal sealed class RaftHost : IAsyncDisposable
         _machine = new RaftStateMachine(new DirectoryInfo(Path.Combine(_dir, "state")), _state, _logger);
         await _machine.RestoreAsync(ct).ConfigureAwait(false); // must finish before the WAL is built
         _wal = new WriteAheadLog(new WriteAheadLog.Options { Location = Path.Combine(_dir, "wal") }, _machine);
-        var config = new RaftCluster.TcpConfiguration(_endPoint)
+        // Mutual TLS keyed by cluster_secret, outbound connections bound to this node's address (D-42).
+        var tls = RaftTransportSecurity.Create(_secret);
+        var config = new RaftCluster.CustomTransportConfiguration(_endPoint,
+            new RaftTransport.ListenerFactory(tls.ServerOptions, _logger), new RaftTransport.Connector(_endPoint.Address, tls.ClientOptions))
         {
             ColdStart = false,
             LowerElectionTimeout = _timings.LowerElectionTimeoutMs,
@@ -107,7 +111,6 @@ internal sealed class RaftHost : IAsyncDisposable
             IsLeaderLeaseEnabled = true,
             ConfigurationStorage = new EndPointMembershipStorage(MembersFile),
             LoggerFactory = _loggerFactory,
-            SslOptions = RaftTransportSecurity.Create(_secret), // mutual TLS keyed by cluster_secret
         };
         _cluster = new RaftCluster(config) { AuditTrail = _wal };
         _cluster.LeaderChanged += (_, leader) => _logger.LogInformation("Raft leader is now {Leader}", leader?.EndPoint?.ToString() ?? "none");
