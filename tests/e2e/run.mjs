@@ -1488,9 +1488,7 @@ function healAll() { spawnSync('iptables', ['-w', '-F', 'INPUT'], { stdio: 'igno
 scenario('cluster_partition', async ctx => {
   if (!inNetns) { console.log('    cluster_partition: not in a private network namespace; iptables not tried'); return; }
   const nodes = await ctx.cluster({ default_cluster_affinity: false });
-  const gauge = async (n, name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await n.metrics().catch(() => ''))?.[1] ?? NaN);
-  const leaderAmong = async set => { const ls = []; for (const n of set) if (await gauge(n, 'hibari_cluster_raft_leader') === 1) ls.push(n); return ls.length === 1 && ls[0]; };
-  const leader = await until('one Raft leader', () => leaderAmong(nodes));
+  const leader = await until('one Raft leader', () => raftLeaderAmong(nodes));
   const [f1, f2] = nodes.filter(n => n !== leader);
   const page = await harnessPage(ctx, 'page');
   // A call on the majority side across relay (P on F1, R on F2), and A alone on the leader.
@@ -1517,7 +1515,7 @@ scenario('cluster_partition', async ctx => {
   console.log(`    cluster_partition: ${leader.name} (leader) cut off; A closed ${d.at - cutAt} ms later (${d.code} ${d.reason})`);
   check(d.at - cutAt <= 3000 && d.code === 4502, `A's disconnect ${short(d)} ${d.at - cutAt} ms after the cut, want 4502 within 3000 ms`);
   // The majority elects a new leader within the election timeout and keeps committing.
-  const next = await until('a new leader on the majority side', () => leaderAmong([f1, f2]), { every: 100 });
+  const next = await until('a new leader on the majority side', () => raftLeaderAmong([f1, f2]), { every: 100 });
   console.log(`    cluster_partition: ${next.name} leads the majority ${Date.now() - cutAt} ms after the cut`);
   const framesBefore = (await r.summary()).inbound[pid].framesDecoded;
   await until('R to decode 30 more frames of P during the cut', async () => (await r.summary()).inbound[pid].framesDecoded >= framesBefore + 30,
@@ -1539,6 +1537,133 @@ scenario('cluster_partition', async ctx => {
   servedBy(e.first, leader, leader);
   for (const [ch, want] of [[chY, [f1.nodeName, f2.nodeName].sort()], [chZ, [f2.nodeName]]])
     for (const n of nodes) await waitOwners(n, ch, want);
+});
+
+/** `hibari_cluster_raft_leader` of each node in `set`: the one leader among them, or false. */
+async function raftLeaderAmong(set) {
+  const ls = [];
+  for (const n of set) if (/^hibari_cluster_raft_leader 1$/m.test(await n.metrics().catch(() => ''))) ls.push(n);
+  return ls.length === 1 && ls[0];
+}
+/** The session ids every node's ListConnections shows for `channel` (a channel must never have two). */
+async function sessionIdsOf(nodes, channel) {
+  const ids = new Set();
+  for (const n of nodes) {
+    const r = await n.api('Sora_20201013.ListConnections').catch(() => null);
+    for (const c of Array.isArray(r?.json) ? r.json : []) if (c.channel_id === channel) ids.add(c.session_id);
+  }
+  return [...ids];
+}
+
+// Issue 13 part 1: a cut between the two followers only. Each still reaches the leader, so each still sees a majority
+// of the regular nodes (itself and the leader, C-MAJ-1): the spec lets both keep serving, and nothing is elected.
+scenario('cluster_partition_followers', async ctx => {
+  if (!inNetns) { console.log('    cluster_partition_followers: not in a private network namespace; iptables not tried'); return; }
+  const nodes = await ctx.cluster({ default_cluster_affinity: false });
+  const leader = await until('one Raft leader', () => raftLeaderAmong(nodes));
+  const [f1, f2] = nodes.filter(n => n !== leader);
+  const page = await harnessPage(ctx, 'page');
+  const a = await client(ctx, page, 'A', f1, { channel: channelName('pf-a'), role: 'sendrecv' });
+  const b = await client(ctx, page, 'B', f2, { channel: channelName('pf-b'), role: 'sendrecv' });
+  mustConnect(a.first, b.first);
+  ctx.closers.push(healAll);
+  cutClusterPorts(f1.ip, f2.ip);
+  // 6 s (several election timeouts): every node stays available, the leader stays, A and B stay connected.
+  const until6 = Date.now() + 6000;
+  while (Date.now() < until6) {
+    for (const n of nodes) check(await n.available(), `${n.name} became unavailable with only F1–F2 cut`);
+    await sleep(250);
+  }
+  check(await raftLeaderAmong(nodes) === leader, `the leader changed with only F1–F2 cut (${(await raftLeaderAmong(nodes))?.name})`);
+  for (const h of [a, b]) check((await h.summary()).disconnects.length === 0, `${h.name} was disconnected: ${short((await h.summary()).disconnects)}`);
+  // Both followers still commit through the leader: each opens a new channel.
+  const c = await client(ctx, page, 'C', f1, { channel: channelName('pf-c'), role: 'sendrecv' });
+  const d = await client(ctx, page, 'D', f2, { channel: channelName('pf-d'), role: 'sendrecv' });
+  mustConnect(c.first, d.first);
+  console.log(`    cluster_partition_followers: ${f1.name}–${f2.name} cut for 6 s: all available, ${leader.name} still leads, new channels opened on both`);
+});
+
+// Issue 13 part 1: a temporary node cut off from the regular ones is removed within 5 s (its lease is not renewed),
+// closes its clients, and returns by itself once the cut heals (C-MAJ-2, C-MAJ-3, C-CONF-9).
+scenario('cluster_partition_temporary', async ctx => {
+  if (!inNetns) { console.log('    cluster_partition_temporary: not in a private network namespace; iptables not tried'); return; }
+  const nodes = await ctx.cluster({ default_cluster_affinity: false });
+  const [n1] = nodes;
+  const t4 = await makeNode('c-partition_temporary-t4', {
+    cluster: true, cluster_secret: CLUSTER_SECRET, node_name: 't4@127.0.0.4', cluster_temporary_node: true,
+    external_signaling_url: `ws://127.0.0.4:${n1.signalingPort}/signaling`, external_api_url: `http://127.0.0.4:${n1.apiPort}/`,
+  }, { ip: '127.0.0.4', ports: { apiPort: n1.apiPort, signalingPort: n1.signalingPort, rtcUdpPort: n1.rtcUdpPort } });
+  t4.nodeName = 't4@127.0.0.4';
+  ctx.nodes.push(t4);
+  t4.spawn();
+  await t4.waitApi();
+  const reg = await t4.api('Sora_20211215.RegisterClusterNode', { contact_node_name: n1.nodeName });
+  check(reg.status === 200, `RegisterClusterNode on t4 → ${reg.status} ${short(reg.text)}`);
+  await waitAvailable([t4]);
+  const listed = async on => {
+    const r = await on.api('Sora_20211215.ListClusterNodes');
+    return Array.isArray(r.json) && r.json.some(x => x.node_name === t4.nodeName);
+  };
+  for (const n of nodes) await until(`${n.name} lists t4`, () => listed(n));
+  const page = await harnessPage(ctx, 'page');
+  const a = await client(ctx, page, 'A', t4, { channel: channelName('pt-a'), role: 'sendrecv' });
+  mustConnect(a.first);
+  servedBy(a.first, t4, t4);
+  await until('A `connected` callback', async () => (await a.summary()).connectedCallback);
+  ctx.closers.push(healAll);
+  const cutAt = Date.now();
+  for (const n of nodes) cutClusterPorts(t4.ip, n.ip);
+  const d = await until('A closed by the cut-off temporary node', async () => (await a.summary()).disconnects[0], { every: 50 });
+  check(d.code === 4502 && d.at - cutAt <= 3000, `A's disconnect ${short(d)} ${d.at - cutAt} ms after the cut, want 4502 within 3000 ms`);
+  await until('t4 removed on every regular node', async () => { for (const n of nodes) if (await listed(n)) return false; return true; }, { every: 100 });
+  const removed = Date.now() - cutAt;
+  console.log(`    cluster_partition_temporary: A closed ${d.at - cutAt} ms and t4 removed everywhere ${removed} ms after the cut`);
+  check(removed <= 5000, `t4 removed ${removed} ms after the cut, want ≤ 5000 ms`);
+  healAll();
+  const healedAt = Date.now();
+  await until('t4 back by itself', async () => (await listed(n1)) && t4.available(), { every: 200, ms: opt.timeoutMs * 2 });
+  console.log(`    cluster_partition_temporary: t4 listed and available again ${Date.now() - healedAt} ms after the heal`);
+  const b = await client(ctx, page, 'B', t4, { channel: channelName('pt-b'), role: 'sendrecv' });
+  mustConnect(b.first);
+  servedBy(b.first, t4, t4);
+});
+
+// Issue 13 part 1: flapping links. The leader's cluster ports are cut and healed every 2 s for 30 s. Allowed: the
+// leader's side closes its clients and leadership moves; required: the majority's call keeps its media, no channel
+// ever has two sessions (sampled on every node throughout), and the cluster settles with every node available.
+scenario('cluster_partition_flapping', async ctx => {
+  if (!inNetns) { console.log('    cluster_partition_flapping: not in a private network namespace; iptables not tried'); return; }
+  const nodes = await ctx.cluster({ default_cluster_affinity: false });
+  const leader = await until('one Raft leader', () => raftLeaderAmong(nodes));
+  const [f1, f2] = nodes.filter(n => n !== leader);
+  const page = await harnessPage(ctx, 'page');
+  const ch = channelName('pfl');
+  const p = await client(ctx, page, 'P', f1, { channel: ch, role: 'sendonly' });
+  mustConnect(p.first);
+  const r = await client(ctx, page, 'R', f2, { channel: ch, role: 'recvonly' });
+  mustConnect(r.first);
+  const pid = p.first.connectionId;
+  await waitMediaFrom(r, [pid], 'P across relay');
+  ctx.closers.push(healAll);
+  const framesBefore = (await r.summary()).inbound[pid].framesDecoded;
+  const end = Date.now() + 30000;
+  let cuts = 0, samples = 0;
+  for (let cut = true; Date.now() < end; cut = !cut) {
+    if (cut) { cutClusterPorts(leader.ip, f1.ip); cutClusterPorts(leader.ip, f2.ip); cuts++; } else healAll();
+    const phaseEnd = Date.now() + 2000;
+    while (Date.now() < phaseEnd) {
+      const ids = await sessionIdsOf(nodes, ch);
+      samples++;
+      check(ids.length <= 1, `channel ${ch} has ${ids.length} sessions (${ids}) during the flapping`);
+      await sleep(200);
+    }
+  }
+  healAll();
+  await waitAvailable(nodes, opt.timeoutMs * 2);
+  const frames = (await r.summary()).inbound[pid].framesDecoded - framesBefore;
+  console.log(`    cluster_partition_flapping: ${cuts} cuts of ${leader.name} in 30 s; ${samples} samples of every node's sessions, never two; R decoded ${frames} frames of P meanwhile; all available again`);
+  check(frames >= 30 * 10, `R decoded only ${frames} frames of P in 30 s of flapping (the majority's call)`);
+  check((await sessionIdsOf(nodes, ch)).length === 1, `channel ${ch} sessions after the flapping: ${await sessionIdsOf(nodes, ch)}`);
 });
 
 scenario('cluster_api_307', async ctx => {
