@@ -53,6 +53,7 @@ public sealed class SfuForwardingTests : IAsyncLifetime
         var ssrc = Assert.Single(sub.ReceivedSsrcs);
         Assert.True(sub.Latency.Count > 0, "forwarded packets carry the publisher's send time");
         Assert.NotEqual(0u, ssrc);
+        Assert.NotEqual(pub.VideoSsrc, ssrc); // rewritten: the subscriber's own SSRC, not the publisher's
         var stats = await _node.ApiAsync("Sora_20171010.GetStatsReport");
         Assert.True(stats.Body!["total_decrypted_srtp"]!.GetValue<long>() > 100);
         Assert.True(stats.Body!["total_sent_srtp"]!.GetValue<long>() > 100);
