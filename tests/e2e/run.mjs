@@ -1628,6 +1628,46 @@ scenario('cluster_partition_temporary', async ctx => {
   servedBy(b.first, t4, t4);
 });
 
+// Issue 13 part 1: a one-way cut, the leader's packets to F1 dropped (F1 no longer hears L; L still hears F1). TCP needs
+// both directions, so the L–F1 links and Raft connections fail both ways, while F2 still hears both: F2 and each of the
+// others are a majority (C-MAJ-1), and Raft may move the leadership. What the spec asks, and what is asserted: F2
+// (which reaches everyone) serves throughout and the cluster keeps committing (new channels open through F2), no
+// channel ever has two sessions, and once healed every node is available under one leader.
+scenario('cluster_partition_oneway', async ctx => {
+  if (!inNetns) { console.log('    cluster_partition_oneway: not in a private network namespace; iptables not tried'); return; }
+  const nodes = await ctx.cluster({ default_cluster_affinity: false });
+  const leader = await until('one Raft leader', () => raftLeaderAmong(nodes));
+  const [f1, f2] = nodes.filter(n => n !== leader);
+  const page = await harnessPage(ctx, 'page');
+  const ch = channelName('pow');
+  const b = await client(ctx, page, 'B', f2, { channel: ch, role: 'sendrecv' });
+  mustConnect(b.first);
+  servedBy(b.first, f2, f2);
+  ctx.closers.push(healAll);
+  for (const proto of ['tcp', 'udp'])
+    iptables('-I', 'INPUT', '-s', leader.ip, '-d', f1.ip, '-p', proto, '-m', 'multiport', '--ports', CLUSTER_PORT_RANGE, '-j', 'DROP');
+  const end = Date.now() + 10000;
+  let samples = 0, opened = 0;
+  while (Date.now() < end) {
+    check(await f2.available(), `${f2.name}, which hears every node, became unavailable during the one-way cut`);
+    const ids = await sessionIdsOf(nodes, ch);
+    check(ids.length <= 1, `channel ${ch} has ${ids.length} sessions during the one-way cut`);
+    samples++;
+    if (opened < 2 && Date.now() > end - 7000) {
+      const c = await client(ctx, page, `C${opened}`, f2, { channel: channelName(`pow-${opened}`), role: 'sendrecv' });
+      mustConnect(c.first); // a new session, committed through whichever node leads now
+      opened++;
+    }
+    await sleep(250);
+  }
+  check((await b.summary()).disconnects.length === 0, `B (on ${f2.name}) was disconnected: ${short((await b.summary()).disconnects)}`);
+  healAll();
+  const healedAt = Date.now();
+  await waitAvailable(nodes, opt.timeoutMs * 2);
+  const after = await until('one Raft leader after the heal', () => raftLeaderAmong(nodes));
+  console.log(`    cluster_partition_oneway: ${leader.name} → ${f1.name} dropped for 10 s: ${f2.name} available in ${samples} samples, ${opened} new channels opened on it, never two sessions; all available ${Date.now() - healedAt} ms after the heal, ${after.name} leads`);
+});
+
 // Issue 13 part 1: flapping links. The leader's cluster ports are cut and healed every 2 s for 30 s. Allowed: the
 // leader's side closes its clients and leadership moves; required: the majority's call keeps its media, no channel
 // ever has two sessions (sampled on every node throughout), and the cluster settles with every node available.
