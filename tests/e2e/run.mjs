@@ -1628,6 +1628,45 @@ scenario('cluster_partition_temporary', async ctx => {
   servedBy(b.first, t4, t4);
 });
 
+// Issue 13 part 2: the publisher's node SIGKILLed mid-call. Subscribers on the two other nodes are told within 3 s
+// (connection.destroyed, tracks gone), their call with another publisher keeps its media, and the publisher, connecting
+// again with the dead node's URL first and another one next (sora-js-sdk tries them), is seen again by both.
+scenario('cluster_crash_publisher', async ctx => {
+  const [n1, n2, n3] = await ctx.cluster({ default_cluster_affinity: false });
+  const channel = channelName('crash');
+  const page = await harnessPage(ctx, 'page');
+  const p = await client(ctx, page, 'P', n1, { channel, role: 'sendonly' });
+  const q = await client(ctx, page, 'Q', n2, { channel, role: 'sendonly' });
+  const s2 = await client(ctx, page, 'S2', n2, { channel, role: 'recvonly' });
+  const s3 = await client(ctx, page, 'S3', n3, { channel, role: 'recvonly' });
+  mustConnect(p.first, q.first, s2.first, s3.first);
+  for (const [h, n] of [[p, n1], [q, n2], [s2, n2], [s3, n3]]) servedBy(h.first, n, n);
+  const [idp, idq] = [p.first.connectionId, q.first.connectionId];
+  await waitMediaFrom(s2, [idp, idq], 'P (relayed) and Q');
+  await waitMediaFrom(s3, [idp, idq], 'P and Q (both relayed)');
+  const before = (await s3.summary()).inbound[idq].framesDecoded;
+  const killedAt = Date.now();
+  await n1.kill();
+  for (const h of [s2, s3]) {
+    await until(`${h.name} to see P leave after n1's SIGKILL`, async () => {
+      const s = await h.summary();
+      return s.notifies.some(n => n.event_type === 'connection.destroyed' && n.connection_id === idp) && !s.remoteConnectionIds.includes(idp);
+    }, { ms: 15000, every: 50 });
+    const took = Date.now() - killedAt;
+    console.log(`    cluster_crash_publisher: ${h.name} saw P (on the killed n1) leave ${took} ms after SIGKILL`);
+    check(took <= 3000, `${h.name} saw P's departure ${took} ms after SIGKILL of n1, want ≤ 3000 ms`);
+  }
+  await until('S3 keeps decoding Q (relayed n2 → n3) after n1 died', async () => (await s3.summary()).inbound[idq].framesDecoded > before + 30,
+    { detail: async () => (await s3.summary()).inbound });
+  // P again, with n1's URL first: the SDK moves on to n2.
+  const p2 = await client(ctx, page, 'P2', [n1, n2], { channel, role: 'sendonly' });
+  mustConnect(p2.first);
+  const idp2 = p2.first.connectionId;
+  await waitMediaFrom(s2, [idp2], 'P again (on n2)');
+  await waitMediaFrom(s3, [idp2], 'P again (relayed n2 → n3)');
+  console.log(`    cluster_crash_publisher: P reconnected through ${p2.first.connectedUrl} and was seen again by S2 and S3`);
+});
+
 // Issue 13 part 1: a one-way cut, the leader's packets to F1 dropped (F1 no longer hears L; L still hears F1). TCP needs
 // both directions, so the L–F1 links and Raft connections fail both ways, while F2 still hears both: F2 and each of the
 // others are a majority (C-MAJ-1), and Raft may move the leadership. What the spec asks, and what is asserted: F2
