@@ -119,6 +119,9 @@ public sealed class HibariNode : IAsyncDisposable
         };
     }
 
+    /// <summary>A shorter `cluster_secret` (8 is the minimum accepted) is warned about at start (issue 13 part 5).</summary>
+    public const int RecommendedSecretLength = 16;
+
     public ClusterService Cluster { get; }
     /// <summary>Channel → session → owners in the replicated state, for the SFU.</summary>
     public SessionDirectory Sessions { get; }
@@ -130,6 +133,9 @@ public sealed class HibariNode : IAsyncDisposable
 
     public async Task StartAsync(CancellationToken ct)
     {
+        if (_options.Cluster && _options.ClusterSecret is { Length: < RecommendedSecretLength } secret)
+            _log.LogWarning("cluster_secret is {Length} characters: use at least {Recommended} (it authenticates the node links, Raft's TLS and the relay datagrams)",
+                secret.Length, RecommendedSecretLength);
         if (!_options.MaxNodesLicence && _options.Cluster)
             _log.LogWarning("license_type = standard: relay, affinity, temporary nodes and capacity takeover are off (they need license_type = max_nodes)");
         await Cluster.StartAsync(ct).ConfigureAwait(false);

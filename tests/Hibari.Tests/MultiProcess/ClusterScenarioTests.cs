@@ -355,6 +355,19 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output) : IAsyncLifet
         }
     }
 
+    /// <summary>Issue 13 part 5: a cluster_secret shorter than 16 characters is warned about at start; a long one is not.</summary>
+    [Fact]
+    public async Task A_short_cluster_secret_is_warned_about_at_start()
+    {
+        var shortSecret = _h.Add("n1", 1, settings: "cluster_secret=short-secret");
+        var longSecret = _h.Add("n2", 2);
+        await _h.StartAllAsync(shortSecret, longSecret);
+        await _h.EventuallyAsync("n1 warns about its 12-character secret", () => Task.FromResult(
+            shortSecret.Log.Contains("cluster_secret is 12 characters: use at least 16", StringComparison.Ordinal)));
+        await _h.EventuallyAsync("n2 up", () => Task.FromResult(longSecret.Log.Contains("Hibari ", StringComparison.Ordinal) && longSecret.Log.Contains(" up: ", StringComparison.Ordinal)));
+        Assert.DoesNotContain("cluster_secret is", longSecret.Log, StringComparison.Ordinal);
+    }
+
     /// <summary>
     /// Issue 13, D-42: every node-to-node connection leaves from the node's own address. On loopback the kernel would pick
     /// 127.0.0.1 for all of them; then cutting one node's address (a partition test, a firewall rule) misses its Raft
