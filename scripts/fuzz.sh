@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The long fuzz target: builds Release, then runs only the tests in Category=Fuzz with many more iterations than the
-# default test run (each honours HIBARI_FUZZ_ITERATIONS; the default suite uses 5,000). Starts no servers and binds
-# no fixed ports, so it is safe next to other worktrees' runs.
+# default test run (each honours HIBARI_FUZZ_ITERATIONS; the default suite uses 5,000). Binds no fixed ports (the
+# live-port API fuzz test starts an in-process node on free ones), so it is safe next to other worktrees' runs.
 #   scripts/fuzz.sh                              # 100,000 iterations per fuzz test
 #   HIBARI_FUZZ_ITERATIONS=1000000 scripts/fuzz.sh
 # Extra arguments go to dotnet test (the filter is fixed; e.g. --blame-hang-timeout 30m).

@@ -41,6 +41,7 @@ public sealed class HibariNode : IAsyncDisposable
         WireEvents();
         Cluster.LocalLoad = () => new Cluster.Load.LoadReport(Sfu.ConnectionCount, Sfu.ChannelConnectionCounts());
         var router = new ApiRouter();
+        _router = router;
         _nodeApi.Register(router);
         var placement = options.Cluster ? new ClusterPlacement(options, Cluster, Sfu) : null;
         var connections = new ConnectionApi(options, Sfu, placement is null ? null : new ChannelScope(
@@ -118,6 +119,11 @@ public sealed class HibariNode : IAsyncDisposable
             Reason = reason,
         };
     }
+
+    private readonly ApiRouter _router;
+
+    /// <summary>Every `x-sora-target` this node answers (the live-port API fuzz test walks them).</summary>
+    internal IReadOnlyCollection<string> ApiTargets => _router.Targets;
 
     /// <summary>A shorter `cluster_secret` (8 is the minimum accepted) is warned about at start (issue 13 part 5).</summary>
     public const int RecommendedSecretLength = 16;
