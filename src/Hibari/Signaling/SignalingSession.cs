@@ -360,25 +360,35 @@ internal sealed class SignalingSession : IConnectionSignaling
     }
 
     /// <summary>One whole text message; Length −1 when the peer closed; a close value on timeout or oversize.</summary>
+    /// <remarks>
+    /// The timeout races the receive instead of cancelling it: cancelling a WebSocket receive aborts the socket, and
+    /// then the 4010/4420 close frame could not be sent — the client saw the TCP connection reset instead (found by the
+    /// live signaling fuzz test). A receive left pending ends when the client's close arrives or the socket goes.
+    /// </remarks>
     private async Task<Received> ReceiveAsync(MessageBuffer buffer, CancellationToken ct, TimeSpan? timeout)
     {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        if (timeout is { } t) cts.CancelAfter(t > TimeSpan.Zero ? t : TimeSpan.Zero);
+        var expiry = timeout is { } t ? Task.Delay(t > TimeSpan.Zero ? t : TimeSpan.Zero, ct) : null;
         var used = 0;
-        try
+        while (true)
         {
-            while (true)
+            if (used == buffer.Array.Length && !buffer.Grow(used)) return new Received(0, SignalingCloses.MessageTooLarge);
+            ValueWebSocketReceiveResult r;
+            if (expiry is null) r = await _ws.ReceiveAsync(buffer.Array.AsMemory(used), ct).ConfigureAwait(false);
+            else
             {
-                if (used == buffer.Array.Length && !buffer.Grow(used)) return new Received(0, SignalingCloses.MessageTooLarge);
-                var r = await _ws.ReceiveAsync(buffer.Array.AsMemory(used), cts.Token).ConfigureAwait(false);
-                if (r.MessageType == WebSocketMessageType.Close) return new Received(-1, null);
-                used += r.Count;
-                if (r.EndOfMessage) return new Received(used, null);
+                var receive = _ws.ReceiveAsync(buffer.Array.AsMemory(used), ct).AsTask();
+                if (await Task.WhenAny(receive, expiry).ConfigureAwait(false) != receive)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    _ = receive.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+                        TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                    return new Received(0, _connection is null ? SignalingCloses.ConnectTimeout : SignalingCloses.AnswerTimeout);
+                }
+                r = await receive.ConfigureAwait(false);
             }
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            return new Received(0, _connection is null ? SignalingCloses.ConnectTimeout : SignalingCloses.AnswerTimeout);
+            if (r.MessageType == WebSocketMessageType.Close) return new Received(-1, null);
+            used += r.Count;
+            if (r.EndOfMessage) return new Received(used, null);
         }
     }
 
