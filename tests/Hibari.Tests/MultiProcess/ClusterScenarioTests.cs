@@ -372,26 +372,44 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output) : IAsyncLifet
     /// Issue 13, D-42: every node-to-node connection leaves from the node's own address. On loopback the kernel would pick
     /// 127.0.0.1 for all of them; then cutting one node's address (a partition test, a firewall rule) misses its Raft
     /// traffic. Seen from outside with `ss`: each connection to a node's Raft or cluster-link port comes from another
-    /// node's address, never from the node's own or from 127.0.0.1 on behalf of another node.
+    /// node's address. The Raft leader is moved off n1 (127.0.0.1) first, so that a connection the old transport would
+    /// have sent from 127.0.0.1 (the leader's to n1) exists and is checked.
     /// </summary>
     [Fact]
     public async Task Node_to_node_connections_leave_from_each_nodes_own_address()
     {
         await StartClusterAsync(withTemporary: false);
         NodeProcess[] nodes = [_n1, _n2, _n3];
+        async Task<NodeProcess?> LeaderAsync(IEnumerable<NodeProcess> among)
+        {
+            foreach (var n in among)
+                if ((await MetricsAsync(n)).Contains("hibari_cluster_raft_leader 1\n", StringComparison.Ordinal)) return n;
+            return null;
+        }
+        NodeProcess? leader = null;
+        await _h.EventuallyAsync("a Raft leader", async () => (leader = await LeaderAsync(nodes)) is not null);
+        if (leader == _n1)
+        {
+            _n1.Freeze(); // n2 and n3 elect one of them; n1 follows it once thawed
+            await _h.EventuallyAsync("a leader other than n1", async () => (leader = await LeaderAsync([_n2, _n3])) is not null);
+            _n1.Thaw();
+            await AvailableAsync(_n1, _n2, _n3);
+        }
+        output.WriteLine($"leader: {leader!.Name}");
         var ports = nodes.ToDictionary(n => n, n => File.ReadAllLines(Path.Combine(n.DataDir, "cluster-ports"))
             .Select(l => l.Split('=')).Where(kv => kv.Length == 2 && int.TryParse(kv[1], out _)).ToDictionary(kv => kv[0], kv => int.Parse(kv[1])));
         Assert.All(ports.Values, p => Assert.True(p.ContainsKey("raft"), $"cluster-ports: {string.Join(",", p.Keys)}"));
         List<(string Local, string Peer)> connections = [];
-        await _h.EventuallyAsync("Raft connections to every node's Raft port", async () =>
+        await _h.EventuallyAsync($"the leader's Raft connection to n1", async () =>
         {
             var ss = Process.Start(new ProcessStartInfo("ss", ["-tnH", "state", "established"]) { RedirectStandardOutput = true })!;
             var text = await ss.StandardOutput.ReadToEndAsync();
             await ss.WaitForExitAsync();
             connections = text.Split('\n', StringSplitOptions.RemoveEmptyEntries)
                 .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Where(f => f.Length >= 4).Select(f => (f[2], f[3])).ToList();
-            return nodes.All(n => connections.Any(c => c.Peer == $"{n.Ip}:{ports[n]["raft"]}"));
+            return connections.Any(c => c.Peer == $"{_n1.Ip}:{ports[_n1]["raft"]}");
         });
+        var checkedRaft = 0;
         foreach (var n in nodes)
             foreach (var (name, port) in ports[n])
             {
@@ -400,8 +418,10 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output) : IAsyncLifet
                 {
                     output.WriteLine($"{name} port of {n.Name} ({n.Ip}:{port}) <- {local}");
                     Assert.Contains(local[..local.LastIndexOf(':')], others);
+                    if (name == "raft") checkedRaft++;
                 }
             }
+        Assert.True(checkedRaft >= 2, $"{checkedRaft} Raft connections seen");
     }
 
     [Fact]
