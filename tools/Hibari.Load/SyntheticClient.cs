@@ -379,6 +379,33 @@ public sealed class SyntheticClient : IAsyncDisposable
         Interlocked.Increment(ref _sent);
     }
 
+    /// <summary>Sends <paramref name="datagram"/> as it is from this client's socket to the node (fuzzing: garbage from a known peer).</summary>
+    public void SendRaw(ReadOnlySpan<byte> datagram)
+    {
+        if (_server is { } server) _udp.SendTo(datagram, SocketFlags.None, server);
+    }
+
+    /// <summary>
+    /// Protects <paramref name="packet"/> with this client's SRTP keys — as SRTCP when its second byte is an RTCP packet
+    /// type (192–223), else as SRTP — and sends it (fuzzing what the node parses behind SRTP). False when it could not
+    /// be protected (no keys yet, or a header SRTP cannot read).
+    /// </summary>
+    public bool SendProtected(ReadOnlySpan<byte> packet)
+    {
+        var send = _send;
+        if (send is null || _server is null) return false;
+        var buffer = new byte[packet.Length + 64];
+        packet.CopyTo(buffer);
+        lock (send)
+        {
+            var rtcp = packet.Length >= 2 && packet[1] is >= 192 and <= 223;
+            var result = rtcp ? send.ProtectRtcp(buffer, packet.Length, out var n) : send.ProtectRtp(buffer, packet.Length, out n);
+            if (result != SrtpResult.Ok) return false;
+            _udp.SendTo(buffer.AsSpan(0, n), SocketFlags.None, _server);
+        }
+        return true;
+    }
+
     private void SendNack(uint mediaSsrc, ushort seq)
     {
         var send = _send;
