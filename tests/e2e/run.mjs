@@ -1490,6 +1490,8 @@ scenario('cluster_partition', async ctx => {
   const nodes = await ctx.cluster({ default_cluster_affinity: false });
   const leader = await until('one Raft leader', () => raftLeaderAmong(nodes));
   const [f1, f2] = nodes.filter(n => n !== leader);
+  // 3 regular + 1 temporary node: {L} | {F1, F2, t4}.
+  const t4 = await addTemporaryNode(ctx, 'c-partition-t4', f1);
   const page = await harnessPage(ctx, 'page');
   // A call on the majority side across relay (P on F1, R on F2), and A alone on the leader.
   const chY = channelName('part-y');
@@ -1510,6 +1512,7 @@ scenario('cluster_partition', async ctx => {
   const cutAt = Date.now();
   cutClusterPorts(leader.ip, f1.ip);
   cutClusterPorts(leader.ip, f2.ip);
+  cutClusterPorts(leader.ip, t4.ip);
   // The minority (the old leader alone) closes its clients with 4502 within 3 s (C-MAJ-2).
   const d = await until('A closed by the minority node', async () => (await a.summary()).disconnects[0], { every: 50 });
   console.log(`    cluster_partition: ${leader.name} (leader) cut off; A closed ${d.at - cutAt} ms later (${d.code} ${d.reason})`);
@@ -1526,6 +1529,9 @@ scenario('cluster_partition', async ctx => {
   const x = await client(ctx, page, 'X', leader, { channel: channelName('part-w'), role: 'sendrecv' });
   check(x.first.state === 'failed' && x.first.error?.code === 4502, `a connect to the cut-off ${leader.name}: ${x.first.state} ${short(x.first.error)}, want 4502`);
   check(!(await leader.available()), `${leader.name} still reports hibari_available 1 while cut off`);
+  check(await t4.available(), 't4 (on the majority side) became unavailable during the cut');
+  const duringCut = await sessionIdsOf([...nodes, t4], chY);
+  check(duringCut.length === 1, `channel ${chY} sessions during the cut: ${duringCut}`);
 
   // Healed: the old leader serves again without a restart; every node sees one owner set per channel.
   healAll();
@@ -1536,8 +1542,25 @@ scenario('cluster_partition', async ctx => {
   mustConnect(e.first);
   servedBy(e.first, leader, leader);
   for (const [ch, want] of [[chY, [f1.nodeName, f2.nodeName].sort()], [chZ, [f2.nodeName]]])
-    for (const n of nodes) await waitOwners(n, ch, want);
+    for (const n of [...nodes, t4]) await waitOwners(n, ch, want);
+  check((await sessionIdsOf([...nodes, t4], chY)).length === 1, `channel ${chY} has more than one session after the heal`);
 });
+
+/** A temporary node t4 on 127.0.0.4 (the cluster's ports), registered through `contact` and available. */
+async function addTemporaryNode(ctx, name, contact) {
+  const t4 = await makeNode(name, {
+    cluster: true, cluster_secret: CLUSTER_SECRET, node_name: 't4@127.0.0.4', cluster_temporary_node: true,
+    external_signaling_url: `ws://127.0.0.4:${contact.signalingPort}/signaling`, external_api_url: `http://127.0.0.4:${contact.apiPort}/`,
+  }, { ip: '127.0.0.4', ports: { apiPort: contact.apiPort, signalingPort: contact.signalingPort, rtcUdpPort: contact.rtcUdpPort } });
+  t4.nodeName = 't4@127.0.0.4';
+  ctx.nodes.push(t4);
+  t4.spawn();
+  await t4.waitApi();
+  const reg = await t4.api('Sora_20211215.RegisterClusterNode', { contact_node_name: contact.nodeName });
+  check(reg.status === 200, `RegisterClusterNode on t4 → ${reg.status} ${short(reg.text)}`);
+  await waitAvailable([t4]);
+  return t4;
+}
 
 /** `hibari_cluster_raft_leader` of each node in `set`: the one leader among them, or false. */
 async function raftLeaderAmong(set) {
@@ -1589,17 +1612,7 @@ scenario('cluster_partition_temporary', async ctx => {
   if (!inNetns) { console.log('    cluster_partition_temporary: not in a private network namespace; iptables not tried'); return; }
   const nodes = await ctx.cluster({ default_cluster_affinity: false });
   const [n1] = nodes;
-  const t4 = await makeNode('c-partition_temporary-t4', {
-    cluster: true, cluster_secret: CLUSTER_SECRET, node_name: 't4@127.0.0.4', cluster_temporary_node: true,
-    external_signaling_url: `ws://127.0.0.4:${n1.signalingPort}/signaling`, external_api_url: `http://127.0.0.4:${n1.apiPort}/`,
-  }, { ip: '127.0.0.4', ports: { apiPort: n1.apiPort, signalingPort: n1.signalingPort, rtcUdpPort: n1.rtcUdpPort } });
-  t4.nodeName = 't4@127.0.0.4';
-  ctx.nodes.push(t4);
-  t4.spawn();
-  await t4.waitApi();
-  const reg = await t4.api('Sora_20211215.RegisterClusterNode', { contact_node_name: n1.nodeName });
-  check(reg.status === 200, `RegisterClusterNode on t4 → ${reg.status} ${short(reg.text)}`);
-  await waitAvailable([t4]);
+  const t4 = await addTemporaryNode(ctx, 'c-partition_temporary-t4', n1);
   const listed = async on => {
     const r = await on.api('Sora_20211215.ListClusterNodes');
     return Array.isArray(r.json) && r.json.some(x => x.node_name === t4.nodeName);
