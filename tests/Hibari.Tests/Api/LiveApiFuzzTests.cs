@@ -112,15 +112,7 @@ public sealed class LiveApiFuzzTests
         // new pair gets media.
         Assert.Equal(200, (await node.ApiAsync("Sora_20171010.GetStatsReport")).Status);
         Assert.Equal(200, (await node.ApiAsync("Sora_20211215.ChangeMode", """{"mode":"normal"}""")).Status);
-        await using var pub2 = new SyntheticClient(node.SignalingUrl, "fz-after", new SyntheticClientOptions { Role = "sendonly", Certificate = Certificate });
-        await pub2.ConnectAsync();
-        await using var sub2 = new SyntheticClient(node.SignalingUrl, "fz-after", new SyntheticClientOptions { Role = "recvonly", Certificate = Certificate });
-        await sub2.ConnectAsync();
-        using var stop = new CancellationTokenSource();
-        var publishing = pub2.PublishAsync(300, 1000, stop.Token);
-        await InProcessNode.EventuallyAsync("the new subscriber receives media", () => sub2.PacketsReceived > 50);
-        await stop.CancelAsync();
-        await publishing.ContinueWith(_ => { });
+        await node.AssertNewPairGetsMediaAsync("fz-after", Certificate);
         Assert.True(statuses.Keys.Any(s => s == 200) && statuses.Keys.Any(s => s is >= 400 and < 500),
             $"statuses {string.Join(", ", statuses.Select(kv => $"{kv.Key}×{kv.Value}"))}");
     }

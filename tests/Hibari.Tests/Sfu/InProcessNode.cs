@@ -54,6 +54,23 @@ public sealed class InProcessNode : IAsyncDisposable
     }
 
     /// <summary>Polls <paramref name="condition"/> until true or the deadline; fails the test with <paramref name="what"/>.</summary>
+    /// <summary>
+    /// A new publisher and subscriber in <paramref name="channel"/>: fails unless the subscriber receives media (the node
+    /// still serves, e.g. after a fuzz target).
+    /// </summary>
+    public async Task AssertNewPairGetsMediaAsync(string channel, Hibari.Rtc.Dtls.DtlsCertificate certificate)
+    {
+        await using var pub = new Hibari.Load.SyntheticClient(SignalingUrl, channel, new Hibari.Load.SyntheticClientOptions { Role = "sendonly", Certificate = certificate });
+        await pub.ConnectAsync();
+        await using var sub = new Hibari.Load.SyntheticClient(SignalingUrl, channel, new Hibari.Load.SyntheticClientOptions { Role = "recvonly", Certificate = certificate });
+        await sub.ConnectAsync();
+        using var stop = new CancellationTokenSource();
+        var publishing = pub.PublishAsync(300, 1000, stop.Token);
+        await EventuallyAsync("the new subscriber receives media", () => sub.PacketsReceived > 50);
+        await stop.CancelAsync();
+        await publishing.ContinueWith(_ => { });
+    }
+
     public static async Task EventuallyAsync(string what, Func<bool> condition, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
