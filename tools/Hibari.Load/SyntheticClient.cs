@@ -39,6 +39,10 @@ public sealed record SyntheticClientOptions
     /// <summary>Answer without transport-wide congestion control (no transport-cc extension or feedback), like a client
     /// that does not implement it: the node then has no downlink estimate for this client (D-38).</summary>
     public bool NoTransportCc { get; init; }
+    /// <summary>Where this client's DTLS handshake runs (null: the process's default client pool of 8 threads). A client
+    /// holds its thread until the server answers or the 10 s timeout, so clients of a node that died can starve the
+    /// others of a shared pool; a storm toward failing nodes wants a pool with a thread per client.</summary>
+    public DtlsHandshakePool? HandshakePool { get; init; }
 }
 
 /// <summary>
@@ -204,7 +208,8 @@ public sealed class SyntheticClient : IAsyncDisposable
         _signalingLoop = Task.Run(() => SignalingLoopAsync(_stop.Token));
         _ = Task.Run(() => IceLoopAsync(_stop.Token));
         await _iceDone.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
-        _dtls = new DtlsClientEndpoint(_certificate, _serverFingerprint, d => _udp.SendTo(d, SocketFlags.None, _server!));
+        _dtls = new DtlsClientEndpoint(_certificate, _serverFingerprint, d => _udp.SendTo(d, SocketFlags.None, _server!),
+            _options.HandshakePool is { } pool ? new DtlsOptions { HandshakePool = pool } : null);
         _dtls.ApplicationData = d => _dc?.Receive(d.Span);
         _dtls.Start();
         var result = await _dtls.Handshake.WaitAsync(timeout.Token).ConfigureAwait(false);
@@ -316,6 +321,7 @@ public sealed class SyntheticClient : IAsyncDisposable
                 if (!w.TryFinish(payload.AsSpan(0, n), out var length)) continue;
                 SendRtp(buffer, length);
             }
+            Volatile.Write(ref _nextVideoSequence, seq);
             frame++;
             ts += 3000;
             // Pace to 30 frames/s against the clock, so a slow iteration does not lower the rate.
@@ -378,6 +384,10 @@ public sealed class SyntheticClient : IAsyncDisposable
         }
         Interlocked.Increment(ref _sent);
     }
+
+    /// <summary>The sequence number of the next video packet <see cref="PublishAsync"/> sends (updated once per frame).</summary>
+    public ushort NextVideoSequence => (ushort)Volatile.Read(ref _nextVideoSequence);
+    private int _nextVideoSequence;
 
     /// <summary>Sends <paramref name="datagram"/> as it is from this client's socket to the node (fuzzing: garbage from a known peer).</summary>
     public void SendRaw(ReadOnlySpan<byte> datagram)

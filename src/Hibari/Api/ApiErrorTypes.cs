@@ -13,6 +13,8 @@ public static class ApiErrorTypes
     public const string InvalidBody = "InvalidBody";
     /// <summary>413: body larger than the configured limit.</summary>
     public const string PayloadTooLarge = "PayloadTooLarge";
+    /// <summary>429: more requests from this address than `api_max_requests_per_second` (D-44).</summary>
+    public const string TooManyRequests = "TooManyRequests";
     /// <summary>404: no such path.</summary>
     public const string NotFound = "NotFound";
     /// <summary>405: the path exists, the method does not.</summary>

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Net;
 using System.Text.Json;
 using Hibari.Api.Contracts;
 using Microsoft.AspNetCore.Builder;
@@ -45,7 +46,14 @@ public sealed partial class ApiServer : IAsyncDisposable
         _router = router;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<ApiServer>();
+        RateLimiter = new ApiRateLimiter(options.MaxRequestsPerSecond);
     }
+
+    /// <summary>Requests refused for their rate (429), per client address (D-44).</summary>
+    public ApiRateLimiter RateLimiter { get; }
+    /// <summary>Requests answered 413 (body over the limit).</summary>
+    public long TooLarge => Interlocked.Read(ref _tooLarge);
+    private long _tooLarge;
 
     /// <summary>The port actually bound; differs from the configured one when that was 0.</summary>
     public int BoundPort => _app is not null ? _boundPort : throw new InvalidOperationException("the API server is not started");
@@ -182,6 +190,13 @@ public sealed partial class ApiServer : IAsyncDisposable
     {
         var request = context.Request;
         var response = context.Response;
+        if (!RateLimiter.TryAcquire(context.Connection.RemoteIpAddress ?? IPAddress.None))
+        {
+            response.Headers.RetryAfter = "1";
+            await WriteErrorAsync(response, StatusCodes.Status429TooManyRequests, ApiErrorTypes.TooManyRequests,
+                $"more than {_options.MaxRequestsPerSecond} requests per second from this address; retry later").ConfigureAwait(false);
+            return;
+        }
         if (request.ContentLength > _options.MaxBodyBytes)
         {
             await WriteTooLargeAsync(response).ConfigureAwait(false);
@@ -280,6 +295,7 @@ public sealed partial class ApiServer : IAsyncDisposable
     private Task WriteTooLargeAsync(HttpResponse response)
     {
         // The rest of the body is not read: close the connection so the client does not reuse it mid-body.
+        Interlocked.Increment(ref _tooLarge);
         response.Headers.Connection = "close";
         return WriteErrorAsync(response, StatusCodes.Status413PayloadTooLarge, ApiErrorTypes.PayloadTooLarge,
             $"the request body exceeds {_options.MaxBodyBytes} bytes");

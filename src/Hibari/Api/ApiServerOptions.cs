@@ -17,6 +17,9 @@ public sealed record ApiServerOptions
     /// <summary>Largest accepted request body; larger ones are answered 413.</summary>
     public int MaxBodyBytes { get; init; } = 1024 * 1024;
 
+    /// <summary>Requests per second per client address on POST / (`api_max_requests_per_second`; 0: no limit); more are answered 429.</summary>
+    public int MaxRequestsPerSecond { get; init; }
+
     /// <summary>Prometheus text served at `GET /metrics`; null answers 404 there.</summary>
     public Func<string>? MetricsText { get; init; }
 
@@ -27,6 +30,8 @@ public sealed record ApiServerOptions
             throw new ArgumentException("ApiServerOptions.ListenAddress is required", nameof(ListenAddress));
         if (Port is < 0 or > 65535)
             throw new ArgumentException($"ApiServerOptions.Port = {Port}: must be 0..65535", nameof(Port));
+        if (MaxRequestsPerSecond < 0)
+            throw new ArgumentException($"ApiServerOptions.MaxRequestsPerSecond = {MaxRequestsPerSecond}: must be 0 (no limit) or positive", nameof(MaxRequestsPerSecond));
         if (MaxBodyBytes <= 0)
             throw new ArgumentException($"ApiServerOptions.MaxBodyBytes = {MaxBodyBytes}: must be positive", nameof(MaxBodyBytes));
         // The origin is echoed into a header: refuse anything that is not one visible-ASCII token.

@@ -61,6 +61,17 @@ public sealed record HibariOptions
     public string DataDir { get; init; } = "data";
     /// <summary>`api_cors_origin` (none): when set, API responses carry CORS headers for this origin.</summary>
     public string? ApiCorsOrigin { get; init; }
+    /// <summary>
+    /// `api_loopback_address_only` (false, Sora's key): the HTTP API listens on a loopback address only — on
+    /// `listen_address` when that is a loopback address, else on 127.0.0.1 (::1 for an IPv6 `listen_address`).
+    /// </summary>
+    public bool ApiLoopbackAddressOnly { get; init; }
+
+    /// <summary>Where the HTTP API listens (see <see cref="ApiLoopbackAddressOnly"/>).</summary>
+    public System.Net.IPAddress ApiListenAddress =>
+        !ApiLoopbackAddressOnly || System.Net.IPAddress.IsLoopback(ListenAddress) ? ListenAddress
+        : ListenAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? System.Net.IPAddress.IPv6Loopback
+        : System.Net.IPAddress.Loopback;
     /// <summary>`debug_api` (false): enables the Hibari-only test operations of the API (e.g. a direct channel claim).</summary>
     public bool DebugApi { get; init; }
     /// <summary>`log_level` (info): trace, debug, info, warning, error.</summary>
@@ -83,6 +94,14 @@ public sealed record HibariOptions
     public string LogDir { get; init; } = "log";
     /// <summary>`session_destroy_delay_ms` (5000): how long a session outlives its last connection.</summary>
     public int SessionDestroyDelayMs { get; init; } = 5000;
+    /// <summary>`signaling_max_pending` (1024; 0: no limit): signaling connections being set up at once (D-44).</summary>
+    public int SignalingMaxPending { get; init; } = 1024;
+    /// <summary>`signaling_max_pending_per_address` (64; 0: no limit): the same, per client address (D-44).</summary>
+    public int SignalingMaxPendingPerAddress { get; init; } = 64;
+    /// <summary>`api_max_requests_per_second` (1000; 0: no limit): API requests per second per client address (D-44).</summary>
+    public int ApiMaxRequestsPerSecond { get; init; } = 1000;
+    /// <summary>`api_max_body_size` (1 MiB): the largest API request body; larger ones are answered 413.</summary>
+    public int ApiMaxBodySize { get; init; } = 1024 * 1024;
     /// <summary>`signaling_bundle_id` (false): whether clients may set `bundle_id` in connect (the auth webhook always may).</summary>
     public bool SignalingBundleId { get; init; }
     /// <summary>`signaling_notify` (true): send `notify` messages to clients.</summary>

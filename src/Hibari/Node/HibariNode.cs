@@ -52,9 +52,11 @@ public sealed class HibariNode : IAsyncDisposable
         Cluster.LocalApi = connections.RunLocalAsync;
         _api = new ApiServer(new ApiServerOptions
         {
-            ListenAddress = options.ListenAddress,
+            ListenAddress = options.ApiListenAddress,
             Port = options.ApiPort,
             CorsOrigin = options.ApiCorsOrigin,
+            MaxBodyBytes = options.ApiMaxBodySize,
+            MaxRequestsPerSecond = options.ApiMaxRequestsPerSecond,
             MetricsText = MetricsText,
         }, router, loggerFactory);
         var authorizer = new ConnectAuthorizer(options, Webhooks.Auth, Sfu, loggerFactory.CreateLogger("Hibari.Auth"));
@@ -133,6 +135,10 @@ public sealed class HibariNode : IAsyncDisposable
     public SessionDirectory Sessions { get; }
     public NodeCounters Counters { get; } = new();
     public SfuEngine Sfu { get; }
+    /// <summary>Signaling connections being set up now (D-44).</summary>
+    public int SignalingPending => _signaling.Admission.Pending;
+    /// <summary>WebSockets refused because their address had too many connections being set up (D-44).</summary>
+    public long SignalingRefusedPerAddress => _signaling.Admission.RefusedPerAddress;
     /// <summary>The relay between nodes (null: cluster off, relay off, or a standard licence).</summary>
     internal RelayService? Relay { get; }
     public WebhookClient Webhooks { get; }
@@ -151,7 +157,7 @@ public sealed class HibariNode : IAsyncDisposable
         await _api.StartAsync(ct).ConfigureAwait(false);
         await _signaling.StartAsync(ct).ConfigureAwait(false);
         _log.LogInformation("Hibari {Version} up: API http://{Ip}:{Api}/ signaling ws://{Ip}:{Sig}/signaling cluster={Cluster}",
-            HibariVersion.Value, _options.ListenAddress, _options.ApiPort, _options.ListenAddress, _options.SignalingPort, _options.Cluster);
+            HibariVersion.Value, _options.ApiListenAddress, _options.ApiPort, _options.ListenAddress, _options.SignalingPort, _options.Cluster);
     }
 
     private string MetricsText()
@@ -166,6 +172,15 @@ public sealed class HibariNode : IAsyncDisposable
         Gauge("hibari_up", 1, "The node answers.");
         Gauge("hibari_available", Cluster.Guard.Available ? 1 : 0, "1 while the node serves clients (QuorumGuard).");
         Gauge("hibari_connections_created_total", Counters.ConnectionsCreated, "Connections created.");
+        // Admission limits (D-44): what is being set up, and what was refused for it.
+        Gauge("hibari_signaling_pending", _signaling.Admission.Pending, "Signaling connections being set up (WebSocket open, not yet connected).");
+        Gauge("hibari_signaling_refused_pending_total", _signaling.Admission.RefusedTotal, "WebSockets closed with 4429: signaling_max_pending connections were being set up.");
+        Gauge("hibari_signaling_refused_pending_per_address_total", _signaling.Admission.RefusedPerAddress, "WebSockets closed with 4429: their address had signaling_max_pending_per_address being set up.");
+        sb.Append("# HELP hibari_signaling_closes_total Signaling WebSockets this node closed, by close code.\n# TYPE hibari_signaling_closes_total gauge\n");
+        foreach (var (code, count) in _signaling.Closes.Snapshot())
+            sb.Append("hibari_signaling_closes_total{code=\"").Append(code.ToString(CultureInfo.InvariantCulture)).Append("\"} ").Append(count.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        Gauge("hibari_api_refused_rate_total", _api.RateLimiter.Refused, "API requests answered 429: more than api_max_requests_per_second from their address.");
+        Gauge("hibari_api_refused_body_size_total", _api.TooLarge, "API requests answered 413: body over api_max_body_size.");
         Gauge("hibari_connections", Sfu.ConnectionCount, "Connections on this node (being set up or connected).");
         Gauge("hibari_sessions", Sfu.SessionCount, "Sessions on this node.");
         var m = Sfu.CountersSnapshot();

@@ -85,6 +85,8 @@ public readonly record struct ChannelCounts(int Connections, int SendRecv, int S
 public interface IConnectionSignaling
 {
     void SendReOffer(string sdp);
+    /// <summary>The connection reached `connected` (ICE and DTLS done): it is no longer being set up (D-44).</summary>
+    void Established() { }
     /// <summary>`notify` connection.created; <paramref name="present"/> is non-null only for the client's own event.</summary>
     void SendConnectionCreated(ConnectionInfo who, ChannelCounts counts, IReadOnlyList<ConnectionInfo>? present, int minutes);
     void SendConnectionDestroyed(ConnectionInfo who, ChannelCounts counts, int minutes);

@@ -111,6 +111,7 @@ internal sealed class ConnectionLifecycle(SfuContext ctx, SessionRegistry sessio
             // Publishers that connected while this one was being set up.
             if (c.Info.Receives) negotiator.Renegotiate(c);
         }
+        c.Signaling.Established();
         foreach (var (to, self) in notify)
         {
             if (!to.Info.SignalingNotify) continue;

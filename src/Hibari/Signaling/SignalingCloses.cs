@@ -83,4 +83,9 @@ public static class SignalingCloses
     public static readonly SignalingClose IceTimeout = new(4422, "ICE-TIMEOUT");
     /// <summary>DTLS handshake failed.</summary>
     public static readonly SignalingClose DtlsFailed = new(4423, "DTLS-FAILED");
+    /// <summary>
+    /// More connections are being set up on this node (or from this client address) than `signaling_max_pending`
+    /// (`signaling_max_pending_per_address`) allows; sent right after the WebSocket opened (D-44). Try again later.
+    /// </summary>
+    public static readonly SignalingClose TooManyPendingConnections = new(4429, "TOO-MANY-PENDING-CONNECTIONS");
 }

@@ -45,10 +45,15 @@ public sealed class SignalingServer : IAsyncDisposable
         _sfu = sfu;
         _authorizer = authorizer;
         _guard.Changed += OnGuardChanged;
+        Admission = new SignalingAdmission(options.SignalingMaxPending, options.SignalingMaxPendingPerAddress);
     }
 
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
     public int OpenSockets => _open.Count;
+    /// <summary>Connections being set up, and the WebSockets refused for too many of them (D-44).</summary>
+    public SignalingAdmission Admission { get; }
+    /// <summary>Closes this node sent on signaling WebSockets, by code.</summary>
+    public SignalingCloseCounters Closes { get; } = new();
 
     public static SignalingClose? CloseFor(Unavailability u) => u switch
     {
@@ -93,7 +98,16 @@ public sealed class SignalingServer : IAsyncDisposable
             await CloseAsync(ws, refuse).ConfigureAwait(false);
             return;
         }
-        var session = new SignalingSession(ws, _sfu, _options, _authorizer, _log) { ConnectTimeout = ConnectTimeout, Placement = _placement };
+        if (Admission.TryEnter(context.Connection.RemoteIpAddress ?? IPAddress.None) is not { } slot)
+        {
+            _log.LogDebug("Signaling from {Address} refused: {Pending} connections being set up", context.Connection.RemoteIpAddress, Admission.Pending);
+            await CloseAsync(ws, SignalingCloses.TooManyPendingConnections).ConfigureAwait(false);
+            return;
+        }
+        var session = new SignalingSession(ws, _sfu, _options, _authorizer, _log)
+        {
+            ConnectTimeout = ConnectTimeout, Placement = _placement, OnEstablished = slot.Release, CloseCounters = Closes,
+        };
         _open[ws] = session;
         try
         {
@@ -101,6 +115,7 @@ public sealed class SignalingServer : IAsyncDisposable
         }
         finally
         {
+            slot.Release();
             _open.TryRemove(ws, out _);
         }
     }
@@ -115,8 +130,9 @@ public sealed class SignalingServer : IAsyncDisposable
         _sfu.DisconnectAll(close.Reason);
     }
 
-    private static async Task CloseAsync(WebSocket ws, SignalingClose close)
+    private async Task CloseAsync(WebSocket ws, SignalingClose close)
     {
+        Closes.Count(close);
         if (ws.State is not (WebSocketState.Open or WebSocketState.CloseReceived)) return;
         try
         {

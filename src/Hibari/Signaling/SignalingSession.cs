@@ -56,6 +56,12 @@ internal sealed class SignalingSession : IConnectionSignaling
 
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
     public IConnectPlacement Placement { get; init; } = ServeHere.Instance;
+    /// <summary>Called once when the connection reaches `connected` (the server's admission slot is given back, D-44).</summary>
+    public Action? OnEstablished { get; init; }
+    /// <summary>Where the closes this session sends are counted (by code, for /metrics).</summary>
+    public SignalingCloseCounters? CloseCounters { get; init; }
+
+    public void Established() => OnEstablished?.Invoke();
 
     public async Task RunAsync(CancellationToken aborted)
     {
@@ -420,6 +426,7 @@ internal sealed class SignalingSession : IConnectionSignaling
                         await _ws.SendAsync(t.Utf8, WebSocketMessageType.Text, true, CancellationToken.None).ConfigureAwait(false);
                         break;
                     case CloseFrame c:
+                        CloseCounters?.Count(c.Close);
                         using (var cts = new CancellationTokenSource(CloseHandshakeTimeout))
                             await _ws.CloseOutputAsync((WebSocketCloseStatus)c.Close.Code, c.Close.Reason, cts.Token).ConfigureAwait(false);
                         // The client's close ends the read loop; cancelling a receive aborts the socket, so only after a grace.

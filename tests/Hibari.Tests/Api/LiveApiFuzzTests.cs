@@ -74,7 +74,7 @@ public sealed class LiveApiFuzzTests
     [Fact, Trait("Category", "Fuzz")]
     public async Task Every_target_of_a_running_node_answers_mutated_bodies_with_a_clear_status_and_the_node_keeps_serving()
     {
-        await using var node = await InProcessNode.StartAsync();
+        await using var node = await InProcessNode.StartAsync(o => o with { ApiMaxRequestsPerSecond = 0 }); // as fast as it can send: no rate limit (D-44)
         await using var pub = new SyntheticClient(node.SignalingUrl, "fz", new SyntheticClientOptions { Role = "sendonly", Certificate = Certificate });
         await pub.ConnectAsync();
         await using var sub = new SyntheticClient(node.SignalingUrl, "fz", new SyntheticClientOptions { Role = "recvonly", Certificate = Certificate });

@@ -154,6 +154,8 @@ public class ConfigLoaderTests
         { "session_destroy_delay_ms", "0" }, { "signaling_bundle_id", "true" }, { "signaling_notify", "false" },
         { "default_video_codec_type", "vp8" }, { "default_video_bit_rate", "2500" }, { "signaling_ping_interval_ms", "1000" },
         { "demo_dir", "/srv/demo" },
+        { "signaling_max_pending", "0" }, { "signaling_max_pending_per_address", "5" }, { "api_max_requests_per_second", "0" },
+        { "api_max_body_size", "4096" }, { "api_loopback_address_only", "true" },
     };
 
     [Theory]

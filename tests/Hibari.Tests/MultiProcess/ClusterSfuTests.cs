@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text;
+using System.Text.Json;
 using Hibari.Load;
 using Hibari.Rtc.Dtls;
 using Xunit.Abstractions;
@@ -91,6 +92,32 @@ public sealed class ClusterSfuTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(UrlOf(_n2), second.RedirectedTo);
         Assert.Equal(first.SessionId, second.SessionId);
         Assert.Equal([_n2.NodeName], await OwnersAsync(_n1, "aff"));
+    }
+
+    [Fact]
+    public async Task A_redirected_connect_is_authenticated_again_where_it_lands_and_refused_when_that_webhook_denies_C_AFF_5()
+    {
+        // The auth webhook denies exactly one call: a redirected connect (`"redirect": true`) arriving at n2.
+        await using var webhook = await Webhooks.WebhookTestServer.StartAsync();
+        webhook.BodyHandler = (ctx, body) =>
+            body.TryGetProperty("redirect", out var r) && r.ValueKind == JsonValueKind.True && body.GetProperty("node_name").GetString() == _n2.NodeName
+                ? Webhooks.WebhookTestServer.Answer(ctx, 200, """{"allowed":false,"reason":"NOT-HERE"}""")
+                : Webhooks.WebhookTestServer.Answer(ctx, 200, """{"allowed":true}""");
+        await StartAsync($"auth_webhook_url={webhook.Url}/auth");
+        var first = await ConnectAsync(_n2, "aff-deny");
+        Assert.Null(first.RedirectedTo);
+        await _h.EventuallyAsync("n1 sees n2 holding the session", async () => (await OwnersAsync(_n1, "aff-deny")).Contains(_n2.NodeName));
+
+        var second = new SyntheticClient(UrlOf(_n1), "aff-deny", new SyntheticClientOptions { Certificate = Certificate });
+        _clients.Add(second);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => second.ConnectAsync());
+        Assert.Equal(UrlOf(_n2), second.RedirectedTo); // n1's webhook allowed it, and n1 sent it to the owner
+        Assert.Equal(4410, (int?)second.CloseStatus); // n2 asked its webhook again, which denied
+        var calls = webhook.Requests.Where(q => q.Body.TryGetProperty("channel_id", out var ch) && ch.GetString() == "aff-deny")
+            .Select(q => (Node: q.Body.GetProperty("node_name").GetString(), Redirect: q.Body.TryGetProperty("redirect", out var r) && r.GetBoolean()))
+            .ToList();
+        Assert.Equal([(_n2.NodeName, false), (_n1.NodeName, false), (_n2.NodeName, true)], calls);
+        Assert.Equal([_n2.NodeName], await OwnersAsync(_n1, "aff-deny"));
     }
 
     [Fact]

@@ -53,7 +53,6 @@ public sealed class InProcessNode : IAsyncDisposable
         return ((int)response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
     }
 
-    /// <summary>Polls <paramref name="condition"/> until true or the deadline; fails the test with <paramref name="what"/>.</summary>
     /// <summary>
     /// A new publisher and subscriber in <paramref name="channel"/>: fails unless the subscriber receives media (the node
     /// still serves, e.g. after a fuzz target).
@@ -71,6 +70,7 @@ public sealed class InProcessNode : IAsyncDisposable
         await publishing.ContinueWith(_ => { });
     }
 
+    /// <summary>Polls <paramref name="condition"/> until true or the deadline; fails the test with <paramref name="what"/>.</summary>
     public static async Task EventuallyAsync(string what, Func<bool> condition, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));

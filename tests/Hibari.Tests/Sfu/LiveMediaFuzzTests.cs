@@ -10,8 +10,8 @@ namespace Hibari.Tests.Sfu;
 /// Issue 13 part 3: the UDP media port of a running node, with a publisher sending to a subscriber, fed garbage as fast
 /// as the test can send it: random datagrams and STUN-, DTLS-, RTP- and RTCP-shaped ones from an unknown address; the
 /// same raw from the publisher's own address (a known peer, no valid SRTP); and mutated RTP and RTCP behind valid SRTP
-/// from the publisher (other SSRCs than its live stream's, any payload type, random extensions, CSRCs, padding; RTCP of every
-/// type with random bodies, transport-cc and NACK included). Afterwards the node answers, the running call still
+/// from the publisher (its live SSRC at sequence numbers it has not sent yet, and other SSRCs; any payload type, random
+/// extensions, CSRCs, padding; RTCP of every type with random bodies, transport-cc and NACK included). Afterwards the node answers, the running call still
 /// delivers, and a new pair gets media. HIBARI_FUZZ_ITERATIONS datagrams per kind (default 3,000).
 /// </summary>
 [Collection("sfu")]
@@ -42,8 +42,12 @@ public sealed class LiveMediaFuzzTests
         return d;
     }
 
-    /// <summary>An RTP packet with a mutated header: the given SSRC or a random one, any PT, extension, CSRCs, padding.</summary>
-    private static byte[] MutatedRtp(Random r, uint[] ssrcs)
+    /// <summary>
+    /// An RTP packet with a mutated header: one of the given SSRCs or a random one, any PT, extension, CSRCs, padding.
+    /// On <paramref name="liveSsrc"/> the sequence number is one of the next 16 the publisher has not sent yet: further
+    /// off, SRTP itself parts the sender's and the node's index (see the comment in the test).
+    /// </summary>
+    private static byte[] MutatedRtp(Random r, uint[] ssrcs, uint liveSsrc, ushort liveNext)
     {
         var csrcs = r.Next(4) == 0 ? r.Next(0, 16) : 0;
         var ext = r.Next(2) == 0;
@@ -53,7 +57,9 @@ public sealed class LiveMediaFuzzTests
         r.NextBytes(p);
         p[0] = (byte)(0x80 | (r.Next(8) == 0 ? 0x20 : 0) | (ext ? 0x10 : 0) | csrcs);
         p[1] = (byte)((r.Next(2) << 7) | (r.Next(3) == 0 ? r.Next(0, 128) : new[] { 96, 97, 111, 98, 45, 102 }[r.Next(6)]));
-        BinaryPrimitives.WriteUInt32BigEndian(p.AsSpan(8), r.Next(4) == 0 ? (uint)r.Next() : ssrcs[r.Next(ssrcs.Length)]);
+        var ssrc = r.Next(4) == 0 ? (uint)r.Next() : ssrcs[r.Next(ssrcs.Length)];
+        BinaryPrimitives.WriteUInt32BigEndian(p.AsSpan(8), ssrc);
+        if (ssrc == liveSsrc) BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(2), (ushort)(liveNext + r.Next(0, 16)));
         if (ext)
         {
             var at = 12 + csrcs * 4;
@@ -97,10 +103,12 @@ public sealed class LiveMediaFuzzTests
         var random = new Random(20261207);
         var target = new IPEndPoint(IPAddress.Loopback, node.Options.RtcUdpPort);
         using var stranger = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        // Mutated RTP goes on SSRCs other than the live stream's: a publisher's own valid-SRTP packets with far-off
-        // sequence numbers stall its stream at the receivers (seen in the suite: nothing arrived for 10 s after; listed
-        // as an open robustness item in docs/reliability.md). RTCP may name the live SSRC.
-        uint[] rtpSsrcs = [0x1234_5678, 0, uint.MaxValue];
+        // Mutated RTP on the live SSRC keeps its sequence numbers among the next 16 the publisher will send. Random ones
+        // would break the publisher's own stream by SRTP's rules, in any SFU: the sender's SRTP index follows the highest
+        // sequence number it protected, a packet more than the 64-packet replay window behind the node's highest is
+        // refused as a replay (RFC 3711 §3.3.2), and a jump of half the number space moves the rollover counter on one
+        // side only if the node missed a packet (SrtpContextTests.A_sequence_jump_*; docs/reliability.md).
+        uint[] rtpSsrcs = [pub.VideoSsrc, 0x1234_5678, 0, uint.MaxValue];
         uint[] rtcpSsrcs = [pub.VideoSsrc, pub.VideoSsrc + 1, 0, uint.MaxValue];
         var n = PerKind;
         var protectedSent = 0;
@@ -108,7 +116,7 @@ public sealed class LiveMediaFuzzTests
         {
             stranger.SendTo(Shaped(random), target);     // unknown address
             pub.SendRaw(Shaped(random));                 // known peer, no valid SRTP
-            if (pub.SendProtected(MutatedRtp(random, rtpSsrcs))) protectedSent++;
+            if (pub.SendProtected(MutatedRtp(random, rtpSsrcs, pub.VideoSsrc, pub.NextVideoSequence))) protectedSent++;
             if (pub.SendProtected(MutatedRtcp(random, rtcpSsrcs))) protectedSent++;
             if (i % 500 == 499) await Task.Yield();
         }

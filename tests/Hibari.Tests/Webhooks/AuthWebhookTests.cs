@@ -181,6 +181,53 @@ public sealed class AuthWebhookTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_100_MB_answer_fails_closed_after_reading_at_most_1_MiB_of_it()
+    {
+        // Issue 13 part 5: a webhook that answers without end. The node reads up to 1 MiB, fails the connect closed
+        // (4411) and drops the connection; the webhook's writes then fail long before 100 MB. A raw socket server:
+        // Kestrel would silently discard writes after the client left, which could not show the cut.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        const long Hundred = 100L * 1024 * 1024;
+        var server = Task.Run(async () =>
+        {
+            using var socket = await listener.AcceptTcpClientAsync();
+            var stream = socket.GetStream();
+            var request = new byte[64 * 1024];
+            var seen = "";
+            while (!seen.Contains("\r\n\r\n", StringComparison.Ordinal)) // headers (the body is small and may follow)
+            {
+                var n = await stream.ReadAsync(request);
+                if (n == 0) return -1L;
+                seen += Encoding.ASCII.GetString(request, 0, n);
+            }
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {Hundred}\r\n\r\n"));
+            var chunk = Encoding.ASCII.GetBytes(new string(' ', 64 * 1024));
+            long written = 0;
+            try
+            {
+                while (written < Hundred)
+                {
+                    await stream.WriteAsync(chunk);
+                    written += chunk.Length;
+                }
+            }
+            catch (IOException) { }
+            return written;
+        });
+        await using var client = Client(url: $"http://127.0.0.1:{port}/auth", timeoutMs: 10_000);
+        var watch = Stopwatch.StartNew();
+        var failed = Assert.IsType<AuthOutcome.Failed>(await client.Auth.CallAsync(Request(), CancellationToken.None));
+        watch.Stop();
+        Assert.Equal("response too large", failed.Why);
+        Assert.Equal(SignalingCloses.AuthWebhookFailed, failed.ToClose());
+        Assert.InRange(watch.ElapsedMilliseconds, 0, 5000);
+        var writtenBeforeTheCut = await server.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.True(writtenBeforeTheCut is > 1024 * 1024 and < Hundred, $"{writtenBeforeTheCut} bytes written before the node hung up");
+    }
+
+    [Fact]
     public async Task Slow_webhook_fails_with_timeout_within_the_timeout_plus_margin()
     {
         var release = new TaskCompletionSource();

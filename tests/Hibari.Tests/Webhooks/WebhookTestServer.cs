@@ -20,6 +20,8 @@ internal sealed class WebhookTestServer : IAsyncDisposable
     private readonly WebApplication _app;
     public ConcurrentQueue<Received> Requests { get; } = new();
     public Func<HttpContext, Task> Handler { get; set; } = ctx => Answer(ctx, 200, """{"allowed":true}""");
+    /// <summary>When set, answers instead of <see cref="Handler"/> and sees the request's JSON body.</summary>
+    public Func<HttpContext, JsonElement, Task>? BodyHandler { get; set; }
     public string Url { get; }
 
     private WebhookTestServer(WebApplication app, string url)
@@ -39,8 +41,10 @@ internal sealed class WebhookTestServer : IAsyncDisposable
         {
             using var doc = await JsonDocument.ParseAsync(ctx.Request.Body);
             var headers = ctx.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
-            self!.Requests.Enqueue(new Received(ctx.Request.Path, headers, doc.RootElement.Clone(), DateTimeOffset.UtcNow));
-            await self.Handler(ctx);
+            var body = doc.RootElement.Clone();
+            self!.Requests.Enqueue(new Received(ctx.Request.Path, headers, body, DateTimeOffset.UtcNow));
+            if (self.BodyHandler is { } withBody) await withBody(ctx, body);
+            else await self.Handler(ctx);
         });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

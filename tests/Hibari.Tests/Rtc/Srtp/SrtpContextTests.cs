@@ -164,6 +164,24 @@ public sealed class SrtpContextTests
     }
 
     [Theory, MemberData(nameof(Profiles))]
+    public void A_sequence_jump_far_ahead_makes_the_senders_next_packets_too_old_until_it_catches_up(SrtpProfile profile, bool managedGcm)
+    {
+        // What stalled a publisher's stream in the first media fuzz test (docs/reliability.md): one valid packet 20,000
+        // numbers ahead moves the highest index on both sides, and the sender's following packets at their usual numbers
+        // are more than the replay window behind it. RFC 3711 §3.3.2 says to refuse them, so the stream is stopped
+        // until its numbers pass the jump; the sender and the receiver still agree on every index (nothing decrypts to
+        // garbage, nothing is lost for good).
+        var (sender, receiver) = Pair(profile, managedGcm);
+        for (ushort seq = 1000; seq < 1010; seq++) Assert.Equal(SrtpResult.Ok, SendAndReceive(sender, receiver, seq));
+        Assert.Equal(SrtpResult.Ok, SendAndReceive(sender, receiver, 21_000));
+        Assert.Equal(SrtpResult.TooOld, SendAndReceive(sender, receiver, 1010));
+        Assert.Equal(SrtpResult.TooOld, SendAndReceive(sender, receiver, 20_935));
+        Assert.Equal(SrtpResult.Ok, SendAndReceive(sender, receiver, 20_937)); // 63 behind: inside the window again
+        Assert.Equal(SrtpResult.Ok, SendAndReceive(sender, receiver, 21_001));
+        Assert.Equal(0u, receiver.ReceiveRolloverCounter);
+    }
+
+    [Theory, MemberData(nameof(Profiles))]
     public void Replay_window_rejects_duplicates_and_too_old_and_accepts_reordered(SrtpProfile profile, bool managedGcm)
     {
         var (sender, receiver) = Pair(profile, managedGcm);

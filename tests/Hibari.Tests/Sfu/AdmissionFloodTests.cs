@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using System.Net.WebSockets;
+using System.Text;
+using Hibari.Load;
+using Hibari.Rtc.Dtls;
+using Xunit.Abstractions;
+
+namespace Hibari.Tests.Sfu;
+
+/// <summary>
+/// Issue 13 part 4 (D-44): floods of half-open signaling connections and of API requests against a node with a call
+/// running. Each flood is refused beyond its limit with a clear answer (4429 close, HTTP 429), counted in /metrics,
+/// and the running call keeps its media flowing; the added latency is printed (docs/reliability.md).
+/// </summary>
+[Collection("sfu")]
+public sealed class AdmissionFloodTests(ITestOutputHelper output)
+{
+    private static readonly DtlsCertificate Certificate = DtlsCertificate.Generate();
+
+    private static string Latency(SyntheticClient sub)
+    {
+        var s = sub.Latency.Snapshot();
+        Array.Sort(s);
+        sub.Latency.Clear();
+        return $"{s.Length} packets, p50 {LatencyRecorder.Percentile(s, 50) / 1000:F2} ms, p99 {LatencyRecorder.Percentile(s, 99) / 1000:F2} ms";
+    }
+
+    private static async Task<string> MetricsAsync(InProcessNode node)
+    {
+        using var http = new HttpClient();
+        return await http.GetStringAsync($"http://127.0.0.1:{node.Options.ApiPort}/metrics");
+    }
+
+    private static long Metric(string metrics, string name) =>
+        long.Parse(metrics.Split('\n').Single(l => l.StartsWith(name + " ", StringComparison.Ordinal))[(name.Length + 1)..]);
+
+    [Fact]
+    public async Task Half_open_signaling_beyond_the_per_address_limit_is_closed_with_4429_and_counted_while_a_call_keeps_flowing()
+    {
+        const int Limit = 16, Flood = 200;
+        await using var node = await InProcessNode.StartAsync(o => o with { SignalingMaxPendingPerAddress = Limit });
+        await using var pub = new SyntheticClient(node.SignalingUrl, "flood", new SyntheticClientOptions { Role = "sendonly", Certificate = Certificate });
+        await pub.ConnectAsync();
+        await using var sub = new SyntheticClient(node.SignalingUrl, "flood", new SyntheticClientOptions { Role = "recvonly", Certificate = Certificate });
+        await sub.ConnectAsync();
+        using var stop = new CancellationTokenSource();
+        var publishing = pub.PublishAsync(1000, 1000, stop.Token);
+        await InProcessNode.EventuallyAsync("the subscriber receives media", () => sub.PacketsReceived > 100);
+        sub.Latency.Clear();
+        await Task.Delay(1000); // a second of the call undisturbed, for comparison (a measurement window, not a wait for an effect)
+        var before = Latency(sub);
+
+        // 200 WebSockets from the same address that never send `connect`: the first 16 are held (the connect timeout
+        // would close them after 10 s), every later one is closed at once with 4429.
+        var sockets = new List<ClientWebSocket>();
+        var refused = 0;
+        var sw = Stopwatch.StartNew();
+        var received = sub.PacketsReceived;
+        try
+        {
+            await Parallel.ForAsync(0, Flood, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (_, ct) =>
+            {
+                var ws = new ClientWebSocket();
+                lock (sockets) sockets.Add(ws);
+                await ws.ConnectAsync(node.SignalingUrl, ct);
+            });
+            // Counted by the node as it refused them; the held ones still count as being set up.
+            await InProcessNode.EventuallyAsync("every refusal counted", () => node.Node.SignalingRefusedPerAddress == Flood - Limit);
+            var metrics = await MetricsAsync(node);
+            Assert.Equal(Flood - Limit, Metric(metrics, "hibari_signaling_refused_pending_per_address_total"));
+            Assert.Contains($"hibari_signaling_closes_total{{code=\"4429\"}} {Flood - Limit}\n", metrics);
+            Assert.Equal(Limit, Metric(metrics, "hibari_signaling_pending"));
+            // What each client saw (a receive that times out aborts its socket: that is how the held ones end here).
+            var closes = await Task.WhenAll(sockets.Select(async ws =>
+            {
+                using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+                try
+                {
+                    var r = await ws.ReceiveAsync(new byte[256], wait.Token);
+                    return r.MessageType == WebSocketMessageType.Close ? (int?)ws.CloseStatus : -1;
+                }
+                catch (OperationCanceledException) { return null; } // held: still open
+            }));
+            refused = closes.Count(c => c == 4429);
+            var held = closes.Count(c => c is null);
+            output.WriteLine($"flood of {Flood}: {refused} closed with 4429, {held} held open, in {sw.ElapsedMilliseconds} ms");
+            Assert.Equal(Flood - Limit, refused);
+            // Held ones: the per-address budget (the call's two clients had reached `connected`, so they no longer count).
+            Assert.Equal(Limit, held);
+            Assert.DoesNotContain(closes, c => c is not (null or 4429));
+            var during = Latency(sub);
+            output.WriteLine($"call before the flood: {before}; during it: {during}");
+            Assert.True(sub.PacketsReceived > received + 50, "the running call stopped delivering during the flood");
+        }
+        finally
+        {
+            foreach (var ws in sockets) ws.Abort();
+            foreach (var ws in sockets) ws.Dispose();
+        }
+        // The held ones go away with their sockets: the slots come back, and new clients connect and get media.
+        await InProcessNode.EventuallyAsync("the pending slots are given back", () => node.Node.SignalingPending == 0);
+        await stop.CancelAsync();
+        await publishing.ContinueWith(_ => { });
+        await node.AssertNewPairGetsMediaAsync("flood-after", Certificate);
+    }
+
+    [Fact]
+    public async Task An_api_flood_beyond_the_rate_gets_429_with_a_json_error_counted_while_a_call_keeps_flowing()
+    {
+        const int Rate = 200;
+        var floodFor = TimeSpan.FromSeconds(2);
+        await using var node = await InProcessNode.StartAsync(o => o with { ApiMaxRequestsPerSecond = Rate });
+        await using var pub = new SyntheticClient(node.SignalingUrl, "api-flood", new SyntheticClientOptions { Role = "sendonly", Certificate = Certificate });
+        await pub.ConnectAsync();
+        await using var sub = new SyntheticClient(node.SignalingUrl, "api-flood", new SyntheticClientOptions { Role = "recvonly", Certificate = Certificate });
+        await sub.ConnectAsync();
+        using var stop = new CancellationTokenSource();
+        var publishing = pub.PublishAsync(1000, 1000, stop.Token);
+        await InProcessNode.EventuallyAsync("the subscriber receives media", () => sub.PacketsReceived > 100);
+        sub.Latency.Clear();
+        await Task.Delay(1000); // a second of the call undisturbed, for comparison (a measurement window)
+        var before = Latency(sub);
+        var received = sub.PacketsReceived;
+
+        // 16 senders as fast as they can for 2 s.
+        var sw = Stopwatch.StartNew();
+        int ok = 0, limited = 0, other = 0, errors = 0;
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
+        {
+            while (sw.Elapsed < floodFor)
+            {
+                var (status, body) = await node.ApiAsync("Sora_20201013.ListConnections");
+                if (status == 200) Interlocked.Increment(ref ok);
+                else if (status == 429) Interlocked.Increment(ref limited);
+                else Interlocked.Increment(ref other);
+                if (status == 429 && (body?["error_type"]?.GetValue<string>() != "TooManyRequests" || body["message"] is null))
+                    Interlocked.Increment(ref errors);
+            }
+        })));
+        var seconds = sw.Elapsed.TotalSeconds;
+        var during = Latency(sub);
+        output.WriteLine($"{ok + limited + other} API requests in {seconds:F2} s: {ok} answered 200, {limited} 429; call before: {before}; during: {during}");
+        Assert.Equal(0, other);
+        Assert.Equal(0, errors);
+        // One second's worth at the start, then the rate: never more than that.
+        Assert.True(ok <= Rate + Rate * seconds + 1, $"{ok} answered in {seconds:F2} s at {Rate}/s");
+        Assert.True(limited > 0);
+        Assert.Equal(limited, Metric(await MetricsAsync(node), "hibari_api_refused_rate_total"));
+        Assert.True(sub.PacketsReceived > received + 50, "the running call stopped delivering during the flood");
+        await stop.CancelAsync();
+        await publishing.ContinueWith(_ => { });
+    }
+}
