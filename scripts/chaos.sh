@@ -11,13 +11,14 @@ cd "$(dirname "$0")/.."
 
 REPEAT=${REPEAT:-5}
 CHAOS_LOGS=${CHAOS_LOGS:-$(mktemp -d -t hibari-chaos-XXXXXX)}
+mkdir -p "$CHAOS_LOGS"
 E2E=(cluster_partition cluster_partition_followers cluster_partition_oneway cluster_partition_temporary
      cluster_partition_flapping cluster_crash_publisher cluster_minority_disconnect)
 # Multi-process tests with SIGKILL in them (xunit filter).
 TESTS="FullyQualifiedName~ClusterCrashTests|FullyQualifiedName~Full_cluster_kill_and_restart|FullyQualifiedName~Init_register_kill_minority_restart|FullyQualifiedName~Temporary_node_removed_after_kill"
 if [ -n "${ONLY:-}" ]; then E2E=("$ONLY"); TESTS=""; fi
 
-dotnet build Hibari.slnx -c Release -nologo -v quiet
+dotnet build Hibari.slnx -c Release -nologo -v quiet >"$CHAOS_LOGS/build.log" 2>&1 || { cat "$CHAOS_LOGS/build.log"; exit 1; }
 export HIBARI_SERVER_DLL="$PWD/src/Hibari.Server/bin/Release/net10.0/Hibari.Server.dll"
 
 declare -A passed failed

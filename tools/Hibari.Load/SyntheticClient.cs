@@ -43,6 +43,8 @@ public sealed record SyntheticClientOptions
     /// holds its thread until the server answers or the 10 s timeout, so clients of a node that died can starve the
     /// others of a shared pool; a storm toward failing nodes wants a pool with a thread per client.</summary>
     public DtlsHandshakePool? HandshakePool { get; init; }
+    /// <summary>Stop after ICE: no DTLS handshake (fuzzing: the test sends its own DTLS records with <see cref="SyntheticClient.SendRaw"/>).</summary>
+    public bool StopAfterIce { get; init; }
 }
 
 /// <summary>
@@ -208,6 +210,7 @@ public sealed class SyntheticClient : IAsyncDisposable
         _signalingLoop = Task.Run(() => SignalingLoopAsync(_stop.Token));
         _ = Task.Run(() => IceLoopAsync(_stop.Token));
         await _iceDone.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
+        if (_options.StopAfterIce) return;
         _dtls = new DtlsClientEndpoint(_certificate, _serverFingerprint, d => _udp.SendTo(d, SocketFlags.None, _server!),
             _options.HandshakePool is { } pool ? new DtlsOptions { HandshakePool = pool } : null);
         _dtls.ApplicationData = d => _dc?.Receive(d.Span);
