@@ -171,6 +171,7 @@ public sealed class HibariNode : IAsyncDisposable
         }
         Gauge("hibari_up", 1, "The node answers.");
         Gauge("hibari_available", Cluster.Guard.Available ? 1 : 0, "1 while the node serves clients (QuorumGuard).");
+        Gauge("hibari_gc_heap_bytes", GC.GetGCMemoryInfo().HeapSizeBytes, "Managed heap size after the last garbage collection.");
         Gauge("hibari_connections_created_total", Counters.ConnectionsCreated, "Connections created.");
         // Admission limits (D-44): what is being set up, and what was refused for it.
         Gauge("hibari_signaling_pending", _signaling.Admission.Pending, "Signaling connections being set up (WebSocket open, not yet connected).");

@@ -39,13 +39,8 @@ public sealed class AdmissionFloodTests(ITestOutputHelper output)
     {
         const int Limit = 16, Flood = 200;
         await using var node = await InProcessNode.StartAsync(o => o with { SignalingMaxPendingPerAddress = Limit });
-        await using var pub = new SyntheticClient(node.SignalingUrl, "flood", new SyntheticClientOptions { Role = "sendonly", Certificate = Certificate });
-        await pub.ConnectAsync();
-        await using var sub = new SyntheticClient(node.SignalingUrl, "flood", new SyntheticClientOptions { Role = "recvonly", Certificate = Certificate });
-        await sub.ConnectAsync();
-        using var stop = new CancellationTokenSource();
-        var publishing = pub.PublishAsync(1000, 1000, stop.Token);
-        await InProcessNode.EventuallyAsync("the subscriber receives media", () => sub.PacketsReceived > 100);
+        await using var call = await node.StartCallAsync("flood", Certificate, bitrateKbps: 1000);
+        var sub = call.Subscriber;
         sub.Latency.Clear();
         await Task.Delay(1000); // a second of the call undisturbed, for comparison (a measurement window, not a wait for an effect)
         var before = Latency(sub);
@@ -99,8 +94,7 @@ public sealed class AdmissionFloodTests(ITestOutputHelper output)
         }
         // The held ones go away with their sockets: the slots come back, and new clients connect and get media.
         await InProcessNode.EventuallyAsync("the pending slots are given back", () => node.Node.SignalingPending == 0);
-        await stop.CancelAsync();
-        await publishing.ContinueWith(_ => { });
+        await call.DisposeAsync();
         await node.AssertNewPairGetsMediaAsync("flood-after", Certificate);
     }
 
@@ -110,13 +104,8 @@ public sealed class AdmissionFloodTests(ITestOutputHelper output)
         const int Rate = 200;
         var floodFor = TimeSpan.FromSeconds(2);
         await using var node = await InProcessNode.StartAsync(o => o with { ApiMaxRequestsPerSecond = Rate });
-        await using var pub = new SyntheticClient(node.SignalingUrl, "api-flood", new SyntheticClientOptions { Role = "sendonly", Certificate = Certificate });
-        await pub.ConnectAsync();
-        await using var sub = new SyntheticClient(node.SignalingUrl, "api-flood", new SyntheticClientOptions { Role = "recvonly", Certificate = Certificate });
-        await sub.ConnectAsync();
-        using var stop = new CancellationTokenSource();
-        var publishing = pub.PublishAsync(1000, 1000, stop.Token);
-        await InProcessNode.EventuallyAsync("the subscriber receives media", () => sub.PacketsReceived > 100);
+        await using var call = await node.StartCallAsync("api-flood", Certificate, bitrateKbps: 1000);
+        var sub = call.Subscriber;
         sub.Latency.Clear();
         await Task.Delay(1000); // a second of the call undisturbed, for comparison (a measurement window)
         var before = Latency(sub);
@@ -147,7 +136,6 @@ public sealed class AdmissionFloodTests(ITestOutputHelper output)
         Assert.True(limited > 0);
         Assert.Equal(limited, Metric(await MetricsAsync(node), "hibari_api_refused_rate_total"));
         Assert.True(sub.PacketsReceived > received + 50, "the running call stopped delivering during the flood");
-        await stop.CancelAsync();
-        await publishing.ContinueWith(_ => { });
+        await call.DisposeAsync();
     }
 }

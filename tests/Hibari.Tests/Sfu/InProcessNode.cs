@@ -59,15 +59,56 @@ public sealed class InProcessNode : IAsyncDisposable
     /// </summary>
     public async Task AssertNewPairGetsMediaAsync(string channel, Hibari.Rtc.Dtls.DtlsCertificate certificate)
     {
-        await using var pub = new Hibari.Load.SyntheticClient(SignalingUrl, channel, new Hibari.Load.SyntheticClientOptions { Role = "sendonly", Certificate = certificate });
-        await pub.ConnectAsync();
-        await using var sub = new Hibari.Load.SyntheticClient(SignalingUrl, channel, new Hibari.Load.SyntheticClientOptions { Role = "recvonly", Certificate = certificate });
-        await sub.ConnectAsync();
-        using var stop = new CancellationTokenSource();
-        var publishing = pub.PublishAsync(300, 1000, stop.Token);
-        await EventuallyAsync("the new subscriber receives media", () => sub.PacketsReceived > 50);
-        await stop.CancelAsync();
-        await publishing.ContinueWith(_ => { });
+        await using var call = await StartCallAsync(channel, certificate);
+    }
+
+    /// <summary>
+    /// A call on this node: a publisher sending <paramref name="bitrateKbps"/> of synthetic video to a subscriber, both
+    /// connected, returned once the subscriber receives media (more than 50 packets). Disposing stops and closes both.
+    /// </summary>
+    public async Task<RunningCall> StartCallAsync(string channel, Hibari.Rtc.Dtls.DtlsCertificate certificate, int bitrateKbps = 300)
+    {
+        var call = new RunningCall(
+            new Hibari.Load.SyntheticClient(SignalingUrl, channel, new Hibari.Load.SyntheticClientOptions { Role = "sendonly", Certificate = certificate }),
+            new Hibari.Load.SyntheticClient(SignalingUrl, channel, new Hibari.Load.SyntheticClientOptions { Role = "recvonly", Certificate = certificate }));
+        try
+        {
+            await call.Publisher.ConnectAsync();
+            await call.Subscriber.ConnectAsync();
+            call.Publish(bitrateKbps);
+            await EventuallyAsync("the subscriber receives media", () => call.Subscriber.PacketsReceived > 50);
+            return call;
+        }
+        catch
+        {
+            await call.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>A publisher and a subscriber of one channel with media flowing (<see cref="StartCallAsync"/>).</summary>
+    public sealed class RunningCall(Hibari.Load.SyntheticClient publisher, Hibari.Load.SyntheticClient subscriber) : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private Task _publishing = Task.CompletedTask;
+
+        public Hibari.Load.SyntheticClient Publisher { get; } = publisher;
+        public Hibari.Load.SyntheticClient Subscriber { get; } = subscriber;
+
+        internal void Publish(int bitrateKbps) => _publishing = Publisher.PublishAsync(bitrateKbps, 1000, _stop.Token);
+
+        private int _disposed;
+
+        /// <summary>Stops publishing and closes both clients; a second call does nothing.</summary>
+        public async ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+            await _stop.CancelAsync();
+            await _publishing.ContinueWith(_ => { });
+            await Subscriber.DisposeAsync();
+            await Publisher.DisposeAsync();
+            _stop.Dispose();
+        }
     }
 
     /// <summary>Polls <paramref name="condition"/> until true or the deadline; fails the test with <paramref name="what"/>.</summary>

@@ -52,13 +52,8 @@ public sealed class LiveDtlsFuzzTests(ITestOutputHelper output)
     {
         const int Clients = 12;
         await using var node = await InProcessNode.StartAsync();
-        await using var pub = new SyntheticClient(node.SignalingUrl, "dtls-fuzz", new SyntheticClientOptions { Role = "sendonly", Certificate = Certificate });
-        await pub.ConnectAsync();
-        await using var sub = new SyntheticClient(node.SignalingUrl, "dtls-fuzz", new SyntheticClientOptions { Role = "recvonly", Certificate = Certificate });
-        await sub.ConnectAsync();
-        using var stop = new CancellationTokenSource();
-        var publishing = pub.PublishAsync(300, 1000, stop.Token);
-        await InProcessNode.EventuallyAsync("the subscriber receives media", () => sub.PacketsReceived > 50);
+        await using var call = await node.StartCallAsync("dtls-fuzz", Certificate);
+        var sub = call.Subscriber;
 
         var fuzzers = new List<SyntheticClient>();
         try
@@ -94,8 +89,7 @@ public sealed class LiveDtlsFuzzTests(ITestOutputHelper output)
         {
             foreach (var f in fuzzers) await f.DisposeAsync();
         }
-        await stop.CancelAsync();
-        await publishing.ContinueWith(_ => { });
+        await call.DisposeAsync();
         await node.AssertNewPairGetsMediaAsync("dtls-fuzz-after", Certificate);
     }
 }

@@ -92,13 +92,8 @@ public sealed class LiveMediaFuzzTests
     public async Task Garbage_on_the_media_port_never_stops_the_node_or_its_calls()
     {
         await using var node = await InProcessNode.StartAsync();
-        await using var pub = new SyntheticClient(node.SignalingUrl, "media-fuzz", new SyntheticClientOptions { Role = "sendonly", Certificate = Certificate });
-        await pub.ConnectAsync();
-        await using var sub = new SyntheticClient(node.SignalingUrl, "media-fuzz", new SyntheticClientOptions { Role = "recvonly", Certificate = Certificate });
-        await sub.ConnectAsync();
-        using var stop = new CancellationTokenSource();
-        var publishing = pub.PublishAsync(300, 1000, stop.Token);
-        await InProcessNode.EventuallyAsync("the subscriber receives media", () => sub.PacketsReceived > 50);
+        await using var call = await node.StartCallAsync("media-fuzz", Certificate);
+        var (pub, sub) = (call.Publisher, call.Subscriber);
 
         var random = new Random(20261207);
         var target = new IPEndPoint(IPAddress.Loopback, node.Options.RtcUdpPort);
@@ -127,8 +122,7 @@ public sealed class LiveMediaFuzzTests
         Assert.Equal(200, (await node.ApiAsync("Sora_20171010.GetStatsReport")).Status);
         var received = sub.PacketsReceived;
         await InProcessNode.EventuallyAsync("the running call still delivers", () => sub.PacketsReceived > received + 100);
-        await stop.CancelAsync();
-        await publishing.ContinueWith(_ => { });
+        await call.DisposeAsync();
         await node.AssertNewPairGetsMediaAsync("media-fuzz-after", Certificate);
     }
 }
