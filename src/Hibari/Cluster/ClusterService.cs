@@ -79,6 +79,8 @@ public sealed class ClusterService : INodeLinkHandler, IAsyncDisposable
     public string RaftStateName => _raft?.StateName ?? (Temporary && _member ? "temporary" : "none");
     public long RaftTerm => _raft?.Term ?? 0;
     public long RaftCommitIndex => _raft?.CommitIndex ?? 0;
+    /// <summary>Inbound Raft connections refused at the TLS handshake.</summary>
+    public long RaftTlsRefused => _raft?.RefusedTlsHandshakes ?? 0;
     public bool IsLeader => _raft?.IsLeader ?? false;
 
     public async Task StartAsync(CancellationToken ct)

@@ -234,6 +234,7 @@ public sealed class HibariNode : IAsyncDisposable
             Gauge("hibari_cluster_members", Cluster.State.View.Members.Count, "Members in the replicated state.");
             Gauge("hibari_cluster_state_skipped_entries_total", Cluster.SkippedEntries, "Log entries skipped as not Hibari commands.");
             if (Cluster.LinkCounters is { } c) Gauge("hibari_cluster_link_auth_failures_total", c.AuthFailures, "Node-link handshakes refused.");
+            Gauge("hibari_cluster_raft_tls_refused_total", Cluster.RaftTlsRefused, "Inbound Raft connections refused at the TLS handshake (another cluster_secret, garbage, silence).");
             var peers = Relay?.Peers ?? [];
             void PerPeer(string name, string help, Func<RelayPeer, double> value)
             {

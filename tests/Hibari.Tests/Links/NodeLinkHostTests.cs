@@ -317,7 +317,7 @@ public class NodeLinkHostTests(ITestOutputHelper output)
         a.Host.SetPeers(new Dictionary<string, IPEndPoint>());
 
         await LinkTestKit.Until(() => a.Handler.Transitions.Length == 2 && b.Handler.Transitions.Length == 2, "both ends reported the peer down");
-        await Task.Delay(LinkTestKit.Options(a.Name).RedialInterval * 5);
+        await Task.Delay(LinkTestKit.Options(a.Name).RedialInterval * 5); // an absence check: five redial intervals in which nobody may dial
         Assert.False(a.Host.IsConnected(b.Name) || b.Host.IsConnected(a.Name), "somebody re-dialled");
         Assert.Equal(["up:" + b.Name, "down:" + b.Name], a.Handler.Transitions);
         Assert.Equal(["up:" + a.Name, "down:" + a.Name], b.Handler.Transitions);

@@ -63,11 +63,14 @@ public sealed class ClusterHarness : IAsyncDisposable
         return (n1, n2, n3);
     }
 
+    /// <summary>InitCluster on <paramref name="on"/>; asserts C-MEM-1's answer: 200 with the same node_name_list.</summary>
     public static async Task InitClusterAsync(NodeProcess on, params NodeProcess[] members)
     {
         var list = new JsonArray(members.Select(m => (JsonNode)JsonValue.Create(m.NodeName)!).ToArray());
         var (status, body, _) = await on.ApiAsync("Sora_20221221.InitCluster", new JsonObject { ["node_name_list"] = list }.ToJsonString());
         Assert.True(status == 200, $"InitCluster: {status} {body?.ToJsonString()}\n{on.Log}");
+        Assert.Equal(members.Select(m => m.NodeName).Order(StringComparer.Ordinal),
+            body!["node_name_list"]!.AsArray().Select(n => n!.GetValue<string>()).Order(StringComparer.Ordinal));
     }
 
     public static async Task<JsonArray> ListNodesAsync(NodeProcess on)

@@ -39,6 +39,9 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output) : IAsyncLifet
         {
             var (status, body, _) = await _t4.ApiAsync("Sora_20211215.RegisterClusterNode", """{"contact_node_name":"n1@127.0.0.1"}""");
             Assert.True(status == 200, $"RegisterClusterNode: {status} {body?.ToJsonString()}\n{_h.Logs()}");
+            // C-MEM-2: the answer lists every member, the new one included.
+            Assert.Equal(new[] { _n1, _n2, _n3, _t4 }.Select(n => n.NodeName).Order(StringComparer.Ordinal),
+                body!["node_name_list"]!.AsArray().Select(n => n!.GetValue<string>()).Order(StringComparer.Ordinal));
             await AllConnectedAsync(_n2, [_n1, _n2, _n3, _t4]);
             await AvailableAsync(_t4);
         }
@@ -320,8 +323,15 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output) : IAsyncLifet
         // The Raft port speaks mutual TLS keyed by cluster_secret: a certificate made with another secret is refused,
         // one made with the cluster's secret is accepted (the control that shows this check can fail).
         var raftPort = int.Parse(File.ReadAllLines(Path.Combine(_n1.DataDir, "cluster-ports")).Single(l => l.StartsWith("raft=")).Split('=')[1]);
+        // n1 counts each refused handshake: the wrong secret adds one, the right one none (the outcome of the server's
+        // check itself, not only a socket that stayed open).
+        async Task<double> RefusedAsync() => double.Parse((await MetricsAsync(_n1)).Split('\n')
+            .Single(l => l.StartsWith("hibari_cluster_raft_tls_refused_total ", StringComparison.Ordinal)).Split(' ')[1]);
+        var refusedBefore = await RefusedAsync();
         Assert.False(await TlsHandshakeAsync(raftPort, "another-secret-value"));
+        await _h.EventuallyAsync("n1 counted the refused handshake", async () => await RefusedAsync() == refusedBefore + 1);
         Assert.True(await TlsHandshakeAsync(raftPort, ClusterHarness.Secret));
+        Assert.Equal(refusedBefore + 1, await RefusedAsync());
         Assert.Equal(200, await ChangeModeAsync(_n1, "normal"));
         await AllConnectedAsync(_n2, [_n1, _n2, _n3]);
         Assert.True(await IsAvailableAsync(_n1));

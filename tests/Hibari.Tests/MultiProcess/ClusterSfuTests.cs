@@ -201,6 +201,8 @@ public sealed class ClusterSfuTests(ITestOutputHelper output) : IAsyncLifetime
             Assert.Equal(connected[0].ConnectedUrl, UrlOf(new[] { _n1, _n2, _n3 }.Single(n => n.NodeName == owner)));
             output.WriteLine($"{channel}: served {string.Join("/", results.Select(r => r.Served))} on {owner}");
         }
+        // Information only: whether the second client is served or refused with 4415 depends on timing, and both are
+        // allowed; what each round asserts above (one session, one node, the same owner everywhere) is the rule.
         output.WriteLine($"both clients served in {bothServed} of 4 rounds");
     }
 

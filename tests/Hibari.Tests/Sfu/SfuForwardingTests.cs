@@ -137,8 +137,9 @@ public sealed class SfuForwardingTests : IAsyncLifetime
         Assert.Equal("ConnectionNotFound", (string?)missing!["error_type"]);
     }
 
+    /// <remarks>The connection licence's refusal (4414) is <see cref="SfuEdgeTests.Connects_beyond_license_max_connections_are_refused_C_PLACE_0"/>.</remarks>
     [Fact]
-    public async Task Modes_and_the_connection_licence_refuse_connects_with_a_reason_C_PLACE_0()
+    public async Task Modes_refuse_connects_with_a_reason_C_PLACE_0()
     {
         var first = await ConnectAsync("modes", "recvonly");
         Assert.Equal(200, (await _node.ApiAsync("Sora_20211215.ChangeMode", """{"mode":"block_new_session"}""")).Status);

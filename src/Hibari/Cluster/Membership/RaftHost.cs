@@ -92,6 +92,11 @@ internal sealed class RaftHost : IAsyncDisposable
     }
 
     /// <summary>Starts from the membership and log in data_dir (restart), or with an empty membership, waiting to be added (join).</summary>
+    private RaftTransport.ListenerFactory? _listener;
+
+    /// <summary>Inbound Raft connections refused at the TLS handshake (another secret, garbage, silence).</summary>
+    public long RefusedTlsHandshakes => _listener?.RefusedHandshakes ?? 0;
+
     public async Task StartAsync(CancellationToken ct)
     {
         Directory.CreateDirectory(_dir);
@@ -100,8 +105,8 @@ internal sealed class RaftHost : IAsyncDisposable
         _wal = new WriteAheadLog(new WriteAheadLog.Options { Location = Path.Combine(_dir, "wal") }, _machine);
         // Mutual TLS keyed by cluster_secret, outbound connections bound to this node's address (D-42).
         var tls = RaftTransportSecurity.Create(_secret);
-        var config = new RaftCluster.CustomTransportConfiguration(_endPoint,
-            new RaftTransport.ListenerFactory(tls.ServerOptions, _logger), new RaftTransport.Connector(_endPoint.Address, tls.ClientOptions))
+        _listener = new RaftTransport.ListenerFactory(tls.ServerOptions, _logger);
+        var config = new RaftCluster.CustomTransportConfiguration(_endPoint, _listener, new RaftTransport.Connector(_endPoint.Address, tls.ClientOptions))
         {
             ColdStart = false,
             LowerElectionTimeout = _timings.LowerElectionTimeoutMs,

@@ -56,6 +56,13 @@ internal static class RaftTransport
     /// <summary>Inbound: listen on the node's Raft end point; each accepted connection's TLS handshake runs on its own.</summary>
     public sealed class ListenerFactory(SslServerAuthenticationOptions tls, ILogger log) : IConnectionListenerFactory
     {
+        private long _refused;
+
+        /// <summary>Inbound connections whose TLS handshake failed or timed out (wrong secret, garbage, silence).</summary>
+        public long RefusedHandshakes => Interlocked.Read(ref _refused);
+
+        internal void CountRefused() => Interlocked.Increment(ref _refused);
+
         public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
         {
             var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -70,7 +77,7 @@ internal static class RaftTransport
                 socket.Dispose();
                 throw;
             }
-            return new ValueTask<IConnectionListener>(new Listener(socket, tls, log));
+            return new ValueTask<IConnectionListener>(new Listener(socket, tls, log, this));
         }
     }
 
@@ -87,8 +94,11 @@ internal static class RaftTransport
         });
         private readonly Task _accepting;
 
-        public Listener(Socket socket, SslServerAuthenticationOptions tls, ILogger log)
+        private readonly ListenerFactory _factory;
+
+        public Listener(Socket socket, SslServerAuthenticationOptions tls, ILogger log, ListenerFactory factory)
         {
+            _factory = factory;
             _socket = socket;
             _tls = tls;
             _log = log;
@@ -134,6 +144,7 @@ internal static class RaftTransport
             catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException
                                           or OperationCanceledException or SocketException or ObjectDisposedException)
             {
+                if (!_stop.IsCancellationRequested) _factory.CountRefused();
                 _log.LogDebug("Raft connection from {Remote} refused: {Error}", remote, e.Message);
                 await ssl.DisposeAsync().ConfigureAwait(false);
             }

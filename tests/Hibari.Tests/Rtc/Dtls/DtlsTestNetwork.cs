@@ -145,9 +145,15 @@ internal sealed class DtlsPair : IDisposable
         }
     }
 
+    /// <summary>
+    /// Disposes both endpoints, then fails the test if <see cref="DtlsEndpoint.Deliver"/> ever threw on either link:
+    /// every test that uses a pair checks it (a sender on a media worker would swallow such an exception).
+    /// </summary>
     public void Dispose()
     {
         Client.Dispose();
         Server.Dispose();
+        Assert.True(ToServer.DeliverErrors + ToClient.DeliverErrors == 0,
+            $"DtlsEndpoint.Deliver threw {ToServer.DeliverErrors} times toward the server and {ToClient.DeliverErrors} toward the client");
     }
 }
