@@ -160,51 +160,54 @@ public sealed class HibariNode : IAsyncDisposable
             HibariVersion.Value, _options.ApiListenAddress, _options.ApiPort, _options.ListenAddress, _options.SignalingPort, _options.Cluster);
     }
 
+    /// <summary>Prometheus type of a metric: a name ending in `_total` counts up (counter), anything else is a gauge.</summary>
+    private static string MetricType(string name) => name.EndsWith("_total", StringComparison.Ordinal) ? " counter\n" : " gauge\n";
+
     private string MetricsText()
     {
         var sb = new StringBuilder();
-        void Gauge(string name, double value, string help)
+        void Metric(string name, double value, string help)
         {
             sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
-            sb.Append("# TYPE ").Append(name).Append(" gauge\n");
+            sb.Append("# TYPE ").Append(name).Append(MetricType(name));
             sb.Append(name).Append(' ').Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
         }
-        Gauge("hibari_up", 1, "The node answers.");
-        Gauge("hibari_available", Cluster.Guard.Available ? 1 : 0, "1 while the node serves clients (QuorumGuard).");
-        Gauge("hibari_gc_heap_bytes", GC.GetGCMemoryInfo().HeapSizeBytes, "Managed heap size after the last garbage collection.");
-        Gauge("hibari_connections_created_total", Counters.ConnectionsCreated, "Connections created.");
+        Metric("hibari_up", 1, "The node answers.");
+        Metric("hibari_available", Cluster.Guard.Available ? 1 : 0, "1 while the node serves clients (QuorumGuard).");
+        Metric("hibari_gc_heap_bytes", GC.GetGCMemoryInfo().HeapSizeBytes, "Managed heap size after the last garbage collection.");
+        Metric("hibari_connections_created_total", Counters.ConnectionsCreated, "Connections created.");
         // Admission limits (D-44): what is being set up, and what was refused for it.
-        Gauge("hibari_signaling_pending", _signaling.Admission.Pending, "Signaling connections being set up (WebSocket open, not yet connected).");
-        Gauge("hibari_signaling_refused_pending_total", _signaling.Admission.RefusedTotal, "WebSockets closed with 4429: signaling_max_pending connections were being set up.");
-        Gauge("hibari_signaling_refused_pending_per_address_total", _signaling.Admission.RefusedPerAddress, "WebSockets closed with 4429: their address had signaling_max_pending_per_address being set up.");
-        sb.Append("# HELP hibari_signaling_closes_total Signaling WebSockets this node closed, by close code.\n# TYPE hibari_signaling_closes_total gauge\n");
+        Metric("hibari_signaling_pending", _signaling.Admission.Pending, "Signaling connections being set up (WebSocket open, not yet connected).");
+        Metric("hibari_signaling_refused_pending_total", _signaling.Admission.RefusedTotal, "WebSockets closed with 4429: signaling_max_pending connections were being set up.");
+        Metric("hibari_signaling_refused_pending_per_address_total", _signaling.Admission.RefusedPerAddress, "WebSockets closed with 4429: their address had signaling_max_pending_per_address being set up.");
+        sb.Append("# HELP hibari_signaling_closes_total Signaling WebSockets this node closed, by close code.\n# TYPE hibari_signaling_closes_total counter\n");
         foreach (var (code, count) in _signaling.Closes.Snapshot())
             sb.Append("hibari_signaling_closes_total{code=\"").Append(code.ToString(CultureInfo.InvariantCulture)).Append("\"} ").Append(count.ToString(CultureInfo.InvariantCulture)).Append('\n');
-        Gauge("hibari_api_refused_rate_total", _api.RateLimiter.Refused, "API requests answered 429: more than api_max_requests_per_second from their address.");
-        Gauge("hibari_api_refused_body_size_total", _api.TooLarge, "API requests answered 413: body over api_max_body_size.");
-        Gauge("hibari_connections", Sfu.ConnectionCount, "Connections on this node (being set up or connected).");
-        Gauge("hibari_sessions", Sfu.SessionCount, "Sessions on this node.");
+        Metric("hibari_api_refused_rate_total", _api.RateLimiter.Refused, "API requests answered 429: more than api_max_requests_per_second from their address.");
+        Metric("hibari_api_refused_body_size_total", _api.TooLarge, "API requests answered 413: body over api_max_body_size.");
+        Metric("hibari_connections", Sfu.ConnectionCount, "Connections on this node (being set up or connected).");
+        Metric("hibari_sessions", Sfu.SessionCount, "Sessions on this node.");
         var m = Sfu.CountersSnapshot();
-        Gauge("hibari_srtp_received_total", m.ReceivedSrtp, "SRTP/SRTCP packets received.");
-        Gauge("hibari_srtp_sent_total", m.SentSrtp, "SRTP packets sent.");
-        Gauge("hibari_srtp_unprotect_failures_total", m.SrtpUnprotectFailures, "SRTP/SRTCP packets that failed authentication.");
-        Gauge("hibari_media_garbage_datagrams_total", Sfu.Workers.Garbage, "Datagrams on the media port that were not STUN, DTLS or RTP/RTCP.");
+        Metric("hibari_srtp_received_total", m.ReceivedSrtp, "SRTP/SRTCP packets received.");
+        Metric("hibari_srtp_sent_total", m.SentSrtp, "SRTP packets sent.");
+        Metric("hibari_srtp_unprotect_failures_total", m.SrtpUnprotectFailures, "SRTP/SRTCP packets that failed authentication.");
+        Metric("hibari_media_garbage_datagrams_total", Sfu.Workers.Garbage, "Datagrams on the media port that were not STUN, DTLS or RTP/RTCP.");
         void PerRid(string name, string help, long[] values)
         {
             sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
-            sb.Append("# TYPE ").Append(name).Append(" gauge\n");
+            sb.Append("# TYPE ").Append(name).Append(MetricType(name));
             for (var i = 0; i < values.Length; i++)
                 sb.Append(name).Append("{rid=\"r").Append(i).Append("\"} ").Append(values[i].ToString(CultureInfo.InvariantCulture)).Append('\n');
         }
         PerRid("hibari_simulcast_rtp_received_total", "RTP packets of simulcast layers received from publishers, per rid.", m.SimulcastPackets);
         PerRid("hibari_simulcast_rtp_received_bytes_total", "Bytes of simulcast layers received from publishers, per rid.", m.SimulcastBytes);
         PerRid("hibari_simulcast_key_frames_total", "Key frames of simulcast layers received from publishers, per rid.", m.SimulcastKeyFrames);
-        Gauge("hibari_simulcast_layer_switches_total", m.SimulcastLayerSwitches, "Times a receiver's forwarded simulcast layer changed.");
-        Gauge("hibari_rtx_sent_total", m.Retransmissions, "RTX packets sent to answer receivers' NACKs.");
-        Gauge("hibari_rtx_skipped_total", m.RetransmissionsSkipped, "NACKed packets not sent again: the receiver's retransmission budget (a share of its estimate) was spent (D-38).");
-        Gauge("hibari_spotlight_changes_total", m.SpotlightChanges, "Spotlight focus changes this node decided (D-37).");
-        Gauge("hibari_spotlight_remote_focus_total", m.SpotlightRemoteFocus, "Spotlight focus frames of another node's decider applied here (D-40).");
-        Gauge("hibari_rpc_requests_total", m.RpcRequests, "Requests received on rpc data channels (JSON-RPC 2.0, D-36).");
+        Metric("hibari_simulcast_layer_switches_total", m.SimulcastLayerSwitches, "Times a receiver's forwarded simulcast layer changed.");
+        Metric("hibari_rtx_sent_total", m.Retransmissions, "RTX packets sent to answer receivers' NACKs.");
+        Metric("hibari_rtx_skipped_total", m.RetransmissionsSkipped, "NACKed packets not sent again: the receiver's retransmission budget (a share of its estimate) was spent (D-38).");
+        Metric("hibari_spotlight_changes_total", m.SpotlightChanges, "Spotlight focus changes this node decided (D-37).");
+        Metric("hibari_spotlight_remote_focus_total", m.SpotlightRemoteFocus, "Spotlight focus frames of another node's decider applied here (D-40).");
+        Metric("hibari_rpc_requests_total", m.RpcRequests, "Requests received on rpc data channels (JSON-RPC 2.0, D-36).");
         var estimates = Sfu.DownlinkEstimates();
         if (estimates.Count > 0)
         {
@@ -215,7 +218,7 @@ public sealed class HibariNode : IAsyncDisposable
         void PerWorker(string name, string help, Func<Rtc.Transport.MediaWorker, double> value)
         {
             sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
-            sb.Append("# TYPE ").Append(name).Append(" gauge\n");
+            sb.Append("# TYPE ").Append(name).Append(MetricType(name));
             foreach (var w in Sfu.Workers.All)
                 sb.Append(name).Append("{worker=\"").Append(w.Index).Append("\"} ").Append(value(w).ToString(CultureInfo.InvariantCulture)).Append('\n');
         }
@@ -228,19 +231,19 @@ public sealed class HibariNode : IAsyncDisposable
         PerWorker("hibari_media_worker_peers", "Peers (connections) registered on a media worker.", w => w.PeerCount);
         if (_options.Cluster)
         {
-            Gauge("hibari_cluster_raft_term", Cluster.RaftTerm, "Raft term.");
-            Gauge("hibari_cluster_raft_commit_index", Cluster.RaftCommitIndex, "Raft commit index.");
-            Gauge("hibari_cluster_raft_leader", Cluster.IsLeader ? 1 : 0, "1 on the Raft leader.");
-            Gauge("hibari_cluster_members", Cluster.State.View.Members.Count, "Members in the replicated state.");
-            Gauge("hibari_cluster_state_skipped_entries_total", Cluster.SkippedEntries, "Log entries skipped as not Hibari commands.");
-            if (Cluster.LinkCounters is { } c) Gauge("hibari_cluster_link_auth_failures_total", c.AuthFailures, "Node-link handshakes refused.");
-            Gauge("hibari_cluster_raft_tls_refused_total", Cluster.RaftTlsRefused, "Inbound Raft connections refused at the TLS handshake (another cluster_secret, garbage, silence).");
+            Metric("hibari_cluster_raft_term", Cluster.RaftTerm, "Raft term.");
+            Metric("hibari_cluster_raft_commit_index", Cluster.RaftCommitIndex, "Raft commit index.");
+            Metric("hibari_cluster_raft_leader", Cluster.IsLeader ? 1 : 0, "1 on the Raft leader.");
+            Metric("hibari_cluster_members", Cluster.State.View.Members.Count, "Members in the replicated state.");
+            Metric("hibari_cluster_state_skipped_entries_total", Cluster.SkippedEntries, "Log entries skipped as not Hibari commands.");
+            if (Cluster.LinkCounters is { } c) Metric("hibari_cluster_link_auth_failures_total", c.AuthFailures, "Node-link handshakes refused.");
+            Metric("hibari_cluster_raft_tls_refused_total", Cluster.RaftTlsRefused, "Inbound Raft connections refused at the TLS handshake (another cluster_secret, garbage, silence).");
             var peers = Relay?.Peers ?? [];
             void PerPeer(string name, string help, Func<RelayPeer, double> value)
             {
                 if (peers.Count == 0) return;
                 sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
-                sb.Append("# TYPE ").Append(name).Append(" gauge\n");
+                sb.Append("# TYPE ").Append(name).Append(MetricType(name));
                 foreach (var p in peers)
                     sb.Append(name).Append("{peer=\"").Append(p.Name).Append("\"} ").Append(value(p).ToString(CultureInfo.InvariantCulture)).Append('\n');
             }
@@ -262,7 +265,7 @@ public sealed class HibariNode : IAsyncDisposable
             {
                 const string layerName = "hibari_cluster_relay_layer_rtp_sent_total";
                 sb.Append("# HELP ").Append(layerName).Append(" RTP packets of simulcast layers relayed to the peer, per rid (D-39).\n");
-                sb.Append("# TYPE ").Append(layerName).Append(" gauge\n");
+                sb.Append("# TYPE ").Append(layerName).Append(MetricType(layerName));
                 foreach (var p in peers)
                     for (var i = 0; i < p.LayerRtpSent.Length; i++)
                         sb.Append(layerName).Append("{peer=\"").Append(p.Name).Append("\",rid=\"r").Append(i).Append("\"} ")
@@ -271,9 +274,9 @@ public sealed class HibariNode : IAsyncDisposable
             PerPeer("hibari_cluster_relay_udp_active", "1 when RTP to the peer goes in UDP datagrams (route confirmed).", p => p.RtpTransport == "udp" ? 1 : 0);
             if (Relay?.Udp.Receiver is { } udp)
             {
-                Gauge("hibari_cluster_relay_udp_malformed_total", udp.Malformed, "Relay datagrams refused as malformed (no route known).");
-                Gauge("hibari_cluster_relay_udp_unknown_route_total", udp.UnknownRoute, "Relay datagrams for a route this node did not give (or took back).");
-                Gauge("hibari_cluster_relay_udp_ring_dropped_total", udp.Rings.Dropped, "Relayed datagrams dropped: the ring to the owning worker was full.");
+                Metric("hibari_cluster_relay_udp_malformed_total", udp.Malformed, "Relay datagrams refused as malformed (no route known).");
+                Metric("hibari_cluster_relay_udp_unknown_route_total", udp.UnknownRoute, "Relay datagrams for a route this node did not give (or took back).");
+                Metric("hibari_cluster_relay_udp_ring_dropped_total", udp.Rings.Dropped, "Relayed datagrams dropped: the ring to the owning worker was full.");
             }
         }
         return sb.ToString();
