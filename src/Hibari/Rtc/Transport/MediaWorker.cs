@@ -666,6 +666,8 @@ public sealed class MediaWorkers : IDisposable
 
     public long Garbage => _workers.Sum(w => w.Garbage);
     public long UnknownSource => _workers.Sum(w => w.UnknownSource);
+    /// <summary>STUN binding requests answered with an error (unknown ICE username, bad integrity, …).</summary>
+    public long IceRejected => _workers.Sum(w => w.Ice.Rejected);
 
     public void Dispose()
     {
