@@ -96,8 +96,8 @@ public sealed record HibariOptions
     public int SessionDestroyDelayMs { get; init; } = 5000;
     /// <summary>`signaling_max_pending` (1024; 0: no limit): signaling connections being set up at once (D-44).</summary>
     public int SignalingMaxPending { get; init; } = 1024;
-    /// <summary>`signaling_max_pending_per_address` (64; 0: no limit): the same, per client address (D-44).</summary>
-    public int SignalingMaxPendingPerAddress { get; init; } = 64;
+    /// <summary>`signaling_max_pending_per_address` (256; 0: no limit): the same, per client address (D-44).</summary>
+    public int SignalingMaxPendingPerAddress { get; init; } = 256;
     /// <summary>`api_max_requests_per_second` (1000; 0: no limit): API requests per second per client address (D-44).</summary>
     public int ApiMaxRequestsPerSecond { get; init; } = 1000;
     /// <summary>`api_max_body_size` (1 MiB): the largest API request body; larger ones are answered 413.</summary>

@@ -91,12 +91,12 @@ internal sealed class RaftHost : IAsyncDisposable
         await StartAsync(ct).ConfigureAwait(false);
     }
 
-    /// <summary>Starts from the membership and log in data_dir (restart), or with an empty membership, waiting to be added (join).</summary>
     private RaftTransport.ListenerFactory? _listener;
 
     /// <summary>Inbound Raft connections refused at the TLS handshake (another secret, garbage, silence).</summary>
     public long RefusedTlsHandshakes => _listener?.RefusedHandshakes ?? 0;
 
+    /// <summary>Starts from the membership and log in data_dir (restart), or with an empty membership, waiting to be added (join).</summary>
     public async Task StartAsync(CancellationToken ct)
     {
         Directory.CreateDirectory(_dir);
