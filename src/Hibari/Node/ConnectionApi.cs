@@ -59,12 +59,14 @@ internal sealed class ConnectionApi(HibariOptions options, SfuEngine sfu, Channe
         router.Register("Sora_20201013.ListConnections", (_, _) => new(List(sfu.ListConnections())));
         router.Register(StatsConnectionTarget, (request, ct) => new(StatsConnectionAsync(request, ct)));
         router.Register(StatsAllConnectionsTarget, (request, ct) => new(StatsAllConnectionsAsync(request, ct)));
+        router.Register(StatsClientTarget, (request, ct) => new(StatsClientAsync(request, ct)));
     }
 
     // --- connection statistics (D-41) ---
 
     public const string StatsConnectionTarget = "Sora_20170529.GetStatsConnection";
     public const string StatsAllConnectionsTarget = "Sora_20171101.GetStatsAllConnections";
+    public const string StatsClientTarget = "Sora_20170529.GetStatsClient";
 
     private static JsonArray StatsRows(IEnumerable<ConnectionStats> stats)
     {
@@ -101,6 +103,45 @@ internal sealed class ConnectionApi(HibariOptions options, SfuEngine sfu, Channe
             if (status == 200) return new ApiResult.JsonResult(body);
         }
         return local;
+    }
+
+    /// <summary>{channel_id, client_id} → the statistics of that client's connections here (an array, maybe empty), or the 400.</summary>
+    private async Task<ApiResult> StatsClientLocalAsync(ApiRequest request)
+    {
+        if (!request.TryRead(ApiJsonContext.Default.ChannelTargetRequest, out var body, out var error)) return error!;
+        if (MissingTarget(Target.Client, null, body.ClientId) is { } missing) return missing;
+        var found = await sfu.ConnectionStatsAsync(body.ChannelId, null).ConfigureAwait(false);
+        return StatsArray(found.Where(s => s.Info.ClientId == body.ClientId));
+    }
+
+    /// <summary>
+    /// GetStatsClient (D-45): every connection of the channel with that `client_id` (a client_id may name several),
+    /// as an array of GetStatsConnection's objects; 404 ClientNotFound when there is none. In a cluster, 307 to the
+    /// channel's holder when this node does not hold it; on a holder, the channel's other owners are asked too.
+    /// </summary>
+    private async Task<ApiResult> StatsClientAsync(ApiRequest request, CancellationToken ct)
+    {
+        if (scope is not null && PeekChannel(request) is { } channel && scope.OwnerApiUrl(channel) is { } location)
+            return ApiResult.Redirect(location);
+        var local = await StatsClientLocalAsync(request).ConfigureAwait(false);
+        if (local is not ApiResult.JsonResult json) return local;
+        var rows = JsonNode.Parse(json.Utf8Json)!.AsArray();
+        if (scope is not null && PeekChannel(request) is { } ch)
+            foreach (var peer in scope.OtherOwners(ch))
+            {
+                var (status, body) = await CallQuietlyAsync(peer, request, ct).ConfigureAwait(false);
+                if (status != 200) continue;
+                try
+                {
+                    if (JsonNode.Parse(body) is JsonArray more)
+                        foreach (var row in more) rows.Add(row?.DeepClone());
+                }
+                catch (JsonException e)
+                {
+                    log?.LogWarning("{Target}: a node answered something that is not JSON: {Error}", request.Target, e.Message);
+                }
+            }
+        return rows.Count == 0 ? NotFound(Target.Client) : new ApiResult.JsonResult(JsonSerializer.SerializeToUtf8Bytes(rows));
     }
 
     /// <summary>
@@ -202,6 +243,7 @@ internal sealed class ConnectionApi(HibariOptions options, SfuEngine sfu, Channe
     {
         if (target == StatsConnectionTarget) return Encode(await StatsConnectionLocalAsync(new ApiRequest(target, body)).ConfigureAwait(false));
         if (target == StatsAllConnectionsTarget) return Encode(StatsArray(await sfu.ConnectionStatsAsync(null, null).ConfigureAwait(false)));
+        if (target == StatsClientTarget) return Encode(await StatsClientLocalAsync(new ApiRequest(target, body)).ConfigureAwait(false));
         return RunChannelLocal(target, body);
     }
 

@@ -5,7 +5,7 @@ using Hibari.Rtc.Dtls;
 namespace Hibari.Tests.Sfu;
 
 /// <summary>
-/// GetStatsConnection and GetStatsAllConnections (D-41) on a node with a simulcast publisher and a receiver: Sora's
+/// GetStatsConnection, GetStatsAllConnections (D-41) and GetStatsClient (D-45) on a node with a simulcast publisher and a receiver: Sora's
 /// identifiers and `simulcast.rN.rtp` counters, Hibari's per-track and per-layer figures, the forwarded rid and its
 /// changes, and the shape sorastats needs (objects with scalar leaves only: no arrays, no nulls).
 /// </summary>
@@ -103,7 +103,39 @@ public sealed class ConnectionStatsApiTests
         }
     }
 
+    [Fact]
+    public async Task Stats_of_a_client_are_every_connection_with_that_client_id()
+    {
+        // D-45: a client_id may name several connections (two tabs of one user); GetStatsClient answers them all.
+        await using var node = await InProcessNode.StartAsync();
+        SyntheticClient Client(string clientId) => new(node.SignalingUrl, "stats-client", new SyntheticClientOptions
+        {
+            Role = "recvonly", Certificate = Certificate, ConnectExtra = new JsonObject { ["client_id"] = clientId },
+        });
+        await using var a1 = Client("alice");
+        await using var a2 = Client("alice");
+        await using var b = Client("bob");
+        foreach (var c in new[] { a1, a2, b }) await c.ConnectAsync();
+        JsonArray rows = [];
+        await InProcessNode.EventuallyAsync("alice's two connections listed", () =>
+        {
+            var (status, body) = node.ApiAsync("Sora_20170529.GetStatsClient", """{"channel_id":"stats-client","client_id":"alice"}""").Result;
+            rows = status == 200 ? body!.AsArray() : [];
+            return rows.Count == 2;
+        });
+        Assert.Equal(new[] { a1.ConnectionId, a2.ConnectionId }.Order(), rows.Select(r => (string?)r!["connection_id"]).Order());
+        Assert.All(rows, r => Assert.Equal("alice", (string?)r!["client_id"]));
+        foreach (var row in rows) AssertScalarLeaves(row, "$[]");
+        var (bobStatus, bob) = await node.ApiAsync("Sora_20170529.GetStatsClient", """{"channel_id":"stats-client","client_id":"bob"}""");
+        Assert.Equal(200, bobStatus);
+        Assert.Equal(b.ConnectionId, (string?)bob!.AsArray().Single()!["connection_id"]);
+        var (missing, error) = await node.ApiAsync("Sora_20170529.GetStatsClient", """{"channel_id":"stats-client","client_id":"carol"}""");
+        Assert.Equal(404, missing);
+        Assert.Equal("ClientNotFound", (string?)error!["error_type"]);
+    }
+
     [Theory]
+    [InlineData("Sora_20170529.GetStatsClient", """{"channel_id":"stats"}""", 400)]
     [InlineData("Sora_20170529.GetStatsConnection", """{"channel_id":"stats"}""", 400)]
     [InlineData("Sora_20170529.GetStatsConnection", """{"channel_id":"stats","connection_id":"NOPE"}""", 404)]
     [InlineData("Sora_20170529.GetStatsConnection", """[1]""", 400)]
