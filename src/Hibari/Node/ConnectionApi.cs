@@ -42,6 +42,10 @@ internal sealed class ConnectionApi(HibariOptions options, SfuEngine sfu, Channe
         Channel(router, "Sora_20160711.PushChannel", (ApiRequest r, out string? c) => PushLocal(r, Target.Channel, out c), Target.Channel);
         Channel(router, "Sora_20160711.PushConnection", (ApiRequest r, out string? c) => PushLocal(r, Target.Connection, out c), Target.Connection);
         Channel(router, "Sora_20160711.PushClient", (ApiRequest r, out string? c) => PushLocal(r, Target.Client, out c), Target.Client);
+        // By role (sora-devtools' templates: `{"channel_id", "role"}`, push with `data`): every connection of that role.
+        Channel(router, "Sora_20201120.DisconnectChannelByRole", (ApiRequest r, out string? c) => DisconnectLocal(r, Target.Channel, out c, byRole: true), Target.Channel);
+        Channel(router, "Sora_20201120.PushChannelByRole", (ApiRequest r, out string? c) => PushLocal(r, Target.Channel, out c, byRole: true), Target.Channel);
+        Channel(router, "Sora_20241218.RequestKeyFrame", RequestKeyFrameLocal, Target.Connection);
         // Simulcast layer of a receiver (issue 12, docs/decisions.md D-35): the current name under both dates Sora's
         // documents and tools use, and the older RequestRtpStream / ResetRtpStream.
         foreach (var target in new[] { "Sora_20251217.RequestSimulcastRid", "Sora_20251210.RequestSimulcastRid" })
@@ -278,27 +282,52 @@ internal sealed class ConnectionApi(HibariOptions options, SfuEngine sfu, Channe
     private ApiResult List(IReadOnlyList<ConnectionInfo> connections) =>
         ApiResult.Json(connections.Select(ToBody).ToArray(), ApiJsonContext.Default.ConnectionBodyArray);
 
-    private ApiResult DisconnectLocal(ApiRequest request, Target target, out string? channelId)
+    private ApiResult DisconnectLocal(ApiRequest request, Target target, out string? channelId, bool byRole = false)
     {
         channelId = null;
         if (!request.TryRead(ApiJsonContext.Default.ChannelTargetRequest, out var body, out var error)) return error!;
         if (MissingTarget(target, body.ConnectionId, body.ClientId) is { } missing) return missing;
+        ConnectionRole? role = null;
+        if (byRole && (role = ParseRole(body.Role)) is null) return BadRole();
         channelId = body.ChannelId;
         var reason = body.Reason is { ValueKind: JsonValueKind.String } r ? r.GetString()! : "DISCONNECTED-BY-API";
         var n = sfu.Disconnect(body.ChannelId, target == Target.Connection ? body.ConnectionId : null,
-            target == Target.Client ? body.ClientId : null, reason);
+            target == Target.Client ? body.ClientId : null, reason, role);
         return n == 0 && target != Target.Channel ? NotFound(target) : ApiResult.Json(new EmptyBody(), ApiJsonContext.Default.EmptyBody);
     }
 
-    private ApiResult PushLocal(ApiRequest request, Target target, out string? channelId)
+    private ApiResult PushLocal(ApiRequest request, Target target, out string? channelId, bool byRole = false)
     {
         channelId = null;
         if (!request.TryRead(ApiJsonContext.Default.PushRequest, out var body, out var error)) return error!;
         if (MissingTarget(target, body.ConnectionId, body.ClientId) is { } missing) return missing;
+        ConnectionRole? role = null;
+        if (byRole && (role = ParseRole(body.Role)) is null) return BadRole();
         channelId = body.ChannelId;
         var n = sfu.Push(body.ChannelId, target == Target.Connection ? body.ConnectionId : null,
-            target == Target.Client ? body.ClientId : null, body.Data);
+            target == Target.Client ? body.ClientId : null, body.Data, role);
         return n == 0 && target != Target.Channel ? NotFound(target) : ApiResult.Json(new EmptyBody(), ApiJsonContext.Default.EmptyBody);
+    }
+
+    private static ConnectionRole? ParseRole(string? role) => role switch
+    {
+        "sendrecv" => ConnectionRole.SendRecv,
+        "sendonly" => ConnectionRole.SendOnly,
+        "recvonly" => ConnectionRole.RecvOnly,
+        _ => null,
+    };
+
+    private static ApiResult BadRole() => ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "role is required: sendrecv, sendonly or recvonly");
+
+    /// <summary>RequestKeyFrame (Sora_20241218): {channel_id, connection_id} → a key-frame request to that publisher's video.</summary>
+    private ApiResult RequestKeyFrameLocal(ApiRequest request, out string? channelId)
+    {
+        channelId = null;
+        if (!request.TryRead(ApiJsonContext.Default.ChannelTargetRequest, out var body, out var error)) return error!;
+        if (MissingTarget(Target.Connection, body.ConnectionId, null) is { } missing) return missing;
+        channelId = body.ChannelId;
+        return sfu.RequestKeyFrame(body.ChannelId, body.ConnectionId!) ? ApiResult.Json(new EmptyBody(), ApiJsonContext.Default.EmptyBody)
+            : NotFound(Target.Connection);
     }
 
     /// <summary>

@@ -33,17 +33,18 @@ internal sealed class SfuApiView(SfuContext ctx, SessionRegistry sessions, Actio
     }
 
     /// <summary>The connected connections matching the filter (channel, and optionally connection or client id).</summary>
-    private List<Connection> Select(string channelId, string? connectionId, string? clientId)
+    private List<Connection> Select(string channelId, string? connectionId, string? clientId, ConnectionRole? role = null)
     {
         lock (_gate)
             return sessions.Connections.Values.Where(c => c.State == ConnectionState.Connected && c.Info.ChannelId == channelId
-                && (connectionId is null || c.ConnectionId == connectionId) && (clientId is null || c.Info.ClientId == clientId)).ToList();
+                && (connectionId is null || c.ConnectionId == connectionId) && (clientId is null || c.Info.ClientId == clientId)
+                && (role is null || c.Info.Role == role)).ToList();
     }
 
-    /// <summary>Server-side disconnect (DisconnectChannel/Connection/Client); returns how many were closed.</summary>
-    public int Disconnect(string channelId, string? connectionId, string? clientId, string reason)
+    /// <summary>Server-side disconnect (DisconnectChannel/Connection/Client/ChannelByRole); returns how many were closed.</summary>
+    public int Disconnect(string channelId, string? connectionId, string? clientId, string reason, ConnectionRole? role = null)
     {
-        var targets = Select(channelId, connectionId, clientId);
+        var targets = Select(channelId, connectionId, clientId, role);
         foreach (var c in targets)
         {
             if (!c.Signaling.Disconnect(reason)) leave(c.ConnectionId, reason);
@@ -52,9 +53,9 @@ internal sealed class SfuApiView(SfuContext ctx, SessionRegistry sessions, Actio
     }
 
     /// <summary>PushChannel/Connection/Client: `{"type":"push","data":...}` to the matching connections.</summary>
-    public int Push(string channelId, string? connectionId, string? clientId, System.Text.Json.JsonElement data)
+    public int Push(string channelId, string? connectionId, string? clientId, System.Text.Json.JsonElement data, ConnectionRole? role = null)
     {
-        var targets = Select(channelId, connectionId, clientId);
+        var targets = Select(channelId, connectionId, clientId, role);
         foreach (var c in targets) c.Signaling.SendPush(data);
         return targets.Count;
     }
@@ -109,6 +110,24 @@ internal sealed class SfuApiView(SfuContext ctx, SessionRegistry sessions, Actio
         var all = Task.WhenAll(pending);
         await Task.WhenAny(all, Task.Delay(timeout)).ConfigureAwait(false);
         return pending.Where(t => t.IsCompletedSuccessfully && t.Result is not null).Select(t => t.Result!).ToList();
+    }
+
+    /// <summary>
+    /// RequestKeyFrame (Sora_20241218): a key-frame request (PLI, at most one per 300 ms per track) to every video track
+    /// the connection publishes. False when the connection is not connected here.
+    /// </summary>
+    public bool RequestKeyFrame(string channelId, string connectionId)
+    {
+        List<Publication> video;
+        lock (_gate)
+        {
+            if (!sessions.Connections.TryGetValue(connectionId, out var c) || c.Info.ChannelId != channelId || c.State != ConnectionState.Connected)
+                return false;
+            video = c.Publications.Where(p => p.Kind == Sdp.MediaKind.Video).ToList();
+        }
+        var now = Rtc.MediaClock.NowMicros();
+        foreach (var p in video) p.RequestKeyFrame(now);
+        return true;
     }
 
     /// <summary>Closes every connection (node unavailable or shutting down).</summary>

@@ -217,10 +217,15 @@ public sealed class SfuEngine : IDisposable
     public IReadOnlyList<ConnectionInfo> ListConnections(string? channelId = null) => _api.ListConnections(channelId);
 
     /// <inheritdoc cref="SfuApiView.Disconnect"/>
-    public int Disconnect(string channelId, string? connectionId, string? clientId, string reason) => _api.Disconnect(channelId, connectionId, clientId, reason);
+    public int Disconnect(string channelId, string? connectionId, string? clientId, string reason, ConnectionRole? role = null) =>
+        _api.Disconnect(channelId, connectionId, clientId, reason, role);
 
     /// <inheritdoc cref="SfuApiView.Push"/>
-    public int Push(string channelId, string? connectionId, string? clientId, System.Text.Json.JsonElement data) => _api.Push(channelId, connectionId, clientId, data);
+    public int Push(string channelId, string? connectionId, string? clientId, System.Text.Json.JsonElement data, ConnectionRole? role = null) =>
+        _api.Push(channelId, connectionId, clientId, data, role);
+
+    /// <inheritdoc cref="SfuApiView.RequestKeyFrame"/>
+    public bool RequestKeyFrame(string channelId, string connectionId) => _api.RequestKeyFrame(channelId, connectionId);
 
     /// <inheritdoc cref="SfuApiView.RequestSimulcastRid"/>
     public bool RequestSimulcastRid(string channelId, string receiverId, string? senderId, string? rid) =>

@@ -8,6 +8,8 @@ public sealed record ChannelTargetRequest
     public required string ChannelId { get; init; }
     public string? ConnectionId { get; init; }
     public string? ClientId { get; init; }
+    /// <summary>`DisconnectChannelByRole`: sendrecv, sendonly or recvonly.</summary>
+    public string? Role { get; init; }
     /// <summary>Free text or an object (sora-devtools sends `{"type":"normal"}`); only a string is used as the close reason.</summary>
     public JsonElement? Reason { get; init; }
 }
@@ -24,6 +26,8 @@ public sealed record PushRequest
     public required string ChannelId { get; init; }
     public string? ConnectionId { get; init; }
     public string? ClientId { get; init; }
+    /// <summary>`PushChannelByRole`: sendrecv, sendonly or recvonly.</summary>
+    public string? Role { get; init; }
     public required JsonElement Data { get; init; }
 }
 
