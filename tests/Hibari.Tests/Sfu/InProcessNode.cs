@@ -20,25 +20,48 @@ public sealed class InProcessNode : IAsyncDisposable
     public HibariNode Node { get; private set; } = null!;
     public Uri SignalingUrl => new($"ws://127.0.0.1:{Options.SignalingPort}/signaling");
 
+    /// <remarks>
+    /// The ports are found free and then bound by the node, so another socket of the machine can take one in between
+    /// (seen once in the suite: "address already in use" on a port picked a moment before). The node is then started
+    /// again on other ports, up to three times.
+    /// </remarks>
     public static async Task<InProcessNode> StartAsync(Func<HibariOptions, HibariOptions>? configure = null)
     {
-        var dir = Path.Combine(Path.GetTempPath(), "hibari-sfu-" + Guid.NewGuid().ToString("n")[..8]);
-        var options = new HibariOptions
+        for (var attempt = 1; ; attempt++)
         {
-            ListenAddress = IPAddress.Loopback,
-            ApiPort = FreeTcpPort(),
-            SignalingPort = FreeTcpPort(),
-            RtcUdpPort = FreeUdpPort(),
-            DataDir = Path.Combine(dir, "data"),
-            LogDir = Path.Combine(dir, "log"),
-            SessionDestroyDelayMs = 200,
-            DemoDir = Path.Combine(dir, "no-demo"),
-        };
-        options = configure?.Invoke(options) ?? options;
-        var node = new InProcessNode(options);
-        node.Node = new HibariNode(options, NullLoggerFactory.Instance);
-        await node.Node.StartAsync(CancellationToken.None);
-        return node;
+            var dir = Path.Combine(Path.GetTempPath(), "hibari-sfu-" + Guid.NewGuid().ToString("n")[..8]);
+            var options = new HibariOptions
+            {
+                ListenAddress = IPAddress.Loopback,
+                ApiPort = FreeTcpPort(),
+                SignalingPort = FreeTcpPort(),
+                RtcUdpPort = FreeUdpPort(),
+                DataDir = Path.Combine(dir, "data"),
+                LogDir = Path.Combine(dir, "log"),
+                SessionDestroyDelayMs = 200,
+                DemoDir = Path.Combine(dir, "no-demo"),
+            };
+            options = configure?.Invoke(options) ?? options;
+            var node = new InProcessNode(options);
+            node.Node = new HibariNode(options, NullLoggerFactory.Instance);
+            try
+            {
+                await node.Node.StartAsync(CancellationToken.None);
+                return node;
+            }
+            catch (Exception e) when (attempt < 3 && IsAddressInUse(e))
+            {
+                await node.DisposeAsync();
+            }
+        }
+    }
+
+    private static bool IsAddressInUse(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+            if (e is Microsoft.AspNetCore.Connections.AddressInUseException || e is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse })
+                return true;
+        return false;
     }
 
     public async Task<(int Status, JsonNode? Body)> ApiAsync(string target, string body = "{}")
