@@ -131,20 +131,7 @@ internal sealed class ConnectionApi(HibariOptions options, SfuEngine sfu, Channe
         if (local is not ApiResult.JsonResult json) return local;
         var rows = JsonNode.Parse(json.Utf8Json)!.AsArray();
         if (scope is not null && PeekChannel(request) is { } ch)
-            foreach (var peer in scope.OtherOwners(ch))
-            {
-                var (status, body) = await CallQuietlyAsync(peer, request, ct).ConfigureAwait(false);
-                if (status != 200) continue;
-                try
-                {
-                    if (JsonNode.Parse(body) is JsonArray more)
-                        foreach (var row in more) rows.Add(row?.DeepClone());
-                }
-                catch (JsonException e)
-                {
-                    log?.LogWarning("{Target}: a node answered something that is not JSON: {Error}", request.Target, e.Message);
-                }
-            }
+            await AddRowsFromAsync(rows, scope.OtherOwners(ch), request, ct).ConfigureAwait(false);
         return rows.Count == 0 ? NotFound(Target.Client) : new ApiResult.JsonResult(JsonSerializer.SerializeToUtf8Bytes(rows));
     }
 
@@ -173,10 +160,14 @@ internal sealed class ConnectionApi(HibariOptions options, SfuEngine sfu, Channe
     }
 
     /// <summary>Every linked node's own connections (asked with an empty body: `local` true there).</summary>
-    private async Task AddOtherNodesAsync(JsonArray rows, string target, CancellationToken ct)
+    private Task AddOtherNodesAsync(JsonArray rows, string target, CancellationToken ct) =>
+        AddRowsFromAsync(rows, scope!.LinkedPeers(), new ApiRequest(target, "{}"u8.ToArray()), ct);
+
+    /// <summary>Asks each of <paramref name="peers"/> the local part of <paramref name="request"/>; adds the rows of every array answered.</summary>
+    private async Task AddRowsFromAsync(JsonArray rows, IEnumerable<string> peers, ApiRequest request, CancellationToken ct)
     {
-        var localOnly = new ApiRequest(target, "{}"u8.ToArray());
-        var answers = await Task.WhenAll(scope!.LinkedPeers().Select(peer => CallQuietlyAsync(peer, localOnly, ct))).ConfigureAwait(false);
+        var target = request.Target;
+        var answers = await Task.WhenAll(peers.Select(peer => CallQuietlyAsync(peer, request, ct))).ConfigureAwait(false);
         foreach (var (status, body) in answers)
         {
             if (status != 200) continue;

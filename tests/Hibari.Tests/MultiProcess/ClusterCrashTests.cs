@@ -26,18 +26,6 @@ public sealed class ClusterCrashTests(ITestOutputHelper output) : IAsyncLifetime
         await _h.DisposeAsync();
     }
 
-    private static async Task<bool> IsLeaderAsync(NodeProcess n)
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        return (await http.GetStringAsync($"http://{n.Ip}:{n.ApiPort}/metrics")).Contains("hibari_cluster_raft_leader 1\n", StringComparison.Ordinal);
-    }
-
-    private static async Task<bool> IsAvailableAsync(NodeProcess n)
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        return (await http.GetStringAsync($"http://{n.Ip}:{n.ApiPort}/metrics")).Contains("hibari_available 1\n", StringComparison.Ordinal);
-    }
-
     private sealed record Outcome(int Index, string Channel, string StartedAt, string? ServedBy, string Result, int? CloseCode, TimeSpan Took, SyntheticClient Client);
 
     [Fact]
@@ -49,7 +37,7 @@ public sealed class ClusterCrashTests(ITestOutputHelper output) : IAsyncLifetime
         NodeProcess? leader = null;
         await _h.EventuallyAsync("a Raft leader", async () =>
         {
-            foreach (var n in nodes) if (await IsLeaderAsync(n)) { leader = n; return true; }
+            foreach (var n in nodes) if (await n.IsRaftLeaderAsync()) { leader = n; return true; }
             return false;
         });
         output.WriteLine($"leader: {leader!.Name}");
@@ -111,7 +99,7 @@ public sealed class ClusterCrashTests(ITestOutputHelper output) : IAsyncLifetime
         // The killed node comes back; it releases what it owned before the crash (nobody is connected to it any more).
         leader.Start();
         var restarted = Stopwatch.StartNew();
-        foreach (var n in nodes) await _h.EventuallyAsync($"{n.Name} available", () => IsAvailableAsync(n), TimeSpan.FromSeconds(30));
+        foreach (var n in nodes) await _h.EventuallyAsync($"{n.Name} available", n.IsAvailableAsync, TimeSpan.FromSeconds(30));
         var alive = all.Where(o => o.Result == "connected" && o.ServedBy != leader.Ip).ToList();
         // Every client still connected (served by a survivor) shares one session per channel.
         foreach (var ch in alive.GroupBy(o => o.Channel))

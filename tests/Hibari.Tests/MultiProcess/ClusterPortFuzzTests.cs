@@ -41,18 +41,10 @@ public sealed class ClusterPortFuzzTests(ITestOutputHelper output) : IAsyncLifet
         return (Field("Threads"), Directory.GetFiles($"/proc/{pid}/fd").Length, Field("VmRSS"));
     }
 
-    private static async Task<bool> AvailableAsync(NodeProcess n)
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        return (await http.GetStringAsync($"http://{n.Ip}:{n.ApiPort}/metrics")).Contains("hibari_available 1\n", StringComparison.Ordinal);
-    }
-
     private static async Task<int> LeadersAsync(NodeProcess[] nodes)
     {
         var leaders = 0;
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        foreach (var n in nodes)
-            if ((await http.GetStringAsync($"http://{n.Ip}:{n.ApiPort}/metrics")).Contains("hibari_cluster_raft_leader 1\n", StringComparison.Ordinal)) leaders++;
+        foreach (var n in nodes) if (await n.IsRaftLeaderAsync()) leaders++;
         return leaders;
     }
 
@@ -235,7 +227,7 @@ public sealed class ClusterPortFuzzTests(ITestOutputHelper output) : IAsyncLifet
         output.WriteLine($"raft garbage: {raftClosed} of {3 * n} connections closed by n1 within 300 ms (the rest wait for more bytes until their handshake timeout)");
 
         // Afterwards: the cluster serves, one leader, a new pair gets media on n1, resources back near the baseline.
-        foreach (var node in nodes) await _h.EventuallyAsync($"{node.Name} available", () => AvailableAsync(node), TimeSpan.FromSeconds(30));
+        foreach (var node in nodes) await _h.EventuallyAsync($"{node.Name} available", node.IsAvailableAsync, TimeSpan.FromSeconds(30));
         await _h.EventuallyAsync("one leader", async () => await LeadersAsync(nodes) == 1);
         var url = new Uri($"ws://{n1.Ip}:{n1.SignalingPort}/signaling");
         await using (var pub = new SyntheticClient(url, "cluster-fuzz-after", new SyntheticClientOptions { Role = "sendonly", Certificate = Certificate }))

@@ -54,13 +54,9 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output) : IAsyncLifet
             return expected.All(e => nodes.Any(n => n!["node_name"]!.GetValue<string>() == e.NodeName && n["connected"]!.GetValue<bool>()));
         });
 
-    private static async Task<bool> IsAvailableAsync(NodeProcess n) => (await MetricsAsync(n)).Contains("hibari_available 1\n");
+    private static Task<bool> IsAvailableAsync(NodeProcess n) => n.IsAvailableAsync();
 
-    private static async Task<string> MetricsAsync(NodeProcess n)
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        return await http.GetStringAsync($"http://{n.Ip}:{n.ApiPort}/metrics");
-    }
+    private static Task<string> MetricsAsync(NodeProcess n) => n.MetricsAsync();
 
     private async Task AvailableAsync(params NodeProcess[] nodes)
     {
@@ -393,7 +389,7 @@ public sealed class ClusterScenarioTests(ITestOutputHelper output) : IAsyncLifet
         async Task<NodeProcess?> LeaderAsync(IEnumerable<NodeProcess> among)
         {
             foreach (var n in among)
-                if ((await MetricsAsync(n)).Contains("hibari_cluster_raft_leader 1\n", StringComparison.Ordinal)) return n;
+                if (await n.IsRaftLeaderAsync()) return n;
             return null;
         }
         NodeProcess? leader = null;

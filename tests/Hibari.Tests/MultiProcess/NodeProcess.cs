@@ -123,6 +123,19 @@ public sealed class NodeProcess : IAsyncDisposable
     }
 
     /// <summary>Waits until the API answers (the process is up), failing with the node's log if it exits.</summary>
+    /// <summary>The node's `/metrics` text.</summary>
+    public async Task<string> MetricsAsync()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        return await http.GetStringAsync($"http://{Ip}:{ApiPort}/metrics");
+    }
+
+    /// <summary>The node serves clients (`hibari_available 1`).</summary>
+    public async Task<bool> IsAvailableAsync() => (await MetricsAsync()).Contains("hibari_available 1\n", StringComparison.Ordinal);
+
+    /// <summary>The node is the Raft leader (`hibari_cluster_raft_leader 1`).</summary>
+    public async Task<bool> IsRaftLeaderAsync() => (await MetricsAsync()).Contains("hibari_cluster_raft_leader 1\n", StringComparison.Ordinal);
+
     public async Task WaitForApiAsync(TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
