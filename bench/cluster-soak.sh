@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Cluster soak (issue 13 part 6; not CI): three nodes n1..n3 on 127.0.0.1–3 (relay on, affinity off), one channel with a
+# Cluster soak (issue 13 part 6; not CI): three nodes n1..n3 on 127.0.0.1–3 (or NET.1–3) (relay on, affinity off), one channel with a
 # publisher and N subscribers on n1 and the same on n2 (each side receives the other's publisher across relay), one
 # subscriber replaced every second on each side, and n3 restarted (SIGTERM, start again from its data_dir) every
 # RESTART_EVERY seconds. Every 10 s each node's RSS, threads, open file descriptors and managed heap go into a CSV;
@@ -7,12 +7,15 @@
 #   bench/cluster-soak.sh                                  # 7200 s (2 h), N = 20 per side at 1000 kbit/s, n3 restarted every 600 s
 #   SECONDS_TOTAL=1200 RESTART_EVERY=300 bench/cluster-soak.sh
 #   OUT=docs/reliability-soak bench/cluster-soak.sh        # where the CSV and SVG go (default: a temporary folder, printed)
+#   NET=127.0.1 bench/cluster-soak.sh                      # the nodes on NET.1–3 (default 127.0.0), e.g. to leave the
+#                                                          # test suite's 127.0.0.1–4 cluster ports free during a long run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_TOTAL=${SECONDS_TOTAL:-7200}
 RESTART_EVERY=${RESTART_EVERY:-600}
 N=${N:-20}
 BITRATE=${BITRATE:-1000}
+NET=${NET:-127.0.0}
 source bench/lib.sh
 bench_init
 OUT=${OUT:-$(mktemp -d -t hibari-soak-XXXXXX)}
@@ -26,10 +29,10 @@ node_up() { # NAME IP
   wait_api "$2" 39500
 }
 available() { curl -s "http://$1:39500/metrics" | grep -q '^hibari_available 1'; }
-node_up n1 127.0.0.1; node_up n2 127.0.0.2; node_up n3 127.0.0.3
+node_up n1 $NET.1; node_up n2 $NET.2; node_up n3 $NET.3
 curl -s -X POST -H 'x-sora-target: Sora_20221221.InitCluster' \
-  -d '{"node_name_list":["n1@127.0.0.1","n2@127.0.0.2","n3@127.0.0.3"]}' http://127.0.0.1:39500/ >/dev/null
-for ip in 127.0.0.1 127.0.0.2 127.0.0.3; do for _ in $(seq 300); do available $ip && break; sleep 0.1; done; done
+  -d "{\"node_name_list\":[\"n1@$NET.1\",\"n2@$NET.2\",\"n3@$NET.3\"]}" http://$NET.1:39500/ >/dev/null
+for ip in $NET.1 $NET.2 $NET.3; do for _ in $(seq 300); do available $ip && break; sleep 0.1; done; done
 stamp "nproc $(nproc) N=$N per side, ${BITRATE} kbit/s, n3 restarted every ${RESTART_EVERY} s" | tee "$OUT/soak.txt"
 
 load() { # IP NAME
@@ -38,12 +41,12 @@ load() { # IP NAME
   LOADS+=($!)
 }
 LOADS=()
-load 127.0.0.1 n1; load 127.0.0.2 n2
+load $NET.1 n1; load $NET.2 n2
 
 CSV="$OUT/soak.csv"
 echo "t_s,node,rss_mib,threads,fds,gc_heap_mib,available" >"$CSV"
 start=$SECONDS; next_restart=$RESTART_EVERY; restarts=0
-declare -A IP=([n1]=127.0.0.1 [n2]=127.0.0.2 [n3]=127.0.0.3)
+declare -A IP=([n1]=$NET.1 [n2]=$NET.2 [n3]=$NET.3)
 while [ $((SECONDS - start)) -lt "$SECONDS_TOTAL" ]; do
   t=$((SECONDS - start))
   for n in n1 n2 n3; do
@@ -59,8 +62,8 @@ while [ $((SECONDS - start)) -lt "$SECONDS_TOTAL" ]; do
   if [ "$t" -ge "$next_restart" ] && [ $((SECONDS_TOTAL - t)) -gt 60 ]; then
     next_restart=$((next_restart + RESTART_EVERY)); restarts=$((restarts + 1))
     kill -TERM "${PID[n3]}"; for _ in $(seq 100); do [ -d "/proc/${PID[n3]}" ] || break; sleep 0.1; done
-    node_up n3 127.0.0.3
-    for _ in $(seq 300); do available 127.0.0.3 && break; sleep 0.1; done
+    node_up n3 $NET.3
+    for _ in $(seq 300); do available $NET.3 && break; sleep 0.1; done
     stamp "n3 restarted at t=$t s ($restarts)" | tee -a "$OUT/soak.txt"
   fi
   sleep 10
