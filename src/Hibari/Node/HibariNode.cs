@@ -33,7 +33,10 @@ public sealed class HibariNode : IAsyncDisposable
         ISessionStore store = options.Cluster
             ? new ClusterSessionStore(Sessions, exclusive: !(options.ClusterRelay && options.MaxNodesLicence))
             : LocalSessionStore.Instance;
-        Sfu = new SfuEngine(options, () => api!.Mode, loggerFactory, sessions: store);
+        // Admission counts against the same capacity placement uses: with takeover in a cluster (C-TAKE-1), so a node
+        // that placement lets serve beyond its own licence is not refused by the licence check right after.
+        Sfu = new SfuEngine(options, () => api!.Mode, loggerFactory, sessions: store,
+            capacity: options.Cluster ? () => Cluster.CapacityOf(Cluster.NodeName) : null);
         // Relay (C-CONF-5): only in a cluster whose licence allows it.
         if (options.Cluster && options.ClusterRelay && options.MaxNodesLicence)
             Relay = new RelayService(Cluster, Sessions, Sfu, loggerFactory.CreateLogger("Hibari.Relay"), options);

@@ -8,7 +8,9 @@ namespace Hibari.Sfu;
 /// session in the store, and ending a session session_destroy_delay_ms after its last connection left. Owned by the
 /// topology lock (<see cref="SfuContext.Gate"/>, docs/threads.md): the dictionaries are read and written only under it.
 /// </summary>
-internal sealed class SessionRegistry(SfuContext ctx, ISessionStore store, Func<string> mode)
+/// <param name="capacity">How many connections this node may hold now: its licence alone, or in a cluster the licence
+/// with takeover of failed regular nodes' capacity (C-TAKE-1..3), the same figure placement uses.</param>
+internal sealed class SessionRegistry(SfuContext ctx, ISessionStore store, Func<string> mode, Func<int> capacity)
 {
     private readonly object _gate = ctx.Gate;
 
@@ -36,10 +38,11 @@ internal sealed class SessionRegistry(SfuContext ctx, ISessionStore store, Func<
     {
         var m = mode();
         if (m == NodeModes.BlockNewConnection) return AdmissionRefusal.BlockNewConnection;
+        var max = capacity();
         lock (_gate)
         {
             if (m == NodeModes.BlockNewSession && !ByChannel.ContainsKey(channelId)) return AdmissionRefusal.BlockNewSession;
-            if (Connections.Count >= ctx.Options.LicenseMaxConnections) return AdmissionRefusal.MaxConnections;
+            if (Connections.Count >= max) return AdmissionRefusal.MaxConnections;
         }
         return AdmissionRefusal.None;
     }

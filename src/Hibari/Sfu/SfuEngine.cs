@@ -36,13 +36,14 @@ public sealed class SfuEngine : IDisposable
     private readonly SfuApiView _api;
     private readonly Spotlight.SpotlightService _spotlight;
 
+    /// <param name="capacity">This node's connection limit now (in a cluster, with takeover, C-TAKE); the licence's when null.</param>
     public SfuEngine(HibariOptions options, Func<string> mode, ILoggerFactory loggerFactory, TimeProvider? time = null,
-        ISessionStore? sessions = null)
+        ISessionStore? sessions = null, Func<int>? capacity = null)
     {
         _loggerFactory = loggerFactory;
         _ctx = new SfuContext(_gate, options, time ?? TimeProvider.System, loggerFactory.CreateLogger("Hibari.Sfu"));
         _messages = new Messaging.MessageRouter(Counters, loggerFactory.CreateLogger("Hibari.Messaging"));
-        _sessions = new SessionRegistry(_ctx, sessions ?? LocalSessionStore.Instance, mode);
+        _sessions = new SessionRegistry(_ctx, sessions ?? LocalSessionStore.Instance, mode, capacity ?? (() => options.LicenseMaxConnections));
         _negotiator = new Negotiator(_ctx);
         _dataChannels = new DataChannelWiring(_ctx, _messages, (id, reason) => Leave(id, reason));
         _spotlight = new Spotlight.SpotlightService(_ctx, Counters);
