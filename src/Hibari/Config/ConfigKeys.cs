@@ -52,6 +52,7 @@ internal static class ConfigKeys
         ConfigKey.Of("signaling_max_pending", Integer(0, 1000000), (o, v) => o with { SignalingMaxPending = v }),
         ConfigKey.Of("signaling_max_pending_per_address", Integer(0, 1000000), (o, v) => o with { SignalingMaxPendingPerAddress = v }),
         ConfigKey.Of("api_max_requests_per_second", Integer(0, 1000000), (o, v) => o with { ApiMaxRequestsPerSecond = v }),
+        ConfigKey.Of("rtc_max_unauthenticated_per_address", Integer(0, 100000000), (o, v) => o with { RtcMaxUnauthenticatedPerAddress = v }),
         ConfigKey.Of("api_max_body_size", Integer(1024, 256 * 1024 * 1024), (o, v) => o with { ApiMaxBodySize = v }),
         ConfigKey.Of("signaling_bundle_id", Boolean, (o, v) => o with { SignalingBundleId = v }),
         ConfigKey.Of("signaling_notify", Boolean, (o, v) => o with { SignalingNotify = v }),

@@ -100,6 +100,12 @@ public sealed record HibariOptions
     public int SignalingMaxPendingPerAddress { get; init; } = 256;
     /// <summary>`api_max_requests_per_second` (1000; 0: no limit): API requests per second per client address (D-44).</summary>
     public int ApiMaxRequestsPerSecond { get; init; } = 1000;
+    /// <summary>
+    /// `rtc_max_unauthenticated_per_address` (1000; 0: no limit): datagrams per second one source IP may send to a media
+    /// port before ICE authenticated it (rejected binding requests, DTLS/RTP from unknown addresses); beyond it they are
+    /// dropped unanswered (D-47).
+    /// </summary>
+    public int RtcMaxUnauthenticatedPerAddress { get; init; } = 1000;
     /// <summary>`api_max_body_size` (1 MiB): the largest API request body; larger ones are answered 413.</summary>
     public int ApiMaxBodySize { get; init; } = 1024 * 1024;
     /// <summary>`signaling_bundle_id` (false): whether clients may set `bundle_id` in connect (the auth webhook always may).</summary>

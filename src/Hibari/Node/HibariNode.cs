@@ -196,6 +196,7 @@ public sealed class HibariNode : IAsyncDisposable
         Metric("hibari_srtp_unprotect_failures_total", m.SrtpUnprotectFailures, "SRTP/SRTCP packets that failed authentication.");
         Metric("hibari_media_garbage_datagrams_total", Sfu.Workers.Garbage, "Datagrams on the media port that were not STUN, DTLS or RTP/RTCP, or STUN dropped unanswered.");
         Metric("hibari_media_unknown_source_datagrams_total", Sfu.Workers.UnknownSource, "DTLS or RTP/RTCP datagrams from addresses no connection authenticated with ICE: dropped.");
+        Metric("hibari_media_over_budget_datagrams_total", Sfu.Workers.OverBudget, "Datagrams dropped unread because their source address had sent rtc_max_unauthenticated_per_address unauthenticated datagrams in the second (D-47).");
         Metric("hibari_ice_rejected_total", Sfu.Workers.IceRejected, "STUN binding requests answered with an error (unknown username, bad integrity, role conflict).");
         void PerRid(string name, string help, long[] values)
         {

@@ -93,7 +93,7 @@ internal sealed class NodeApi(HibariOptions options, ClusterService cluster, Ses
         TotalSentSrtp = m?.SentSrtp ?? 0,
         TotalSentSrtpByteSize = m?.SentSrtpBytes ?? 0,
         TotalSrtpUnprotectFailures = m?.SrtpUnprotectFailures ?? 0,
-        TotalDroppedMediaDatagrams = Sfu is { } sfu ? sfu.Workers.Garbage + sfu.Workers.UnknownSource : 0,
+        TotalDroppedMediaDatagrams = Sfu is { } sfu ? sfu.Workers.Garbage + sfu.Workers.UnknownSource + sfu.Workers.OverBudget : 0,
         TotalReceivedMessages = m?.MessagesReceived ?? 0,
         TotalReceivedMessageByteSize = m?.MessagesReceivedBytes ?? 0,
         TotalSentMessages = m?.MessagesSent ?? 0,

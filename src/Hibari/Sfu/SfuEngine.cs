@@ -106,7 +106,8 @@ public sealed class SfuEngine : IDisposable
         if (candidate.Equals(IPAddress.Any) || candidate.Equals(IPAddress.IPv6Any))
             throw new InvalidOperationException("listen_address is a wildcard: set rtc_public_address to the IP clients reach");
         var count = options.MediaWorkers;
-        var workers = new MediaWorkers(options.ListenAddress, options.RtcUdpPort, count, _loggerFactory, _ctx.Time);
+        var workers = new MediaWorkers(options.ListenAddress, options.RtcUdpPort, count, _loggerFactory, _ctx.Time,
+            unauthenticatedPerAddress: options.RtcMaxUnauthenticatedPerAddress);
         _ctx.Workers = workers;
         _ctx.WorkerCounters = Enumerable.Range(0, count).Select(_ => new SfuCounters()).ToArray();
         _ctx.WorkerLoad = new int[count];

@@ -120,10 +120,12 @@ public sealed class AdmissionFloodTests(ITestOutputHelper output)
         return b;
     }
 
-    [Fact]
-    public async Task A_udp_flood_of_strangers_is_answered_or_dropped_and_counted_while_a_call_keeps_flowing()
+    [Theory]
+    [InlineData(1000)] // the default budget (D-47)
+    [InlineData(0)] // no budget: every stranger's binding request is answered, for comparison
+    public async Task A_udp_flood_of_strangers_is_answered_or_dropped_and_counted_while_a_call_keeps_flowing(int budget)
     {
-        await using var node = await InProcessNode.StartAsync();
+        await using var node = await InProcessNode.StartAsync(o => o with { RtcMaxUnauthenticatedPerAddress = budget });
         await using var call = await node.StartCallAsync("udp-flood", Certificate, bitrateKbps: 1000);
         var sub = call.Subscriber;
         sub.Latency.Clear();
@@ -152,13 +154,25 @@ public sealed class AdmissionFloodTests(ITestOutputHelper output)
                 Interlocked.Increment(ref other);
             }
         })));
+        var seconds = sw.Elapsed.TotalSeconds;
         var during = Latency(sub);
         var metricsAfter = await MetricsAsync(node);
         long Delta(string name) => Metric(metricsAfter, name) - Metric(metricsBefore, name);
-        output.WriteLine($"{stun} binding requests and {other} RTP/DTLS-shaped datagrams in 2 s; ICE rejected +{Delta("hibari_ice_rejected_total")}, " +
-            $"unknown source +{Delta("hibari_media_unknown_source_datagrams_total")}; call before: {before}; during: {during}");
+        var rejected = Delta("hibari_ice_rejected_total");
+        var overBudget = Delta("hibari_media_over_budget_datagrams_total");
+        output.WriteLine($"budget {budget}/s: {stun} binding requests and {other} RTP/DTLS-shaped datagrams in {seconds:F2} s; ICE rejected " +
+            $"+{rejected}, over budget +{overBudget}, unknown source +{Delta("hibari_media_unknown_source_datagrams_total")}; " +
+            $"call before: {before}; during: {during}");
         // Counted (a UDP flood on loopback can overflow the socket's buffer: the kernel drops what the node never sees).
-        Assert.True(Delta("hibari_ice_rejected_total") > stun / 10, "binding requests of strangers not counted");
+        Assert.True(rejected + overBudget > stun / 10, "binding requests of strangers not counted");
+        if (budget > 0)
+        {
+            // Both senders are 127.0.0.1: one address, answered for at most its budget in each second (windows start
+            // at its first datagram, so a 2 s flood spans at most 3), the rest dropped unread.
+            Assert.True(rejected <= budget * (Math.Ceiling(seconds) + 1), $"{rejected} binding requests answered in {seconds:F2} s with a budget of {budget}/s");
+            Assert.True(overBudget > stun / 10, "the flood beyond the budget was not dropped as over budget");
+        }
+        else Assert.Equal(0, overBudget);
         Assert.True(Delta("hibari_media_unknown_source_datagrams_total") > other / 10, "datagrams of strangers not counted");
         Assert.True(sub.PacketsReceived > received + 50, "the running call stopped delivering during the flood");
         await node.AssertNewPairGetsMediaAsync("udp-flood-after", Certificate);

@@ -33,7 +33,7 @@ public sealed record StatsReportBody
     public long TotalSentSrtpByteSize { get; init; }
     /// <summary>Hibari: SRTP/SRTCP packets that failed authentication or replay checks.</summary>
     public long TotalSrtpUnprotectFailures { get; init; }
-    /// <summary>Hibari: datagrams on the media port that were not STUN, DTLS or RTP/RTCP, or came from no known peer.</summary>
+    /// <summary>Hibari: datagrams on the media port that were not STUN, DTLS or RTP/RTCP, or came from no known peer, or were dropped over the per-address budget (D-47).</summary>
     public long TotalDroppedMediaDatagrams { get; init; }
     /// <summary>Messaging (`#` labels): messages received from clients, sent to clients, and dropped (bad label/direction, bad zlib, full buffers).</summary>
     public long TotalReceivedMessages { get; init; }

@@ -72,6 +72,7 @@ public sealed class MediaWorker : IDisposable
     private readonly ILogger _log;
     private readonly TimeProvider _time;
     private readonly IceLiteResponder _responder;
+    private readonly StrangerBudget _strangers;
     private readonly ConcurrentQueue<Action> _posted = new();
     // Both maps are owned by the worker's thread.
     private readonly Dictionary<string, Entry> _byUfrag = new(StringComparer.Ordinal);
@@ -97,8 +98,12 @@ public sealed class MediaWorker : IDisposable
     private volatile IWorkerDatagramHandler? _extra;
     private int _extraFirstByte = -1;
 
-    public MediaWorker(IPAddress address, int port, ILogger? log = null, TimeProvider? time = null, int index = 0)
+    /// <param name="unauthenticatedPerAddress">Datagrams per second a source address may send before ICE authenticated it
+    /// (<see cref="StrangerBudget"/>); 0: no budget.</param>
+    public MediaWorker(IPAddress address, int port, ILogger? log = null, TimeProvider? time = null, int index = 0,
+        int unauthenticatedPerAddress = 0)
     {
+        _strangers = new StrangerBudget(unauthenticatedPerAddress);
         _address = address;
         _port = port;
         _log = log ?? NullLogger.Instance;
@@ -124,6 +129,8 @@ public sealed class MediaWorker : IDisposable
     public long ReceiveSystemCalls => _receive?.SystemCalls ?? 0;
     /// <summary>DTLS/SRTP datagrams from addresses no peer authenticated: dropped.</summary>
     public long UnknownSource => Interlocked.Read(ref _unknownSource);
+    /// <summary>Datagrams dropped unread because their source address had spent its unauthenticated budget.</summary>
+    public long OverBudget => _strangers.Dropped;
     /// <summary>Datagrams that are neither STUN, DTLS nor RTP/RTCP, or STUN the responder dropped.</summary>
     public long Garbage => Interlocked.Read(ref _garbage) + _responder.Dropped;
     public long SendErrors => Interlocked.Read(ref _sendErrors) + (_send?.Errors ?? 0);
@@ -511,7 +518,14 @@ public sealed class MediaWorker : IDisposable
         var first = datagram[0];
         if (first <= 3)
         {
-            OnStun(datagram, from, key);
+            // An authenticated endpoint (consent checks) is never charged; anyone else pays per rejected request.
+            if (_byEndpoint.ContainsKey(key)) OnStun(datagram, from, key);
+            else
+            {
+                var now = NowMicros();
+                if (_strangers.Exhausted(key, now)) return;
+                if (!OnStun(datagram, from, key)) _strangers.Charge(key, now);
+            }
             return;
         }
         var isDtls = first is >= 20 and <= 63;
@@ -529,18 +543,20 @@ public sealed class MediaWorker : IDisposable
         if (!_byEndpoint.TryGetValue(key, out var entry))
         {
             Interlocked.Increment(ref _unknownSource);
+            _strangers.Charge(key, NowMicros());
             return;
         }
         if (isDtls) entry.Peer.OnDtlsDatagram(datagram);
         else entry.Peer.OnSrtpDatagram(datagram);
     }
 
-    private void OnStun(ReadOnlySpan<byte> datagram, SocketAddress from, EndpointKey key)
+    /// <summary>Answers a binding request; true when it authenticated for a connection of this worker.</summary>
+    private bool OnStun(ReadOnlySpan<byte> datagram, SocketAddress from, EndpointKey key)
     {
         var result = _responder.Handle(datagram, key.ToEndPoint());
         if (result.Response is { } response) Send(response, from);
         if (result.Outcome != IceBindingOutcome.Accepted || result.LocalUfrag is null
-            || !_byUfrag.TryGetValue(result.LocalUfrag, out var entry)) return;
+            || !_byUfrag.TryGetValue(result.LocalUfrag, out var entry)) return false;
         entry.LastConsent = NowMicros();
         // Every authenticated address may deliver; media goes to the selected one.
         if (!entry.Keys.Contains(key))
@@ -555,6 +571,7 @@ public sealed class MediaWorker : IDisposable
             entry.Selected = Copy(from);
             entry.Peer.OnSelected(entry.Selected);
         }
+        return true;
     }
 
     /// <summary>Calls the peers whose time has come; each says when it wants the next call (at most <see cref="MaxTimerInterval"/> away).</summary>
@@ -635,7 +652,7 @@ public sealed class MediaWorkers : IDisposable
     private readonly MediaWorker[] _workers;
 
     public MediaWorkers(IPAddress address, int firstPort, int count, ILoggerFactory? loggers = null, TimeProvider? time = null,
-        int ringCapacity = PacketRing.DefaultCapacity)
+        int ringCapacity = PacketRing.DefaultCapacity, int unauthenticatedPerAddress = 0)
     {
         if (count < 1 || count > MediaWorker.MaxWorkers)
             throw new ArgumentOutOfRangeException(nameof(count), count, $"1..{MediaWorker.MaxWorkers} media workers");
@@ -643,7 +660,7 @@ public sealed class MediaWorkers : IDisposable
             throw new ArgumentOutOfRangeException(nameof(firstPort), firstPort, $"{count} workers need ports {firstPort}..{firstPort + count - 1}");
         var log = (loggers ?? NullLoggerFactory.Instance).CreateLogger("Hibari.Media");
         _workers = new MediaWorker[count];
-        for (var i = 0; i < count; i++) _workers[i] = new MediaWorker(address, firstPort == 0 ? 0 : firstPort + i, log, time, i);
+        for (var i = 0; i < count; i++) _workers[i] = new MediaWorker(address, firstPort == 0 ? 0 : firstPort + i, log, time, i, unauthenticatedPerAddress);
         foreach (var w in _workers) w.Connect(_workers, ringCapacity);
     }
 
@@ -666,6 +683,8 @@ public sealed class MediaWorkers : IDisposable
 
     public long Garbage => _workers.Sum(w => w.Garbage);
     public long UnknownSource => _workers.Sum(w => w.UnknownSource);
+    /// <inheritdoc cref="MediaWorker.OverBudget"/>
+    public long OverBudget => _workers.Sum(w => w.OverBudget);
     /// <summary>STUN binding requests answered with an error (unknown ICE username, bad integrity, …).</summary>
     public long IceRejected => _workers.Sum(w => w.Ice.Rejected);
 
