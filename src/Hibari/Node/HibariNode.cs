@@ -47,12 +47,18 @@ public sealed class HibariNode : IAsyncDisposable
         _router = router;
         _nodeApi.Register(router);
         var placement = options.Cluster ? new ClusterPlacement(options, Cluster, Sfu) : null;
-        var connections = new ConnectionApi(options, Sfu, placement is null ? null : new ChannelScope(
+        var scope = placement is null ? null : new ChannelScope(
             channel => OwnerApiUrl(placement, channel),
             OtherOwners,
-            (peer, target, body, ct) => Cluster.CallLocalApiAsync(peer, target, body, ct), () => Cluster.LinkedPeers), loggerFactory.CreateLogger("Hibari.Api"));
+            (peer, target, body, ct) => Cluster.CallLocalApiAsync(peer, target, body, ct), () => Cluster.LinkedPeers);
+        var connections = new ConnectionApi(options, Sfu, scope, loggerFactory.CreateLogger("Hibari.Api"));
         connections.Register(router);
-        Cluster.LocalApi = connections.RunLocalAsync;
+        var sessionApi = new SessionApi(options, Sfu, scope, loggerFactory.CreateLogger("Hibari.Api"));
+        sessionApi.Register(router);
+        // Another node's call for this node's part of a channel or session operation.
+        Cluster.LocalApi = (target, body, ct) => SessionApi.Handles(target)
+            ? Task.FromResult(sessionApi.RunLocal(target, body))
+            : connections.RunLocalAsync(target, body, ct);
         _api = new ApiServer(new ApiServerOptions
         {
             ListenAddress = options.ApiListenAddress,

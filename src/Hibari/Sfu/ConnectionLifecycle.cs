@@ -46,6 +46,9 @@ internal sealed class ConnectionLifecycle(SfuContext ctx, SessionRegistry sessio
         {
             if (!sessions.ByChannel.TryGetValue(requested.ChannelId, out var session))
                 return JoinResult.Fail("the channel has no session on this node (call EnsureSessionAsync first)", noSession: true);
+            // Terminated between EnsureSessionAsync and here (D-50): ensure again, which waits for the next session.
+            if (session.Terminating)
+                return JoinResult.Fail("the channel's session is being terminated", noSession: true);
             session.PendingDestroy?.Cancel();
             session.PendingDestroy = null;
             var info = requested with { SessionId = session.SessionId, CreatedAt = now };

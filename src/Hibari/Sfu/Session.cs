@@ -38,6 +38,11 @@ internal sealed class Session(string channelId, string sessionId, DateTimeOffset
     public CancellationTokenSource? PendingDestroy { get; set; }
     public int MaxConnections { get; set; }
     public long TotalConnections { get; set; }
+    /// <summary>
+    /// TerminateSession ran (D-50): its connections are being closed, it ends without the destroy delay, and a connect
+    /// that arrives meanwhile waits for it to end and starts a new session.
+    /// </summary>
+    public bool Terminating { get; set; }
 
     public IEnumerable<Connection> Connected => Connections.Where(c => c.State == ConnectionState.Connected);
 

@@ -56,14 +56,21 @@ internal sealed class SessionRegistry(SfuContext ctx, ISessionStore store, Func<
     /// <inheritdoc cref="SfuEngine.EnsureSessionAsync"/>
     public async Task<SessionJoin> EnsureSessionAsync(string channelId, CancellationToken ct)
     {
-        lock (_gate)
+        // A session being terminated (D-50) is waited out (its connections are closing; it ends at once after the last),
+        // so the connect starts the next session; past the bound it joins whatever is there, as before.
+        for (var waited = 0; ; waited++)
         {
-            if (ByChannel.TryGetValue(channelId, out var local))
+            lock (_gate)
             {
-                local.PendingDestroy?.Cancel();
-                local.PendingDestroy = null;
-                return new SessionJoin(local.SessionId, false, null);
+                if (!ByChannel.TryGetValue(channelId, out var local)) break;
+                if (!local.Terminating || waited >= TerminateWaitRounds)
+                {
+                    local.PendingDestroy?.Cancel();
+                    local.PendingDestroy = null;
+                    return new SessionJoin(local.SessionId, false, null);
+                }
             }
+            await Task.Delay(TerminateWaitStep, ctx.Time, ct).ConfigureAwait(false);
         }
         var join = await store.JoinAsync(channelId, Signaling.Messages.SoraId.New(), ct).ConfigureAwait(false);
         if (join.SessionId is not { } id) return join;
@@ -99,20 +106,51 @@ internal sealed class SessionRegistry(SfuContext ctx, ISessionStore store, Func<
             if (ById.GetValueOrDefault(sessionId) is { } s) s.Relay = relay;
     }
 
-    /// <summary>Ends the session after the destroy delay unless a connection comes back. Under the lock.</summary>
+    private static readonly TimeSpan TerminateWaitStep = TimeSpan.FromMilliseconds(50);
+    private const int TerminateWaitRounds = 200; // 10 s
+    /// <summary>How often a terminated session that still has connections on other nodes checks again.</summary>
+    private static readonly TimeSpan TerminateRecheck = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// Ends the session after the destroy delay unless a connection comes back; a terminated one (D-50) at once, or as
+    /// soon as its connections on other nodes are gone. Under the lock.
+    /// </summary>
     public void ScheduleDestroy(Session session)
     {
         ctx.AssertOwner();
         var cts = new CancellationTokenSource();
         session.PendingDestroy = cts;
-        _ = DestroyLaterAsync(session, cts.Token);
+        var delay = !session.Terminating ? TimeSpan.FromMilliseconds(ctx.Options.SessionDestroyDelayMs)
+            : session.Remote.Count > 0 ? TerminateRecheck : TimeSpan.Zero;
+        _ = DestroyLaterAsync(session, delay, cts.Token);
     }
 
-    private async Task DestroyLaterAsync(Session session, CancellationToken ct)
+    /// <summary>
+    /// TerminateSession (D-50): marks the channel's session (when <paramref name="sessionId"/> is null or names it) as
+    /// terminating and returns it with the local connections to close; null when this node has no such session. A
+    /// session with no connections left here ends at once.
+    /// </summary>
+    public (Session Session, List<Connection> ToClose)? BeginTerminate(string channelId, string? sessionId)
+    {
+        lock (_gate)
+        {
+            if (!ByChannel.TryGetValue(channelId, out var session) || (sessionId is not null && session.SessionId != sessionId)) return null;
+            session.Terminating = true;
+            if (session.Connections.Count == 0)
+            {
+                session.PendingDestroy?.Cancel();
+                ScheduleDestroy(session);
+            }
+            return (session, session.Connections.ToList());
+        }
+    }
+
+    private async Task DestroyLaterAsync(Session session, TimeSpan delay, CancellationToken ct)
     {
         try
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(ctx.Options.SessionDestroyDelayMs), ctx.Time, ct).ConfigureAwait(false);
+            if (delay > TimeSpan.Zero) await Task.Delay(delay, ctx.Time, ct).ConfigureAwait(false);
+            else await Task.Yield(); // never run the end of a session inside the caller's lock
         }
         catch (OperationCanceledException)
         {

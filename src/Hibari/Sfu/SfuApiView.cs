@@ -52,6 +52,29 @@ internal sealed class SfuApiView(SfuContext ctx, SessionRegistry sessions, Actio
         return targets.Count;
     }
 
+    /// <summary>This node's sessions (of one channel, or all), oldest first (GetSession / ListSessions, D-50).</summary>
+    public IReadOnlyList<SessionSnapshot> Sessions(string? channelId = null)
+    {
+        lock (_gate)
+            return sessions.ByChannel.Values.Where(s => channelId is null || s.ChannelId == channelId).OrderBy(s => s.CreatedAt)
+                .Select(s => new SessionSnapshot(s.ChannelId, s.SessionId, s.CreatedAt, s.Connected.Count(), s.TotalConnections, s.MaxConnections))
+                .ToList();
+    }
+
+    /// <summary>
+    /// TerminateSession (D-50): closes every connection of the channel's session on this node (when
+    /// <paramref name="sessionId"/> is null or names it) and ends the session without the destroy delay; returns the
+    /// session's id, or null when this node has no such session.
+    /// </summary>
+    public string? Terminate(string channelId, string? sessionId, string reason)
+    {
+        if (sessions.BeginTerminate(channelId, sessionId) is not { } begun) return null;
+        var (session, toClose) = begun;
+        foreach (var c in toClose)
+            if (!c.Signaling.Disconnect(reason)) leave(c.ConnectionId, reason);
+        return session.SessionId;
+    }
+
     /// <summary>PushChannel/Connection/Client: `{"type":"push","data":...}` to the matching connections.</summary>
     public int Push(string channelId, string? connectionId, string? clientId, System.Text.Json.JsonElement data, ConnectionRole? role = null)
     {

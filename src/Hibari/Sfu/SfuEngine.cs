@@ -222,6 +222,12 @@ public sealed class SfuEngine : IDisposable
     public int Disconnect(string channelId, string? connectionId, string? clientId, string reason, ConnectionRole? role = null) =>
         _api.Disconnect(channelId, connectionId, clientId, reason, role);
 
+    /// <inheritdoc cref="SfuApiView.Sessions"/>
+    public IReadOnlyList<SessionSnapshot> Sessions(string? channelId = null) => _api.Sessions(channelId);
+
+    /// <inheritdoc cref="SfuApiView.Terminate"/>
+    public string? TerminateSession(string channelId, string? sessionId, string reason) => _api.Terminate(channelId, sessionId, reason);
+
     /// <inheritdoc cref="SfuApiView.Push"/>
     public int Push(string channelId, string? connectionId, string? clientId, System.Text.Json.JsonElement data, ConnectionRole? role = null) =>
         _api.Push(channelId, connectionId, clientId, data, role);
@@ -277,6 +283,10 @@ public readonly record struct JoinResult(Connection? Connection, string? OfferSd
     /// <param name="noSession">The session ended between EnsureSessionAsync and Join (its destroy delay ran out): ensure again.</param>
     public static JoinResult Fail(string error, bool noSession = false) => new(null, null, error, noSession);
 }
+
+/// <summary>One session as this node holds it: current connected connections, and since it opened here (D-50).</summary>
+public sealed record SessionSnapshot(string ChannelId, string SessionId, DateTimeOffset CreatedAt, int Connections,
+    long TotalConnections, int MaxConnections);
 
 public sealed record SessionEvent(string ChannelId, string SessionId, DateTimeOffset CreatedAt, DateTimeOffset? DestroyedAt,
     long TotalConnections, long MaxConnections);

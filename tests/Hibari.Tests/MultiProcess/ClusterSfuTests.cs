@@ -286,4 +286,46 @@ public sealed class ClusterSfuTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(404, (await _n1.ApiAsync("Sora_20151104.DisconnectConnection", """{"channel_id":"whole","connection_id":"NOSUCHCONNECTION0000000000"}""")).Status);
         Assert.Null(a.CloseStatus);
     }
+
+    [Fact]
+    public async Task Session_apis_see_and_terminate_a_session_spread_over_two_nodes_C_API_1()
+    {
+        await StartAsync("default_cluster_affinity=false", "session_destroy_delay_ms=60000");
+        var a = await ConnectAsync(_n1, "sess-whole");
+        var b = await ConnectAsync(_n2, "sess-whole");
+        foreach (var n in new[] { _n1, _n2, _n3 }) // each node's replica, once it has applied both claims (D-12)
+            await _h.EventuallyAsync($"both nodes own the session, seen from {n.Name}", async () => (await OwnersAsync(n, "sess-whole")).Length == 2);
+
+        // GetSession is a channel call: 307 from n3, on a holder both nodes' parts in one answer (D-50).
+        using var noFollow = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"http://{_n3.Ip}:{_n3.ApiPort}/")
+        {
+            Content = new StringContent("""{"channel_id":"sess-whole"}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("x-sora-target", "Sora_20231220.GetSession");
+        using var redirected = await noFollow.SendAsync(request);
+        Assert.Equal(HttpStatusCode.TemporaryRedirect, redirected.StatusCode);
+        var (status, session, _) = await _n1.ApiAsync("Sora_20231220.GetSession", """{"channel_id":"sess-whole"}""");
+        Assert.Equal(200, status);
+        Assert.Equal(a.SessionId, (string?)session!["session_id"]);
+        Assert.Equal(2, (int)session["connections"]!);
+        Assert.Equal(new[] { _n1.NodeName, _n2.NodeName }, session["nodes"]!.AsArray().Select(n => (string?)n!["node_name"]));
+
+        // ListSessions from a node without the session lists it, merged from both owners.
+        var (listStatus, list, _) = await _n3.ApiAsync("Sora_20231220.ListSessions", "{}");
+        Assert.Equal(200, listStatus);
+        var row = Assert.Single(list!.AsArray(), r => (string?)r!["channel_id"] == "sess-whole")!;
+        Assert.Equal(2, (int)row["connections"]!);
+
+        // TerminateSession on one holder closes the clients on both nodes and the session is gone everywhere at once
+        // (the destroy delay is 60 s).
+        var (tStatus, answer, _) = await _n2.ApiAsync("Sora_20230628.TerminateSession", $$"""{"channel_id":"sess-whole","session_id":"{{a.SessionId}}"}""");
+        Assert.Equal(200, tStatus);
+        Assert.Equal(a.SessionId, (string?)answer!["session_id"]);
+        await _h.EventuallyAsync("both clients closed", () => Task.FromResult(a.CloseStatus is not null && b.CloseStatus is not null));
+        foreach (var n in new[] { _n1, _n2, _n3 })
+            await _h.EventuallyAsync($"{n.Name} lists no owner", async () => (await OwnersAsync(n, "sess-whole")).Length == 0, TimeSpan.FromSeconds(15));
+        var next = await ConnectAsync(_n3, "sess-whole");
+        Assert.NotEqual(a.SessionId, next.SessionId);
+    }
 }
