@@ -70,6 +70,7 @@ public sealed class HibariNode : IAsyncDisposable
         }, router, loggerFactory);
         var authorizer = new ConnectAuthorizer(options, Webhooks.Auth, Sfu, loggerFactory.CreateLogger("Hibari.Auth"));
         _signaling = new SignalingServer(options, Cluster.Guard, Sfu, authorizer, loggerFactory, placement);
+        _nodeApi.SignalingCloses = _signaling.Closes;
     }
 
     /// <summary>The API URL of the node holding the channel's session, when this node does not hold it (C-API-1).</summary>
@@ -101,17 +102,17 @@ public sealed class HibariNode : IAsyncDisposable
         };
         Sfu.ConnectionCreated += c =>
         {
-            Counters.ConnectionCreated();
+            Counters.Connected(c.SoraClient, DateTimeOffset.UtcNow - c.CreatedAt);
             Webhooks.EnqueueEvent(EventOf(ConnectionWebhookType.Created, c, null));
         };
         Sfu.ConnectionDestroyed += (c, reason, failed) =>
         {
             if (failed)
             {
-                Counters.ConnectionFailed();
+                Counters.Failed(c.SoraClient);
                 return;
             }
-            Counters.ConnectionDestroyed();
+            Counters.Ended(DateTimeOffset.UtcNow - c.CreatedAt);
             Webhooks.EnqueueEvent(EventOf(ConnectionWebhookType.Destroyed, c, reason));
         };
     }

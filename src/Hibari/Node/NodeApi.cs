@@ -69,6 +69,21 @@ internal sealed class NodeApi(HibariOptions options, ClusterService cluster, Ses
         return ApiResult.Json(new ModeBody { Mode = body.Mode }, ApiJsonContext.Default.ModeBody);
     }
 
+    /// <summary>The signaling closes this node sent, counted by code (set once the signaling server exists).</summary>
+    public Signaling.SignalingCloseCounters? SignalingCloses { get; set; }
+
+    /// <summary>`error` of GetStatsReport from the closes sent (D-51): 4407 is an offer that could not be made.</summary>
+    private ConnectionErrorStatsBody ConnectionErrors()
+    {
+        long sdp = 0, signaling = 0;
+        foreach (var (code, count) in SignalingCloses?.Snapshot() ?? [])
+        {
+            if (code == Signaling.SignalingCloses.UnsupportedCodecType.Code) sdp += count;
+            else if (code is 4010 or (>= 4400 and <= 4409) or 4420 or 4421 or 4424) signaling += count;
+        }
+        return new ConnectionErrorStatsBody { SdpGenerationError = sdp, SignalingError = signaling };
+    }
+
     private ValueTask<ApiResult> GetStatsReport(ApiRequest request, CancellationToken ct)
     {
         var w = Webhooks?.Counters;
@@ -111,6 +126,11 @@ internal sealed class NodeApi(HibariOptions options, ClusterService cluster, Ses
         TotalOngoingConnections = counters.ConnectionsCreated - counters.ConnectionsDestroyed,
         TotalSessionCreated = counters.SessionsCreated,
         TotalSessionDestroyed = counters.SessionsDestroyed,
+        TotalDurationSec = counters.TotalDurationSec,
+        AverageDurationSec = counters.AverageDurationSec,
+        AverageSetupTimeMsec = counters.AverageSetupTimeMsec,
+        SoraClient = new SoraClientStatsBody { TotalSuccessfulSoraClientType = counters.SuccessfulByClient(), TotalFailedSoraClientType = counters.FailedByClient() },
+        Error = ConnectionErrors(),
         ClusterRelay = (Relay?.Peers ?? []).OrderBy(p => p.Name, StringComparer.Ordinal).Select(p => new ClusterRelayStatsBody
         {
             NodeName = p.Name,
@@ -223,15 +243,50 @@ internal sealed class NodeApi(HibariOptions options, ClusterService cluster, Ses
 /// <summary>Node-level counters shown by GetStatsReport (the SFU increments them).</summary>
 public sealed class NodeCounters
 {
-    private long _created, _destroyed, _failed, _sessionsCreated, _sessionsDestroyed;
+    private long _created, _destroyed, _failed, _sessionsCreated, _sessionsDestroyed, _durationMs, _setupMs;
+    private readonly long[] _successfulByClient = new long[SoraClientType.Keys.Length];
+    private readonly long[] _failedByClient = new long[SoraClientType.Keys.Length];
+
+    /// <summary>A connection became connected <paramref name="setup"/> after it joined (D-51).</summary>
+    public void Connected(string? soraClient, TimeSpan setup)
+    {
+        Interlocked.Increment(ref _created);
+        Interlocked.Add(ref _setupMs, (long)Math.Max(0, setup.TotalMilliseconds));
+        Interlocked.Increment(ref _successfulByClient[SoraClientType.Of(soraClient)]);
+    }
+
+    /// <summary>A connected connection ended after <paramref name="life"/>.</summary>
+    public void Ended(TimeSpan life)
+    {
+        Interlocked.Increment(ref _destroyed);
+        Interlocked.Add(ref _durationMs, (long)Math.Max(0, life.TotalMilliseconds));
+    }
+
+    /// <summary>A connection ended before it was connected.</summary>
+    public void Failed(string? soraClient)
+    {
+        Interlocked.Increment(ref _failed);
+        Interlocked.Increment(ref _failedByClient[SoraClientType.Of(soraClient)]);
+    }
+
+    public long TotalDurationSec => Interlocked.Read(ref _durationMs) / 1000;
+    public long AverageDurationSec => ConnectionsDestroyed == 0 ? 0 : Interlocked.Read(ref _durationMs) / 1000 / ConnectionsDestroyed;
+    public long AverageSetupTimeMsec => ConnectionsCreated == 0 ? 0 : Interlocked.Read(ref _setupMs) / ConnectionsCreated;
+    public Dictionary<string, long> SuccessfulByClient() => ByClient(_successfulByClient);
+    public Dictionary<string, long> FailedByClient() => ByClient(_failedByClient);
+
+    private static Dictionary<string, long> ByClient(long[] counts)
+    {
+        var d = new Dictionary<string, long>(SoraClientType.Keys.Length, StringComparer.Ordinal);
+        for (var i = 0; i < counts.Length; i++) d[SoraClientType.Keys[i]] = Interlocked.Read(ref counts[i]);
+        return d;
+    }
+
     public long ConnectionsCreated => Interlocked.Read(ref _created);
     public long ConnectionsDestroyed => Interlocked.Read(ref _destroyed);
     public long ConnectionsFailed => Interlocked.Read(ref _failed);
     public long SessionsCreated => Interlocked.Read(ref _sessionsCreated);
     public long SessionsDestroyed => Interlocked.Read(ref _sessionsDestroyed);
-    public void ConnectionCreated() => Interlocked.Increment(ref _created);
-    public void ConnectionDestroyed() => Interlocked.Increment(ref _destroyed);
-    public void ConnectionFailed() => Interlocked.Increment(ref _failed);
     public void SessionCreated() => Interlocked.Increment(ref _sessionsCreated);
     public void SessionDestroyed() => Interlocked.Increment(ref _sessionsDestroyed);
 }

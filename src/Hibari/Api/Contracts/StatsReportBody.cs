@@ -15,6 +15,14 @@ public sealed record StatsReportBody
     public long TotalOngoingConnections { get; init; }
     public long TotalSessionCreated { get; init; }
     public long TotalSessionDestroyed { get; init; }
+    /// <summary>Connections that ended after being connected: their summed and average life, and the average time from join to connected (D-51).</summary>
+    public long TotalDurationSec { get; init; }
+    public long AverageDurationSec { get; init; }
+    public long AverageSetupTimeMsec { get; init; }
+    /// <summary>Connections that became connected (`total_successful_sora_client_type`) or failed, by client software (D-51).</summary>
+    public SoraClientStatsBody SoraClient { get; init; } = new();
+    /// <summary>Connects refused for their signaling (D-51).</summary>
+    public ConnectionErrorStatsBody Error { get; init; } = new();
     public long TotalAuthWebhookAllowed { get; init; }
     public long TotalAuthWebhookDenied { get; init; }
     public long TotalSuccessfulAuthWebhook { get; init; }
@@ -47,6 +55,22 @@ public sealed record StatsReportBody
     public SimulcastStatsBody Simulcast { get; init; } = new();
     public ClusterStatsBody? Cluster { get; init; }
     public ClusterRelayStatsBody[] ClusterRelay { get; init; } = [];
+}
+
+/// <summary>`sora_client` of GetStatsReport: per bucket of <see cref="SoraClientType"/>.</summary>
+public sealed record SoraClientStatsBody
+{
+    public Dictionary<string, long> TotalFailedSoraClientType { get; init; } = [];
+    public Dictionary<string, long> TotalSuccessfulSoraClientType { get; init; } = [];
+}
+
+/// <summary>`error` of GetStatsReport (D-51).</summary>
+public sealed record ConnectionErrorStatsBody
+{
+    /// <summary>Connects for which no offer could be made (the codecs asked for cannot be offered: close 4407).</summary>
+    public long SdpGenerationError { get; init; }
+    /// <summary>Connects closed for their signaling: malformed or invalid messages, sizes, timeouts, bad answers (4010, 4400–4409 but 4407, 4420, 4421, 4424).</summary>
+    public long SignalingError { get; init; }
 }
 
 /// <summary>`cluster` of GetStatsReport: this node's Raft view (`follower`, `candidate`, `leader`).</summary>
