@@ -112,6 +112,11 @@ public sealed record HibariOptions
     public bool SignalingBundleId { get; init; }
     /// <summary>`signaling_notify` (true): send `notify` messages to clients.</summary>
     public bool SignalingNotify { get; init; } = true;
+    /// <summary>
+    /// `signaling_notify_metadata_ext` (false): per-connection metadata changed through the API and shown as `metadata`
+    /// in notifies (connect's and the auth webhook's values then go in `authn_metadata` / `authz_metadata`); D-52.
+    /// </summary>
+    public bool SignalingNotifyMetadataExt { get; init; }
     /// <summary>`default_video_codec_type` (VP9, as Sora): codec when connect names none.</summary>
     public string DefaultVideoCodecType { get; init; } = "VP9";
     /// <summary>`default_video_bit_rate` (1000 kbps): bitrate advertised to publishers (REMB) when connect names none.</summary>

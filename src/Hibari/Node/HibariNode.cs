@@ -55,9 +55,12 @@ public sealed class HibariNode : IAsyncDisposable
         connections.Register(router);
         var sessionApi = new SessionApi(options, Sfu, scope, loggerFactory.CreateLogger("Hibari.Api"));
         sessionApi.Register(router);
-        // Another node's call for this node's part of a channel or session operation.
-        Cluster.LocalApi = (target, body, ct) => SessionApi.Handles(target)
-            ? Task.FromResult(sessionApi.RunLocal(target, body))
+        var metadataApi = new NotifyMetadataApi(options, Sfu, scope, loggerFactory.CreateLogger("Hibari.Api"));
+        metadataApi.Register(router);
+        // Another node's call for this node's part of a channel, session or metadata operation.
+        Cluster.LocalApi = (target, body, ct) =>
+            SessionApi.Handles(target) ? Task.FromResult(sessionApi.RunLocal(target, body))
+            : NotifyMetadataApi.Handles(target) ? Task.FromResult(metadataApi.RunLocal(target, body))
             : connections.RunLocalAsync(target, body, ct);
         _api = new ApiServer(new ApiServerOptions
         {

@@ -37,6 +37,12 @@ public sealed record ConnectionInfo
     public string SpotlightUnfocusRid { get; init; } = "r0";
     /// <summary>`signaling_notify_metadata` , shown to others in notifies.</summary>
     public JsonElement? NotifyMetadata { get; init; }
+    /// <summary>`signaling_notify_metadata` of the connect (`authn_metadata` with the metadata extension, D-52).</summary>
+    public JsonElement? AuthnNotifyMetadata { get; init; }
+    /// <summary>The auth webhook's `signaling_notify_metadata` (`authz_metadata` with the metadata extension, D-52).</summary>
+    public JsonElement? AuthzNotifyMetadata { get; init; }
+    /// <summary>The metadata extension's value (D-52): set through the API or `rpc`; null until then. Replaced, never changed in place.</summary>
+    public JsonElement? ExtMetadata { get; init; }
     /// <summary>The auth webhook's `metadata` , sent back in the offer.</summary>
     public JsonElement? AuthzMetadata { get; init; }
     /// <summary>The auth webhook's `event_metadata` , attached to event webhooks and the API.</summary>
@@ -90,6 +96,8 @@ public interface IConnectionSignaling
     /// <summary>`notify` connection.created; <paramref name="present"/> is non-null only for the client's own event.</summary>
     void SendConnectionCreated(ConnectionInfo who, ChannelCounts counts, IReadOnlyList<ConnectionInfo>? present, int minutes);
     void SendConnectionDestroyed(ConnectionInfo who, ChannelCounts counts, int minutes);
+    /// <summary>`connection.updated` about <paramref name="who"/> (its metadata changed through the extension, D-52).</summary>
+    void SendConnectionUpdated(ConnectionInfo who, ChannelCounts counts, int minutes) { }
     void SendPush(JsonElement data);
     /// <summary>`notify` simulcast.switched: the layer this receiver gets from <paramref name="senderConnectionId"/> changed (D-35).</summary>
     void SendSimulcastSwitched(string senderConnectionId, string requestRid, string currentRid, string previousRid, bool byReceiver);

@@ -6,7 +6,8 @@ namespace Hibari.Sfu;
 /// </summary>
 internal sealed class RemoteConnection(ConnectionInfo info, string node)
 {
-    public ConnectionInfo Info { get; } = info;
+    /// <summary>Replaced (under the engine's lock) when the connection's metadata-extension value changes (D-52).</summary>
+    public ConnectionInfo Info { get; set; } = info;
     public string Node { get; } = node;
     public List<Publication> Publications { get; } = [];
 }

@@ -52,6 +52,50 @@ internal sealed class SfuApiView(SfuContext ctx, SessionRegistry sessions, Actio
         return targets.Count;
     }
 
+    /// <summary>
+    /// Metadata extension (D-52): replaces the extension value of a connected connection of the channel on this node
+    /// with <paramref name="change"/>'s result; returns the new info, or null when the connection is not here.
+    /// </summary>
+    public ConnectionInfo? ChangeExtMetadata(string channelId, string connectionId, Func<System.Text.Json.JsonElement?, System.Text.Json.JsonElement?> change)
+    {
+        lock (_gate)
+        {
+            if (!sessions.Connections.TryGetValue(connectionId, out var c) || c.State != ConnectionState.Connected || c.Info.ChannelId != channelId)
+                return null;
+            c.Info = c.Info with { ExtMetadata = change(c.Info.ExtMetadata) };
+            return c.Info;
+        }
+    }
+
+    /// <summary>
+    /// Metadata extension (D-52): a connection of the channel has a new extension value (changed here, or on the node
+    /// that holds it): a relayed connection's copy is brought up to date, and with <paramref name="push"/> every
+    /// connection of the channel on this node that takes notifies gets `connection.updated` about it. False when the
+    /// connection is unknown here.
+    /// </summary>
+    public bool ExtMetadataChanged(string channelId, string connectionId, System.Text.Json.JsonElement? metadata, bool push)
+    {
+        ConnectionInfo who;
+        ChannelCounts counts;
+        List<Connection> to;
+        lock (_gate)
+        {
+            if (!sessions.ByChannel.TryGetValue(channelId, out var session)) return false;
+            if (sessions.Connections.TryGetValue(connectionId, out var local) && local.Info.ChannelId == channelId) who = local.Info;
+            else if (session.Remote.TryGetValue(connectionId, out var remote))
+            {
+                remote.Info = remote.Info with { ExtMetadata = metadata };
+                who = remote.Info;
+            }
+            else return false;
+            counts = session.Counts();
+            to = push ? session.Connected.Where(c => c.Info.SignalingNotify).ToList() : [];
+        }
+        var minutes = (int)Math.Max(0, (ctx.Time.GetUtcNow() - who.CreatedAt).TotalMinutes);
+        foreach (var c in to) c.Signaling.SendConnectionUpdated(who, counts, minutes);
+        return true;
+    }
+
     /// <summary>This node's sessions (of one channel, or all), oldest first (GetSession / ListSessions, D-50).</summary>
     public IReadOnlyList<SessionSnapshot> Sessions(string? channelId = null)
     {

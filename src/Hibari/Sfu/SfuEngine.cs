@@ -222,6 +222,14 @@ public sealed class SfuEngine : IDisposable
     public int Disconnect(string channelId, string? connectionId, string? clientId, string reason, ConnectionRole? role = null) =>
         _api.Disconnect(channelId, connectionId, clientId, reason, role);
 
+    /// <inheritdoc cref="SfuApiView.ChangeExtMetadata"/>
+    public ConnectionInfo? ChangeExtMetadata(string channelId, string connectionId, Func<System.Text.Json.JsonElement?, System.Text.Json.JsonElement?> change) =>
+        _api.ChangeExtMetadata(channelId, connectionId, change);
+
+    /// <inheritdoc cref="SfuApiView.ExtMetadataChanged"/>
+    public bool ExtMetadataChanged(string channelId, string connectionId, System.Text.Json.JsonElement? metadata, bool push) =>
+        _api.ExtMetadataChanged(channelId, connectionId, metadata, push);
+
     /// <inheritdoc cref="SfuApiView.Sessions"/>
     public IReadOnlyList<SessionSnapshot> Sessions(string? channelId = null) => _api.Sessions(channelId);
 

@@ -123,6 +123,8 @@ internal sealed class ConnectAuthorizer(HibariOptions options, AuthWebhook webho
             SpotlightFocusRid = o.SpotlightFocusRid ?? c.SpotlightFocusRid ?? "r1",
             SpotlightUnfocusRid = o.SpotlightUnfocusRid ?? c.SpotlightUnfocusRid ?? "r0",
             NotifyMetadata = o.SignalingNotifyMetadata ?? c.SignalingNotifyMetadata,
+            AuthnNotifyMetadata = c.SignalingNotifyMetadata,
+            AuthzNotifyMetadata = o.SignalingNotifyMetadata,
             AuthzMetadata = o.Metadata,
             EventMetadata = o.EventMetadata,
             SignalingNotify = o.SignalingNotify ?? options.SignalingNotify,

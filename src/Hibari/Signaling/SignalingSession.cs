@@ -453,6 +453,9 @@ internal sealed class SignalingSession : IConnectionSignaling
     public void SendConnectionDestroyed(ConnectionInfo who, ChannelCounts counts, int minutes) =>
         SendOn(DataChannelLabels.Notify, ServerMessages.Notify(Notify(ConnectionEvent.Destroyed, who, counts, minutes, null)));
 
+    public void SendConnectionUpdated(ConnectionInfo who, ChannelCounts counts, int minutes) =>
+        SendOn(DataChannelLabels.Notify, ServerMessages.Notify(Notify(ConnectionEvent.Updated, who, counts, minutes, null)));
+
     public void SendPush(JsonElement data) => SendOn(DataChannelLabels.Push, ServerMessages.Push(data));
 
     public void SendSimulcastSwitched(string senderConnectionId, string requestRid, string currentRid, string previousRid, bool byReceiver)
@@ -521,7 +524,14 @@ internal sealed class SignalingSession : IConnectionSignaling
 
     private static string Truncate(string reason) => reason.Length <= 100 ? reason : reason[..100];
 
-    private static ConnectionNotify Notify(ConnectionEvent e, ConnectionInfo who, ChannelCounts counts, int minutes, IReadOnlyList<ConnectionInfo>? present) => new()
+    // With the metadata extension (D-52) `metadata` is the extension's value and connect's / the auth webhook's values
+    // go in `authn_metadata` / `authz_metadata`.
+    private ConnectionNotify Notify(ConnectionEvent e, ConnectionInfo who, ChannelCounts counts, int minutes, IReadOnlyList<ConnectionInfo>? present) =>
+        _options.SignalingNotifyMetadataExt
+            ? NotifyOf(e, who, counts, minutes, present, ext: true) with { AuthnMetadata = who.AuthnNotifyMetadata, AuthzMetadata = who.AuthzNotifyMetadata }
+            : NotifyOf(e, who, counts, minutes, present, ext: false);
+
+    private static ConnectionNotify NotifyOf(ConnectionEvent e, ConnectionInfo who, ChannelCounts counts, int minutes, IReadOnlyList<ConnectionInfo>? present, bool ext) => new()
     {
         Event = e,
         Timestamp = DateTimeOffset.UtcNow,
@@ -532,12 +542,12 @@ internal sealed class SignalingSession : IConnectionSignaling
         ConnectionId = who.ConnectionId,
         Audio = who.Audio,
         Video = who.Video,
-        Metadata = who.NotifyMetadata,
+        Metadata = ext ? who.ExtMetadata : who.NotifyMetadata,
         Minutes = minutes,
         ChannelConnections = counts.Connections,
         ChannelSendrecvConnections = counts.SendRecv,
         ChannelSendonlyConnections = counts.SendOnly,
         ChannelRecvonlyConnections = counts.RecvOnly,
-        Data = present?.Select(p => new NotifyPeer(p.ConnectionId, p.ClientId, p.BundleId, p.NotifyMetadata)).ToList(),
+        Data = present?.Select(p => new NotifyPeer(p.ConnectionId, p.ClientId, p.BundleId, ext ? p.ExtMetadata : p.NotifyMetadata)).ToList(),
     };
 }

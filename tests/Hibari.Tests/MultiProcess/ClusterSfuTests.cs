@@ -328,4 +328,31 @@ public sealed class ClusterSfuTests(ITestOutputHelper output) : IAsyncLifetime
         var next = await ConnectAsync(_n3, "sess-whole");
         Assert.NotEqual(a.SessionId, next.SessionId);
     }
+
+    [Fact]
+    public async Task Notify_metadata_changed_at_any_holder_reaches_the_participants_on_every_node_C_API_1()
+    {
+        await StartAsync("default_cluster_affinity=false", "signaling_notify_metadata_ext=true");
+        var a = await ConnectAsync(_n1, "meta-whole");
+        var b = await ConnectAsync(_n2, "meta-whole");
+        foreach (var n in new[] { _n1, _n2 })
+            await _h.EventuallyAsync($"both nodes own the session, seen from {n.Name}", async () => (await OwnersAsync(n, "meta-whole")).Length == 2);
+        await b.WaitForMessageAsync(m => (string?)m["event_type"] == "connection.created" && (string?)m["connection_id"] == a.ConnectionId, TimeSpan.FromSeconds(10));
+
+        // Asked at n2 about a connection of n1: n1 applies it, and b (on n2) hears connection.updated (D-52).
+        var (status, row, _) = await _n2.ApiAsync("Sora_20201124.PutSignalingNotifyMetadataItem",
+            $$"""{"channel_id":"meta-whole","connection_id":"{{a.ConnectionId}}","key":"mic","value":"muted","push":true}""");
+        Assert.Equal(200, status);
+        Assert.Equal("muted", (string?)row!["metadata"]!["mic"]);
+        var updated = await b.WaitForMessageAsync(m => (string?)m["event_type"] == "connection.updated" && (string?)m["connection_id"] == a.ConnectionId,
+            TimeSpan.FromSeconds(10));
+        Assert.Equal("muted", (string?)updated["metadata"]!["mic"]);
+        await a.WaitForMessageAsync(m => (string?)m["event_type"] == "connection.updated" && (string?)m["connection_id"] == a.ConnectionId, TimeSpan.FromSeconds(10));
+
+        // The list from either holder has both connections, a's with its value.
+        var (lStatus, list, _) = await _n1.ApiAsync("Sora_20201124.ListSignalingNotifyMetadata", """{"channel_id":"meta-whole"}""");
+        Assert.Equal(200, lStatus);
+        Assert.Equal(new[] { a.ConnectionId, b.ConnectionId }.Order(), list!.AsArray().Select(r => (string?)r!["connection_id"]).Order());
+        Assert.Equal("muted", (string?)list.AsArray().Single(r => (string?)r!["connection_id"] == a.ConnectionId)!["metadata"]!["mic"]);
+    }
 }

@@ -57,6 +57,9 @@ public sealed record ConnectionNotify
     public bool Video { get; init; }
     /// <summary>The subject's signaling_notify_metadata; written as `null` when absent.</summary>
     public JsonElement? Metadata { get; init; }
+    /// <summary>With the metadata extension (D-52): connect's and the auth webhook's signaling_notify_metadata, written when present.</summary>
+    public JsonElement? AuthnMetadata { get; init; }
+    public JsonElement? AuthzMetadata { get; init; }
     public int Minutes { get; init; }
     public int ChannelConnections { get; init; }
     public int ChannelSendrecvConnections { get; init; }
@@ -146,6 +149,8 @@ public static class ServerMessages
         w.WriteBoolean("audio", n.Audio);
         w.WriteBoolean("video", n.Video);
         WriteRawOrNull(w, "metadata", n.Metadata);
+        if (n.AuthnMetadata is { } authn) { w.WritePropertyName("authn_metadata"); authn.WriteTo(w); }
+        if (n.AuthzMetadata is { } authz) { w.WritePropertyName("authz_metadata"); authz.WriteTo(w); }
         if (n.Data is { } data)
         {
             w.WriteStartArray("data");
