@@ -25,6 +25,11 @@ using var loggerFactory = LoggerFactory.Create(b => b
     .AddFilter("Microsoft", LogLevel.Warning)
     .AddFilter("DotNext", LogLevel.Warning));
 
+// Warnings of the configuration (D-48: sora.conf keys Hibari ignores) go to the start-up log, as the node's own do.
+var configLog = loggerFactory.CreateLogger("Hibari.Config");
+foreach (var warning in config.Warnings)
+    configLog.LogWarning("{Warning}", warning);
+
 var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });

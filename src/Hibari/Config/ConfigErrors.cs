@@ -52,6 +52,10 @@ internal static class ConfigErrors
     public static string MediaPortsBeyondRange(int first, int workers) =>
         $"port conflict: media_workers = {workers} need UDP ports rtc_udp_port..rtc_udp_port + {workers - 1} = {N(first)}..{N(first + workers - 1)}, beyond 65535; lower rtc_udp_port or media_workers";
 
+    /// <summary>The one start-up warning about sora.conf keys Hibari does not implement (D-48); the names come from <see cref="SoraKeys"/>.</summary>
+    public static string NotSupportedIgnored(IEnumerable<string> keys) =>
+        $"not supported by Hibari, ignored: {string.Join(", ", keys)}";
+
     public static string UnknownArgument(string argument) =>
         $"unknown argument {Quote(argument)}: expected --config FILE or --set key=value";
 

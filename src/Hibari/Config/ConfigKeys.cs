@@ -44,16 +44,16 @@ internal static class ConfigKeys
         ConfigKey.Of("auth_webhook_url", HttpUrl, (o, v) => o with { AuthWebhookUrl = v }),
         ConfigKey.Of("session_webhook_url", HttpUrl, (o, v) => o with { SessionWebhookUrl = v }),
         ConfigKey.Of("event_webhook_url", HttpUrl, (o, v) => o with { EventWebhookUrl = v }),
-        ConfigKey.Of("auth_webhook_timeout_ms", Integer(100, 60000), (o, v) => o with { AuthWebhookTimeoutMs = v }),
-        ConfigKey.Of("webhook_timeout_ms", Integer(100, 60000), (o, v) => o with { WebhookTimeoutMs = v }),
+        ConfigKey.Of("auth_webhook_timeout_ms", Milliseconds(100, 60000), (o, v) => o with { AuthWebhookTimeoutMs = v }),
+        ConfigKey.Of("webhook_timeout_ms", Milliseconds(100, 60000), (o, v) => o with { WebhookTimeoutMs = v }),
         ConfigKey.Of("log_dir", Text("a directory path"), (o, v) => o with { LogDir = v }),
-        ConfigKey.Of("session_destroy_delay_ms", Integer(0, 3600000), (o, v) => o with { SessionDestroyDelayMs = v }),
+        ConfigKey.Of("session_destroy_delay_ms", Milliseconds(0, 3600000), (o, v) => o with { SessionDestroyDelayMs = v }),
         // --- admission limits (D-44) ---
         ConfigKey.Of("signaling_max_pending", Integer(0, 1000000), (o, v) => o with { SignalingMaxPending = v }),
         ConfigKey.Of("signaling_max_pending_per_address", Integer(0, 1000000), (o, v) => o with { SignalingMaxPendingPerAddress = v }),
         ConfigKey.Of("api_max_requests_per_second", Integer(0, 1000000), (o, v) => o with { ApiMaxRequestsPerSecond = v }),
         ConfigKey.Of("rtc_max_unauthenticated_per_address", Integer(0, 100000000), (o, v) => o with { RtcMaxUnauthenticatedPerAddress = v }),
-        ConfigKey.Of("api_max_body_size", Integer(1024, 256 * 1024 * 1024), (o, v) => o with { ApiMaxBodySize = v }),
+        ConfigKey.Of("api_max_body_size", Bytes(1024, 256 * 1024 * 1024), (o, v) => o with { ApiMaxBodySize = v }),
         ConfigKey.Of("signaling_bundle_id", Boolean, (o, v) => o with { SignalingBundleId = v }),
         ConfigKey.Of("signaling_notify", Boolean, (o, v) => o with { SignalingNotify = v }),
         ConfigKey.Of("signaling_notify_metadata_ext", Boolean, (o, v) => o with { SignalingNotifyMetadataExt = v }), // D-52
@@ -72,7 +72,7 @@ internal static class ConfigKeys
         ConfigKey.Of("data_channel_messaging", Boolean, (o, v) => o with { DataChannelMessaging = v }),
         ConfigKey.Of("data_channel_rpc", Boolean, (o, v) => o with { DataChannelRpc = v }),
         ConfigKey.Of("data_channel_signaling_close_message", Boolean, (o, v) => o with { DataChannelSignalingCloseMessage = v }),
-        ConfigKey.Of("signaling_ping_interval_ms", Integer(500, 600000), (o, v) => o with { SignalingPingIntervalMs = v }),
+        ConfigKey.Of("signaling_ping_interval_ms", Milliseconds(500, 600000), (o, v) => o with { SignalingPingIntervalMs = v }),
         ConfigKey.Of("demo_dir", Text("a directory path"), (o, v) => o with { DemoDir = v }),
 
         // --- licence ---
@@ -84,7 +84,22 @@ internal static class ConfigKeys
         ConfigKey.Of("license_expired_at", YearMonth, (o, v) => o with { LicenseExpiredAt = v }),
     ];
 
-    private static readonly FrozenDictionary<string, ConfigKey> ByName = All.ToFrozenDictionary(k => k.Name, StringComparer.Ordinal);
+    /// <summary>
+    /// Sora's keys that set Hibari options under Hibari's own names, so a sora.conf works unchanged (docs/decisions.md
+    /// D-48). Not in <see cref="All"/>, which holds one key per option.
+    /// </summary>
+    public static readonly IReadOnlyList<ConfigKey> SoraAliases =
+    [
+        // Sora: the response timeout of the auth, session and event webhooks; its unit is required (`30 s`).
+        ConfigKey.Of("webhook_response_timeout", SoraMilliseconds(100, 60000), (o, v) => o with { AuthWebhookTimeoutMs = v, WebhookTimeoutMs = v }),
+    ];
+
+    private static readonly FrozenDictionary<string, ConfigKey> ByName =
+        All.Concat(SoraAliases).ToFrozenDictionary(k => k.Name, StringComparer.Ordinal);
+
+    /// <summary>Every name a suggestion may point to: Hibari's keys, then Sora's documented ones (a typo of those too).</summary>
+    private static readonly string[] SuggestionNames =
+        [.. All.Concat(SoraAliases).Select(k => k.Name), .. SoraKeys.Documented.Where(k => !ByName.ContainsKey(k)).Order(StringComparer.Ordinal)];
 
     public static ConfigKey? Find(string name) => ByName.GetValueOrDefault(name);
 
@@ -96,11 +111,11 @@ internal static class ConfigKeys
         var lower = name.ToLowerInvariant();
         string? best = null;
         var bestDistance = int.MaxValue;
-        foreach (var key in All)
+        foreach (var key in SuggestionNames)
         {
-            var d = EditDistance(lower, key.Name);
+            var d = EditDistance(lower, key);
             if (d < bestDistance)
-                (best, bestDistance) = (key.Name, d);
+                (best, bestDistance) = (key, d);
         }
         return bestDistance <= Math.Max(2, name.Length / 4) ? best : null;
     }

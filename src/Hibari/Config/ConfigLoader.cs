@@ -40,15 +40,16 @@ public static class ConfigLoader
         return Parse(text, commandLine.Overrides);
     }
 
-    /// <summary>
-    /// Parses hibari.conf text (null: no file), then applies <paramref name="overrides"/> in order (later wins),
-    /// then checks the rules between keys. Override keys and values are trimmed, and a value in double quotes is
-    /// unquoted, as in the file.
-    /// </summary>
     /// <summary>C-CONF-2 check of a node name given at run time (API bodies); null when valid, else the problem.</summary>
     public static string? ValidateNodeName(string name) =>
         ConfigValues.NodeName(name).Problem is { } problem ? $"invalid node name \"{(name.Length > 80 ? name[..80] + "…" : name)}\": {problem}" : null;
 
+    /// <summary>
+    /// Parses hibari.conf or sora.conf text (null: no file), then applies <paramref name="overrides"/> in order (later
+    /// wins), then checks the rules between keys. Override keys and values are trimmed, and a value in double quotes is
+    /// unquoted, as in the file. Sora's documented keys that Hibari does not implement are named in one warning of
+    /// <see cref="ConfigResult.Warnings"/> (docs/decisions.md D-48).
+    /// </summary>
     public static ConfigResult Parse(string? fileText, IReadOnlyList<KeyValuePair<string, string>> overrides)
     {
         var (entries, error) = ConfigFile.Read(fileText ?? "");
@@ -58,15 +59,27 @@ public static class ConfigLoader
             entries.Add(new ConfigEntry((key ?? "").Trim(), ConfigFile.OverrideValue(value ?? ""), Line: null));
 
         var options = new HibariOptions();
+        var ignored = new List<string>();
         foreach (var entry in entries)
         {
             if (ConfigKeys.Find(entry.Key) is not { } key)
+            {
+                // A sora.conf starts Hibari unchanged: Sora's keys that Hibari lacks are set aside, not refused (D-48).
+                if (SoraKeys.Documented.Contains(entry.Key))
+                {
+                    if (!ignored.Contains(entry.Key))
+                        ignored.Add(entry.Key);
+                    continue;
+                }
                 return ConfigResult.Fail(ConfigErrors.UnknownKey(entry.Key, entry.Line, ConfigKeys.Suggest(entry.Key)));
+            }
             var applied = key.Apply(options, entry.Value);
             if (applied.Problem is not null)
                 return ConfigResult.Fail(ConfigErrors.InvalidValue(key, entry.Value, applied.Problem, entry.Line));
             options = applied.Value;
         }
-        return ConfigRules.Check(options) is { } broken ? ConfigResult.Fail(broken) : ConfigResult.Ok(options);
+        if (ConfigRules.Check(options) is { } broken)
+            return ConfigResult.Fail(broken);
+        return ConfigResult.Ok(options, ignored.Count == 0 ? [] : [ConfigErrors.NotSupportedIgnored(ignored)]);
     }
 }

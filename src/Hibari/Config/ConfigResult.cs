@@ -6,7 +6,13 @@ namespace Hibari.Config;
 /// </summary>
 public sealed record ConfigResult(HibariOptions? Options, string? Error)
 {
-    internal static ConfigResult Ok(HibariOptions options) => new(options, null);
+    /// <summary>
+    /// One-line warnings to log at start when <see cref="Options"/> is set: today at most one, naming the sora.conf keys
+    /// Hibari does not implement and ignored (docs/decisions.md D-48). Empty when there is nothing to say.
+    /// </summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    internal static ConfigResult Ok(HibariOptions options, IReadOnlyList<string> warnings) => new(options, null) { Warnings = warnings };
 
     internal static ConfigResult Fail(string error) => new(null, error);
 }

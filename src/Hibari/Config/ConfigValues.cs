@@ -29,6 +29,62 @@ internal static class ConfigValues
 
     public static readonly Func<string, Parsed<int>> Port = Integer(1, 65535);
 
+    /// <summary>
+    /// A number of bytes in <paramref name="min"/>..<paramref name="max"/>: a plain integer. sora.conf has no size
+    /// units (its parser, kvconf, has no size type), so neither has Hibari (docs/decisions.md D-48).
+    /// </summary>
+    public static Func<string, Parsed<int>> Bytes(int min, int max)
+    {
+        var integer = Integer(min, max);
+        var expected = $"expected a number of bytes {N(min)}..{N(max)}, an integer without a unit";
+        return text => integer(text) is { Problem: null } ok ? ok : Parsed<int>.Fail(expected);
+    }
+
+    /// <summary>
+    /// A duration in milliseconds for a Hibari `*_ms` key: a plain integer is milliseconds (as before), and Sora's
+    /// duration syntax is taken too (`5 s`, `500 ms`, <see cref="SoraDuration"/>), so a value written the Sora way
+    /// works (docs/decisions.md D-48).
+    /// </summary>
+    public static Func<string, Parsed<int>> Milliseconds(int min, int max)
+    {
+        var expected = $"expected a duration {N(min)}..{N(max)} ms: an integer of milliseconds, or a number and a unit "
+            + "(ms, s, min, h) with a space between (e.g. 5 s)";
+        return text =>
+            int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var plain)
+                ? plain >= min && plain <= max ? Parsed<int>.Ok(plain) : Parsed<int>.Fail(expected)
+                : SoraDuration(text) is { } ms && ms >= min && ms <= max ? Parsed<int>.Ok((int)ms) : Parsed<int>.Fail(expected);
+    }
+
+    /// <summary>
+    /// A duration the Sora way only, as Sora's own keys take it (`webhook_response_timeout = 30 s`): the unit is
+    /// required, as in sora.conf. The result is in milliseconds (docs/decisions.md D-48).
+    /// </summary>
+    public static Func<string, Parsed<int>> SoraMilliseconds(int min, int max)
+    {
+        var expected = $"expected a duration {N(min)}..{N(max)} ms: a number and a unit (ms, s, min, h) with a space between (e.g. 30 s)";
+        return text => SoraDuration(text) is { } ms && ms >= min && ms <= max ? Parsed<int>.Ok((int)ms) : Parsed<int>.Fail(expected);
+    }
+
+    /// <summary>
+    /// Sora's duration (its kvconf "interval", docs/research/sora-conf.md): an integer, whitespace, and one of the
+    /// units `ms`, `s`, `min`, `h` (lower case); `_` may group digits (`1_000 ms`). The value in milliseconds, or null
+    /// when the text is not one (a unit glued to the number, `30s`, is not: sora.conf requires the space). Never throws.
+    /// </summary>
+    public static long? SoraDuration(string text)
+    {
+        var parts = text.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length != 2)
+            return null;
+        var factor = parts[1] switch { "ms" => 1L, "s" => 1_000L, "min" => 60_000L, "h" => 3_600_000L, _ => 0L };
+        var digits = parts[0].Replace("_", "", StringComparison.Ordinal);
+        // At most 12 digits keeps every unit's product far inside a long; longer numbers are out of any range anyway.
+        if (factor == 0 || digits.Length is 0 or > 12 || !digits.All(char.IsAsciiDigit))
+            return null;
+        return long.Parse(digits, NumberStyles.None, CultureInfo.InvariantCulture) * factor;
+    }
+
+    private static string N(int n) => n.ToString(CultureInfo.InvariantCulture);
+
     /// <summary>One of a fixed set of words (case-insensitive).</summary>
     public static Func<string, Parsed<T>> OneOf<T>(params (string Word, T Value)[] choices)
     {
