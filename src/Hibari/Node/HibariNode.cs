@@ -196,6 +196,16 @@ public sealed class HibariNode : IAsyncDisposable
         sb.Append("# HELP hibari_signaling_closes_total Signaling WebSockets this node closed, by close code.\n# TYPE hibari_signaling_closes_total counter\n");
         foreach (var (code, count) in _signaling.Closes.Snapshot())
             sb.Append("hibari_signaling_closes_total{code=\"").Append(code.ToString(CultureInfo.InvariantCulture)).Append("\"} ").Append(count.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        void Histogram(string name, string help, params (string Labels, Metrics.LatencyHistogram H)[] series)
+        {
+            sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
+            sb.Append("# TYPE ").Append(name).Append(" histogram\n");
+            foreach (var (labels, h) in series) h.WriteSeries(sb, name, labels);
+        }
+        Histogram("hibari_signaling_connect_to_offer_seconds", "Time from a connect received to its offer sent (auth webhook, placement, session, offer).",
+            ("", _signaling.ConnectToOffer));
+        Histogram("hibari_webhook_duration_seconds", "Webhook round trips: request sent to answer read (or the failure), by webhook.",
+            ("webhook=\"auth\"", Webhooks.AuthLatency), ("webhook=\"session\"", Webhooks.SessionLatency), ("webhook=\"event\"", Webhooks.EventLatency));
         Metric("hibari_api_refused_rate_total", _api.RateLimiter.Refused, "API requests answered 429: more than api_max_requests_per_second from their address.");
         Metric("hibari_api_refused_body_size_total", _api.TooLarge, "API requests answered 413: body over api_max_body_size.");
         Metric("hibari_connections", Sfu.ConnectionCount, "Connections on this node (being set up or connected).");
@@ -273,6 +283,9 @@ public sealed class HibariNode : IAsyncDisposable
             PerPeer("hibari_cluster_relay_refused_total", "Relay frames from the peer refused as malformed.", p => Interlocked.Read(ref p.Refused));
             PerPeer("hibari_cluster_relay_latency_us_p50", "One-way relay latency from the peer: p50 bucket bound (us).", p => p.Latency.Percentile(50));
             PerPeer("hibari_cluster_relay_latency_us_p99", "One-way relay latency from the peer: p99 bucket bound (us).", p => p.Latency.Percentile(99));
+            if (peers.Count > 0)
+                Histogram("hibari_cluster_relay_hop_seconds", "One-way relay latency of frames from the peer node (their send time in each frame).",
+                    peers.Select(p => ("peer=\"" + p.Name + "\"", p.Latency)).ToArray());
             PerPeer("hibari_cluster_relay_udp_rtp_sent_total", "RTP packets relayed to the peer in UDP datagrams (D-31).", p => Interlocked.Read(ref p.UdpRtpSent));
             PerPeer("hibari_cluster_relay_udp_rtp_received_total", "RTP packets relayed from the peer in UDP datagrams.", p => Interlocked.Read(ref p.UdpRtpReceived));
             PerPeer("hibari_cluster_relay_udp_refused_total", "Datagrams on the peer's route refused: bad tag.", p => Interlocked.Read(ref p.UdpRefused));

@@ -4,6 +4,7 @@ using Hibari.Cluster;
 using Hibari.Cluster.Relay;
 using Hibari.Cluster.State;
 using Hibari.Config;
+using Hibari.Metrics;
 
 namespace Hibari.Node;
 

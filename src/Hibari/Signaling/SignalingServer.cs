@@ -54,6 +54,8 @@ public sealed class SignalingServer : IAsyncDisposable
     public SignalingAdmission Admission { get; }
     /// <summary>Closes this node sent on signaling WebSockets, by code.</summary>
     public SignalingCloseCounters Closes { get; } = new();
+    /// <summary>Time from a `connect` received to its `offer` sent (auth webhook, placement, session and offer included).</summary>
+    public Metrics.LatencyHistogram ConnectToOffer { get; } = new();
 
     public static SignalingClose? CloseFor(Unavailability u) => u switch
     {
@@ -106,7 +108,7 @@ public sealed class SignalingServer : IAsyncDisposable
         }
         var session = new SignalingSession(ws, _sfu, _options, _authorizer, _log)
         {
-            ConnectTimeout = ConnectTimeout, Placement = _placement, OnEstablished = slot.Release, CloseCounters = Closes,
+            ConnectTimeout = ConnectTimeout, Placement = _placement, OnEstablished = slot.Release, CloseCounters = Closes, ConnectToOffer = ConnectToOffer,
         };
         _open[ws] = session;
         try

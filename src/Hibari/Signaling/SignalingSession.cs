@@ -60,6 +60,8 @@ internal sealed class SignalingSession : IConnectionSignaling
     public Action? OnEstablished { get; init; }
     /// <summary>Where the closes this session sends are counted (by code, for /metrics).</summary>
     public SignalingCloseCounters? CloseCounters { get; init; }
+    /// <summary>Where the time from `connect` to `offer` is recorded (the node's histogram).</summary>
+    public Metrics.LatencyHistogram? ConnectToOffer { get; init; }
 
     public void Established() => OnEstablished?.Invoke();
 
@@ -94,6 +96,7 @@ internal sealed class SignalingSession : IConnectionSignaling
         var first = await ReceiveAsync(buffer, ct, ConnectTimeout).ConfigureAwait(false);
         if (first.Close is { } early) { Close(early); return null; }
         if (first.Length < 0) return null;
+        var connectAt = System.Diagnostics.Stopwatch.GetTimestamp();
         if (!ConnectParser.TryParse(buffer.Array.AsSpan(0, first.Length), out var connect, out var invalid))
         {
             Close(invalid);
@@ -174,6 +177,7 @@ internal sealed class SignalingSession : IConnectionSignaling
             VideoCodecType = info.VideoCodecType ?? _options.DefaultVideoCodecType,
             VideoBitRate = info.VideoBitRate ?? _options.DefaultVideoBitRate,
         }));
+        ConnectToOffer?.AddSince(connectAt);
 
         // 5. answer, then the connection's life: WebSocket and data-channel messages through one inbox.
         var answered = false;

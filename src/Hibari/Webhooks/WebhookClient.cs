@@ -137,6 +137,7 @@ public sealed partial class WebhookClient : IAsyncDisposable
                     var isSession = d.Session is not null;
                     var (type, body, headers) = Render(d);
                     var result = await PostAsync(d.Url, body, headers, _options.WebhookTimeout, _shutdown.Token).ConfigureAwait(false);
+                    (isSession ? SessionLatency : EventLatency).Add((long)(result.DurationMs * 1000));
                     var ok = result.Error is null;
                     if (isSession) WebhookCounters.Add(ref ok ? ref _counters.SessionSuccessful : ref _counters.SessionFailed);
                     else WebhookCounters.Add(ref ok ? ref _counters.EventSuccessful : ref _counters.EventFailed);
@@ -155,6 +156,11 @@ public sealed partial class WebhookClient : IAsyncDisposable
             // flush timeout passed: what is left in the queue is abandoned
         }
     }
+
+    /// <summary>Round trips (request sent → answer read, or the failure) of the auth, session and event webhooks.</summary>
+    public Metrics.LatencyHistogram AuthLatency { get; } = new();
+    public Metrics.LatencyHistogram SessionLatency { get; } = new();
+    public Metrics.LatencyHistogram EventLatency { get; } = new();
 
     internal readonly record struct PostResult(int? Status, byte[] Body, string? Error, double DurationMs);
 
@@ -271,6 +277,7 @@ public sealed class AuthWebhook
         var body = WebhookBodies.Auth(request, options);
         var result = await _client.PostAsync(url, body, [("sora-connection-id", request.ConnectionId)],
             options.AuthWebhookTimeout, cancel).ConfigureAwait(false);
+        _client.AuthLatency.Add((long)(result.DurationMs * 1000));
 
         var outcome = result.Error is { } error ? new AuthOutcome.Failed(error) : AuthAnswerParser.Parse(result.Body);
         var counters = _client.CountersRef;

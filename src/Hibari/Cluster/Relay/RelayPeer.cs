@@ -1,3 +1,5 @@
+using Hibari.Metrics;
+
 namespace Hibari.Cluster.Relay;
 
 /// <summary>
