@@ -1680,6 +1680,68 @@ scenario('cluster_crash_publisher', async ctx => {
   console.log(`    cluster_crash_publisher: P reconnected through ${p2.first.connectedUrl} and was seen again by S2 and S3`);
 });
 
+// Issue 14 part 6: the cluster dashboard (docs/decisions.md D-53), read in Chromium. Its node table must show what the
+// API's ListClusterNodes says (mode, up/down, connections, capacity), its channel table where a channel's connections
+// are, and when the node the page reads from is SIGKILLed the page moves to another node and shows it down within 5 s.
+// With HIBARI_E2E_SCREENSHOTS=DIR the page is saved as DIR/dashboard.png (the README's picture).
+scenario('cluster_dashboard', async ctx => {
+  const [n1, n2, n3] = await ctx.cluster({ dashboard: true, default_cluster_affinity: false });
+  const nodes = [n1, n2, n3];
+  const channel = channelName('dash');
+  const page = await harnessPage(ctx, 'clients');
+  const a = await client(ctx, page, 'A', n2, { channel, role: 'sendrecv' });
+  const b = await client(ctx, page, 'B', n3, { channel, role: 'sendrecv' });
+  mustConnect(a.first, b.first);
+  await waitMediaFrom(b, [a.first.connectionId], 'A (relayed n2 → n3)');
+
+  const context = await (await getBrowser()).newContext({ viewport: { width: 1100, height: 760 } });
+  ctx.closers.push(() => context.close());
+  const dash = await context.newPage();
+  dash.on('pageerror', e => ctx.console.push(`[dashboard] pageerror ${e.message}`));
+  await dash.goto(`${n1.apiUrl}dashboard`);
+  const shown = () => dash.evaluate(() => ({
+    status: document.getElementById('status').textContent,
+    nodes: [...document.querySelectorAll('#nodes tbody tr[data-node]')].map(tr => ({ node: tr.dataset.node, cells: [...tr.children].map(td => td.textContent) })),
+    channels: [...document.querySelectorAll('#channels tbody tr[data-channel]')].map(tr => ({ channel: tr.dataset.channel, owners: tr.children[1].textContent })),
+    relay: [...document.querySelectorAll('#relay tbody tr[data-peer]')].map(tr => tr.dataset.peer),
+  }));
+  // Columns: node, type, raft, mode, state, connections, capacity, load report age.
+  const viaOf = s => nodes.find(n => s.status.startsWith(`via ${n.nodeName} `));
+  await until('the dashboard to show every node as the API lists it, and the channel on n2 and n3', async () => {
+    const s = await shown();
+    const via = viaOf(s);
+    if (!via || s.nodes.length !== 3) return false;
+    const api = (await via.api('Sora_20211215.ListClusterNodes')).json;
+    const same = api.every(r => {
+      const row = s.nodes.find(x => x.node === r.node_name);
+      return row && row.cells[3] === r.mode && row.cells[4] === (r.connected ? 'up' : 'down')
+        && row.cells[5] === String(r.connections) && row.cells[6] === String(r.capacity) && row.cells[1] === (r.temporary_node ? 'temporary' : 'regular');
+    });
+    const ch = s.channels.find(c => c.channel === channel);
+    return same && ch && ch.owners.includes(n2.nodeName) && ch.owners.includes(n3.nodeName) && s.nodes.filter(r => r.cells[2] === 'leader').length === 1;
+  }, { detail: async () => JSON.stringify(await shown()) });
+  const before = await shown();
+  const via = viaOf(before);
+  console.log(`    cluster_dashboard: the page reads ${via.name}; nodes ${before.nodes.map(r => `${r.node}=${r.cells[4]}/${r.cells[5]}`).join(' ')}`);
+  if (process.env.HIBARI_E2E_SCREENSHOTS) {
+    fs.mkdirSync(process.env.HIBARI_E2E_SCREENSHOTS, { recursive: true });
+    await dash.screenshot({ path: path.join(process.env.HIBARI_E2E_SCREENSHOTS, 'dashboard.png'), fullPage: true });
+  }
+
+  // The node the page reads from dies: the page moves to another and shows it down within 5 s.
+  const killedAt = Date.now();
+  await via.kill();
+  await until(`the dashboard to show ${via.name} down from another node`, async () => {
+    const s = await shown();
+    const other = viaOf(s);
+    return other && other !== via && s.nodes.find(r => r.node === via.nodeName)?.cells[4] === 'down';
+  }, { ms: 15000, every: 100, detail: async () => JSON.stringify(await shown()) });
+  const took = Date.now() - killedAt;
+  console.log(`    cluster_dashboard: ${via.name} shown down ${took} ms after SIGKILL, read from ${viaOf(await shown()).name}`);
+  check(took <= 5000, `${via.name} shown down ${took} ms after SIGKILL, want ≤ 5000 ms`);
+  check(ctx.console.length === 0, `page errors: ${ctx.console.join('; ')}`);
+});
+
 // Issue 13 part 1: a one-way cut, the leader's packets to F1 dropped (F1 no longer hears L; L still hears F1). TCP needs
 // both directions, so the L–F1 links and Raft connections fail both ways, while F2 still hears both: F2 and each of the
 // others are a majority (C-MAJ-1), and Raft may move the leadership. What the spec asks, and what is asserted: F2

@@ -177,6 +177,19 @@ public sealed partial class ApiServer : IAsyncDisposable
                 response.StatusCode = StatusCodes.Status200OK;
                 response.ContentType = MetricsContentType;
                 return response.WriteAsync(text, context.RequestAborted);
+            case "/dashboard" or "/dashboard/" or "/dashboard/data" when _options.DashboardData is null:
+                return WriteErrorAsync(response, StatusCodes.Status404NotFound, ApiErrorTypes.NotFound, "the dashboard is not enabled on this node (dashboard = true)");
+            case "/dashboard" or "/dashboard/" when HttpMethods.IsGet(request.Method):
+                response.StatusCode = StatusCodes.Status200OK;
+                response.ContentType = "text/html; charset=utf-8";
+                response.Headers.CacheControl = "no-store";
+                return response.Body.WriteAsync(DashboardPage.Html, context.RequestAborted).AsTask();
+            case "/dashboard/data" when HttpMethods.IsGet(request.Method):
+                return WriteDashboardDataAsync(context);
+            case "/dashboard" or "/dashboard/" or "/dashboard/data":
+                response.Headers.Allow = "GET";
+                return WriteErrorAsync(response, StatusCodes.Status405MethodNotAllowed, ApiErrorTypes.MethodNotAllowed,
+                    $"{request.Method} is not allowed on {request.Path.Value}; use GET");
             case "/metrics":
                 response.Headers.Allow = "GET";
                 return WriteErrorAsync(response, StatusCodes.Status405MethodNotAllowed, ApiErrorTypes.MethodNotAllowed,
@@ -184,6 +197,21 @@ public sealed partial class ApiServer : IAsyncDisposable
             default:
                 return WriteErrorAsync(response, StatusCodes.Status404NotFound, ApiErrorTypes.NotFound, "not found; the API is POST /");
         }
+    }
+
+    /// <summary>
+    /// The dashboard's data, read-only and open to any origin (a page served by another node of the cluster reads it
+    /// when its own node is gone, D-53).
+    /// </summary>
+    private async Task WriteDashboardDataAsync(HttpContext context)
+    {
+        var data = await _options.DashboardData!(context.RequestAborted).ConfigureAwait(false);
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "application/json";
+        response.Headers.CacheControl = "no-store";
+        response.Headers.AccessControlAllowOrigin = "*";
+        await response.Body.WriteAsync(data, context.RequestAborted).ConfigureAwait(false);
     }
 
     private async Task DispatchAsync(HttpContext context)

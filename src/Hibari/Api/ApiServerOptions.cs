@@ -23,6 +23,12 @@ public sealed record ApiServerOptions
     /// <summary>Prometheus text served at `GET /metrics`; null answers 404 there.</summary>
     public Func<string>? MetricsText { get; init; }
 
+    /// <summary>
+    /// The cluster dashboard (`dashboard = true`, D-53): the page served at `GET /dashboard` and its data (JSON) at
+    /// `GET /dashboard/data`; null answers 404 on both.
+    /// </summary>
+    public Func<CancellationToken, Task<byte[]>>? DashboardData { get; init; }
+
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     internal void Validate()
     {

@@ -117,6 +117,8 @@ public sealed record HibariOptions
     /// in notifies (connect's and the auth webhook's values then go in `authn_metadata` / `authz_metadata`); D-52.
     /// </summary>
     public bool SignalingNotifyMetadataExt { get; init; }
+    /// <summary>`dashboard` (false): the read-only cluster dashboard at http://HOST:api_port/dashboard (D-53).</summary>
+    public bool Dashboard { get; init; }
     /// <summary>`default_video_codec_type` (VP9, as Sora): codec when connect names none.</summary>
     public string DefaultVideoCodecType { get; init; } = "VP9";
     /// <summary>`default_video_bit_rate` (1000 kbps): bitrate advertised to publishers (REMB) when connect names none.</summary>

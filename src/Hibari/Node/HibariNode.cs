@@ -70,6 +70,7 @@ public sealed class HibariNode : IAsyncDisposable
             MaxBodyBytes = options.ApiMaxBodySize,
             MaxRequestsPerSecond = options.ApiMaxRequestsPerSecond,
             MetricsText = MetricsText,
+            DashboardData = options.Dashboard ? DashboardDataAsync : null,
         }, router, loggerFactory);
         var authorizer = new ConnectAuthorizer(options, Webhooks.Auth, Sfu, loggerFactory.CreateLogger("Hibari.Auth"));
         _signaling = new SignalingServer(options, Cluster.Guard, Sfu, authorizer, loggerFactory, placement);
@@ -136,6 +137,34 @@ public sealed class HibariNode : IAsyncDisposable
     }
 
     private readonly ApiRouter _router;
+
+    /// <summary>
+    /// The cluster dashboard's data (D-53): this node's answers to ListClusterNodes and ListClusterChannels, its relay
+    /// links from GetStatsReport, and who leads — the same values the API gives, in one JSON object.
+    /// </summary>
+    private async Task<byte[]> DashboardDataAsync(CancellationToken ct)
+    {
+        async Task<System.Text.Json.Nodes.JsonNode?> Call(string target)
+        {
+            if (!_router.TryGet(target, out var op)) return null;
+            return await op(new ApiRequest(target, "{}"u8.ToArray()), ct).ConfigureAwait(false) is ApiResult.JsonResult j
+                ? System.Text.Json.Nodes.JsonNode.Parse(j.Utf8Json) : null;
+        }
+        var report = await Call("Sora_20171010.GetStatsReport").ConfigureAwait(false);
+        var data = new System.Text.Json.Nodes.JsonObject
+        {
+            ["node_name"] = _options.NodeName ?? Hibari.Cluster.Placement.PlacementConfig.StandaloneName,
+            ["cluster"] = _options.Cluster,
+            ["raft_state"] = report?["cluster"]?["raft_state"]?.DeepClone(),
+            ["leader"] = _options.Cluster ? this.Cluster.LeaderName() : null,
+            ["time"] = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture),
+            ["connections"] = Sfu.ConnectionCount,
+            ["nodes"] = (_options.Cluster ? await Call("Sora_20211215.ListClusterNodes").ConfigureAwait(false) as System.Text.Json.Nodes.JsonArray : null) ?? [],
+            ["channels"] = (_options.Cluster ? await Call("Sora_20211215.ListClusterChannels").ConfigureAwait(false) as System.Text.Json.Nodes.JsonArray : null) ?? [],
+            ["relay"] = report?["cluster_relay"]?.DeepClone() ?? new System.Text.Json.Nodes.JsonArray(),
+        };
+        return System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(data);
+    }
 
     /// <summary>Every `x-sora-target` this node answers (the live-port API fuzz test walks them).</summary>
     internal IReadOnlyCollection<string> ApiTargets => _router.Targets;
