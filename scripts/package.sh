@@ -16,14 +16,17 @@ say() { echo "package.sh: $*" >&2; }
 command -v npm >/dev/null 2>&1 || { say "npm is needed for the demo page's sora.js (web/install.sh)"; exit 1; }
 web/install.sh >&2
 
-rm -rf "$out" "$out.tar.gz"
+# dist/ holds one artefact: earlier ones (other versions) go.
+rm -rf "$repo"/dist/hibari-*-linux-x64 "$repo"/dist/hibari-*-linux-x64.tar.gz
 mkdir -p "$out"
 say "dotnet publish (self-contained, linux-x64) → dist/$name/bin"
 t0=$(date +%s)
 # One directory, not a single file (D-49). The runtime settings of Hibari.Server.csproj (TieredPGO, the thread pool's
 # spin limit, invariant globalization) are in bin/Hibari.Server.runtimeconfig.json as in the build output.
+# --artifacts-path: the publish's restore, obj/ and bin/ stay in dist/.build, apart from the build output (bin/, obj/ of
+# each project) that `dotnet build` and the tests use.
 dotnet publish src/Hibari.Server/Hibari.Server.csproj -c Release -r linux-x64 --self-contained true \
-  -o "$out/bin" -nologo -v quiet >&2
+  --artifacts-path "$repo/dist/.build" -o "$out/bin" -nologo -v quiet >&2
 say "published in $(( $(date +%s) - t0 )) s"
 grep -q '"System.Runtime.TieredPGO": false' "$out/bin/Hibari.Server.runtimeconfig.json" \
   || { say "TieredPGO=false is missing from the published runtimeconfig.json"; exit 1; }
