@@ -23,10 +23,10 @@ say "dotnet publish (self-contained, linux-x64) → dist/$name/bin"
 t0=$(date +%s)
 # One directory, not a single file (D-49). The runtime settings of Hibari.Server.csproj (TieredPGO, the thread pool's
 # spin limit, invariant globalization) are in bin/Hibari.Server.runtimeconfig.json as in the build output.
-# --artifacts-path: the publish's restore, obj/ and bin/ stay in dist/.build, apart from the build output (bin/, obj/ of
-# each project) that `dotnet build` and the tests use.
+# In the usual obj/ and bin/: the library (Hibari.dll) is the Release build's, compiled once (the runtime identifier does
+# not flow to it); only Hibari.Server is built again for linux-x64.
 dotnet publish src/Hibari.Server/Hibari.Server.csproj -c Release -r linux-x64 --self-contained true \
-  --artifacts-path "$repo/dist/.build" -o "$out/bin" -nologo -v quiet >&2
+  -o "$out/bin" -nologo -v quiet >&2
 say "published in $(( $(date +%s) - t0 )) s"
 grep -q '"System.Runtime.TieredPGO": false' "$out/bin/Hibari.Server.runtimeconfig.json" \
   || { say "TieredPGO=false is missing from the published runtimeconfig.json"; exit 1; }
