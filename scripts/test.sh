@@ -38,6 +38,10 @@ dotnet build tests/Hibari.Tests/Hibari.Tests.csproj -c Debug -nologo -v quiet &&
     --filter "FullyQualifiedName~Hibari.Tests.Sfu|FullyQualifiedName~Hibari.Tests.Cluster.Relay" 2>&1 | tee "$debug_log"
 debug_status=${PIPESTATUS[0]}
 [ "$debug_status" -ne 0 ] && status=1
+# The release artefact (scripts/package.sh, docs/decisions.md D-49), built once: the e2e scenario published_binary
+# starts its self-contained bin/Hibari.Server. If packaging fails, that scenario fails on the missing artefact.
+published=$(scripts/package.sh) || echo "scripts/package.sh failed" >&2
+export HIBARI_PUBLISHED_DIR="${published:-$PWD/dist/package-failed}"
 node tests/e2e/run.mjs --selftest 2>&1 | tee "$e2e_log"; e2e_self=${PIPESTATUS[0]}
 node tests/e2e/run.mjs 2>&1 | tee -a "$e2e_log"; e2e_sfu=${PIPESTATUS[0]}
 set -e

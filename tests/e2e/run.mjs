@@ -19,6 +19,8 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium';
 const DLL = process.env.HIBARI_SERVER_DLL ? path.resolve(process.env.HIBARI_SERVER_DLL) : path.join(REPO, 'src/Hibari.Server/bin/Release/net10.0/Hibari.Server.dll');
+// The release artefact (scripts/package.sh) the `published_binary` scenario starts; without it that scenario is not run.
+const PUBLISHED = process.env.HIBARI_PUBLISHED_DIR ? path.resolve(process.env.HIBARI_PUBLISHED_DIR) : null;
 const NETNS_MARK = 'HIBARI_E2E_IN_NETNS';
 
 // ---------------------------------------------------------------------------------------------- arguments
@@ -90,6 +92,9 @@ async function until(what, fn, { ms = opt.timeoutMs, every = 250, detail } = {})
  */
 const taken = new Set();
 const UDP_SPAN = 4;
+// Ports other tests of the suite use on the host: the multi-process tests' 29000–31200 and the cluster ports
+// 49010–49020 (fixed, also taken by the cluster scenarios). Never handed out, also for a run with --no-netns.
+const reserved = p => (p >= 29000 && p <= 31200) || (p >= 49010 && p <= 49020);
 async function freePort(udp = false) {
   for (let i = 0; i < 50; i++) {
     const port = await new Promise((res, rej) => {
@@ -97,7 +102,7 @@ async function freePort(udp = false) {
       s.once('error', rej);
       s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); });
     });
-    if (taken.has(port)) continue;
+    if (taken.has(port) || reserved(port) || (udp && reserved(port + UDP_SPAN - 1))) continue;
     if (udp) {
       let ok = port + UDP_SPAN <= 65536;
       for (let k = 0; ok && k < UDP_SPAN; k++) {
@@ -156,7 +161,8 @@ watchdog.unref();
 
 // ---------------------------------------------------------------------------------------------- Hibari nodes
 class Node {
-  constructor(name, ports, dir, args, ip = '127.0.0.1') { Object.assign(this, { name, ...ports, dir, args, ip }); this.proc = null; this.exited = null; }
+  /** `command` is what runs `args`: `dotnet` with the DLL first, or a published apphost (`published_binary`). */
+  constructor(name, ports, dir, args, ip = '127.0.0.1', command = 'dotnet') { Object.assign(this, { name, ...ports, dir, args, ip, command }); this.proc = null; this.exited = null; }
   get signalingUrl() { return `ws://${this.ip}:${this.signalingPort}/signaling`; }
   get apiUrl() { return `http://${this.ip}:${this.apiPort}/`; }
   get pageBase() { return `http://${this.ip}:${this.signalingPort}`; }
@@ -167,7 +173,7 @@ class Node {
   spawn() {
     check(!this.proc || this.exited, `${this.name} is already running`);
     const out = fs.openSync(path.join(this.dir, 'stdout.log'), 'a');
-    const proc = spawn('dotnet', this.args, { cwd: this.dir, stdio: ['ignore', out, out], detached: true, env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: '1' } });
+    const proc = spawn(this.command, this.args, { cwd: this.dir, stdio: ['ignore', out, out], detached: true, env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: '1' } });
     fs.closeSync(out);
     this.proc = proc; this.exited = null;
     const entry = { pid: proc.pid, name: this.name, proc };
@@ -212,9 +218,14 @@ class Node {
   }
 }
 
-/** A node process (not waited for): `ip` is its listen_address; `ports` default to free ports on 127.0.0.1. */
-async function makeNode(name, sets = {}, { ip = '127.0.0.1', ports = null } = {}) {
-  check(fs.existsSync(DLL), `server not built: ${DLL} is missing (dotnet build -c Release, or set HIBARI_SERVER_DLL)`);
+/**
+ * A node process (not waited for): `ip` is its listen_address; `ports` default to free ports on 127.0.0.1. With `exe`
+ * the node is that executable (a published apphost) instead of `dotnet DLL`; `config` is a hibari.conf given with
+ * --config (the `--set`s still apply after it).
+ */
+async function makeNode(name, sets = {}, { ip = '127.0.0.1', ports = null, exe = null, config = null } = {}) {
+  if (exe) check(fs.existsSync(exe), `server executable ${exe} is missing`);
+  else check(fs.existsSync(DLL), `server not built: ${DLL} is missing (dotnet build -c Release, or set HIBARI_SERVER_DLL)`);
   ports ??= { apiPort: await freePort(), signalingPort: await freePort(), rtcUdpPort: await freePort(true) };
   const dir = fs.mkdtempSync(path.join(tmpRoot(), `${name}-`));
   fs.mkdirSync(path.join(dir, 'data')); fs.mkdirSync(path.join(dir, 'log'));
@@ -222,12 +233,12 @@ async function makeNode(name, sets = {}, { ip = '127.0.0.1', ports = null } = {}
     listen_address: ip, api_port: ports.apiPort, signaling_port: ports.signalingPort, rtc_udp_port: ports.rtcUdpPort,
     data_dir: path.join(dir, 'data'), log_dir: path.join(dir, 'log'), session_destroy_delay_ms: 500, ...(process.env.HIBARI_E2E_LOG_LEVEL ? { log_level: process.env.HIBARI_E2E_LOG_LEVEL } : {}), ...sets,
   };
-  const args = [DLL, ...Object.entries(all).flatMap(([k, v]) => ['--set', `${k}=${v}`])];
-  return new Node(name, ports, dir, args, ip);
+  const args = [...(exe ? [] : [DLL]), ...(config ? ['--config', config] : []), ...Object.entries(all).flatMap(([k, v]) => ['--set', `${k}=${v}`])];
+  return new Node(name, ports, dir, args, ip, exe ?? 'dotnet');
 }
 
-async function startNode(name, sets = {}) {
-  const node = await makeNode(name, sets);
+async function startNode(name, sets = {}, how = {}) {
+  const node = await makeNode(name, sets, how);
   node.spawn();
   await node.waitApi();
   return node;
@@ -467,7 +478,8 @@ const isConnId = id => typeof id === 'string' && id.length === 26;
 
 // ---------------------------------------------------------------------------------------------- scenarios
 const scenarios = [];
-const scenario = (name, fn, { selftest = false, bench = false } = {}) => scenarios.push({ name, fn, selftest, bench });
+// `needs`: an environment variable without which the scenario is left out of the default run (it fails with --only).
+const scenario = (name, fn, { selftest = false, bench = false, needs = null } = {}) => scenarios.push({ name, fn, selftest, bench, needs });
 const channelName = name => `e2e-${name}-${Date.now().toString(36)}`;
 
 /** Waits until client `h` decodes video frames and receives audio packets from every connection id in `from`. */
@@ -1101,6 +1113,43 @@ scenario('demo_page', async ctx => {
     check(/\b2\b/.test(count ?? ''), `demo${i + 1} participant count '${count}', want 2`);
   }
 });
+
+// The release artefact (scripts/package.sh, docs/decisions.md D-49) as an operator runs it: its apphost
+// bin/Hibari.Server (self-contained, no `dotnet`), its hibari.conf.example with the lines INSTALL.md appends, its web/.
+scenario('published_binary', async ctx => {
+  check(PUBLISHED, 'HIBARI_PUBLISHED_DIR is not set (the directory scripts/package.sh prints)');
+  const exe = path.join(PUBLISHED, 'bin/Hibari.Server');
+  check(fs.existsSync(exe) && (fs.statSync(exe).mode & 0o111), `${exe} is missing or not executable`);
+  // The server's run-time settings (Hibari.Server.csproj) survived publishing.
+  const rc = JSON.parse(fs.readFileSync(path.join(PUBLISHED, 'bin/Hibari.Server.runtimeconfig.json'), 'utf8')).runtimeOptions;
+  check(rc.configProperties?.['System.Runtime.TieredPGO'] === false && rc.configProperties?.['System.Threading.ThreadPool.UnfairSemaphoreSpinLimit'] === 0
+    && rc.configProperties?.['System.Globalization.Invariant'] === true, `published runtimeconfig lacks the csproj's settings: ${short(rc.configProperties)}`);
+  check(rc.includedFrameworks?.some(f => f.name === 'Microsoft.AspNetCore.App'), `not self-contained (no includedFrameworks): ${short(rc)}`);
+  for (const f of ['hibari.conf.example', 'hibari.service', 'INSTALL.md', 'web/index.html', 'web/node_modules/sora-js-sdk/dist/sora.js'])
+    check(fs.existsSync(path.join(PUBLISHED, f)), `the artefact lacks ${f}`);
+  const conf = path.join(tmpRoot(), `published-${Date.now().toString(36)}.conf`);
+  fs.writeFileSync(conf, `${fs.readFileSync(path.join(PUBLISHED, 'hibari.conf.example'), 'utf8')}\ndemo_dir = ${path.join(PUBLISHED, 'web')}\n`);
+  const node = await ctx.node('pub', {}, { exe, config: conf });
+  // The process is the artefact's apphost running the artefact's own runtime, not a machine-wide .NET.
+  const target = fs.readlinkSync(`/proc/${node.proc.pid}/exe`);
+  check(target === fs.realpathSync(exe), `the node process runs ${target}, not the published ${exe}`);
+  const coreclr = fs.readFileSync(`/proc/${node.proc.pid}/maps`, 'utf8').split('\n').map(l => l.split(/\s+/)[5]).find(f => f?.endsWith('/libcoreclr.so'));
+  check(coreclr === path.join(fs.realpathSync(PUBLISHED), 'bin/libcoreclr.so'), `the node runs the runtime ${coreclr}, not the artefact's`);
+  const r = await fetch(`${node.pageBase}/`, { signal: AbortSignal.timeout(10000) }).catch(e => ({ status: `error ${e.message}` }));
+  const html = r.status === 200 ? await r.text() : '';
+  check(r.status === 200 && /text\/html/.test(r.headers.get('content-type') ?? '') && html === fs.readFileSync(path.join(PUBLISHED, 'web/index.html'), 'utf8'),
+    `GET ${node.pageBase}/ → ${r.status} ${r.headers?.get?.('content-type')} (want the artefact's web/index.html)`);
+  const js = await fetch(`${node.pageBase}/sora.js`, { signal: AbortSignal.timeout(10000) }).catch(e => ({ status: `error ${e.message}` }));
+  check(js.status === 200 && /javascript/.test(js.headers.get('content-type') ?? ''), `GET /sora.js → ${js.status} ${js.headers?.get?.('content-type')}`);
+  const channel = channelName('pub');
+  const page = await harnessPage(ctx, 'page');
+  const a = await client(ctx, page, 'A', node, { channel, role: 'sendrecv' });
+  mustConnect(a.first);
+  const b = await client(ctx, page, 'B', node, { channel, role: 'recvonly' });
+  mustConnect(b.first);
+  const sb = await waitMediaFrom(b, [a.first.connectionId], `A (${a.first.connectionId})`);
+  console.log(`    published_binary: ${path.basename(PUBLISHED)}, B decoded ${sb.inbound[a.first.connectionId].framesDecoded} frames of A`);
+}, { needs: 'HIBARI_PUBLISHED_DIR' });
 
 // ---------------------------------------------------------------------------------------------- cluster scenarios
 // Three regular nodes n1..n3 on 127.0.0.1..3 (docs/requirements.md, sections 3–5, 7, 9). Media is asserted only between clients
@@ -2109,17 +2158,18 @@ scenario('selftest_demo_page_media', async ctx => {
 }, { selftest: true });
 
 // ---------------------------------------------------------------------------------------------- main
-if (opt.list) { for (const s of scenarios) console.log(s.selftest ? `${s.name} (--selftest)` : s.bench ? `${s.name} (benchmark: --only)` : s.name); process.exit(0); }
+if (opt.list) { for (const s of scenarios) console.log(s.selftest ? `${s.name} (--selftest)` : s.bench ? `${s.name} (benchmark: --only)` : s.needs ? `${s.name} (needs ${s.needs})` : s.name); process.exit(0); }
 const unknown = (opt.only ?? []).filter(n => !scenarios.some(s => s.name === n));
 if (unknown.length) { console.error(`unknown scenario(s): ${unknown.join(', ')}; known: ${scenarios.map(s => s.name).join(', ')}`); process.exit(2); }
-const selected = opt.only ? scenarios.filter(s => opt.only.includes(s.name)) : scenarios.filter(s => s.selftest === !!opt.selftest && !s.bench);
+const selected = opt.only ? scenarios.filter(s => opt.only.includes(s.name))
+  : scenarios.filter(s => s.selftest === !!opt.selftest && !s.bench && (!s.needs || process.env[s.needs]));
 
 console.log(`e2e: ${selected.length} scenario(s); server ${path.relative(process.cwd(), DLL)}; ${inNetns ? 'private network namespace (lo only)' : 'host network'}${opt.trace ? '; signaling traced' : ''}`);
 for (const sc of selected) {
   if (aborted) break;
   const t0 = Date.now();
   const ctx = { nodes: [], clients: [], closers: [], console: [] };
-  ctx.node = async (name, sets) => { const n = await startNode(`${sc.name}-${name}`, sets); ctx.nodes.push(n); return n; };
+  ctx.node = async (name, sets, how) => { const n = await startNode(`${sc.name}-${name}`, sets, how); ctx.nodes.push(n); return n; };
   ctx.cluster = async (sets, adjust = () => {}) => {
     const prefix = sc.name.replace(/^cluster_/, 'c-');
     // Pushed before they are waited for, so that a failed start still shows their logs and stops them. `adjust` may add
