@@ -58,6 +58,7 @@ internal static class ConfigKeys
         ConfigKey.Of("signaling_notify", Boolean, (o, v) => o with { SignalingNotify = v }),
         ConfigKey.Of("signaling_notify_metadata_ext", Boolean, (o, v) => o with { SignalingNotifyMetadataExt = v }), // D-52
         ConfigKey.Of("dashboard", Boolean, (o, v) => o with { Dashboard = v }), // D-53
+        ConfigKey.Of("skip_redact_sensitive_data", Boolean, (o, v) => o with { SkipRedactSensitiveData = v }), // D-55
         ConfigKey.Of("default_video_codec_type", OneOf(("VP8", "VP8"), ("VP9", "VP9"), ("AV1", "AV1"), ("H264", "H264"), ("H265", "H265")),
             (o, v) => o with { DefaultVideoCodecType = v }),
         ConfigKey.Of("default_video_bit_rate", Integer(50, 100000), (o, v) => o with { DefaultVideoBitRate = v }),

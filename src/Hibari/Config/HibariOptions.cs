@@ -119,6 +119,8 @@ public sealed record HibariOptions
     public bool SignalingNotifyMetadataExt { get; init; }
     /// <summary>`dashboard` (false): the read-only cluster dashboard at http://HOST:api_port/dashboard (D-53).</summary>
     public bool Dashboard { get; init; }
+    /// <summary>`skip_redact_sensitive_data` (false): write `event_metadata` / `session_metadata` into the webhook logs as they are, not "REDACTED" (D-55).</summary>
+    public bool SkipRedactSensitiveData { get; init; }
     /// <summary>`default_video_codec_type` (VP9, as Sora): codec when connect names none.</summary>
     public string DefaultVideoCodecType { get; init; } = "VP9";
     /// <summary>`default_video_bit_rate` (1000 kbps): bitrate advertised to publishers (REMB) when connect names none.</summary>

@@ -95,6 +95,11 @@ public sealed class HibariNode : IAsyncDisposable
             Counters.SessionCreated();
             Webhooks.EnqueueSession(new SessionWebhookEvent { Type = SessionWebhookType.Created, ChannelId = e.ChannelId, SessionId = e.SessionId, CreatedAt = e.CreatedAt });
         };
+        Webhooks.SessionSpotlightNumber += (channel, session, number) =>
+        {
+            if (!Sfu.SetSessionSpotlightNumber(channel, session, number))
+                _log.LogInformation("session.created answer for {Session}: the session is gone, spotlight_number not applied", session);
+        };
         Sfu.SessionDestroyed += e =>
         {
             Counters.SessionDestroyed();

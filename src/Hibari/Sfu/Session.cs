@@ -33,6 +33,8 @@ internal sealed class Session(string channelId, string sessionId, DateTimeOffset
 
     /// <summary>The spotlight state while the session has spotlight connections (D-37); control context.</summary>
     public Spotlight.SpotlightRoom? Spotlight { get; set; }
+    /// <summary>`spotlight_number` from the session.created webhook's answer (D-55): it wins over the connections' own.</summary>
+    public int? SpotlightNumber { get; set; }
 
     /// <summary>Pending destroy after the last connection left (session_destroy_delay_ms); cancelled by a new connect.</summary>
     public CancellationTokenSource? PendingDestroy { get; set; }

@@ -273,6 +273,10 @@ public sealed class SfuEngine : IDisposable
     /// <summary>ChangeSpotlightNumber.</summary>
     internal Spotlight.SpotlightResult ChangeSpotlightNumber(string channelId, int number) => _spotlight.ChangeNumber(_sessions, channelId, number);
 
+    /// <inheritdoc cref="Spotlight.SpotlightService.SetSessionNumber"/>
+    public bool SetSessionSpotlightNumber(string channelId, string sessionId, int number) =>
+        _spotlight.SetSessionNumber(_sessions, channelId, sessionId, number);
+
     /// <summary>RequestSpotlightRid / ResetSpotlightRid (null rids) / BatchRequestSpotlightRid items.</summary>
     internal Spotlight.SpotlightResult RequestSpotlightRid(string channelId, string receiverId, string? senderId, string? focusRid, string? unfocusRid) =>
         _spotlight.RequestRid(_sessions, channelId, receiverId, senderId, focusRid, unfocusRid);

@@ -103,6 +103,28 @@ internal static class WebhookBodies
         _ => "connection.destroyed",
     };
 
+    /// <summary>What Sora rewrites to "REDACTED" in each webhook log (SENSITIVE_DATA; D-55): top-level keys of requests and answers.</summary>
+    public static readonly string[] AuthSensitive = ["event_metadata"];
+    public static readonly string[] SessionSensitive = ["session_metadata", "event_metadata"];
+    public static readonly string[] EventSensitive = ["event_metadata"];
+
+    /// <summary>
+    /// <paramref name="json"/> with the values of the top-level <paramref name="keys"/> replaced by "REDACTED"; the bytes
+    /// as they are when it is not a JSON object or has none of them.
+    /// </summary>
+    public static ReadOnlySpan<byte> Redact(ReadOnlySpan<byte> json, string[] keys)
+    {
+        if (json.IsEmpty || !IsJson(json)) return json;
+        System.Text.Json.Nodes.JsonNode? node;
+        try { node = System.Text.Json.Nodes.JsonNode.Parse(json); }
+        catch (JsonException) { return json; }
+        if (node is not System.Text.Json.Nodes.JsonObject o) return json;
+        var changed = false;
+        foreach (var key in keys)
+            if (o.ContainsKey(key)) { o[key] = "REDACTED"; changed = true; }
+        return changed ? JsonSerializer.SerializeToUtf8Bytes(o) : json;
+    }
+
     /// <summary>One log line: {timestamp, type, url, request (raw JSON), status?, response?, duration_ms, error?}.</summary>
     public static byte[] LogLine(DateTimeOffset at, string type, string url, byte[] request, int? status,
         ReadOnlySpan<byte> response, double durationMs, string? error)

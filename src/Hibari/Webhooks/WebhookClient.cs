@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
+using System.Text.Json;
 using System.Threading.Channels;
 using Hibari.Signaling.Messages;
 using Microsoft.Extensions.Logging;
@@ -141,8 +142,13 @@ public sealed partial class WebhookClient : IAsyncDisposable
                     var ok = result.Error is null;
                     if (isSession) WebhookCounters.Add(ref ok ? ref _counters.SessionSuccessful : ref _counters.SessionFailed);
                     else WebhookCounters.Add(ref ok ? ref _counters.EventSuccessful : ref _counters.EventFailed);
+                    // The log gets sensitive metadata as "REDACTED", the error log as it is (Sora's SENSITIVE_DATA, D-55).
                     var line = WebhookBodies.LogLine(at, type, d.Url, body, result.Status, result.Body, result.DurationMs, result.Error);
-                    _log.Append(isSession ? WebhookLogFile.Session : WebhookLogFile.Event, line);
+                    var keys = isSession ? WebhookBodies.SessionSensitive : WebhookBodies.EventSensitive;
+                    var logged = _options.SkipRedact ? line : WebhookBodies.LogLine(at, type, d.Url, WebhookBodies.Redact(body, keys).ToArray(),
+                        result.Status, WebhookBodies.Redact(result.Body, keys), result.DurationMs, result.Error);
+                    _log.Append(isSession ? WebhookLogFile.Session : WebhookLogFile.Event, logged);
+                    if (ok && d.Session is { Type: SessionWebhookType.Created } created) SessionCreatedAnswered(created, result.Body);
                     if (!ok)
                     {
                         _log.Append(isSession ? WebhookLogFile.SessionError : WebhookLogFile.EventError, line);
@@ -154,6 +160,31 @@ public sealed partial class WebhookClient : IAsyncDisposable
         catch (OperationCanceledException) when (_shutdown.IsCancellationRequested)
         {
             // flush timeout passed: what is left in the queue is abandoned
+        }
+    }
+
+    /// <summary>
+    /// The session.created answer's documented effect (D-55): `spotlight_number` (1–8) for the session. Raised on the
+    /// delivery task with (channel id, session id, number); other answer keys are logged only.
+    /// </summary>
+    public event Action<string, string, int>? SessionSpotlightNumber;
+
+    private void SessionCreatedAnswered(SessionWebhookEvent created, byte[] answer)
+    {
+        if (answer.Length == 0) return;
+        try
+        {
+            using var doc = JsonDocument.Parse(answer);
+            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("spotlight_number", out var n))
+            {
+                if (n.ValueKind == JsonValueKind.Number && n.TryGetInt32(out var number) && number is >= 1 and <= 8)
+                    SessionSpotlightNumber?.Invoke(created.ChannelId, created.SessionId, number);
+                else _logger.LogWarning("session.created answer for {Session}: spotlight_number must be 1-8, ignored", created.SessionId);
+            }
+        }
+        catch (JsonException)
+        {
+            // An answer that is not JSON has no effect (the webhook succeeded by its status).
         }
     }
 
@@ -297,7 +328,9 @@ public sealed class AuthWebhook
         }
         var why = outcome is AuthOutcome.Failed f ? f.Why : null;
         var line = WebhookBodies.LogLine(at, "auth", url, body, result.Status, result.Body, result.DurationMs, why);
-        _client.Log.Append(WebhookLogFile.Auth, line);
+        var logged = options.SkipRedact ? line : WebhookBodies.LogLine(at, "auth", url, WebhookBodies.Redact(body, WebhookBodies.AuthSensitive).ToArray(),
+            result.Status, WebhookBodies.Redact(result.Body, WebhookBodies.AuthSensitive), result.DurationMs, why);
+        _client.Log.Append(WebhookLogFile.Auth, logged);
         if (why is not null) _client.Log.Append(WebhookLogFile.AuthError, line);
         return outcome;
     }

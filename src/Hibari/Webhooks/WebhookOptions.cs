@@ -21,6 +21,8 @@ public sealed record WebhookOptions
     public int LogQueueCapacity { get; init; } = 10_000;
     /// <summary>How long <see cref="WebhookClient.DisposeAsync"/> waits for queued webhooks and log lines.</summary>
     public TimeSpan FlushTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>`skip_redact_sensitive_data`: metadata written into the (non-error) webhook logs as it is (D-55).</summary>
+    public bool SkipRedact { get; init; }
 
     public static WebhookOptions From(HibariOptions o) => new()
     {
@@ -31,6 +33,7 @@ public sealed record WebhookOptions
         WebhookTimeout = TimeSpan.FromMilliseconds(o.WebhookTimeoutMs),
         LogDir = NullIfEmpty(o.LogDir),
         NodeName = o.NodeName ?? $"hibari@{o.ListenAddress}",
+        SkipRedact = o.SkipRedactSensitiveData,
     };
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;

@@ -224,4 +224,66 @@ public sealed class SessionEventWebhookTests : IAsyncLifetime
         Assert.Equal("logs", o.LogDir);
         Assert.Equal("n1@10.0.0.1", o.NodeName);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Sensitive_metadata_is_redacted_in_the_logs_but_not_in_the_error_logs_unless_skipped_D_55(bool skip)
+    {
+        // The session webhook answers with session_metadata; the event webhook's request carries event_metadata.
+        _server.Handler = ctx => WebhookTestServer.Answer(ctx, ctx.Request.Path.Value == "/event" ? 500 : 200,
+            """{"session_metadata":{"secret":"s"},"keep":1}""");
+        var em = JsonDocument.Parse("""{"token":"t"}""").RootElement.Clone();
+        await using (var client = new WebhookClient(new WebhookOptions
+        {
+            SessionWebhookUrl = _server.Url + "/session", EventWebhookUrl = _server.Url + "/event", LogDir = _logDir, SkipRedact = skip,
+        }, NullLogger.Instance))
+        {
+            client.EnqueueSession(Session(SessionWebhookType.Created));
+            client.EnqueueEvent(Event(ConnectionWebhookType.Created) with { EventMetadata = em });
+            Assert.True(await WebhookTestServer.EventuallyAsync(() =>
+                client.Counters.TotalSuccessfulSessionWebhook == 1 && client.Counters.TotalFailedEventWebhook == 1));
+        }
+        JsonElement Line(string file) => JsonDocument.Parse(Assert.Single(File.ReadAllLines(Path.Combine(_logDir, file)))).RootElement;
+        var session = Line("session_webhook.jsonl").GetProperty("response");
+        Assert.Equal(1, session.GetProperty("keep").GetInt32());
+        var events = Line("event_webhook.jsonl").GetProperty("request");
+        Assert.Equal("c0", events.GetProperty("client_id").GetString());
+        if (skip)
+        {
+            Assert.Equal("s", session.GetProperty("session_metadata").GetProperty("secret").GetString());
+            Assert.Equal("t", events.GetProperty("event_metadata").GetProperty("token").GetString());
+        }
+        else
+        {
+            Assert.Equal("REDACTED", session.GetProperty("session_metadata").GetString());
+            Assert.Equal("REDACTED", events.GetProperty("event_metadata").GetString());
+        }
+        // The error log keeps what was sent, as Sora's does.
+        Assert.Equal("t", Line("event_webhook_error.jsonl").GetProperty("request").GetProperty("event_metadata").GetProperty("token").GetString());
+        // The webhook itself always received the real value.
+        Assert.Contains(_server.Requests, r => r.Path == "/event" && r.Body.GetProperty("event_metadata").GetProperty("token").GetString() == "t");
+    }
+
+    [Theory]
+    [InlineData("""{"spotlight_number":3}""", 3)]
+    [InlineData("""{"spotlight_number":9}""", null)]
+    [InlineData("""{"spotlight_number":"3"}""", null)]
+    [InlineData("""not json""", null)]
+    [InlineData("""{}""", null)]
+    public async Task A_session_created_answer_with_spotlight_number_is_passed_on_D_55(string answer, int? expected)
+    {
+        _server.Handler = ctx => WebhookTestServer.Answer(ctx, 200, answer);
+        var got = new System.Collections.Concurrent.ConcurrentQueue<(string, string, int)>();
+        await using (var client = Client())
+        {
+            client.SessionSpotlightNumber += (c, s, n) => got.Enqueue((c, s, n));
+            client.EnqueueSession(Session(SessionWebhookType.Created));
+            client.EnqueueSession(Session(SessionWebhookType.Destroyed)); // a destroyed answer has no effect
+            Assert.True(await WebhookTestServer.EventuallyAsync(() => client.Counters.TotalSuccessfulSessionWebhook == 2));
+        }
+        if (expected is { } n) Assert.Equal([("sora", "SCVC9JRZZ900F0KC32T3GY6FBR", n)], got);
+        else Assert.Empty(got);
+    }
 }
+

@@ -31,7 +31,7 @@ internal sealed class SpotlightService : IDisposable
     {
         _ctx.AssertOwner();
         if (!c.Info.Spotlight) return;
-        c.Session.Spotlight ??= new SpotlightRoom(c.Info.SpotlightNumber ?? 1);
+        c.Session.Spotlight ??= new SpotlightRoom(c.Session.SpotlightNumber ?? c.Info.SpotlightNumber ?? 1);
         if (_rooms.Add(c.Session) && _timer is null)
             _timer = new Timer(_ => _ctx.Control.Post(Tick), null, TickMillis, TickMillis);
     }
@@ -189,6 +189,25 @@ internal sealed class SpotlightService : IDisposable
             s.Spotlight!.Selector.Unfocus(connectionId);
             Decide(s, MediaClock.NowMicros());
             return SpotlightResult.Ok;
+        }
+    }
+
+    /// <summary>
+    /// The session.created webhook answered `spotlight_number` (D-55): the session's number from now on — its room
+    /// changes at once if it exists, and a room opened later starts with it. False when the session is gone.
+    /// </summary>
+    public bool SetSessionNumber(SessionRegistry sessions, string channelId, string sessionId, int number)
+    {
+        lock (_gate)
+        {
+            if (!sessions.ByChannel.TryGetValue(channelId, out var s) || s.SessionId != sessionId) return false;
+            s.SpotlightNumber = number;
+            if (s.Spotlight is not null && s.Relay is not { DecidesSpotlight: false })
+            {
+                s.Spotlight.Selector.SpotlightNumber = number;
+                Decide(s, MediaClock.NowMicros());
+            }
+            return true;
         }
     }
 
