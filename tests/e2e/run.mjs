@@ -515,6 +515,26 @@ scenario('sendrecv_recvonly', async ctx => {
   check(Object.keys(sa.inbound).length === 0, `A (only publisher) receives streams: ${short(sa.inbound)}`);
 });
 
+// Issue 14 (docs/decisions.md D-56): sora-js-sdk answers a `ping` with `stats: true` with its RTCStats in the pong, and
+// GetRtcStats / ListChannelRtcStats show them in Sora's shape.
+scenario('rtc_stats', async ctx => {
+  const node = await ctx.node('n1', { signaling_ping_interval_ms: 500, rtc_stats_interval_ms: 1000 });
+  const channel = channelName('rtcstats');
+  const page = await harnessPage(ctx, 'page');
+  const a = await client(ctx, page, 'A', node, { channel, role: 'sendrecv' });
+  mustConnect(a.first);
+  let got = null;
+  await until('GetRtcStats to return A\'s report with its outbound-rtp', async () => {
+    const r = await node.api('Sora_20211215.GetRtcStats', { channel_id: channel, connection_id: a.first.connectionId });
+    got = r.json;
+    return r.status === 200 && Array.isArray(r.json?.rtc_stats) && r.json.rtc_stats.some(s => s.type === 'outbound-rtp');
+  }, { detail: () => short(got) });
+  check(got.channel_id === channel && /^\d{4}-\d\d-\d\dT[\d:.]+Z$/.test(got.timestamp), `report fields: ${short(got)}`);
+  const list = await node.api('Sora_20211215.ListChannelRtcStats', { channel_id: channel });
+  check(list.status === 200 && list.json.length === 1 && list.json[0].connection_id === a.first.connectionId, `ListChannelRtcStats: ${short(list.json)}`);
+  console.log(`    rtc_stats: A reported ${got.rtc_stats.length} RTCStats objects (${[...new Set(got.rtc_stats.map(s => s.type))].join(', ')})`);
+});
+
 // Each codec_type the browser can encode: the offer carries only that codec and the subscriber decodes it.
 scenario('codecs', async ctx => {
   const node = await ctx.node('n1');

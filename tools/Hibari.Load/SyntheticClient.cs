@@ -118,6 +118,9 @@ public sealed class SyntheticClient : IAsyncDisposable
     public TimeSpan ConnectToOffer { get; private set; }
     public TimeSpan ConnectToConnected { get; private set; }
     public long PacketsSent => Interlocked.Read(ref _sent);
+    /// <summary>Pings that asked for stats (`stats: true`), each answered with a report.</summary>
+    public long StatsRequests => Interlocked.Read(ref _statsRequests);
+    private long _statsRequests;
     /// <summary>Simulcast: the rids this client answered (empty: one layer).</summary>
     public IReadOnlyList<string> LayerRids => _layerRids;
     /// <summary>Simulcast: packets sent on layer <paramref name="index"/>.</summary>
@@ -602,7 +605,18 @@ public sealed class SyntheticClient : IAsyncDisposable
                         }
                         break;
                     case "ping":
-                        await SendJsonAsync(new JsonObject { ["type"] = "pong" }, ct).ConfigureAwait(false);
+                        // As the SDKs: `stats: true` asks for an RTCStats report with the pong; this client reports its own counters.
+                        var pong = new JsonObject { ["type"] = "pong" };
+                        if ((bool?)m["stats"] == true)
+                        {
+                            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                            pong["stats"] = new JsonArray(
+                                new JsonObject { ["id"] = "IT01V", ["type"] = "inbound-rtp", ["kind"] = "video", ["timestamp"] = now,
+                                    ["packetsReceived"] = PacketsReceived, ["bytesReceived"] = BytesReceived },
+                                new JsonObject { ["id"] = "OT01V", ["type"] = "outbound-rtp", ["kind"] = "video", ["timestamp"] = now, ["packetsSent"] = PacketsSent });
+                            Interlocked.Increment(ref _statsRequests);
+                        }
+                        await SendJsonAsync(pong, ct).ConfigureAwait(false);
                         break;
                 }
             }

@@ -58,6 +58,7 @@ internal static class ConfigKeys
         ConfigKey.Of("signaling_notify", Boolean, (o, v) => o with { SignalingNotify = v }),
         ConfigKey.Of("signaling_notify_metadata_ext", Boolean, (o, v) => o with { SignalingNotifyMetadataExt = v }), // D-52
         ConfigKey.Of("dashboard", Boolean, (o, v) => o with { Dashboard = v }), // D-53
+        ConfigKey.Of("rtc_stats_interval_ms", Milliseconds(0, 86_400_000), (o, v) => o with { RtcStatsIntervalMs = v }), // D-56
         ConfigKey.Of("skip_redact_sensitive_data", Boolean, (o, v) => o with { SkipRedactSensitiveData = v }), // D-55
         ConfigKey.Of("default_video_codec_type", OneOf(("VP8", "VP8"), ("VP9", "VP9"), ("AV1", "AV1"), ("H264", "H264"), ("H265", "H265")),
             (o, v) => o with { DefaultVideoCodecType = v }),

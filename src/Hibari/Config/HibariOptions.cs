@@ -154,6 +154,8 @@ public sealed record HibariOptions
     public bool DataChannelSignalingCloseMessage { get; init; } = true;
     /// <summary>`signaling_ping_interval_ms` (5000): interval of `ping` messages on the WebSocket.</summary>
     public int SignalingPingIntervalMs { get; init; } = 5000;
+    /// <summary>`rtc_stats_interval_ms` (60000; 0: never): how often a `ping` asks the client for its RTCStats (`stats: true`), D-56.</summary>
+    public int RtcStatsIntervalMs { get; init; } = 60_000;
     /// <summary>`demo_dir` (web): folder of the demo page served at http://HOST:signaling_port/ (not served when the folder has no index.html).</summary>
     public string DemoDir { get; init; } = "web";
 

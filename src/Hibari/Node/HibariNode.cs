@@ -57,10 +57,13 @@ public sealed class HibariNode : IAsyncDisposable
         sessionApi.Register(router);
         var metadataApi = new NotifyMetadataApi(options, Sfu, scope, loggerFactory.CreateLogger("Hibari.Api"));
         metadataApi.Register(router);
+        var rtcStatsApi = new RtcStatsApi(Sfu, scope, loggerFactory.CreateLogger("Hibari.Api"));
+        rtcStatsApi.Register(router);
         // Another node's call for this node's part of a channel, session or metadata operation.
         Cluster.LocalApi = (target, body, ct) =>
             SessionApi.Handles(target) ? Task.FromResult(sessionApi.RunLocal(target, body))
             : NotifyMetadataApi.Handles(target) ? Task.FromResult(metadataApi.RunLocal(target, body))
+            : RtcStatsApi.Handles(target) ? Task.FromResult(rtcStatsApi.RunLocal(target, body))
             : connections.RunLocalAsync(target, body, ct);
         _api = new ApiServer(new ApiServerOptions
         {

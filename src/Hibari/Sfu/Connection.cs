@@ -25,6 +25,11 @@ public sealed class Connection
     }
 
     public ConnectionInfo Info { get; internal set; }
+    /// <summary>
+    /// The client's latest RTCStats report (its `pong` to a `ping` with `stats: true`, or a `stats` message on DC:stats),
+    /// with when it came (D-56). Written by the connection's signaling loop, read by the API: one reference, replaced whole.
+    /// </summary>
+    public volatile RtcStatsSample? RtcStats;
     public string ConnectionId => Info.ConnectionId;
     internal Session Session { get; }
     internal IConnectionSignaling Signaling { get; }
@@ -99,3 +104,7 @@ public sealed class Connection
     /// <summary>The mids of the client's sending m-lines (offer field `mid`).</summary>
     public (string? Audio, string? Video) SendMids => (AudioSection?.Mid, VideoSection?.Mid);
 }
+
+/// <summary>An RTCStats report as a client sent it (a JSON array of RTCStats objects) and when it arrived (D-56).</summary>
+public sealed record RtcStatsSample(DateTimeOffset At, System.Text.Json.JsonElement Stats);
+

@@ -96,6 +96,15 @@ internal sealed class SfuApiView(SfuContext ctx, SessionRegistry sessions, Actio
         return true;
     }
 
+    /// <summary>The latest RTCStats of this node's connected connections (of a channel, or all) that sent any (D-56).</summary>
+    public IReadOnlyList<(ConnectionInfo Info, RtcStatsSample Stats)> RtcStats(string? channelId)
+    {
+        lock (_gate)
+            return sessions.Connections.Values
+                .Where(c => c.State == ConnectionState.Connected && (channelId is null || c.Info.ChannelId == channelId) && c.RtcStats is not null)
+                .OrderBy(c => c.Info.CreatedAt).Select(c => (c.Info, c.RtcStats!)).ToList();
+    }
+
     /// <summary>This node's sessions (of one channel, or all), oldest first (GetSession / ListSessions, D-50).</summary>
     public IReadOnlyList<SessionSnapshot> Sessions(string? channelId = null)
     {

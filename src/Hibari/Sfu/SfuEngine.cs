@@ -230,6 +230,13 @@ public sealed class SfuEngine : IDisposable
     public bool ExtMetadataChanged(string channelId, string connectionId, System.Text.Json.JsonElement? metadata, bool push) =>
         _api.ExtMetadataChanged(channelId, connectionId, metadata, push);
 
+    /// <inheritdoc cref="SfuApiView.RtcStats"/>
+    public IReadOnlyList<(ConnectionInfo Info, RtcStatsSample Stats)> RtcStats(string? channelId = null) => _api.RtcStats(channelId);
+
+    /// <summary>Whether a connected connection of the channel with that id is on this node.</summary>
+    public bool HasConnection(string channelId, string connectionId) =>
+        ListConnections(channelId).Any(c => c.ConnectionId == connectionId);
+
     /// <inheritdoc cref="SfuApiView.Sessions"/>
     public IReadOnlyList<SessionSnapshot> Sessions(string? channelId = null) => _api.Sessions(channelId);
 

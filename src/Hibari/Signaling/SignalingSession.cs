@@ -244,8 +244,12 @@ internal sealed class SignalingSession : IConnectionSignaling
                             if (m.FromDataChannel) await _sfu.CloseDataChannelsAsync(connection, TimeSpan.FromSeconds(2)).ConfigureAwait(false);
                             if (!_webSocketGone) Close(SignalingCloses.Normal);
                             return string.IsNullOrEmpty(d.Reason) ? "NO-ERROR" : d.Reason;
-                        case ClientMessage.StatsReport when m.FromDataChannel:
+                        case ClientMessage.StatsReport sr when m.FromDataChannel:
                             Interlocked.Increment(ref _sfu.Counters.ClientStatsReports);
+                            if (sr.Reports is { ValueKind: JsonValueKind.Array } reports) connection.RtcStats = new RtcStatsSample(DateTimeOffset.UtcNow, reports);
+                            break;
+                        case ClientMessage.Pong { Stats: { ValueKind: JsonValueKind.Array } stats }:
+                            connection.RtcStats = new RtcStatsSample(DateTimeOffset.UtcNow, stats);
                             break;
                         default:
                             break; // candidates (ICE-lite needs none), pongs, unknown types
@@ -321,10 +325,16 @@ internal sealed class SignalingSession : IConnectionSignaling
     {
         try
         {
+            // The first ping after connected asks for stats, then one every rtc_stats_interval_ms (D-56).
+            var statsEvery = _options.RtcStatsIntervalMs;
+            long lastStats = 0;
             while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
             {
+                var now = Environment.TickCount64;
+                var askStats = statsEvery > 0 && _connection is not null && (lastStats == 0 || now - lastStats >= statsEvery);
+                if (askStats) lastStats = now;
                 // ping/pong stays on the WebSocket (docs/protocol-notes.md, "Data-channel signaling"); a switched connection is asked for its stats on DC:stats.
-                if (!_webSocketGone) Send(ServerMessages.Ping());
+                if (!_webSocketGone) Send(ServerMessages.Ping(stats: askStats && !_switched));
                 if (_switched) SendOn(DataChannelLabels.Stats, ServerMessages.ReqStats());
             }
         }
