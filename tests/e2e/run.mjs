@@ -535,6 +535,27 @@ scenario('rtc_stats', async ctx => {
   console.log(`    rtc_stats: A reported ${got.rtc_stats.length} RTCStats objects (${[...new Set(got.rtc_stats.map(s => s.type))].join(', ')})`);
 });
 
+// Forwarding filters (docs/decisions.md D-54): R connects with `forwardingFilters` blocking A's connection_id; it decodes
+// B and gets nothing of A over a few seconds.
+scenario('forwarding_filter', async ctx => {
+  const node = await ctx.node('n1');
+  const channel = channelName('ff');
+  const page = await harnessPage(ctx, 'page');
+  const a = await client(ctx, page, 'A', node, { channel, role: 'sendonly' });
+  const b = await client(ctx, page, 'B', node, { channel, role: 'sendonly' });
+  mustConnect(a.first, b.first);
+  const ida = a.first.connectionId, idb = b.first.connectionId;
+  const forwardingFilters = [{ action: 'block', rules: [[{ field: 'connection_id', operator: 'is_in', values: [ida] }]] }];
+  const r = await client(ctx, page, 'R', node, { channel, role: 'recvonly', options: { forwardingFilters } });
+  mustConnect(r.first);
+  await waitMediaFrom(r, [idb], `B (${idb})`);
+  await sleep(3000);
+  const s = await r.summary();
+  check((s.inbound[ida]?.framesDecoded ?? 0) === 0 && (s.inbound[ida]?.audioPackets ?? 0) === 0, `R got media from the blocked A: ${short(s.inbound[ida])}`);
+  check(!s.tracks.some(t => t.streamId === ida), `R has tracks of the blocked A: ${short(s.tracks)}`);
+  check((s.inbound[idb]?.framesDecoded ?? 0) > 30, `R decodes too little of B: ${short(s.inbound[idb])}`);
+});
+
 // Each codec_type the browser can encode: the offer carries only that codec and the subscriber decodes it.
 scenario('codecs', async ctx => {
   const node = await ctx.node('n1');

@@ -136,6 +136,8 @@ public sealed class SyntheticClient : IAsyncDisposable
     public uint VideoSsrc => _videoSsrc;
     /// <summary>The media address of the offer's candidate (which media worker of the node serves this client).</summary>
     public IPEndPoint? ServerEndPoint => _server;
+    /// <summary>Media packets received so far on one SSRC (0 when none).</summary>
+    public long PacketsReceivedOn(uint ssrc) => _received.TryGetValue(ssrc, out var s) ? s.Packets : 0;
     public IReadOnlyCollection<uint> ReceivedSsrcs => _received.Keys.Where(k => !_rtxToMedia.ContainsKey(k)).ToList();
     /// <summary>Packets dropped on purpose (<see cref="SyntheticClientOptions.DropEveryNth"/>) and NACKed.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);

@@ -59,11 +59,17 @@ public sealed class HibariNode : IAsyncDisposable
         metadataApi.Register(router);
         var rtcStatsApi = new RtcStatsApi(Sfu, scope, loggerFactory.CreateLogger("Hibari.Api"));
         rtcStatsApi.Register(router);
+        var filterApi = new ForwardingFilterApi(Sfu, scope, loggerFactory.CreateLogger("Hibari.Api"));
+        filterApi.Register(router);
+        // D-54: a node whose part of a session opens takes the channel's forwarding filters from the other owners.
+        if (scope is not null)
+            Sfu.SessionOpened += (channelId, sessionId) => _ = Task.Run(() => filterApi.LearnChannelFiltersAsync(channelId, CancellationToken.None));
         // Another node's call for this node's part of a channel, session or metadata operation.
         Cluster.LocalApi = (target, body, ct) =>
             SessionApi.Handles(target) ? Task.FromResult(sessionApi.RunLocal(target, body))
             : NotifyMetadataApi.Handles(target) ? Task.FromResult(metadataApi.RunLocal(target, body))
             : RtcStatsApi.Handles(target) ? Task.FromResult(rtcStatsApi.RunLocal(target, body))
+            : ForwardingFilterApi.Handles(target) ? Task.FromResult(filterApi.RunLocal(target, body))
             : connections.RunLocalAsync(target, body, ct);
         _api = new ApiServer(new ApiServerOptions
         {

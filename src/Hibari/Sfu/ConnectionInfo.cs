@@ -68,6 +68,11 @@ public sealed record ConnectionInfo
     public IReadOnlyList<string> RpcMethods { get; init; } = [];
     /// <summary>Effective `data_channels`: system-label settings (compress) and messaging labels.</summary>
     public IReadOnlyList<DataChannelSpec> DataChannels { get; init; } = [];
+    /// <summary>
+    /// This receiver's connection forwarding filters (D-54): from the connect or the auth webhook, then changed by the
+    /// Create/Update/DeleteConnectionForwardingFilter API (the info is replaced, never changed in place).
+    /// </summary>
+    public IReadOnlyList<ForwardingFilter> ForwardingFilters { get; init; } = [];
 
     /// <summary>The entry for a label, or null (system labels without an entry use the defaults).</summary>
     public DataChannelSpec? DataChannel(string label)

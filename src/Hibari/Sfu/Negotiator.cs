@@ -129,6 +129,18 @@ internal sealed class Negotiator(SfuContext ctx)
     /// <summary>Whether two connections exchange media: not themselves, not the same bundle_id (docs/protocol-notes.md, "Identifiers and terms").</summary>
     public static bool SeesEachOther(Connection a, Connection b) => a != b && a.Info.BundleId != b.Info.BundleId;
 
+    /// <summary>
+    /// Whether the forwarding filters (D-54) let <paramref name="receiver"/> get <paramref name="sender"/>'s track: the
+    /// channel's and the receiver's own, evaluated here for local and relayed senders alike.
+    /// </summary>
+    private static bool Forwards(Connection receiver, ConnectionInfo sender, Publication p)
+    {
+        var channel = receiver.Session.ChannelForwardingFilters;
+        var own = receiver.Info.ForwardingFilters;
+        if (channel.Count == 0 && own.Count == 0) return true;
+        return ForwardingFilters.Forwards(channel.Concat(own), sender, p.Kind);
+    }
+
     /// <summary>Sends a re-offer if the connection's layout changed, or remembers to once the pending re-answer arrives. Under the lock.</summary>
     public void Renegotiate(Connection c)
     {
@@ -152,8 +164,9 @@ internal sealed class Negotiator(SfuContext ctx)
     public bool SyncLayout(Connection c)
     {
         ctx.AssertOwner();
-        var wanted = c.Session.Connected.Where(o => SeesEachOther(c, o)).SelectMany(o => o.Publications)
-            .Concat(c.Session.Remote.Values.Where(r => r.Info.BundleId != c.Info.BundleId).SelectMany(r => r.Publications)).ToList();
+        var wanted = c.Session.Connected.Where(o => SeesEachOther(c, o)).SelectMany(o => o.Publications.Where(p => Forwards(c, o.Info, p)))
+            .Concat(c.Session.Remote.Values.Where(r => r.Info.BundleId != c.Info.BundleId).SelectMany(r => r.Publications.Where(p => Forwards(c, r.Info, p))))
+            .ToList();
         return c.Layout.Sync(wanted,
             (p, mid) =>
             {

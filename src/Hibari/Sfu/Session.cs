@@ -22,6 +22,8 @@ internal sealed class Session(string channelId, string sessionId, DateTimeOffset
     public UInt128 Key { get; } = KeyOf(sessionId);
     /// <summary>Connections of this session on other nodes, by connection id (what the relay reported; all connected).</summary>
     public Dictionary<string, RemoteConnection> Remote { get; } = new(StringComparer.Ordinal);
+    /// <summary>The channel forwarding filters (D-54), applied to every receiver of the session on this node; replaced as a whole.</summary>
+    public IReadOnlyList<ForwardingFilter> ChannelForwardingFilters { get; set; } = [];
     /// <summary>Where local tracks' packets also go while the session spans nodes (set by the relay; read on the media thread).</summary>
     public volatile IRelayFanout? Relay;
 

@@ -226,6 +226,56 @@ public sealed class SfuEngine : IDisposable
     public ConnectionInfo? ChangeExtMetadata(string channelId, string connectionId, Func<System.Text.Json.JsonElement?, System.Text.Json.JsonElement?> change) =>
         _api.ChangeExtMetadata(channelId, connectionId, change);
 
+    // --- forwarding filters (D-54) ---
+
+    /// <summary>The channel's filters and each connected receiver's own on this node; null when this node has no session of the channel.</summary>
+    public (IReadOnlyList<ForwardingFilter> Channel, List<(string ConnectionId, IReadOnlyList<ForwardingFilter> Filters)> Connections)? ForwardingFiltersOf(string channelId)
+    {
+        lock (_ctx.Gate)
+        {
+            if (!_sessions.ByChannel.TryGetValue(channelId, out var session)) return null;
+            return (session.ChannelForwardingFilters,
+                session.Connected.Where(c => c.Info.Receives).OrderBy(c => c.Info.CreatedAt)
+                    .Select(c => (c.ConnectionId, c.Info.ForwardingFilters)).ToList());
+        }
+    }
+
+    /// <summary>
+    /// Replaces the channel's filters on this node with <paramref name="change"/>'s result (null result: refused, the
+    /// filters stay) and re-negotiates every receiver of the session here whose tracks change. False when this node
+    /// has no session of the channel.
+    /// </summary>
+    public bool ChangeChannelForwardingFilters(string channelId, Func<IReadOnlyList<ForwardingFilter>, IReadOnlyList<ForwardingFilter>?> change)
+    {
+        lock (_ctx.Gate)
+        {
+            if (!_sessions.ByChannel.TryGetValue(channelId, out var session)) return false;
+            if (change(session.ChannelForwardingFilters) is not { } next) return true;
+            session.ChannelForwardingFilters = next;
+            foreach (var c in session.Connected.ToList())
+                if (c.Info.Receives) _negotiator.Renegotiate(c);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Replaces a connected receiver's own filters with <paramref name="change"/>'s result (null result: refused) and
+    /// re-negotiates it; the receiver's info, or null when it is not connected here.
+    /// </summary>
+    public ConnectionInfo? ChangeConnectionForwardingFilters(string channelId, string connectionId,
+        Func<IReadOnlyList<ForwardingFilter>, IReadOnlyList<ForwardingFilter>?> change)
+    {
+        lock (_ctx.Gate)
+        {
+            if (!_sessions.Connections.TryGetValue(connectionId, out var c) || c.State != ConnectionState.Connected || c.Info.ChannelId != channelId)
+                return null;
+            if (change(c.Info.ForwardingFilters) is not { } next) return c.Info;
+            c.Info = c.Info with { ForwardingFilters = next };
+            if (c.Info.Receives) _negotiator.Renegotiate(c);
+            return c.Info;
+        }
+    }
+
     /// <inheritdoc cref="SfuApiView.ExtMetadataChanged"/>
     public bool ExtMetadataChanged(string channelId, string connectionId, System.Text.Json.JsonElement? metadata, bool push) =>
         _api.ExtMetadataChanged(channelId, connectionId, metadata, push);

@@ -130,6 +130,7 @@ internal sealed class ConnectAuthorizer(HibariOptions options, AuthWebhook webho
             SignalingNotify = o.SignalingNotify ?? options.SignalingNotify,
             ClusterAffinity = o.ClusterAffinity,
             SoraClient = c.SoraClient,
+            ForwardingFilters = o.ForwardingFilters ?? c.ForwardingFilters ?? [],
             ClientSdp = c.Sdp,
             DataChannelSignaling = dcSignaling,
             RpcMethods = dcSignaling && options.DataChannelRpc ? Rpc.RpcMethods.Allowed(o.RpcMethods, log, connectionId) : [],

@@ -41,6 +41,8 @@ public static class SignalingCloses
     /// without data-channel signaling; the reason adds what is wrong after a colon.
     /// </summary>
     public static readonly SignalingClose InvalidDataChannels = new(4424, "INVALID-DATA-CHANNELS");
+    /// <summary>`forwarding_filters` / `forwarding_filter` of the connect is invalid; the reason adds what after a colon (D-54).</summary>
+    public static readonly SignalingClose InvalidForwardingFilter = new(4425, "INVALID-FORWARDING-FILTER");
 
     /// <summary>The close with ": detail" appended, cut to the 123 bytes a WebSocket close reason may carry (ASCII only).</summary>
     public static SignalingClose WithDetail(SignalingClose close, string detail)

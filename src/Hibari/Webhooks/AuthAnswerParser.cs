@@ -133,8 +133,12 @@ internal static class AuthAnswerParser
             }
         }
 
+        field = "forwarding_filters";
+        if (!Sfu.ForwardingFilters.TryReadMember(a, out var forwardingFilters, out var filterWhy)) { field = filterWhy; return false; }
+
         overrides = new AuthOverrides
         {
+            ForwardingFilters = forwardingFilters,
             ClientId = clientId,
             BundleId = bundleId,
             Metadata = SignalingJson.GetRaw(a, "metadata"),

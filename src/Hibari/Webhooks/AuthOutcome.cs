@@ -52,6 +52,8 @@ public sealed record AuthOverrides
     public int? SpotlightNumber { get; init; }
     public string? SpotlightFocusRid { get; init; }
     public string? SpotlightUnfocusRid { get; init; }
+    /// <summary>`forwarding_filters` / `forwarding_filter`, validated: replace the connect's as a whole (D-54); null when absent.</summary>
+    public IReadOnlyList<Hibari.Sfu.ForwardingFilter>? ForwardingFilters { get; init; }
 }
 
 /// <summary>Result of the auth webhook. Fail closed: anything but a valid 2xx answer is <see cref="Failed"/>.</summary>

@@ -92,8 +92,13 @@ public static class ConnectParser
             dataChannels = dc.Clone();
         }
 
+        // Forwarding filters (D-54): forwarding_filters wins over the legacy forwarding_filter.
+        if (!Sfu.ForwardingFilters.TryReadMember(m, out var forwardingFilters, out var filterWhy))
+            return Fail(SignalingCloses.WithDetail(SignalingCloses.InvalidForwardingFilter, filterWhy), out error);
+
         request = new ConnectRequest
         {
+            ForwardingFilters = forwardingFilters,
             SimulcastRid = requestRid ?? legacyRid,
             Role = role,
             ChannelId = channelId,

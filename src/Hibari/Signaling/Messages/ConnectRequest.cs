@@ -90,6 +90,8 @@ public sealed record ConnectRequest
     /// <summary>True when the connect carried `"redirect": true` (sent after a `redirect`, docs/protocol-notes.md, "Client behaviour: URL lists and redirect").</summary>
     public bool Redirect { get; init; }
     public string? SoraClient { get; init; }
+    /// <summary>`forwarding_filters` (or the legacy single `forwarding_filter`), validated; null when absent (D-54).</summary>
+    public IReadOnlyList<Hibari.Sfu.ForwardingFilter>? ForwardingFilters { get; init; }
     public string? Environment { get; init; }
     public string? Libwebrtc { get; init; }
 }
