@@ -355,4 +355,58 @@ public sealed class ClusterSfuTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(new[] { a.ConnectionId, b.ConnectionId }.Order(), list!.AsArray().Select(r => (string?)r!["connection_id"]).Order());
         Assert.Equal("muted", (string?)list.AsArray().Single(r => (string?)r!["connection_id"] == a.ConnectionId)!["metadata"]!["mic"]);
     }
+
+    /// <summary>The sender connection ids the receiver's latest offer or re-offer has tracks of (its `a=ssrc … msid:` lines).</summary>
+    private static HashSet<string> OfferedSenders(SyntheticClient c)
+    {
+        var sdp = (string)c.Messages.Last(m => (string?)m["type"] is "offer" or "re-offer")["sdp"]!;
+        return System.Text.RegularExpressions.Regex.Matches(sdp, @"a=ssrc:\d+ msid:(\S+)").Select(m => m.Groups[1].Value).ToHashSet();
+    }
+
+    [Fact]
+    public async Task Forwarding_filters_apply_to_relayed_tracks_and_a_channel_filter_reaches_every_owner_D_54()
+    {
+        await StartAsync("default_cluster_affinity=false");
+        var a = await ConnectAsync(_n1, "ff-whole", "sendonly");
+        var b = await ConnectAsync(_n1, "ff-whole", "sendonly");
+        var block = System.Text.Json.Nodes.JsonNode.Parse(
+            $$"""[{"action":"block","rules":[[{"field":"connection_id","operator":"is_in","values":["{{a.ConnectionId}}"]}]]}]""")!;
+        // R1 on n2 blocks A at connect: A's track, relayed from n1, is never offered to it; R3 on n2 gets both.
+        var r1 = new SyntheticClient(UrlOf(_n2), "ff-whole", new SyntheticClientOptions
+        {
+            Certificate = Certificate, ConnectExtra = new System.Text.Json.Nodes.JsonObject { ["forwarding_filters"] = block },
+        });
+        _clients.Add(r1);
+        await r1.ConnectAsync();
+        var r3 = await ConnectAsync(_n2, "ff-whole");
+        var r2 = await ConnectAsync(_n1, "ff-whole");
+        // Relayed tracks are announced to the other nodes once their media flows.
+        using var stop = new CancellationTokenSource();
+        var publishing = Task.WhenAll(a.PublishAsync(100, 300, stop.Token), b.PublishAsync(100, 300, stop.Token));
+        await _h.EventuallyAsync("R3 (n2) is offered A and B, relayed", () => Task.FromResult(OfferedSenders(r3).IsSupersetOf([a.ConnectionId!, b.ConnectionId!])));
+        await _h.EventuallyAsync("R1 (n2) is offered B", () => Task.FromResult(OfferedSenders(r1).Contains(b.ConnectionId!)));
+        Assert.DoesNotContain(a.ConnectionId!, OfferedSenders(r1));
+        Assert.Contains(a.ConnectionId!, OfferedSenders(r2));
+
+        // A channel filter blocking A, created on n2, reaches n1 too: R2 (n1, A local) and R3 (n2) are re-offered without A.
+        var (status, _, _) = await _n2.ApiAsync("Sora_20230628.CreateChannelForwardingFilter",
+            $$"""{"channel_id":"ff-whole","action":"block","rules":[[{"field":"connection_id","operator":"is_in","values":["{{a.ConnectionId}}"]}]]}""");
+        Assert.Equal(200, status);
+        foreach (var (r, name) in new[] { (r2, "R2 on n1"), (r3, "R3 on n2") })
+            await _h.EventuallyAsync($"{name} re-offered without A", () => Task.FromResult(
+                !OfferedSenders(r).Contains(a.ConnectionId!) && OfferedSenders(r).Contains(b.ConnectionId!)));
+
+        // A node whose part of the session opens later learns the channel filter from the other owners.
+        var r4 = await ConnectAsync(_n3, "ff-whole");
+        await _h.EventuallyAsync("n3 lists the channel filter", async () =>
+        {
+            var (s, list, _) = await _n3.ApiAsync("Sora_20230628.ListForwardingFilters", """{"channel_id":"ff-whole"}""");
+            return s == 200 && list?["channel_forwarding_filters"]?.AsArray().Count == 1;
+        });
+        await _h.EventuallyAsync("R4 on n3 is offered B and not A", () => Task.FromResult(
+            OfferedSenders(r4).Contains(b.ConnectionId!) && !OfferedSenders(r4).Contains(a.ConnectionId!)));
+        await stop.CancelAsync();
+        await publishing.ContinueWith(_ => { });
+    }
 }
+
