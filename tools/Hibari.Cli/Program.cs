@@ -1,0 +1,1 @@
+return await Hibari.Cli.Cli.RunAsync(args, Console.Out, Console.Error);
