@@ -1,1 +1,1 @@
-return await Hibari.Cli.Cli.RunAsync(args, Console.Out, Console.Error);
+return await Hibari.Cli.HibariCommand.RunAsync(args, Console.Out, Console.Error);

@@ -8,7 +8,7 @@ namespace Hibari.Cli;
 /// `hibari`: operators' calls to a node's HTTP API (docs/operations.md, "The hibari command"). Exit codes: 0 success,
 /// 1 the API answered an error, 2 usage error, 3 no usable answer (unreachable, timeout, too many redirects).
 /// </summary>
-internal static class Cli
+internal static class HibariCommand
 {
     public const int Ok = 0, ApiError = 1, UsageError = 2, Unreachable = 3;
 
