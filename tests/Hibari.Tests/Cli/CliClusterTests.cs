@@ -114,8 +114,9 @@ public sealed class CliClusterTests(ITestOutputHelper output) : IAsyncLifetime
         // mode set / mode get, seen by the API too.
         var (setExit, set, _) = await HibariAsync("--url", url, "mode", "set", "block_new_session");
         Assert.Equal((0, "block_new_session\n"), (setExit, set));
-        var (getExit, get, _) = await HibariAsync("--url", url, "mode", "get");
-        Assert.Equal((0, "block_new_session\n"), (getExit, get));
+        // The mode is replicated (C-MODE-1): ChangeMode answers once it is committed, n1 may apply it a moment later.
+        await _h.EventuallyAsync("mode get says block_new_session", async () =>
+            await HibariAsync("--url", url, "mode", "get") == (0, "block_new_session\n", ""));
         Assert.Equal("block_new_session", (string?)(await _n1.ApiAsync("Sora_20211215.GetMode")).Body!["mode"]);
         Assert.Equal(0, (await HibariAsync("--url", url, "mode", "set", "normal")).Exit);
 
