@@ -59,18 +59,9 @@ internal static class Commands
                 : new("Sora_20201013.ListChannelConnections", new JsonObject { ["channel_id"] = a[0] }), Connections),
         new("sessions", "", "the sessions of every node", 0, 0, (_, _) => new("Sora_20231220.ListSessions", new JsonObject()), Sessions),
         new("disconnect", "CHANNEL [--connection ID | --client ID]", "disconnect a channel, one connection or a client's connections", 1, 1,
-            (a, o) =>
-            {
-                var call = Targeted("Sora_20151104.Disconnect", a[0], o);
-                return new(call.Target, call.Body);
-            }, Ok, "connection", "client"),
+            (a, o) => Targeted("Sora_20151104.Disconnect", a[0], o), Ok, "connection", "client"),
         new("push", "CHANNEL JSON [--connection ID | --client ID]", "push JSON to a channel, one connection or a client's connections", 2, 2,
-            (a, o) =>
-            {
-                var call = Targeted("Sora_20160711.Push", a[0], o);
-                call.Body["data"] = ParseJson(a[1]);
-                return new(call.Target, call.Body);
-            }, Ok, "connection", "client"),
+            (a, o) => Targeted("Sora_20160711.Push", a[0], o, ("data", ParseJson(a[1]))), Ok, "connection", "client"),
         new("request-rid", "CHANNEL RECEIVER_CONNECTION_ID RID [--sender ID]", "ask for a receiver's simulcast layer (none, r0, r1, r2, auto)", 3, 3,
             (a, o) =>
             {
@@ -86,7 +77,10 @@ internal static class Commands
                 if (a[0].Split('.') is not [{ Length: > 0 }, { Length: > 0 }]) throw new UsageException($"the target must look like Sora_YYYYMMDD.Name (got {a[0]})");
                 if (a.Count > 1) ParseJson(a[1]); // sent as given, once known to be JSON
                 return new(a[0], a.Count > 1 ? a[1] : "{}");
-            }, (answer, o) => o.WriteLine(TextTable.Pretty(answer))),
+            }, (answer, o) =>
+            {
+                if (answer is not null) o.WriteLine(TextTable.Pretty(answer));
+            }),
     ];
 
     /// <summary>The command named by the first words of <paramref name="words"/>, the longest match first; null if none.</summary>
@@ -103,14 +97,15 @@ internal static class Commands
     }
 
     /// <summary>Channel, Connection or Client form of a call (`DisconnectChannel`, `PushConnection`, ...) by the option given.</summary>
-    private static (string Target, JsonObject Body) Targeted(string prefix, string channel, IReadOnlyDictionary<string, string> o)
+    private static ApiCall Targeted(string prefix, string channel, IReadOnlyDictionary<string, string> o, params (string Key, JsonNode? Value)[] more)
     {
         if (o.ContainsKey("connection") && o.ContainsKey("client")) throw new UsageException("give --connection or --client, not both");
         var body = new JsonObject { ["channel_id"] = channel };
         var kind = "Channel";
         if (o.TryGetValue("connection", out var connection)) (body["connection_id"], kind) = (connection, "Connection");
         if (o.TryGetValue("client", out var client)) (body["client_id"], kind) = (client, "Client");
-        return (prefix + kind, body);
+        foreach (var (key, value) in more) body[key] = value;
+        return new(prefix + kind, body);
     }
 
     // --- how answers are shown ---

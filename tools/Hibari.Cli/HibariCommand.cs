@@ -64,7 +64,8 @@ internal static class HibariCommand
         }
         JsonNode? json = null;
         var isJson = true;
-        try { json = answer.Body.Trim().Length > 0 ? JsonNode.Parse(answer.Body) : null; }
+        var empty = answer.Body.Trim().Length == 0;
+        try { json = empty ? null : JsonNode.Parse(answer.Body); }
         catch (JsonException) { isJson = false; }
         if (answer.Status is < 200 or > 299)
         {
@@ -76,7 +77,10 @@ internal static class HibariCommand
             stderr.WriteLine($"hibari: {answer.Url} answered {answer.Status} with something that is not JSON: {Shorten(answer.Body)}");
             return Unreachable;
         }
-        if (a.Json || command.Name == "api") stdout.WriteLine(TextTable.Pretty(json));
+        if (a.Json)
+        {
+            if (!empty) stdout.WriteLine(TextTable.Pretty(json));
+        }
         else command.Render(json, stdout);
         return Ok;
     }
