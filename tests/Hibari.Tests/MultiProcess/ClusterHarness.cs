@@ -8,7 +8,8 @@ public sealed class ProcessCollection;
 
 /// <summary>
 /// Several real nodes on 127.0.0.1–127.0.0.4 (one IP each, the same ports), each with its own data_dir in a fresh
-/// temporary folder. Polls with generous deadlines: nothing here sleeps for a fixed time to wait for an effect.
+/// temporary folder; with another <c>network</c> (e.g. "127.0.3"), on NETWORK.1–4 instead, so tests that run at the same
+/// time as the suite's cluster tests never share an address with them. Polls with generous deadlines: nothing here sleeps for a fixed time to wait for an effect.
 /// </summary>
 public sealed class ClusterHarness : IAsyncDisposable
 {
@@ -18,8 +19,10 @@ public sealed class ClusterHarness : IAsyncDisposable
     private readonly int _apiPort;
     private readonly int _signalingPort;
 
-    public ClusterHarness()
+    /// <param name="network">The first three octets of the nodes' loopback addresses (node k on NETWORK.k).</param>
+    public ClusterHarness(string network = "127.0.0")
     {
+        Network = network;
         _root = Path.Combine(Path.GetTempPath(), "hibari-test-" + Guid.NewGuid().ToString("n")[..10]);
         Directory.CreateDirectory(_root);
         // Each harness gets its own API/signaling ports, so a socket of a previous test in TIME_WAIT never matters; both
@@ -30,11 +33,13 @@ public sealed class ClusterHarness : IAsyncDisposable
         _signalingPort = 29000 + slot;
     }
 
+    public string Network { get; }
+
     public List<NodeProcess> Nodes { get; } = [];
 
     public NodeProcess Add(string name, int ipLastOctet, bool temporary = false, params string[] settings)
     {
-        var ip = $"127.0.0.{ipLastOctet}";
+        var ip = $"{Network}.{ipLastOctet}";
         var all = new List<string> { "cluster=true", $"cluster_secret={Secret}", "log_level=info" };
         if (temporary) all.Add("cluster_temporary_node=true");
         all.AddRange(settings);
@@ -49,7 +54,7 @@ public sealed class ClusterHarness : IAsyncDisposable
         foreach (var n in nodes) await n.WaitForApiAsync(TimeSpan.FromSeconds(60));
     }
 
-    /// <summary>Regular nodes n1..n3 on 127.0.0.1–3 with <paramref name="settings"/>, one cluster (InitCluster on n1), each serving signaling.</summary>
+    /// <summary>Regular nodes n1..n3 on NETWORK.1–3 with <paramref name="settings"/>, one cluster (InitCluster on n1), each serving signaling.</summary>
     public async Task<(NodeProcess N1, NodeProcess N2, NodeProcess N3)> StartServingClusterAsync(params string[] settings)
     {
         var n1 = Add("n1", 1, settings: settings);

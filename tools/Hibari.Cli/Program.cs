@@ -1,0 +1,1 @@
+return await Hibari.Cli.HibariCommand.RunAsync(args, Console.Out, Console.Error);
