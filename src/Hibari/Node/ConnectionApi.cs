@@ -248,13 +248,7 @@ internal sealed class ConnectionApi(HibariOptions options, SfuEngine sfu, Channe
         return Encode(op.Run(new ApiRequest(target, body), out _));
     }
 
-    private static (int, byte[]) Encode(ApiResult r) => r switch
-    {
-        ApiResult.JsonResult j => (200, j.Utf8Json),
-        ApiResult.ErrorResult e => (e.Status, JsonSerializer.SerializeToUtf8Bytes(new ErrorBody { ErrorType = e.ErrorType, Message = e.Message },
-            ApiJsonContext.Default.ErrorBody)),
-        _ => (500, Array.Empty<byte>()),
-    };
+    private static (int, byte[]) Encode(ApiResult r) => NodeCalls.Encode(r);
 
     private static ConnectionBody[] Decode(ApiResult r) =>
         r is ApiResult.JsonResult j ? JsonSerializer.Deserialize(j.Utf8Json, ApiJsonContext.Default.ConnectionBodyArray) ?? [] : [];

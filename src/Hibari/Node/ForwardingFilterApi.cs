@@ -49,25 +49,19 @@ internal sealed class ForwardingFilterApi(SfuEngine sfu, ChannelScope? scope = n
         var request = new ApiRequest(target, body);
         ApiResult result;
         if (!TryRead(request, out var r, out var error)) result = error!;
-        else if (target == ListTarget) result = Json(new JsonArray(ConnectionRowsHere(r.ChannelId).ToArray()));
+        else if (target == ListTarget) result = NodeCalls.Json(new JsonArray(ConnectionRowsHere(r.ChannelId).ToArray()));
         else if (target == ChannelGetTarget)
-            result = sfu.ForwardingFiltersOf(r.ChannelId) is { } here ? Json(new JsonObject { ["filters"] = FiltersJson(here.Channel) }) : SessionNotFound();
+            result = sfu.ForwardingFiltersOf(r.ChannelId) is { } here ? NodeCalls.Json(new JsonObject { ["filters"] = FiltersJson(here.Channel) }) : SessionNotFound();
         else if (target == ChannelSetTarget)
         {
             IReadOnlyList<ForwardingFilter> set = [];
             var why = "missing";
             if (!r.Body.TryGetProperty("filters", out var fs) || !ForwardingFilters.TryParseList(fs, out set, out why))
                 result = ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "filters: " + why);
-            else result = sfu.ChangeChannelForwardingFilters(r.ChannelId, _ => set) ? Json(new JsonObject()) : SessionNotFound();
+            else result = sfu.ChangeChannelForwardingFilters(r.ChannelId, _ => set) ? NodeCalls.Json(new JsonObject()) : SessionNotFound();
         }
         else result = ChangeConnectionHere(target, r);
-        return result switch
-        {
-            ApiResult.JsonResult j => (200, j.Utf8Json),
-            ApiResult.ErrorResult e => (e.Status, JsonSerializer.SerializeToUtf8Bytes(
-                new Api.Contracts.ErrorBody { ErrorType = e.ErrorType, Message = e.Message }, Api.Contracts.ApiJsonContext.Default.ErrorBody)),
-            _ => (500, []),
-        };
+        return NodeCalls.Encode(result);
     }
 
     /// <summary>
@@ -78,7 +72,7 @@ internal sealed class ForwardingFilterApi(SfuEngine sfu, ChannelScope? scope = n
     {
         if (scope is null || scope.OtherOwners(channelId).Count == 0) return;
         var body = JsonSerializer.SerializeToUtf8Bytes(new JsonObject { ["channel_id"] = channelId });
-        foreach (var (status, answer) in await CallOwnersAsync(channelId, new ApiRequest(ChannelGetTarget, body), ct).ConfigureAwait(false))
+        foreach (var (status, answer) in await scope!.CallAllAsync(scope.OtherOwners(channelId), new ApiRequest(ChannelGetTarget, body), log, ct).ConfigureAwait(false))
         {
             if (status != 200) continue;
             try
@@ -101,8 +95,8 @@ internal sealed class ForwardingFilterApi(SfuEngine sfu, ChannelScope? scope = n
         if (sfu.ForwardingFiltersOf(r.ChannelId) is not { } here) return SessionNotFound();
         var rows = ConnectionRowsHere(r.ChannelId);
         if (scope is not null)
-            foreach (var (status, body) in await CallOwnersAsync(r.ChannelId, request, ct).ConfigureAwait(false))
-                if (status == 200 && Parse(body) is JsonArray more)
+            foreach (var (status, body) in await scope!.CallAllAsync(scope.OtherOwners(r.ChannelId), request, log, ct).ConfigureAwait(false))
+                if (status == 200 && NodeCalls.ParseAnswer(body, log, request.Target) is JsonArray more)
                     rows.AddRange(more.Select(n => n!.DeepClone()));
         var answer = new JsonObject
         {
@@ -111,7 +105,7 @@ internal sealed class ForwardingFilterApi(SfuEngine sfu, ChannelScope? scope = n
         };
         // Sora's single-filter shape: the "default" channel filter alone.
         if (here.Channel.FirstOrDefault(f => f.Name == ForwardingFilter.DefaultName) is { } legacy) answer["channel_forwarding_filter"] = legacy.ToJson();
-        return Json(answer);
+        return NodeCalls.Json(answer);
     }
 
     private List<JsonNode> ConnectionRowsHere(string channelId)
@@ -157,7 +151,7 @@ internal sealed class ForwardingFilterApi(SfuEngine sfu, ChannelScope? scope = n
         if (scope is not null)
         {
             var set = JsonSerializer.SerializeToUtf8Bytes(new JsonObject { ["channel_id"] = r.ChannelId, ["filters"] = FiltersJson(result) });
-            await CallOwnersAsync(r.ChannelId, new ApiRequest(ChannelSetTarget, set), ct).ConfigureAwait(false);
+            await scope!.CallAllAsync(scope.OtherOwners(r.ChannelId), new ApiRequest(ChannelSetTarget, set), log, ct).ConfigureAwait(false);
         }
         return Answer(r.ChannelId, null, request.Target == DeleteChannelTarget ? null : filter, name!);
     }
@@ -170,10 +164,10 @@ internal sealed class ForwardingFilterApi(SfuEngine sfu, ChannelScope? scope = n
         if (scope?.OwnerApiUrl(r.ChannelId) is { } location) return ApiResult.Redirect(location);
         var here = ChangeConnectionHere(request.Target, r);
         if (here is not ApiResult.ErrorResult { Status: 404, ErrorType: "ConnectionNotFound" } || scope is null) return here;
-        foreach (var (status, body) in await CallOwnersAsync(r.ChannelId, request, ct).ConfigureAwait(false))
+        foreach (var (status, body) in await scope!.CallAllAsync(scope.OtherOwners(r.ChannelId), request, log, ct).ConfigureAwait(false))
         {
             if (status == 200) return new ApiResult.JsonResult(body);
-            if (status is 400 or 404 && Parse(body) is JsonObject o && (string?)o["error_type"] is { } type && type != "ConnectionNotFound")
+            if (status is 400 or 404 && NodeCalls.ParseAnswer(body, log, request.Target) is JsonObject o && (string?)o["error_type"] is { } type && type != "ConnectionNotFound")
                 return ApiResult.Error(status, type, (string?)o["message"] ?? "");
         }
         return here;
@@ -237,7 +231,7 @@ internal sealed class ForwardingFilterApi(SfuEngine sfu, ChannelScope? scope = n
         var o = filter?.ToJson() ?? new JsonObject { ["name"] = name };
         o["channel_id"] = channelId;
         if (connectionId is not null) o["connection_id"] = connectionId;
-        return Json(o);
+        return NodeCalls.Json(o);
     }
 
     // --- requests ---
@@ -285,29 +279,6 @@ internal sealed class ForwardingFilterApi(SfuEngine sfu, ChannelScope? scope = n
     private static JsonArray FiltersJson(IEnumerable<ForwardingFilter> filters) => new(filters.Select(f => (JsonNode)f.ToJson()).ToArray());
 
     // --- other owners ---
-
-    private async Task<(int Status, byte[] Body)[]> CallOwnersAsync(string channelId, ApiRequest request, CancellationToken ct) =>
-        await Task.WhenAll(scope!.OtherOwners(channelId).Select(async peer =>
-        {
-            try { return await scope.CallPeer(peer, request.Target, request.Body, ct).ConfigureAwait(false); }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                log?.LogWarning("{Target} on {Peer} failed: {Error}", request.Target, peer, e.Message);
-                return (0, Array.Empty<byte>());
-            }
-        })).ConfigureAwait(false);
-
-    private JsonNode? Parse(byte[] body)
-    {
-        try { return JsonNode.Parse(body); }
-        catch (JsonException e)
-        {
-            log?.LogWarning("A node answered a forwarding filter call with something that is not JSON: {Error}", e.Message);
-            return null;
-        }
-    }
-
-    private static ApiResult Json(JsonNode node) => new ApiResult.JsonResult(JsonSerializer.SerializeToUtf8Bytes(node));
 
     private static ApiResult SessionNotFound() => ApiResult.Error(404, "SessionNotFound", "no session of the channel on this node");
 }

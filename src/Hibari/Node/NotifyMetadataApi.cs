@@ -50,18 +50,12 @@ internal sealed class NotifyMetadataApi(HibariOptions options, SfuEngine sfu, Ch
         else if (target == ChangedTarget)
         {
             sfu.ExtMetadataChanged(r.ChannelId, r.ConnectionId!, r.Metadata, r.Push);
-            result = Json(new JsonObject());
+            result = NodeCalls.Json(new JsonObject());
         }
-        else if (target == ListTarget) result = Json(ListHere(r.ChannelId));
-        else if (target == GetTarget) result = GetHere(r) is { } row ? Json(row) : ConnectionNotFound();
-        else result = ChangeHere(target, r) is { } changed ? Json(Row(changed)) : ConnectionNotFound();
-        return result switch
-        {
-            ApiResult.JsonResult j => (200, j.Utf8Json),
-            ApiResult.ErrorResult e => (e.Status, JsonSerializer.SerializeToUtf8Bytes(
-                new Api.Contracts.ErrorBody { ErrorType = e.ErrorType, Message = e.Message }, Api.Contracts.ApiJsonContext.Default.ErrorBody)),
-            _ => (500, []),
-        };
+        else if (target == ListTarget) result = NodeCalls.Json(ListHere(r.ChannelId));
+        else if (target == GetTarget) result = GetHere(r) is { } row ? NodeCalls.Json(row) : ConnectionNotFound();
+        else result = ChangeHere(target, r) is { } changed ? NodeCalls.Json(Row(changed)) : ConnectionNotFound();
+        return NodeCalls.Encode(result);
     }
 
     // --- the operations, from a client ---
@@ -72,17 +66,17 @@ internal sealed class NotifyMetadataApi(HibariOptions options, SfuEngine sfu, Ch
         if (scope?.OwnerApiUrl(r.ChannelId) is { } location) return ApiResult.Redirect(location);
         var rows = ListHere(r.ChannelId);
         if (scope is not null)
-            foreach (var (status, body) in await CallOwnersAsync(r.ChannelId, request, ct).ConfigureAwait(false))
-                if (status == 200 && Parse(body) is JsonArray more)
+            foreach (var (status, body) in await scope!.CallAllAsync(scope.OtherOwners(r.ChannelId), request, log, ct).ConfigureAwait(false))
+                if (status == 200 && NodeCalls.ParseAnswer(body, log, request.Target) is JsonArray more)
                     foreach (var row in more) rows.Add(row?.DeepClone());
-        return Json(rows);
+        return NodeCalls.Json(rows);
     }
 
     private async Task<ApiResult> FindAsync(ApiRequest request, CancellationToken ct)
     {
         if (Refused(request, out var r, needsConnection: true) is { } refused) return refused;
         if (scope?.OwnerApiUrl(r.ChannelId) is { } location) return ApiResult.Redirect(location);
-        if (GetHere(r) is { } row) return Json(row);
+        if (GetHere(r) is { } row) return NodeCalls.Json(row);
         return await FirstFromOwnersAsync(r.ChannelId, request, ct).ConfigureAwait(false) ?? ConnectionNotFound();
     }
 
@@ -92,7 +86,7 @@ internal sealed class NotifyMetadataApi(HibariOptions options, SfuEngine sfu, Ch
         if (scope?.OwnerApiUrl(r.ChannelId) is { } location) return ApiResult.Redirect(location);
         if (Validate(request.Target, r) is { } invalid) return invalid;
         // The connection's node applies the change; the answer is the connection's row with the new value.
-        ApiResult? answer = ChangeHere(request.Target, r) is { } here ? Json(Row(here)) : null;
+        ApiResult? answer = ChangeHere(request.Target, r) is { } here ? NodeCalls.Json(Row(here)) : null;
         answer ??= await FirstFromOwnersAsync(r.ChannelId, request, ct).ConfigureAwait(false);
         if (answer is not ApiResult.JsonResult json) return answer ?? ConnectionNotFound();
         var metadata = JsonDocument.Parse(json.Utf8Json).RootElement.GetProperty("metadata").Clone();
@@ -106,7 +100,7 @@ internal sealed class NotifyMetadataApi(HibariOptions options, SfuEngine sfu, Ch
                 ["channel_id"] = r.ChannelId, ["connection_id"] = r.ConnectionId, ["metadata"] = value is { } v ? JsonNode.Parse(v.GetRawText()) : null,
                 ["push"] = r.Push,
             };
-            await CallOwnersAsync(r.ChannelId, new ApiRequest(ChangedTarget, JsonSerializer.SerializeToUtf8Bytes(changed)), ct).ConfigureAwait(false);
+            await scope!.CallAllAsync(scope.OtherOwners(r.ChannelId), new ApiRequest(ChangedTarget, JsonSerializer.SerializeToUtf8Bytes(changed)), log, ct).ConfigureAwait(false);
         }
         return answer;
     }
@@ -209,36 +203,13 @@ internal sealed class NotifyMetadataApi(HibariOptions options, SfuEngine sfu, Ch
 
     // --- other owners ---
 
-    private async Task<(int Status, byte[] Body)[]> CallOwnersAsync(string channelId, ApiRequest request, CancellationToken ct) =>
-        await Task.WhenAll(scope!.OtherOwners(channelId).Select(async peer =>
-        {
-            try { return await scope.CallPeer(peer, request.Target, request.Body, ct).ConfigureAwait(false); }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                log?.LogWarning("{Target} on {Peer} failed: {Error}", request.Target, peer, e.Message);
-                return (0, Array.Empty<byte>());
-            }
-        })).ConfigureAwait(false);
-
     private async Task<ApiResult?> FirstFromOwnersAsync(string channelId, ApiRequest request, CancellationToken ct)
     {
         if (scope is null) return null;
-        foreach (var (status, body) in await CallOwnersAsync(channelId, request, ct).ConfigureAwait(false))
+        foreach (var (status, body) in await scope!.CallAllAsync(scope.OtherOwners(channelId), request, log, ct).ConfigureAwait(false))
             if (status == 200) return new ApiResult.JsonResult(body);
         return null;
     }
-
-    private JsonNode? Parse(byte[] body)
-    {
-        try { return JsonNode.Parse(body); }
-        catch (JsonException e)
-        {
-            log?.LogWarning("A node answered a metadata call with something that is not JSON: {Error}", e.Message);
-            return null;
-        }
-    }
-
-    private static ApiResult Json(JsonNode node) => new ApiResult.JsonResult(JsonSerializer.SerializeToUtf8Bytes(node));
 
     private static ApiResult ConnectionNotFound() => ApiResult.Error(404, "ConnectionNotFound", "no such connection in the channel");
 }

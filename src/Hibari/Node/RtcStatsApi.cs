@@ -32,17 +32,11 @@ internal sealed class RtcStatsApi(SfuEngine sfu, ChannelScope? scope = null, ILo
     {
         var result = target switch
         {
-            ListTarget => Json(Rows(null)),
-            ListChannelTarget => Read(new ApiRequest(target, body), out var channel, out _, out var e) ? Json(Rows(channel)) : e!,
+            ListTarget => NodeCalls.Json(Rows(null)),
+            ListChannelTarget => Read(new ApiRequest(target, body), out var channel, out _, out var e) ? NodeCalls.Json(Rows(channel)) : e!,
             _ => GetHere(new ApiRequest(target, body)),
         };
-        return result switch
-        {
-            ApiResult.JsonResult j => (200, j.Utf8Json),
-            ApiResult.ErrorResult e => (e.Status, JsonSerializer.SerializeToUtf8Bytes(
-                new Api.Contracts.ErrorBody { ErrorType = e.ErrorType, Message = e.Message }, Api.Contracts.ApiJsonContext.Default.ErrorBody)),
-            _ => (500, []),
-        };
+        return NodeCalls.Encode(result);
     }
 
     private async Task<ApiResult> ListAsync(ApiRequest request, CancellationToken ct)
@@ -63,8 +57,8 @@ internal sealed class RtcStatsApi(SfuEngine sfu, ChannelScope? scope = null, ILo
         }
         var rows = Rows(null);
         if (everyNode && scope is not null)
-            AddRows(rows, await CallAsync(scope.LinkedPeers(), new ApiRequest(ListTarget, "{}"u8.ToArray()), ct).ConfigureAwait(false));
-        return Json(rows);
+            AddRows(rows, await scope!.CallAllAsync(scope.LinkedPeers(), new ApiRequest(ListTarget, "{}"u8.ToArray()), log, ct).ConfigureAwait(false));
+        return NodeCalls.Json(rows);
     }
 
     private async Task<ApiResult> ListChannelAsync(ApiRequest request, CancellationToken ct)
@@ -72,8 +66,8 @@ internal sealed class RtcStatsApi(SfuEngine sfu, ChannelScope? scope = null, ILo
         if (!Read(request, out var channel, out _, out var error)) return error!;
         if (scope?.OwnerApiUrl(channel) is { } location) return ApiResult.Redirect(location);
         var rows = Rows(channel);
-        if (scope is not null) AddRows(rows, await CallAsync(scope.OtherOwners(channel), request, ct).ConfigureAwait(false));
-        return Json(rows);
+        if (scope is not null) AddRows(rows, await scope!.CallAllAsync(scope.OtherOwners(channel), request, log, ct).ConfigureAwait(false));
+        return NodeCalls.Json(rows);
     }
 
     private async Task<ApiResult> GetAsync(ApiRequest request, CancellationToken ct)
@@ -83,7 +77,7 @@ internal sealed class RtcStatsApi(SfuEngine sfu, ChannelScope? scope = null, ILo
         if (scope?.OwnerApiUrl(channel) is { } location) return ApiResult.Redirect(location);
         var here = GetHere(request);
         if (here is not ApiResult.ErrorResult { Status: 404 } || scope is null) return here;
-        foreach (var (status, body) in await CallAsync(scope.OtherOwners(channel), request, ct).ConfigureAwait(false))
+        foreach (var (status, body) in await scope!.CallAllAsync(scope.OtherOwners(channel), request, log, ct).ConfigureAwait(false))
             if (status == 200) return new ApiResult.JsonResult(body);
         return here;
     }
@@ -93,7 +87,7 @@ internal sealed class RtcStatsApi(SfuEngine sfu, ChannelScope? scope = null, ILo
         if (!Read(request, out var channel, out var connection, out var error)) return error!;
         if (connection is null) return ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "connection_id is required");
         var found = sfu.RtcStats(channel).FirstOrDefault(s => s.Info.ConnectionId == connection);
-        if (found.Info is not null) return Json(Row(found.Info, found.Stats));
+        if (found.Info is not null) return NodeCalls.Json(Row(found.Info, found.Stats));
         return sfu.HasConnection(channel, connection)
             ? ApiResult.Error(404, "RtcStatsNotFound", "that connection has not reported its RTC stats yet")
             : ApiResult.Error(404, "ConnectionNotFound", "no such connection in the channel");
@@ -141,25 +135,8 @@ internal sealed class RtcStatsApi(SfuEngine sfu, ChannelScope? scope = null, ILo
         foreach (var (status, body) in answers)
         {
             if (status != 200) continue;
-            try
-            {
-                if (JsonNode.Parse(body) is JsonArray more)
-                    foreach (var row in more) rows.Add(row?.DeepClone());
-            }
-            catch (JsonException e) { log?.LogWarning("A node answered RTC stats with something that is not JSON: {Error}", e.Message); }
+            if (NodeCalls.ParseAnswer(body, log, "RTC stats") is JsonArray more)
+                foreach (var row in more) rows.Add(row?.DeepClone());
         }
     }
-
-    private async Task<(int Status, byte[] Body)[]> CallAsync(IEnumerable<string> peers, ApiRequest request, CancellationToken ct) =>
-        await Task.WhenAll(peers.Select(async peer =>
-        {
-            try { return await scope!.CallPeer(peer, request.Target, request.Body, ct).ConfigureAwait(false); }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                log?.LogWarning("{Target} on {Peer} failed: {Error}", request.Target, peer, e.Message);
-                return (0, Array.Empty<byte>());
-            }
-        })).ConfigureAwait(false);
-
-    private static ApiResult Json(JsonNode node) => new ApiResult.JsonResult(JsonSerializer.SerializeToUtf8Bytes(node));
 }

@@ -45,13 +45,7 @@ internal sealed class SessionApi(HibariOptions options, SfuEngine sfu, ChannelSc
             ListTarget => ListLocal(request),
             _ => TerminateLocal(request, out _),
         };
-        return result switch
-        {
-            ApiResult.JsonResult j => (200, j.Utf8Json),
-            ApiResult.ErrorResult e => (e.Status, JsonSerializer.SerializeToUtf8Bytes(
-                new Api.Contracts.ErrorBody { ErrorType = e.ErrorType, Message = e.Message }, Api.Contracts.ApiJsonContext.Default.ErrorBody)),
-            _ => (500, []),
-        };
+        return NodeCalls.Encode(result);
     }
 
     // --- GetSession ---
@@ -63,12 +57,12 @@ internal sealed class SessionApi(HibariOptions options, SfuEngine sfu, ChannelSc
         var parts = new List<JsonObject>();
         if (GetLocal(request, out _) is ApiResult.JsonResult here) parts.Add((JsonObject)JsonNode.Parse(here.Utf8Json)!);
         if (scope is not null)
-            foreach (var (status, body) in await CallPeersAsync(scope.OtherOwners(channelId), request, ct).ConfigureAwait(false))
-                if (status == 200 && Parse(body) is JsonObject o) parts.Add(o);
+            foreach (var (status, body) in await scope!.CallAllAsync(scope.OtherOwners(channelId), request, log, ct).ConfigureAwait(false))
+                if (status == 200 && NodeCalls.ParseAnswer(body, log, request.Target) is JsonObject o) parts.Add(o);
         // The session this node holds decides which id the parts must carry (a peer may already hold a newer one).
         var id = sessionId ?? (string?)parts.FirstOrDefault()?["session_id"];
         var merged = Merge(parts.Where(p => (string?)p["session_id"] == id));
-        return merged is null ? SessionNotFound() : Json(merged);
+        return merged is null ? SessionNotFound() : NodeCalls.Json(merged);
     }
 
     private ApiResult GetLocal(ApiRequest request, out string? channelId)
@@ -77,7 +71,7 @@ internal sealed class SessionApi(HibariOptions options, SfuEngine sfu, ChannelSc
         if (!TryReadChannel(request, out var channel, out var sessionId, out var error)) return error!;
         channelId = channel;
         var found = sfu.Sessions(channel).FirstOrDefault(s => sessionId is null || s.SessionId == sessionId);
-        return found is null ? SessionNotFound() : Json(Part(found));
+        return found is null ? SessionNotFound() : NodeCalls.Json(Part(found));
     }
 
     // --- ListSessions ---
@@ -88,12 +82,12 @@ internal sealed class SessionApi(HibariOptions options, SfuEngine sfu, ChannelSc
         if (local is not ApiResult.JsonResult here) return local;
         var parts = ((JsonArray)JsonNode.Parse(here.Utf8Json)!).Select(n => (JsonObject)n!).ToList();
         if (scope is not null)
-            foreach (var (status, body) in await CallPeersAsync(scope.LinkedPeers(), new ApiRequest(ListTarget, "{}"u8.ToArray()), ct).ConfigureAwait(false))
-                if (status == 200 && Parse(body) is JsonArray rows)
+            foreach (var (status, body) in await scope!.CallAllAsync(scope.LinkedPeers(), new ApiRequest(ListTarget, "{}"u8.ToArray()), log, ct).ConfigureAwait(false))
+                if (status == 200 && NodeCalls.ParseAnswer(body, log, request.Target) is JsonArray rows)
                     parts.AddRange(rows.OfType<JsonObject>());
         var sessions = parts.GroupBy(p => (string?)p["session_id"] ?? "").Select(Merge).OfType<JsonObject>()
             .OrderBy(s => (long?)s["created_time"] ?? 0).ToArray();
-        return Json(new JsonArray(sessions.Select(s => (JsonNode)s).ToArray()));
+        return NodeCalls.Json(new JsonArray(sessions.Select(s => (JsonNode)s).ToArray()));
     }
 
     private ApiResult ListLocal(ApiRequest request)
@@ -110,7 +104,7 @@ internal sealed class SessionApi(HibariOptions options, SfuEngine sfu, ChannelSc
             }
             catch (JsonException) { return ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "the body is not JSON"); }
         }
-        return Json(new JsonArray(sfu.Sessions().Select(s => (JsonNode)Part(s)).ToArray()));
+        return NodeCalls.Json(new JsonArray(sfu.Sessions().Select(s => (JsonNode)Part(s)).ToArray()));
     }
 
     // --- TerminateSession ---
@@ -126,7 +120,7 @@ internal sealed class SessionApi(HibariOptions options, SfuEngine sfu, ChannelSc
         if (peers.Count > 0)
         {
             var named = JsonSerializer.SerializeToUtf8Bytes(new JsonObject { ["channel_id"] = channelId, ["session_id"] = terminated });
-            await CallPeersAsync(peers, new ApiRequest(TerminateTarget, named), ct).ConfigureAwait(false);
+            await scope!.CallAllAsync(peers, new ApiRequest(TerminateTarget, named), log, ct).ConfigureAwait(false);
         }
         return local;
     }
@@ -138,7 +132,7 @@ internal sealed class SessionApi(HibariOptions options, SfuEngine sfu, ChannelSc
         terminated = sfu.TerminateSession(channelId, sessionId, TerminatedReason);
         if (terminated is null) return SessionNotFound();
         log?.LogInformation("TerminateSession: session {Session} of {Channel} ended by the API", terminated, channelId);
-        return Json(new JsonObject { ["session_id"] = terminated });
+        return NodeCalls.Json(new JsonObject { ["session_id"] = terminated });
     }
 
     // --- shapes ---
@@ -216,29 +210,6 @@ internal sealed class SessionApi(HibariOptions options, SfuEngine sfu, ChannelSc
             return true;
         }
     }
-
-    private async Task<(int Status, byte[] Body)[]> CallPeersAsync(IEnumerable<string> peers, ApiRequest request, CancellationToken ct) =>
-        await Task.WhenAll(peers.Select(async peer =>
-        {
-            try { return await scope!.CallPeer(peer, request.Target, request.Body, ct).ConfigureAwait(false); }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                log?.LogWarning("{Target} on {Peer} failed: {Error}", request.Target, peer, e.Message);
-                return (0, Array.Empty<byte>());
-            }
-        })).ConfigureAwait(false);
-
-    private JsonNode? Parse(byte[] body)
-    {
-        try { return JsonNode.Parse(body); }
-        catch (JsonException e)
-        {
-            log?.LogWarning("A node answered a session call with something that is not JSON: {Error}", e.Message);
-            return null;
-        }
-    }
-
-    private static ApiResult Json(JsonNode node) => new ApiResult.JsonResult(JsonSerializer.SerializeToUtf8Bytes(node));
 
     private static ApiResult SessionNotFound() => ApiResult.Error(404, "SessionNotFound", "no such session in the channel");
 }
