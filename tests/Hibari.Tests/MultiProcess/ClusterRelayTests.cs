@@ -83,15 +83,16 @@ public sealed class ClusterRelayTests(ITestOutputHelper output) : IAsyncLifetime
         output.WriteLine($"publisher sent {pub.PacketsSent}; n1 relayed {sentTo2} to n2 (2 subscribers: {sub2a.PacketsReceived}, {sub2b.PacketsReceived}) and {sentTo3} to n3 ({sub3.PacketsReceived})");
         Assert.True(sentTo2 <= pub.PacketsSent, $"n1 sent {sentTo2} packets to n2 for {pub.PacketsSent} published: more than one copy per packet");
         Assert.True(sentTo3 <= pub.PacketsSent);
-        // What n1 took from the publisher went to each node once, no more, and none lost on the way: at most the first
-        // few packets can miss a node, those n1 received before that node's subscription reached it over the link (the
-        // subscriber's connect returns before its node has told n1; seen: 207 of 208 to one node). The publisher's UDP
-        // leg on loopback is the only other place a datagram can be lost, and n1's own count shows it.
+        // What n1 took from the publisher went to each node once, no more, and none was lost on the way: the relay's
+        // counts match at both ends (above), and no subscriber has a gap in what it received. Only the first packets can
+        // miss a node: those n1 received before that node's subscription reached it over the link (a subscriber's connect
+        // returns before its node has told n1): 1 of 208 on a quiet machine, 8 of 234 with the load average at 20.
         var (_, stats, _) = await _n1.ApiAsync("Sora_20170529.GetStatsConnection", $$"""{"channel_id":"{{ch}}","connection_id":"{{pub.ConnectionId}}"}""");
         var receivedAtN1 = stats!["hibari"]!["published"]!.AsObject().Sum(t => t.Value!["total_received_rtp"]!.GetValue<long>());
-        output.WriteLine($"n1 received {receivedAtN1} of the publisher's {pub.PacketsSent} packets");
+        output.WriteLine($"n1 received {receivedAtN1} of the publisher's {pub.PacketsSent} packets; subscribers' gaps: {sub2a.PacketsLost}, {sub2b.PacketsLost}, {sub3.PacketsLost}");
+        foreach (var s in new[] { sub2a, sub2b, sub3 }) Assert.Equal(0, s.PacketsLost);
         foreach (var sent in new[] { sentTo2, sentTo3 })
-            Assert.InRange(sent, receivedAtN1 - 5, receivedAtN1);
+            Assert.InRange(sent, receivedAtN1 - 62, receivedAtN1); // the start-up miss stays under a second of packets (62/s)
         Assert.True(sub2a.PacketsReceived + sub2b.PacketsReceived > sentTo2, "n2 fanned one relayed copy out to both of its subscribers");
         Assert.Equal(0, Long(await RelayStatsAsync(_n1, _n2), "total_send_failures"));
         // C-RELAY-5, D-31: by default (cluster_relay_udp = false) the RTP rode the node links, none went in datagrams.
