@@ -27,6 +27,9 @@ t0=$(date +%s)
 # not flow to it); only Hibari.Server is built again for linux-x64.
 dotnet publish src/Hibari.Server/Hibari.Server.csproj -c Release -r linux-x64 --self-contained true \
   -o "$out/bin" -nologo -v quiet >&2
+# The `hibari` command next to it (tools/Hibari.Cli: its own hibari.dll and runtimeconfig, the same runtime files).
+dotnet publish tools/Hibari.Cli/Hibari.Cli.csproj -c Release -r linux-x64 --self-contained true \
+  -o "$out/bin" -nologo -v quiet >&2
 say "published in $(( $(date +%s) - t0 )) s"
 grep -q '"System.Runtime.TieredPGO": false' "$out/bin/Hibari.Server.runtimeconfig.json" \
   || { say "TieredPGO=false is missing from the published runtimeconfig.json"; exit 1; }

@@ -1190,6 +1190,11 @@ scenario('published_binary', async ctx => {
   mustConnect(b.first);
   const sb = await waitMediaFrom(b, [a.first.connectionId], `A (${a.first.connectionId})`);
   console.log(`    published_binary: ${path.basename(PUBLISHED)}, B decoded ${sb.inbound[a.first.connectionId].framesDecoded} frames of A`);
+  // The `hibari` command ships in bin/ too (self-contained, the same runtime): it lists the connections of the node.
+  const cli = spawnSync(path.join(PUBLISHED, 'bin/hibari'), ['--url', node.apiUrl, '--json', 'connections', channel], { encoding: 'utf8', timeout: 30000 });
+  check(cli.status === 0, `bin/hibari connections → exit ${cli.status}: ${cli.stderr}`);
+  const ids = JSON.parse(cli.stdout).map(c => c.connection_id).sort();
+  check(JSON.stringify(ids) === JSON.stringify([a.first.connectionId, b.first.connectionId].sort()), `bin/hibari connections listed ${ids}`);
 }, { needs: 'HIBARI_PUBLISHED_DIR' });
 
 // ---------------------------------------------------------------------------------------------- cluster scenarios
