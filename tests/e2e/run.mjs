@@ -304,6 +304,8 @@ const httpServer = http.createServer((req, res) => {
       // /auth/rpc hands out rpc_methods (the rpc data channel, D-36), one of them unknown to Hibari.
       const answer = u.pathname === '/auth/deny' ? { allowed: false, reason: 'TEST-DENIED' }
         : u.pathname === '/auth/rpc' ? { allowed: true, rpc_methods: ['2025.2.0/RequestSimulcastRid', '2099.1.0/NoSuchMethod'] }
+        // /auth/metarpc: the metadata extension's rpc method (D-52).
+        : u.pathname === '/auth/metarpc' ? { allowed: true, rpc_methods: ['2025.2.0/PutSignalingNotifyMetadataItem'] }
         : { allowed: true };
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
     });
@@ -800,6 +802,31 @@ scenario('simulcast_rpc', async ctx => {
   check(!note.error, `notification → ${short(note)}`);
   await until('R back on r0 after the notification', async () => (await r.inboundCodecs(pid)).video?.frameWidth === before.frameWidth);
   check(/^hibari_rpc_requests_total [1-9]/m.test(await node.metrics()), '/metrics hibari_rpc_requests_total did not count the calls');
+});
+
+// The signaling-notify metadata extension (docs/decisions.md D-52) driven by sora-js-sdk: A (data-channel signaling,
+// handed the rpc method by the auth webhook) sets its own item with rpc() and push: B hears connection.updated with it;
+// the API reads it back.
+scenario('metadata_rpc', async ctx => {
+  const node = await ctx.node('n1', { auth_webhook_url: `${HTTP}/auth/metarpc`, signaling_notify_metadata_ext: true });
+  const page = await harnessPage(ctx, 'page');
+  const channel = channelName('meta-rpc');
+  const b = await client(ctx, page, 'B', node, { channel, role: 'recvonly' });
+  const a = await client(ctx, page, 'A', node, { channel, role: 'sendrecv', options: { dataChannelSignaling: true } });
+  mustConnect(a.first, b.first);
+  const ida = a.first.connectionId;
+  // The rpc channel opens with data-channel signaling; retry until it is there.
+  let call = null;
+  await until('A\'s rpc PutSignalingNotifyMetadataItem to answer', async () => {
+    call = await a.rpc('2025.2.0/PutSignalingNotifyMetadataItem', { key: 'mic', value: 'muted', push: true });
+    return !call.error && call.result?.metadata?.mic === 'muted';
+  }, { detail: () => short(call) });
+  check(call.result.connection_id === ida, `rpc result ${short(call.result)}`);
+  await until('B to hear connection.updated about A with the new metadata', async () =>
+    (await b.summary()).notifies.some(n => n.event_type === 'connection.updated' && n.connection_id === ida && n.metadata?.mic === 'muted'),
+    { detail: async () => short((await b.summary()).notifies.slice(-5)) });
+  const got = await node.api('Sora_20201124.GetSignalingNotifyMetadata', { channel_id: channel, connection_id: ida });
+  check(got.status === 200 && got.json.metadata?.mic === 'muted', `GetSignalingNotifyMetadata → ${got.status} ${short(got.json)}`);
 });
 
 // Spotlight (D-37) on one node: four publishers with spotlight_number 1, a receiver whose unfocused senders are not

@@ -57,6 +57,8 @@ public sealed class HibariNode : IAsyncDisposable
         sessionApi.Register(router);
         var metadataApi = new NotifyMetadataApi(options, Sfu, scope, loggerFactory.CreateLogger("Hibari.Api"));
         metadataApi.Register(router);
+        Sfu.ExtMetadataChangedByClient += (channel, connection, value, push) =>
+            _ = metadataApi.BroadcastAsync(channel, connection, value, push, CancellationToken.None);
         var rtcStatsApi = new RtcStatsApi(Sfu, scope, loggerFactory.CreateLogger("Hibari.Api"));
         rtcStatsApi.Register(router);
         var filterApi = new ForwardingFilterApi(Sfu, scope, loggerFactory.CreateLogger("Hibari.Api"));

@@ -54,7 +54,7 @@ internal sealed class NotifyMetadataApi(HibariOptions options, SfuEngine sfu, Ch
         }
         else if (target == ListTarget) result = NodeCalls.Json(ListHere(r.ChannelId));
         else if (target == GetTarget) result = GetHere(r) is { } row ? NodeCalls.Json(row) : ConnectionNotFound();
-        else result = ChangeHere(target, r) is { } changed ? NodeCalls.Json(Row(changed)) : ConnectionNotFound();
+        else result = ChangeHere(target, r) is { } changed ? NodeCalls.Json(ExtMetadata.Row(changed)) : ConnectionNotFound();
         return NodeCalls.Encode(result);
     }
 
@@ -86,66 +86,44 @@ internal sealed class NotifyMetadataApi(HibariOptions options, SfuEngine sfu, Ch
         if (scope?.OwnerApiUrl(r.ChannelId) is { } location) return ApiResult.Redirect(location);
         if (Validate(request.Target, r) is { } invalid) return invalid;
         // The connection's node applies the change; the answer is the connection's row with the new value.
-        ApiResult? answer = ChangeHere(request.Target, r) is { } here ? NodeCalls.Json(Row(here)) : null;
+        ApiResult? answer = ChangeHere(request.Target, r) is { } here ? NodeCalls.Json(ExtMetadata.Row(here)) : null;
         answer ??= await FirstFromOwnersAsync(r.ChannelId, request, ct).ConfigureAwait(false);
         if (answer is not ApiResult.JsonResult json) return answer ?? ConnectionNotFound();
         var metadata = JsonDocument.Parse(json.Utf8Json).RootElement.GetProperty("metadata").Clone();
         JsonElement? value = metadata.ValueKind == JsonValueKind.Null ? null : metadata;
         // Every owner hears of it: copies of the relayed connection stay current, participants are notified (push).
         sfu.ExtMetadataChanged(r.ChannelId, r.ConnectionId!, value, r.Push);
-        if (scope is not null)
-        {
-            var changed = new JsonObject
-            {
-                ["channel_id"] = r.ChannelId, ["connection_id"] = r.ConnectionId, ["metadata"] = value is { } v ? JsonNode.Parse(v.GetRawText()) : null,
-                ["push"] = r.Push,
-            };
-            await scope!.CallAllAsync(scope.OtherOwners(r.ChannelId), new ApiRequest(ChangedTarget, JsonSerializer.SerializeToUtf8Bytes(changed)), log, ct).ConfigureAwait(false);
-        }
+        await BroadcastAsync(r.ChannelId, r.ConnectionId!, value, r.Push, ct).ConfigureAwait(false);
         return answer;
+    }
+
+    /// <summary>Tells the channel's other owners a connection's new value (they update their copy, and notify when pushed).</summary>
+    public async Task BroadcastAsync(string channelId, string connectionId, JsonElement? value, bool push, CancellationToken ct)
+    {
+        if (scope is null) return;
+        var changed = new JsonObject
+        {
+            ["channel_id"] = channelId, ["connection_id"] = connectionId, ["metadata"] = value is { } v ? JsonNode.Parse(v.GetRawText()) : null,
+            ["push"] = push,
+        };
+        await scope.CallAllAsync(scope.OtherOwners(channelId), new ApiRequest(ChangedTarget, JsonSerializer.SerializeToUtf8Bytes(changed)), log, ct).ConfigureAwait(false);
     }
 
     // --- this node's part ---
 
     private JsonArray ListHere(string channelId) =>
-        new(sfu.ListConnections(channelId).Select(c => (JsonNode)Row(c)).ToArray());
+        new(sfu.ListConnections(channelId).Select(c => (JsonNode)ExtMetadata.Row(c)).ToArray());
 
     private JsonObject? GetHere(Request r) =>
-        sfu.ListConnections(r.ChannelId).FirstOrDefault(c => c.ConnectionId == r.ConnectionId) is { } c ? Row(c) : null;
+        sfu.ListConnections(r.ChannelId).FirstOrDefault(c => c.ConnectionId == r.ConnectionId) is { } c ? ExtMetadata.Row(c) : null;
 
     private ConnectionInfo? ChangeHere(string target, Request r) => sfu.ChangeExtMetadata(r.ChannelId, r.ConnectionId!, old => target switch
     {
         PutTarget => r.Metadata,
         DeleteTarget => null,
-        PutItemTarget => WithItem(old, r.Key!, r.Value),
-        _ => WithoutItem(old, r.Key!),
+        PutItemTarget => ExtMetadata.WithItem(old, r.Key!, r.Value),
+        _ => ExtMetadata.WithoutItem(old, r.Key!),
     });
-
-    private static JsonElement WithItem(JsonElement? old, string key, JsonElement? value)
-    {
-        var o = old is { ValueKind: JsonValueKind.Object } current ? (JsonObject)JsonNode.Parse(current.GetRawText())! : new JsonObject();
-        o[key] = value is { } v ? JsonNode.Parse(v.GetRawText()) : null;
-        return ToElement(o);
-    }
-
-    private static JsonElement? WithoutItem(JsonElement? old, string key)
-    {
-        if (old is not { ValueKind: JsonValueKind.Object } current) return old;
-        var o = (JsonObject)JsonNode.Parse(current.GetRawText())!;
-        o.Remove(key);
-        return ToElement(o);
-    }
-
-    private static JsonElement ToElement(JsonNode node) => JsonDocument.Parse(node.ToJsonString()).RootElement.Clone();
-
-    /// <summary>One connection as the List answer shows it (Sora's documented keys).</summary>
-    private static JsonObject Row(ConnectionInfo c) => new()
-    {
-        ["client_id"] = c.ClientId,
-        ["bundle_id"] = c.BundleId,
-        ["connection_id"] = c.ConnectionId,
-        ["metadata"] = c.ExtMetadata is { } m ? JsonNode.Parse(m.GetRawText()) : null,
-    };
 
     // --- requests ---
 

@@ -276,6 +276,24 @@ public sealed class SfuEngine : IDisposable
         }
     }
 
+    /// <summary>
+    /// A client changed its own metadata-extension value over `rpc` (D-52): raised after this node applied and told its
+    /// participants, so the node can tell the session's other owners. (channel id, connection id, value, push)
+    /// </summary>
+    public event Action<string, string, System.Text.Json.JsonElement?, bool>? ExtMetadataChangedByClient;
+
+    /// <summary>Applies a client's own metadata-extension change (rpc): here, then the other owners through the event.</summary>
+    internal ConnectionInfo? ChangeOwnExtMetadata(ConnectionInfo caller, Func<System.Text.Json.JsonElement?, System.Text.Json.JsonElement?> change, bool push)
+    {
+        if (ChangeExtMetadata(caller.ChannelId, caller.ConnectionId, change) is not { } info) return null;
+        ExtMetadataChanged(info.ChannelId, info.ConnectionId, info.ExtMetadata, push);
+        ExtMetadataChangedByClient?.Invoke(info.ChannelId, info.ConnectionId, info.ExtMetadata, push);
+        return info;
+    }
+
+    /// <summary>Whether `signaling_notify_metadata_ext` is on (D-52).</summary>
+    internal bool NotifyMetadataExt => _ctx.Options.SignalingNotifyMetadataExt;
+
     /// <inheritdoc cref="SfuApiView.ExtMetadataChanged"/>
     public bool ExtMetadataChanged(string channelId, string connectionId, System.Text.Json.JsonElement? metadata, bool push) =>
         _api.ExtMetadataChanged(channelId, connectionId, metadata, push);

@@ -13,9 +13,13 @@ internal static class RpcMethods
     public const string RequestSimulcastRid = "2025.2.0/RequestSimulcastRid";
     public const string RequestSpotlightRid = "2025.2.0/RequestSpotlightRid";
     public const string ResetSpotlightRid = "2025.2.0/ResetSpotlightRid";
+    /// <summary>The caller's own signaling-notify metadata (D-52): `{metadata, push?}` and `{key, value, push?}`.</summary>
+    public const string PutSignalingNotifyMetadata = "2025.2.0/PutSignalingNotifyMetadata";
+    public const string PutSignalingNotifyMetadataItem = "2025.2.0/PutSignalingNotifyMetadataItem";
 
     /// <summary>What Hibari implements; other names in `rpc_methods` are left out of the offer (logged once).</summary>
-    public static readonly IReadOnlyList<string> Implemented = [RequestSimulcastRid, RequestSpotlightRid, ResetSpotlightRid];
+    public static readonly IReadOnlyList<string> Implemented =
+        [RequestSimulcastRid, RequestSpotlightRid, ResetSpotlightRid, PutSignalingNotifyMetadata, PutSignalingNotifyMetadataItem];
     private static readonly string[] SpotlightRids = ["none", "r0", "r1", "r2"];
 
     private static readonly string[] SimulcastRids = ["none", "r0", "r1", "r2", "auto"];
@@ -42,6 +46,7 @@ internal static class RpcMethods
             RequestSimulcastRid => SimulcastRid(request, caller, sfu),
             RequestSpotlightRid => SpotlightRid(request, caller, sfu, reset: false),
             ResetSpotlightRid => SpotlightRid(request, caller, sfu, reset: true),
+            PutSignalingNotifyMetadata or PutSignalingNotifyMetadataItem => PutMetadata(request, caller, sfu),
             _ => JsonRpc.Error(request.Id, RpcErrors.MethodNotFound, $"Method not found: {request.Method}"),
         };
         return request.IsNotification ? null : response;
@@ -108,6 +113,45 @@ internal static class RpcMethods
             }
             w.WriteEndObject();
         });
+    }
+
+    /// <summary>
+    /// PutSignalingNotifyMetadata `{metadata (object), push?}` / PutSignalingNotifyMetadataItem `{key, value, push?}`: the
+    /// caller's own metadata-extension value, as the API's Put calls change it (D-52); the result is the caller's List row.
+    /// </summary>
+    private static byte[] PutMetadata(RpcRequest r, ConnectionInfo caller, SfuEngine sfu)
+    {
+        if (!sfu.NotifyMetadataExt)
+            return JsonRpc.Error(r.Id, RpcErrors.InternalError, "signaling_notify_metadata_ext is not enabled on this node");
+        var item = r.Method == PutSignalingNotifyMetadataItem;
+        if (r.Params is not { ValueKind: JsonValueKind.Object } p)
+            return JsonRpc.Error(r.Id, RpcErrors.InvalidParams, "Invalid params: an object is required");
+        if (Unknown(p, item ? ["key", "value", "push"] : ["metadata", "push"]) is { } extra)
+            return JsonRpc.Error(r.Id, RpcErrors.InvalidParams, $"Invalid params: unknown {extra}");
+        if (p.TryGetProperty("push", out var pushValue) && pushValue.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+            return JsonRpc.Error(r.Id, RpcErrors.InvalidParams, "Invalid params: push must be a boolean");
+        var push = pushValue.ValueKind == JsonValueKind.True;
+        Func<JsonElement?, JsonElement?> change;
+        if (item)
+        {
+            if (Str(p, "key") is not { Length: > 0 } key || !p.TryGetProperty("value", out var value))
+                return JsonRpc.Error(r.Id, RpcErrors.InvalidParams, "Invalid params: key (a non-empty string) and value are required");
+            var v = value.ValueKind == JsonValueKind.Null ? (JsonElement?)null : value.Clone();
+            change = old => ExtMetadata.WithItem(old, key, v);
+        }
+        else
+        {
+            if (!p.TryGetProperty("metadata", out var metadata) || metadata.ValueKind != JsonValueKind.Object)
+                return JsonRpc.Error(r.Id, RpcErrors.InvalidParams, "Invalid params: metadata (an object) is required");
+            var m = metadata.Clone();
+            change = _ => m;
+        }
+        if (p.GetRawText().Length > 64 * 1024)
+            return JsonRpc.Error(r.Id, RpcErrors.InvalidParams, "Invalid params: metadata is limited to 64 KiB");
+        if (sfu.ChangeOwnExtMetadata(caller, change, push) is not { } info)
+            return JsonRpc.Error(r.Id, RpcErrors.InternalError, "the connection is not connected");
+        var row = ExtMetadata.Row(info);
+        return JsonRpc.Result(r.Id, w => row.WriteTo(w));
     }
 
     /// <summary>The first member of <paramref name="p"/> not in <paramref name="known"/> (Sora refuses extra params), or null.</summary>
