@@ -28,7 +28,9 @@ node_up() { # NAME IP
   PID[$1]=${BENCH_PIDS[-1]}
   wait_api "$2" 39500
 }
-available() { curl -s "http://$1:39500/metrics" | grep -q '^hibari_available 1'; }
+# Reads the whole answer before looking (with pipefail, `curl | grep -q` fails when grep stops reading first: the first
+# 2-hour run recorded ~8 % false "unavailable" samples that way).
+available() { local m; m=$(curl -s --max-time 5 "http://$1:39500/metrics") && grep -q '^hibari_available 1' <<<"$m"; }
 node_up n1 $NET.1; node_up n2 $NET.2; node_up n3 $NET.3
 curl -s -X POST -H 'x-sora-target: Sora_20221221.InitCluster' \
   -d "{\"node_name_list\":[\"n1@$NET.1\",\"n2@$NET.2\",\"n3@$NET.3\"]}" http://$NET.1:39500/ >/dev/null

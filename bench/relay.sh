@@ -24,7 +24,7 @@ for n in "n1 127.0.0.1" "n2 127.0.0.2"; do
 done
 curl -s -X POST -H 'x-sora-target: Sora_20221221.InitCluster' -d '{"node_name_list":["n1@127.0.0.1","n2@127.0.0.2"]}' http://127.0.0.1:39120/ >/dev/null
 for ip in 127.0.0.1 127.0.0.2; do
-  for _ in $(seq 300); do curl -s "http://$ip:39120/metrics" | grep -q '^hibari_available 1' && break; sleep 0.1; done
+  for _ in $(seq 300); do grep -q '^hibari_available 1' <<<"$(curl -s --max-time 5 "http://$ip:39120/metrics")" && break; sleep 0.1; done
 done
 stamp "nproc $(nproc) cluster_relay_udp=$RELAY_UDP"
 load() { dotnet tools/Hibari.Load/bin/Release/net10.0/Hibari.Load.dll --url ws://127.0.0.1:39121/signaling --subscribers 1 \
