@@ -1840,7 +1840,8 @@ scenario('cluster_dashboard', async ctx => {
         && row.cells[5] === String(r.connections) && row.cells[6] === String(r.capacity) && row.cells[1] === (r.temporary_node ? 'temporary' : 'regular');
     });
     const ch = s.channels.find(c => c.channel === channel);
-    return same && ch && ch.owners.includes(n2.nodeName) && ch.owners.includes(n3.nodeName) && s.nodes.filter(r => r.cells[2] === 'leader').length === 1;
+    // One connection of the channel on each of n2 and n3 (their load reports).
+    return same && ch && ch.owners.includes(`${n2.nodeName} (1)`) && ch.owners.includes(`${n3.nodeName} (1)`) && s.nodes.filter(r => r.cells[2] === 'leader').length === 1;
   }, { detail: async () => JSON.stringify(await shown()) });
   const before = await shown();
   const via = viaOf(before);

@@ -176,10 +176,32 @@ public sealed class HibariNode : IAsyncDisposable
             ["time"] = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture),
             ["connections"] = Sfu.ConnectionCount,
             ["nodes"] = (_options.Cluster ? await Call("Sora_20211215.ListClusterNodes").ConfigureAwait(false) as System.Text.Json.Nodes.JsonArray : null) ?? [],
-            ["channels"] = (_options.Cluster ? await Call("Sora_20211215.ListClusterChannels").ConfigureAwait(false) as System.Text.Json.Nodes.JsonArray : null) ?? [],
+            ["channels"] = WithConnectionCounts((_options.Cluster ? await Call("Sora_20211215.ListClusterChannels").ConfigureAwait(false) as System.Text.Json.Nodes.JsonArray : null) ?? []),
             ["relay"] = report?["cluster_relay"]?.DeepClone() ?? new System.Text.Json.Nodes.JsonArray(),
         };
         return System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(data);
+    }
+
+    /// <summary>
+    /// Adds `connections` to each owner of each channel: this node's own count, another node's from its last load
+    /// report (absent when none has come). The dashboard shows where a channel's connections are (D-53).
+    /// </summary>
+    private System.Text.Json.Nodes.JsonArray WithConnectionCounts(System.Text.Json.Nodes.JsonArray channels)
+    {
+        var local = Sfu.ChannelConnectionCounts();
+        foreach (var channel in channels)
+        {
+            var id = (string?)channel?["channel_id"];
+            if (id is null || channel?["owners"] is not System.Text.Json.Nodes.JsonArray owners) continue;
+            foreach (var owner in owners)
+            {
+                var name = (string?)owner?["node_name"];
+                int? count = name == Cluster.NodeName ? local.GetValueOrDefault(id)
+                    : name is not null && Cluster.Load.Of(name) is { } report ? report.ChannelConnections.GetValueOrDefault(id) : null;
+                if (owner is System.Text.Json.Nodes.JsonObject o && count is { } n) o["connections"] = n;
+            }
+        }
+        return channels;
     }
 
     /// <summary>Every `x-sora-target` this node answers (the live-port API fuzz test walks them).</summary>
