@@ -10,6 +10,10 @@ namespace Hibari;
 public static class OwnerChecks
 {
     private static int _violations;
+    private static string? _first;
+
+    /// <summary>The first failed check: what was touched, on which thread, and the stack (null: none yet).</summary>
+    public static string? First => Volatile.Read(ref _first);
 
     /// <summary>Failed checks since the process started (always 0 in Release builds: the checks are compiled out).</summary>
     public static int Violations => Volatile.Read(ref _violations);
@@ -18,6 +22,7 @@ public static class OwnerChecks
     public static void Check(bool owner, string what)
     {
         if (owner) return;
+        Interlocked.CompareExchange(ref _first, $"{what} (thread '{Thread.CurrentThread.Name}')\n{Environment.StackTrace}", null);
         Interlocked.Increment(ref _violations);
         Debug.Fail(what);
     }

@@ -189,7 +189,7 @@ public sealed class InProcessNode : IAsyncDisposable
         await Node.DisposeAsync();
         _http.Dispose();
         // Debug builds: no state was touched off its owner's thread during the test (docs/threads.md).
-        Assert.Equal(0, OwnerChecks.Violations);
+        Assert.True(OwnerChecks.Violations == 0, $"{OwnerChecks.Violations} owner-thread violation(s); the first: {OwnerChecks.First}");
         try { Directory.Delete(Path.GetDirectoryName(Options.DataDir)!, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }
