@@ -25,6 +25,9 @@ public sealed class ChannelByRoleApiTests
         await using var receiver = Client(node, "by-role", "recvonly");
         await using var both = Client(node, "by-role", "sendrecv");
         foreach (var c in new[] { sender, receiver, both }) await c.ConnectAsync();
+        // A client's connect returns once its side is connected; the node marks it connected a moment later (control
+        // queue), and by-role calls act on connected connections only.
+        await InProcessNode.EventuallyAsync("the node has all three connected", () => node.Node.Sfu.ListConnections("by-role").Count == 3);
 
         Assert.Equal(200, (await node.ApiAsync("Sora_20201120.PushChannelByRole", """{"channel_id":"by-role","role":"sendrecv","data":{"n":1}}""")).Status);
         var push = await both.WaitForMessageAsync(m => (string?)m["type"] == "push", TimeSpan.FromSeconds(10));

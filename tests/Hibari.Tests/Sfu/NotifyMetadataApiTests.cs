@@ -38,6 +38,8 @@ public sealed class NotifyMetadataApiTests
         await using var b = Client(node, "meta");
         await a.ConnectAsync();
         await b.ConnectAsync();
+        // A client's connect returns once its side is connected; the node marks it connected a moment later.
+        await InProcessNode.EventuallyAsync("the node has both connected", () => node.Node.Sfu.ListConnections("meta").Count == 2);
 
         var (listStatus, list) = await node.ApiAsync(P + "ListSignalingNotifyMetadata", """{"channel_id":"meta"}""");
         Assert.Equal(200, listStatus);

@@ -27,6 +27,8 @@ public sealed class SessionApiTests
         await using var a2 = Client(node, "sess-a");
         await using var b1 = Client(node, "sess-b");
         foreach (var c in new[] { a1, a2, b1 }) await c.ConnectAsync();
+        // A client's connect returns once its side is connected; the node marks it connected a moment later.
+        await InProcessNode.EventuallyAsync("the node has all three connected", () => node.Node.Sfu.ListConnections().Count == 3);
 
         var (status, s) = await node.ApiAsync("Sora_20231220.GetSession", """{"channel_id":"sess-a"}""");
         Assert.Equal(200, status);
@@ -84,6 +86,7 @@ public sealed class SessionApiTests
         await using var b = Client(node, "term");
         await using var other = Client(node, "term-other");
         foreach (var c in new[] { a, b, other }) await c.ConnectAsync();
+        await InProcessNode.EventuallyAsync("the node has all three connected", () => node.Node.Sfu.ListConnections().Count == 3);
         var session = a.SessionId!;
 
         // A wrong session id is refused and changes nothing.
