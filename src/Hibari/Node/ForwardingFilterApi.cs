@@ -242,13 +242,10 @@ internal sealed class ForwardingFilterApi(SfuEngine sfu, ChannelScope? scope = n
     {
         r = null!;
         error = null;
-        JsonDocument doc;
-        try { doc = JsonDocument.Parse(request.Body); }
-        catch (JsonException) { error = ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "the body is not JSON"); return false; }
+        if (!NodeCalls.TryParseObject(request, out var doc, out error)) return false;
         using (doc)
         {
             var e = doc.RootElement;
-            if (e.ValueKind != JsonValueKind.Object) { error = ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "the body must be a JSON object"); return false; }
             if (Str(e, "channel_id") is not { Length: > 0 } channel) { error = ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "channel_id is required (a non-empty string)"); return false; }
             if (e.TryGetProperty("blocked", out var b) && b.ValueKind is not (JsonValueKind.True or JsonValueKind.False or JsonValueKind.Null))
             { error = ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "blocked must be a boolean"); return false; }

@@ -37,6 +37,22 @@ internal static class NodeCalls
         _ => (500, []),
     };
 
+    /// <summary>
+    /// The request body as a JSON object (the caller disposes <paramref name="doc"/>), or false with the 400 to answer:
+    /// not JSON, or not an object.
+    /// </summary>
+    public static bool TryParseObject(ApiRequest request, out JsonDocument doc, out ApiResult? error)
+    {
+        doc = null!;
+        error = null;
+        try { doc = JsonDocument.Parse(request.Body); }
+        catch (JsonException) { error = ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "the body is not JSON"); return false; }
+        if (doc.RootElement.ValueKind == JsonValueKind.Object) return true;
+        doc.Dispose();
+        error = ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "the body must be a JSON object");
+        return false;
+    }
+
     /// <summary>A 200 answer with <paramref name="node"/>.</summary>
     public static ApiResult Json(JsonNode node) => new ApiResult.JsonResult(JsonSerializer.SerializeToUtf8Bytes(node));
 

@@ -154,13 +154,10 @@ internal sealed class NotifyMetadataApi(HibariOptions options, SfuEngine sfu, Ch
     {
         r = null!;
         error = null;
-        JsonDocument doc;
-        try { doc = JsonDocument.Parse(request.Body); }
-        catch (JsonException) { error = ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "the body is not JSON"); return false; }
+        if (!NodeCalls.TryParseObject(request, out var doc, out error)) return false;
         using (doc)
         {
             var e = doc.RootElement;
-            if (e.ValueKind != JsonValueKind.Object) { error = ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "the body must be a JSON object"); return false; }
             if (Str(e, "channel_id") is not { Length: > 0 } channel) { error = ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "channel_id is required (a non-empty string)"); return false; }
             var hasMetadata = e.TryGetProperty("metadata", out var metadata);
             var hasValue = e.TryGetProperty("value", out var value);

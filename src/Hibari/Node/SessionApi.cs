@@ -189,13 +189,10 @@ internal sealed class SessionApi(HibariOptions options, SfuEngine sfu, ChannelSc
         channelId = "";
         sessionId = null;
         error = null;
-        JsonDocument doc;
-        try { doc = JsonDocument.Parse(request.Body); }
-        catch (JsonException) { error = ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "the body is not JSON"); return false; }
+        if (!NodeCalls.TryParseObject(request, out var doc, out error)) return false;
         using (doc)
         {
             var e = doc.RootElement;
-            if (e.ValueKind != JsonValueKind.Object) { error = ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "the body must be a JSON object"); return false; }
             if (!e.TryGetProperty("channel_id", out var c) || c.ValueKind != JsonValueKind.String || c.GetString() is not { Length: > 0 } channel)
             {
                 error = ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "channel_id is required (a non-empty string)");
