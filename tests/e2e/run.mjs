@@ -231,6 +231,8 @@ async function makeNode(name, sets = {}, { ip = '127.0.0.1', ports = null, exe =
   fs.mkdirSync(path.join(dir, 'data')); fs.mkdirSync(path.join(dir, 'log'));
   const all = {
     listen_address: ip, api_port: ports.apiPort, signaling_port: ports.signalingPort, rtc_udp_port: ports.rtcUdpPort,
+    // TURN (D-57) on any free ports, so nodes of a scenario may share an address; a scenario may set fixed ones.
+    turn_udp_port: 0, turn_tcp_listen_port: 0,
     data_dir: path.join(dir, 'data'), log_dir: path.join(dir, 'log'), session_destroy_delay_ms: 500, ...(process.env.HIBARI_E2E_LOG_LEVEL ? { log_level: process.env.HIBARI_E2E_LOG_LEVEL } : {}), ...sets,
   };
   const args = [...(exe ? [] : [DLL]), ...(config ? ['--config', config] : []), ...Object.entries(all).flatMap(([k, v]) => ['--set', `${k}=${v}`])];
@@ -1606,6 +1608,84 @@ function cutClusterPorts(a, b) {
       iptables('-I', 'INPUT', '-s', src, '-d', dst, '-p', proto, '-m', 'multiport', '--ports', CLUSTER_PORT_RANGE, '-j', 'DROP');
 }
 function healAll() { spawnSync('iptables', ['-w', '-F', 'INPUT'], { stdio: 'ignore' }); }
+
+// Issue 15 (docs/decisions.md D-57): a client on a network that blocks UDP connects through the node's TURN server over
+// TCP: iptables drops every UDP datagram to the node's media and TURN ports (as a firewall would), so the only path is
+// TURN-TCP. Two sora-js-sdk clients publish, receive and exchange messages that way; the selected candidate pair is
+// `relay` over TCP. With UDP allowed again, a new client picks the host candidate. Then once more over TLS (a
+// certificate made by the test): the `turns:` URL and Hibari's TLS listener.
+function selectedPairOf(h) { return h.page.evaluate(n => window.harness.selectedPair(n), h.name); }
+async function turnNode(ctx, name, extra = {}) {
+  const ports = { apiPort: await freePort(), signalingPort: await freePort(), rtcUdpPort: await freePort(true) };
+  const turnUdp = await freePort(true), turnTcp = await freePort();
+  const node = await ctx.node(name, { data_channel_messaging: 'true', turn_udp_port: turnUdp, turn_tcp_listen_port: turnTcp, ...extra }, { ports });
+  return { node, udpPorts: [ports.rtcUdpPort, ports.rtcUdpPort + 1, ports.rtcUdpPort + 2, ports.rtcUdpPort + 3, turnUdp] };
+}
+function blockUdp(ports) {
+  for (const chain of ['INPUT', 'OUTPUT'])
+    iptables('-I', chain, '-p', 'udp', '-m', 'multiport', '--ports', ports.join(','), '-j', 'DROP');
+}
+function unblockUdp() { for (const chain of ['INPUT', 'OUTPUT']) spawnSync('iptables', ['-w', '-F', chain], { stdio: 'ignore' }); }
+async function turnCall(ctx, node, tag, { relay }) {
+  const channel = channelName(tag);
+  const page = await harnessPage(ctx, tag);
+  const options = { dataChannelSignaling: true, dataChannels: [{ label: '#turn', direction: 'sendrecv' }] };
+  const a = await client(ctx, page, `${tag}A`, node, { channel, role: 'sendrecv', options });
+  const b = await client(ctx, page, `${tag}B`, node, { channel, role: 'sendrecv', options });
+  mustConnect(a.first, b.first);
+  await waitMediaFrom(b, [a.first.connectionId], `${tag}A`);
+  await waitMediaFrom(a, [b.first.connectionId], `${tag}B`);
+  await until(`${tag}A and ${tag}B to have #turn open`, async () =>
+    (await a.summary()).datachannels.some(d => d.label === '#turn') && (await b.summary()).datachannels.some(d => d.label === '#turn'));
+  await sendAndWait(a, [b], '#turn', { size: 3000, seed: 21 });
+  await sendAndWait(b, [a], '#turn', { size: 40, seed: 22, text: true });
+  const pairs = [await selectedPairOf(a), await selectedPairOf(b)];
+  for (const p of pairs) {
+    check(p, `${tag}: no selected candidate pair`);
+    if (relay) check(p.localType === 'relay' && p.relayProtocol === relay, `${tag}: selected pair is not relay over ${relay}: ${short(p)}`);
+    else check(p.localType === 'host', `${tag}: with UDP allowed the selected pair is not the host candidate: ${short(p)}`);
+  }
+  return { a, b, pairs };
+}
+
+scenario('turn_tcp', async ctx => {
+  if (!inNetns) { console.log('    turn_tcp: not in a private network namespace; iptables not tried'); return; }
+  const { node, udpPorts } = await turnNode(ctx, 'n1');
+  blockUdp(udpPorts);
+  try {
+    const { pairs } = await turnCall(ctx, node, 'tcp', { relay: 'tcp' });
+    const report = (await node.api('Sora_20171010.GetStatsReport', {})).json;
+    check(report.total_turn_tcp_connections >= 2, `GetStatsReport total_turn_tcp_connections: ${report.total_turn_tcp_connections}`);
+    const metrics = await node.metrics();
+    const allocations = Number(/^hibari_turn_allocations (\d+)/m.exec(metrics)?.[1]);
+    check(allocations >= 2, `hibari_turn_allocations: ${allocations}`);
+    console.log(`    turn_tcp: both clients relay over TCP (${pairs.map(p => `${p.localType}/${p.relayProtocol} → ${p.remote}`).join(', ')}), ${allocations} allocations, total_turn_tcp_connections ${report.total_turn_tcp_connections}`);
+  } finally {
+    unblockUdp();
+  }
+  const { pairs } = await turnCall(ctx, node, 'udp', { relay: null });
+  console.log(`    turn_tcp: with UDP allowed: ${pairs.map(p => `${p.localType} ${p.remote}`).join(', ')}`);
+});
+
+scenario('turn_tls', async ctx => {
+  if (!inNetns) { console.log('    turn_tls: not in a private network namespace; iptables not tried'); return; }
+  const dir = fs.mkdtempSync(path.join(tmpRoot(), 'turn-tls-'));
+  const cert = path.join(dir, 'cert.pem'), key = path.join(dir, 'key.pem');
+  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { encoding: 'utf8' });
+  check(r.status === 0, `openssl could not make a test certificate: ${r.stderr}`);
+  const tlsPort = await freePort();
+  // turn_tcp = false: the only TCP path is TLS.
+  const { node, udpPorts } = await turnNode(ctx, 'n1', { turn_tcp: 'false', turn_tls: 'true', turn_tls_listen_port: tlsPort,
+    turn_tls_certificate: cert, turn_tls_private_key: key });
+  blockUdp(udpPorts);
+  try {
+    const { pairs } = await turnCall(ctx, node, 'tls', { relay: 'tls' });
+    console.log(`    turn_tls: both clients relay over TLS (${pairs.map(p => `${p.localUrl} → ${p.remote}`).join(', ')})`);
+  } finally {
+    unblockUdp();
+  }
+});
 
 scenario('cluster_partition', async ctx => {
   if (!inNetns) { console.log('    cluster_partition: not in a private network namespace; iptables not tried'); return; }

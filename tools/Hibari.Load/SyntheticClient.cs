@@ -45,6 +45,8 @@ public sealed record SyntheticClientOptions
     public DtlsHandshakePool? HandshakePool { get; init; }
     /// <summary>Stop after ICE: no DTLS handshake (fuzzing: the test sends its own DTLS records with <see cref="SyntheticClient.SendRaw"/>).</summary>
     public bool StopAfterIce { get; init; }
+    /// <summary>Reach the node's media port through its TURN server (over UDP or TCP) with the offer's credentials (issue 15).</summary>
+    public LoadTurnMode Turn { get; init; }
 }
 
 /// <summary>
@@ -212,11 +214,12 @@ public sealed class SyntheticClient : IAsyncDisposable
         await SendJsonAsync(new JsonObject { ["type"] = "answer", ["sdp"] = answer }, timeout.Token).ConfigureAwait(false);
         _receiveThread = new Thread(ReceiveLoop) { IsBackground = true, Name = "load-udp" };
         _receiveThread.Start();
+        if (_options.Turn != LoadTurnMode.None) await StartTurnAsync(offer, timeout.Token).ConfigureAwait(false);
         _signalingLoop = Task.Run(() => SignalingLoopAsync(_stop.Token));
         _ = Task.Run(() => IceLoopAsync(_stop.Token));
         await _iceDone.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
         if (_options.StopAfterIce) return;
-        _dtls = new DtlsClientEndpoint(_certificate, _serverFingerprint, d => _udp.SendTo(d, SocketFlags.None, _server!),
+        _dtls = new DtlsClientEndpoint(_certificate, _serverFingerprint, d => SendToServer(d),
             _options.HandshakePool is { } pool ? new DtlsOptions { HandshakePool = pool } : null);
         _dtls.ApplicationData = d => _dc?.Receive(d.Span);
         _dtls.Start();
@@ -388,7 +391,7 @@ public sealed class SyntheticClient : IAsyncDisposable
         lock (send)
         {
             if (send.ProtectRtp(buffer, length, out var protectedLength) != SrtpResult.Ok) return;
-            _udp.SendTo(buffer.AsSpan(0, protectedLength), SocketFlags.None, _server);
+            SendToServer(buffer.AsSpan(0, protectedLength));
         }
         Interlocked.Increment(ref _sent);
     }
@@ -400,7 +403,7 @@ public sealed class SyntheticClient : IAsyncDisposable
     /// <summary>Sends <paramref name="datagram"/> as it is from this client's socket to the node (fuzzing: garbage from a known peer).</summary>
     public void SendRaw(ReadOnlySpan<byte> datagram)
     {
-        if (_server is { } server) _udp.SendTo(datagram, SocketFlags.None, server);
+        if (_server is not null) SendToServer(datagram);
     }
 
     /// <summary>
@@ -419,7 +422,7 @@ public sealed class SyntheticClient : IAsyncDisposable
             var rtcp = packet.Length >= 2 && packet[1] is >= 192 and <= 223;
             var result = rtcp ? send.ProtectRtcp(buffer, packet.Length, out var n) : send.ProtectRtp(buffer, packet.Length, out n);
             if (result != SrtpResult.Ok) return false;
-            _udp.SendTo(buffer.AsSpan(0, n), SocketFlags.None, _server);
+            SendToServer(buffer.AsSpan(0, n));
         }
         return true;
     }
@@ -432,7 +435,7 @@ public sealed class SyntheticClient : IAsyncDisposable
         {
             var n = RtcpWriter.WriteNack(_rtcpBuffer, _videoSsrc, mediaSsrc, [seq]);
             if (n == 0 || send.ProtectRtcp(_rtcpBuffer, n, out var protectedLength) != SrtpResult.Ok) return;
-            _udp.SendTo(_rtcpBuffer.AsSpan(0, protectedLength), SocketFlags.None, _server);
+            SendToServer(_rtcpBuffer.AsSpan(0, protectedLength));
         }
     }
 
@@ -490,13 +493,41 @@ public sealed class SyntheticClient : IAsyncDisposable
             var request = new StunMessageWriter(StunMessage.BindingMethod, StunClass.Request, tx)
                 .AddUsername($"{_serverUfrag}:{_ufrag}").AddPriority(1853824767).AddIceControlling(tieBreaker).AddUseCandidate()
                 .AddMessageIntegrity(key).AddFingerprint().ToArray();
-            try { _udp.SendTo(request, SocketFlags.None, _server!); } catch (SocketException) { }
+            try { SendToServer(request); } catch (SocketException) { }
             catch (ObjectDisposedException) { return; }
             // Checks every 50 ms until the first success, then consent freshness every 2 s (RFC 7675).
             try { await Task.Delay(_iceDone.Task.IsCompleted ? 2000 : 50, ct).ConfigureAwait(false); }
             catch (OperationCanceledException) { return; }
         }
     }
+
+    /// <summary>Every datagram to the node: straight to its media address, or through the TURN allocation (issue 15).</summary>
+    private void SendToServer(ReadOnlySpan<byte> datagram)
+    {
+        if (_turn is { } turn) turn.Send(datagram);
+        else _udp.SendTo(datagram, SocketFlags.None, _server!);
+    }
+
+    /// <summary>The TURN client when <see cref="SyntheticClientOptions.Turn"/> is set (null before the offer).</summary>
+    public LoadTurnClient? Turn => _turn;
+    private LoadTurnClient? _turn;
+
+    /// <summary>Sets up the TURN path from the offer's `config.iceServers` (the node's TURN server and this connection's credentials).</summary>
+    private async Task StartTurnAsync(JsonObject offer, CancellationToken ct)
+    {
+        var server = offer["config"]?["iceServers"]?[0] as JsonObject
+            ?? throw new InvalidOperationException("the offer has no config.iceServers: is TURN on?");
+        var urls = (server["urls"] as JsonArray ?? []).Select(u => (string?)u ?? "").ToList();
+        var transport = _options.Turn == LoadTurnMode.Tcp ? "tcp" : "udp";
+        var address = LoadTurnClient.ServerFromUrls(urls, transport)
+            ?? throw new InvalidOperationException($"the offer has no turn: URL over {transport}: {string.Join(", ", urls)}");
+        var turn = new LoadTurnClient(_options.Turn, address, (string)server["username"]!, (string)server["credential"]!, _udp);
+        turn.OnPeerData = (bytes, n) => HandleDatagram(bytes.AsSpan(0, n));
+        _turnServer = address;
+        _turn = turn;
+        await turn.StartAsync(_server!, ct).ConfigureAwait(false);
+    }
+    private IPEndPoint? _turnServer;
 
     private void ReceiveLoop()
     {
@@ -509,15 +540,27 @@ public sealed class SyntheticClient : IAsyncDisposable
             catch (SocketException) { continue; }
             catch (ObjectDisposedException) { return; }
             if (n == 0) continue;
-            var first = buffer[0];
-            if (first <= 3)
+            if (_turn is { } turn && _options.Turn == LoadTurnMode.Udp && from.Equals(_turnServer))
             {
-                var parsed = StunMessage.Parse(buffer.AsSpan(0, n));
-                if (parsed.Message is { } m && m.Class == StunClass.SuccessResponse) _iceDone.TrySetResult();
+                turn.OnUdpDatagram(buffer, n);
+                continue;
             }
-            else if (first is >= 20 and <= 63) _dtls?.Deliver(buffer.AsSpan(0, n));
-            else if (first is >= 128 and <= 191) OnSrtp(buffer.AsSpan(0, n));
+            HandleDatagram(buffer.AsSpan(0, n));
         }
+    }
+
+    /// <summary>A datagram from the node (off the socket, or unwrapped by the TURN client).</summary>
+    private void HandleDatagram(Span<byte> datagram)
+    {
+        if (datagram.Length == 0) return;
+        var first = datagram[0];
+        if (first <= 3)
+        {
+            var parsed = StunMessage.Parse(datagram);
+            if (parsed.Message is { } m && m.Class == StunClass.SuccessResponse) _iceDone.TrySetResult();
+        }
+        else if (first is >= 20 and <= 63) _dtls?.Deliver(datagram);
+        else if (first is >= 128 and <= 191) OnSrtp(datagram);
     }
 
     private void OnSrtp(Span<byte> datagram)

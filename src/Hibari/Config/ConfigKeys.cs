@@ -78,6 +78,24 @@ internal static class ConfigKeys
         ConfigKey.Of("signaling_ping_interval_ms", Milliseconds(500, 600000), (o, v) => o with { SignalingPingIntervalMs = v }),
         ConfigKey.Of("demo_dir", Text("a directory path"), (o, v) => o with { DemoDir = v }),
 
+        // --- TURN (D-57) ---
+        ConfigKey.Of("turn", Boolean, (o, v) => o with { Turn = v }),
+        ConfigKey.Of("turn_realm", Text("a realm"), (o, v) => o with { TurnRealm = v }),
+        ConfigKey.Of("turn_fqdn", HostName, (o, v) => o with { TurnFqdn = v }),
+        ConfigKey.Of("turn_udp_port", PortOrAny, (o, v) => o with { TurnUdpPort = v }),
+        ConfigKey.Of("turn_tcp", Boolean, (o, v) => o with { TurnTcp = v }),
+        ConfigKey.Of("turn_tcp_listen_port", PortOrAny, (o, v) => o with { TurnTcpListenPort = v }),
+        ConfigKey.Of("turn_tcp_port", Port, (o, v) => o with { TurnTcpPort = v }),
+        ConfigKey.Of("turn_tls", Boolean, (o, v) => o with { TurnTls = v }),
+        ConfigKey.Of("turn_tls_fqdn", HostName, (o, v) => o with { TurnTlsFqdn = v }),
+        ConfigKey.Of("turn_tls_port", Port, (o, v) => o with { TurnTlsPort = v }),
+        ConfigKey.Of("turn_tls_listen_port", PortOrAny, (o, v) => o with { TurnTlsListenPort = v }),
+        ConfigKey.Of("turn_tls_certificate", Text("a PEM certificate file path"), (o, v) => o with { TurnTlsCertificate = v }),
+        ConfigKey.Of("turn_tls_private_key", Text("a PEM private key file path"), (o, v) => o with { TurnTlsPrivateKey = v }),
+        ConfigKey.Of("turn_ice_transport_policy", OneOf(("all", "all"), ("relay", "relay")), (o, v) => o with { TurnIceTransportPolicy = v }),
+        ConfigKey.Of("turn_max_allocations", Integer(1, 1_000_000), (o, v) => o with { TurnMaxAllocations = v }),
+        ConfigKey.Of("turn_max_bit_rate_per_allocation", Integer(100, 10_000_000), (o, v) => o with { TurnMaxBitRatePerAllocation = v }),
+
         // --- licence ---
         ConfigKey.Of("license_max_connections", Integer(0), (o, v) => o with { LicenseMaxConnections = v }),
         ConfigKey.Of("license_max_nodes", Integer(1), (o, v) => o with { LicenseMaxNodes = v }),              // C-MEM-8

@@ -32,6 +32,21 @@ internal static class ConfigRules
         foreach (var (key, port) in new[] { ("api_port", o.ApiPort), ("signaling_port", o.SignalingPort) })
             if (port >= min && port <= max)
                 return ConfigErrors.PortInClusterRange(key, port, min, max);
+        if (o.Turn)
+        {
+            // TURN's TCP listeners are TCP too (D-57); its UDP port must not be a media worker's.
+            var tcp = new List<(string, int)> { ("api_port", o.ApiPort), ("signaling_port", o.SignalingPort) };
+            if (o.TurnTcp && o.TurnTcpListenPort != 0) tcp.Add(("turn_tcp_listen_port", o.TurnTcpListenPort));
+            if (o.TurnTlsCertificate is not null && o.TurnTlsListenPort != 0) tcp.Add(("turn_tls_listen_port", o.TurnTlsListenPort));
+            for (var i = 2; i < tcp.Count; i++)
+                for (var j = 0; j < i; j++)
+                    if (tcp[i].Item2 == tcp[j].Item2) return ConfigErrors.SamePort(tcp[j].Item1, tcp[i].Item1, tcp[i].Item2);
+            if (o.TurnUdpPort != 0 && o.RtcUdpPort != 0 && o.TurnUdpPort >= o.RtcUdpPort && o.TurnUdpPort < o.RtcUdpPort + o.MediaWorkers)
+                return ConfigErrors.SamePort("rtc_udp_port", "turn_udp_port", o.TurnUdpPort);
+            if ((o.TurnTlsCertificate is null) != (o.TurnTlsPrivateKey is null))
+                return ConfigErrors.Required(o.TurnTlsCertificate is null ? "turn_tls_certificate" : "turn_tls_private_key",
+                    "turn_tls_certificate and turn_tls_private_key go together (PEM files for TURN over TLS)");
+        }
         // Media worker k listens on rtc_udp_port + k (docs/decisions.md D-29): the whole range must be ports.
         if (o.RtcUdpPort != 0 && o.RtcUdpPort + o.MediaWorkers - 1 > 65535)
             return ConfigErrors.MediaPortsBeyondRange(o.RtcUdpPort, o.MediaWorkers);

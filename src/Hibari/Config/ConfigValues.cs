@@ -28,6 +28,15 @@ internal static class ConfigValues
     }
 
     public static readonly Func<string, Parsed<int>> Port = Integer(1, 65535);
+    /// <summary>A port to listen on, 0 meaning any free one.</summary>
+    public static readonly Func<string, Parsed<int>> PortOrAny = Integer(0, 65535);
+
+    /// <summary>A DNS host name (letters, digits, '-', '.'; no trailing dot) or an IP address, as URLs carry it.</summary>
+    public static Parsed<string> HostName(string text) =>
+        text.Length is > 0 and <= 253 && !text.EndsWith('.') && !text.StartsWith('.') && !text.Contains("..")
+        && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or ':')
+            ? Parsed<string>.Ok(text)
+            : Parsed<string>.Fail("expected a host name such as turn.example.com (no trailing dot) or an IP address");
 
     /// <summary>
     /// A number of bytes in <paramref name="min"/>..<paramref name="max"/>: a plain integer. sora.conf has no size

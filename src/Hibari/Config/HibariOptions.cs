@@ -159,6 +159,39 @@ public sealed record HibariOptions
     /// <summary>`demo_dir` (web): folder of the demo page served at http://HOST:signaling_port/ (not served when the folder has no index.html).</summary>
     public string DemoDir { get; init; } = "web";
 
+    // --- TURN (issue 15, docs/decisions.md D-57; Sora's key names where Sora has them) ---
+    /// <summary>`turn` (true, as Sora): the node's TURN server runs and every offer carries credentials for it.</summary>
+    public bool Turn { get; init; } = true;
+    /// <summary>`turn_realm` (the TURN host name, or "hibari"): REALM of the long-term credentials.</summary>
+    public string? TurnRealm { get; init; }
+    /// <summary>`turn_fqdn` (none: the candidate address): host name in the turn: URLs of the offer.</summary>
+    public string? TurnFqdn { get; init; }
+    /// <summary>`turn_udp_port` (3478; 0: any free port): TURN over UDP listens here and the turn:…?transport=udp URL names it.</summary>
+    public int TurnUdpPort { get; init; } = 3478;
+    /// <summary>`turn_tcp` (true, as Sora): TURN over TCP listens and its URL is offered.</summary>
+    public bool TurnTcp { get; init; } = true;
+    /// <summary>`turn_tcp_listen_port` (3478; 0: any free port): where TURN over TCP listens.</summary>
+    public int TurnTcpListenPort { get; init; } = 3478;
+    /// <summary>`turn_tcp_port` (the listening port): the port the turn:…?transport=tcp URL names (a proxy in front may differ).</summary>
+    public int? TurnTcpPort { get; init; }
+    /// <summary>`turn_tls` (false, as Sora): offer a turns: URL (TLS terminated by Hibari with the certificate below, or by a proxy).</summary>
+    public bool TurnTls { get; init; }
+    /// <summary>`turn_tls_fqdn` (turn_fqdn): host name in the turns: URL (must match the certificate).</summary>
+    public string? TurnTlsFqdn { get; init; }
+    /// <summary>`turn_tls_port` (the TLS listening port, or 5349): the port the turns: URL names.</summary>
+    public int? TurnTlsPort { get; init; }
+    /// <summary>`turn_tls_listen_port` (5349; 0: any free port): where Hibari terminates TURN over TLS, when a certificate is set.</summary>
+    public int TurnTlsListenPort { get; init; } = 5349;
+    /// <summary>`turn_tls_certificate` / `turn_tls_private_key` (none): PEM files; with both, Hibari listens for TURN over TLS itself.</summary>
+    public string? TurnTlsCertificate { get; init; }
+    public string? TurnTlsPrivateKey { get; init; }
+    /// <summary>`turn_ice_transport_policy` (all): the offer's `iceTransportPolicy`; "relay" forces every client through TURN.</summary>
+    public string TurnIceTransportPolicy { get; init; } = "all";
+    /// <summary>`turn_max_allocations` (10000): TURN allocations the node holds at most (508 beyond; 4 per connection).</summary>
+    public int TurnMaxAllocations { get; init; } = 10_000;
+    /// <summary>`turn_max_bit_rate_per_allocation` (32000 kbps): data through one allocation, each way; beyond it packets are dropped and counted.</summary>
+    public int TurnMaxBitRatePerAllocation { get; init; } = 32_000;
+
     // --- licence (modelled as configuration, docs/requirements.md, section 2) ---
     /// <summary>`license_max_connections` (1000): this node's capacity.</summary>
     public int LicenseMaxConnections { get; init; } = 1000;

@@ -284,6 +284,25 @@ public sealed class HibariNode : IAsyncDisposable
         Metric("hibari_media_garbage_datagrams_total", Sfu.Workers.Garbage, "Datagrams on the media port that were not STUN, DTLS or RTP/RTCP, or STUN dropped unanswered.");
         Metric("hibari_media_unknown_source_datagrams_total", Sfu.Workers.UnknownSource, "DTLS or RTP/RTCP datagrams from addresses no connection authenticated with ICE: dropped.");
         Metric("hibari_media_over_budget_datagrams_total", Sfu.Workers.OverBudget, "Datagrams dropped unread because their source address had sent rtc_max_unauthenticated_per_address unauthenticated datagrams in the second (D-47).");
+        if (Sfu.Turn is { } turn)
+        {
+            var t = turn.CoreCounters();
+            Metric("hibari_turn_allocations", turn.AllocationCount, "TURN allocations the node holds (D-57).");
+            Metric("hibari_turn_allocations_created_total", t.AllocationsCreated, "TURN allocations created.");
+            Metric("hibari_turn_udp_connections_total", turn.UdpSelectedTotal, "Connections whose ICE selected a path through TURN over UDP.");
+            Metric("hibari_turn_tcp_connections_total", turn.TcpSelectedTotal, "Connections whose ICE selected a path through TURN over TCP or TLS.");
+            Metric("hibari_turn_tcp_streams_total", turn.TcpConnectionsTotal + turn.TlsConnectionsTotal, "TURN TCP and TLS connections accepted.");
+            Metric("hibari_turn_invalid_tcp_streams_total", turn.InvalidTcpStreams, "TURN TCP/TLS streams closed because they were not TURN framing.");
+            Metric("hibari_turn_unauthenticated_total", t.Challenges, "TURN requests answered 401 (no or wrong credentials).");
+            Metric("hibari_turn_stale_nonce_total", t.StaleNonces, "TURN requests answered 438 (stale nonce).");
+            Metric("hibari_turn_forbidden_peer_total", t.ForbiddenPeers, "TURN permissions, channel binds or sends toward an address other than the node's media ports (403 or dropped).");
+            Metric("hibari_turn_quota_refused_total", t.QuotaReached + t.InsufficientCapacity, "TURN allocations refused: per-connection quota (486) or node capacity (508).");
+            Metric("hibari_turn_over_bandwidth_dropped_total", t.DroppedOverBudget, "TURN data packets dropped over the per-allocation bandwidth (turn_max_bit_rate_per_allocation).");
+            Metric("hibari_turn_client_to_peer_packets_total", t.ClientToPeerPackets, "Packets from TURN clients handed to the media workers.");
+            Metric("hibari_turn_peer_to_client_packets_total", t.PeerToClientPackets, "Packets from the media workers sent to TURN clients.");
+            Metric("hibari_turn_tcp_queue_dropped_total", turn.TcpQueueDrops, "Packets to a TURN TCP/TLS client dropped because its send queue was full.");
+            Metric("hibari_turn_handoff_dropped_total", turn.HandoffDrops, "Packets from TURN clients dropped because the media worker's ring was full.");
+        }
         Metric("hibari_ice_rejected_total", Sfu.Workers.IceRejected, "STUN binding requests answered with an error (unknown username, bad integrity, role conflict).");
         void PerRid(string name, string help, long[] values)
         {

@@ -116,6 +116,9 @@ internal sealed class NodeApi(HibariOptions options, ClusterService cluster, Ses
         TotalSentMessageByteSize = m?.MessagesSentBytes ?? 0,
         TotalDroppedMessages = m?.MessagesDropped ?? 0,
         TotalReceivedClientStats = m is null ? 0 : Interlocked.Read(ref m.ClientStatsReports),
+        TotalTurnUdpConnections = Sfu?.Turn?.UdpSelectedTotal ?? 0,
+        TotalTurnTcpConnections = Sfu?.Turn?.TcpSelectedTotal ?? 0,
+        TotalReceivedInvalidTurnTcpPacket = Sfu?.Turn?.InvalidTcpStreams ?? 0,
         Simulcast = m is null ? new() : new SimulcastStatsBody
         {
             R0 = Layer(m, 0), R1 = Layer(m, 1), R2 = Layer(m, 2), TotalSwitched = m.SimulcastLayerSwitches,

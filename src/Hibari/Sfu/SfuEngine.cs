@@ -2,6 +2,8 @@ using System.Net;
 using Hibari.Config;
 using Hibari.Rtc.Dtls;
 using Hibari.Rtc.Transport;
+using Hibari.Rtc.TurnHost;
+using Hibari.Signaling.Messages;
 using Microsoft.Extensions.Logging;
 
 namespace Hibari.Sfu;
@@ -48,6 +50,8 @@ public sealed class SfuEngine : IDisposable
         _dataChannels = new DataChannelWiring(_ctx, _messages, (id, reason) => Leave(id, reason));
         _spotlight = new Spotlight.SpotlightService(_ctx, Counters);
         _lifecycle = new ConnectionLifecycle(_ctx, _sessions, _negotiator, _dataChannels, _spotlight);
+        // A connection's TURN credentials and allocations last exactly as long as the connection (D-57).
+        _lifecycle.ConnectionDestroyed += (info, _, _) => Turn?.Revoke(info.ConnectionId);
         _remote = new RemoteConnections(_ctx, _sessions, _negotiator, _messages);
         _api = new SfuApiView(_ctx, _sessions, (id, reason) => Leave(id, reason));
     }
@@ -114,6 +118,51 @@ public sealed class SfuEngine : IDisposable
         workers.Start();
         _ctx.Log.LogInformation("Media: {Count} worker(s) on udp {EndPoints}, candidates advertise {Address}", count,
             string.Join(", ", workers.All.Select(w => w.LocalEndPoint.ToString())), candidate);
+        if (options.Turn) StartTurn(options, candidate, workers);
+    }
+
+    /// <summary>The node's TURN server (D-57), or null when `turn = false`.</summary>
+    public TurnService? Turn { get; private set; }
+    private readonly TurnCredentialStore _turnCredentials = new();
+    private string[] _turnUrls = [];
+
+    private void StartTurn(HibariOptions options, IPAddress candidate, MediaWorkers workers)
+    {
+        var host = options.TurnFqdn ?? (candidate.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{candidate}]" : candidate.ToString());
+        var turn = new TurnService(new TurnServiceOptions
+        {
+            ListenAddress = options.ListenAddress,
+            // Relayed addresses are reserved by binding them, so they live on the listening address (unless it is a wildcard).
+            RelayAddress = options.ListenAddress.Equals(IPAddress.Any) || options.ListenAddress.Equals(IPAddress.IPv6Any) ? candidate : options.ListenAddress,
+            MediaAddresses = [options.ListenAddress, candidate],
+            Realm = options.TurnRealm ?? options.TurnFqdn ?? "hibari",
+            UdpPort = options.TurnUdpPort,
+            Tcp = options.TurnTcp,
+            TcpPort = options.TurnTcpListenPort,
+            TlsCertificatePath = options.TurnTlsCertificate,
+            TlsPrivateKeyPath = options.TurnTlsPrivateKey,
+            TlsPort = options.TurnTlsListenPort,
+            MaxAllocations = options.TurnMaxAllocations,
+            MaxBytesPerSecondPerAllocation = options.TurnMaxBitRatePerAllocation * 1000L / 8,
+        }, _turnCredentials, workers.All, _loggerFactory.CreateLogger("Hibari.Turn"), _ctx.Time);
+        turn.Start();
+        Turn = turn;
+        var urls = new List<string> { $"turn:{host}:{turn.UdpPort}?transport=udp" };
+        if (options.TurnTcp) urls.Add($"turn:{host}:{options.TurnTcpPort ?? turn.TcpPort}?transport=tcp");
+        if (options.TurnTls)
+            urls.Add($"turns:{options.TurnTlsFqdn ?? options.TurnFqdn ?? host}:{options.TurnTlsPort ?? (turn.TlsEnabled ? turn.TlsPort : 5349)}?transport=tcp");
+        _turnUrls = [.. urls];
+    }
+
+    /// <summary>
+    /// The offer's `config.iceServers` for a connection: the node's TURN URLs with credentials issued for it, valid on this
+    /// node only and only while the connection lives (D-57). Empty when TURN is off.
+    /// </summary>
+    public IReadOnlyList<IceServer> IceServersFor(string connectionId)
+    {
+        if (Turn is null) return [];
+        var (username, password) = _turnCredentials.Issue(connectionId);
+        return [new IceServer(_turnUrls, username, password)];
     }
 
     // --- sessions (SessionRegistry) ---
@@ -361,6 +410,7 @@ public sealed class SfuEngine : IDisposable
         DisconnectAll("SHUTDOWN");
         _spotlight.Dispose();
         _ctx.Control.Dispose();
+        Turn?.Dispose();
         _ctx.WorkersIfStarted?.Dispose();
     }
 }

@@ -176,6 +176,8 @@ internal sealed class SignalingSession : IConnectionSignaling
             Video = info.Video,
             VideoCodecType = info.VideoCodecType ?? _options.DefaultVideoCodecType,
             VideoBitRate = info.VideoBitRate ?? _options.DefaultVideoBitRate,
+            IceServers = _sfu.IceServersFor(info.ConnectionId),
+            IceTransportPolicy = _options.TurnIceTransportPolicy,
         }));
         ConnectToOffer?.AddSince(connectAt);
 

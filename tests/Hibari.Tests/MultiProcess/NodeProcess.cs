@@ -36,6 +36,9 @@ public sealed class NodeProcess : IAsyncDisposable
             "--set", $"signaling_port={signalingPort}",
             // Eight UDP ports per node (media worker k takes rtc_udp_port + k), distinct for every signaling port the tests use.
             "--set", $"rtc_udp_port={20000 + (signalingPort + 4000) * 8 % 20000}",
+            // TURN on any free ports: a test may run several nodes on one address (D-57).
+            "--set", "turn_udp_port=0",
+            "--set", "turn_tcp_listen_port=0",
             "--set", $"data_dir={dataDir}",
             "--set", $"log_dir={Path.Combine(dataDir, "log")}",
             "--set", $"node_name={NodeName}",

@@ -36,6 +36,9 @@ public sealed class InProcessNode : IAsyncDisposable
                 ApiPort = FreeTcpPort(),
                 SignalingPort = FreeTcpPort(),
                 RtcUdpPort = FreeUdpPort(),
+                // The node's TURN server on any free ports: many nodes share 127.0.0.1 in the suite (D-57).
+                TurnUdpPort = 0,
+                TurnTcpListenPort = 0,
                 DataDir = Path.Combine(dir, "data"),
                 LogDir = Path.Combine(dir, "log"),
                 SessionDestroyDelayMs = 200,

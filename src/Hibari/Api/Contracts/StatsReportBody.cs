@@ -51,6 +51,11 @@ public sealed record StatsReportBody
     public long TotalDroppedMessages { get; init; }
     /// <summary>`stats` answers clients sent on DC:stats to the node's `req-stats`.</summary>
     public long TotalReceivedClientStats { get; init; }
+    /// <summary>Connections whose media went through the node's TURN server over UDP / over TCP or TLS (D-57).</summary>
+    public long TotalTurnUdpConnections { get; init; }
+    public long TotalTurnTcpConnections { get; init; }
+    /// <summary>TURN TCP/TLS streams closed because they were not TURN framing.</summary>
+    public long TotalReceivedInvalidTurnTcpPacket { get; init; }
     /// <summary>Hibari (issue 12): simulcast layers received from publishers, per rid, and receivers' layer switches.</summary>
     public SimulcastStatsBody Simulcast { get; init; } = new();
     public ClusterStatsBody? Cluster { get; init; }

@@ -48,6 +48,21 @@ public interface IHandoffTarget
 }
 
 /// <summary>
+/// Where datagrams to TURN-relayed addresses go instead of the worker's socket (issue 15, docs/decisions.md D-57): the
+/// node's TURN server wraps them for the client holding that allocation. Called on the worker's thread and on DTLS
+/// handshake threads; must be thread-safe and must not throw.
+/// </summary>
+public interface ITurnEgress
+{
+    /// <summary>True when <paramref name="remote"/> is a live relayed address of this node (then the datagram is taken, sent or counted as dropped).</summary>
+    bool TryDeliver(in EndpointKey remote, in EndpointKey local, ReadOnlySpan<byte> datagram);
+    /// <summary>Cheap pre-check without a table lookup: could <paramref name="remote"/> be a relayed address at all?</summary>
+    bool MayBeRelayed(in EndpointKey remote);
+    /// <summary>ICE selected <paramref name="remote"/>, a relayed address, for a connection (counted per allocation; worker thread).</summary>
+    void Selected(in EndpointKey remote);
+}
+
+/// <summary>
 /// One media worker (docs/threads.md, docs/decisions.md D-29): a thread with its own UDP port that owns, without
 /// locks, the peers registered on it — ICE-lite answers, DTLS datagrams, SRTP and SRTCP. Datagrams are demultiplexed
 /// by their first byte (RFC 7983) and by the remote address an authenticated STUN request latched. The thread
@@ -96,6 +111,10 @@ public sealed class MediaWorker : IDisposable
     private long _sent, _sentBytes, _unknownSource, _garbage, _sendErrors, _handedOff;
     // A handler for one extra first byte (the relay's datagrams), set once before traffic or while it runs.
     private volatile IWorkerDatagramHandler? _extra;
+    // The node's TURN server (D-57), set once at start: sends to relayed addresses go to it, not to the socket.
+    private volatile ITurnEgress? _turn;
+    private EndpointKey _localKey;
+    private long _fromTurn;
     private int _extraFirstByte = -1;
 
     /// <param name="unauthenticatedPerAddress">Datagrams per second a source address may send before ICE authenticated it
@@ -177,6 +196,7 @@ public sealed class MediaWorker : IDisposable
             throw;
         }
         _socket = socket;
+        _localKey = EndpointKey.From((IPEndPoint)socket.LocalEndPoint!);
         _receive = new UdpReceiveBatch(socket, ReceiveBatchSize, log: _log);
         _send = new UdpSendBatch(socket, SendBatchSize, log: _log);
         // A second, private loopback socket only wakes the thread when something is posted while it waits.
@@ -372,6 +392,8 @@ public sealed class MediaWorker : IDisposable
     {
         var socket = _socket;
         if (socket is null) return;
+        if (_turn is { } turn && EndpointKey.TryFrom(remote, out var key) && turn.MayBeRelayed(key) && turn.TryDeliver(key, _localKey, datagram))
+            return;
         if (_send is { } batch && Thread.CurrentThread == _thread)
         {
             batch.Add(datagram, remote);
@@ -398,6 +420,25 @@ public sealed class MediaWorker : IDisposable
     {
         AssertOwner();
         _send?.Flush();
+    }
+
+    /// <summary>
+    /// Routes sends to the TURN server's relayed addresses through <paramref name="turn"/> (D-57). Any thread, once at start.
+    /// </summary>
+    public void SetTurnEgress(ITurnEgress turn) => _turn = turn;
+
+    /// <summary>Datagrams that reached this worker through the node's TURN server (handed in, not received on the socket).</summary>
+    public long FromTurn => Interlocked.Read(ref _fromTurn);
+
+    /// <summary>
+    /// Owner thread: a datagram a client sent through a TURN allocation of this node toward this worker, handed over in
+    /// process (issue 15 item 3): handled exactly as if it had arrived on the socket from the relayed address.
+    /// </summary>
+    internal void DeliverFromTurn(Span<byte> datagram, SocketAddress relayed)
+    {
+        AssertOwner();
+        _fromTurn++;
+        Dispatch(datagram, relayed);
     }
 
     private bool Lookup(string localUfrag, out IceCredentials credentials)
@@ -570,6 +611,7 @@ public sealed class MediaWorker : IDisposable
             entry.SelectedKey = key;
             entry.Selected = Copy(from);
             entry.Peer.OnSelected(entry.Selected);
+            if (_turn is { } turn && turn.MayBeRelayed(key)) turn.Selected(key);
         }
         return true;
     }

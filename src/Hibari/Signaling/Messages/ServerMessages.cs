@@ -35,7 +35,14 @@ public sealed record OfferMessage
     public string VideoCodecType { get; init; } = "VP9";
     public int VideoBitRate { get; init; } = 1000;
     public string Version { get; init; } = HibariVersion.Value;
+    /// <summary>`config.iceServers`: the node's TURN server with this connection's credentials (D-57); empty when TURN is off.</summary>
+    public IReadOnlyList<IceServer> IceServers { get; init; } = [];
+    /// <summary>`config.iceTransportPolicy` (`turn_ice_transport_policy`).</summary>
+    public string IceTransportPolicy { get; init; } = "all";
 }
+
+/// <summary>One entry of the offer's `config.iceServers`, as `RTCPeerConnection` takes it (sora-js-sdk passes `config` as is).</summary>
+public sealed record IceServer(IReadOnlyList<string> Urls, string Username, string Credential);
 
 /// <summary>`event_type` of a connection notify.</summary>
 public enum ConnectionEvent { Created, Updated, Destroyed }
@@ -104,8 +111,18 @@ public static class ServerMessages
         w.WriteEndObject();
         w.WriteStartObject("config");
         w.WriteStartArray("iceServers");
+        foreach (var server in o.IceServers)
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("urls");
+            foreach (var url in server.Urls) w.WriteStringValue(url);
+            w.WriteEndArray();
+            w.WriteString("username", server.Username);
+            w.WriteString("credential", server.Credential);
+            w.WriteEndObject();
+        }
         w.WriteEndArray();
-        w.WriteString("iceTransportPolicy", "all");
+        w.WriteString("iceTransportPolicy", o.IceTransportPolicy);
         w.WriteEndObject();
         if (o.Encodings is { } enc) { w.WritePropertyName("encodings"); enc.WriteTo(w); }
         w.WriteBoolean("data_channel_signaling", o.DataChannelSignaling);

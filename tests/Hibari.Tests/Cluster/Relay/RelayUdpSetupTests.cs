@@ -28,7 +28,7 @@ public sealed class RelayUdpSetupTests : IAsyncLifetime
         var dir = Path.Combine(Path.GetTempPath(), "hibari-relay-udp-" + Guid.NewGuid().ToString("n")[..8]);
         var node = new HibariNode(new HibariOptions
         {
-            Cluster = true, NodeName = Self, ClusterSecret = Secret, ListenAddress = IPAddress.Loopback, RtcUdpPort = 0, MediaWorkers = 2,
+            Cluster = true, NodeName = Self, ClusterSecret = Secret, ListenAddress = IPAddress.Loopback, RtcUdpPort = 0, MediaWorkers = 2, TurnUdpPort = 0, TurnTcpListenPort = 0,
             ClusterRelayUdp = udp, DataDir = Path.Combine(dir, "data"), LogDir = Path.Combine(dir, "log"),
         }, NullLoggerFactory.Instance);
         _nodes.Add(node);

@@ -1,0 +1,123 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Hibari.Load;
+using Hibari.Rtc.Dtls;
+using Hibari.Rtc.Ice;
+using Hibari.Tests.Sfu;
+
+namespace Hibari.Tests.Rtc.TurnHost;
+
+/// <summary>
+/// Issue 15 (docs/decisions.md D-57), in process: the node's TURN server with the load tool's client as a TURN client.
+/// Media goes client → TURN (UDP or TCP) → the media worker (handed over in process) → the other client, and back; the
+/// offer carries per-connection credentials that stop working when the connection ends; an allocation may reach only
+/// the node's own media addresses.
+/// </summary>
+[Collection("sfu")]
+public sealed class TurnServiceTests : IAsyncLifetime
+{
+    private static readonly DtlsCertificate Certificate = DtlsCertificate.Generate();
+    private InProcessNode _node = null!;
+    private readonly List<SyntheticClient> _clients = [];
+
+    public async Task InitializeAsync() => _node = await InProcessNode.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        foreach (var c in _clients) await c.DisposeAsync();
+        await _node.DisposeAsync();
+    }
+
+    private async Task<SyntheticClient> ConnectAsync(string channel, string role, LoadTurnMode turn)
+    {
+        var c = new SyntheticClient(_node.SignalingUrl, channel, new SyntheticClientOptions { Role = role, Certificate = Certificate, Turn = turn });
+        _clients.Add(c);
+        await c.ConnectAsync();
+        return c;
+    }
+
+    [Fact]
+    public async Task The_offer_carries_turn_urls_and_credentials_of_this_connection()
+    {
+        var c = await ConnectAsync("turn-offer", "recvonly", LoadTurnMode.None);
+        var offer = c.Messages.First(m => (string?)m["type"] == "offer");
+        var config = offer["config"]!.AsObject();
+        Assert.Equal("all", (string?)config["iceTransportPolicy"]);
+        var server = Assert.Single(config["iceServers"]!.AsArray())!.AsObject();
+        var urls = server["urls"]!.AsArray().Select(u => (string)u!).ToList();
+        var turn = _node.Node.Sfu.Turn!;
+        Assert.Contains($"turn:127.0.0.1:{turn.UdpPort}?transport=udp", urls);
+        Assert.Contains($"turn:127.0.0.1:{turn.TcpPort}?transport=tcp", urls);
+        Assert.Equal(c.ConnectionId, (string?)server["username"]);
+        Assert.True(((string?)server["credential"])?.Length >= 24);
+    }
+
+    [Theory]
+    [InlineData(LoadTurnMode.Udp)]
+    [InlineData(LoadTurnMode.Tcp)]
+    public async Task Media_flows_both_ways_through_an_allocation(LoadTurnMode mode)
+    {
+        var channel = "turn-media-" + mode;
+        var sub = await ConnectAsync(channel, "recvonly", mode);
+        var pub = await ConnectAsync(channel, "sendonly", mode);
+        using var stop = new CancellationTokenSource();
+        var publishing = pub.PublishAsync(300, 1000, stop.Token);
+        await InProcessNode.EventuallyAsync("the subscriber receives media through TURN", () => sub.PacketsReceived > 100);
+        // RTCP from the node (PLI for the subscriber's key frame) reaches the publisher through its allocation too.
+        await InProcessNode.EventuallyAsync("the publisher gets a key-frame request through TURN", () => pub.PliReceived > 0);
+        await stop.CancelAsync();
+        await publishing.ContinueWith(_ => { });
+        Assert.Equal(0, sub.DecryptFailures);
+        Assert.True(pub.Turn!.Sent > 100 && sub.Turn!.Received > 100, $"sent {pub.Turn!.Sent}, received {sub.Turn!.Received}");
+        var turn = _node.Node.Sfu.Turn!;
+        Assert.Equal(2, turn.AllocationCount);
+        var counters = turn.CoreCounters();
+        Assert.True(counters.ClientToPeerPackets > 100 && counters.PeerToClientPackets > 100,
+            $"client→peer {counters.ClientToPeerPackets}, peer→client {counters.PeerToClientPackets}");
+        // Handed over in process: every datagram the workers got from a relayed address came through the TURN server.
+        Assert.True(_node.Node.Sfu.Workers.All.Sum(w => w.FromTurn) >= counters.ClientToPeerPackets - 10);
+        var stats = await _node.ApiAsync("Sora_20171010.GetStatsReport");
+        var field = mode == LoadTurnMode.Udp ? "total_turn_udp_connections" : "total_turn_tcp_connections";
+        Assert.Equal(2, stats.Body![field]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task A_permission_toward_anything_but_the_nodes_media_port_is_refused_403()
+    {
+        var c = await ConnectAsync("turn-forbidden", "recvonly", LoadTurnMode.Udp);
+        var turn = c.Turn!;
+        var elsewhere = await turn.CreatePermissionAsync(new IPEndPoint(IPAddress.Loopback, 9), CancellationToken.None);
+        Assert.Equal(StunClass.ErrorResponse, elsewhere.Class);
+        Assert.True(elsewhere.TryGetErrorCode(out var code, out _));
+        Assert.Equal(403, code);
+        // The node's API port is on the same address but is not a media port: refused as well.
+        var api = await turn.ChannelBindAsync(new IPEndPoint(IPAddress.Loopback, _node.Options.ApiPort), 0x4001, CancellationToken.None);
+        Assert.True(api.TryGetErrorCode(out code, out _));
+        Assert.Equal(403, code);
+        var media = await turn.CreatePermissionAsync(c.ServerEndPoint!, CancellationToken.None);
+        Assert.Equal(StunClass.SuccessResponse, media.Class);
+        Assert.True(_node.Node.Sfu.Turn!.CoreCounters().ForbiddenPeers >= 2);
+    }
+
+    [Fact]
+    public async Task Credentials_stop_working_when_their_connection_ends()
+    {
+        var c = await ConnectAsync("turn-revoke", "recvonly", LoadTurnMode.Udp);
+        var turn = _node.Node.Sfu.Turn!;
+        Assert.Equal(1, turn.AllocationCount);
+        var offer = c.Messages.First(m => (string?)m["type"] == "offer");
+        var server = offer["config"]!["iceServers"]![0]!.AsObject();
+        await c.DisposeAsync();
+        _clients.Remove(c);
+        await InProcessNode.EventuallyAsync("the allocation goes with the connection", () => turn.AllocationCount == 0);
+        // A fresh TURN client with the dead connection's credentials is refused (401 on the authenticated Allocate).
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram,
+            System.Net.Sockets.ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var client = new LoadTurnClient(LoadTurnMode.Tcp, new IPEndPoint(IPAddress.Loopback, turn.TcpPort),
+            (string)server["username"]!, (string)server["credential"]!, socket);
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => client.StartAsync(new IPEndPoint(IPAddress.Loopback, 1), CancellationToken.None));
+        Assert.Contains("401", e.Message);
+        client.Dispose();
+    }
+}
