@@ -103,6 +103,8 @@ public sealed class TurnCounters
     public long DroppedNoPermission { get; internal set; }
     /// <summary>Data for a client or relayed address without a live allocation.</summary>
     public long DroppedNoAllocation { get; internal set; }
+    /// <summary>Data from a peer that did not fit the output buffer or a Data indication.</summary>
+    public long DroppedOversize { get; internal set; }
     /// <summary>Not STUN, not ChannelData, or a broken message (bad length, FINGERPRINT, attribute).</summary>
     public long Malformed { get; internal set; }
 }
