@@ -9,6 +9,8 @@ command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 # iptables: the e2e partition scenario cuts nodes apart inside its private network namespace.
 command -v iptables >/dev/null 2>&1 || need+=(iptables)
+# openssl: the e2e turn_tls scenario makes its test certificate with it.
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # usrsctp: the SCTP interop oracle of the tests (never used by the server).
 dpkg -s libusrsctp2 >/dev/null 2>&1 || need+=(libusrsctp2)
 if [ ${#need[@]} -gt 0 ]; then

@@ -435,8 +435,8 @@ async function getBrowser() {
 }
 
 /** A new page on the harness, with sora-js-sdk loaded; console errors are collected for failure messages. */
-async function harnessPage(ctx, label) {
-  const b = await getBrowser();
+async function harnessPage(ctx, label, inBrowser = null) {
+  const b = inBrowser ?? await getBrowser();
   const context = await b.newContext();
   ctx.closers.push(() => context.close());
   const page = await context.newPage();
@@ -1626,9 +1626,9 @@ function blockUdp(ports) {
     iptables('-I', chain, '-p', 'udp', '-m', 'multiport', '--ports', ports.join(','), '-j', 'DROP');
 }
 function unblockUdp() { for (const chain of ['INPUT', 'OUTPUT']) spawnSync('iptables', ['-w', '-F', chain], { stdio: 'ignore' }); }
-async function turnCall(ctx, node, tag, { relay }) {
+async function turnCall(ctx, node, tag, { relay, inBrowser = null }) {
   const channel = channelName(tag);
-  const page = await harnessPage(ctx, tag);
+  const page = await harnessPage(ctx, tag, inBrowser);
   const options = { dataChannelSignaling: true, dataChannels: [{ label: '#turn', direction: 'sendrecv' }] };
   const a = await client(ctx, page, `${tag}A`, node, { channel, role: 'sendrecv', options });
   const b = await client(ctx, page, `${tag}B`, node, { channel, role: 'sendrecv', options });
@@ -1674,13 +1674,21 @@ scenario('turn_tls', async ctx => {
   const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
     '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { encoding: 'utf8' });
   check(r.status === 0, `openssl could not make a test certificate: ${r.stderr}`);
+  // Chromium checks a TURN server's certificate: a browser of its own trusts exactly this one (by its key's SPKI hash).
+  const spki = spawnSync('sh', ['-c', `openssl x509 -in '${cert}' -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64`],
+    { encoding: 'utf8' }).stdout.trim();
+  check(spki.length === 44, `SPKI hash of the test certificate: '${spki}'`);
+  const { chromium } = await import('playwright-core');
+  const trusting = await chromium.launch({ executablePath: CHROMIUM, headless: true, timeout: opt.timeoutMs,
+    args: [...CHROMIUM_ARGS, `--ignore-certificate-errors-spki-list=${spki}`], handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
+  ctx.closers.push(() => trusting.close());
   const tlsPort = await freePort();
   // turn_tcp = false: the only TCP path is TLS.
   const { node, udpPorts } = await turnNode(ctx, 'n1', { turn_tcp: 'false', turn_tls: 'true', turn_tls_listen_port: tlsPort,
     turn_tls_certificate: cert, turn_tls_private_key: key });
   blockUdp(udpPorts);
   try {
-    const { pairs } = await turnCall(ctx, node, 'tls', { relay: 'tls' });
+    const { pairs } = await turnCall(ctx, node, 'tls', { relay: 'tls', inBrowser: trusting });
     console.log(`    turn_tls: both clients relay over TLS (${pairs.map(p => `${p.localUrl} → ${p.remote}`).join(', ')})`);
   } finally {
     unblockUdp();

@@ -393,7 +393,8 @@ public sealed class TurnService : ITurnEgress, IDisposable
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException
                                        or System.Security.Authentication.AuthenticationException)
         {
-            _log.LogDebug("TURN {Kind} connection {Id} ended: {Error}", tls ? "TLS" : "TCP", id, e.Message);
+            _log.LogDebug("TURN {Kind} connection {Id} ended: {Error}{Inner}", tls ? "TLS" : "TCP", id, e.Message,
+                e.InnerException is { } inner ? " (" + inner.Message + ")" : "");
         }
         catch (Exception e)
         {
