@@ -68,8 +68,18 @@ public class SoraConfTests
     }
 
     [Fact]
-    public void The_turn_example_is_ignored_with_a_warning() =>
-        Assert.Equal(["not supported by Hibari, ignored: turn_fqdn"], Load(SoraConf("turn.conf")).Warnings);
+    public void The_turn_example_sets_the_turn_url_host_without_a_warning()
+    {
+        // Hibari's TURN server (D-57) reads Sora's TURN keys as they are.
+        var (o, warnings) = Load(SoraConf("turn.conf"));
+        Assert.Empty(warnings);
+        Assert.True(o.Turn);
+        Assert.Equal("sora-turn.example.com", o.TurnFqdn);
+        var all = Load(SoraConf("turn.conf"), ("turn_tcp", "false"), ("turn_tcp_listen_port", "3479"), ("turn_tcp_port", "443"),
+            ("turn_tls", "true"), ("turn_tls_fqdn", "sora-turns.example.com"), ("turn_tls_port", "5349"), ("turn_realm", "sora-turn.example.com")).Options;
+        Assert.Equal((false, 3479, 443, true, "sora-turns.example.com", 5349, "sora-turn.example.com"),
+            (all.TurnTcp, all.TurnTcpListenPort, all.TurnTcpPort, all.TurnTls, all.TurnTlsFqdn, all.TurnTlsPort, all.TurnRealm));
+    }
 
     [Fact]
     public void The_production_recommendations_keep_the_api_on_loopback_and_name_the_rest()
@@ -79,7 +89,7 @@ public class SoraConfTests
         Assert.Equal(IPAddress.Loopback, o.ApiListenAddress);
         Assert.Equal(
             ["not supported by Hibari, ignored: legacy_log_format, legacy_log_extension, legacy_webhook_audio_video_json_structure, "
-             + "ipv4_address, ipv6, turn_fqdn, signaling_loopback_address_only"],
+             + "ipv4_address, ipv6, signaling_loopback_address_only"],
             warnings);
     }
 
@@ -110,15 +120,15 @@ public class SoraConfTests
     public void The_warning_reaches_the_result_of_the_command_line_loader()
     {
         var result = ConfigLoader.FromCommandLine(["--config", "sora.conf", "--set", "demo=true"],
-            _ => "turn = true\nlabel = node-1\napi_port = 3100\n");
+            _ => "ipv6 = true\nlabel = node-1\napi_port = 3100\n");
         Assert.Null(result.Error);
         Assert.Equal(3100, result.Options!.ApiPort);
-        Assert.Equal(["not supported by Hibari, ignored: turn, label, demo"], result.Warnings);
+        Assert.Equal(["not supported by Hibari, ignored: ipv6, label, demo"], result.Warnings);
     }
 
     [Fact]
     public void A_key_ignored_in_the_file_and_again_by_set_is_named_once() =>
-        Assert.Equal(["not supported by Hibari, ignored: turn"], Load("turn = true\n", ("turn", "false")).Warnings);
+        Assert.Equal(["not supported by Hibari, ignored: label"], Load("label = a\n", ("label", "b")).Warnings);
 
     [Fact]
     public void A_hibari_conf_gives_no_warning()
