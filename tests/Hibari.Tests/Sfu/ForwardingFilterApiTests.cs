@@ -1,7 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Hibari.Api;
 using Hibari.Load;
+using Hibari.Node;
 using Hibari.Rtc.Dtls;
 
 namespace Hibari.Tests.Sfu;
@@ -263,6 +265,78 @@ public sealed partial class ForwardingFilterApiTests
         {
             await stop.CancelAsync();
             await Task.WhenAll(sending).ContinueWith(_ => { });
+        }
+    }
+
+    /// <summary>
+    /// The cluster path of `blocked` without a cluster: the holder's ListForwardingFilters asks "the other owner" — a
+    /// second node, through its node-link handler (`LocalApi`) — and merges its rows and blocked entries; a node that
+    /// answers the bare rows array (asked without `blocked`, or one that does not know it) still merges; a non-holder
+    /// answers 307 as before.
+    /// </summary>
+    [Fact]
+    public async Task A_holder_merges_the_other_owners_blocked_entries_and_a_non_holder_redirects()
+    {
+        const string channel = "ff-blocked-owners";
+        await using var n1 = await InProcessNode.StartAsync();
+        await using var n2 = await InProcessNode.StartAsync();
+        var clients = new List<SyntheticClient>();
+        try
+        {
+            async Task<(SyntheticClient Sender, SyntheticClient Receiver)> PairAsync(InProcessNode node)
+            {
+                var sender = Client(node, channel, "sendonly");
+                clients.Add(sender);
+                await sender.ConnectAsync();
+                var receiver = Client(node, channel, "recvonly",
+                    new JsonObject { ["forwarding_filters"] = JsonNode.Parse($"[{BlockConnection(sender.ConnectionId!)}]") });
+                clients.Add(receiver);
+                await receiver.ConnectAsync();
+                await InProcessNode.EventuallyAsync("the node has both connected", () => node.Node.Sfu.ListConnections(channel).Count == 2);
+                return (sender, receiver);
+            }
+            var (s1, r1) = await PairAsync(n1);
+            var (s2, r2) = await PairAsync(n2);
+
+            // The node-link answer: the bare rows without `blocked`, rows and blocked entries with it.
+            var plain = await n2.Node.Cluster.LocalApi!("Sora_20230628.ListForwardingFilters", System.Text.Encoding.UTF8.GetBytes($$"""{"channel_id":"{{channel}}"}"""), CancellationToken.None);
+            Assert.Equal(200, plain.Status);
+            Assert.IsType<JsonArray>(JsonNode.Parse(plain.Body));
+            var withBlocked = await n2.Node.Cluster.LocalApi!("Sora_20230628.ListForwardingFilters",
+                System.Text.Encoding.UTF8.GetBytes($$"""{"channel_id":"{{channel}}","blocked":true}"""), CancellationToken.None);
+            var part = Assert.IsType<JsonObject>(JsonNode.Parse(withBlocked.Body));
+            Assert.Equal(r2.ConnectionId, (string?)Assert.Single(part["blocked"]!.AsArray())!["destination_connection_id"]);
+
+            async Task<ApiResult> ListAsync(ChannelScope scope, string body)
+            {
+                var router = new ApiRouter();
+                new ForwardingFilterApi(n1.Node.Sfu, scope).Register(router);
+                Assert.True(router.TryGet("Sora_20230628.ListForwardingFilters", out var op));
+                return await op(new ApiRequest("Sora_20230628.ListForwardingFilters", System.Text.Encoding.UTF8.GetBytes(body)), CancellationToken.None);
+            }
+            var holder = new ChannelScope(_ => null, _ => ["n2"], (peer, target, body, ct) => n2.Node.Cluster.LocalApi!(target, body.ToArray(), ct), () => ["n2"]);
+            var merged = JsonNode.Parse(Assert.IsType<ApiResult.JsonResult>(await ListAsync(holder, $$"""{"channel_id":"{{channel}}","blocked":true}""")).Utf8Json)!;
+            Assert.Equal(new[] { r1.ConnectionId, r2.ConnectionId }, merged["connection_forwarding_filters"]!.AsArray().Select(n => (string?)n!["connection_id"]));
+            Assert.Equal(
+                new[] { (r1.ConnectionId, s1.ConnectionId), (r2.ConnectionId, s2.ConnectionId) },
+                merged["blocked"]!.AsArray().Select(e => ((string?)e!["destination_connection_id"], (string?)Assert.Single(e["source_connection_id_list"]!.AsArray()))));
+
+            // An owner that answers only the rows array (a node without `blocked`): its rows still merge.
+            var older = holder with
+            {
+                CallPeer = (peer, target, body, ct) => n2.Node.Cluster.LocalApi!(target, System.Text.Encoding.UTF8.GetBytes($$"""{"channel_id":"{{channel}}"}"""), ct),
+            };
+            merged = JsonNode.Parse(Assert.IsType<ApiResult.JsonResult>(await ListAsync(older, $$"""{"channel_id":"{{channel}}","blocked":true}""")).Utf8Json)!;
+            Assert.Equal(2, merged["connection_forwarding_filters"]!.AsArray().Count);
+            Assert.Equal(r1.ConnectionId, (string?)Assert.Single(merged["blocked"]!.AsArray())!["destination_connection_id"]);
+
+            // A node that does not hold the channel: 307 to the holder, blocked or not (C-API-1).
+            var elsewhere = holder with { OwnerApiUrl = _ => "http://127.0.0.9:3000/" };
+            Assert.Equal("http://127.0.0.9:3000/", Assert.IsType<ApiResult.RedirectResult>(await ListAsync(elsewhere, $$"""{"channel_id":"{{channel}}","blocked":true}""")).Location);
+        }
+        finally
+        {
+            foreach (var c in clients) await c.DisposeAsync();
         }
     }
 }
