@@ -44,6 +44,9 @@ internal static class ConfigKeys
         ConfigKey.Of("auth_webhook_url", HttpUrl, (o, v) => o with { AuthWebhookUrl = v }),
         ConfigKey.Of("session_webhook_url", HttpUrl, (o, v) => o with { SessionWebhookUrl = v }),
         ConfigKey.Of("event_webhook_url", HttpUrl, (o, v) => o with { EventWebhookUrl = v }),
+        // Sora's key (EVENT_WEBHOOK), its duration syntax (unit required) and default (1 min): D-52, amendment.
+        ConfigKey.Of("connection_updated_webhook_interval", SoraMilliseconds(100, 86_400_000),
+            (o, v) => o with { ConnectionUpdatedWebhookInterval = TimeSpan.FromMilliseconds(v) }),
         ConfigKey.Of("auth_webhook_timeout_ms", Milliseconds(100, 60000), (o, v) => o with { AuthWebhookTimeoutMs = v }),
         ConfigKey.Of("webhook_timeout_ms", Milliseconds(100, 60000), (o, v) => o with { WebhookTimeoutMs = v }),
         ConfigKey.Of("log_dir", Text("a directory path"), (o, v) => o with { LogDir = v }),

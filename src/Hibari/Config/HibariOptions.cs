@@ -86,6 +86,11 @@ public sealed record HibariOptions
     public string? SessionWebhookUrl { get; init; }
     /// <summary>`event_webhook_url` (none): connection.created / updated / destroyed.</summary>
     public string? EventWebhookUrl { get; init; }
+    /// <summary>
+    /// `connection_updated_webhook_interval` (Sora's key and default, `1 min`; a Sora duration, unit required): how often
+    /// each live connection's `connection.updated` event webhook is sent (D-52, amendment).
+    /// </summary>
+    public TimeSpan ConnectionUpdatedWebhookInterval { get; init; } = TimeSpan.FromMinutes(1);
     /// <summary>`auth_webhook_timeout_ms` (5000): an auth webhook slower than this refuses the connect (fail closed).</summary>
     public int AuthWebhookTimeoutMs { get; init; } = 5000;
     /// <summary>`webhook_timeout_ms` (5000): timeout of session and event webhooks.</summary>

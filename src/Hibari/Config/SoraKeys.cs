@@ -24,8 +24,8 @@ internal static class SoraKeys
         "api_cors_origin", "api_loopback_address_only", "api_port", "archive_dir",
         // the older sample sora.conf (sora_conf)
         "demo", "auth_webhook_url", "event_webhook_url", "event_webhook_worker_number",
-        // WEBHOOK
-        "session_webhook_url",
+        // WEBHOOK, EVENT_WEBHOOK (https://develop.shiguredo-sora-doc.pages.dev/EVENT_WEBHOOK.html)
+        "session_webhook_url", "connection_updated_webhook_interval",
         // TURN
         "turn", "turn_realm", "turn_fqdn", "turn_tcp", "turn_tcp_listen_port", "turn_tcp_port", "turn_tls", "turn_tls_fqdn",
         // PRODUCTION

@@ -13,7 +13,8 @@ namespace Hibari.Node;
 /// kept by every owner node of the session: the holder changes its copy and sends the whole set to the other owners; a
 /// node whose part of the session opens later asks the other owners for it (<see cref="LearnChannelFiltersAsync"/>). A
 /// connection filter is changed on the node that holds the receiver. Filters are evaluated on the receiver's node,
-/// for local and relayed senders alike; a change re-negotiates the receivers whose tracks change.
+/// for local and relayed senders alike; a change re-negotiates the receivers whose tracks change. With `"blocked": true`
+/// ListForwardingFilters also lists, per receiver and kind, the senders the filters keep from it, each node its own.
 /// </summary>
 internal sealed class ForwardingFilterApi(SfuEngine sfu, ChannelScope? scope = null, ILogger? log = null)
 {
@@ -49,7 +50,14 @@ internal sealed class ForwardingFilterApi(SfuEngine sfu, ChannelScope? scope = n
         var request = new ApiRequest(target, body);
         ApiResult result;
         if (!TryRead(request, out var r, out var error)) result = error!;
-        else if (target == ListTarget) result = NodeCalls.Json(new JsonArray(ConnectionRowsHere(r.ChannelId).ToArray()));
+        else if (target == ListTarget)
+            // Without `blocked` the rows alone (an array, as before); with it the rows and this node's blocked entries.
+            result = !r.Blocked ? NodeCalls.Json(new JsonArray(ConnectionRowsHere(r.ChannelId).ToArray()))
+                : NodeCalls.Json(new JsonObject
+                {
+                    ["connection_forwarding_filters"] = new JsonArray(ConnectionRowsHere(r.ChannelId).ToArray()),
+                    ["blocked"] = new JsonArray(BlockedHere(r.ChannelId).ToArray()),
+                });
         else if (target == ChannelGetTarget)
             result = sfu.ForwardingFiltersOf(r.ChannelId) is { } here ? NodeCalls.Json(new JsonObject { ["filters"] = FiltersJson(here.Channel) }) : SessionNotFound();
         else if (target == ChannelSetTarget)
@@ -94,10 +102,22 @@ internal sealed class ForwardingFilterApi(SfuEngine sfu, ChannelScope? scope = n
         if (scope?.OwnerApiUrl(r.ChannelId) is { } location) return ApiResult.Redirect(location);
         if (sfu.ForwardingFiltersOf(r.ChannelId) is not { } here) return SessionNotFound();
         var rows = ConnectionRowsHere(r.ChannelId);
+        var blocked = r.Blocked ? BlockedHere(r.ChannelId) : [];
         if (scope is not null)
             foreach (var (status, body) in await scope!.CallAllAsync(scope.OtherOwners(r.ChannelId), request, log, ct).ConfigureAwait(false))
-                if (status == 200 && NodeCalls.ParseAnswer(body, log, request.Target) is JsonArray more)
-                    rows.AddRange(more.Select(n => n!.DeepClone()));
+            {
+                if (status != 200) continue;
+                switch (NodeCalls.ParseAnswer(body, log, request.Target))
+                {
+                    case JsonArray more: // the rows alone (asked without `blocked`, or a node that does not answer it)
+                        rows.AddRange(more.Select(n => n!.DeepClone()));
+                        break;
+                    case JsonObject part:
+                        if (part["connection_forwarding_filters"] is JsonArray theirRows) rows.AddRange(theirRows.Select(n => n!.DeepClone()));
+                        if (part["blocked"] is JsonArray theirBlocked) blocked.AddRange(theirBlocked.Select(n => n!.DeepClone()));
+                        break;
+                }
+            }
         var answer = new JsonObject
         {
             ["channel_forwarding_filters"] = FiltersJson(here.Channel),
@@ -105,6 +125,7 @@ internal sealed class ForwardingFilterApi(SfuEngine sfu, ChannelScope? scope = n
         };
         // Sora's single-filter shape: the "default" channel filter alone.
         if (here.Channel.FirstOrDefault(f => f.Name == ForwardingFilter.DefaultName) is { } legacy) answer["channel_forwarding_filter"] = legacy.ToJson();
+        if (r.Blocked) answer["blocked"] = new JsonArray(blocked.ToArray());
         return NodeCalls.Json(answer);
     }
 
@@ -121,6 +142,18 @@ internal sealed class ForwardingFilterApi(SfuEngine sfu, ChannelScope? scope = n
             }
         return rows;
     }
+
+    /// <summary>
+    /// `blocked` for this node's receivers of the channel (D-54), Sora's shape: `{destination_connection_id, kind,
+    /// source_connection_id_list}` per receiver and kind that has a blocked sender, from the evaluation the forwarding uses.
+    /// </summary>
+    private List<JsonNode> BlockedHere(string channelId) =>
+        sfu.BlockedOf(channelId)?.Select(b => (JsonNode)new JsonObject
+        {
+            ["destination_connection_id"] = b.DestinationConnectionId,
+            ["kind"] = b.Kind,
+            ["source_connection_id_list"] = new JsonArray(b.Sources.Select(id => (JsonNode)JsonValue.Create(id)).ToArray()),
+        }).ToList() ?? [];
 
     // --- channel filters ---
 
@@ -236,7 +269,7 @@ internal sealed class ForwardingFilterApi(SfuEngine sfu, ChannelScope? scope = n
 
     // --- requests ---
 
-    private sealed record Request(string ChannelId, string? ConnectionId, JsonElement Body);
+    private sealed record Request(string ChannelId, string? ConnectionId, JsonElement Body, bool Blocked = false);
 
     private static bool TryRead(ApiRequest request, out Request r, out ApiResult? error)
     {
@@ -249,7 +282,7 @@ internal sealed class ForwardingFilterApi(SfuEngine sfu, ChannelScope? scope = n
             if (Str(e, "channel_id") is not { Length: > 0 } channel) { error = ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "channel_id is required (a non-empty string)"); return false; }
             if (e.TryGetProperty("blocked", out var b) && b.ValueKind is not (JsonValueKind.True or JsonValueKind.False or JsonValueKind.Null))
             { error = ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "blocked must be a boolean"); return false; }
-            r = new Request(channel, Str(e, "connection_id"), e.Clone());
+            r = new Request(channel, Str(e, "connection_id"), e.Clone(), b.ValueKind == JsonValueKind.True);
             return true;
         }
     }

@@ -41,6 +41,16 @@ public sealed class HibariNode : IAsyncDisposable
         if (options.Cluster && options.ClusterRelay && options.MaxNodesLicence)
             Relay = new RelayService(Cluster, Sessions, Sfu, loggerFactory.CreateLogger("Hibari.Relay"), options);
         _nodeApi = api = new NodeApi(options, Cluster, Sessions, Counters) { Sfu = Sfu, Webhooks = Webhooks, Relay = Relay };
+        // connection.updated every connection_updated_webhook_interval of a connection's life (D-52, amendment).
+        _updated = new ConnectionUpdatedWebhooks(Sfu, options.ConnectionUpdatedWebhookInterval, c =>
+        {
+            var e = EventOf(ConnectionWebhookType.Updated, c, null);
+            return () =>
+            {
+                Counters.ConnectionUpdated();
+                Webhooks.EnqueueEvent(e);
+            };
+        }, _log);
         WireEvents();
         Cluster.LocalLoad = () => new Cluster.Load.LoadReport(Sfu.ConnectionCount, Sfu.ChannelConnectionCounts());
         var router = new ApiRouter();
@@ -124,6 +134,7 @@ public sealed class HibariNode : IAsyncDisposable
         {
             Counters.Connected(c.SoraClient, DateTimeOffset.UtcNow - c.CreatedAt);
             Webhooks.EnqueueEvent(EventOf(ConnectionWebhookType.Created, c, null));
+            _updated.Created(c);
         };
         Sfu.ConnectionDestroyed += (c, reason, failed) =>
         {
@@ -133,7 +144,8 @@ public sealed class HibariNode : IAsyncDisposable
                 return;
             }
             Counters.Ended(DateTimeOffset.UtcNow - c.CreatedAt);
-            Webhooks.EnqueueEvent(EventOf(ConnectionWebhookType.Destroyed, c, reason));
+            var destroyed = EventOf(ConnectionWebhookType.Destroyed, c, reason);
+            _updated.Destroyed(c.ConnectionId, () => Webhooks.EnqueueEvent(destroyed));
         };
     }
 
@@ -153,6 +165,7 @@ public sealed class HibariNode : IAsyncDisposable
     }
 
     private readonly ApiRouter _router;
+    private readonly ConnectionUpdatedWebhooks _updated;
 
     /// <summary>
     /// The cluster dashboard's data (D-53): this node's answers to ListClusterNodes and ListClusterChannels, its relay
@@ -232,6 +245,7 @@ public sealed class HibariNode : IAsyncDisposable
             _log.LogWarning("license_type = standard: relay, affinity, temporary nodes and capacity takeover are off (they need license_type = max_nodes)");
         await Cluster.StartAsync(ct).ConfigureAwait(false);
         Sfu.Start();
+        _updated.Start();
         if (_options.Cluster) _releaseStale = Task.Run(() => ReleaseStaleOwnershipsAsync(_stopping.Token));
         Relay?.Start();
         await _api.StartAsync(ct).ConfigureAwait(false);
@@ -435,6 +449,7 @@ public sealed class HibariNode : IAsyncDisposable
         if (_releaseStale is not null) await _releaseStale.ConfigureAwait(false);
         // Clients first (close 1000 SHUTDOWN), so the signaling host does not wait for open WebSockets to time out.
         Sfu.DisconnectAll("SHUTDOWN");
+        await _updated.DisposeAsync().ConfigureAwait(false);
         if (Relay is not null) await Relay.DisposeAsync().ConfigureAwait(false);
         await _signaling.DisposeAsync().ConfigureAwait(false);
         Sfu.Dispose();

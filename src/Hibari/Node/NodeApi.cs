@@ -124,6 +124,7 @@ internal sealed class NodeApi(HibariOptions options, ClusterService cluster, Ses
             R0 = Layer(m, 0), R1 = Layer(m, 1), R2 = Layer(m, 2), TotalSwitched = m.SimulcastLayerSwitches,
         },
         TotalConnectionCreated = counters.ConnectionsCreated,
+        TotalConnectionUpdated = counters.ConnectionsUpdated,
         TotalConnectionDestroyed = counters.ConnectionsDestroyed,
         TotalFailedConnections = counters.ConnectionsFailed,
         TotalSuccessfulConnections = counters.ConnectionsCreated,
@@ -247,7 +248,7 @@ internal sealed class NodeApi(HibariOptions options, ClusterService cluster, Ses
 /// <summary>Node-level counters shown by GetStatsReport (the SFU increments them).</summary>
 public sealed class NodeCounters
 {
-    private long _created, _destroyed, _failed, _sessionsCreated, _sessionsDestroyed, _durationMs, _setupMs;
+    private long _created, _updated, _destroyed, _failed, _sessionsCreated, _sessionsDestroyed, _durationMs, _setupMs;
     private readonly long[] _successfulByClient = new long[SoraClientType.Keys.Length];
     private readonly long[] _failedByClient = new long[SoraClientType.Keys.Length];
 
@@ -265,6 +266,9 @@ public sealed class NodeCounters
         Interlocked.Increment(ref _destroyed);
         Interlocked.Add(ref _durationMs, (long)Math.Max(0, life.TotalMilliseconds));
     }
+
+    /// <summary>A periodic `connection.updated` about a live connection was issued (D-52, amendment).</summary>
+    public void ConnectionUpdated() => Interlocked.Increment(ref _updated);
 
     /// <summary>A connection ended before it was connected.</summary>
     public void Failed(string? soraClient)
@@ -287,6 +291,7 @@ public sealed class NodeCounters
     }
 
     public long ConnectionsCreated => Interlocked.Read(ref _created);
+    public long ConnectionsUpdated => Interlocked.Read(ref _updated);
     public long ConnectionsDestroyed => Interlocked.Read(ref _destroyed);
     public long ConnectionsFailed => Interlocked.Read(ref _failed);
     public long SessionsCreated => Interlocked.Read(ref _sessionsCreated);

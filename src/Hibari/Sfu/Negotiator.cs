@@ -141,6 +141,32 @@ internal sealed class Negotiator(SfuContext ctx)
         return ForwardingFilters.Forwards(channel.Concat(own), sender, p.Kind);
     }
 
+    /// <summary>
+    /// Every track <paramref name="c"/> could receive before the forwarding filters: the local publishers and the relayed
+    /// tracks of the session's other bundles, each with its sender. Under the lock.
+    /// </summary>
+    private static IEnumerable<(ConnectionInfo Sender, Publication Track)> Candidates(Connection c) =>
+        c.Session.Connected.Where(o => SeesEachOther(c, o)).SelectMany(o => o.Publications.Select(p => (o.Info, p)))
+            .Concat(c.Session.Remote.Values.Where(r => r.Info.BundleId != c.Info.BundleId).SelectMany(r => r.Publications.Select(p => (r.Info, p))));
+
+    /// <summary>
+    /// ListForwardingFilters' `blocked` for one receiver (D-54): per kind ("audio", then "video"), the connection ids of
+    /// the senders whose track of that kind the filters keep from it — the evaluation <see cref="SyncLayout"/> uses, over
+    /// the same tracks. Kinds with no blocked sender are left out; a sendonly connection blocks nothing. Under the lock.
+    /// </summary>
+    public static List<(string Kind, List<string> Sources)> Blocked(Connection c)
+    {
+        var blocked = new List<(string Kind, List<string> Sources)>();
+        if (!c.Info.Receives) return blocked;
+        foreach (var kind in new[] { MediaKind.Audio, MediaKind.Video })
+        {
+            var sources = Candidates(c).Where(t => t.Track.Kind == kind && !Forwards(c, t.Sender, t.Track))
+                .Select(t => t.Sender.ConnectionId).Distinct(StringComparer.Ordinal).ToList();
+            if (sources.Count > 0) blocked.Add((kind == MediaKind.Audio ? "audio" : "video", sources));
+        }
+        return blocked;
+    }
+
     /// <summary>Sends a re-offer if the connection's layout changed, or remembers to once the pending re-answer arrives. Under the lock.</summary>
     public void Renegotiate(Connection c)
     {
@@ -164,9 +190,7 @@ internal sealed class Negotiator(SfuContext ctx)
     public bool SyncLayout(Connection c)
     {
         ctx.AssertOwner();
-        var wanted = c.Session.Connected.Where(o => SeesEachOther(c, o)).SelectMany(o => o.Publications.Where(p => Forwards(c, o.Info, p)))
-            .Concat(c.Session.Remote.Values.Where(r => r.Info.BundleId != c.Info.BundleId).SelectMany(r => r.Publications.Where(p => Forwards(c, r.Info, p))))
-            .ToList();
+        var wanted = Candidates(c).Where(t => Forwards(c, t.Sender, t.Track)).Select(t => t.Track).ToList();
         return c.Layout.Sync(wanted,
             (p, mid) =>
             {

@@ -290,6 +290,21 @@ public sealed class SfuEngine : IDisposable
     }
 
     /// <summary>
+    /// ListForwardingFilters' `blocked` for this node's receivers of the channel (D-54): per connected receiver (oldest
+    /// first) and kind, the senders — local or relayed — whose track the filters keep from it; null when this node has
+    /// no session of the channel.
+    /// </summary>
+    public List<(string DestinationConnectionId, string Kind, List<string> Sources)>? BlockedOf(string channelId)
+    {
+        lock (_ctx.Gate)
+        {
+            if (!_sessions.ByChannel.TryGetValue(channelId, out var session)) return null;
+            return session.Connected.Where(c => c.Info.Receives).OrderBy(c => c.Info.CreatedAt)
+                .SelectMany(c => Negotiator.Blocked(c).Select(b => (c.ConnectionId, b.Kind, b.Sources))).ToList();
+        }
+    }
+
+    /// <summary>
     /// Replaces the channel's filters on this node with <paramref name="change"/>'s result (null result: refused, the
     /// filters stay) and re-negotiates every receiver of the session here whose tracks change. False when this node
     /// has no session of the channel.

@@ -150,7 +150,7 @@ public class ConfigLoaderTests
         { "license_expired_at", "2030-01" },
         { "rtc_public_address", "192.0.2.9" }, { "auth_webhook_url", "http://127.0.0.1:8080/auth" },
         { "session_webhook_url", "http://127.0.0.1:8080/session" }, { "event_webhook_url", "http://127.0.0.1:8080/event" },
-        { "auth_webhook_timeout_ms", "100" }, { "webhook_timeout_ms", "60000" }, { "log_dir", "/var/log/hibari" },
+        { "connection_updated_webhook_interval", "30 s" }, { "auth_webhook_timeout_ms", "100" }, { "webhook_timeout_ms", "60000" }, { "log_dir", "/var/log/hibari" },
         { "session_destroy_delay_ms", "0" }, { "signaling_bundle_id", "true" }, { "signaling_notify", "false" },
         { "default_video_codec_type", "vp8" }, { "default_video_bit_rate", "2500" }, { "signaling_ping_interval_ms", "1000" },
         { "demo_dir", "/srv/demo" },

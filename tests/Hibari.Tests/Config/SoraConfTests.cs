@@ -159,7 +159,8 @@ public class SoraConfTests
     {
         var hibari = ConfigKeys.All.Concat(ConfigKeys.SoraAliases).Select(k => k.Name).ToHashSet();
         string[] shared = ["cluster", "node_name", "api_port", "signaling_port", "api_cors_origin", "api_loopback_address_only",
-            "auth_webhook_url", "session_webhook_url", "event_webhook_url", "webhook_response_timeout", "data_channel_rpc"];
+            "auth_webhook_url", "session_webhook_url", "event_webhook_url", "webhook_response_timeout", "data_channel_rpc",
+            "connection_updated_webhook_interval"];
         Assert.All(shared, key => Assert.Contains(key, hibari));
         Assert.All(shared, key => Assert.True(SoraKeys.Documented.Contains(key), key));
     }
@@ -223,6 +224,26 @@ public class SoraConfTests
     public void Webhook_response_timeout_needs_a_unit_and_a_value_in_range(string value) =>
         Assert.Equal($"invalid value \"{value}\" for key \"webhook_response_timeout\": expected a duration 100..60000 ms: a number and a unit (ms, s, min, h) with a space between (e.g. 30 s) (--set)",
             Fails(null, ("webhook_response_timeout", value)));
+
+    [Theory]
+    [InlineData("1 min", 60_000)] // Sora's default, written as its page writes it
+    [InlineData("500 ms", 500)]
+    [InlineData("2 h", 7_200_000)]
+    public void Connection_updated_webhook_interval_is_read_the_sora_way(string value, int milliseconds)
+    {
+        Assert.Equal(TimeSpan.FromMinutes(1), new HibariOptions().ConnectionUpdatedWebhookInterval);
+        var (o, warnings) = Load($"connection_updated_webhook_interval = {value}\n");
+        Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), o.ConnectionUpdatedWebhookInterval);
+        Assert.Empty(warnings); // honoured, so not among the ignored Sora keys
+    }
+
+    [Theory]
+    [InlineData("60000")] // a Sora duration key: the unit is required
+    [InlineData("99 ms")]
+    [InlineData("2 d")]
+    public void Connection_updated_webhook_interval_needs_a_unit_and_a_value_in_range(string value) =>
+        Assert.StartsWith($"invalid value \"{value}\" for key \"connection_updated_webhook_interval\": expected a duration 100..86400000 ms: a number and a unit",
+            Fails(null, ("connection_updated_webhook_interval", value)));
 
     [Theory]
     [InlineData("1 MiB")]
