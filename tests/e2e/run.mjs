@@ -1667,6 +1667,35 @@ scenario('turn_tcp', async ctx => {
   console.log(`    turn_tcp: with UDP allowed: ${pairs.map(p => `${p.localType} ${p.remote}`).join(', ')}`);
 });
 
+// Issue 15 item 4: in a cluster with relay, clients behind a UDP-blocking firewall reach whichever node serves them
+// through that node's own TURN server (its offer, its credentials), and the relay carries media between the nodes.
+scenario('cluster_turn', async ctx => {
+  if (!inNetns) { console.log('    cluster_turn: not in a private network namespace; iptables not tried'); return; }
+  const turnUdp = await freePort(true), turnTcp = await freePort();
+  const [n1, n2] = await ctx.cluster({ default_cluster_affinity: false, data_channel_messaging: true, turn_udp_port: turnUdp, turn_tcp_listen_port: turnTcp });
+  const p = n1.rtcUdpPort;
+  blockUdp([p, p + 1, p + 2, p + 3, turnUdp]);
+  try {
+    const channel = channelName('cturn');
+    const page = await harnessPage(ctx, 'page');
+    const a = await client(ctx, page, 'A', n1, { channel, role: 'sendrecv' });
+    const b = await client(ctx, page, 'B', n2, { channel, role: 'sendrecv' });
+    mustConnect(a.first, b.first);
+    servedBy(a.first, n1, n1);
+    servedBy(b.first, n2, n2);
+    await waitMediaFrom(b, [a.first.connectionId], 'A (relayed n1 → n2, through TURN at both ends)');
+    await waitMediaFrom(a, [b.first.connectionId], 'B (relayed n2 → n1, through TURN at both ends)');
+    for (const [h, n] of [[a, n1], [b, n2]]) {
+      const pair = await selectedPairOf(h);
+      check(pair?.localType === 'relay' && pair.relayProtocol === 'tcp' && pair.localUrl === `turn:${n.ip}:${turnTcp}?transport=tcp`,
+        `${h.name}: not relayed over TCP by ${n.name}'s own TURN server: ${short(pair)}`);
+    }
+    console.log(`    cluster_turn: A through ${n1.ip}'s TURN-TCP, B through ${n2.ip}'s, media relayed between them`);
+  } finally {
+    unblockUdp();
+  }
+});
+
 scenario('turn_tls', async ctx => {
   if (!inNetns) { console.log('    turn_tls: not in a private network namespace; iptables not tried'); return; }
   const dir = fs.mkdtempSync(path.join(tmpRoot(), 'turn-tls-'));

@@ -120,4 +120,24 @@ public sealed class TurnServiceTests : IAsyncLifetime
         Assert.Contains("401", e.Message);
         client.Dispose();
     }
+
+    [Fact]
+    public async Task Credentials_of_one_node_are_refused_by_another_nodes_turn_server()
+    {
+        var c = await ConnectAsync("turn-other-node", "recvonly", LoadTurnMode.Udp);
+        var server = c.Messages.First(m => (string?)m["type"] == "offer")["config"]!["iceServers"]![0]!.AsObject();
+        await using var other = await InProcessNode.StartAsync();
+        var otherTurn = other.Node.Sfu.Turn!;
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram,
+            System.Net.Sockets.ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var client = new LoadTurnClient(LoadTurnMode.Tcp, new IPEndPoint(IPAddress.Loopback, otherTurn.TcpPort),
+            (string)server["username"]!, (string)server["credential"]!, socket);
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            client.StartAsync(other.Node.Sfu.Workers[0].LocalEndPoint, CancellationToken.None));
+        Assert.Contains("401", e.Message);
+        client.Dispose();
+        Assert.Equal(0, otherTurn.AllocationCount);
+        Assert.Equal(1, _node.Node.Sfu.Turn!.AllocationCount); // the credentials still work where they were issued
+    }
 }
