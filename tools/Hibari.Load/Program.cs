@@ -13,6 +13,7 @@ using Hibari.Rtc.Dtls;
 // --bitrate for each); --simulcast-rid rN makes the subscribers ask for that layer (`simulcast_request_rid`; default:
 // none sent, Sora's r0). The result adds each layer's sent packets/s; server_us_per_sent_packet is then per packet the
 // node received from the publishers (all layers), server_us_per_forwarded_packet per packet the subscribers received.
+// --turn udp|tcp: every client goes through the node's TURN server (issue 15), to compare its cost with direct UDP.
 
 var a = ParseArgs(args);
 var url = new Uri(a.GetValueOrDefault("url", "ws://127.0.0.1:5000/signaling"));
@@ -34,6 +35,14 @@ var simulcast = a.ContainsKey("simulcast");
 var simulcastBitrates = a.TryGetValue("simulcast-bitrates", out var sbText)
     ? sbText.Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray() : [bitrate];
 var simulcastRid = a.GetValueOrDefault("simulcast-rid");
+// --turn udp|tcp (issue 15): every client reaches the node's media port through the node's TURN server, over UDP or TCP.
+var turnMode = a.GetValueOrDefault("turn") switch
+{
+    null => LoadTurnMode.None,
+    "udp" => LoadTurnMode.Udp,
+    "tcp" => LoadTurnMode.Tcp,
+    var other => throw new ArgumentException($"--turn {other}: expected udp or tcp"),
+};
 // --storm N: N recvonly clients connect at once (no media); reports how many reached `connected` and connect → connected.
 if (a.TryGetValue("storm", out var stormText))
     return await StormAsync(url, channel, int.Parse(stormText, CultureInfo.InvariantCulture), serverPid, certificate,
@@ -59,7 +68,7 @@ try
         var batch = Enumerable.Range(0, Math.Min(connectParallel, subscribers - i))
             .Select(_ => new SyntheticClient(subscriberUrl, channel, new SyntheticClientOptions
             {
-                Role = "recvonly", Certificate = certificate,
+                Role = "recvonly", Certificate = certificate, Turn = turnMode,
                 ConnectExtra = simulcastRid is null ? null : new System.Text.Json.Nodes.JsonObject { ["simulcast_request_rid"] = simulcastRid },
             })).ToList();
         subs.AddRange(batch);
@@ -70,7 +79,7 @@ try
     {
         var p = new SyntheticClient(url, channel, new SyntheticClientOptions
         {
-            Role = "sendonly", Certificate = certificate, SimulcastRids = simulcast ? ["r0", "r1", "r2"] : null,
+            Role = "sendonly", Certificate = certificate, SimulcastRids = simulcast ? ["r0", "r1", "r2"] : null, Turn = turnMode,
         });
         await p.ConnectAsync();
         offerTimes.Add(p.ConnectToOffer.TotalMilliseconds);
