@@ -51,6 +51,9 @@ public sealed record ConnectionInfo
     public bool SignalingNotify { get; init; } = true;
     /// <summary>The auth webhook's `cluster_affinity`, kept for placement (issue 4).</summary>
     public bool? ClusterAffinity { get; init; }
+    /// <summary>The auth webhook's `turn_tcp_only` / `turn_tls_only` (D-57).</summary>
+    public bool TurnTcpOnly { get; init; }
+    public bool TurnTlsOnly { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     /// <summary>The client's own throw-away offer from `connect.sdp` (capability detection; the C++ SDK sends none).</summary>
     public string? ClientSdp { get; init; }

@@ -124,7 +124,8 @@ public sealed class SfuEngine : IDisposable
     /// <summary>The node's TURN server (D-57), or null when `turn = false`.</summary>
     public TurnService? Turn { get; private set; }
     private readonly TurnCredentialStore _turnCredentials = new();
-    private string[] _turnUrls = [];
+    private string _turnUdpUrl = "";
+    private string? _turnTcpUrl, _turnTlsUrl;
 
     private void StartTurn(HibariOptions options, IPAddress candidate, MediaWorkers workers)
     {
@@ -147,22 +148,26 @@ public sealed class SfuEngine : IDisposable
         }, _turnCredentials, workers.All, _loggerFactory.CreateLogger("Hibari.Turn"), _ctx.Time);
         turn.Start();
         Turn = turn;
-        var urls = new List<string> { $"turn:{host}:{turn.UdpPort}?transport=udp" };
-        if (options.TurnTcp) urls.Add($"turn:{host}:{options.TurnTcpPort ?? turn.TcpPort}?transport=tcp");
+        _turnUdpUrl = $"turn:{host}:{turn.UdpPort}?transport=udp";
+        if (options.TurnTcp) _turnTcpUrl = $"turn:{host}:{options.TurnTcpPort ?? turn.TcpPort}?transport=tcp";
         if (options.TurnTls)
-            urls.Add($"turns:{options.TurnTlsFqdn ?? options.TurnFqdn ?? host}:{options.TurnTlsPort ?? (turn.TlsEnabled ? turn.TlsPort : 5349)}?transport=tcp");
-        _turnUrls = [.. urls];
+            _turnTlsUrl = $"turns:{options.TurnTlsFqdn ?? options.TurnFqdn ?? host}:{options.TurnTlsPort ?? (turn.TlsEnabled ? turn.TlsPort : 5349)}?transport=tcp";
     }
 
     /// <summary>
     /// The offer's `config.iceServers` for a connection: the node's TURN URLs with credentials issued for it, valid on this
     /// node only and only while the connection lives (D-57). Empty when TURN is off.
     /// </summary>
-    public IReadOnlyList<IceServer> IceServersFor(string connectionId)
+    /// <param name="tcpOnly">The auth webhook's `turn_tcp_only`: only the TURN-TCP URL (none when TURN over TCP is off).</param>
+    /// <param name="tlsOnly">The auth webhook's `turn_tls_only`: only the TURN-TLS URL (none when `turn_tls` is off).</param>
+    public IReadOnlyList<IceServer> IceServersFor(string connectionId, bool tcpOnly = false, bool tlsOnly = false)
     {
         if (Turn is null) return [];
+        string?[] chosen = tlsOnly ? [_turnTlsUrl] : tcpOnly ? [_turnTcpUrl] : [_turnUdpUrl, _turnTcpUrl, _turnTlsUrl];
+        var urls = chosen.OfType<string>().ToArray();
+        if (urls.Length == 0) return [];
         var (username, password) = _turnCredentials.Issue(connectionId);
-        return [new IceServer(_turnUrls, username, password)];
+        return [new IceServer(urls, username, password)];
     }
 
     // --- sessions (SessionRegistry) ---

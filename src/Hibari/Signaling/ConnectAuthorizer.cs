@@ -129,6 +129,8 @@ internal sealed class ConnectAuthorizer(HibariOptions options, AuthWebhook webho
             EventMetadata = o.EventMetadata,
             SignalingNotify = o.SignalingNotify ?? options.SignalingNotify,
             ClusterAffinity = o.ClusterAffinity,
+            TurnTcpOnly = o.TurnTcpOnly,
+            TurnTlsOnly = o.TurnTlsOnly,
             SoraClient = c.SoraClient,
             ForwardingFilters = o.ForwardingFilters ?? c.ForwardingFilters ?? [],
             ClientSdp = c.Sdp,

@@ -176,7 +176,7 @@ internal sealed class SignalingSession : IConnectionSignaling
             Video = info.Video,
             VideoCodecType = info.VideoCodecType ?? _options.DefaultVideoCodecType,
             VideoBitRate = info.VideoBitRate ?? _options.DefaultVideoBitRate,
-            IceServers = _sfu.IceServersFor(info.ConnectionId),
+            IceServers = _sfu.IceServersFor(info.ConnectionId, info.TurnTcpOnly, info.TurnTlsOnly),
             IceTransportPolicy = _options.TurnIceTransportPolicy,
         }));
         ConnectToOffer?.AddSince(connectAt);

@@ -111,6 +111,10 @@ internal static class AuthAnswerParser
         if (!SignalingJson.TryGetOptionalBool(a, field, out var affinity)) return false;
         field = "data_channels";
         if (!TryReadKind(a, field, JsonValueKind.Array, out var dataChannels)) return false;
+        field = "turn_tcp_only";
+        if (!SignalingJson.TryGetOptionalBool(a, field, out var turnTcpOnly)) return false;
+        field = "turn_tls_only";
+        if (!SignalingJson.TryGetOptionalBool(a, field, out var turnTlsOnly)) return false;
 
         field = "spotlight";
         if (!SignalingJson.TryGetOptionalBool(a, field, out var spotlight)) return false;
@@ -162,6 +166,8 @@ internal static class AuthAnswerParser
             IgnoreDisconnectWebsocket = ignoreWs,
             DataChannels = dataChannels,
             ClusterAffinity = affinity,
+            TurnTcpOnly = turnTcpOnly == true,
+            TurnTlsOnly = turnTlsOnly == true,
             RpcMethods = rpcMethods,
             Spotlight = spotlight,
             SpotlightNumber = spotlightNumber,

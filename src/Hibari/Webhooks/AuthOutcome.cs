@@ -45,6 +45,9 @@ public sealed record AuthOverrides
     public JsonElement? DataChannels { get; init; }
     /// <summary>Hibari extension kept for placement: whether this connection follows cluster affinity (UNCONFIRMED in Sora).</summary>
     public bool? ClusterAffinity { get; init; }
+    /// <summary>Sora's `turn_tcp_only` / `turn_tls_only`: the offer lists only the TURN-TCP / TURN-TLS URL (D-57).</summary>
+    public bool TurnTcpOnly { get; init; }
+    public bool TurnTlsOnly { get; init; }
     /// <summary>`rpc_methods`: the methods the client may call on the `rpc` data channel (D-36); null when absent.</summary>
     public IReadOnlyList<string>? RpcMethods { get; init; }
     /// <summary>`spotlight`, `spotlight_number`, `spotlight_focus_rid`, `spotlight_unfocus_rid` (D-37); null when absent.</summary>

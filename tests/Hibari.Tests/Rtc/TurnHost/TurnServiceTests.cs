@@ -140,4 +140,20 @@ public sealed class TurnServiceTests : IAsyncLifetime
         Assert.Equal(0, otherTurn.AllocationCount);
         Assert.Equal(1, _node.Node.Sfu.Turn!.AllocationCount); // the credentials still work where they were issued
     }
+
+    [Theory]
+    [InlineData("turn_tcp_only", "tcp")]
+    [InlineData("turn_tls_only", "tls")]
+    public async Task The_auth_webhooks_turn_only_answers_leave_one_url(string field, string left)
+    {
+        await using var hook = await Hibari.Tests.Webhooks.WebhookTestServer.StartAsync();
+        hook.Handler = ctx => Hibari.Tests.Webhooks.WebhookTestServer.Answer(ctx, 200, $$"""{"allowed":true,"{{field}}":true}""");
+        await using var node = await InProcessNode.StartAsync(o => o with { AuthWebhookUrl = hook.Url + "/auth", TurnTls = true, TurnTlsFqdn = "turn.example.com" });
+        var c = new SyntheticClient(node.SignalingUrl, "turn-only", new SyntheticClientOptions { Certificate = Certificate, StopAfterIce = true });
+        _clients.Add(c);
+        await c.ConnectAsync();
+        var urls = c.Messages.First(m => (string?)m["type"] == "offer")["config"]!["iceServers"]![0]!["urls"]!.AsArray().Select(u => (string)u!).ToList();
+        var url = Assert.Single(urls);
+        Assert.Equal(left == "tcp" ? $"turn:127.0.0.1:{node.Node.Sfu.Turn!.TcpPort}?transport=tcp" : "turns:turn.example.com:5349?transport=tcp", url);
+    }
 }
