@@ -156,4 +156,51 @@ public sealed class TurnServiceTests : IAsyncLifetime
         var url = Assert.Single(urls);
         Assert.Equal(left == "tcp" ? $"turn:127.0.0.1:{node.Node.Sfu.Turn!.TcpPort}?transport=tcp" : "turns:turn.example.com:5349?transport=tcp", url);
     }
+
+    [Fact]
+    public async Task Garbage_on_the_live_turn_ports_is_dropped_or_closed_and_the_server_keeps_serving()
+    {
+        var turn = _node.Node.Sfu.Turn!;
+        var iterations = int.TryParse(Environment.GetEnvironmentVariable("HIBARI_FUZZ_ITERATIONS"), out var n) && n > 0 ? Math.Min(n, 20_000) : 2_000;
+        var random = new Random(15);
+        using (var udp = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram,
+                   System.Net.Sockets.ProtocolType.Udp))
+        {
+            var to = new IPEndPoint(IPAddress.Loopback, turn.UdpPort);
+            for (var i = 0; i < iterations; i++)
+            {
+                var datagram = new byte[random.Next(0, 600)];
+                random.NextBytes(datagram);
+                // Half of them look like STUN or ChannelData at first glance, to get past the first checks.
+                if (datagram.Length >= 20 && i % 2 == 0)
+                {
+                    datagram[0] = (byte)(i % 4 == 0 ? 0x00 : 0x40);
+                    datagram[4] = 0x21; datagram[5] = 0x12; datagram[6] = 0xA4; datagram[7] = 0x42;
+                }
+                udp.SendTo(datagram, to);
+            }
+        }
+        // TCP: streams of random bytes (closed by the server when they are not TURN framing), and a stream cut mid-frame.
+        for (var i = 0; i < 50; i++)
+        {
+            using var tcp = new System.Net.Sockets.TcpClient();
+            await tcp.ConnectAsync(IPAddress.Loopback, turn.TcpPort);
+            var bytes = new byte[random.Next(1, 3000)];
+            random.NextBytes(bytes);
+            if (i % 5 == 0) bytes = [0x00, 0x03, 0x00, 0x40, 0x21, 0x12, 0xA4, 0x42, 1, 2, 3]; // a header announcing more than comes
+            try { await tcp.GetStream().WriteAsync(bytes); } catch (IOException) { }
+        }
+        await InProcessNode.EventuallyAsync("the server closed the streams that were not TURN", () => turn.InvalidTcpStreams >= 30);
+        await InProcessNode.EventuallyAsync("every TCP connection is gone again", () => turn.TcpConnectionsOpen == 0);
+        Assert.Equal(0, turn.AllocationCount);
+        // Still serving: a real client allocates and media flows.
+        var sub = await ConnectAsync("turn-after-fuzz", "recvonly", LoadTurnMode.Tcp);
+        var pub = await ConnectAsync("turn-after-fuzz", "sendonly", LoadTurnMode.Udp);
+        using var stop = new CancellationTokenSource();
+        var publishing = pub.PublishAsync(200, 1000, stop.Token);
+        await InProcessNode.EventuallyAsync("media flows through TURN after the garbage", () => sub.PacketsReceived > 50);
+        await stop.CancelAsync();
+        await publishing.ContinueWith(_ => { });
+        Assert.True(turn.CoreCounters().Malformed > 0);
+    }
 }
