@@ -284,3 +284,8 @@ internal sealed class TurnFixture : ITurnCredentials
     public TurnTestClient Client(TurnClientKey? key = null, string username = "alice") =>
         new(Core, key ?? Udp(), username, Passwords.GetValueOrDefault(username, "nope"));
 }
+
+internal static class TurnFixtureExtensions
+{
+    public static TurnCounters Counters(this TurnFixture f) => f.Core.Counters;
+}
