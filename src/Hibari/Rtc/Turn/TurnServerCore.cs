@@ -23,7 +23,6 @@ public sealed class TurnServerCore
     private readonly Dictionary<TurnClientKey, TurnAllocation> _byClient = [];
     private readonly Dictionary<ushort, TurnAllocation> _byPort = [];
     private readonly Dictionary<string, List<TurnAllocation>> _byUser = new(StringComparer.Ordinal);
-    private readonly List<TurnAllocation> _scratch = [];
     private int _nextPort;
 
     public TurnServerCore(TurnServerOptions options, ITurnCredentials credentials)
@@ -48,9 +47,10 @@ public sealed class TurnServerCore
         _nextPort = options.RelayPortMin;
     }
 
-    /// <summary>Raised (synchronously, on the caller's thread) after an allocation is created.</summary>
+    /// <summary>Raised synchronously on the caller's thread after an allocation is created (inside HandleFromClient).</summary>
     public event Action<TurnAllocationInfo>? AllocationCreated;
-    /// <summary>Raised after an allocation is removed, for any reason.</summary>
+    /// <summary>Raised after an allocation is removed, for any reason: inside Expire, RevokeUser, CloseClient, or
+    /// HandleFromClient (Refresh with LIFETIME 0, or an expired allocation found on use).</summary>
     public event Action<TurnAllocationInfo>? AllocationRemoved;
     public int AllocationCount => _byClient.Count;
     public TurnCounters Counters { get; } = new();
@@ -147,24 +147,21 @@ public sealed class TurnServerCore
     /// <summary>Removes expired allocations, permissions and channel bindings (the host calls this about once a second).</summary>
     public void Expire(long nowMicros)
     {
-        _scratch.Clear();
+        List<TurnAllocation>? expired = null; // a list of its own: AllocationRemoved handlers may call back in
         foreach (var a in _byClient.Values)
         {
             if (a.IsLive(nowMicros)) a.Prune(nowMicros);
-            else _scratch.Add(a);
+            else (expired ??= []).Add(a);
         }
-        foreach (var a in _scratch) Remove(a, RemoveReason.Expired);
-        _scratch.Clear();
+        if (expired is null) return;
+        foreach (var a in expired) Remove(a, RemoveReason.Expired);
     }
 
     /// <summary>The connection these credentials belonged to ended: its allocations go at once.</summary>
     public void RevokeUser(string username)
     {
         if (!_byUser.TryGetValue(username, out var list)) return;
-        _scratch.Clear();
-        _scratch.AddRange(list);
-        foreach (var a in _scratch) Remove(a, RemoveReason.Revoked);
-        _scratch.Clear();
+        foreach (var a in list.ToArray()) Remove(a, RemoveReason.Revoked);
     }
 
     /// <summary>A TCP/TLS client connection closed: its allocation goes (RFC 8656 §3.1: an allocation is bound to its 5-tuple).</summary>

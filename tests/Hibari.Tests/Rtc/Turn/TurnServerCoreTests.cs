@@ -487,6 +487,22 @@ public class TurnServerCoreTests
     }
 
     [Fact]
+    public void Removed_handlers_may_call_back_into_the_core_during_expire()
+    {
+        var f = new TurnFixture();
+        var alice = f.Client(TurnFixture.Udp(port: 1));
+        var bob = f.Client(TurnFixture.Udp(port: 2), "bob");
+        alice.Allocate();
+        bob.Allocate();
+        f.Core.AllocationRemoved += _ => f.Core.RevokeUser("bob");
+        f.Core.Expire(alice.Now + 600 * Second);
+        Assert.Equal(0, f.Core.AllocationCount);
+        Assert.Equal(2, f.Removed.Count);
+        Assert.Equal(1, f.Counters().AllocationsExpired);
+        Assert.Equal(1, f.Counters().AllocationsRevoked);
+    }
+
+    [Fact]
     public void An_expired_allocation_is_gone_for_data_and_requests_even_before_expire_runs()
     {
         var (f, client, relayed) = Allocated();
