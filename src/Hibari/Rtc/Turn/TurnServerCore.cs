@@ -277,7 +277,9 @@ public sealed class TurnServerCore
         // We hand out no reservation tokens (a relayed port is virtual: there is no pair to keep for RTCP).
         if (hasToken) return Fail(response, request, TurnError.InsufficientCapacity, key);
         if (hasEvenPort && evenPort.Length < 1) return Fail(response, request, TurnError.BadRequest, key);
-        if (hasEvenPort && (evenPort[0] & 0x80) != 0) return Fail(response, request, TurnError.InsufficientCapacity, key);
+        var reserve = hasEvenPort && (evenPort[0] & 0x80) != 0;
+        if (reserve && hasAdditionalFamily) return Fail(response, request, TurnError.BadRequest, key);
+        if (reserve) return Fail(response, request, TurnError.InsufficientCapacity, key);
 
         if (_byUser.TryGetValue(username, out var mine) && mine.Count >= _options.MaxAllocationsPerUser)
             return Fail(response, request, TurnError.AllocationQuotaReached, key);
@@ -417,8 +419,9 @@ public sealed class TurnServerCore
             Counters.DroppedNoAllocation++;
             return TurnAction.None;
         }
+        // §12.6: a bound channel is all it takes (its peer was checked when it was bound); no permission check here.
         var c = a.ChannelIndex(number);
-        if (c < 0 || a.Channels[c].ExpiresAt <= now || !a.HasPermission(a.Channels[c].Peer, now))
+        if (c < 0 || a.Channels[c].ExpiresAt <= now)
         {
             Counters.DroppedNoPermission++;
             return TurnAction.None;

@@ -180,6 +180,7 @@ public class TurnServerCoreTests
         Assert.Equal(508, TurnTestClient.ErrorCode(client.Allocate(extra: (w, _) => w.Add(TurnAttributeType.EvenPort, [0x80]))));
         Assert.Equal(508, TurnTestClient.ErrorCode(client.Allocate(extra: (w, _) => w.Add(TurnAttributeType.ReservationToken, new byte[8]))));
         Assert.Equal(400, TurnTestClient.ErrorCode(client.Allocate(extra: (w, _) => w.Add(TurnAttributeType.ReservationToken, new byte[8]).Add(TurnAttributeType.EvenPort, [0]))));
+        Assert.Equal(400, TurnTestClient.ErrorCode(client.Allocate(extra: (w, _) => w.Add(TurnAttributeType.EvenPort, [0x80]).Add(TurnAttributeType.AdditionalAddressFamily, [2, 0, 0, 0]))));
         var even = client.Allocate(extra: (w, _) => w.Add(TurnAttributeType.EvenPort, [0]));
         Assert.Equal(0, TurnTestClient.Relayed(even).Port % 2);
         Assert.Equal(StunClass.SuccessResponse, f.Client(TurnFixture.Udp(port: 40100)).Allocate(extra: (w, _) => w.Add(TurnAttributeType.DontFragment, [])).Class);
@@ -364,6 +365,19 @@ public class TurnServerCoreTests
         Assert.Equal(TurnActionKind.ForwardToPeer, client.Send(client.SendIndication(TurnFixture.Media0, [1])).Action.Kind);
         f.Core.Expire(client.Now);
         Assert.Equal(StunClass.SuccessResponse, client.ChannelBind(0x4000, TurnFixture.Media1).Class);
+    }
+
+    [Fact]
+    public void Channel_data_from_the_client_needs_only_the_binding_but_data_from_the_peer_needs_the_permission()
+    {
+        var (f, client, relayed) = Allocated();
+        client.ChannelBind(0x4000, TurnFixture.Media0);
+        client.Now += 400 * Second; // permission (300 s) gone, channel (600 s) alive
+        Assert.Equal(TurnActionKind.ForwardToPeer, client.Send(TurnTestClient.ChannelData(0x4000, [1], false)).Action.Kind); // §12.6
+        Assert.False(f.Core.WrapFromPeer(EndpointKey.From(relayed), EndpointKey.From(TurnFixture.Media0), [1], new byte[80], client.Now, out _, out _)); // §11.3
+        Assert.Equal(1, f.Counters().DroppedNoPermission);
+        client.ChannelBind(0x4000, TurnFixture.Media0); // the refresh reinstalls the permission
+        Assert.True(f.Core.WrapFromPeer(EndpointKey.From(relayed), EndpointKey.From(TurnFixture.Media0), [1], new byte[80], client.Now, out _, out _));
     }
 
     [Fact]
