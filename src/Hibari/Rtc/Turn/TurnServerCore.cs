@@ -512,14 +512,18 @@ public sealed class TurnServerCore
     private static TurnMessageWriter Start(Span<byte> response, scoped in TurnMessageReader request, StunClass cls) =>
         new(response, request.Method, cls, request.TransactionId);
 
-    /// <summary>SOFTWARE, then the integrity attribute of the request's kind (when authenticated), then FINGERPRINT if the request had one.</summary>
+    /// <summary>
+    /// SOFTWARE; when authenticated, MESSAGE-INTEGRITY (RFC 8489 §9.2.4: no password algorithm was negotiated, so the
+    /// request counts as MD5) and, for a request that used MESSAGE-INTEGRITY-SHA256, that too after it (§14.6 order),
+    /// so clients of either kind can check the response; then FINGERPRINT if the request had one.
+    /// </summary>
     private int Finish(ref TurnMessageWriter w, scoped in TurnMessageReader request, ReadOnlySpan<byte> key, bool sha256)
     {
         if (_software is not null) w.Add(StunAttributeType.Software, _software);
         if (!key.IsEmpty)
         {
+            w.AddMessageIntegrity(key);
             if (sha256) w.AddMessageIntegritySha256(key);
-            else w.AddMessageIntegrity(key);
         }
         if (request.HasFingerprint) w.AddFingerprint();
         return w.Length;

@@ -53,16 +53,40 @@ public class TurnAuthTests
     }
 
     [Fact]
-    public void Message_integrity_sha256_request_is_accepted_and_answered_with_sha256()
+    public void Message_integrity_sha256_request_is_accepted_and_answered_with_both_integrity_attributes()
     {
         var f = new TurnFixture();
         var client = f.Client();
         client.UseSha256 = true;
         var response = client.Allocate();
         Assert.Equal(StunClass.SuccessResponse, response.Class);
-        client.AssertSigned(response);
-        Assert.False(response.HasIntegrity);
+        client.AssertSigned(response); // MESSAGE-INTEGRITY and MESSAGE-INTEGRITY-SHA256 both verify
+        Assert.True(response.VerifyFingerprint());
         Assert.Equal(1, f.Core.AllocationCount);
+
+        // A wrong password fails the SHA-256 check as well.
+        var wrong = f.Client(TurnFixture.Udp(port: 40200));
+        wrong.UseSha256 = true;
+        wrong.Password = "wrong";
+        Assert.Equal(401, TurnTestClient.ErrorCode(wrong.Allocate()));
+        Assert.Equal(1, f.Counters().IntegrityFailures);
+    }
+
+    [Fact]
+    public void Truncated_message_integrity_sha256_is_accepted()
+    {
+        var f = new TurnFixture();
+        var client = f.Client();
+        client.Allocate(); // challenged, allocated
+        var key = TurnTestClient.Md5Key("alice", client.Realm!, "alice-secret-1");
+        var unsigned = new StunMessageWriter(TurnMethod.Refresh, StunClass.Request, TurnTestClient.NewTransactionId())
+            .AddUsername("alice").Add(StunAttributeType.Realm, Encoding.UTF8.GetBytes(client.Realm!))
+            .Add(StunAttributeType.Nonce, Encoding.UTF8.GetBytes(client.Nonce!)).ToArray();
+        var response = client.Send(TurnTestClient.AppendSha256(unsigned, key, 16)).Response!;
+        Assert.Equal(StunClass.SuccessResponse, response.Class);
+        var tampered = TurnTestClient.AppendSha256(unsigned, key, 16);
+        tampered[^1] ^= 1;
+        Assert.Equal(401, TurnTestClient.ErrorCode(client.Send(tampered).Response!));
     }
 
     [Fact]
