@@ -248,7 +248,6 @@ public sealed class TurnServerCore
 
     private int Allocate(TurnClientKey client, scoped in TurnMessageReader request, Span<byte> response, long now, ReadOnlySpan<byte> key, string username)
     {
-        var sha256 = request.HasIntegritySha256;
         if (TryGetLive(client, now, out var existing))
         {
             // §7.2: the 5-tuple is in use. The request that created it, retransmitted, gets the success response again.

@@ -587,6 +587,7 @@ public class TurnServerCoreTests
         client.CreatePermission(TurnFixture.Media1);
         var channelData = TurnTestClient.ChannelData(0x4000, new byte[1200], false);
         var send = client.SendIndication(TurnFixture.Media1, new byte[1200]);
+        var sendWithFingerprint = TurnTestClient.AppendFingerprint(send); // as libwebrtc sends them
         var response = new byte[1500];
         var output = new byte[1300];
         var r = EndpointKey.From(relayed);
@@ -601,13 +602,15 @@ public class TurnServerCoreTests
                 now += 10_000;
                 f.Core.HandleFromClient(key, channelData, response, now);
                 f.Core.HandleFromClient(key, send, response, now);
+                f.Core.HandleFromClient(key, sendWithFingerprint, response, now);
                 f.Core.WrapFromPeer(r, m0, channelData.AsSpan(4), output, now, out _, out _);
                 f.Core.WrapFromPeer(r, m1, channelData.AsSpan(4), output, now, out _, out _);
             }
         }
         Run();
         Assert.Equal(0, Allocations.Min(Run));
-        Assert.True(f.Counters().ClientToPeerPackets >= 200);
+        Assert.True(f.Counters().ClientToPeerPackets >= 300);
+        Assert.Equal(0, f.Counters().Malformed);
         Assert.True(f.Counters().PeerToClientPackets >= 200);
     }
 }
