@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Hashing;
 using System.Security.Cryptography;
 using Hibari.Rtc.Ice;
 using Hibari.Rtc.Transport;
@@ -202,11 +203,11 @@ public readonly ref struct TurnMessageReader
         return CryptographicOperations.FixedTimeEquals(expected[..length], Raw.Slice(_integrity256 + 4, length));
     }
 
-    /// <summary>FINGERPRINT (RFC 8489 §14.7).</summary>
+    /// <summary>FINGERPRINT (RFC 8489 §14.7). It is the last attribute, so the header length already covers it: no copy.</summary>
     public bool VerifyFingerprint()
     {
         if (_fingerprint < 0) return false;
-        return BinaryPrimitives.ReadUInt32BigEndian(Raw[(_fingerprint + 4)..]) == StunMessage.ComputeFingerprint(Raw[.._fingerprint]);
+        return BinaryPrimitives.ReadUInt32BigEndian(Raw[(_fingerprint + 4)..]) == (Crc32.HashToUInt32(Raw[.._fingerprint]) ^ 0x5354554E);
     }
 
     /// <summary>Walks attribute headers in [20, end); the framing was checked by TryParse.</summary>

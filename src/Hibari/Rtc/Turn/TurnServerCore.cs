@@ -23,7 +23,6 @@ public sealed class TurnServerCore
     private readonly Dictionary<TurnClientKey, TurnAllocation> _byClient = [];
     private readonly Dictionary<ushort, TurnAllocation> _byPort = [];
     private readonly Dictionary<string, List<TurnAllocation>> _byUser = new(StringComparer.Ordinal);
-    private readonly List<TurnAllocation> _scratch = [];
     private int _nextPort;
 
     public TurnServerCore(TurnServerOptions options, ITurnCredentials credentials)
@@ -48,9 +47,10 @@ public sealed class TurnServerCore
         _nextPort = options.RelayPortMin;
     }
 
-    /// <summary>Raised (synchronously, on the caller's thread) after an allocation is created.</summary>
+    /// <summary>Raised synchronously on the caller's thread after an allocation is created (inside HandleFromClient).</summary>
     public event Action<TurnAllocationInfo>? AllocationCreated;
-    /// <summary>Raised after an allocation is removed, for any reason.</summary>
+    /// <summary>Raised after an allocation is removed, for any reason: inside Expire, RevokeUser, CloseClient, or
+    /// HandleFromClient (Refresh with LIFETIME 0, or an expired allocation found on use).</summary>
     public event Action<TurnAllocationInfo>? AllocationRemoved;
     public int AllocationCount => _byClient.Count;
     public TurnCounters Counters { get; } = new();
@@ -147,24 +147,21 @@ public sealed class TurnServerCore
     /// <summary>Removes expired allocations, permissions and channel bindings (the host calls this about once a second).</summary>
     public void Expire(long nowMicros)
     {
-        _scratch.Clear();
+        List<TurnAllocation>? expired = null; // a list of its own: AllocationRemoved handlers may call back in
         foreach (var a in _byClient.Values)
         {
             if (a.IsLive(nowMicros)) a.Prune(nowMicros);
-            else _scratch.Add(a);
+            else (expired ??= []).Add(a);
         }
-        foreach (var a in _scratch) Remove(a, RemoveReason.Expired);
-        _scratch.Clear();
+        if (expired is null) return;
+        foreach (var a in expired) Remove(a, RemoveReason.Expired);
     }
 
     /// <summary>The connection these credentials belonged to ended: its allocations go at once.</summary>
     public void RevokeUser(string username)
     {
         if (!_byUser.TryGetValue(username, out var list)) return;
-        _scratch.Clear();
-        _scratch.AddRange(list);
-        foreach (var a in _scratch) Remove(a, RemoveReason.Revoked);
-        _scratch.Clear();
+        foreach (var a in list.ToArray()) Remove(a, RemoveReason.Revoked);
     }
 
     /// <summary>A TCP/TLS client connection closed: its allocation goes (RFC 8656 §3.1: an allocation is bound to its 5-tuple).</summary>
@@ -251,7 +248,6 @@ public sealed class TurnServerCore
 
     private int Allocate(TurnClientKey client, scoped in TurnMessageReader request, Span<byte> response, long now, ReadOnlySpan<byte> key, string username)
     {
-        var sha256 = request.HasIntegritySha256;
         if (TryGetLive(client, now, out var existing))
         {
             // §7.2: the 5-tuple is in use. The request that created it, retransmitted, gets the success response again.
@@ -280,7 +276,9 @@ public sealed class TurnServerCore
         // We hand out no reservation tokens (a relayed port is virtual: there is no pair to keep for RTCP).
         if (hasToken) return Fail(response, request, TurnError.InsufficientCapacity, key);
         if (hasEvenPort && evenPort.Length < 1) return Fail(response, request, TurnError.BadRequest, key);
-        if (hasEvenPort && (evenPort[0] & 0x80) != 0) return Fail(response, request, TurnError.InsufficientCapacity, key);
+        var reserve = hasEvenPort && (evenPort[0] & 0x80) != 0;
+        if (reserve && hasAdditionalFamily) return Fail(response, request, TurnError.BadRequest, key);
+        if (reserve) return Fail(response, request, TurnError.InsufficientCapacity, key);
 
         if (_byUser.TryGetValue(username, out var mine) && mine.Count >= _options.MaxAllocationsPerUser)
             return Fail(response, request, TurnError.AllocationQuotaReached, key);
@@ -420,8 +418,9 @@ public sealed class TurnServerCore
             Counters.DroppedNoAllocation++;
             return TurnAction.None;
         }
+        // §12.6: a bound channel is all it takes (its peer was checked when it was bound); no permission check here.
         var c = a.ChannelIndex(number);
-        if (c < 0 || a.Channels[c].ExpiresAt <= now || !a.HasPermission(a.Channels[c].Peer, now))
+        if (c < 0 || a.Channels[c].ExpiresAt <= now)
         {
             Counters.DroppedNoPermission++;
             return TurnAction.None;
@@ -512,14 +511,18 @@ public sealed class TurnServerCore
     private static TurnMessageWriter Start(Span<byte> response, scoped in TurnMessageReader request, StunClass cls) =>
         new(response, request.Method, cls, request.TransactionId);
 
-    /// <summary>SOFTWARE, then the integrity attribute of the request's kind (when authenticated), then FINGERPRINT if the request had one.</summary>
+    /// <summary>
+    /// SOFTWARE; when authenticated, MESSAGE-INTEGRITY (RFC 8489 §9.2.4: no password algorithm was negotiated, so the
+    /// request counts as MD5) and, for a request that used MESSAGE-INTEGRITY-SHA256, that too after it (§14.6 order),
+    /// so clients of either kind can check the response; then FINGERPRINT if the request had one.
+    /// </summary>
     private int Finish(ref TurnMessageWriter w, scoped in TurnMessageReader request, ReadOnlySpan<byte> key, bool sha256)
     {
         if (_software is not null) w.Add(StunAttributeType.Software, _software);
         if (!key.IsEmpty)
         {
+            w.AddMessageIntegrity(key);
             if (sha256) w.AddMessageIntegritySha256(key);
-            else w.AddMessageIntegrity(key);
         }
         if (request.HasFingerprint) w.AddFingerprint();
         return w.Length;
