@@ -306,6 +306,7 @@ public sealed class HibariNode : IAsyncDisposable
             Metric("hibari_turn_udp_connections_total", turn.UdpSelectedTotal, "Connections whose ICE selected a path through TURN over UDP.");
             Metric("hibari_turn_tcp_connections_total", turn.TcpSelectedTotal, "Connections whose ICE selected a path through TURN over TCP or TLS.");
             Metric("hibari_turn_tcp_streams_total", turn.TcpConnectionsTotal + turn.TlsConnectionsTotal, "TURN TCP and TLS connections accepted.");
+            Metric("hibari_turn_idle_closed_total", turn.IdleClosed, "TURN TCP/TLS connections closed by the idle limits (a stalled frame, no allocation, no data).");
             Metric("hibari_turn_invalid_tcp_streams_total", turn.InvalidTcpStreams, "TURN TCP/TLS streams closed because they were not TURN framing.");
             Metric("hibari_turn_unauthenticated_total", t.Challenges, "TURN requests answered 401 (no or wrong credentials).");
             Metric("hibari_turn_stale_nonce_total", t.StaleNonces, "TURN requests answered 438 (stale nonce).");

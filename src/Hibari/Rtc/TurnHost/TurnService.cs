@@ -72,7 +72,11 @@ public sealed class TurnService : ITurnEgress, IDisposable
     private Timer? _expiry;
     private long _nextConnectionId;
     private long _udpDatagrams, _tcpConnections, _tlsConnections, _invalidTcp, _tcpQueueDrops, _handoffDrops, _noWorker;
-    private long _udpAllocations, _tcpAllocations, _udpSelected, _tcpSelected, _unreserved;
+    private long _udpAllocations, _tcpAllocations, _udpSelected, _tcpSelected, _unreserved, _idleClosed;
+
+    /// <summary>TCP/TLS idle limits (see <see cref="ReadLoopAsync"/>).</summary>
+    public static readonly TimeSpan PartialFrameTimeout = TimeSpan.FromSeconds(10), IdleTimeout = TimeSpan.FromSeconds(30),
+        AllocatedIdleTimeout = TimeSpan.FromMinutes(10);
 
     public TurnService(TurnServiceOptions options, TurnCredentialStore credentials, IReadOnlyList<MediaWorker> workers,
         ILogger? log = null, TimeProvider? time = null)
@@ -179,6 +183,8 @@ public sealed class TurnService : ITurnEgress, IDisposable
     public int TcpConnectionsOpen => _tcp.Count;
     /// <summary>TCP/TLS streams closed because their bytes were not TURN framing.</summary>
     public long InvalidTcpStreams => Interlocked.Read(ref _invalidTcp);
+    /// <summary>TCP/TLS connections closed by the idle limits.</summary>
+    public long IdleClosed => Interlocked.Read(ref _idleClosed);
     public long TcpQueueDrops => Interlocked.Read(ref _tcpQueueDrops);
     /// <summary>Client data toward a worker dropped because its ring was full.</summary>
     public long HandoffDrops => Interlocked.Read(ref _handoffDrops);
@@ -417,7 +423,26 @@ public sealed class TurnService : ITurnEgress, IDisposable
         var filled = 0;
         while (true)
         {
-            var n = await stream.ReadAsync(buffer.AsMemory(filled), ct).ConfigureAwait(false);
+            // Idle limits: a frame begun must be finished within PartialFrameTimeout (no slow drip holding a connection:
+            // framing alone takes "GET /" for a ChannelData header); a connection without an allocation is closed after
+            // IdleTimeout; one with an allocation lives as long as the allocation (its client refreshes it).
+            bool allocated;
+            lock (_core) allocated = _server.TryGetAllocation(client, NowMicros(), out _);
+            var limit = filled > 0 ? PartialFrameTimeout : allocated ? AllocatedIdleTimeout : IdleTimeout;
+            int n;
+            using (var read = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            {
+                read.CancelAfter(limit);
+                try
+                {
+                    n = await stream.ReadAsync(buffer.AsMemory(filled), read.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    Interlocked.Increment(ref _idleClosed);
+                    return;
+                }
+            }
             if (n == 0) return;
             filled += n;
             var offset = 0;

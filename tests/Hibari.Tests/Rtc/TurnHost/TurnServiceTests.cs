@@ -203,4 +203,21 @@ public sealed class TurnServiceTests : IAsyncLifetime
         await publishing.ContinueWith(_ => { });
         Assert.True(turn.CoreCounters().Malformed > 0);
     }
+
+    [Fact]
+    public async Task A_tcp_stream_that_starts_a_frame_and_stalls_is_closed_after_the_partial_frame_timeout()
+    {
+        var turn = _node.Node.Sfu.Turn!;
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, turn.TcpPort);
+        // Framing reads "GE" as ChannelData channel 0x4745 with a length of 0x5420: it waits for 21 KB that never come.
+        await tcp.GetStream().WriteAsync("GET / HTTP/1.1\r\n\r\n"u8.ToArray());
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var buffer = new byte[64];
+        using var deadline = new CancellationTokenSource(Hibari.Rtc.TurnHost.TurnService.PartialFrameTimeout + TimeSpan.FromSeconds(20));
+        var n = await tcp.GetStream().ReadAsync(buffer, deadline.Token);
+        Assert.Equal(0, n); // closed by the server, nothing sent
+        Assert.True(started.Elapsed >= Hibari.Rtc.TurnHost.TurnService.PartialFrameTimeout - TimeSpan.FromSeconds(1), $"closed after {started.Elapsed}");
+        Assert.Equal(1, turn.IdleClosed);
+    }
 }
