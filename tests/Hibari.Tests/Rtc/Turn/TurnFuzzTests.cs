@@ -122,6 +122,7 @@ public sealed class TurnFuzzTests
         var rng = new Random(77);
         var udp = new TurnFixture().Client();
         var seeds = Seeds(udp);
+        Span<ushort> unknown = stackalloc ushort[4];
         for (var i = 0; i < Iterations; i++)
         {
             var input = rng.Next(2) == 0 ? Mutate(rng, seeds[rng.Next(seeds.Count)], seeds) : RandomBytes(rng);
@@ -133,7 +134,6 @@ public sealed class TurnFuzzTests
             // Whatever parses must be readable through every getter without throwing.
             if (TurnMessageReader.TryParse(input, out var m) == StunParseError.None)
             {
-                Span<ushort> unknown = stackalloc ushort[4];
                 m.CollectUnknown(unknown);
                 m.TryGetLifetime(out _);
                 m.TryGetChannelNumber(out _);

@@ -157,7 +157,7 @@ public sealed class TurnServiceTests : IAsyncLifetime
         Assert.Equal(left == "tcp" ? $"turn:127.0.0.1:{node.Node.Sfu.Turn!.TcpPort}?transport=tcp" : "turns:turn.example.com:5349?transport=tcp", url);
     }
 
-    [Fact]
+    [Fact, Trait("Category", "Fuzz")]
     public async Task Garbage_on_the_live_turn_ports_is_dropped_or_closed_and_the_server_keeps_serving()
     {
         var turn = _node.Node.Sfu.Turn!;
