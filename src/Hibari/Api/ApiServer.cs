@@ -276,6 +276,12 @@ public sealed partial class ApiServer : IAsyncDisposable
             return;
         }
 
+        // A body whose strings do not decode (a lone surrogate escaped) would throw in any handler that looks at it.
+        if (!JsonInput.StringsDecode(body))
+        {
+            await WriteErrorAsync(response, 400, ApiErrorTypes.InvalidBody, "the body is not valid JSON: a string does not decode (lone surrogate)").ConfigureAwait(false);
+            return;
+        }
         var result = await operation(new ApiRequest(target, body), ct).ConfigureAwait(false);
         await WriteResultAsync(response, target, result, ct).ConfigureAwait(false);
     }

@@ -45,7 +45,11 @@ internal static class NodeCalls
     {
         doc = null!;
         error = null;
-        try { doc = JsonDocument.Parse(request.Body); }
+        try
+        {
+            if (!JsonInput.StringsDecode(request.Body.Span)) throw new JsonException("a string does not decode");
+            doc = JsonDocument.Parse(request.Body);
+        }
         catch (JsonException) { error = ApiResult.BadRequest(ApiErrorTypes.InvalidBody, "the body is not JSON"); return false; }
         if (doc.RootElement.ValueKind == JsonValueKind.Object) return true;
         doc.Dispose();

@@ -13,7 +13,7 @@ internal static class AuthAnswerParser
         JsonDocument doc;
         try
         {
-            if (!System.Text.Unicode.Utf8.IsValid(body)) return new AuthOutcome.Failed("invalid JSON");
+            if (!System.Text.Unicode.Utf8.IsValid(body) || !JsonInput.StringsDecode(body)) return new AuthOutcome.Failed("invalid JSON");
             doc = JsonDocument.Parse(body.ToArray(), Options);
         }
         catch (JsonException)

@@ -171,7 +171,7 @@ public sealed partial class WebhookClient : IAsyncDisposable
 
     private void SessionCreatedAnswered(SessionWebhookEvent created, byte[] answer)
     {
-        if (answer.Length == 0) return;
+        if (answer.Length == 0 || !JsonInput.StringsDecode(answer)) return;
         try
         {
             using var doc = JsonDocument.Parse(answer);

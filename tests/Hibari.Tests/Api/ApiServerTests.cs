@@ -102,6 +102,8 @@ public sealed class ApiServerTests : IAsyncLifetime
     [InlineData("""mode=normal""")]
     [InlineData("""{"mode": "normal"} trailing""")]
     [InlineData("""null""")]
+    [InlineData("""{"mode\ud800": "normal"}""")] // parses, but the name does not decode: a handler looking it up would throw
+    [InlineData("""{"mode": "normal\udc00"}""")]
     public async Task Malformed_json_body_is_400_InvalidBody(string body)
     {
         using var response = await _host.PostAsync(ApiTestHost.ChangeMode, body);

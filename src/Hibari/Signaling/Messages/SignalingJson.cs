@@ -30,7 +30,7 @@ internal static class SignalingJson
         type = "";
         if (utf8.Length > MaxMessageBytes) { error = SignalingCloses.MessageTooLarge; return false; }
         // JsonDocument does not validate UTF-8 inside strings (found by the fuzz test); refuse it up front.
-        if (!System.Text.Unicode.Utf8.IsValid(utf8) || !TryParse(utf8, out var doc))
+        if (!System.Text.Unicode.Utf8.IsValid(utf8) || !JsonInput.StringsDecode(utf8) || !TryParse(utf8, out var doc))
         {
             error = SignalingCloses.InvalidMessage;
             return false;

@@ -39,7 +39,7 @@ internal static class JsonRpc
     {
         request = null!;
         errorResponse = [];
-        if (utf8.Length > MaxRequestBytes || !System.Text.Unicode.Utf8.IsValid(utf8))
+        if (utf8.Length > MaxRequestBytes || !System.Text.Unicode.Utf8.IsValid(utf8) || !JsonInput.StringsDecode(utf8))
         {
             errorResponse = Error(null, RpcErrors.ParseError, "Parse error");
             return false;

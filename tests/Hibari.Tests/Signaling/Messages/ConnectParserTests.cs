@@ -184,7 +184,8 @@ public sealed class ConnectParserTests
         { """{"type":"connect","role":"sendrecv","channel_id":""}""", "INVALID-CHANNEL-ID" },
         { """{"type":"connect","role":"sendrecv","channel_id":null}""", "INVALID-CHANNEL-ID" },
         { """{"type":"connect","role":"sendrecv","channel_id":42}""", "INVALID-CHANNEL-ID" },
-        { """{"type":"connect","role":"sendrecv","channel_id":"\ud800"}""", "INVALID-CHANNEL-ID" },
+        // A lone surrogate anywhere is refused before the fields are read (JsonInput, found by the fuzz test).
+        { """{"type":"connect","role":"sendrecv","channel_id":"\ud800"}""", "INVALID-SIGNALING-MESSAGE" },
         // client_id / bundle_id
         { """{"type":"connect","role":"sendrecv","channel_id":"c","client_id":1}""", "INVALID-CLIENT-ID" },
         { """{"type":"connect","role":"sendrecv","channel_id":"c","bundle_id":["x"]}""", "INVALID-BUNDLE-ID" },
@@ -305,5 +306,18 @@ public sealed class ConnectParserTests
         bytes[^4] = 0xC3;
         Assert.False(ConnectParser.TryParse(bytes, out _, out var error));
         Assert.Equal(SignalingCloses.InvalidMessage, error);
+    }
+
+    [Theory]
+    [InlineData("""{"\ud800type":"connect","role":"sendrecv","channel_id":"c"}""")] // the fuzz test's find at 1,000,000 inputs
+    [InlineData("""{"type":"connect","role":"sendrecv","channel_id":"c","metadata":{"\udc00":1}}""")]
+    [InlineData("""{"type":"connect","role":"sendrecv","channel_id":"c\ud83d"}""")]
+    public void A_lone_surrogate_escaped_in_a_name_or_string_is_refused_without_an_exception(string json)
+    {
+        Assert.False(ConnectParser.TryParse(Encoding.UTF8.GetBytes(json), out _, out var error));
+        Assert.Equal(SignalingCloses.InvalidMessage, error);
+        Assert.False(JsonInput.StringsDecode(Encoding.UTF8.GetBytes(json)));
+        // A well-formed pair of surrogates is fine.
+        Assert.True(JsonInput.StringsDecode("""{"a\ud83d\ude00":"\ud83d\ude00"}"""u8));
     }
 }
