@@ -105,7 +105,9 @@ internal sealed class ConnectionLifecycle(SfuContext ctx, SessionRegistry sessio
             c.ConnectedAt = ctx.Time.GetUtcNow();
             var session = c.Session;
             counts = session.Counts();
-            present = session.Connected.Where(o => o != c).Select(o => o.Info).ToList();
+            // Every connection of the channel, those on other nodes too: a relayed connection that arrived while this one
+            // was being set up got no connection.created of its own here (it is sent only to connected ones).
+            present = session.Connected.Where(o => o != c).Select(o => o.Info).Concat(session.Remote.Values.Select(r => r.Info)).ToList();
             foreach (var other in session.Connected)
             {
                 if (other != c && Negotiator.SeesEachOther(c, other)) negotiator.Renegotiate(other);
