@@ -4,6 +4,8 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using Hibari.Rtc.Ice;
+using Hibari.Rtc.Transport;
+using Hibari.Rtc.Turn;
 
 namespace Hibari.Load;
 
@@ -254,28 +256,20 @@ public sealed class LoadTurnClient : IDisposable
         throw new InvalidOperationException($"TURN {what} failed: {detail}");
     }
 
-    /// <summary>Writes an XOR-…-ADDRESS attribute (IPv4) of <paramref name="type"/>.</summary>
+    /// <summary>Writes an XOR-…-ADDRESS attribute of <paramref name="type"/> with the TURN core's codec.</summary>
     private static void AddXorAddress(StunMessageWriter w, ushort type, IPEndPoint endPoint)
     {
-        var ip = endPoint.Address.MapToIPv4().GetAddressBytes();
-        var value = new byte[8];
-        value[1] = 0x01;
-        BinaryPrimitives.WriteUInt16BigEndian(value.AsSpan(2), (ushort)(endPoint.Port ^ (StunMessage.MagicCookie >> 16)));
-        var cookie = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(cookie, StunMessage.MagicCookie);
-        for (var i = 0; i < 4; i++) value[4 + i] = (byte)(ip[i] ^ cookie[i]);
+        var key = EndpointKey.From(endPoint);
+        var value = new byte[TurnAddress.ValueLength(key)];
+        TurnAddress.WriteXor(value, key, w.TransactionId);
         w.Add(type, value);
     }
 
     private static IPEndPoint ReadXorAddress(StunMessage m, ushort type)
     {
-        if (!m.TryGetAttribute(type, out var v) || v.Length != 8 || v[1] != 0x01) throw new InvalidOperationException("TURN: no IPv4 relayed address");
-        var port = (ushort)(BinaryPrimitives.ReadUInt16BigEndian(v[2..]) ^ (StunMessage.MagicCookie >> 16));
-        Span<byte> cookie = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(cookie, StunMessage.MagicCookie);
-        var ip = new byte[4];
-        for (var i = 0; i < 4; i++) ip[i] = (byte)(v[4 + i] ^ cookie[i]);
-        return new IPEndPoint(new IPAddress(ip), port);
+        if (!m.TryGetAttribute(type, out var v) || !TurnAddress.TryReadXor(v, m.TransactionId, out var key, out _))
+            throw new InvalidOperationException("TURN: no relayed address");
+        return key.ToEndPoint();
     }
 
     public void Dispose()

@@ -24,6 +24,9 @@ public sealed class StunMessageWriter
     }
 
     /// <summary>Appends an attribute, zero-padding its value to a multiple of 4 bytes.</summary>
+    /// <summary>The transaction id the message was started with (the XOR mask of XOR-…-ADDRESS attributes).</summary>
+    public ReadOnlySpan<byte> TransactionId => _buffer.AsSpan(8, StunMessage.TransactionIdLength);
+
     public StunMessageWriter Add(ushort type, ReadOnlySpan<byte> value)
     {
         var value16 = Reserve(type, value.Length);
