@@ -11,6 +11,8 @@ command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v iptables >/dev/null 2>&1 || need+=(iptables)
 # openssl: the e2e turn_tls scenario makes its test certificate with it.
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# ffmpeg: ffprobe and ffmpeg read and decode the recordings (e2e `recording`, the WebM writer's and depacketizers' tests).
+command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
 # usrsctp: the SCTP interop oracle of the tests (never used by the server).
 dpkg -s libusrsctp2 >/dev/null 2>&1 || need+=(libusrsctp2)
 if [ ${#need[@]} -gt 0 ]; then

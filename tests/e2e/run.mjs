@@ -289,6 +289,8 @@ async function ownersOf(on, channel) {
 // signaling through /sig/<port> while recording every message (printed when a scenario fails).
 const { WebSocketServer, WebSocket } = await import('ws');
 const authCalls = [];
+// Session and event webhooks sent to /hook/<name> (the recording scenarios read them), answered 200 {}.
+const hookCalls = [];
 const trace = [];
 const files = {
   '/': ['page.html', 'text/html; charset=utf-8'],
@@ -310,6 +312,16 @@ const httpServer = http.createServer((req, res) => {
         : u.pathname === '/auth/metarpc' ? { allowed: true, rpc_methods: ['2025.2.0/PutSignalingNotifyMetadataItem'] }
         : { allowed: true };
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+    });
+    return;
+  }
+  if (u.pathname.startsWith('/hook/')) {
+    let body = '';
+    req.on('data', d => { body += d; });
+    req.on('end', () => {
+      let json = null; try { json = JSON.parse(body); } catch { /* recorded as text */ }
+      hookCalls.push({ path: u.pathname, headers: req.headers, body: json ?? body, at: Date.now() });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
     return;
   }
@@ -580,6 +592,92 @@ scenario('codecs', async ctx => {
     await a.stop(); await b.stop();
   }
   check(tried.length >= 3, `fewer than 3 codecs tried: ${tried} (browser can encode ${canSend})`);
+});
+
+// Issue 16 (docs/decisions.md D-58): a recording started through the API while one publisher per codec the browser can
+// encode sends; after 10 s StopRecording. Every archive is a WebM that ffprobe reads with the publisher's codecs and a
+// duration within 0.5 s of the time recorded, and that ffmpeg decodes without an error; the webhooks and the files
+// are Sora's (recording.started / archive.started / archive.available / recording.report, archive-*.json, report-*.json).
+function ffprobe(file) {
+  const r = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration:stream=codec_type,codec_name,width,height', '-of', 'json', file], { encoding: 'utf8' });
+  check(r.status === 0, `ffprobe ${file}: exit ${r.status}: ${short(r.stderr)}`);
+  return JSON.parse(r.stdout);
+}
+function ffmpegDecode(file) {
+  const r = spawnSync('ffmpeg', ['-v', 'error', '-nostdin', '-i', file, '-f', 'null', '-'], { encoding: 'utf8' });
+  return { ok: r.status === 0 && r.stderr.trim() === '', why: `exit ${r.status}: ${short(r.stderr, 600)}` };
+}
+async function recordingReport(recordingId, nodeName = null) {
+  return until(`recording.report webhook for ${recordingId}${nodeName ? ` from ${nodeName}` : ''}`, () => hookCalls.find(h => h.body?.type === 'recording.report'
+    && h.body.data?.recording_id === recordingId && (!nodeName || h.body.node_name === nodeName))?.body,
+  { detail: () => hookCalls.map(h => h.body?.type) });
+}
+function checkArchive(archiveDir, rid, entry, codec, seconds, what) {
+  const file = path.join(archiveDir, rid, `archive-${entry.connection_id}.webm`);
+  check(entry.filename === `archive-${entry.connection_id}.webm` && entry.file_path === file, `${what}: report entry ${short(entry)} (expected ${file})`);
+  check(fs.existsSync(file) && fs.existsSync(file.replace(/\.webm$/, '.json')), `${what}: ${file} or its .json is missing`);
+  const meta = JSON.parse(fs.readFileSync(file.replace(/\.webm$/, '.json'), 'utf8'));
+  check(meta.recording_id === rid && meta.connection_id === entry.connection_id && meta.video_codec_type === codec && meta.audio_codec_type === 'OPUS',
+    `${what}: metadata ${short(meta)}`);
+  const probe = ffprobe(file);
+  const names = probe.streams.map(s => s.codec_name).sort();
+  const want = [codec === 'H264' ? 'h264' : codec.toLowerCase(), 'opus'].sort();
+  check(JSON.stringify(names) === JSON.stringify(want), `${what}: ffprobe streams ${short(probe.streams)}, expected ${want}`);
+  const duration = Number(probe.format.duration);
+  check(Math.abs(duration - seconds) <= 0.5, `${what}: duration ${duration} s, recorded ${seconds.toFixed(2)} s`);
+  const decoded = ffmpegDecode(file);
+  check(decoded.ok, `${what}: ffmpeg could not decode every frame: ${decoded.why}`);
+  const v = probe.streams.find(s => s.codec_type === 'video');
+  return `${codec} ${v.width}x${v.height} ${duration.toFixed(2)} s`;
+}
+
+scenario('recording', async ctx => {
+  const archiveDir = fs.mkdtempSync(path.join(tmpRoot(), 'archive-'));
+  const node = await ctx.node('n1', { archive_dir: archiveDir, session_webhook_url: `${HTTP}/hook/session`, event_webhook_url: `${HTTP}/hook/event`,
+    recording_min_free_disk_space_mb: 0 });
+  const page = await harnessPage(ctx, 'page');
+  const canSend = await page.evaluate(() => window.harness.sendCodecs());
+  const codecs = ['VP8', 'VP9', 'AV1', 'H264'].filter(c => canSend.includes(c));
+  check(codecs.length >= 3, `the browser encodes fewer than 3 codecs: ${canSend}`);
+  const channel = channelName('rec');
+  const pubs = [];
+  for (const codec of codecs) {
+    const h = await client(ctx, page, `P-${codec}`, node, { channel, role: 'sendonly', options: { videoCodecType: codec } });
+    mustConnect(h.first);
+    pubs.push([codec, h]);
+  }
+  const watcher = await client(ctx, page, 'W', node, { channel, role: 'recvonly' });
+  mustConnect(watcher.first);
+  await waitMediaFrom(watcher, pubs.map(([, h]) => h.first.connectionId), 'every publisher');
+  const started = await node.api('Sora_20231220.StartRecording', { channel_id: channel, metadata: { e2e: 'recording' } });
+  const t0 = Date.now();
+  check(started.status === 200 && typeof started.json?.recording_id === 'string', `StartRecording: ${started.status} ${started.text}`);
+  const rid = started.json.recording_id;
+  check(started.json.channel_id === channel && started.json.recording_metadata?.e2e === 'recording', `StartRecording answer ${short(started.json)}`);
+  const again = await node.api('Sora_20231220.StartRecording', { channel_id: channel });
+  check(again.status === 400 && again.json?.error_type === 'RecordingAlreadyStarted', `a second StartRecording: ${again.status} ${again.text}`);
+  await sleep(10000);
+  const stopped = await node.api('Sora_20231220.StopRecording', { channel_id: channel });
+  const seconds = (Date.now() - t0) / 1000;
+  check(stopped.status === 200 && stopped.json?.recording_id === rid, `StopRecording: ${stopped.status} ${stopped.text}`);
+  const report = await recordingReport(rid);
+  check(report.channel_id === channel && report.data.recording_metadata?.e2e === 'recording' && report.data.archives.length === pubs.length
+    && report.data.failed_archives.length === 0, `recording.report ${short(report, 1500)}`);
+  check(fs.existsSync(path.join(archiveDir, rid, `report-${rid}.json`)), `report-${rid}.json is missing`);
+  check(hookCalls.some(h => h.path === '/hook/session' && h.body?.type === 'recording.started' && h.body.data?.recording_id === rid), 'no recording.started session webhook');
+  const lines = [];
+  for (const [codec, h] of pubs) {
+    const cid = h.first.connectionId;
+    const entry = report.data.archives.find(a => a.connection_id === cid);
+    check(entry && entry.node_name, `no archive of ${codec} (${cid}) in the report`);
+    for (const type of ['archive.started', 'archive.available'])
+      check(hookCalls.some(x => x.path === '/hook/event' && x.body?.type === type && x.body.connection_id === cid && x.body.data?.recording_id === rid),
+        `no ${type} event webhook for ${codec} (${cid})`);
+    lines.push(checkArchive(archiveDir, rid, entry, codec, seconds, codec));
+  }
+  const notes = (await watcher.summary()).notifies.map(n => n.event_type);
+  check(notes.includes('recording.started') && notes.includes('recording.stopped'), `the watcher's notifies: ${notes}`);
+  console.log(`    recording: ${lines.join('; ')} (recorded ${seconds.toFixed(2)} s)`);
 });
 
 // Issue 17 (docs/decisions.md D-34): the codec parameters a client asks for reach the browser's encoder, and what it

@@ -50,6 +50,13 @@ internal static class ConfigKeys
         ConfigKey.Of("auth_webhook_timeout_ms", Milliseconds(100, 60000), (o, v) => o with { AuthWebhookTimeoutMs = v }),
         ConfigKey.Of("webhook_timeout_ms", Milliseconds(100, 60000), (o, v) => o with { WebhookTimeoutMs = v }),
         ConfigKey.Of("log_dir", Text("a directory path"), (o, v) => o with { LogDir = v }),
+        // --- recording (D-58) ---
+        ConfigKey.Of("archive_dir", Text("a directory path"), (o, v) => o with { ArchiveDir = v }),
+        ConfigKey.Of("recording_dual_output", Boolean, (o, v) => o with { RecordingDualOutput = v }),
+        ConfigKey.Of("recording_max_expire_time", Integer(1, 86_400), (o, v) => o with { RecordingMaxExpireTime = v }),
+        ConfigKey.Of("recording_max_split_duration", Integer(1, 86_400), (o, v) => o with { RecordingMaxSplitDuration = v }),
+        ConfigKey.Of("recording_min_free_disk_space_mb", Integer(0, 100_000_000), (o, v) => o with { RecordingMinFreeDiskSpace = v * 1024L * 1024 }),
+        ConfigKey.Of("recording_max_file_size_mb", Integer(0, 100_000_000), (o, v) => o with { RecordingMaxFileSize = v * 1024L * 1024 }),
         ConfigKey.Of("session_destroy_delay_ms", Milliseconds(0, 3600000), (o, v) => o with { SessionDestroyDelayMs = v }),
         // --- admission limits (D-44) ---
         ConfigKey.Of("signaling_max_pending", Integer(0, 1000000), (o, v) => o with { SignalingMaxPending = v }),

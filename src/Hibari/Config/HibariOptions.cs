@@ -59,6 +59,23 @@ public sealed record HibariOptions
     public int MediaWorkers { get; init; } = Math.Clamp(Environment.ProcessorCount, 1, 64);
     /// <summary>`data_dir` (data): Raft log, membership, certificates.</summary>
     public string DataDir { get; init; } = "data";
+
+    // --- recording (issue 16, docs/decisions.md D-58) ---
+    /// <summary>`archive_dir` (Sora's key and default `archive`): recordings go to `archive_dir/&lt;recording_id&gt;/`.</summary>
+    public string ArchiveDir { get; init; } = "archive";
+    /// <summary>`recording_dual_output` (Sora's key, off): a `split_duration` without `split_only` writes the whole file and the splits.</summary>
+    public bool RecordingDualOutput { get; init; }
+    /// <summary>`recording_max_expire_time` (Sora's key, 86400 s): the largest `expire_time` accepted.</summary>
+    public int RecordingMaxExpireTime { get; init; } = 86_400;
+    /// <summary>`recording_max_split_duration` (Sora's key, 86400 s): the largest `split_duration` accepted.</summary>
+    public int RecordingMaxSplitDuration { get; init; } = 86_400;
+    /// <summary>
+    /// `recording_min_free_disk_space_mb` (Hibari's, 1024 MiB): below this much free space under `archive_dir` every
+    /// running recording stops with `archive.failed`, before the disk fills (0: no floor).
+    /// </summary>
+    public long RecordingMinFreeDiskSpace { get; init; } = 1024L * 1024 * 1024;
+    /// <summary>`recording_max_file_size_mb` (Hibari's, 0 = none): an archive whose open files pass it stops with `archive.failed`.</summary>
+    public long RecordingMaxFileSize { get; init; }
     /// <summary>`api_cors_origin` (none): when set, API responses carry CORS headers for this origin.</summary>
     public string? ApiCorsOrigin { get; init; }
     /// <summary>

@@ -44,6 +44,8 @@ internal static class SoraKeys
         // SIGNALING_NOTIFY_METADATA and SIGNALING_NOTIFY_METADATA_EXT (signaling_notify_metadata_ext is Hibari's too, D-52)
         "signaling_notify_metadata", "signaling_notify_metadata_ext", "signaling_notify_client_id", "signaling_notify_bundle_id",
         "signaling_notify_connection_id",
+        // RECORDING, API_RECORDING, API_LEGACY_RECORDING (docs/research/recording.md, section 6)
+        "recording_dual_output", "recording_max_expire_time", "recording_max_split_duration",
         // SENSITIVE_DATA
         "skip_redact_sensitive_data",
     }.ToFrozenSet(StringComparer.Ordinal);

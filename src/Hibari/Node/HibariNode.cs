@@ -22,6 +22,9 @@ public sealed class HibariNode : IAsyncDisposable
     private readonly SignalingServer _signaling;
     private readonly NodeApi _nodeApi;
 
+    /// <summary>The node's recordings (issue 16).</summary>
+    internal Recording.RecordingService Recordings { get; }
+
     public HibariNode(HibariOptions options, ILoggerFactory loggerFactory, ClusterTimings? timings = null)
     {
         _options = options;
@@ -73,6 +76,13 @@ public sealed class HibariNode : IAsyncDisposable
         rtcStatsApi.Register(router);
         var filterApi = new ForwardingFilterApi(Sfu, scope, loggerFactory.CreateLogger("Hibari.Api"));
         filterApi.Register(router);
+        // Recording (issue 16, D-58): the API, the session.created answer's `recording: true`, and a late node's part.
+        Recordings = new Recording.RecordingService(options, Sfu, Webhooks, loggerFactory.CreateLogger("Hibari.Recording"));
+        var recordingApi = new RecordingApi(options, Recordings, scope, loggerFactory.CreateLogger("Hibari.Api"));
+        recordingApi.Register(router);
+        Webhooks.SessionRecording += Recordings.StartFromSessionAnswer;
+        if (scope is not null)
+            Sfu.SessionOpened += (channelId, sessionId) => _ = Task.Run(() => recordingApi.LearnAsync(channelId, CancellationToken.None));
         // D-54: a node whose part of a session opens takes the channel's forwarding filters from the other owners.
         if (scope is not null)
             Sfu.SessionOpened += (channelId, sessionId) => _ = Task.Run(() => filterApi.LearnChannelFiltersAsync(channelId, CancellationToken.None));
@@ -82,6 +92,7 @@ public sealed class HibariNode : IAsyncDisposable
             : NotifyMetadataApi.Handles(target) ? Task.FromResult(metadataApi.RunLocal(target, body))
             : RtcStatsApi.Handles(target) ? Task.FromResult(rtcStatsApi.RunLocal(target, body))
             : ForwardingFilterApi.Handles(target) ? Task.FromResult(filterApi.RunLocal(target, body))
+            : RecordingApi.Handles(target) ? recordingApi.RunLocalAsync(target, body)
             : connections.RunLocalAsync(target, body, ct);
         _api = new ApiServer(new ApiServerOptions
         {
@@ -450,6 +461,8 @@ public sealed class HibariNode : IAsyncDisposable
         if (_releaseStale is not null) await _releaseStale.ConfigureAwait(false);
         // Clients first (close 1000 SHUTDOWN), so the signaling host does not wait for open WebSockets to time out.
         Sfu.DisconnectAll("SHUTDOWN");
+        // Recordings close their files and send their reports while the webhook client still delivers.
+        await Recordings.DisposeAsync().ConfigureAwait(false);
         await _updated.DisposeAsync().ConfigureAwait(false);
         if (Relay is not null) await Relay.DisposeAsync().ConfigureAwait(false);
         await _signaling.DisposeAsync().ConfigureAwait(false);

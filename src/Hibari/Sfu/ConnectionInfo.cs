@@ -111,6 +111,8 @@ public interface IConnectionSignaling
     void SendSimulcastSwitched(string senderConnectionId, string requestRid, string currentRid, string previousRid, bool byReceiver);
     /// <summary>`notify` spotlight.focused / unfocused / changed about <paramref name="who"/> (D-37); <paramref name="slot"/> only for changed.</summary>
     void SendSpotlight(string eventType, ConnectionInfo who, bool fixedFocus, int? slot);
+    /// <summary>A `notify` message already written (recording.started / recording.stopped, D-58), on the notify path.</summary>
+    void SendNotify(byte[] utf8) { }
     /// <summary>
     /// The server ends the connection (API disconnect, node shutdown): close 1000 with this reason. True when the
     /// signaling ends the connection itself (after `close` on DC:signaling and the client's channel closes); false

@@ -27,6 +27,16 @@ internal interface IRelayFanout
 }
 
 /// <summary>
+/// A recording of a local track (issue 16, docs/decisions.md D-58): gets each packet of the track after the duplicate
+/// filter, and its sender reports, on the track's worker. It must copy and return at once (a full queue drops).
+/// </summary>
+internal interface IRecordingTap
+{
+    void OnRtp(Publication publication, ReadOnlySpan<byte> packet, long nowMicros);
+    void OnSenderReport(Publication publication, ulong ntp, uint rtp, long nowMicros);
+}
+
+/// <summary>
 /// One incoming track of a publisher (mediasoup's Producer): the publisher's SSRCs, receive statistics, the sender
 /// report mapping, and the subscriptions it fans out to. Owned by <see cref="Worker"/> (the publisher's media worker,
 /// or the worker a relayed track was placed on), except the immutable identity, <see cref="RequestKeyFrame"/> (any
@@ -171,6 +181,9 @@ internal sealed class Publication : IHandoffTarget
     public NackGenerator? Nacks { get; }
     public long NacksSent { get; set; }
 
+    /// <summary>The recording of this track while one runs (owner thread: set through a post, read per packet).</summary>
+    public IRecordingTap? Recorder { get; set; }
+
     public void LatchSsrc(uint ssrc)
     {
         Ssrc = ssrc;
@@ -258,6 +271,7 @@ internal sealed class Publication : IHandoffTarget
             if (keyFrame) counters.SimulcastKeyFrames[LayerIndex]++;
         }
         Nacks?.OnPacket(header.SequenceNumber, keyFrame, nowMicros);
+        Recorder?.OnRtp(this, packet, nowMicros);
         foreach (var s in _subscribers) s.Forward(this, packet, header, keyFrame, nowMicros);
         foreach (var g in _handoffs) Worker.Handoff(g.Worker, g, packet, nowMicros);
         // A simulcast track's layers are relayed by the relay's choice, per peer (D-39); they share layer 0's session.
@@ -280,6 +294,7 @@ internal sealed class Publication : IHandoffTarget
         Worker.AssertOwner();
         _senderReport = new SenderReportSnapshot(ntp, rtp, nowMicros);
         Statistics?.OnSenderReport(ntp, nowMicros);
+        Recorder?.OnSenderReport(this, ntp, rtp, nowMicros);
         (Layers is { } all ? all[0].LocalSession : LocalSession)?.Relay?.SenderReport(this, ntp, rtp);
     }
 

@@ -32,6 +32,26 @@ internal sealed class SfuApiView(SfuContext ctx, SessionRegistry sessions, Actio
                 .OrderBy(c => c.Info.CreatedAt).Select(c => c.Info).ToList();
     }
 
+    /// <summary>
+    /// Recording (issue 16): the connected connections of the channel on this node that publish, each with its local
+    /// tracks (every simulcast layer), in the order they connected.
+    /// </summary>
+    public List<(Connection Connection, List<Publication> Tracks)> Publishers(string channelId, string? connectionId = null)
+    {
+        lock (_gate)
+            return sessions.Connections.Values
+                .Where(c => c.State == ConnectionState.Connected && c.Info.ChannelId == channelId && c.Publications.Count > 0
+                    && (connectionId is null || c.ConnectionId == connectionId))
+                .OrderBy(c => c.Info.CreatedAt)
+                .Select(c => (c, c.Publications.SelectMany(p => p.LayersOrSelf.ToArray()).ToList())).ToList();
+    }
+
+    /// <summary>Every connected connection of the channel on this node (recording notifies go to them).</summary>
+    public List<Connection> ConnectedIn(string channelId)
+    {
+        lock (_gate) return sessions.Connections.Values.Where(c => c.State == ConnectionState.Connected && c.Info.ChannelId == channelId).ToList();
+    }
+
     /// <summary>The connected connections matching the filter (channel, and optionally connection or client id).</summary>
     private List<Connection> Select(string channelId, string? connectionId, string? clientId, ConnectionRole? role = null)
     {

@@ -384,6 +384,13 @@ public sealed class SfuEngine : IDisposable
     public int Push(string channelId, string? connectionId, string? clientId, System.Text.Json.JsonElement data, ConnectionRole? role = null) =>
         _api.Push(channelId, connectionId, clientId, data, role);
 
+    /// <summary>Recording (issue 16): the channel's publishing connections here with their local tracks.</summary>
+    internal List<(Connection Connection, List<Publication> Tracks)> Publishers(string channelId, string? connectionId = null) =>
+        _api.Publishers(channelId, connectionId);
+
+    /// <summary>The channel's connected connections on this node.</summary>
+    internal List<Connection> ConnectedIn(string channelId) => _api.ConnectedIn(channelId);
+
     /// <inheritdoc cref="SfuApiView.RequestKeyFrame"/>
     public bool RequestKeyFrame(string channelId, string connectionId) => _api.RequestKeyFrame(channelId, connectionId);
 

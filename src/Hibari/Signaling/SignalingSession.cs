@@ -484,6 +484,8 @@ internal sealed class SignalingSession : IConnectionSignaling
         SendOn(DataChannelLabels.Notify, ServerMessages.Spotlight(eventType, DateTimeOffset.UtcNow, who.ChannelId, who.ClientId, who.ConnectionId,
             who.Audio, who.Video, fixedFocus, slot));
 
+    public void SendNotify(byte[] utf8) => SendOn(DataChannelLabels.Notify, utf8);
+
     /// <summary>Ends the session with <paramref name="close"/> (node unavailable: 4502), through the one writer.</summary>
     public void Terminate(SignalingClose close) => End(close);
 

@@ -94,6 +94,25 @@ internal static class WebhookBodies
         w.WriteEndObject();
     });
 
+    public static byte[] Recording(RecordingWebhookEvent e, string id, WebhookOptions o) => Write(w =>
+    {
+        w.WriteString("type", e.Type);
+        w.WriteString("id", id);
+        w.WriteString("timestamp", SoraTimestamp.Format(e.Timestamp));
+        WriteNode(w, o);
+        w.WriteString("channel_id", e.ChannelId);
+        w.WriteString("session_id", e.SessionId);
+        if (e.ConnectionId is { } cid)
+        {
+            w.WriteString("client_id", e.ClientId ?? "");
+            w.WriteString("bundle_id", e.BundleId ?? "");
+            w.WriteString("connection_id", cid);
+        }
+        if (e.EventMetadata is { } em) { w.WritePropertyName("event_metadata"); em.WriteTo(w); }
+        w.WritePropertyName("data");
+        e.Data.WriteTo(w);
+    });
+
     public static string SessionType(SessionWebhookType t) => t == SessionWebhookType.Created ? "session.created" : "session.destroyed";
 
     public static string EventType(ConnectionWebhookType t) => t switch

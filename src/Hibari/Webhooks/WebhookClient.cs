@@ -34,7 +34,7 @@ public sealed partial class WebhookClient : IAsyncDisposable
     private int _disposed;
 
     /// <summary>A queued webhook; the body is written by the background task so the caller only pays for the enqueue.</summary>
-    private sealed record Delivery(string Url, SessionWebhookEvent? Session, ConnectionWebhookEvent? Event);
+    private sealed record Delivery(string Url, SessionWebhookEvent? Session, ConnectionWebhookEvent? Event, RecordingWebhookEvent? Recording = null);
 
     public WebhookClient(WebhookOptions options, ILogger logger)
     {
@@ -101,11 +101,24 @@ public sealed partial class WebhookClient : IAsyncDisposable
         return Enqueue(new Delivery(url, null, e));
     }
 
+    /// <summary>Queues a recording webhook (D-58) to the session or the event webhook URL; returns at once.</summary>
+    public WebhookEnqueue EnqueueRecording(RecordingWebhookEvent e)
+    {
+        var url = e.ToSessionWebhook ? _options.SessionWebhookUrl : _options.EventWebhookUrl;
+        if (url is null)
+        {
+            WebhookCounters.Add(ref e.ToSessionWebhook ? ref _counters.SessionIgnored : ref _counters.EventIgnored);
+            return WebhookEnqueue.Ignored;
+        }
+        if (e.EventMetadata is { } md) e = e with { EventMetadata = md.Clone() };
+        return Enqueue(new Delivery(url, null, null, e));
+    }
+
     private WebhookEnqueue Enqueue(Delivery d)
     {
         if (Volatile.Read(ref _disposed) == 0 && _queue.Writer.TryWrite(d)) return WebhookEnqueue.Queued;
         WebhookCounters.Add(ref _counters.DroppedWebhook);
-        if (d.Session is not null) WebhookCounters.Add(ref _counters.SessionFailed);
+        if (d.Session is not null || d.Recording is { ToSessionWebhook: true }) WebhookCounters.Add(ref _counters.SessionFailed);
         else WebhookCounters.Add(ref _counters.EventFailed);
         return WebhookEnqueue.Dropped;
     }
@@ -118,6 +131,13 @@ public sealed partial class WebhookClient : IAsyncDisposable
             var type = WebhookBodies.SessionType(s.Type);
             return (type, WebhookBodies.Session(s, SoraId.New(), _options),
                 [("sora-session-webhook-type", type), ("sora-session-id", s.SessionId)]);
+        }
+        if (d.Recording is { } r)
+        {
+            (string, string)[] headers = r.ToSessionWebhook
+                ? [("sora-session-webhook-type", r.Type), ("sora-session-id", r.SessionId)]
+                : [("sora-event-webhook-type", r.Type), ("sora-session-id", r.SessionId), ("sora-connection-id", r.ConnectionId ?? "")];
+            return (r.Type, WebhookBodies.Recording(r, SoraId.New(), _options), headers);
         }
         var e = d.Event!;
         var eventType = WebhookBodies.EventType(e.Type);
@@ -135,7 +155,7 @@ public sealed partial class WebhookClient : IAsyncDisposable
                 while (reader.TryRead(out var d))
                 {
                     var at = DateTimeOffset.UtcNow;
-                    var isSession = d.Session is not null;
+                    var isSession = d.Session is not null || d.Recording is { ToSessionWebhook: true };
                     var (type, body, headers) = Render(d);
                     var result = await PostAsync(d.Url, body, headers, _options.WebhookTimeout, _shutdown.Token).ConfigureAwait(false);
                     (isSession ? SessionLatency : EventLatency).Add((long)(result.DurationMs * 1000));
@@ -169,6 +189,12 @@ public sealed partial class WebhookClient : IAsyncDisposable
     /// </summary>
     public event Action<string, string, int>? SessionSpotlightNumber;
 
+    /// <summary>
+    /// The session.created answer said `recording: true` (D-58): raised on the delivery task with (channel id, session
+    /// id, the whole answer, for its `recording_*` fields).
+    /// </summary>
+    public event Action<string, string, JsonElement>? SessionRecording;
+
     private void SessionCreatedAnswered(SessionWebhookEvent created, byte[] answer)
     {
         if (answer.Length == 0 || !JsonInput.StringsDecode(answer)) return;
@@ -180,6 +206,12 @@ public sealed partial class WebhookClient : IAsyncDisposable
                 if (n.ValueKind == JsonValueKind.Number && n.TryGetInt32(out var number) && number is >= 1 and <= 8)
                     SessionSpotlightNumber?.Invoke(created.ChannelId, created.SessionId, number);
                 else _logger.LogWarning("session.created answer for {Session}: spotlight_number must be 1-8, ignored", created.SessionId);
+            }
+            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("recording", out var rec))
+            {
+                if (rec.ValueKind == JsonValueKind.True) SessionRecording?.Invoke(created.ChannelId, created.SessionId, doc.RootElement.Clone());
+                else if (rec.ValueKind != JsonValueKind.False)
+                    _logger.LogWarning("session.created answer for {Session}: recording must be a boolean, ignored", created.SessionId);
             }
         }
         catch (JsonException)

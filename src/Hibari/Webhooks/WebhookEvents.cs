@@ -48,3 +48,22 @@ public sealed record ConnectionWebhookEvent
     /// <summary>connection.destroyed only: why it ended (e.g. the client's disconnect reason or a close reason).</summary>
     public string? Reason { get; init; }
 }
+
+/// <summary>
+/// A recording webhook (docs/decisions.md D-58): `recording.started` / `recording.report` go to the session webhook,
+/// `archive.*` / `split-archive.*` to the event webhook. <see cref="Data"/> is the body's `data` object, written by the
+/// recording; the envelope (type, id, timestamp, label, version, node_name, ids) is written here like the others'.
+/// </summary>
+public sealed record RecordingWebhookEvent
+{
+    public required bool ToSessionWebhook { get; init; }
+    public required string Type { get; init; }
+    public required string ChannelId { get; init; }
+    public required string SessionId { get; init; }
+    public string? ClientId { get; init; }
+    public string? BundleId { get; init; }
+    public string? ConnectionId { get; init; }
+    public JsonElement? EventMetadata { get; init; }
+    public DateTimeOffset Timestamp { get; init; } = DateTimeOffset.UtcNow;
+    public required System.Text.Json.Nodes.JsonObject Data { get; init; }
+}
