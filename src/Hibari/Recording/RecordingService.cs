@@ -24,7 +24,6 @@ internal sealed class RecordingService : IRecordingEvents, IAsyncDisposable
     private readonly SfuEngine _sfu;
     private readonly WebhookClient? _webhooks;
     private readonly ILogger _log;
-    private readonly RecordingLimits _limits;
     // Control context only.
     private readonly Dictionary<string, ChannelRecording> _byChannel = new(StringComparer.Ordinal);
     private readonly List<ChannelRecording> _ending = [];
@@ -36,11 +35,14 @@ internal sealed class RecordingService : IRecordingEvents, IAsyncDisposable
         _sfu = sfu;
         _webhooks = webhooks;
         _log = log;
-        _limits = limits ?? new RecordingLimits(options.RecordingMinFreeDiskSpace, options.RecordingMaxFileSize, RecordingLimits.DiskFree);
+        Limits = limits ?? new RecordingLimits(options.RecordingMinFreeDiskSpace, options.RecordingMaxFileSize, RecordingLimits.DiskFree);
         sfu.ConnectionCreated += info => sfu.PostControl(() => OnConnected(info));
         sfu.ConnectionDestroyed += (info, _, _) => sfu.PostControl(() => OnDisconnected(info));
         sfu.SessionDestroyed += e => sfu.PostControl(() => OnSessionDestroyed(e.ChannelId, e.SessionId));
     }
+
+    /// <summary>The disk limits new recordings get (tests replace the free-space probe).</summary>
+    internal RecordingLimits Limits { get; set; }
 
     public long RecordingsStarted => Interlocked.Read(ref _started);
     public long ArchivesStarted => Interlocked.Read(ref _archivesStarted);
@@ -65,7 +67,7 @@ internal sealed class RecordingService : IRecordingEvents, IAsyncDisposable
         var session = _sfu.SessionIdOf(channelId);
         if (session is null || (sessionId is not null && session != sessionId)) return ((ChannelRecording?)null, RecordingRefusal.SessionNotFound);
         if (_byChannel.ContainsKey(channelId)) return (null, RecordingRefusal.AlreadyRecording);
-        var r = new ChannelRecording(recordingId ?? SoraId.New(), channelId, session, request, _options.ArchiveDir, _limits, this, _log)
+        var r = new ChannelRecording(recordingId ?? SoraId.New(), channelId, session, request, _options.ArchiveDir, Limits, this, _log)
         {
             DualOutput = _options.RecordingDualOutput,
         };
