@@ -27,21 +27,34 @@ public static class KeyFrameDetector
         if (payload.Length < 1) return false;
         var b0 = payload[0];
         if ((b0 & 0x10) == 0 || (b0 & 0x07) != 0) return false; // S, PID
+        var offset = Vp8DescriptorLength(payload);
+        return offset > 0 && payload.Length > offset && (payload[offset] & 0x01) == 0;
+    }
+
+    /// <summary>
+    /// RFC 7741 §4.2: the length of the VP8 payload descriptor (1 byte, then with X = 1 the I L T K byte, a 7- or
+    /// 15-bit PictureID, TL0PICIDX, TID/Y/KEYIDX), or -1 when the payload ends inside it. The recording's
+    /// depacketizer strips exactly these bytes, so key-frame detection and depacketization agree on where the VP8
+    /// payload starts.
+    /// </summary>
+    public static int Vp8DescriptorLength(ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length < 1) return -1;
         var offset = 1;
-        if ((b0 & 0x80) != 0) // X: extension byte I L T K
+        if ((payload[0] & 0x80) != 0) // X: extension byte I L T K
         {
-            if (payload.Length < 2) return false;
+            if (payload.Length < 2) return -1;
             var x = payload[1];
             offset = 2;
             if ((x & 0x80) != 0) // I: PictureID, M bit selects 15 bits
             {
-                if (payload.Length <= offset) return false;
+                if (payload.Length <= offset) return -1;
                 offset += (payload[offset] & 0x80) != 0 ? 2 : 1;
             }
             if ((x & 0x40) != 0) offset++;           // L: TL0PICIDX
             if ((x & 0x30) != 0) offset++;           // T or K: TID/Y/KEYIDX
         }
-        return payload.Length > offset && (payload[offset] & 0x01) == 0;
+        return offset <= payload.Length ? offset : -1;
     }
 
     /// <summary>
@@ -152,15 +165,24 @@ public static class KeyFrameDetector
 
     private static bool IsH264KeyNal(int type) => type is 5 or 7;
 
-    private static bool TryReadLeb128(ReadOnlySpan<byte> bytes, ref int offset, out int value)
+    /// <summary>
+    /// AV1 §4.10.5 leb128(): up to 8 bytes, the value must fit 32 bits (here: a non-negative int, since it is a
+    /// length within a packet). False when the bytes end first, the 8th byte still has its continuation bit, or the
+    /// value is too large.
+    /// </summary>
+    internal static bool TryReadLeb128(ReadOnlySpan<byte> bytes, ref int offset, out int value)
     {
         value = 0;
-        for (var i = 0; i < 5; i++)
+        ulong v = 0;
+        for (var i = 0; i < 8; i++)
         {
             if (offset >= bytes.Length) return false;
             var b = bytes[offset++];
-            value |= (b & 0x7F) << (7 * i);
-            if ((b & 0x80) == 0) return value >= 0;
+            v |= (ulong)(b & 0x7F) << (7 * i);
+            if ((b & 0x80) != 0) continue;
+            if (v > int.MaxValue) return false;
+            value = (int)v;
+            return true;
         }
         return false;
     }
