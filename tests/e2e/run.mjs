@@ -604,7 +604,9 @@ function ffprobe(file) {
   return JSON.parse(r.stdout);
 }
 function ffmpegDecode(file) {
-  const r = spawnSync('ffmpeg', ['-v', 'error', '-nostdin', '-i', file, '-f', 'null', '-'], { encoding: 'utf8' });
+  // Timestamps passed through as recorded: a variable frame rate is not forced onto a constant one (which would make
+  // the null muxer complain about two frames landing on one output tick).
+  const r = spawnSync('ffmpeg', ['-v', 'error', '-nostdin', '-i', file, '-fps_mode', 'passthrough', '-f', 'null', '-'], { encoding: 'utf8' });
   return { ok: r.status === 0 && r.stderr.trim() === '', why: `exit ${r.status}: ${short(r.stderr, 600)}` };
 }
 async function recordingReport(recordingId, nodeName = null) {

@@ -12,6 +12,7 @@ internal sealed class ArchiveFile : IDisposable
     private readonly FileStream _stream;
     private readonly WebmWriter _writer;
     private int _width, _height;
+    private long _lastVideoMs = -1, _lastAudioMs = -1;
 
     /// <param name="startMicros">The file's time 0 on the media clock: its first frame.</param>
     public ArchiveFile(string directory, string filename, long startMicros, WebmVideoTrack? video, WebmAudioTrack? audio)
@@ -61,14 +62,14 @@ internal sealed class ArchiveFile : IDisposable
             _height = Math.Max(_height, height);
             _writer.SetVideoSize(_width, _height);
         }
-        _writer.WriteVideo(Ms(atMicros), keyFrame, frame);
+        _writer.WriteVideo(_lastVideoMs = Next(Ms(atMicros), _lastVideoMs), keyFrame, frame);
         VideoFrames++;
         Touch(atMicros);
     }
 
     public void WriteAudio(long atMicros, ReadOnlySpan<byte> frame)
     {
-        _writer.WriteAudio(Ms(atMicros), frame);
+        _writer.WriteAudio(_lastAudioMs = Next(Ms(atMicros), _lastAudioMs), frame);
         AudioFrames++;
         Touch(atMicros);
     }
@@ -77,6 +78,12 @@ internal sealed class ArchiveFile : IDisposable
     public long BytesWritten => _writer.BytesWritten;
 
     private long Ms(long atMicros) => Math.Max(0, (atMicros - StartMicros) / 1000);
+
+    /// <summary>
+    /// A track's blocks get strictly increasing times in the file: players and muxers refuse two frames of one track
+    /// at the same time (the timeline may place two within one millisecond, or hold one back, D-58).
+    /// </summary>
+    private static long Next(long ms, long last) => ms > last ? ms : last + 1;
 
     private void Touch(long atMicros)
     {

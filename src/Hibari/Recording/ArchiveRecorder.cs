@@ -61,8 +61,12 @@ internal sealed class ArchiveRecorder : IRecordingTap
         _hasAudio = _tracks.Any(t => t.Publication.Kind == MediaKind.Audio);
         _videoCodec = _tracks.FirstOrDefault(t => t.Publication.Kind == MediaKind.Video)?.Publication.Codec;
         foreach (var t in _tracks)
-            if (t.Publication.Kind == MediaKind.Video)
-                t.Depacketizer = new VideoDepacketizer(t.Publication.CodecKind);
+        {
+            if (t.Publication.Kind == MediaKind.Video) t.Depacketizer = new VideoDepacketizer(t.Publication.CodecKind);
+            // The track's last sender report (Chrome sends one a second for video, every few seconds for audio): the
+            // timeline maps by the sender's clock from the first frame instead of switching over later (D-58).
+            if (t.Publication.SenderReport is { } sr) t.Clock.OnSenderReport(sr.Ntp, sr.Rtp);
+        }
     }
 
     public ChannelRecording Recording { get; }
@@ -228,7 +232,10 @@ internal sealed class ArchiveRecorder : IRecordingTap
         {
             if (!f.KeyFrame) return;
             if (_originMicros == long.MinValue || at < _originMicros) _originMicros = at;
-            _videoTrack = new WebmVideoTrack(WebmCodecId(), f.Width > 0 ? f.Width : 640, f.Height > 0 ? f.Height : 480, t.Depacketizer!.CodecPrivate);
+            // AV1 blocks need the av1C record; H.264 is stored as Sora stores it, Annex B with no avcC (an avcC would
+            // make readers take the blocks as length-prefixed; every key frame carries its SPS/PPS, D-58).
+            var codecPrivate = t.Publication.CodecKind == VideoCodecKind.Av1 ? t.Depacketizer!.CodecPrivate : null;
+            _videoTrack = new WebmVideoTrack(WebmCodecId(), f.Width > 0 ? f.Width : 640, f.Height > 0 ? f.Height : 480, codecPrivate);
             Start();
         }
         WriteVideo(at, f);

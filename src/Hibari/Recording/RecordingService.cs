@@ -41,6 +41,9 @@ internal sealed class RecordingService : IRecordingEvents, IAsyncDisposable
         sfu.SessionDestroyed += e => sfu.PostControl(() => OnSessionDestroyed(e.ChannelId, e.SessionId));
     }
 
+    /// <summary>This node's name as its webhooks give it (`node_name`, or `hibari@listen_address` without a cluster).</summary>
+    private string NodeName => _options.NodeName ?? $"hibari@{_options.ListenAddress}";
+
     /// <summary>The disk limits new recordings get (tests replace the free-space probe).</summary>
     internal RecordingLimits Limits { get; set; }
 
@@ -236,7 +239,7 @@ internal sealed class RecordingService : IRecordingEvents, IAsyncDisposable
             ["client_id"] = a.Info.ClientId,
             ["bundle_id"] = a.Info.BundleId,
             ["connection_id"] = a.ConnectionId,
-            ["node_name"] = _options.NodeName,
+            ["node_name"] = NodeName,
             ["format"] = "webm",
             ["created_at"] = a.CreatedAt.ToUnixTimeSeconds(),
             ["audio"] = a.HasAudio,
@@ -355,7 +358,7 @@ internal sealed class RecordingService : IRecordingEvents, IAsyncDisposable
             {
                 failed.Add(new JsonObject
                 {
-                    ["label"] = WebhookBodies.Label, ["node_name"] = _options.NodeName, ["client_id"] = a.Info.ClientId,
+                    ["label"] = WebhookBodies.Label, ["node_name"] = NodeName, ["client_id"] = a.Info.ClientId,
                     ["bundle_id"] = a.Info.BundleId, ["connection_id"] = a.ConnectionId, ["reason"] = a.Failure,
                 });
                 continue;
@@ -364,7 +367,7 @@ internal sealed class RecordingService : IRecordingEvents, IAsyncDisposable
             var origin = a.OriginMicros ?? r.StartedMicros;
             var entry = new JsonObject
             {
-                ["label"] = WebhookBodies.Label, ["node_name"] = _options.NodeName, ["client_id"] = a.Info.ClientId,
+                ["label"] = WebhookBodies.Label, ["node_name"] = NodeName, ["client_id"] = a.Info.ClientId,
                 ["bundle_id"] = a.Info.BundleId, ["connection_id"] = a.ConnectionId,
                 ["start_time_offset"] = r.OffsetSeconds(origin), ["start_timestamp"] = SoraTimestamp.Format(r.WallOf(origin)),
                 ["stop_time_offset"] = r.OffsetSeconds(a.LastMicros, roundUp: true), ["stop_timestamp"] = SoraTimestamp.Format(r.WallOf(a.LastMicros)),

@@ -233,12 +233,13 @@ public sealed class RecordingServiceTests : IAsyncLifetime
         Assert.False(File.Exists(Path.Combine(dir, $"archive-{a.ConnectionId}.webm")), "split_only writes no whole file");
         var splits = Hooks("split-archive.available").Select(h => h.GetProperty("data")).ToList();
         Assert.Equal(Enumerable.Range(1, splits.Count).Select(i => i.ToString("D4")), splits.Select(s => Str(s, "split_index")));
-        foreach (var s in splits)
+        foreach (var (s, i) in splits.Select((s, i) => (s, i)))
         {
             Assert.Equal(Path.Combine(dir, $"split-archive-{a.ConnectionId}_{Str(s, "split_index")}.webm"), Str(s, "file_path"));
             Assert.True(File.Exists(Str(s, "file_path")));
             Assert.True(File.Exists(Str(s, "metadata_file_path")));
-            if (Probe(Str(s, "file_path")) is { } probe) Assert.InRange(probe.Duration, 0.9, 4.5);
+            // A split that rotated holds from one key frame to the first one after 1 s; the last one ends with the stop.
+            if (i < splits.Count - 1 && Probe(Str(s, "file_path")) is { } probe) Assert.InRange(probe.Duration, 0.9, 4.5);
         }
         var end = Assert.Single(Hooks("split-archive.end"));
         Assert.Equal(splits.Count.ToString("D4"), Str(end.GetProperty("data"), "split_last_index"));
