@@ -272,13 +272,8 @@ internal static class EncodedStreams
     /// </summary>
     public static byte[]? Encode(string arguments, string extension)
     {
-        var ffmpeg = FindFfmpeg();
-        if (ffmpeg is null)
-        {
-            Assert.False(Environment.GetEnvironmentVariable("HIBARI_REQUIRE_FFMPEG") == "1",
-                "ffmpeg is not installed and HIBARI_REQUIRE_FFMPEG=1. Install it: DEBIAN_FRONTEND=noninteractive apt-get install -y ffmpeg");
-            return null;
-        }
+        if (!Available()) return null;
+        var ffmpeg = FindFfmpeg()!;
         var path = Path.Combine(Path.GetTempPath(), $"hibari-depack-{Guid.NewGuid():N}.{extension}");
         try
         {
@@ -298,6 +293,17 @@ internal static class EncodedStreams
             File.Delete(path);
         }
     }
+
+    /// <summary>Whether ffmpeg is installed; when it is not, fails the test if HIBARI_REQUIRE_FFMPEG=1.</summary>
+    public static bool Available()
+    {
+        if (FindFfmpeg() is not null) return true;
+        Assert.False(Required,
+            "ffmpeg is not installed and HIBARI_REQUIRE_FFMPEG=1. Install it: DEBIAN_FRONTEND=noninteractive apt-get install -y ffmpeg");
+        return false;
+    }
+
+    public static bool Required => Environment.GetEnvironmentVariable("HIBARI_REQUIRE_FFMPEG") == "1";
 
     public static bool HasEncoder(string name)
     {
