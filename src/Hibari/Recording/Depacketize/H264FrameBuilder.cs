@@ -160,11 +160,12 @@ internal sealed class H264FrameBuilder : FrameBuilder
 
     /// <summary>
     /// ISO/IEC 14496-15 §5.3.3.1 AVCDecoderConfigurationRecord: version 1, profile, compatibility, level, 4-byte NAL
-    /// lengths, one SPS, one PPS, and for the high profiles the chroma format and bit depths from the SPS.
+    /// lengths, one SPS, one PPS, and for profiles other than Baseline, Main and Extended the chroma format and bit
+    /// depths from the SPS.
     /// </summary>
     public static byte[] BuildAvcC(ReadOnlySpan<byte> sps, ReadOnlySpan<byte> pps)
     {
-        var high = sps.Length > 1 && sps[1] is 100 or 110 or 122 or 144;
+        var high = sps.Length > 1 && sps[1] is not (66 or 77 or 88);
         H264Sps.TryParse(sps, out var info);
         var record = new byte[6 + 2 + sps.Length + 1 + 2 + pps.Length + (high ? 4 : 0)];
         record[0] = 1;

@@ -107,7 +107,7 @@ internal sealed class VideoDepacketizer
                 PacketsLate++;
                 return;
             }
-            Reset(ext);
+            ext = Reset(sequenceNumber);
         }
 
         PacketTraits traits = default;
@@ -174,13 +174,20 @@ internal sealed class VideoDepacketizer
         _removedEnd = p.Marker || p.Filler;
     }
 
-    private void Reset(long ext)
+    /// <summary>
+    /// A restarted sequence: everything buffered is given up and numbering continues above all earlier extended
+    /// sequence numbers (frames keep coming out in increasing <see cref="AssembledFrame.FirstSequence"/>).
+    /// </summary>
+    private long Reset(ushort sequenceNumber)
     {
         DropUntil(_highest + 1, lossKnown: true);
+        var floor = Math.Max(_highest, _next) + Capacity;
+        var ext = floor + (ushort)(sequenceNumber - (ushort)floor);
         _next = ext;
         _highest = ext - 1;
         AssumeBoundaryBefore(ext);
         _lastPictureId = -1;
+        return ext;
     }
 
     /// <summary>

@@ -24,8 +24,9 @@ internal sealed record WebmAudioTrack(int Channels = 2, int SampleRate = 48000, 
 /// <para>
 /// Times never go backwards within a track: a block older than its track's previous block is written at the
 /// previous block's time (and a negative time at 0), since players and muxers downstream assume monotonic tracks.
-/// A block may be earlier than its cluster's Timestamp (another track opened the cluster) by up to 32,768 ms, the
-/// reach of SimpleBlock's signed 16-bit relative time; an older block is moved up to that limit.
+/// Cluster Timestamps never go backwards either. A block may be earlier than its cluster's Timestamp (another track
+/// opened the cluster, or a key frame opens a cluster while an earlier cluster of the other track is later) by up to
+/// 32,768 ms, the reach of SimpleBlock's signed 16-bit relative time; an older block is moved up to that limit.
 /// </para>
 /// </summary>
 internal sealed class WebmWriter : IDisposable
@@ -331,11 +332,15 @@ internal sealed class WebmWriter : IDisposable
         if (startsCluster)
         {
             CloseCluster();
-            OpenCluster(time, track, keyFrame);
+            // Cluster timestamps never go backwards (players seek by them): a key frame older than the cluster another
+            // track opened starts a cluster at that cluster's time, with a negative relative time.
+            var clusterTime = Math.Max(time, _clusterTime);
+            time = Math.Max(time, clusterTime + short.MinValue);
+            OpenCluster(clusterTime, time, track, keyFrame);
         }
-        else if (time - _clusterTime < short.MinValue)
+        else
         {
-            time = _clusterTime + short.MinValue;
+            time = Math.Max(time, _clusterTime + short.MinValue);
         }
 
         var relative = (short)(time - _clusterTime);
@@ -351,18 +356,19 @@ internal sealed class WebmWriter : IDisposable
         return time;
     }
 
-    private void OpenCluster(long time, int track, bool keyFrame)
+    private void OpenCluster(long clusterTime, long blockTime, int track, bool keyFrame)
     {
         _cluster.Clear();
         _cluster.WriteId(EbmlId.Cluster);
         _cluster.Reserve(ClusterSizeWidth);
-        _cluster.WriteUInt(EbmlId.Timestamp, (ulong)time);
+        _cluster.WriteUInt(EbmlId.Timestamp, (ulong)clusterTime);
         _clusterOpen = true;
-        _clusterTime = time;
+        _clusterTime = clusterTime;
         // Cue the clusters a player can start decoding at: those opened by a video key frame, or every cluster of
         // an audio-only file.
-        if (track == VideoTrackNumber && keyFrame) _cues.Add(new CuePoint(time, _end - _segmentDataStart, VideoTrackNumber));
-        else if (!_hasVideo) _cues.Add(new CuePoint(time, _end - _segmentDataStart, AudioTrackNumber));
+        // The cue's time is its block's (the first in the cluster), which may be before the cluster's Timestamp.
+        if (track == VideoTrackNumber && keyFrame) _cues.Add(new CuePoint(blockTime, _end - _segmentDataStart, VideoTrackNumber));
+        else if (!_hasVideo) _cues.Add(new CuePoint(blockTime, _end - _segmentDataStart, AudioTrackNumber));
     }
 
     private void CloseCluster()

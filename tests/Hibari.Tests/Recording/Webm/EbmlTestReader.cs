@@ -111,7 +111,7 @@ internal static class EbmlTestReader
 }
 
 /// <summary>A block read back from a file: its track, absolute time (cluster Timestamp + relative time), key flag, bytes.</summary>
-internal sealed record ReadBlock(int Track, long TimeMs, bool Key, byte[] Data, EbmlNode Cluster, int IndexInCluster);
+internal sealed record ReadBlock(int Track, long TimeMs, bool Key, byte[] Data, EbmlNode Cluster, long ClusterTime, int IndexInCluster);
 
 /// <summary>A finished WebM file parsed and checked for the layout the writer promises.</summary>
 internal sealed class ParsedWebm
@@ -148,7 +148,7 @@ internal sealed class ParsedWebm
                 var relative = BinaryPrimitives.ReadInt16BigEndian(data[1..]);
                 var flags = data[3];
                 Assert.Equal(0, flags & 0x06); // no lacing
-                parsed.Blocks.Add(new ReadBlock(track, timestamp + relative, (flags & 0x80) != 0, data[4..].ToArray(), cluster, ++index));
+                parsed.Blocks.Add(new ReadBlock(track, timestamp + relative, (flags & 0x80) != 0, data[4..].ToArray(), cluster, timestamp, ++index));
             }
             Assert.Equal(cluster.Children.Count - 1, index); // nothing but Timestamp and SimpleBlocks
         }

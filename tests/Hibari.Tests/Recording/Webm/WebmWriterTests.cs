@@ -287,6 +287,23 @@ public class WebmWriterTests
     }
 
     [Fact]
+    public void A_key_frame_older_than_the_open_cluster_opens_a_cluster_at_that_time_not_earlier()
+    {
+        var file = ParsedWebm.Read(Write(Vp8, Opus, w =>
+        {
+            w.WriteAudio(0, [1]);
+            w.WriteAudio(5100, [2]); // a new cluster at 5100 (5 s rule)
+            w.WriteVideo(5050, true, [3]);
+        }));
+        Assert.Equal([0UL, 5100, 5100], file.Clusters.Select(c => c.One(EbmlId.Timestamp).UInt()));
+        var key = file.Blocks.Single(b => b.Data[0] == 3);
+        Assert.Equal((5050L, 1), (key.TimeMs, key.IndexInCluster));
+        var cue = Assert.Single(file.Cues!.All(EbmlId.CuePoint));
+        Assert.Equal(5050UL, cue.One(EbmlId.CueTime).UInt());
+        Assert.Equal(key.Cluster.Start - file.Segment.DataStart, (long)cue.One(EbmlId.CueTrackPositions).One(EbmlId.CueClusterPosition).UInt());
+    }
+
+    [Fact]
     public void A_block_more_than_32768_ms_before_its_cluster_is_moved_up_to_the_limit()
     {
         var file = ParsedWebm.Read(Write(Vp8, Opus, w =>
