@@ -55,8 +55,8 @@ internal static class ConfigKeys
         ConfigKey.Of("recording_dual_output", Boolean, (o, v) => o with { RecordingDualOutput = v }),
         ConfigKey.Of("recording_max_expire_time", Integer(1, 86_400), (o, v) => o with { RecordingMaxExpireTime = v }),
         ConfigKey.Of("recording_max_split_duration", Integer(1, 86_400), (o, v) => o with { RecordingMaxSplitDuration = v }),
-        ConfigKey.Of("recording_min_free_disk_space_mb", Integer(0, 100_000_000), (o, v) => o with { RecordingMinFreeDiskSpace = v * 1024L * 1024 }),
-        ConfigKey.Of("recording_max_file_size_mb", Integer(0, 100_000_000), (o, v) => o with { RecordingMaxFileSize = v * 1024L * 1024 }),
+        ConfigKey.Of("recording_min_free_disk_space_mb", Integer(0, 100_000_000), (o, v) => o with { RecordingMinFreeDiskSpaceMb = v }),
+        ConfigKey.Of("recording_max_file_size_mb", Integer(0, 100_000_000), (o, v) => o with { RecordingMaxFileSizeMb = v }),
         ConfigKey.Of("session_destroy_delay_ms", Milliseconds(0, 3600000), (o, v) => o with { SessionDestroyDelayMs = v }),
         // --- admission limits (D-44) ---
         ConfigKey.Of("signaling_max_pending", Integer(0, 1000000), (o, v) => o with { SignalingMaxPending = v }),

@@ -73,9 +73,9 @@ public sealed record HibariOptions
     /// `recording_min_free_disk_space_mb` (Hibari's, 1024 MiB): below this much free space under `archive_dir` every
     /// running recording stops with `archive.failed`, before the disk fills (0: no floor).
     /// </summary>
-    public long RecordingMinFreeDiskSpace { get; init; } = 1024L * 1024 * 1024;
+    public int RecordingMinFreeDiskSpaceMb { get; init; } = 1024;
     /// <summary>`recording_max_file_size_mb` (Hibari's, 0 = none): an archive whose open files pass it stops with `archive.failed`.</summary>
-    public long RecordingMaxFileSize { get; init; }
+    public int RecordingMaxFileSizeMb { get; init; }
     /// <summary>`api_cors_origin` (none): when set, API responses carry CORS headers for this origin.</summary>
     public string? ApiCorsOrigin { get; init; }
     /// <summary>

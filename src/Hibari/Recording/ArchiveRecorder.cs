@@ -306,6 +306,15 @@ internal sealed class ArchiveRecorder : IRecordingTap
         {
             Pump(MediaClock.NowMicros());
             if (Failure is not null) return;
+            // Frames still waiting behind an incomplete one are written (at their last packet's arrival).
+            foreach (var t in _tracks)
+            {
+                if (t.Depacketizer is null) continue;
+                _frames.Clear();
+                t.Depacketizer.Flush(_frames);
+                var now = MediaClock.NowMicros();
+                foreach (var f in _frames) Video(t, t.Clock.Place(f.RtpTimestamp, now), f, now);
+            }
             if (!_started && (_pendingAudio.Count > 0 || (_hasVideo && _originMicros != long.MinValue))) Start();
             Finished = true;
             if (_part is { } part)

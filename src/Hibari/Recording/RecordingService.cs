@@ -35,7 +35,7 @@ internal sealed class RecordingService : IRecordingEvents, IAsyncDisposable
         _sfu = sfu;
         _webhooks = webhooks;
         _log = log;
-        Limits = limits ?? new RecordingLimits(options.RecordingMinFreeDiskSpace, options.RecordingMaxFileSize, RecordingLimits.DiskFree);
+        Limits = limits ?? new RecordingLimits(options.RecordingMinFreeDiskSpaceMb * 1024L * 1024, options.RecordingMaxFileSizeMb * 1024L * 1024, RecordingLimits.DiskFree);
         sfu.ConnectionCreated += info => sfu.PostControl(() => OnConnected(info));
         sfu.ConnectionDestroyed += (info, _, _) => sfu.PostControl(() => OnDisconnected(info));
         sfu.SessionDestroyed += e => sfu.PostControl(() => OnSessionDestroyed(e.ChannelId, e.SessionId));

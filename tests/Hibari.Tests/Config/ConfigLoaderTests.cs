@@ -156,6 +156,8 @@ public class ConfigLoaderTests
         { "demo_dir", "/srv/demo" },
         { "signaling_max_pending", "0" }, { "signaling_max_pending_per_address", "5" }, { "api_max_requests_per_second", "0" },
         { "api_max_body_size", "4096" }, { "api_loopback_address_only", "true" },
+        { "archive_dir", "/srv/archive" }, { "recording_dual_output", "true" }, { "recording_max_expire_time", "3600" },
+        { "recording_max_split_duration", "600" }, { "recording_min_free_disk_space_mb", "0" }, { "recording_max_file_size_mb", "2048" },
     };
 
     [Theory]

@@ -47,7 +47,7 @@ public sealed class RecordingServiceTests : IAsyncLifetime
             o = o with
             {
                 ArchiveDir = _archive, SessionWebhookUrl = _hooks.Url + "/session", EventWebhookUrl = _hooks.Url + "/event",
-                RecordingMinFreeDiskSpace = 0,
+                RecordingMinFreeDiskSpaceMb = 0,
             };
             return more?.Invoke(o) ?? o;
         });
