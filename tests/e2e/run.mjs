@@ -614,7 +614,7 @@ async function recordingReport(recordingId, nodeName = null) {
     && h.body.data?.recording_id === recordingId && (!nodeName || h.body.node_name === nodeName))?.body,
   { detail: () => hookCalls.map(h => h.body?.type) });
 }
-function checkArchive(archiveDir, rid, entry, codec, seconds, what) {
+function checkArchive(archiveDir, rid, entry, codec, seconds, what, tolerance = 0.5) {
   const file = path.join(archiveDir, rid, `archive-${entry.connection_id}.webm`);
   check(entry.filename === `archive-${entry.connection_id}.webm` && entry.file_path === file, `${what}: report entry ${short(entry)} (expected ${file})`);
   check(fs.existsSync(file) && fs.existsSync(file.replace(/\.webm$/, '.json')), `${what}: ${file} or its .json is missing`);
@@ -626,7 +626,7 @@ function checkArchive(archiveDir, rid, entry, codec, seconds, what) {
   const want = [codec === 'H264' ? 'h264' : codec.toLowerCase(), 'opus'].sort();
   check(JSON.stringify(names) === JSON.stringify(want), `${what}: ffprobe streams ${short(probe.streams)}, expected ${want}`);
   const duration = Number(probe.format.duration);
-  check(Math.abs(duration - seconds) <= 0.5, `${what}: duration ${duration} s, recorded ${seconds.toFixed(2)} s`);
+  check(Math.abs(duration - seconds) <= tolerance, `${what}: duration ${duration} s, recorded ${seconds.toFixed(2)} s`);
   const decoded = ffmpegDecode(file);
   check(decoded.ok, `${what}: ffmpeg could not decode every frame: ${decoded.why}`);
   const v = probe.streams.find(s => s.codec_type === 'video');
@@ -680,6 +680,53 @@ scenario('recording', async ctx => {
   const notes = (await watcher.summary()).notifies.map(n => n.event_type);
   check(notes.includes('recording.started') && notes.includes('recording.stopped'), `the watcher's notifies: ${notes}`);
   console.log(`    recording: ${lines.join('; ')} (recorded ${seconds.toFixed(2)} s)`);
+});
+
+// Issue 16 (D-58) across nodes: one channel on three nodes (A on n1, B on n2, relayed both ways). StartRecording sent
+// to n3, which holds nothing of the channel yet (307 to a holder, which starts it on every owner); C publishes on n3
+// two seconds later (n3's part of the session opens then and learns of the recording); StopRecording on n2. Every node
+// records the connections it serves into its own archive_dir and reports them with its node_name.
+scenario('cluster_recording', async ctx => {
+  const hooks = { session_webhook_url: `${HTTP}/hook/session`, event_webhook_url: `${HTTP}/hook/event`, recording_min_free_disk_space_mb: 0 };
+  const nodes = await ctx.cluster({ default_cluster_affinity: false, ...hooks },
+    ns => ns.forEach(n => n.args.push('--set', `archive_dir=${path.join(n.dir, 'archive')}`)));
+  const [n1, n2, n3] = nodes;
+  const channel = channelName('crec');
+  const page = await harnessPage(ctx, 'page');
+  const vp8 = { videoCodecType: 'VP8' };
+  const a = await client(ctx, page, 'A', n1, { channel, role: 'sendrecv', options: vp8 });
+  mustConnect(a.first);
+  const b = await client(ctx, page, 'B', n2, { channel, role: 'sendrecv', options: vp8 });
+  mustConnect(b.first);
+  servedBy(a.first, n1, n1); servedBy(b.first, n2, n2);
+  await waitMediaFrom(b, [a.first.connectionId], 'A (relayed n1 → n2)');
+  await waitMediaFrom(a, [b.first.connectionId], 'B (relayed n2 → n1)');
+  const started = await n3.api('Sora_20231220.StartRecording', { channel_id: channel });
+  const t0 = Date.now();
+  check(started.status === 200 && typeof started.json?.recording_id === 'string', `StartRecording through n3: ${started.status} ${started.text}`);
+  const rid = started.json.recording_id;
+  await sleep(2000);
+  const c = await client(ctx, page, 'C', n3, { channel, role: 'sendonly', options: vp8 });
+  mustConnect(c.first);
+  servedBy(c.first, n3, n3);
+  const tc = Date.now();
+  await waitMediaFrom(a, [c.first.connectionId], 'C (relayed n3 → n1)');
+  await sleep(Math.max(0, 8000 - (Date.now() - t0)));
+  const stopped = await n2.api('Sora_20231220.StopRecording', { channel_id: channel });
+  const t1 = Date.now();
+  check(stopped.status === 200 && stopped.json?.recording_id === rid, `StopRecording on n2: ${stopped.status} ${stopped.text}`);
+  const lines = [];
+  for (const [node, h, from] of [[n1, a, t0], [n2, b, t0], [n3, c, tc]]) {
+    const report = await recordingReport(rid, node.nodeName);
+    const entries = report.data.archives;
+    check(entries.length === 1 && entries[0].connection_id === h.first.connectionId && entries[0].node_name === node.nodeName,
+      `${node.name}'s report lists ${short(entries)}; expected only ${h.name} (${h.first.connectionId}) on ${node.nodeName}`);
+    const archiveDir = path.join(node.dir, 'archive');
+    check(fs.existsSync(path.join(archiveDir, rid, `report-${rid}.json`)), `${node.name} wrote no report-${rid}.json`);
+    // C's archive starts when C's media arrives at n3 (C joined after the start): its truth is from C's connect.
+    lines.push(`${node.name}: ${checkArchive(archiveDir, rid, entries[0], 'VP8', (t1 - from) / 1000, `${h.name} on ${node.name}`, h === c ? 1.0 : 0.5)}`);
+  }
+  console.log(`    cluster_recording: ${lines.join('; ')}`);
 });
 
 // Issue 17 (docs/decisions.md D-34): the codec parameters a client asks for reach the browser's encoder, and what it
