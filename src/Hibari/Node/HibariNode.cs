@@ -302,6 +302,10 @@ public sealed class HibariNode : IAsyncDisposable
         Metric("hibari_api_refused_body_size_total", _api.TooLarge, "API requests answered 413: body over api_max_body_size.");
         Metric("hibari_connections", Sfu.ConnectionCount, "Connections on this node (being set up or connected).");
         Metric("hibari_sessions", Sfu.SessionCount, "Sessions on this node.");
+        Metric("hibari_recordings_active", Recordings.Active, "Recordings running on this node (D-58).");
+        Metric("hibari_recordings_started_total", Recordings.RecordingsStarted, "Recordings started on this node.");
+        Metric("hibari_recording_archives_started_total", Recordings.ArchivesStarted, "Connections' archives started (archive.started).");
+        Metric("hibari_recording_archives_failed_total", Recordings.ArchivesFailed, "Archives stopped by an error (archive.failed): a write failure, the disk floor, the size limit.");
         var m = Sfu.CountersSnapshot();
         Metric("hibari_srtp_received_total", m.ReceivedSrtp, "SRTP/SRTCP packets received.");
         Metric("hibari_srtp_sent_total", m.SentSrtp, "SRTP packets sent.");

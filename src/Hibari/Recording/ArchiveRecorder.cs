@@ -286,10 +286,15 @@ internal sealed class ArchiveRecorder : IRecordingTap
         VideoFramesWritten++;
     }
 
-    /// <summary>A split file ends at the first key frame (or audio frame, without video) after `split_duration`.</summary>
+    /// <summary>
+    /// A split file ends at the first key frame (or audio frame, without video) after `split_duration`, or once it holds
+    /// `recording_max_file_size_mb` (D-58, "Limits").
+    /// </summary>
     private void MaybeSplit(long at)
     {
-        if (_part is null || at - _part.StartMicros < Recording.Request.SplitDuration!.Value * 1_000_000L) return;
+        if (_part is null) return;
+        var full = Recording.MaxFileBytes > 0 && _part.BytesWritten >= Recording.MaxFileBytes;
+        if (!full && at - _part.StartMicros < Recording.Request.SplitDuration!.Value * 1_000_000L) return;
         var done = _part;
         _part = null;
         done.Finish();
@@ -346,8 +351,8 @@ internal sealed class ArchiveRecorder : IRecordingTap
         _part?.Dispose();
     }
 
-    /// <summary>The total size of the archive's open files (for the size limit).</summary>
-    public long OpenBytes => (_whole?.BytesWritten ?? 0) + (_part?.BytesWritten ?? 0);
+    /// <summary>The size of the archive's whole file so far (the size limit stops it; split files rotate instead).</summary>
+    public long WholeBytes => _whole?.BytesWritten ?? 0;
 
     /// <summary>Where the archive starts on the media clock (its first frame), or null before any.</summary>
     public long? OriginMicros => _started ? _originMicros : null;

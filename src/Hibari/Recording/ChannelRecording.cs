@@ -67,6 +67,8 @@ internal sealed class ChannelRecording
     /// </summary>
     public bool WritesSplits => Request.SplitDuration is not null && (Request.SplitOnly || DualOutput);
     public bool DualOutput { get; init; }
+    /// <summary>`recording_max_file_size_mb` in bytes (0: none).</summary>
+    public long MaxFileBytes => _limits.MaxFileBytes;
     public DateTimeOffset? ExpiredAt => Request.ExpireTime is { } s ? CreatedAt.AddSeconds(s) : null;
     /// <summary>Why the recording ended (set once it does).</summary>
     public string? StopReason { get; private set; }
@@ -186,14 +188,14 @@ internal sealed class ChannelRecording
 
     /// <summary>
     /// The limits (docs/decisions.md D-58, "Limits"): below the free-space floor every archive stops with an error before
-    /// the disk fills; an archive whose files passed the size limit is stopped the same way.
+    /// the disk fills; an archive whose whole file passed the size limit is stopped the same way (split files rotate).
     /// </summary>
     private void CheckLimits()
     {
         if (_archives.Count == 0) return;
         if (_limits.FreeBytes(Directory) is { } free && free < _limits.MinFreeBytes)
         {
-            foreach (var a in _archives.Values) a.Fail($"free disk space {free} bytes is below recording_min_free_disk_space ({_limits.MinFreeBytes})");
+            foreach (var a in _archives.Values) a.Fail($"free disk space {free} bytes is below recording_min_free_disk_space_mb ({_limits.MinFreeBytes})");
             foreach (var a in _archives.Values.ToList()) End(a);
             _archives.Clear();
             StopNow("DISK-FULL");
@@ -202,8 +204,8 @@ internal sealed class ChannelRecording
         if (_limits.MaxFileBytes <= 0) return;
         foreach (var a in _archives.Values.ToList())
         {
-            if (a.OpenBytes < _limits.MaxFileBytes) continue;
-            a.Fail($"the archive reached recording_max_file_size ({_limits.MaxFileBytes} bytes)");
+            if (a.WholeBytes < _limits.MaxFileBytes) continue;
+            a.Fail($"the archive reached recording_max_file_size_mb ({_limits.MaxFileBytes} bytes)");
             _archives.Remove(a.ConnectionId);
             End(a);
         }

@@ -48,6 +48,9 @@ internal sealed class RecordingService : IRecordingEvents, IAsyncDisposable
     internal RecordingLimits Limits { get; set; }
 
     public long RecordingsStarted => Interlocked.Read(ref _started);
+    /// <summary>Recordings running (any thread: a counter the control context keeps).</summary>
+    public long Active => Interlocked.Read(ref _active);
+    private long _active;
     public long ArchivesStarted => Interlocked.Read(ref _archivesStarted);
     public long ArchivesFailed => Interlocked.Read(ref _archivesFailed);
 
@@ -76,6 +79,7 @@ internal sealed class RecordingService : IRecordingEvents, IAsyncDisposable
         };
         _byChannel[channelId] = r;
         Interlocked.Increment(ref _started);
+        Interlocked.Increment(ref _active);
         r.Start();
         Webhook(true, "recording.started", r, null, RecordingData(r));
         Notify(r, "recording.started");
@@ -343,6 +347,16 @@ internal sealed class RecordingService : IRecordingEvents, IAsyncDisposable
 
     void IRecordingEvents.Ended(ChannelRecording r, IReadOnlyList<ArchiveRecorder> archives)
     {
+        Interlocked.Decrement(ref _active);
+        // A recording that ended by itself (the disk floor) leaves the registry here; the others already have.
+        _sfu.PostControl(() =>
+        {
+            if (!_byChannel.TryGetValue(r.ChannelId, out var current) || current != r) return;
+            _byChannel.Remove(r.ChannelId);
+            _ending.Add(r);
+            Notify(r, "recording.stopped");
+            _ = r.Completion.ContinueWith(_ => _sfu.PostControl(() => _ending.Remove(r)), TaskScheduler.Default);
+        });
         var report = RecordingData(r);
         var stopped = r.StoppedAt ?? DateTimeOffset.UtcNow;
         var name = $"report-{r.RecordingId}.json";

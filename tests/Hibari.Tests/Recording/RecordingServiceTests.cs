@@ -288,6 +288,14 @@ public sealed class RecordingServiceTests : IAsyncLifetime
         var hook = Assert.Single(Hooks("archive.failed"));
         Assert.Contains("free disk space", Str(hook.GetProperty("data"), "reason"));
         Assert.Empty(Hooks("archive.available"));
+        // The recording ended by itself: the channel is no longer recorded (and may be again).
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while ((await node.ApiAsync("Sora_20231220.StopRecording", """{"channel_id":"rec-disk"}""")).Status != 404)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the channel stayed recorded after its recording failed");
+            await Task.Delay(50);
+        }
+        Assert.Equal(0, node.Node.Recordings.Active);
     }
 
     [Fact]
@@ -314,5 +322,54 @@ public sealed class RecordingServiceTests : IAsyncLifetime
         var meta = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(_archive, rid, $"archive-{a.ConnectionId}.json"))).RootElement;
         Assert.True(meta.GetProperty("stats").GetProperty("dropped_packets").GetInt64() > 0, $"stats: {meta.GetProperty("stats")}");
         Assert.True(meta.GetProperty("stats").GetProperty("key_frame_requests").GetInt64() >= 2, "the loss asked for a key frame");
+    }
+    [Fact]
+    public async Task The_size_limit_rotates_split_files_and_stops_a_whole_file_with_archive_failed()
+    {
+        await using var node = await NodeAsync();
+        // 200 KB per file; the publisher sends ~250 KB/s, key frames every 2 s.
+        node.Node.Recordings.Limits = new RecordingLimits(0, 200_000, _ => long.MaxValue);
+        var split = await PublisherAsync(node, "rec-size-split", kbps: 2000);
+        var whole = await PublisherAsync(node, "rec-size-whole", kbps: 2000);
+        var s1 = await node.ApiAsync("Sora_20231220.StartRecording", """{"channel_id":"rec-size-split","split_only":true,"split_duration":3600}""");
+        var s2 = await node.ApiAsync("Sora_20231220.StartRecording", """{"channel_id":"rec-size-whole"}""");
+        Assert.Equal((200, 200), (s1.Status, s2.Status));
+        // An hour's split duration, yet the size makes the splits.
+        await InProcessNode.EventuallyAsync("two splits ended by size", () =>
+            Hooks("split-archive.available").Count(h => Str(h, "connection_id") == split.ConnectionId) >= 2, TimeSpan.FromSeconds(20));
+        foreach (var h in Hooks("split-archive.available").Where(h => Str(h, "connection_id") == split.ConnectionId))
+            Assert.InRange(h.GetProperty("data").GetProperty("size").GetInt64(), 200_000, 2_000_000);
+        await InProcessNode.EventuallyAsync("the whole file stops at the size", () => Hooks("archive.failed").Any(h => Str(h, "connection_id") == whole.ConnectionId));
+        var failed = Hooks("archive.failed").Single(h => Str(h, "connection_id") == whole.ConnectionId);
+        Assert.Contains("recording_max_file_size_mb", Str(failed.GetProperty("data"), "reason"));
+        Assert.Empty(Hooks("split-archive.available").Where(h => Str(h, "connection_id") == whole.ConnectionId));
+    }
+
+    [Fact]
+    public async Task A_simulcast_publisher_is_recorded_at_one_layer_its_best()
+    {
+        await using var node = await NodeAsync();
+        var pub = new SyntheticClient(node.SignalingUrl, "rec-sim", new SyntheticClientOptions
+        {
+            Role = "sendonly", Certificate = Certificate, SimulcastRids = ["r0", "r1", "r2"],
+        });
+        _clients.Add(pub);
+        await pub.ConnectAsync();
+        var stop = new CancellationTokenSource();
+        _publishing.Add((stop, pub.PublishSimulcastAsync([100, 400, 1200], 600, stop.Token)));
+        var started = await node.ApiAsync("Sora_20231220.StartRecording", """{"channel_id":"rec-sim"}""");
+        var rid = (string)started.Body!["recording_id"]!;
+        await InProcessNode.EventuallyAsync("the archive starts", () => Hooks("archive.started").Count == 1);
+        var clock = Stopwatch.StartNew();
+        await Task.Delay(3000);
+        Assert.Equal(200, (await node.ApiAsync("Sora_20231220.StopRecording", """{"channel_id":"rec-sim"}""")).Status);
+        var seconds = clock.Elapsed.TotalSeconds;
+        await ReportAsync(rid);
+        var meta = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(_archive, rid, $"archive-{pub.ConnectionId}.json"))).RootElement;
+        var frames = meta.GetProperty("stats").GetProperty("video_frames").GetInt64();
+        // 30 frames/s per layer: one layer's worth, not three layers' (90/s).
+        Assert.InRange(frames, (long)(25 * (seconds - 0.5)), (long)(31 * (seconds + 1)));
+        var recorded = meta.GetProperty("stats").GetProperty("recorded_packets").GetInt64();
+        Assert.True(recorded > frames * 2, $"all layers' packets reach the recorder ({recorded}), one layer's frames are written ({frames})");
     }
 }
