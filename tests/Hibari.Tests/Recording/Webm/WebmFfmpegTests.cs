@@ -136,14 +136,37 @@ public sealed class WebmFfmpegTests : IDisposable
         AssertDecodesCleanly(path, "-ss", "1.2");
     }
 
-    [Fact]
-    public void Av1_temporal_units_without_codec_private_probe_and_decode()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Av1_temporal_units_probe_and_decode_with_or_without_av1C(bool withCodecPrivate)
     {
         if (!MediaSamples.FfmpegAvailable(_output)) return;
-        var ivf = MediaSamples.Encode(_dir, "av1.ivf", "-c:v", "libaom-av1", "-usage", "realtime", "-cpu-used", "8", "-lag-in-frames", "0", "-g", "30", "-f", "ivf");
+        var ivf = MediaSamples.Encode(_dir, "av1.ivf", "-pix_fmt", "yuv420p", "-c:v", "libaom-av1", "-usage", "realtime", "-cpu-used", "8",
+            "-lag-in-frames", "0", "-g", "30", "-f", "ivf");
         var frames = MediaSamples.ReadIvf(ivf, _ => false).Select(MediaSamples.Av1ForMatroska).ToList();
         Assert.Equal(2, frames.Count(f => f.Key));
-        var path = WriteFile("av1.webm", new WebmVideoTrack("V_AV1", 320, 240), new WebmAudioTrack(), frames, 2000);
+        var path = Path.Combine(_dir, "av1.webm");
+        var av1c = Av1CodecConfiguration.FromTemporalUnit(frames[0].Data);
+        Assert.NotNull(av1c);
+        using (var writer = new WebmWriter(File.Create(path), new WebmVideoTrack("V_AV1", 320, 240), new WebmAudioTrack(), "Hibari test"))
+        {
+            for (var i = 0; i < frames.Count; i++)
+            {
+                writer.WriteAudio(frames[i].TimeMs, OpusSilence);
+                writer.WriteVideo(frames[i].TimeMs, frames[i].Key, frames[i].Data);
+                // As the recording engine would: av1C once the first key frame has shown the sequence header.
+                if (i == 0 && withCodecPrivate) Assert.True(writer.SetVideoCodecPrivate(av1c));
+            }
+        }
+
+        // ffmpeg's own Matroska muxer writes the same av1C for this stream.
+        var mkv = Path.Combine(_dir, "ffmpeg.mkv");
+        var (code, _, stderr) = MediaSamples.Run("ffmpeg", "-v", "error", "-y", "-i", Path.Combine(_dir, "av1.ivf"), "-c", "copy", mkv);
+        Assert.True(code == 0, stderr);
+        var segment = EbmlTestReader.Parse(File.ReadAllBytes(mkv)).Single(e => e.Id == EbmlId.Segment);
+        Assert.Equal(segment.One(EbmlId.Tracks).One(EbmlId.TrackEntry).One(EbmlId.CodecPrivate).Data.ToArray(), av1c);
+
         var probe = RunProbe(path);
         Assert.Equal(["av1", "opus"], probe.Codecs);
         Assert.Equal((320, 240), (probe.Width, probe.Height));
