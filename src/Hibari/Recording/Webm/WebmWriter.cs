@@ -78,6 +78,7 @@ internal sealed class WebmWriter : IDisposable
     private long _lastVideoTime = -1;
     private long _lastAudioTime = -1;
     private long _duration = -1;
+    private long _durationWritten;
     private int _width;
     private int _height;
     private bool _finished;
@@ -311,6 +312,7 @@ internal sealed class WebmWriter : IDisposable
                 _cluster.EndMaster(point);
             }
             _cluster.EndMaster(cues);
+            _output.Position = _end;
             _output.Write(_cluster.Written);
             _end += _cluster.Length;
             _cluster.Clear();
@@ -320,14 +322,7 @@ internal sealed class WebmWriter : IDisposable
         WriteSeekHead(area, cuesAt);
         PatchAt(_seekAreaAt, area);
 
-        if (_duration > 0)
-        {
-            Span<byte> duration = stackalloc byte[DurationElementLength];
-            EbmlWriter.WriteId(duration, EbmlId.Duration);
-            EbmlWriter.WriteSize(duration[2..], 8, 1);
-            BinaryPrimitives.WriteDoubleBigEndian(duration[3..], _duration);
-            PatchAt(_durationAt, duration);
-        }
+        PatchDuration();
 
         Span<byte> size = stackalloc byte[8];
         EbmlWriter.WriteSize(size, (ulong)(_end - _segmentDataStart), 8);
@@ -411,8 +406,24 @@ internal sealed class WebmWriter : IDisposable
         _output.Write(_cluster.Written);
         _end += _cluster.Length;
         _cluster.Clear();
+        // The Duration follows the clusters on disk, so a crashed file still says how long it is (ffmpeg reports no
+        // duration at all without it).
+        PatchDuration();
+        _output.Position = _end;
         // Hand the cluster to the OS now: it is what a crashed file can still be read up to.
         _output.Flush();
+    }
+
+    /// <summary>Info's Duration = the largest block time on disk; stays a Void while that is 0 (Duration must be > 0).</summary>
+    private void PatchDuration()
+    {
+        if (_duration <= _durationWritten || _duration <= 0) return;
+        Span<byte> duration = stackalloc byte[DurationElementLength];
+        EbmlWriter.WriteId(duration, EbmlId.Duration);
+        EbmlWriter.WriteSize(duration[2..], 8, 1);
+        BinaryPrimitives.WriteDoubleBigEndian(duration[3..], _duration);
+        PatchAt(_durationAt, duration);
+        _durationWritten = _duration;
     }
 
     /// <summary>The SeekHead (Info, Tracks, and Cues when written) and a Void filling the rest of the area.</summary>

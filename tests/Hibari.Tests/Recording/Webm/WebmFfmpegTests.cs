@@ -174,4 +174,26 @@ public sealed class WebmFfmpegTests : IDisposable
         AssertDecodesCleanly(path);
         AssertDecodesCleanly(path, "-ss", "1.2");
     }
+
+    [Fact]
+    public void A_file_cut_short_before_Finish_still_probes_and_decodes_up_to_its_last_complete_cluster()
+    {
+        if (!MediaSamples.FfmpegAvailable(_output)) return;
+        var ivf = MediaSamples.Encode(_dir, "vp8.ivf", "-c:v", "libvpx", "-g", "30", "-f", "ivf");
+        var frames = MediaSamples.ReadIvf(ivf, MediaSamples.IsVp8Key);
+        var stream = new MemoryStream();
+        var writer = new WebmWriter(stream, new WebmVideoTrack("V_VP8", 320, 240), new WebmAudioTrack(), "Hibari test", leaveOpen: true);
+        foreach (var frame in frames)
+        {
+            writer.WriteAudio(frame.TimeMs, OpusSilence);
+            writer.WriteVideo(frame.TimeMs, frame.Key, frame.Data);
+        }
+        // The process "crashes" here: the cluster from the key frame at 1 s is still in memory.
+        var path = Path.Combine(_dir, "crashed.webm");
+        File.WriteAllBytes(path, stream.ToArray());
+        var probe = RunProbe(path);
+        Assert.Equal(["vp8", "opus"], probe.Codecs);
+        Assert.InRange(probe.Duration, 0.9, 1.1);
+        AssertDecodesCleanly(path);
+    }
 }

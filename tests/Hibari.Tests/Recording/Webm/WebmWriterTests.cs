@@ -419,13 +419,21 @@ public class WebmWriterTests
         var file = ParsedWebm.Read(bytes, allowUnknownSegment: true);
         Assert.True(file.Segment.UnknownSize);
         Assert.Null(file.Cues);
-        Assert.Null(file.Info.Maybe(EbmlId.Duration)); // a Void holds its place
         // Audio up to 1000 ms is in complete clusters; the cluster the key frame at 1000 opened is still in memory.
         Assert.Equal(1000, file.Blocks.Max(b => b.TimeMs));
+        Assert.Equal(1000.0, file.Info.One(EbmlId.Duration).Float()); // patched as each cluster was written
         Assert.Equal(51, file.Blocks.Count(b => b.Track == 2));
         Assert.True(writer.BytesWritten > bytes.Length);
         var seeks = file.Segment.Children[0].All(EbmlId.Seek).Count();
         Assert.Equal(2, seeks); // Info and Tracks; Cues only once written
+    }
+
+    [Fact]
+    public void Duration_stays_a_void_while_no_block_is_past_0()
+    {
+        var file = ParsedWebm.Read(Write(null, Opus, w => w.WriteAudio(0, [1])));
+        Assert.Null(file.Info.Maybe(EbmlId.Duration));
+        Assert.Equal(11, file.Info.One(EbmlId.Void).End - file.Info.One(EbmlId.Void).Start);
     }
 
     [Fact]
