@@ -31,7 +31,7 @@ public sealed class WebmFfmpegTests : IDisposable
 
     private Probe RunProbe(string path)
     {
-        var (code, stdout, stderr) = MediaSamples.Run("ffprobe", "-v", "error", "-show_entries",
+        var (code, stdout, stderr) = MediaSamples.Run("ffprobe", "-v", "warning", "-show_entries",
             "format=duration:stream=codec_name,width,height", "-of", "json", path);
         _output.WriteLine(stdout);
         Assert.True(code == 0 && stderr.Length == 0, $"ffprobe: exit {code}, {stderr}");
