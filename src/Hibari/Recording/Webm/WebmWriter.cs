@@ -48,6 +48,10 @@ internal sealed class WebmWriter : IDisposable
     private const int DurationElementLength = 11; // ID (2) + size (1) + 8-byte float
     private const int SizeValueWidth = 4;
 
+    /// <summary>Bytes the video track keeps for its CodecPrivate (element and Void): an av1C record (4 bytes + a
+    /// sequence header of some 10–100 bytes) or an avcC with its SPS and PPS fits.</summary>
+    public const int CodecPrivateRoom = 512;
+
     private readonly Stream _output;
     private readonly bool _leaveOpen;
     private readonly bool _hasVideo;
@@ -63,6 +67,8 @@ internal sealed class WebmWriter : IDisposable
     private readonly long _pixelHeightAt;
     private readonly long _displayWidthAt;
     private readonly long _displayHeightAt;
+    private readonly long _codecPrivateAt;
+    private readonly int _codecPrivateRoom;
 
     private readonly EbmlWriter _cluster = new(64 * 1024);
     private readonly List<CuePoint> _cues = [];
@@ -72,6 +78,7 @@ internal sealed class WebmWriter : IDisposable
     private long _lastVideoTime = -1;
     private long _lastAudioTime = -1;
     private long _duration = -1;
+    private long _durationWritten;
     private int _width;
     private int _height;
     private bool _finished;
@@ -132,7 +139,7 @@ internal sealed class WebmWriter : IDisposable
 
         var tracks = w.Length;
         var tracksMaster = w.StartMaster(EbmlId.Tracks, 4);
-        int pixelWidth = 0, pixelHeight = 0, displayWidth = 0, displayHeight = 0;
+        int pixelWidth = 0, pixelHeight = 0, displayWidth = 0, displayHeight = 0, codecPrivate = 0, codecPrivateRoom = 0;
         if (video is not null)
         {
             _width = Math.Max(0, video.Width);
@@ -151,7 +158,12 @@ internal sealed class WebmWriter : IDisposable
             displayWidth = w.WriteUIntFixed(EbmlId.DisplayWidth, (uint)_width, SizeValueWidth);
             displayHeight = w.WriteUIntFixed(EbmlId.DisplayHeight, (uint)_height, SizeValueWidth);
             w.EndMaster(v);
-            if (video.CodecPrivate is { Length: > 0 } vp) w.WriteBinary(EbmlId.CodecPrivate, vp);
+            // CodecPrivate in an area with room to spare (the rest a Void), so SetVideoCodecPrivate can fill or
+            // replace it once the first key frame shows what it should be.
+            var given = video.CodecPrivate ?? [];
+            codecPrivateRoom = Math.Max(CodecPrivateRoom, CodecPrivateElementLength(given.Length, out _) + 2);
+            codecPrivate = w.Reserve(codecPrivateRoom);
+            WriteCodecPrivateArea(w.At(codecPrivate, codecPrivateRoom), given);
             w.EndMaster(entry);
         }
         if (audio is not null)
@@ -191,6 +203,8 @@ internal sealed class WebmWriter : IDisposable
         _pixelHeightAt = start + pixelHeight;
         _displayWidthAt = start + displayWidth;
         _displayHeightAt = start + displayHeight;
+        _codecPrivateAt = start + codecPrivate;
+        _codecPrivateRoom = codecPrivateRoom;
 
         WriteSeekHead(w.At(seekArea, SeekAreaLength), cuesAt: -1);
         output.Write(w.Written);
@@ -253,6 +267,23 @@ internal sealed class WebmWriter : IDisposable
         _output.Position = _end;
     }
 
+    /// <summary>Sets (or replaces) the video track's CodecPrivate in the Tracks element already written, patched in
+    /// place at once; for instance the av1C of the first AV1 key frame (<see cref="Av1CodecConfiguration"/>). False
+    /// when it does not fit the room kept for it (<see cref="CodecPrivateRoom"/>, or the constructor's CodecPrivate
+    /// plus 2 bytes if larger); an empty value removes it.</summary>
+    public bool SetVideoCodecPrivate(ReadOnlySpan<byte> codecPrivate)
+    {
+        CheckWritable();
+        if (!_hasVideo) throw new InvalidOperationException("This WebM file has no video track");
+        var length = CodecPrivateElementLength(codecPrivate.Length, out _);
+        if (length > _codecPrivateRoom) return false;
+        Span<byte> area = _codecPrivateRoom <= 1024 ? stackalloc byte[_codecPrivateRoom] : new byte[_codecPrivateRoom];
+        WriteCodecPrivateArea(area, codecPrivate);
+        PatchAt(_codecPrivateAt, area);
+        _output.Position = _end;
+        return true;
+    }
+
     /// <summary>Completes the file: writes the open cluster and the Cues, fills the SeekHead, the Duration and the
     /// Segment size, and flushes. Idempotent; later writes throw.</summary>
     public void Finish()
@@ -281,6 +312,7 @@ internal sealed class WebmWriter : IDisposable
                 _cluster.EndMaster(point);
             }
             _cluster.EndMaster(cues);
+            _output.Position = _end;
             _output.Write(_cluster.Written);
             _end += _cluster.Length;
             _cluster.Clear();
@@ -290,14 +322,7 @@ internal sealed class WebmWriter : IDisposable
         WriteSeekHead(area, cuesAt);
         PatchAt(_seekAreaAt, area);
 
-        if (_duration > 0)
-        {
-            Span<byte> duration = stackalloc byte[DurationElementLength];
-            EbmlWriter.WriteId(duration, EbmlId.Duration);
-            EbmlWriter.WriteSize(duration[2..], 8, 1);
-            BinaryPrimitives.WriteDoubleBigEndian(duration[3..], _duration);
-            PatchAt(_durationAt, duration);
-        }
+        PatchDuration();
 
         Span<byte> size = stackalloc byte[8];
         EbmlWriter.WriteSize(size, (ulong)(_end - _segmentDataStart), 8);
@@ -381,8 +406,24 @@ internal sealed class WebmWriter : IDisposable
         _output.Write(_cluster.Written);
         _end += _cluster.Length;
         _cluster.Clear();
+        // The Duration follows the clusters on disk, so a crashed file still says how long it is (ffmpeg reports no
+        // duration at all without it).
+        PatchDuration();
+        _output.Position = _end;
         // Hand the cluster to the OS now: it is what a crashed file can still be read up to.
         _output.Flush();
+    }
+
+    /// <summary>Info's Duration = the largest block time on disk; stays a Void while that is 0 (Duration must be > 0).</summary>
+    private void PatchDuration()
+    {
+        if (_duration <= _durationWritten || _duration <= 0) return;
+        Span<byte> duration = stackalloc byte[DurationElementLength];
+        EbmlWriter.WriteId(duration, EbmlId.Duration);
+        EbmlWriter.WriteSize(duration[2..], 8, 1);
+        BinaryPrimitives.WriteDoubleBigEndian(duration[3..], _duration);
+        PatchAt(_durationAt, duration);
+        _durationWritten = _duration;
     }
 
     /// <summary>The SeekHead (Info, Tracks, and Cues when written) and a Void filling the rest of the area.</summary>
@@ -406,6 +447,33 @@ internal sealed class WebmWriter : IDisposable
         w.WriteBinary(EbmlId.SeekId, idBytes[..EbmlWriter.IdLength(id)]);
         w.WriteUIntFixed(EbmlId.SeekPosition, (ulong)position, 8);
         w.EndMaster(seek);
+    }
+
+    /// <summary>Bytes of a CodecPrivate element holding <paramref name="length"/> bytes (none when empty).</summary>
+    private static int CodecPrivateElementLength(int length, out int sizeWidth)
+    {
+        sizeWidth = EbmlWriter.SizeLength((ulong)length);
+        return length == 0 ? 0 : EbmlWriter.IdLength(EbmlId.CodecPrivate) + sizeWidth + length;
+    }
+
+    /// <summary>Fills <paramref name="area"/> with a CodecPrivate element (when not empty) and a Void for the rest.
+    /// A one-byte rest cannot be a Void, so the size field then takes a byte more.</summary>
+    private static void WriteCodecPrivateArea(Span<byte> area, ReadOnlySpan<byte> value)
+    {
+        var length = CodecPrivateElementLength(value.Length, out var sizeWidth);
+        if (area.Length - length == 1 && value.Length > 0)
+        {
+            sizeWidth++;
+            length++;
+        }
+        if (value.Length > 0)
+        {
+            EbmlWriter.WriteId(area, EbmlId.CodecPrivate);
+            var idLength = EbmlWriter.IdLength(EbmlId.CodecPrivate);
+            EbmlWriter.WriteSize(area[idLength..], (ulong)value.Length, sizeWidth);
+            value.CopyTo(area[(idLength + sizeWidth)..]);
+        }
+        if (area.Length > length) EbmlWriter.WriteVoid(area[length..], area.Length - length);
     }
 
     private void PatchAt(long position, ReadOnlySpan<byte> bytes)

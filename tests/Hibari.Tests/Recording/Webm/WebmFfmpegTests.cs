@@ -31,7 +31,7 @@ public sealed class WebmFfmpegTests : IDisposable
 
     private Probe RunProbe(string path)
     {
-        var (code, stdout, stderr) = MediaSamples.Run("ffprobe", "-v", "error", "-show_entries",
+        var (code, stdout, stderr) = MediaSamples.Run("ffprobe", "-v", "warning", "-show_entries",
             "format=duration:stream=codec_name,width,height", "-of", "json", path);
         _output.WriteLine(stdout);
         Assert.True(code == 0 && stderr.Length == 0, $"ffprobe: exit {code}, {stderr}");
@@ -56,7 +56,8 @@ public sealed class WebmFfmpegTests : IDisposable
         Assert.True(code == 0 && stderr.Length == 0, $"ffmpeg {string.Join(' ', args)}: exit {code}, {stderr}");
     }
 
-    private string WriteFile(string name, WebmVideoTrack? video, WebmAudioTrack? audio, IReadOnlyList<SampleFrame> frames, long audioUntilMs)
+    private string WriteFile(string name, WebmVideoTrack? video, WebmAudioTrack? audio, IReadOnlyList<SampleFrame> frames, long audioUntilMs,
+        (int Width, int Height)? sizeAfterFirstFrame = null)
     {
         var path = Path.Combine(_dir, name);
         using var writer = new WebmWriter(File.Create(path), video, audio, "Hibari test");
@@ -66,7 +67,7 @@ public sealed class WebmFfmpegTests : IDisposable
             while (next < frames.Count && (frames[next].TimeMs <= t || audio is null))
             {
                 writer.WriteVideo(frames[next].TimeMs, frames[next].Key, frames[next].Data);
-                next++;
+                if (next++ == 0 && sizeAfterFirstFrame is { } size) writer.SetVideoSize(size.Width, size.Height);
             }
             if (audio is not null) writer.WriteAudio(t, OpusSilence);
         }
@@ -104,13 +105,14 @@ public sealed class WebmFfmpegTests : IDisposable
     }
 
     [Fact]
-    public void Vp9_probes_as_vp9_and_decodes_cleanly()
+    public void Vp9_probes_as_vp9_with_the_size_set_after_the_first_frame_and_decodes_cleanly()
     {
         if (!MediaSamples.FfmpegAvailable(_output)) return;
         var ivf = MediaSamples.Encode(_dir, "vp9.ivf", "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-g", "30", "-f", "ivf");
         var frames = MediaSamples.ReadIvf(ivf, MediaSamples.IsVp9Key);
         Assert.Equal(2, frames.Count(f => f.Key));
-        var path = WriteFile("vp9.webm", new WebmVideoTrack("V_VP9", 320, 240), null, frames, 0);
+        // Size unknown at first, learnt from the first key frame, as the recording engine may have to.
+        var path = WriteFile("vp9.webm", new WebmVideoTrack("V_VP9", 0, 0), null, frames, 0, (320, 240));
         var probe = RunProbe(path);
         Assert.Equal(["vp9"], probe.Codecs);
         Assert.Equal((320, 240), (probe.Width, probe.Height));
@@ -136,19 +138,64 @@ public sealed class WebmFfmpegTests : IDisposable
         AssertDecodesCleanly(path, "-ss", "1.2");
     }
 
-    [Fact]
-    public void Av1_temporal_units_without_codec_private_probe_and_decode()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Av1_temporal_units_probe_and_decode_with_or_without_av1C(bool withCodecPrivate)
     {
         if (!MediaSamples.FfmpegAvailable(_output)) return;
-        var ivf = MediaSamples.Encode(_dir, "av1.ivf", "-c:v", "libaom-av1", "-usage", "realtime", "-cpu-used", "8", "-lag-in-frames", "0", "-g", "30", "-f", "ivf");
+        var ivf = MediaSamples.Encode(_dir, "av1.ivf", "-pix_fmt", "yuv420p", "-c:v", "libaom-av1", "-usage", "realtime", "-cpu-used", "8",
+            "-lag-in-frames", "0", "-g", "30", "-f", "ivf");
         var frames = MediaSamples.ReadIvf(ivf, _ => false).Select(MediaSamples.Av1ForMatroska).ToList();
         Assert.Equal(2, frames.Count(f => f.Key));
-        var path = WriteFile("av1.webm", new WebmVideoTrack("V_AV1", 320, 240), new WebmAudioTrack(), frames, 2000);
+        var path = Path.Combine(_dir, "av1.webm");
+        var av1c = Av1CodecConfiguration.FromTemporalUnit(frames[0].Data);
+        Assert.NotNull(av1c);
+        using (var writer = new WebmWriter(File.Create(path), new WebmVideoTrack("V_AV1", 320, 240), new WebmAudioTrack(), "Hibari test"))
+        {
+            for (var i = 0; i < frames.Count; i++)
+            {
+                writer.WriteAudio(frames[i].TimeMs, OpusSilence);
+                writer.WriteVideo(frames[i].TimeMs, frames[i].Key, frames[i].Data);
+                // As the recording engine would: av1C once the first key frame has shown the sequence header.
+                if (i == 0 && withCodecPrivate) Assert.True(writer.SetVideoCodecPrivate(av1c));
+            }
+        }
+
+        // ffmpeg's own Matroska muxer writes the same av1C for this stream.
+        var mkv = Path.Combine(_dir, "ffmpeg.mkv");
+        var (code, _, stderr) = MediaSamples.Run("ffmpeg", "-v", "error", "-y", "-i", Path.Combine(_dir, "av1.ivf"), "-c", "copy", mkv);
+        Assert.True(code == 0, stderr);
+        var segment = EbmlTestReader.Parse(File.ReadAllBytes(mkv)).Single(e => e.Id == EbmlId.Segment);
+        Assert.Equal(segment.One(EbmlId.Tracks).One(EbmlId.TrackEntry).One(EbmlId.CodecPrivate).Data.ToArray(), av1c);
+
         var probe = RunProbe(path);
         Assert.Equal(["av1", "opus"], probe.Codecs);
         Assert.Equal((320, 240), (probe.Width, probe.Height));
         Assert.InRange(probe.Duration, 1.9, 2.1);
         AssertDecodesCleanly(path);
         AssertDecodesCleanly(path, "-ss", "1.2");
+    }
+
+    [Fact]
+    public void A_file_cut_short_before_Finish_still_probes_and_decodes_up_to_its_last_complete_cluster()
+    {
+        if (!MediaSamples.FfmpegAvailable(_output)) return;
+        var ivf = MediaSamples.Encode(_dir, "vp8.ivf", "-c:v", "libvpx", "-g", "30", "-f", "ivf");
+        var frames = MediaSamples.ReadIvf(ivf, MediaSamples.IsVp8Key);
+        var stream = new MemoryStream();
+        var writer = new WebmWriter(stream, new WebmVideoTrack("V_VP8", 320, 240), new WebmAudioTrack(), "Hibari test", leaveOpen: true);
+        foreach (var frame in frames)
+        {
+            writer.WriteAudio(frame.TimeMs, OpusSilence);
+            writer.WriteVideo(frame.TimeMs, frame.Key, frame.Data);
+        }
+        // The process "crashes" here: the cluster from the key frame at 1 s is still in memory.
+        var path = Path.Combine(_dir, "crashed.webm");
+        File.WriteAllBytes(path, stream.ToArray());
+        var probe = RunProbe(path);
+        Assert.Equal(["vp8", "opus"], probe.Codecs);
+        Assert.InRange(probe.Duration, 0.9, 1.1);
+        AssertDecodesCleanly(path);
     }
 }

@@ -69,6 +69,9 @@ public class WebmWriterPropertyTests
             Assert.True(file.Blocks.Count <= expected.Count);
             Assert.True(bytesBeforeFinish >= stream.Length);
             expected = expected.Take(file.Blocks.Count).ToList();
+            var onDisk = file.Blocks.Count == 0 ? 0 : file.Blocks.Max(b => b.TimeMs);
+            if (onDisk > 0) Assert.Equal(onDisk, file.Info.One(EbmlId.Duration).Float());
+            else Assert.Null(file.Info.Maybe(EbmlId.Duration));
         }
         else
         {

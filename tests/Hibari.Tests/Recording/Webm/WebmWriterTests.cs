@@ -366,6 +366,46 @@ public class WebmWriterTests
     }
 
     [Fact]
+    public void SetVideoCodecPrivate_fills_replaces_and_removes_it_in_place()
+    {
+        var stream = new MemoryStream();
+        var writer = new WebmWriter(stream, new WebmVideoTrack("V_AV1", 320, 240), Opus, "x", leaveOpen: true);
+        writer.WriteAudio(0, [1]);
+        byte[] CodecPrivate() => ParsedWebm.Read(stream.ToArray(), allowUnknownSegment: true).Track(1)!.Maybe(EbmlId.CodecPrivate)?.Data.ToArray() ?? [];
+        Assert.Empty(CodecPrivate());
+        var av1c = Frame(20, 1);
+        Assert.True(writer.SetVideoCodecPrivate(av1c));
+        Assert.Equal(av1c, CodecPrivate());
+        // Every length up to the room: the rest is a Void, or the size field grows when only one byte is left.
+        for (var length = 0; length <= WebmWriter.CodecPrivateRoom - 3; length += length < 490 ? 61 : 1)
+        {
+            var value = Frame(length, length);
+            Assert.True(writer.SetVideoCodecPrivate(value));
+            Assert.Equal(value, CodecPrivate());
+        }
+        Assert.False(writer.SetVideoCodecPrivate(new byte[WebmWriter.CodecPrivateRoom]));
+        Assert.True(writer.SetVideoCodecPrivate(av1c));
+        writer.WriteVideo(10, true, [2]);
+        writer.Finish();
+        var file = ParsedWebm.Read(stream.ToArray());
+        Assert.Equal(av1c, file.Track(1)!.One(EbmlId.CodecPrivate).Data.ToArray());
+        Assert.Equal(2, file.Blocks.Count);
+    }
+
+    [Fact]
+    public void A_codec_private_given_up_front_is_written_and_can_be_replaced()
+    {
+        var big = Frame(2000, 3);
+        var stream = new MemoryStream();
+        using (var writer = new WebmWriter(stream, new WebmVideoTrack("V_VP9", 320, 240, big), null, "x", leaveOpen: true))
+        {
+            Assert.Equal(big, ParsedWebm.Read(stream.ToArray(), allowUnknownSegment: true).Track(1)!.One(EbmlId.CodecPrivate).Data.ToArray());
+            Assert.True(writer.SetVideoCodecPrivate([1, 2, 3]));
+        }
+        Assert.Equal([1, 2, 3], ParsedWebm.Read(stream.ToArray()).Track(1)!.One(EbmlId.CodecPrivate).Data.ToArray());
+    }
+
+    [Fact]
     public void An_unfinished_file_has_an_unknown_size_segment_that_reads_up_to_its_last_complete_cluster()
     {
         var stream = new MemoryStream();
@@ -379,13 +419,21 @@ public class WebmWriterTests
         var file = ParsedWebm.Read(bytes, allowUnknownSegment: true);
         Assert.True(file.Segment.UnknownSize);
         Assert.Null(file.Cues);
-        Assert.Null(file.Info.Maybe(EbmlId.Duration)); // a Void holds its place
         // Audio up to 1000 ms is in complete clusters; the cluster the key frame at 1000 opened is still in memory.
         Assert.Equal(1000, file.Blocks.Max(b => b.TimeMs));
+        Assert.Equal(1000.0, file.Info.One(EbmlId.Duration).Float()); // patched as each cluster was written
         Assert.Equal(51, file.Blocks.Count(b => b.Track == 2));
         Assert.True(writer.BytesWritten > bytes.Length);
         var seeks = file.Segment.Children[0].All(EbmlId.Seek).Count();
         Assert.Equal(2, seeks); // Info and Tracks; Cues only once written
+    }
+
+    [Fact]
+    public void Duration_stays_a_void_while_no_block_is_past_0()
+    {
+        var file = ParsedWebm.Read(Write(null, Opus, w => w.WriteAudio(0, [1])));
+        Assert.Null(file.Info.Maybe(EbmlId.Duration));
+        Assert.Equal(11, file.Info.One(EbmlId.Void).End - file.Info.One(EbmlId.Void).Start);
     }
 
     [Fact]
