@@ -98,7 +98,7 @@ public sealed class RecordingServiceTests : IAsyncLifetime
             Assert.True(Environment.GetEnvironmentVariable("HIBARI_REQUIRE_FFMPEG") != "1", "ffprobe is not installed (Debian package ffmpeg)");
             return null;
         }
-        using var _ = p;
+        using var process = p;
         var output = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
         Assert.True(p.ExitCode == 0, $"ffprobe {file}: exit {p.ExitCode}");
