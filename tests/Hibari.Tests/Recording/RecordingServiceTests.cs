@@ -86,22 +86,9 @@ public sealed class RecordingServiceTests : IAsyncLifetime
     /// <summary>ffprobe's view of a file: (format duration s, [codec_name], video width, height); null without ffprobe.</summary>
     private static (double Duration, string[] Codecs, int Width, int Height)? Probe(string file)
     {
-        Process p;
-        try
-        {
-            p = Process.Start(new ProcessStartInfo("ffprobe", ["-v", "error", "-show_entries",
-                "format=duration:stream=codec_name,width,height", "-of", "json", file]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            // No ffprobe on PATH: checked only where scripts/test.sh installed it (it sets HIBARI_REQUIRE_FFMPEG=1).
-            Assert.True(Environment.GetEnvironmentVariable("HIBARI_REQUIRE_FFMPEG") != "1", "ffprobe is not installed (Debian package ffmpeg)");
-            return null;
-        }
-        using var process = p;
-        var output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, $"ffprobe {file}: exit {p.ExitCode}");
+        if (!FfmpegTools.Available()) return null;
+        var (code, output, stderr) = FfmpegTools.Run("ffprobe", "-v", "error", "-show_entries", "format=duration:stream=codec_name,width,height", "-of", "json", file);
+        Assert.True(code == 0, $"ffprobe {file}: exit {code}: {stderr}");
         var json = JsonDocument.Parse(output).RootElement;
         var streams = json.GetProperty("streams").EnumerateArray().ToList();
         var video = streams.FirstOrDefault(s => s.TryGetProperty("width", out _));

@@ -124,7 +124,7 @@ public sealed class FfmpegRoundTripTests
     [Fact]
     public void Av1()
     {
-        if (!EncodedStreams.Available()) return;
+        if (!FfmpegTools.Available()) return;
         if (!EncodedStreams.HasEncoder("libaom-av1"))
         {
             Assert.False(EncodedStreams.Required, "HIBARI_REQUIRE_FFMPEG=1 but this ffmpeg has no libaom-av1 encoder");

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Hibari.Recording.Depacketize;
 using Hibari.Rtc.Rtp;
 
@@ -272,20 +271,13 @@ internal static class EncodedStreams
     /// </summary>
     public static byte[]? Encode(string arguments, string extension)
     {
-        if (!Available()) return null;
-        var ffmpeg = FindFfmpeg()!;
+        if (!FfmpegTools.Available()) return null;
         var path = Path.Combine(Path.GetTempPath(), $"hibari-depack-{Guid.NewGuid():N}.{extension}");
         try
         {
-            var psi = new ProcessStartInfo(ffmpeg, $"-nostdin -v error -y {arguments} {path}")
-            {
-                RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false,
-            };
-            using var process = Process.Start(psi)!;
-            var stderr = process.StandardError.ReadToEndAsync();
-            process.StandardOutput.ReadToEnd();
-            Assert.True(process.WaitForExit(120_000), "ffmpeg did not finish in 2 minutes");
-            Assert.True(process.ExitCode == 0, $"ffmpeg {arguments}: {stderr.Result}");
+            string[] args = ["-nostdin", "-v", "error", "-y", .. arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries), path];
+            var (code, _, stderr) = FfmpegTools.Run("ffmpeg", args);
+            Assert.True(code == 0, $"ffmpeg {arguments}: {stderr}");
             return File.ReadAllBytes(path);
         }
         finally
@@ -294,36 +286,12 @@ internal static class EncodedStreams
         }
     }
 
-    /// <summary>Whether ffmpeg is installed; when it is not, fails the test if HIBARI_REQUIRE_FFMPEG=1.</summary>
-    public static bool Available()
-    {
-        if (FindFfmpeg() is not null) return true;
-        Assert.False(Required,
-            "ffmpeg is not installed and HIBARI_REQUIRE_FFMPEG=1. Install it: DEBIAN_FRONTEND=noninteractive apt-get install -y ffmpeg");
-        return false;
-    }
-
-    public static bool Required => Environment.GetEnvironmentVariable("HIBARI_REQUIRE_FFMPEG") == "1";
+    public static bool Required => FfmpegTools.Required;
 
     public static bool HasEncoder(string name)
     {
-        var ffmpeg = FindFfmpeg();
-        if (ffmpeg is null) return false;
-        var psi = new ProcessStartInfo(ffmpeg, "-hide_banner -encoders") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        using var process = Process.Start(psi)!;
-        process.StandardError.ReadToEndAsync();
-        var text = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
+        if (FfmpegTools.FindTool("ffmpeg") is null) return false;
+        var (_, text, _) = FfmpegTools.Run("ffmpeg", "-hide_banner", "-encoders");
         return text.Split('\n').Any(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries) is [_, var n, ..] && n == name);
-    }
-
-    private static string? FindFfmpeg()
-    {
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = Path.Combine(dir, "ffmpeg");
-            if (File.Exists(candidate)) return candidate;
-        }
-        return null;
     }
 }

@@ -1,9 +1,9 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Text;
 using Xunit.Abstractions;
 
 namespace Hibari.Tests.Recording.Webm;
+
 
 /// <summary>One coded frame of a sample stream: its time in ms, whether it is a key frame, its bytes as the
 /// recording engine would hand them to the writer.</summary>
@@ -12,48 +12,9 @@ internal sealed record SampleFrame(long TimeMs, bool Key, byte[] Data);
 /// <summary>Runs ffmpeg/ffprobe when they are installed, and cuts their outputs (IVF, H.264 Annex B) into frames.</summary>
 internal static class MediaSamples
 {
-    /// <summary>The full path of <paramref name="tool"/> on PATH, or null.</summary>
-    public static string? FindTool(string tool)
-    {
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            var path = Path.Combine(dir, tool);
-            if (File.Exists(path)) return path;
-        }
-        return null;
-    }
+    public static bool FfmpegAvailable(ITestOutputHelper output) => FfmpegTools.Available(output);
 
-    /// <summary>True when ffmpeg and ffprobe are both installed. Otherwise the caller's test passes with the reason
-    /// written to its output, unless HIBARI_REQUIRE_FFMPEG=1 (CI installs ffmpeg), which makes it fail instead.</summary>
-    public static bool FfmpegAvailable(ITestOutputHelper output)
-    {
-        if (FindTool("ffmpeg") is not null && FindTool("ffprobe") is not null) return true;
-        const string reason = "ffmpeg/ffprobe not on PATH: the container check against ffmpeg did not run (Debian package ffmpeg)";
-        Assert.False(Environment.GetEnvironmentVariable("HIBARI_REQUIRE_FFMPEG") == "1", reason + ", and HIBARI_REQUIRE_FFMPEG=1");
-        output.WriteLine("SKIPPED: " + reason);
-        return false;
-    }
-
-    /// <summary>Runs a tool to completion (at most 60 s) and returns its exit code, stdout and stderr.</summary>
-    public static (int Code, string Stdout, string Stderr) Run(string tool, params string[] args)
-    {
-        var info = new ProcessStartInfo(FindTool(tool) ?? tool)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args) info.ArgumentList.Add(arg);
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(60_000))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{tool} {string.Join(' ', args)} did not finish in 60 s");
-        }
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
+    public static (int Code, string Stdout, string Stderr) Run(string tool, params string[] args) => FfmpegTools.Run(tool, args);
 
     /// <summary>Encodes two seconds of the lavfi test pattern with ffmpeg and returns the output bytes.</summary>
     public static byte[] Encode(string directory, string name, params string[] codecArgs)
