@@ -104,8 +104,6 @@ internal sealed class ChannelRecording
         if (_archives.Remove(connectionId, out var a)) End(a);
     });
 
-    public bool Has(string connectionId) => _archives.ContainsKey(connectionId);
-
     /// <summary>Ends the recording (any thread): every archive is closed, then the report is made.</summary>
     public void Stop(string reason) => Post(() => StopNow(reason));
 

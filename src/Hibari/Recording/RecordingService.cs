@@ -170,13 +170,22 @@ internal sealed class RecordingService : IRecordingEvents, IAsyncDisposable
     /// <summary>Stops every recording (node shutdown) and waits for their files (bounded).</summary>
     public async ValueTask DisposeAsync()
     {
-        var all = await OnControl(() =>
+        List<ChannelRecording> all;
+        try
         {
-            var list = _byChannel.Values.ToList();
-            _byChannel.Clear();
-            foreach (var r in list) End(r, "SHUTDOWN");
-            return _ending.ToList();
-        }).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            all = await OnControl(() =>
+            {
+                var list = _byChannel.Values.ToList();
+                _byChannel.Clear();
+                foreach (var r in list) End(r, "SHUTDOWN");
+                return _ending.ToList();
+            }).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            _log.LogWarning("Recordings: the control queue did not answer within 5 s at shutdown; their files may be left unfinished");
+            return;
+        }
         await Task.WhenAll(all.Select(r => r.WaitAsync(TimeSpan.FromSeconds(5)))).ConfigureAwait(false);
     }
 
@@ -397,12 +406,28 @@ internal sealed class RecordingService : IRecordingEvents, IAsyncDisposable
             if (r.WritesSplits) entry["split_last_index"] = a.SplitCount.ToString("D4", System.Globalization.CultureInfo.InvariantCulture);
             list.Add(entry);
         }
+        // The session may have ended here and opened again while other nodes kept the recording going (a cluster): the
+        // earlier part's report on this node is kept in this one (same recording id, same file).
+        var path = Path.Combine(r.Directory, name);
+        try
+        {
+            if (File.Exists(path) && JsonNode.Parse(File.ReadAllBytes(path)) is JsonObject earlier)
+            {
+                foreach (var (key, into) in new[] { ("archives", list), ("failed_archives", failed) })
+                    if (earlier[key] is JsonArray old)
+                        for (var i = 0; i < old.Count; i++) into.Insert(i, old[i]?.DeepClone());
+            }
+        }
+        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
+        {
+            _log.LogWarning("Recording {Id}: the earlier report on this node could not be read: {Error}", r.RecordingId, e.Message);
+        }
         report["archives"] = list;
         report["failed_archives"] = failed;
         try
         {
             System.IO.Directory.CreateDirectory(r.Directory);
-            WriteJson(Path.Combine(r.Directory, name), report);
+            WriteJson(path, report);
             report["file_written"] = true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
