@@ -9,8 +9,8 @@
 # window, latency, loss, archives; and CPU per recorded stream = (cores record − cores plain, same round) / K, also as
 # µs per recorded packet (÷ the publishers' sent packets/s: every one is recorded when dropped_packets is 0).
 #   bench/recording.sh                     # N=50, K=2 publishers at 1000 kbit/s of 1000-byte packets, 15 s, 3 rounds
+#   N=5 PUBLISHERS=10 bench/recording.sh   # 10 recorded streams: enough recording CPU to rise above a shared machine's noise
 #   N=20 PUBLISHERS=1 BITRATE=2000 ROUNDS=2 bench/recording.sh
-# The subscribers send no transport-cc feedback: their estimate stays at its 2.5 Mbps start, so keep K × BITRATE under it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-50}
