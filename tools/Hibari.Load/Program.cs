@@ -14,6 +14,9 @@ using Hibari.Rtc.Dtls;
 // none sent, Sora's r0). The result adds each layer's sent packets/s; server_us_per_sent_packet is then per packet the
 // node received from the publishers (all layers), server_us_per_forwarded_packet per packet the subscribers received.
 // --turn udp|tcp: every client goes through the node's TURN server (issue 15), to compare its cost with direct UDP.
+// --record API_URL (issue 16): the channel is recorded (Sora_20231220.StartRecording on that node's HTTP API, e.g.
+// http://127.0.0.1:5001/) from when every client has joined until the publishers have stopped (StopRecording): one
+// archive per publisher. The result adds recording_id and recorded_sent_packets (what the publishers sent meanwhile).
 
 var a = ParseArgs(args);
 var url = new Uri(a.GetValueOrDefault("url", "ws://127.0.0.1:5000/signaling"));
@@ -54,6 +57,7 @@ if (a.TryGetValue("soak", out var soakText))
     return await SoakAsync(url, channel, subscribers, bitrate, packetSize, double.Parse(soakText, CultureInfo.InvariantCulture), serverPid, certificate);
 // --connect-parallel K: subscribers connect K at a time (default 1, one after another).
 var connectParallel = int.Parse(a.GetValueOrDefault("connect-parallel", "1"), CultureInfo.InvariantCulture);
+var recordApi = a.TryGetValue("record", out var recordText) ? new Uri(recordText) : null;
 if (a.TryGetValue("messaging", out var messageSizeText))
     return await MessagingRunAsync(url, channel, int.Parse(messageSizeText, CultureInfo.InvariantCulture), duration, warmup, serverPid, certificate,
         int.Parse(a.GetValueOrDefault("rate", "0"), CultureInfo.InvariantCulture));
@@ -98,6 +102,9 @@ try
         await Task.Delay(TimeSpan.FromSeconds(idleSeconds));
         idleCores = (ServerCpu(idlePid) - i0).TotalSeconds / idleClock.Elapsed.TotalSeconds;
     }
+    using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+    var recordingId = recordApi is null ? null : await RecordingCallAsync(http, recordApi, "Sora_20231220.StartRecording", channel);
+    var recordSent0 = pubs.Sum(p => p.PacketsSent);
     using var stop = new CancellationTokenSource();
     var publishing = pubs.Select(p => simulcast ? p.PublishSimulcastAsync(simulcastBitrates, packetSize, stop.Token) : p.PublishAsync(bitrate, packetSize, stop.Token)).ToList();
     // Subscribers get a re-offer for the new tracks and start on the next key frame: wait for media to flow.
@@ -124,6 +131,8 @@ try
     var expectedPerSubscriber = simulcast && layerSent.Length > 0 ? layerSent[forwardedLayer] : sent;
     await stop.CancelAsync();
     await Task.WhenAll(publishing.Select(t => t.ContinueWith(_ => { })));
+    if (recordApi is not null) await RecordingCallAsync(http, recordApi, "Sora_20231220.StopRecording", channel);
+    var recordedSent = recordApi is null ? (long?)null : pubs.Sum(p => p.PacketsSent) - recordSent0;
     var latency = subs.SelectMany(s => s.Latency.Snapshot()).Order().ToArray();
     offerTimes.Sort();
     var result = new
@@ -148,6 +157,7 @@ try
         server_marginal_us_per_forwarded_packet = idleCores is { } ic2 && received > 0 ? Math.Round((cpu.TotalMicroseconds - ic2 * elapsed * 1e6) / received, 2) : (double?)null,
         subscriber_node_cpu_cores = subscriberPid is null ? (double?)null : Math.Round(subCpu.TotalSeconds / elapsed, 3),
         subscriber_node_us_per_sent_packet = subscriberPid is null || sent == 0 ? (double?)null : Math.Round(subCpu.TotalMicroseconds / sent, 2),
+        recording_id = recordingId, recorded_sent_packets = recordedSent,
     };
     Console.WriteLine(JsonSerializer.Serialize(result));
     return received > 0 ? 0 : 1;
@@ -232,6 +242,22 @@ static async Task<int> MessagingRunAsync(Uri url, string channel, int size, Time
         Console.Error.WriteLine("load: " + e.Message);
         return 2;
     }
+}
+
+// StartRecording / StopRecording for the channel on a node's HTTP API (--record): its recording_id; not 200 → an error.
+static async Task<string?> RecordingCallAsync(HttpClient http, Uri api, string target, string channel)
+{
+    using var request = new HttpRequestMessage(HttpMethod.Post, api)
+    {
+        Content = new StringContent(JsonSerializer.Serialize(new { channel_id = channel }), System.Text.Encoding.UTF8, "application/json"),
+    };
+    request.Headers.Add("x-sora-target", target);
+    using var response = await http.SendAsync(request);
+    var body = await response.Content.ReadAsStringAsync();
+    if (response.StatusCode != System.Net.HttpStatusCode.OK)
+        throw new InvalidOperationException($"{target} on {api}: {(int)response.StatusCode} {body}");
+    using var doc = JsonDocument.Parse(body);
+    return doc.RootElement.TryGetProperty("recording_id", out var id) ? id.GetString() : null;
 }
 
 // utime + stime of a process from /proc/PID/stat (clock ticks of 10 ms on Linux).
