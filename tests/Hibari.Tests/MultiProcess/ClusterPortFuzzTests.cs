@@ -26,6 +26,9 @@ public sealed class ClusterPortFuzzTests(ITestOutputHelper output) : IAsyncLifet
     public Task InitializeAsync() => Task.CompletedTask;
     public async Task DisposeAsync() => await _h.DisposeAsync();
 
+    /// <summary>Garbage connections open at once (sections 1 and 5): a long run does not wait 300 ms for each in turn.</summary>
+    private const int Parallelism = 16;
+
     private static int PerKind =>
         int.TryParse(Environment.GetEnvironmentVariable("HIBARI_FUZZ_ITERATIONS"), out var n) && n > 0 ? Math.Max(40, n / 100) : 40;
 
@@ -118,17 +121,21 @@ public sealed class ClusterPortFuzzTests(ITestOutputHelper output) : IAsyncLifet
         var n = PerKind;
         var closedByNode = 0;
         var quick = TimeSpan.FromMilliseconds(300); // how long to wait for the node to close a connection it has no reason to keep
-        // 1. Link port: random bytes; huge announced lengths; truncated headers; wrong versions and types.
-        for (var i = 0; i < n; i++)
+        // 1. Link port: random bytes; huge announced lengths; truncated headers; wrong versions and types. Connections run
+        // Parallelism at a time (a long run opens n × 4 of them); each iteration has its own seeded generator.
+        await Parallel.ForAsync(0, n, new ParallelOptions { MaxDegreeOfParallelism = Parallelism }, async (i, _) =>
         {
-            var data = new byte[random.Next(1, 3000)];
-            random.NextBytes(data);
-            if (await SendAsync(ip, link, data, quick, random)) closedByNode++;
-            if (await SendAsync(ip, link, Frame((byte)random.Next(0, 256), [], announced: (uint)random.Next(1025, int.MaxValue)), quick, random)) closedByNode++;
-            var hello = Frame(2, RandomNumberGenerator.GetBytes(random.Next(0, 1024)));
-            if (await SendAsync(ip, link, hello[..random.Next(1, hello.Length)], quick, random)) closedByNode++; // truncated
-            if (await SendAsync(ip, link, Frame((byte)random.Next(0, 256), RandomNumberGenerator.GetBytes(random.Next(0, 200)), version: (byte)random.Next(0, 256)), quick, random)) closedByNode++;
-        }
+            var r = new Random(20261207 + i);
+            var data = new byte[r.Next(1, 3000)];
+            r.NextBytes(data);
+            var closed = 0;
+            if (await SendAsync(ip, link, data, quick, r)) closed++;
+            if (await SendAsync(ip, link, Frame((byte)r.Next(0, 256), [], announced: (uint)r.Next(1025, int.MaxValue)), quick, r)) closed++;
+            var hello = Frame(2, RandomNumberGenerator.GetBytes(r.Next(0, 1024)));
+            if (await SendAsync(ip, link, hello[..r.Next(1, hello.Length)], quick, r)) closed++; // truncated
+            if (await SendAsync(ip, link, Frame((byte)r.Next(0, 256), RandomNumberGenerator.GetBytes(r.Next(0, 200)), version: (byte)r.Next(0, 256)), quick, r)) closed++;
+            Interlocked.Add(ref closedByNode, closed);
+        });
         output.WriteLine($"link garbage: {closedByNode} of {4 * n} connections closed by n1 within 300 ms (the rest wait for more bytes until their handshake timeout)");
 
         // 2. Silent connections on both ports, held together: each is closed by its handshake timeout.
@@ -214,16 +221,19 @@ public sealed class ClusterPortFuzzTests(ITestOutputHelper output) : IAsyncLifet
 
         // 5. Raft port: random bytes, TLS-shaped records with garbage bodies, truncated records.
         var raftClosed = 0;
-        for (var i = 0; i < n; i++)
+        await Parallel.ForAsync(0, n, new ParallelOptions { MaxDegreeOfParallelism = Parallelism }, async (i, _) =>
         {
-            var data = new byte[random.Next(1, 3000)];
-            random.NextBytes(data);
-            if (await SendAsync(ip, raft, data, quick, random)) raftClosed++;
-            var body = RandomNumberGenerator.GetBytes(random.Next(0, 2000));
-            byte[] record = [0x16, 3, (byte)random.Next(0, 5), (byte)(body.Length >> 8), (byte)body.Length, .. body];
-            if (await SendAsync(ip, raft, record, quick, random)) raftClosed++;
-            if (await SendAsync(ip, raft, record[..random.Next(1, record.Length + 1)], quick, random)) raftClosed++;
-        }
+            var r = new Random(7_000_000 + i);
+            var data = new byte[r.Next(1, 3000)];
+            r.NextBytes(data);
+            var closed = 0;
+            if (await SendAsync(ip, raft, data, quick, r)) closed++;
+            var body = RandomNumberGenerator.GetBytes(r.Next(0, 2000));
+            byte[] record = [0x16, 3, (byte)r.Next(0, 5), (byte)(body.Length >> 8), (byte)body.Length, .. body];
+            if (await SendAsync(ip, raft, record, quick, r)) closed++;
+            if (await SendAsync(ip, raft, record[..r.Next(1, record.Length + 1)], quick, r)) closed++;
+            Interlocked.Add(ref raftClosed, closed);
+        });
         output.WriteLine($"raft garbage: {raftClosed} of {3 * n} connections closed by n1 within 300 ms (the rest wait for more bytes until their handshake timeout)");
 
         // Afterwards: the cluster serves, one leader, a new pair gets media on n1, resources back near the baseline.
