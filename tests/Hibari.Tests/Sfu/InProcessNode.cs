@@ -41,6 +41,7 @@ public sealed class InProcessNode : IAsyncDisposable
                 TurnTcpListenPort = 0,
                 DataDir = Path.Combine(dir, "data"),
                 LogDir = Path.Combine(dir, "log"),
+                ArchiveDir = Path.Combine(dir, "archive"), // a recording started by a test (or the API fuzz) stays in the node's folder
                 SessionDestroyDelayMs = 200,
                 DemoDir = Path.Combine(dir, "no-demo"),
             };
