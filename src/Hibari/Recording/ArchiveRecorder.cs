@@ -156,6 +156,12 @@ internal sealed class ArchiveRecorder : IRecordingTap
             Fail($"write failed: {e.Message}");
             return false;
         }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A defect on this archive's path must not end the recording's other archives or its report.
+            Fail($"recording error: {e.GetType().Name}: {e.Message}");
+            return false;
+        }
         return true;
     }
 
@@ -334,6 +340,10 @@ internal sealed class ArchiveRecorder : IRecordingTap
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             Fail($"write failed: {e.Message}");
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Fail($"recording error: {e.GetType().Name}: {e.Message}");
         }
         finally
         {

@@ -178,8 +178,9 @@ internal sealed class ChannelRecording
     private void Run(Action c)
     {
         try { c(); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // Logged, and the loop goes on: the other archives and the report still matter.
             _log.LogError(e, "Recording {Id}: a writer command failed", RecordingId);
         }
     }
