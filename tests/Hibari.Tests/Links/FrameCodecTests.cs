@@ -161,9 +161,18 @@ public class FrameCodecTests
     [Fact]
     public void Decoder_never_throws_or_overallocates_on_150k_random_inputs()
     {
-        var random = new Random(20261202);
         var seeds = Kinds.Select(kind => NodeLinkFrameCodec.EncodeToArray(Sample(kind))).ToArray();
         var buffer = new byte[2 * Max];
+        // A warm-up pass over the same inputs first: the runtime's one-off work on a path's first calls (type and static
+        // initialisation, tier-up) is charged to the calling thread and once measured 3.4 KB in a loaded suite run. The
+        // bound is about the decoder's own steady allocations.
+        var warm = new Random(20261202);
+        for (int i = 0; i < 150_000; i++)
+        {
+            int length = Generate(warm, seeds, buffer);
+            NodeLinkFrameCodec.Decode(buffer.AsMemory(0, length), Max, out _, out _);
+        }
+        var random = new Random(20261202);
         var counts = new Dictionary<FrameError, int>();
         long maxAllocated = 0;
         var clock = Stopwatch.StartNew();
