@@ -30,6 +30,8 @@ public sealed class SignalingServer : IAsyncDisposable
     private readonly HibariOptions _options;
     private readonly IConnectAuthorizer _authorizer;
     private readonly IConnectPlacement _placement;
+    /// <summary>One timer for every session's ping (issue 11: nothing per connection that polls).</summary>
+    private readonly PingScheduler _pings = new();
     private WebApplication? _app;
 
     internal SignalingServer(HibariOptions options, QuorumGuard guard, SfuEngine sfu, IConnectAuthorizer authorizer, ILoggerFactory loggerFactory,
@@ -79,7 +81,10 @@ public sealed class SignalingServer : IAsyncDisposable
             k.Listen(_address, _port);
         });
         var app = builder.Build();
-        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });
+        // No WebSocket-level keep-alive: the signaling `ping` (every signaling_ping_interval_ms, answered by `pong`)
+        // already carries traffic both ways, and a keep-alive frame per connection every few seconds is a timer per
+        // connection (issue 11: an idle connection costs nothing; docs/benchmarks.md, "What a connected, idle node costs").
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
         app.Map("/signaling", HandleAsync);
         DemoPage.Map(app, _options.DemoDir, _log);
         await app.StartAsync(ct).ConfigureAwait(false);
@@ -109,6 +114,7 @@ public sealed class SignalingServer : IAsyncDisposable
         var session = new SignalingSession(ws, _sfu, _options, _authorizer, _log)
         {
             ConnectTimeout = ConnectTimeout, Placement = _placement, OnEstablished = slot.Release, CloseCounters = Closes, ConnectToOffer = ConnectToOffer,
+            Pings = _pings,
         };
         _open[ws] = session;
         try
@@ -152,5 +158,6 @@ public sealed class SignalingServer : IAsyncDisposable
             await _app.StopAsync().ConfigureAwait(false);
             await _app.DisposeAsync().ConfigureAwait(false);
         }
+        _pings.Dispose();
     }
 }

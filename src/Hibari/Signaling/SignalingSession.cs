@@ -62,6 +62,8 @@ internal sealed class SignalingSession : IConnectionSignaling
     public SignalingCloseCounters? CloseCounters { get; init; }
     /// <summary>Where the time from `connect` to `offer` is recorded (the node's histogram).</summary>
     public Metrics.LatencyHistogram? ConnectToOffer { get; init; }
+    /// <summary>The node's shared ping timer (one for all its sessions).</summary>
+    public PingScheduler Pings { get; init; } = PingScheduler.Shared;
 
     public void Established() => OnEstablished?.Invoke();
 
@@ -184,8 +186,7 @@ internal sealed class SignalingSession : IConnectionSignaling
         // 5. answer, then the connection's life: WebSocket and data-channel messages through one inbox.
         var answered = false;
         var answerDeadline = DateTime.UtcNow + AnswerTimeout;
-        using var ping = new PeriodicTimer(TimeSpan.FromMilliseconds(_options.SignalingPingIntervalMs));
-        _ = PingLoopAsync(ping, ct);
+        using var ping = Pings.Register(TimeSpan.FromMilliseconds(_options.SignalingPingIntervalMs), PingDue);
         _ = PumpWebSocketAsync(buffer, ct);
         while (true)
         {
@@ -323,25 +324,21 @@ internal sealed class SignalingSession : IConnectionSignaling
         return true;
     }
 
-    private async Task PingLoopAsync(PeriodicTimer timer, CancellationToken ct)
+    private long _lastStats;
+
+    /// <summary>
+    /// The node's <see cref="PingScheduler"/> calls this every signaling_ping_interval_ms (its thread; only queues
+    /// messages). The first ping after connected asks for stats, then one every rtc_stats_interval_ms (D-56).
+    /// </summary>
+    private void PingDue()
     {
-        try
-        {
-            // The first ping after connected asks for stats, then one every rtc_stats_interval_ms (D-56).
-            var statsEvery = _options.RtcStatsIntervalMs;
-            long lastStats = 0;
-            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
-            {
-                var now = Environment.TickCount64;
-                var askStats = statsEvery > 0 && _connection is not null && (lastStats == 0 || now - lastStats >= statsEvery);
-                if (askStats) lastStats = now;
-                // ping/pong stays on the WebSocket (docs/protocol-notes.md, "Data-channel signaling"); a switched connection is asked for its stats on DC:stats.
-                if (!_webSocketGone) Send(ServerMessages.Ping(stats: askStats && !_switched));
-                if (_switched) SendOn(DataChannelLabels.Stats, ServerMessages.ReqStats());
-            }
-        }
-        catch (OperationCanceledException) { }
-        catch (ObjectDisposedException) { }
+        var statsEvery = _options.RtcStatsIntervalMs;
+        var now = Environment.TickCount64;
+        var askStats = statsEvery > 0 && _connection is not null && (_lastStats == 0 || now - _lastStats >= statsEvery);
+        if (askStats) _lastStats = now;
+        // ping/pong stays on the WebSocket (docs/protocol-notes.md, "Data-channel signaling"); a switched connection is asked for its stats on DC:stats.
+        if (!_webSocketGone) Send(ServerMessages.Ping(stats: askStats && !_switched));
+        if (_switched) SendOn(DataChannelLabels.Stats, ServerMessages.ReqStats());
     }
 
     private static SignalingClose? Refusal(AdmissionRefusal r) => r switch

@@ -71,9 +71,19 @@ public interface ITurnEgress
 public sealed class MediaWorker : IDisposable
 {
     public static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(20);
-    /// <summary>Every peer's timers run at least this often, whatever it asked for.</summary>
+    /// <summary>Every peer's timers run at least this often (plus at most one <see cref="CoalesceGrid"/>), whatever it asked for.</summary>
     public static readonly TimeSpan MaxTimerInterval = TimeSpan.FromSeconds(1);
-    /// <summary>Consent (RFC 7675) is checked for all peers in one sweep this often.</summary>
+    /// <summary>
+    /// A timer at least <see cref="CoalesceAfter"/> away is moved to the next multiple of this on the worker's clock,
+    /// so that the idle peers of a worker (each wanting its 1 s RTCP report) share a few wake-ups a second instead of
+    /// one each: with 50 idle peers on a worker, 4 wake-ups a second instead of up to 50 (docs/benchmarks.md, "What a
+    /// connected, idle node costs"). A report is at most this much later than its peer asked; NACKs, feedback and
+    /// pacing ask for less than <see cref="CoalesceAfter"/> and keep the <see cref="TickInterval"/> grid.
+    /// </summary>
+    public static readonly TimeSpan CoalesceGrid = TimeSpan.FromMilliseconds(250);
+    /// <summary>Timers nearer than this stay on the fine grid (see <see cref="CoalesceGrid"/>).</summary>
+    public static readonly TimeSpan CoalesceAfter = TimeSpan.FromMilliseconds(500);
+    /// <summary>Consent (RFC 7675) is checked for all peers in one sweep this often (on the <see cref="CoalesceGrid"/>).</summary>
     private static readonly TimeSpan ConsentSweepInterval = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan ConsentTimeout = TimeSpan.FromSeconds(30);
     /// <summary>Most workers a node runs (the pending-wake set is one 64-bit mask).</summary>
@@ -480,7 +490,7 @@ public sealed class MediaWorker : IDisposable
         var send = _send!;
         var tickMicros = (long)TickInterval.TotalMicroseconds;
         var nextTick = NowMicros() + tickMicros;
-        var nextSweep = NowMicros() + (long)ConsentSweepInterval.TotalMicroseconds;
+        var nextSweep = Coalesced(NowMicros() + (long)ConsentSweepInterval.TotalMicroseconds);
         var sink = new HandoffSink();
         while (!_stopping)
         {
@@ -511,7 +521,7 @@ public sealed class MediaWorker : IDisposable
                 }
                 if (now >= nextSweep)
                 {
-                    nextSweep = now + (long)ConsentSweepInterval.TotalMicroseconds;
+                    nextSweep = Coalesced(now + (long)ConsentSweepInterval.TotalMicroseconds);
                     SweepConsent(now);
                 }
                 // What this iteration produced leaves in a few sendmmsg calls; then the workers it handed packets to wake.
@@ -626,11 +636,17 @@ public sealed class MediaWorker : IDisposable
             _timers.Dequeue();
             if (entry.Removed || due != entry.Due) continue; // replaced by an earlier schedule, or gone
             _timerCalls++;
-            var next = entry.Peer.OnTick(now);
-            entry.Due = Math.Clamp(next, now + tick, now + max);
+            var next = Math.Clamp(entry.Peer.OnTick(now), now + tick, now + max);
+            entry.Due = next - now >= CoalesceAfterMicros ? Coalesced(next) : next;
             _timers.Enqueue(entry, entry.Due);
         }
     }
+
+    private static readonly long CoalesceGridMicros = (long)CoalesceGrid.TotalMicroseconds;
+    private static readonly long CoalesceAfterMicros = (long)CoalesceAfter.TotalMicroseconds;
+
+    /// <summary>The first multiple of <see cref="CoalesceGrid"/> at or after <paramref name="micros"/>.</summary>
+    internal static long Coalesced(long micros) => (micros + CoalesceGridMicros - 1) / CoalesceGridMicros * CoalesceGridMicros;
 
     private void SweepConsent(long now)
     {
