@@ -740,6 +740,17 @@ public sealed class SyntheticClient : IAsyncDisposable
     /// <summary>Sends on a `#` label (false: not open or the send buffer is full).</summary>
     public bool SendMessage(string label, ReadOnlySpan<byte> data, bool binary = true) => _dc?.Send(label, data, binary) ?? false;
 
+    /// <summary>
+    /// Sends <paramref name="message"/> on the signaling WebSocket exactly as given, as one message of
+    /// <paramref name="type"/>: for fuzzing a node with what no SDK would send (the tests of issue 13).
+    /// </summary>
+    public async Task SendRawAsync(ReadOnlyMemory<byte> message, WebSocketMessageType type, CancellationToken ct = default)
+    {
+        await _sendLock.WaitAsync(ct).ConfigureAwait(false);
+        try { await _ws.SendAsync(message, type, true, ct).ConfigureAwait(false); }
+        finally { _sendLock.Release(); }
+    }
+
     private async Task SendJsonAsync(JsonObject message, CancellationToken ct)
     {
         var bytes = Encoding.UTF8.GetBytes(message.ToJsonString());

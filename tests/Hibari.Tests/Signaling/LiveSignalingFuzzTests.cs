@@ -11,15 +11,60 @@ namespace Hibari.Tests.Signaling;
 /// oversized message, a valid `connect` split over many frames, a valid `connect` followed by garbage, and clients that
 /// never send. Every socket ends with a close from the node (a 4xxx code, or the offer for the valid connect) within
 /// its timeout, never a hang; afterwards no connection is left behind and a new publisher/subscriber pair gets media.
-/// HIBARI_FUZZ_ITERATIONS sockets (default 60).
+/// HIBARI_FUZZ_ITERATIONS / 100 sockets (at least 60). Then the same number of inputs as messages: garbage sent on the
+/// signaling sockets of a running call after its answer, which the node must parse and ignore (D-54) while the call
+/// keeps delivering media (at least 2,000 messages).
 /// </summary>
 [Collection("sfu")]
 public sealed class LiveSignalingFuzzTests
 {
     private static readonly DtlsCertificate Certificate = DtlsCertificate.Generate();
 
-    private static int Sockets =>
-        int.TryParse(Environment.GetEnvironmentVariable("HIBARI_FUZZ_ITERATIONS"), out var n) && n > 0 ? Math.Max(60, n / 100) : 60;
+    private static int Iterations =>
+        int.TryParse(Environment.GetEnvironmentVariable("HIBARI_FUZZ_ITERATIONS"), out var n) && n > 0 ? n : 0;
+
+    // A socket per 100 inputs: a million sockets would need more ephemeral ports than loopback has in TIME_WAIT's minute.
+    private static int Sockets => Math.Max(60, Iterations / 100);
+
+    private static int MessagesAfterAnswer => Math.Max(2000, Iterations);
+
+    /// <summary>Types a client may send after its answer, except `disconnect` (which ends the connection by design).</summary>
+    private static readonly string[] Types = ["pong", "re-answer", "candidate", "stats", "answer", "connect", "notify", "ping", "", "PONG", "x"];
+
+    /// <summary>One garbage message for an answered connection: random bytes, random text, or a mutated message.</summary>
+    private static (byte[] Bytes, WebSocketMessageType Type) AfterAnswerGarbage(Random r)
+    {
+        switch (r.Next(6))
+        {
+            case 0:
+                var bytes = new byte[r.Next(0, 1500)];
+                r.NextBytes(bytes);
+                return (bytes, WebSocketMessageType.Binary);
+            case 1:
+                return (Encoding.UTF8.GetBytes(new string(Enumerable.Range(0, r.Next(0, 300)).Select(_ => (char)r.Next(1, 0xD7FF)).ToArray())), WebSocketMessageType.Text);
+            case 2: // deep nesting, within and past what the parser allows
+                var depth = r.Next(1, 300);
+                return (Encoding.UTF8.GetBytes("{\"type\":\"pong\",\"stats\":" + new string('[', depth) + new string(']', r.Next(depth + 1))), WebSocketMessageType.Text);
+            default: // a known (or near) type with fields of the wrong kinds, sometimes cut short
+                var fields = new List<string> { $"\"type\":\"{Types[r.Next(Types.Length)]}\"" };
+                for (var i = r.Next(4); i > 0; i--)
+                    fields.Add($"\"{(r.Next(3) == 0 ? "sdp" : r.Next(2) == 0 ? "stats" : "reason")}\":{Value(r)}");
+                var json = "{" + string.Join(",", fields) + "}";
+                if (r.Next(8) == 0) json = json[..r.Next(json.Length)];
+                return (Encoding.UTF8.GetBytes(json), WebSocketMessageType.Text);
+        }
+
+        static string Value(Random r) => r.Next(7) switch
+        {
+            0 => r.Next().ToString(),
+            1 => "\"" + new string('v', r.Next(0, 2000)) + "\"",
+            2 => "[{\"type\":\"codec\",\"id\":" + r.Next() + "}]",
+            3 => "null",
+            4 => "1e999",
+            5 => "\"v=0\\r\\no=- 0 0 IN IP4 0.0.0.0\\r\\nm=video 9 UDP/TLS/RTP/SAVPF 96\\r\\n\"",
+            _ => "{\"\\ud800\":true}",
+        };
+    }
 
     private const string Connect = """{"type":"connect","role":"sendrecv","channel_id":"ws-fuzz","sora_client":"fuzz","environment":"fuzz","sdk_type":"fuzz","sdk_version":"0"}""";
 
@@ -115,5 +160,46 @@ public sealed class LiveSignalingFuzzTests
         // Nothing left behind, and the node still serves.
         await InProcessNode.EventuallyAsync("no connection left", () => node.Node.Sfu.ConnectionCount == 0, TimeSpan.FromSeconds(30));
         await node.AssertNewPairGetsMediaAsync("ws-fuzz-after", Certificate);
+    }
+
+    [Fact, Trait("Category", "Fuzz")]
+    public async Task Garbage_after_the_answer_is_ignored_and_the_call_keeps_its_media()
+    {
+        await using var node = await InProcessNode.StartAsync();
+        await using var call = await node.StartCallAsync("ws-fuzz-answered", Certificate);
+        var random = new Random(20261208);
+        // Both clients' sockets, one sender each (a WebSocket takes one message at a time).
+        var clients = new[] { call.Publisher, call.Subscriber };
+        var per = MessagesAfterAnswer / clients.Length;
+        await Task.WhenAll(clients.Select((c, k) => Task.Run(async () =>
+        {
+            var r = new Random(random.Next() + k);
+            for (var i = 0; i < per; i++)
+            {
+                var (bytes, type) = AfterAnswerGarbage(r);
+                await c.SendRawAsync(bytes, type);
+            }
+        })));
+        // The node reads a socket's messages in order: a pong with a marker in its stats, sent after the garbage and
+        // seen in the node's stored client stats (D-56), proves every garbage message before it was read. The client's
+        // own answer to a `ping` asking for stats replaces the stored sample, so the marker is sent again until seen.
+        bool Marked(Hibari.Load.SyntheticClient c) =>
+            node.Node.Sfu.RtcStats().Any(x => x.Info.ConnectionId == c.ConnectionId && x.Stats.Stats.GetRawText().Contains("fuzz-marker"));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+        foreach (var c in clients)
+        {
+            while (!Marked(c))
+            {
+                Assert.True(DateTime.UtcNow < deadline,
+                    $"{c.ConnectionId}: no marker read within 120 s (connections {node.Node.Sfu.ConnectionCount}, socket {c.WebSocketState})");
+                await c.SendRawAsync(Encoding.UTF8.GetBytes($"{{\"type\":\"pong\",\"stats\":[{{\"type\":\"fuzz-marker\",\"id\":\"{c.ConnectionId}\"}}]}}"), WebSocketMessageType.Text);
+                for (var i = 0; i < 40 && !Marked(c); i++) await Task.Delay(50);
+            }
+        }
+        // None of it closed either connection, and media still reaches the subscriber afterwards.
+        var before = call.Subscriber.PacketsReceived;
+        await InProcessNode.EventuallyAsync("media after the garbage", () => call.Subscriber.PacketsReceived > before + 50);
+        Assert.Equal(2, node.Node.Sfu.ConnectionCount);
+        Assert.All(clients, c => Assert.Equal(WebSocketState.Open, c.WebSocketState));
     }
 }
