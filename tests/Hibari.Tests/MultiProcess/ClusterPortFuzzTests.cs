@@ -112,8 +112,10 @@ public sealed class ClusterPortFuzzTests(ITestOutputHelper output) : IAsyncLifet
         var ip = IPAddress.Parse(n1.Ip);
         var ports = Ports(n1);
         var (link, raft) = (ports["link"], ports["raft"]);
-        // The baseline once the cluster has settled (all links up, the first joins' threads gone).
+        // The baseline once the cluster has settled (all links up) and n1 has served one call (the media path's JIT,
+        // the DTLS pool, its buffers: the same call is made after the garbage, so only the garbage differs).
         await _h.EventuallyAsync("one leader", async () => await LeadersAsync(nodes) == 1);
+        await CallAsync(n1, "cluster-fuzz-before");
         var baseline = Resources(n1);
         output.WriteLine($"n1 baseline: {baseline.Threads} threads, {baseline.Fds} fds, {baseline.RssKiB / 1024} MiB; link {link}, raft {raft}");
 
@@ -239,25 +241,35 @@ public sealed class ClusterPortFuzzTests(ITestOutputHelper output) : IAsyncLifet
         // Afterwards: the cluster serves, one leader, a new pair gets media on n1, resources back near the baseline.
         foreach (var node in nodes) await _h.EventuallyAsync($"{node.Name} available", node.IsAvailableAsync, TimeSpan.FromSeconds(30));
         await _h.EventuallyAsync("one leader", async () => await LeadersAsync(nodes) == 1);
-        var url = new Uri($"ws://{n1.Ip}:{n1.SignalingPort}/signaling");
-        await using (var pub = new SyntheticClient(url, "cluster-fuzz-after", new SyntheticClientOptions { Role = "sendonly", Certificate = Certificate }))
-        await using (var sub = new SyntheticClient(url, "cluster-fuzz-after", new SyntheticClientOptions { Role = "recvonly", Certificate = Certificate }))
-        {
-            await pub.ConnectAsync();
-            await sub.ConnectAsync();
-            using var stop = new CancellationTokenSource();
-            var publishing = pub.PublishAsync(300, 1000, stop.Token);
-            await _h.EventuallyAsync("the new subscriber receives media", () => Task.FromResult(sub.PacketsReceived > 50));
-            await stop.CancelAsync();
-            await publishing.ContinueWith(_ => { });
-        }
+        await CallAsync(n1, "cluster-fuzz-after");
         (int Threads, int Fds, long RssKiB) after = default;
-        await _h.EventuallyAsync("n1's threads and file descriptors back within 10 % (+2) of the baseline", () =>
+        try
         {
-            after = Resources(n1);
-            return Task.FromResult(after.Threads <= baseline.Threads * 1.1 + 2 && after.Fds <= baseline.Fds * 1.1 + 2);
-        }, TimeSpan.FromSeconds(30));
-        output.WriteLine($"n1 after: {after.Threads} threads, {after.Fds} fds, {after.RssKiB / 1024} MiB");
-        Assert.True(after.RssKiB < baseline.RssKiB * 1.5, $"RSS {after.RssKiB / 1024} MiB after, {baseline.RssKiB / 1024} MiB before");
+            await _h.EventuallyAsync("n1's threads, file descriptors and RSS back within 10 % of the baseline", () =>
+            {
+                after = Resources(n1);
+                return Task.FromResult(after.Threads <= baseline.Threads * 1.1 + 2 && after.Fds <= baseline.Fds * 1.1 + 2
+                    && after.RssKiB <= baseline.RssKiB * 1.1 + 2048);
+            }, TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            output.WriteLine($"n1 after: {after.Threads} threads, {after.Fds} fds, {after.RssKiB / 1024} MiB");
+        }
+    }
+
+    /// <summary>A publisher and a subscriber on <paramref name="node"/>: the subscriber must receive media; both leave.</summary>
+    private async Task CallAsync(NodeProcess node, string channel)
+    {
+        var url = new Uri($"ws://{node.Ip}:{node.SignalingPort}/signaling");
+        await using var pub = new SyntheticClient(url, channel, new SyntheticClientOptions { Role = "sendonly", Certificate = Certificate });
+        await using var sub = new SyntheticClient(url, channel, new SyntheticClientOptions { Role = "recvonly", Certificate = Certificate });
+        await pub.ConnectAsync();
+        await sub.ConnectAsync();
+        using var stop = new CancellationTokenSource();
+        var publishing = pub.PublishAsync(300, 1000, stop.Token);
+        await _h.EventuallyAsync($"the subscriber of {channel} receives media", () => Task.FromResult(sub.PacketsReceived > 50));
+        await stop.CancelAsync();
+        await publishing.ContinueWith(_ => { });
     }
 }
