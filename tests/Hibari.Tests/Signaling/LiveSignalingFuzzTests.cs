@@ -12,7 +12,7 @@ namespace Hibari.Tests.Signaling;
 /// never send. Every socket ends with a close from the node (a 4xxx code, or the offer for the valid connect) within
 /// its timeout, never a hang; afterwards no connection is left behind and a new publisher/subscriber pair gets media.
 /// HIBARI_FUZZ_ITERATIONS / 100 sockets (at least 60). Then the same number of inputs as messages: garbage sent on the
-/// signaling sockets of a running call after its answer, which the node must parse and ignore (D-54) while the call
+/// signaling sockets of a running call after its answer, which the node must parse and ignore (D-15) while the call
 /// keeps delivering media (at least 2,000 messages).
 /// </summary>
 [Collection("sfu")]
