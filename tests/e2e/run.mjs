@@ -2359,6 +2359,17 @@ function procResources(pid) {
   return { rssMiB: Math.round(field('VmRSS') / 1024), threads: field('Threads'), fds: fs.readdirSync(`/proc/${pid}/fd`).length };
 }
 
+/** Waits (40 s) until `pid`'s RSS, threads and fds are within 10 % (and two units of slack) of `base`; returns them. */
+async function untilResourcesNear(pid, base, what, detail = () => ({})) {
+  let now;
+  const within = (a, b) => a <= b * 1.1 + 2;
+  await until(`${what}'s RSS, threads and file descriptors within 10 % of the baseline`, () => {
+    now = procResources(pid);
+    return within(now.rssMiB, base.rssMiB) && within(now.threads, base.threads) && within(now.fds, base.fds);
+  }, { ms: 40000, every: 1000, detail: () => ({ base, now, ...detail() }) });
+  return now;
+}
+
 /** One raw WebSocket exchange: upgrade, then `frames` (Buffers); resolves with how it ended (never hangs past `ms`). */
 function rawWebSocket(host, port, frames, ms = 15000) {
   return new Promise(resolve => {
@@ -2514,12 +2525,7 @@ scenario('fuzz_then_browser', async ctx => {
   // HIBARI_E2E_FUZZ_ROUNDS (default 1) rounds after the baseline: more show whether anything keeps growing.
   for (let k = 1; k <= Number(process.env.HIBARI_E2E_FUZZ_ROUNDS ?? 1); k++) await round(`round ${k}`);
   await call('after');
-  let now;
-  const within = (a, b) => a <= b * 1.1 + 2; // 10 %, and two of slack for a count as small as a thread pool's
-  await until('RSS, threads and file descriptors back within 10 % of the baseline', () => {
-    now = procResources(pid);
-    return within(now.rssMiB, base.rssMiB) && within(now.threads, base.threads) && within(now.fds, base.fds);
-  }, { ms: 40000, every: 1000, detail: () => ({ base, now, phases }) });
+  const now = await untilResourcesNear(pid, base, 'the node', () => ({ phases }));
   phase('after');
   console.log(`    fuzz_then_browser: ${2 + Number(process.env.HIBARI_E2E_FUZZ_ROUNDS ?? 1)} × (${sockets} + 2 sockets, ${datagrams} datagrams, ${bodies} API bodies over ${names.length} targets): ` +
     `sockets ${JSON.stringify(ends)}, API ${JSON.stringify(statuses)}; baseline ${JSON.stringify(base)}, after ${JSON.stringify(now)}; ${phases.join('; ')}`);
@@ -2592,12 +2598,7 @@ scenario('cluster_fuzz_then_browser', async ctx => {
   await round();
   for (const n of [n1, n2]) await until(`${n.name} available after the garbage`, () => n.available());
   await call('after');
-  let now;
-  const within = (a, b) => a <= b * 1.1 + 2;
-  await until('n1\'s RSS, threads and file descriptors within 10 % of the baseline', () => {
-    now = procResources(pid);
-    return within(now.rssMiB, base.rssMiB) && within(now.threads, base.threads) && within(now.fds, base.fds);
-  }, { ms: 40000, every: 1000, detail: () => ({ base, now }) });
+  const now = await untilResourcesNear(pid, base, 'n1');
   console.log(`    cluster_fuzz_then_browser: 2 × ${count} connections to n1's link ${ports.link} and Raft ${ports.raft} ports ended ${JSON.stringify(ends)}; n1 before ${JSON.stringify(base)}, after ${JSON.stringify(now)}`);
 });
 

@@ -5,8 +5,8 @@ namespace Hibari.Signaling;
 /// <summary>
 /// One timer for the `ping` of every signaling connection of the node, instead of a timer per connection: the
 /// connections due in the same <see cref="Grid"/> slot are pinged together, so an idle node with N connections wakes a
-/// few times a second rather than N/interval times (issue 11, "a connection costs nothing while idle";
-/// docs/benchmarks.md, "What a connected, idle node costs"). Each connection keeps its own interval, counted from its
+/// few times a second rather than N/interval times (issue 11, "a connection costs nothing while idle"; D-59;
+/// docs/benchmarks.md, "The idle window again"). Each connection keeps its own interval, counted from its
 /// registration; a ping goes at the tick nearest its due time, at most half a <see cref="Grid"/> early or late.
 /// <para>
 /// Threads (docs/threads.md): <see cref="Register"/> and <see cref="Registration.Dispose"/> are called from any thread;
@@ -31,9 +31,6 @@ public sealed class PingScheduler : IDisposable
     private long _ticks;
 
     public PingScheduler(TimeProvider? time = null) => _time = time ?? TimeProvider.System;
-
-    /// <summary>The process's scheduler, for sessions made without a server's (it is never disposed).</summary>
-    public static PingScheduler Shared { get; } = new();
 
     /// <summary>Connections whose pings are scheduled (registered and not yet disposed, as the last tick saw them).</summary>
     public int Count { get; private set; }

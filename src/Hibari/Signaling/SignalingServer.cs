@@ -83,7 +83,7 @@ public sealed class SignalingServer : IAsyncDisposable
         var app = builder.Build();
         // No WebSocket-level keep-alive: the signaling `ping` (every signaling_ping_interval_ms, answered by `pong`)
         // already carries traffic both ways, and a keep-alive frame per connection every few seconds is a timer per
-        // connection (issue 11: an idle connection costs nothing; docs/benchmarks.md, "What a connected, idle node costs").
+        // connection (issue 11: an idle connection costs nothing; D-59).
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
         app.Map("/signaling", HandleAsync);
         DemoPage.Map(app, _options.DemoDir, _log);

@@ -63,7 +63,7 @@ internal sealed class SignalingSession : IConnectionSignaling
     /// <summary>Where the time from `connect` to `offer` is recorded (the node's histogram).</summary>
     public Metrics.LatencyHistogram? ConnectToOffer { get; init; }
     /// <summary>The node's shared ping timer (one for all its sessions).</summary>
-    public PingScheduler Pings { get; init; } = PingScheduler.Shared;
+    public required PingScheduler Pings { get; init; }
 
     public void Established() => OnEstablished?.Invoke();
 

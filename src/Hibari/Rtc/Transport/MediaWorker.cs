@@ -76,8 +76,8 @@ public sealed class MediaWorker : IDisposable
     /// <summary>
     /// A timer at least <see cref="CoalesceAfter"/> away is moved to the next multiple of this on the worker's clock,
     /// so that the idle peers of a worker (each wanting its 1 s RTCP report) share a few wake-ups a second instead of
-    /// one each: with 50 idle peers on a worker, 4 wake-ups a second instead of up to 50 (docs/benchmarks.md, "What a
-    /// connected, idle node costs"). A report is at most this much later than its peer asked; NACKs, feedback and
+    /// one each: with 50 idle peers on a worker, 4 wake-ups a second instead of up to 50 (D-59; docs/benchmarks.md, "The
+    /// idle window again"). A report is at most this much later than its peer asked; NACKs, feedback and
     /// pacing ask for less than <see cref="CoalesceAfter"/> and keep the <see cref="TickInterval"/> grid.
     /// </summary>
     public static readonly TimeSpan CoalesceGrid = TimeSpan.FromMilliseconds(250);
